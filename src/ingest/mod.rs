@@ -1,0 +1,4 @@
+//! Bytes → model. Parsers take `impl BufRead` or bytes, never paths, and stream: no
+//! whole-document DOM.
+
+pub mod junit;

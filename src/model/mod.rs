@@ -1,0 +1,10 @@
+//! Plain data shared by every stage of the pipeline: test cases, coverage, controls and the
+//! run report. Nothing here does I/O.
+
+pub mod controls;
+pub mod coverage;
+pub mod report;
+pub mod tests;
+
+pub use controls::{Category, Control, ControlId};
+pub use tests::{CaseStatus, Carrier, InputFile, Message, RawProperty, PropertyScope, TestCase};

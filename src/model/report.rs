@@ -1,0 +1,159 @@
+//! The run report: what `report.json` holds (see `docs/report.md`). Later stages (coverage,
+//! evidence, tickets) extend it with their own optional sections.
+
+use serde::Serialize;
+
+use super::controls::{Category, ControlId};
+use super::coverage::CoverageSection;
+use super::tests::{CaseStatus, Carrier, InputFile};
+
+/// Bumped on any incompatible change to `report.json`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+impl Default for Tool {
+    fn default() -> Self {
+        Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") }
+    }
+}
+
+/// Totals over unique tests (a test seen in several files counts once; see `runs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub total: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub skipped: u64,
+    pub flaky: u64,
+    /// Every testcase element read, duplicates included.
+    pub runs: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, status: CaseStatus) {
+        self.total += 1;
+        match status {
+            CaseStatus::Passed => self.passed += 1,
+            CaseStatus::Failed => self.failed += 1,
+            CaseStatus::Errored => self.errored += 1,
+            CaseStatus::Skipped => self.skipped += 1,
+        }
+    }
+
+    pub fn remove(&mut self, status: CaseStatus) {
+        self.total -= 1;
+        match status {
+            CaseStatus::Passed => self.passed -= 1,
+            CaseStatus::Failed => self.failed -= 1,
+            CaseStatus::Errored => self.errored -= 1,
+            CaseStatus::Skipped => self.skipped -= 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ControlStatus {
+    Pass,
+    Fail,
+    Untested,
+}
+
+/// Per-control results over the tests that evidence it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlResult {
+    pub id: ControlId,
+    pub category: Category,
+    pub summary: &'static str,
+    pub required: bool,
+    pub tests: u64,
+    pub passed: u64,
+    pub failed: u64,
+    pub errored: u64,
+    pub skipped: u64,
+    pub status: ControlStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GateStatus {
+    Pass,
+    Fail,
+    /// The gate is `informational: true`: its outcome is shown but never fails the run.
+    Informational,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    pub name: String,
+    pub status: GateStatus,
+    /// Whether the check itself held (an informational gate can have `passed: false`).
+    pub passed: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseControl {
+    pub id: ControlId,
+    pub carrier: Carrier,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub id: String,
+    pub suite: String,
+    pub classname: String,
+    pub name: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub status: CaseStatus,
+    pub flaky: bool,
+    pub duration_s: f64,
+    pub runs: u32,
+    /// Input file (index into `inputs`) the reported outcome came from.
+    pub input: usize,
+    pub message: Option<String>,
+    pub message_bytes: Option<usize>,
+    pub controls: Vec<CaseControl>,
+}
+
+/// A control tag that named no criterion in the catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnknownTag {
+    pub tag: String,
+    pub test: String,
+    pub carrier: Carrier,
+    pub input: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub generated_at: String,
+    pub verdict: Verdict,
+    pub inputs: Vec<InputFile>,
+    pub tests: Totals,
+    pub controls: Vec<ControlResult>,
+    pub gates: Vec<Gate>,
+    /// Every test that evidences a control or did not pass. Passing tests without controls are
+    /// only counted in `tests` (keeps memory and the report bounded on huge suites).
+    pub cases: Vec<CaseReport>,
+    pub unknown_tags: Vec<UnknownTag>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<CoverageSection>,
+    pub warnings: Vec<String>,
+}

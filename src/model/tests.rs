@@ -1,0 +1,162 @@
+//! Test results as read from JUnit, before any control mapping.
+
+use serde::Serialize;
+
+/// Outcome of one test case. Ordered by severity: when a testcase carries several result
+/// elements the most severe one wins (`Errored` > `Failed` > `Skipped` > `Passed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseStatus {
+    Passed,
+    Skipped,
+    Failed,
+    Errored,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Passed => "passed",
+            CaseStatus::Skipped => "skipped",
+            CaseStatus::Failed => "failed",
+            CaseStatus::Errored => "errored",
+        }
+    }
+
+    pub fn is_failure(self) -> bool {
+        matches!(self, CaseStatus::Failed | CaseStatus::Errored)
+    }
+}
+
+/// A failure/error/skip message, bounded in size. `original_len` is the byte length before
+/// truncation so a reader knows how much was cut.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub text: String,
+    pub original_len: usize,
+}
+
+impl Message {
+    /// Bytes of a message kept in memory and in the report.
+    pub const LIMIT: usize = 4096;
+
+    /// Keeps at most [`Message::LIMIT`] bytes, cut on a char boundary.
+    pub fn bounded(text: &str) -> Message {
+        let original_len = text.len();
+        if original_len <= Self::LIMIT {
+            return Message { text: text.to_owned(), original_len };
+        }
+        let mut end = Self::LIMIT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        Message { text: text[..end].to_owned(), original_len }
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.original_len > self.text.len()
+    }
+
+    pub fn first_line(&self) -> &str {
+        self.text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    }
+}
+
+/// Where a property was attached in the JUnit document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PropertyScope {
+    /// `<testcase><properties><property .../>`
+    Case,
+    /// `<testsuite><properties>`, inherited by every testcase of the suite (and nested suites).
+    Suite,
+    /// A `[[PROPERTY|name=value]]` line in the testcase's `<system-out>`.
+    SystemOut,
+}
+
+/// A name/value pair found on a testcase, kept raw; the control mapper decides which names
+/// carry control tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RawProperty {
+    pub name: String,
+    pub value: String,
+    pub scope: PropertyScope,
+}
+
+/// One testcase after merging all the result elements it carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestCase {
+    /// Name of the innermost enclosing `<testsuite>` (empty when absent).
+    pub suite: String,
+    pub classname: String,
+    pub name: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub status: CaseStatus,
+    /// Passed only after a retry (Surefire `flakyFailure`/`flakyError`), or passed in one run
+    /// and failed in another when the same test appears in several files.
+    pub flaky: bool,
+    pub duration_s: f64,
+    /// Message of the most severe result element (failure, error or skip reason).
+    pub message: Option<Message>,
+    pub properties: Vec<RawProperty>,
+    /// Index into the run's input files.
+    pub input: usize,
+    /// How many times this test was seen (several files, or reruns merged).
+    pub runs: u32,
+}
+
+impl TestCase {
+    /// Identity used to merge the same test seen in several files: classname + name (+ file).
+    pub fn id(&self) -> String {
+        let mut id = String::with_capacity(self.classname.len() + self.name.len() + 2);
+        if !self.classname.is_empty() {
+            id.push_str(&self.classname);
+            id.push_str("::");
+        }
+        id.push_str(&self.name);
+        id
+    }
+}
+
+/// One result or coverage file as read, for provenance in the report and the evidence bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Which carrier produced a control mapping — the auditor's "why is this test evidence for X?".
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Carrier {
+    /// Testcase `<property name=..>`.
+    Property { name: String },
+    /// Suite-level `<property name=..>` inherited by the testcase.
+    SuiteProperty { name: String },
+    /// `[[PROPERTY|name=value]]` in `<system-out>`.
+    SystemOut { name: String },
+    /// A marker in the test name (`[cc6-1]`, `@cc6-1`).
+    NameMarker,
+    /// A marker in the classname or module path (`tests.cc6_1.test_login`).
+    ClassnameMarker,
+    /// A mapping rule from the config file (index and pattern).
+    ConfigRule { rule: usize, pattern: String },
+    /// The default controls of the suite that produced the result file.
+    SuiteDefault { suite: String },
+}
+
+impl std::fmt::Display for Carrier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Carrier::Property { name } => write!(f, "property `{name}`"),
+            Carrier::SuiteProperty { name } => write!(f, "suite property `{name}`"),
+            Carrier::SystemOut { name } => write!(f, "system-out `{name}`"),
+            Carrier::NameMarker => f.write_str("name marker"),
+            Carrier::ClassnameMarker => f.write_str("classname marker"),
+            Carrier::ConfigRule { rule, pattern } => write!(f, "config rule #{rule} `{pattern}`"),
+            Carrier::SuiteDefault { suite } => write!(f, "suite `{suite}` default"),
+        }
+    }
+}
