@@ -1,0 +1,1 @@
+//! The one integration-test binary. Each module covers one part of the pipeline.
