@@ -3,6 +3,7 @@
 //! Data flows one way: [`ingest`] (bytes → model) → [`model`] → [`analyze`] (controls, gates)
 //! → [`render`] (pure functions returning `String`) → publish → retain.
 
+pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
