@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+pub mod analyze;
 pub mod ingest;
 pub mod model;
 

@@ -1,0 +1,3 @@
+//! Model → decisions: control mapping, per-control results, gates.
+
+pub mod mapping;
