@@ -23,7 +23,10 @@ pub struct Gated<T> {
 
 impl<T> Gated<T> {
     pub fn new(value: T) -> Self {
-        Gated { value, informational: false }
+        Gated {
+            value,
+            informational: false,
+        }
     }
 }
 
@@ -42,9 +45,14 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Gated<T> {
             if m.keys().any(|k| k.as_str().is_some_and(|k| k == "value" || k == "informational")));
         if full {
             let f: GatedFull<T> = serde_yaml_ng::from_value(v).map_err(D::Error::custom)?;
-            Ok(Gated { value: f.value, informational: f.informational })
+            Ok(Gated {
+                value: f.value,
+                informational: f.informational,
+            })
         } else {
-            serde_yaml_ng::from_value(v).map(Gated::new).map_err(D::Error::custom)
+            serde_yaml_ng::from_value(v)
+                .map(Gated::new)
+                .map_err(D::Error::custom)
         }
     }
 }
@@ -67,7 +75,9 @@ pub struct TagSources {
 impl Default for TagSources {
     fn default() -> Self {
         TagSources {
-            properties: ["control", "controls", "soc2", "tag", "tags"].map(String::from).into(),
+            properties: ["control", "controls", "soc2", "tag", "tags"]
+                .map(String::from)
+                .into(),
             strict_properties: ["control", "controls", "soc2"].map(String::from).into(),
             markers: true,
             marker_pattern: None,
@@ -137,7 +147,10 @@ pub struct Config {
 
 impl Config {
     pub fn min_pass_rate(&self) -> Gated<f64> {
-        self.tests.min_pass_rate.clone().unwrap_or(Gated::new(100.0))
+        self.tests
+            .min_pass_rate
+            .clone()
+            .unwrap_or(Gated::new(100.0))
     }
 
     /// The required controls, canonicalised (validated at load).
@@ -145,7 +158,12 @@ impl Config {
         self.controls
             .required
             .as_ref()
-            .map(|g| g.value.iter().filter_map(|t| ControlId::parse_shape(t)).collect())
+            .map(|g| {
+                g.value
+                    .iter()
+                    .filter_map(|t| ControlId::parse_shape(t))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -161,7 +179,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         Config::default()
     } else {
         serde_yaml_ng::from_str(text).map_err(|e| {
-            let location = Location { line: e.location().map(|l| l.line() as u64), byte: None };
+            let location = Location {
+                line: e.location().map(|l| l.line() as u64),
+                byte: None,
+            };
             err(location, with_suggestion(&e.to_string()))
         })?
     };
@@ -173,7 +194,9 @@ fn validate(config: &Config) -> Result<(), String> {
     let check = |tag: &str, what: &str| match controls::lookup(tag) {
         Ok(_) => Ok(()),
         Err(Some(id)) => Err(format!("{what}: `{tag}` ({id}) is not a SOC 2 criterion")),
-        Err(None) => Err(format!("{what}: `{tag}` is not a control ID (expected e.g. CC6.1)")),
+        Err(None) => Err(format!(
+            "{what}: `{tag}` is not a control ID (expected e.g. CC6.1)"
+        )),
     };
     if let Some(req) = &config.controls.required {
         for t in &req.value {
@@ -199,7 +222,10 @@ fn validate(config: &Config) -> Result<(), String> {
     if let Some(rate) = &config.tests.min_pass_rate
         && !(0.0..=100.0).contains(&rate.value)
     {
-        return Err(format!("tests.min_pass_rate: {} is not a percentage (0-100)", rate.value));
+        return Err(format!(
+            "tests.min_pass_rate: {} is not a percentage (0-100)",
+            rate.value
+        ));
     }
     Ok(())
 }
@@ -208,7 +234,9 @@ fn validate(config: &Config) -> Result<(), String> {
 /// expected name when it is close enough to be a typo.
 fn with_suggestion(message: &str) -> String {
     let Some(rest) = message.strip_prefix("unknown field `").or_else(|| {
-        message.find("unknown field `").map(|i| &message[i + "unknown field `".len()..])
+        message
+            .find("unknown field `")
+            .map(|i| &message[i + "unknown field `".len()..])
     }) else {
         return message.to_owned();
     };
@@ -249,8 +277,18 @@ mod unit {
             "tests:\n  min_pass_rate: {value: 95, informational: true}\ncontrols:\n  required: [cc6-1, CC8.1]\n",
         )
         .unwrap();
-        assert_eq!(c.min_pass_rate(), Gated { value: 95.0, informational: true });
-        let req: Vec<String> = c.required_controls().iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            c.min_pass_rate(),
+            Gated {
+                value: 95.0,
+                informational: true
+            }
+        );
+        let req: Vec<String> = c
+            .required_controls()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         assert_eq!(req, ["CC6.1", "CC8.1"]);
         assert!(!c.controls.required.unwrap().informational);
     }
@@ -260,17 +298,23 @@ mod unit {
         let e = parse_str("controls:\n  requird: [CC6.1]\n").unwrap_err();
         assert!(e.contains("did you mean `required`?"), "{e}");
         assert!(e.starts_with("config c.yml:2"), "{e}");
-        let e = parse_str("controls:\n  required: {value: [CC6.1], informatonal: true}\n")
-            .unwrap_err();
+        let e =
+            parse_str("controls:\n  required: {value: [CC6.1], informatonal: true}\n").unwrap_err();
         assert!(e.contains("did you mean `informational`?"), "{e}");
         let e = parse_str("zzz: 1\n").unwrap_err();
-        assert!(e.contains("unknown field `zzz`") && !e.contains("did you mean"), "{e}");
+        assert!(
+            e.contains("unknown field `zzz`") && !e.contains("did you mean"),
+            "{e}"
+        );
     }
 
     #[test]
     fn invalid_values_are_rejected_with_the_key() {
         let e = parse_str("controls:\n  required: [CC9.5]\n").unwrap_err();
-        assert!(e.contains("controls.required: `CC9.5` (CC9.5) is not a SOC 2 criterion"), "{e}");
+        assert!(
+            e.contains("controls.required: `CC9.5` (CC9.5) is not a SOC 2 criterion"),
+            "{e}"
+        );
         let e = parse_str("rules:\n  - match: 'a['\n    controls: [CC6.1]\n").unwrap_err();
         assert!(e.contains("rules[0].match: bad glob"), "{e}");
         let e = parse_str("tests:\n  min_pass_rate: 140\n").unwrap_err();

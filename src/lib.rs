@@ -3,9 +3,9 @@
 //! Data flows one way: [`ingest`] (bytes → model) → [`model`] → [`analyze`] (controls, gates)
 //! → [`render`] (pure functions returning `String`) → publish → retain.
 
+pub mod analyze;
 pub mod config;
 pub mod error;
-pub mod analyze;
 pub mod ingest;
 pub mod model;
 

@@ -31,8 +31,14 @@ impl Mapping {
     fn claim(&mut self, tag: &str, carrier: Carrier, strict: bool) {
         match controls::lookup(tag) {
             Ok(c) => self.add(c.id, carrier),
-            Err(Some(_)) => self.unknown.push(Unknown { tag: tag.to_owned(), carrier }),
-            Err(None) if strict => self.unknown.push(Unknown { tag: tag.to_owned(), carrier }),
+            Err(Some(_)) => self.unknown.push(Unknown {
+                tag: tag.to_owned(),
+                carrier,
+            }),
+            Err(None) if strict => self.unknown.push(Unknown {
+                tag: tag.to_owned(),
+                carrier,
+            }),
             Err(None) => {}
         }
     }
@@ -74,13 +80,27 @@ impl Mapper {
         };
         let mut rules = Vec::new();
         for (i, r) in config.rules.iter().enumerate() {
-            let glob = Glob::new(&r.pattern).map_err(|e| e.to_string())?.compile_matcher();
-            let ids = r.controls.iter().filter_map(|t| ControlId::parse_shape(t)).collect();
+            let glob = Glob::new(&r.pattern)
+                .map_err(|e| e.to_string())?
+                .compile_matcher();
+            let ids = r
+                .controls
+                .iter()
+                .filter_map(|t| ControlId::parse_shape(t))
+                .collect();
             rules.push((i + 1, r.pattern.clone(), r.on, glob, ids));
         }
         Ok(Mapper {
-            properties: tags.properties.iter().map(|p| p.to_ascii_lowercase()).collect(),
-            strict: tags.strict_properties.iter().map(|p| p.to_ascii_lowercase()).collect(),
+            properties: tags
+                .properties
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
+            strict: tags
+                .strict_properties
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
             markers,
             rules,
         })
@@ -95,11 +115,20 @@ impl Mapper {
             }
             let strict = self.strict.contains(&name);
             let carrier = match p.scope {
-                PropertyScope::Case => Carrier::Property { name: p.name.clone() },
-                PropertyScope::Suite => Carrier::SuiteProperty { name: p.name.clone() },
-                PropertyScope::SystemOut => Carrier::SystemOut { name: p.name.clone() },
+                PropertyScope::Case => Carrier::Property {
+                    name: p.name.clone(),
+                },
+                PropertyScope::Suite => Carrier::SuiteProperty {
+                    name: p.name.clone(),
+                },
+                PropertyScope::SystemOut => Carrier::SystemOut {
+                    name: p.name.clone(),
+                },
             };
-            for tag in p.value.split(|c: char| c == ',' || c == ';' || c.is_whitespace()) {
+            for tag in p
+                .value
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            {
                 if !tag.is_empty() {
                     m.claim(tag, carrier.clone(), strict);
                 }
@@ -121,13 +150,24 @@ impl Mapper {
                 };
                 if !subject.is_empty() && glob.is_match(subject) {
                     for cid in ids {
-                        m.add(*cid, Carrier::ConfigRule { rule: *n, pattern: pattern.clone() });
+                        m.add(
+                            *cid,
+                            Carrier::ConfigRule {
+                                rule: *n,
+                                pattern: pattern.clone(),
+                            },
+                        );
                     }
                 }
             }
         }
         for (cid, suite) in suite_defaults {
-            m.add(*cid, Carrier::SuiteDefault { suite: suite.clone() });
+            m.add(
+                *cid,
+                Carrier::SuiteDefault {
+                    suite: suite.clone(),
+                },
+            );
         }
         m
     }
@@ -178,7 +218,11 @@ mod unit {
             message: None,
             properties: props
                 .iter()
-                .map(|(n, v, s)| RawProperty { name: (*n).into(), value: (*v).into(), scope: *s })
+                .map(|(n, v, s)| RawProperty {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                    scope: *s,
+                })
                 .collect(),
             input: 0,
             runs: 1,
@@ -190,7 +234,10 @@ mod unit {
     }
 
     fn ids(m: &Mapping) -> Vec<String> {
-        m.controls.iter().map(|(i, c)| format!("{i} via {c}")).collect()
+        m.controls
+            .iter()
+            .map(|(i, c)| format!("{i} via {c}"))
+            .collect()
     }
 
     #[test]
@@ -223,11 +270,17 @@ mod unit {
         let c = case(
             "c",
             "n",
-            &[("soc2", "A1.2", PropertyScope::Suite), ("control", "PI1.3", PropertyScope::SystemOut)],
+            &[
+                ("soc2", "A1.2", PropertyScope::Suite),
+                ("control", "PI1.3", PropertyScope::SystemOut),
+            ],
         );
         assert_eq!(
             ids(&mapper("").map(&c, &[])),
-            ["A1.2 via suite property `soc2`", "PI1.3 via system-out `control`"]
+            [
+                "A1.2 via suite property `soc2`",
+                "PI1.3 via system-out `control`"
+            ]
         );
     }
 
@@ -249,14 +302,27 @@ mod unit {
 
     #[test]
     fn markers_in_names_and_classnames_are_whole_tokens() {
-        let c = case("tests.cc6_1.test_auth", "test_login [cc6-2] @CC8.1 xcc7_1 cc7_12a", &[]);
+        let c = case(
+            "tests.cc6_1.test_auth",
+            "test_login [cc6-2] @CC8.1 xcc7_1 cc7_12a",
+            &[],
+        );
         assert_eq!(
             ids(&mapper("").map(&c, &[])),
-            ["CC6.2 via name marker", "CC8.1 via name marker", "CC6.1 via classname marker"]
+            [
+                "CC6.2 via name marker",
+                "CC8.1 via name marker",
+                "CC6.1 via classname marker"
+            ]
         );
         let rust = case("auth", "auth::cc6_3::rejects_expired_token", &[]);
         assert_eq!(ids(&mapper("").map(&rust, &[])), ["CC6.3 via name marker"]);
-        assert!(mapper("tags: {markers: false}").map(&c, &[]).controls.is_empty());
+        assert!(
+            mapper("tags: {markers: false}")
+                .map(&c, &[])
+                .controls
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1,3 +1,5 @@
 //! Model → decisions: control mapping, per-control results, gates.
 
+pub mod aggregate;
+pub mod gates;
 pub mod mapping;
