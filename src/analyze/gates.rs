@@ -200,7 +200,7 @@ mod unit {
             &a,
         )[0];
         assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
-        assert_eq!(verdict(&[g.clone()]), Verdict::Pass);
+        assert_eq!(verdict(std::slice::from_ref(g)), Verdict::Pass);
         assert_eq!(
             evaluate(&config(""), &agg(0, 0, &[]))[0].status,
             GateStatus::Pass
