@@ -128,7 +128,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
     };
     let _ = writeln!(
         head,
-        "{gates_line} · {evidenced} controls evidenced by {} tests\n",
+        "{gates_line} · {evidenced} control(s) evidenced by {} test(s)\n",
         count(tagged)
     );
     let t = &report.tests;
@@ -155,7 +155,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
             let _ = writeln!(
                 head,
                 "| `{}` | {} | {} |",
-                inline(&g.name, 60).replace("&#96;", "'"),
+                g.name.replace('`', "'"),
                 gate_mark(g.status, g.passed),
                 inline(&g.detail, 400)
             );

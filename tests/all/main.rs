@@ -1,1 +1,3 @@
 //! The one integration-test binary. Each module covers one part of the pipeline.
+
+mod render;
