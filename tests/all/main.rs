@@ -1,4 +1,5 @@
 //! The one integration-test binary. Each module covers one part of the pipeline.
 
 mod cli;
+mod junit;
 mod render;
