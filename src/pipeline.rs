@@ -110,7 +110,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         let display = inputs::display_path(path, &req.workdir);
         let index = agg.add_input(display.clone(), Vec::new());
         let (_, file) = inputs::read_hashed(path, &display, |reader| {
-            junit::parse(reader, index, &mut |case| agg.push(case)).map_err(|e| e.in_file(path))
+            junit::parse(reader, index, &mut |case| agg.push(case)).map_err(|e| e.in_file(&display))
         })?;
         input_files.push(file);
     }
