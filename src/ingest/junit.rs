@@ -672,18 +672,20 @@ impl<'a> State<'a> {
             .last()
             .map(|s| s.name.clone())
             .unwrap_or_default();
+        let status = if case.rank == 0 && case.skipped_by_attr {
+            CaseStatus::Skipped
+        } else {
+            rank_status(case.rank)
+        };
         (self.on_case)(TestCase {
             suite,
             classname: case.classname,
             name: case.name,
             file,
             line,
-            status: if case.rank == 0 && case.skipped_by_attr {
-                CaseStatus::Skipped
-            } else {
-                rank_status(case.rank)
-            },
-            flaky: case.flaky,
+            status,
+            // Flaky means "passed after a retry": a case that still failed is not flaky.
+            flaky: case.flaky && status == CaseStatus::Passed,
             duration_s: case.duration_s,
             message: case.message,
             properties,
