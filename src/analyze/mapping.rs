@@ -62,7 +62,7 @@ pub struct Mapper {
 
 enum Markers {
     /// `[cc6-1]`, `@cc6-1`, or `cc6_1` as a token between non-alphanumerics.
-    Default(Regex),
+    Default,
     Custom(Regex),
 }
 
@@ -75,8 +75,7 @@ impl Mapper {
         } else if let Some(p) = &tags.marker_pattern {
             Some(Markers::Custom(Regex::new(p).map_err(|e| e.to_string())?))
         } else {
-            let re = Regex::new(r"(?i)(cc|pi|a|c|p)(\d{1,2})[-_.](\d{1,2})").expect("static");
-            Some(Markers::Default(re))
+            Some(Markers::Default)
         };
         let mut rules = Vec::new();
         for (i, r) in config.rules.iter().enumerate() {
@@ -183,20 +182,62 @@ impl Markers {
                     }
                 }
             }
-            Markers::Default(re) => {
-                let bytes = text.as_bytes();
-                for hit in re.find_iter(text) {
-                    // A marker is a whole token: `xcc6_1` or `cc6_12a` are not markers.
-                    let before = hit.start().checked_sub(1).map(|i| bytes[i]);
-                    let after = bytes.get(hit.end()).copied();
-                    let boundary = |b: Option<u8>| b.is_none_or(|b| !b.is_ascii_alphanumeric());
-                    if boundary(before) && boundary(after) {
-                        m.claim(hit.as_str(), carrier.clone(), true);
-                    }
+            Markers::Default => {
+                for (start, end) in default_markers(text.as_bytes()) {
+                    m.claim(&text[start..end], carrier.clone(), true);
                 }
             }
         }
     }
+}
+
+/// Finds `cc6_1`-shaped tokens: series letters (CC, PI, A, C, P) at a token start, one or two
+/// digits, one of `-_.`, one or two digits, then a token end. A hand-written scan rather than a
+/// regex: it runs on every test name and classname, and most names hold no marker.
+fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let digits = move |from: usize| {
+        let n = b[from.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (1..=2).contains(&n).then_some(from + n)
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let start = i;
+            if !b[i].is_ascii_alphabetic() || (i > 0 && alnum(i - 1)) {
+                i += 1;
+                continue;
+            }
+            let letters = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            i += letters;
+            let series = &b[start..start + letters];
+            let known = [&b"cc"[..], b"pi", b"a", b"c", b"p"];
+            if !known.iter().any(|k| series.eq_ignore_ascii_case(k)) {
+                continue;
+            }
+            let Some(after_major) = digits(i) else {
+                continue;
+            };
+            if !matches!(b.get(after_major), Some(b'-' | b'_' | b'.')) {
+                continue;
+            }
+            let Some(end) = digits(after_major + 1) else {
+                continue;
+            };
+            if alnum(end) {
+                continue;
+            }
+            i = end;
+            return Some((start, end));
+        }
+        None
+    })
 }
 
 #[cfg(test)]
