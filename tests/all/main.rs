@@ -1,4 +1,5 @@
 //! The one integration-test binary. Each module covers one part of the pipeline.
 
 mod api;
+mod junit;
 mod render;
