@@ -690,3 +690,40 @@ fn markdown_section_lists_untested_findings_and_escapes() {
             .all(|l| !l.starts_with('|') || l.ends_with('|'))
     );
 }
+
+#[test]
+fn quickstart_report_end_to_end() {
+    use controlgate::{ReportRequest, report};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut req = ReportRequest::new(vec!["examples/api/junit.xml".into()], root.clone());
+    req.config = Some("examples/api/controlgate.yml".into());
+    req.har = vec!["examples/api/*.har".into()];
+    req.api_base_spec = vec!["examples/api/base-petstore.yaml".into()];
+    let out = report(&req).unwrap();
+    let api = out.report.api.as_ref().unwrap();
+    assert_eq!((api.coverage.exercised, api.coverage.described), (9, 21));
+    let del = api
+        .operations
+        .iter()
+        .find(|o| o.key == "DELETE /pet/{petId}")
+        .unwrap();
+    assert_eq!(
+        del.negative_auth,
+        Some(true),
+        "status named by a passing test's tag"
+    );
+    assert_eq!(
+        del.exercise.tests,
+        ["api.pets::deleting a pet without a token is rejected"]
+    );
+    assert!(out.markdown.contains("#### Untested operations"));
+    assert!(out.markdown.contains("#### New operations without tests"));
+    assert!(out.json.contains("\"api\": {"));
+    assert_eq!(out.exit_code(), controlgate::ExitCode::Fail);
+
+    // Inputs without a description are a usage error.
+    let mut req = ReportRequest::new(vec!["examples/api/junit.xml".into()], root);
+    req.har = vec!["examples/api/*.har".into()];
+    let e = report(&req).unwrap_err().to_string();
+    assert!(e.contains("need `api.specs`"), "{e}");
+}
