@@ -223,7 +223,9 @@ pub fn load(paths: &[PathBuf], source: &mut dyn Source) -> Result<Spec, Error> {
         spec.roots.push(i);
         queue.push(i);
     }
-    // Breadth over referenced files, each loaded once.
+    // Every referenced file, each loaded once; the references of each document are kept
+    // for the check below.
+    let mut all_refs: Vec<(usize, Vec<(String, String)>)> = Vec::new();
     while let Some(i) = queue.pop() {
         let mut refs = Vec::new();
         collect_refs(&spec.docs[i].value, &mut String::new(), &mut refs);
@@ -232,8 +234,8 @@ pub fn load(paths: &[PathBuf], source: &mut dyn Source) -> Result<Spec, Error> {
             .parent()
             .map(Path::to_owned)
             .unwrap_or_default();
-        for (r, at) in refs {
-            let (file, _) = split_ref(&r);
+        for (r, at) in &refs {
+            let (file, _) = split_ref(r);
             if file.is_empty() {
                 continue;
             }
@@ -260,11 +262,10 @@ pub fn load(paths: &[PathBuf], source: &mut dyn Source) -> Result<Spec, Error> {
                 queue.push(j);
             }
         }
+        all_refs.push((i, refs));
     }
     // Every local and file reference must resolve.
-    for i in 0..spec.docs.len() {
-        let mut refs = Vec::new();
-        collect_refs(&spec.docs[i].value, &mut String::new(), &mut refs);
+    for (i, refs) in all_refs {
         for (r, at) in refs {
             if is_remote(split_ref(&r).0) {
                 continue;
