@@ -47,6 +47,15 @@ struct ReportArgs {
     /// Also write summary.md and report.json into DIR.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// HAR files or globs recorded by the tests (API coverage; needs `api.specs`).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    har: Vec<String>,
+    /// Exchange logs (JSON Lines, see docs/api-coverage.md) or globs.
+    #[arg(long = "api-log", value_name = "GLOB", num_args = 1..)]
+    api_log: Vec<String>,
+    /// The base (merge-base) API description, for drift and new-operation checks.
+    #[arg(long = "api-base-spec", value_name = "FILE", num_args = 1..)]
+    api_base_spec: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -81,6 +90,9 @@ fn workdir() -> Result<PathBuf, Error> {
 fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     let mut req = ReportRequest::new(args.junit, workdir()?);
     req.config = args.config;
+    req.har = args.har;
+    req.api_log = args.api_log;
+    req.api_base_spec = args.api_base_spec;
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::analyze::aggregate::Aggregator;
-use crate::analyze::gates;
 use crate::analyze::mapping::Mapper;
+use crate::analyze::{api, gates};
 use crate::config::{self, Config};
 use crate::error::{Error, ExitCode, Location};
-use crate::ingest::junit;
+use crate::ingest::{har, junit, openapi};
 use crate::inputs;
+use crate::model::api::ApiInput;
 use crate::model::report::{Report, SCHEMA_VERSION, Tool, Verdict};
 use crate::render;
 
@@ -28,6 +29,12 @@ pub struct ReportRequest {
     pub generated_at: DateTime<Utc>,
     /// Character budget of the Markdown summary.
     pub markdown_budget: usize,
+    /// HAR files or globs (API coverage; needs `api.specs` in the config).
+    pub har: Vec<String>,
+    /// Exchange logs (JSON Lines) or globs (API coverage).
+    pub api_log: Vec<String>,
+    /// The base (merge-base) API description's root documents, for drift.
+    pub api_base_spec: Vec<PathBuf>,
 }
 
 impl ReportRequest {
@@ -38,6 +45,9 @@ impl ReportRequest {
             workdir,
             generated_at: Utc::now(),
             markdown_budget: render::markdown::DEFAULT_BUDGET,
+            har: Vec::new(),
+            api_log: Vec::new(),
+            api_base_spec: Vec::new(),
         }
     }
 }
@@ -144,6 +154,11 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
     }
     let paths = inputs::expand(&req.junit, &req.workdir, "junit")?;
+    let api_specs = load_api_specs(&config, req)?;
+    let mut api_analyzer = match &api_specs {
+        Some((spec, _, _)) => Some(api::Analyzer::new(spec, &config.api).map_err(Error::Usage)?),
+        None => None,
+    };
 
     let mut agg = Aggregator::new(&mapper);
     let displays: Vec<String> = paths
@@ -153,9 +168,24 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     for d in &displays {
         agg.add_input(d.clone(), Vec::new());
     }
-    let input_files = parse_junit_files(&paths, &displays, &mut |case| agg.push(case))?;
+    let input_files = parse_junit_files(&paths, &displays, &mut |case| {
+        if let Some(a) = &mut api_analyzer {
+            a.test_case(&case);
+        }
+        agg.push(case)
+    })?;
     let aggregate = agg.finish(&config.required_controls());
-    let gate_list = gates::evaluate(&config, &aggregate);
+    let mut gate_list = gates::evaluate(&config, &aggregate);
+    let api_section = match (api_analyzer, &api_specs) {
+        (Some(mut a), Some((_, base, spec_inputs))) => {
+            let mut api_inputs = spec_inputs.clone();
+            api_inputs.extend(read_exchanges(&mut a, req)?);
+            let mut section = a.finish(base.as_ref(), api_inputs);
+            gate_list.extend(api::gates(&config.api, &mut section));
+            Some(section)
+        }
+        _ => None,
+    };
     let verdict = gates::verdict(&gate_list);
 
     let report = Report {
@@ -170,17 +200,97 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         cases: aggregate.cases,
         unknown_tags: aggregate.unknown_tags,
         coverage: None,
+        api: api_section,
         warnings: aggregate.warnings,
     };
     let opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
         ..Default::default()
     };
-    let markdown = render::markdown::render(&report, &opts, &[]);
+    let mut extra = Vec::new();
+    if let Some(api) = &report.api {
+        extra.push(render::api::markdown(api, req.markdown_budget * 2 / 5));
+    }
+    let markdown = render::markdown::render(&report, &opts, &extra);
     let json = render::json(&report);
     Ok(ReportOutput {
         report,
         markdown,
         json,
     })
+}
+
+/// Head description, base description, and their files.
+type ApiSpecs = (openapi::Spec, Option<openapi::Spec>, Vec<ApiInput>);
+
+/// The head description (`api.specs`), the base one (`--api-base-spec`) and their files as
+/// inputs; `None` when the config describes no API.
+fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpecs>, Error> {
+    if config.api.specs.is_empty() {
+        if !req.har.is_empty() || !req.api_log.is_empty() || !req.api_base_spec.is_empty() {
+            return Err(Error::Usage(
+                "--har, --api-log and --api-base-spec need `api.specs` in the config".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let abs = |p: &Path| {
+        if p.is_absolute() {
+            p.to_owned()
+        } else {
+            req.workdir.join(p)
+        }
+    };
+    let heads: Vec<PathBuf> = config.api.specs.iter().map(|s| abs(Path::new(s))).collect();
+    let spec = openapi::load(&heads, &mut openapi::Files)?;
+    let mut inputs = Vec::new();
+    let mut record = |spec: &openapi::Spec, kind: &'static str| {
+        for d in &spec.docs {
+            inputs.push(ApiInput {
+                kind,
+                path: inputs::display_path(&d.path, &req.workdir),
+                sha256: d.sha256.clone(),
+                bytes: d.bytes,
+            });
+        }
+    };
+    record(&spec, "spec");
+    let base = if req.api_base_spec.is_empty() {
+        None
+    } else {
+        let paths: Vec<PathBuf> = req.api_base_spec.iter().map(|p| abs(p)).collect();
+        let b = openapi::load(&paths, &mut openapi::Files)?;
+        record(&b, "base_spec");
+        Some(b)
+    };
+    Ok(Some((spec, base, inputs)))
+}
+
+/// Streams every HAR file and exchange log into the analyzer.
+fn read_exchanges(a: &mut api::Analyzer<'_>, req: &ReportRequest) -> Result<Vec<ApiInput>, Error> {
+    let mut out = Vec::new();
+    for (globs, what, is_har) in [(&req.har, "har", true), (&req.api_log, "api-log", false)] {
+        if globs.is_empty() {
+            continue;
+        }
+        for path in inputs::expand(globs, &req.workdir, what)? {
+            let display = inputs::display_path(&path, &req.workdir);
+            let (_, file) = inputs::read_hashed(&path, &display, |reader| {
+                let mut on = |ex: har::Exchange| a.exchange(&ex, &display, is_har);
+                if is_har {
+                    har::read_har(reader, &mut on)
+                } else {
+                    har::read_log(reader, &mut on)
+                }
+                .map_err(|e| e.in_file(&path))
+            })?;
+            out.push(ApiInput {
+                kind: if is_har { "har" } else { "log" },
+                path: file.path,
+                sha256: file.sha256,
+                bytes: file.bytes,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -1,6 +1,7 @@
 //! Plain data shared by every stage of the pipeline: test cases, coverage, controls and the
 //! run report. Nothing here does I/O.
 
+pub mod api;
 pub mod controls;
 pub mod coverage;
 pub mod report;

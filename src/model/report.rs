@@ -158,5 +158,8 @@ pub struct Report {
     pub unknown_tags: Vec<UnknownTag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<CoverageSection>,
+    /// API coverage against OpenAPI descriptions (when `api.specs` is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<super::api::ApiSection>,
     pub warnings: Vec<String>,
 }

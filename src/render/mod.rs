@@ -1,6 +1,7 @@
 //! Report → text. Every renderer is a pure function returning `String`; untrusted text goes
 //! through [`escape`].
 
+pub mod api;
 pub mod escape;
 pub mod markdown;
 

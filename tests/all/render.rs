@@ -59,6 +59,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         cases: a.cases,
         unknown_tags: a.unknown_tags,
         coverage: None,
+        api: None,
         warnings: a.warnings,
     }
 }
