@@ -3,8 +3,11 @@
 //! Data flows one way: [`ingest`] (bytes → model) → [`model`] → [`analyze`] (controls, gates)
 //! → [`render`] (pure functions returning `String`) → publish → retain.
 
+pub mod analyze;
 pub mod error;
+pub mod git;
 pub mod ingest;
 pub mod model;
+pub mod render;
 
 pub use error::{Error, ExitCode, Result};

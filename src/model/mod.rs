@@ -7,4 +7,4 @@ pub mod report;
 pub mod tests;
 
 pub use controls::{Category, Control, ControlId};
-pub use tests::{CaseStatus, Carrier, InputFile, Message, RawProperty, PropertyScope, TestCase};
+pub use tests::{Carrier, CaseStatus, InputFile, Message, PropertyScope, RawProperty, TestCase};

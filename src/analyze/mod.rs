@@ -1,0 +1,3 @@
+//! Analysis stages (model → results, gates).
+
+pub mod coverage;

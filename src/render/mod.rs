@@ -1,0 +1,3 @@
+//! Pure render functions returning `String`.
+
+pub mod coverage;
