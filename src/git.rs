@@ -43,11 +43,7 @@ static OWNER_CHECK_OFF: Once = Once::new();
 /// Opens the repository at (or above) `root`, with libgit2's owner check off: in Docker
 /// container actions the workspace belongs to another uid than the container's user.
 pub fn open(root: &Path) -> Result<Repository, Error> {
-    OWNER_CHECK_OFF.call_once(|| {
-        // SAFETY: sets a process-global libgit2 option; `Once` ensures it runs once, before
-        // any repository is opened by this module. Nothing else in controlgate uses libgit2.
-        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
-    });
+    owner_check_off();
     Repository::discover(root).map_err(|e| {
         Error::Git(format!(
             "cannot open a git repository at {}: {}. Run controlgate inside the checkout, or pass \
@@ -56,6 +52,14 @@ pub fn open(root: &Path) -> Result<Repository, Error> {
             e.message()
         ))
     })
+}
+
+fn owner_check_off() {
+    OWNER_CHECK_OFF.call_once(|| {
+        // SAFETY: sets a process-global libgit2 option; `Once` ensures it runs once, before
+        // any repository is opened by this module. Nothing else in controlgate uses libgit2.
+        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+    });
 }
 
 /// The base ref to compare against when the user gave none: the PR base from the GitHub event
@@ -167,9 +171,12 @@ pub fn changes(
     })
 }
 
-/// Every file path in HEAD's tree (for `--diff` runs inside a checkout).
+/// Every file path in HEAD's tree when `repo_root` is the top of a checkout (for `--diff`
+/// runs); no search upwards, so a sample project inside another repository is not mistaken
+/// for that repository.
 pub fn head_tree_files(repo_root: &Path) -> Result<(Vec<String>, Option<PathBuf>), Error> {
-    let repo = open(repo_root)?;
+    owner_check_off();
+    let repo = Repository::open(repo_root).map_err(|e| git_err("open", e))?;
     let tree = repo
         .head()
         .and_then(|h| h.peel_to_tree())

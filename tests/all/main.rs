@@ -1,1 +1,4 @@
 //! The one integration-test binary. Each module covers one part of the pipeline.
+
+mod coverage_diff_cover;
+mod coverage_util;
