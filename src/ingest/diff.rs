@@ -39,6 +39,7 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
+        let mut in_header = false;
         if let Some(h) = hunk.as_mut() {
             match line.first() {
                 Some(b'+') => {
@@ -75,17 +76,26 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                     h.new_left -= 1;
                     h.next_new = h.next_new.saturating_add(1);
                 }
+                Some(_) if line.starts_with(b"diff ") || line.starts_with(b"@@") => {
+                    // A hand-edited diff whose hunk header overstates its length: end the hunk
+                    // and read this line as a header (diff-cover tolerates this too).
+                    h.old_left = 0;
+                    h.new_left = 0;
+                    in_header = true;
+                }
                 Some(_) => {
                     return Err(ParseError::at_line(
                         line_no,
-                        "hunk ends early (diff truncated or edited by hand?)",
+                        "line inside a hunk does not start with ' ', '+', '-' or '\\' (diff truncated or edited by hand?)",
                     ));
                 }
             }
             if h.old_left == 0 && h.new_left == 0 {
                 hunk = None;
             }
-            continue;
+            if !in_header {
+                continue;
+            }
         }
         if let Some(rest) = line.strip_prefix(b"diff --git ") {
             out.extend(cur.take());
@@ -164,12 +174,8 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
             }
         }
     }
-    if hunk.is_some() {
-        return Err(ParseError::at_line(
-            line_no,
-            "diff ends inside a hunk (truncated?)",
-        ));
-    }
+    // A diff that ends inside a hunk (a header overstating the length) keeps what it has.
+    let _ = hunk;
     out.extend(cur.take());
     for f in &mut out {
         if matches!(f.kind, ChangeKind::Deleted | ChangeKind::Binary) {
@@ -328,7 +334,15 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
     #[test]
     fn malformed() {
         assert!(parse(&b"@@ -1 +1 @@\n+x\n"[..]).is_err());
-        assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1,3 @@\n+x\n"[..]).is_err());
+        assert!(
+            parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1,3 @@\n+x\nzzz\n"[..]).is_err()
+        );
+        // overstated hunk length at the end or before the next file: tolerated
+        let f = parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1,3 @@\n+x\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -0,0 +1,3 @@\n+y\n"[..]).unwrap();
+        assert_eq!(
+            (f[0].added_lines.clone(), f[1].added_lines.clone()),
+            (vec![1], vec![1])
+        );
         assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ garbage @@\n"[..]).is_err());
     }
 }
