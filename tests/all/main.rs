@@ -2,4 +2,7 @@
 
 mod coverage_conformance;
 mod coverage_diff_cover;
+mod coverage_errors;
+mod coverage_gates;
+mod coverage_render;
 mod coverage_util;
