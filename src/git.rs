@@ -176,7 +176,25 @@ pub fn changes(
 /// for that repository.
 pub fn head_tree_files(repo_root: &Path) -> Result<(Vec<String>, Option<PathBuf>), Error> {
     owner_check_off();
-    let repo = Repository::open(repo_root).map_err(|e| git_err("open", e))?;
+    let repo = Repository::open_ext(
+        repo_root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| git_err("open", e))?;
+    let same = match (
+        repo.workdir().map(Path::canonicalize),
+        repo_root.canonicalize(),
+    ) {
+        (Some(Ok(w)), Ok(r)) => w == r,
+        _ => false,
+    };
+    if !same {
+        return Err(Error::Git(format!(
+            "{} is not the top of a git checkout",
+            repo_root.display()
+        )));
+    }
     let tree = repo
         .head()
         .and_then(|h| h.peel_to_tree())

@@ -343,17 +343,16 @@ struct Resolved {
 
 fn resolve_reports(
     inputs: &[ReportInput],
+    parsed: Vec<RawReport>,
     role: &str,
     mapper: &PathMapper,
-    source_roots: &[String],
 ) -> Result<Resolved, Error> {
     let mut out = Resolved {
         per_report: Vec::new(),
         unmatched: Vec::new(),
         inputs: Vec::new(),
     };
-    for input in inputs {
-        let raw = parse_report(input, source_roots)?;
+    for (input, raw) in inputs.iter().zip(parsed) {
         let mut files: HashMap<String, Vec<LineHits>> = HashMap::with_capacity(raw.files.len());
         let mut unmatched = Vec::new();
         let total = raw.files.len();
@@ -618,23 +617,17 @@ fn walk_files(root: &Path) -> Vec<String> {
     out
 }
 
-/// Runs the coverage stage.
-pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
-    if req.reports.is_empty() {
-        return Err(Error::Usage(
-            "no coverage report given (--coverage <GLOB>)".into(),
-        ));
-    }
-    let source_roots: Vec<String> = if req.source_roots.is_empty() {
-        jacoco::DEFAULT_SOURCE_ROOTS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        req.source_roots.clone()
-    };
-    let want_base = !req.base_reports.is_empty();
-    let (refs, changed, head_files, base_files, workdir) = match &req.changes {
+type Changes = (
+    CoverageRefs,
+    Vec<ChangedFile>,
+    Vec<String>,
+    Vec<String>,
+    Option<PathBuf>,
+);
+
+/// Changed files and repository file lists, from git or from a unified diff.
+fn changed_files(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error> {
+    Ok(match &req.changes {
         ChangeSource::Git { base_ref } => {
             let g = git::changes(&req.repo_root, base_ref, want_base)?;
             let refs = CoverageRefs {
@@ -668,7 +661,48 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             };
             (refs, files, tree, base_extra, workdir)
         }
+    })
+}
+
+/// Runs the coverage stage.
+pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
+    if req.reports.is_empty() {
+        return Err(Error::Usage(
+            "no coverage report given (--coverage <GLOB>)".into(),
+        ));
+    }
+    let source_roots: Vec<String> = if req.source_roots.is_empty() {
+        jacoco::DEFAULT_SOURCE_ROOTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        req.source_roots.clone()
     };
+    let want_base = !req.base_reports.is_empty();
+    // Parse the reports on a second thread while git computes the diff.
+    let (parsed, changes) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| -> Result<(Vec<RawReport>, Vec<RawReport>), Error> {
+            let head: Result<Vec<_>, _> = req
+                .reports
+                .iter()
+                .map(|r| parse_report(r, &source_roots))
+                .collect();
+            let base: Result<Vec<_>, _> = req
+                .base_reports
+                .iter()
+                .map(|r| parse_report(r, &source_roots))
+                .collect();
+            Ok((head?, base?))
+        });
+        let changes = changed_files(req, want_base);
+        let parsed = parser
+            .join()
+            .unwrap_or_else(|_| Err(Error::Usage("coverage parser thread failed".into())));
+        (parsed, changes)
+    });
+    let (refs, changed, head_files, base_files, workdir) = changes?;
+    let (head_parsed, base_parsed) = parsed?;
     let mut roots = vec![req.repo_root.clone()];
     if let Ok(c) = req.repo_root.canonicalize() {
         roots.push(c);
@@ -681,7 +715,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
     roots.extend(workdir);
     let ws = req.workspace.as_deref();
     let head_mapper = PathMapper::new(&roots, ws, &req.path_fixes, head_files.iter().cloned())?;
-    let head = resolve_reports(&req.reports, "head", &head_mapper, &source_roots)?;
+    let head = resolve_reports(&req.reports, head_parsed, "head", &head_mapper)?;
     let mut notes = Vec::new();
     let mut inputs = head.inputs;
     let mut unmatched = head.unmatched;
@@ -707,7 +741,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             &req.path_fixes,
             base_files.into_iter().chain(head_files.iter().cloned()),
         )?;
-        let b = resolve_reports(&req.base_reports, "base", &base_mapper, &source_roots)?;
+        let b = resolve_reports(&req.base_reports, base_parsed, "base", &base_mapper)?;
         if !b.unmatched.is_empty() {
             notes.push(format!(
                 "{} base report paths match no repository file",

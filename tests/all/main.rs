@@ -4,5 +4,6 @@ mod coverage_conformance;
 mod coverage_diff_cover;
 mod coverage_errors;
 mod coverage_gates;
+mod coverage_real_tools;
 mod coverage_render;
 mod coverage_util;
