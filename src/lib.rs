@@ -7,6 +7,7 @@
 pub mod analyze;
 pub mod config;
 pub mod error;
+pub mod git;
 pub mod ingest;
 pub mod inputs;
 pub mod model;

@@ -2,5 +2,12 @@
 
 mod api;
 mod cli;
+mod coverage_conformance;
+mod coverage_diff_cover;
+mod coverage_errors;
+mod coverage_gates;
+mod coverage_real_tools;
+mod coverage_render;
+mod coverage_util;
 mod junit;
 mod render;
