@@ -143,6 +143,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub controls: ControlsConfig,
     pub tests: TestsConfig,
+    /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
+    pub coverage: crate::analyze::coverage::CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
     pub api: ApiConfig,
 }

@@ -56,6 +56,22 @@ struct ReportArgs {
     /// The base (merge-base) API description, for drift and new-operation checks.
     #[arg(long = "api-base-spec", value_name = "FILE", num_args = 1..)]
     api_base_spec: Vec<PathBuf>,
+    /// Coverage reports (LCOV, Cobertura, JaCoCo; detected by content) for patch and
+    /// project coverage.
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    coverage: Vec<String>,
+    /// Base branch to compare with [default: the PR base, else origin/HEAD's branch, else main].
+    #[arg(long, value_name = "REF", conflicts_with = "diff")]
+    base: Option<String>,
+    /// Changed lines from a unified diff instead of git (for machines without history).
+    #[arg(long, value_name = "FILE")]
+    diff: Option<PathBuf>,
+    /// The base commit's coverage report(s), for the project coverage delta.
+    #[arg(long = "base-coverage", value_name = "GLOB", num_args = 1..)]
+    base_coverage: Vec<String>,
+    /// Repository root for git and coverage paths [default: the working directory].
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -93,6 +109,11 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     req.har = args.har;
     req.api_log = args.api_log;
     req.api_base_spec = args.api_base_spec;
+    req.coverage = args.coverage;
+    req.base_coverage = args.base_coverage;
+    req.base_ref = args.base;
+    req.diff = args.diff;
+    req.repo = args.repo;
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;

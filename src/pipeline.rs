@@ -6,12 +6,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::analyze::aggregate::Aggregator;
 use crate::analyze::mapping::Mapper;
-use crate::analyze::{api, gates};
+use crate::analyze::{api, coverage, gates};
 use crate::config::{self, Config};
 use crate::error::{Error, ExitCode, Location};
 use crate::ingest::{har, junit, openapi};
 use crate::inputs;
 use crate::model::api::ApiInput;
+use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, Tool, Verdict};
 use crate::render;
 
@@ -35,6 +36,20 @@ pub struct ReportRequest {
     pub api_log: Vec<String>,
     /// The base (merge-base) API description's root documents, for drift.
     pub api_base_spec: Vec<PathBuf>,
+    /// Coverage report globs (LCOV, Cobertura, JaCoCo; detected by content).
+    pub coverage: Vec<String>,
+    /// Base coverage report globs (`--base-coverage`), for the project delta.
+    pub base_coverage: Vec<String>,
+    /// `--base REF`; `None` picks the event's PR base, else `origin/HEAD`'s branch, else `main`.
+    pub base_ref: Option<String>,
+    /// The PR base branch from the GitHub event, when known.
+    pub event_base_ref: Option<String>,
+    /// `--diff FILE`: changed lines from a unified diff instead of git.
+    pub diff: Option<PathBuf>,
+    /// Repository root for coverage paths and git (default: `workdir`).
+    pub repo: Option<PathBuf>,
+    /// `$GITHUB_WORKSPACE`, stripped from report paths.
+    pub workspace: Option<String>,
 }
 
 impl ReportRequest {
@@ -48,6 +63,13 @@ impl ReportRequest {
             har: Vec::new(),
             api_log: Vec::new(),
             api_base_spec: Vec::new(),
+            coverage: Vec::new(),
+            base_coverage: Vec::new(),
+            base_ref: None,
+            event_base_ref: None,
+            diff: None,
+            repo: None,
+            workspace: None,
         }
     }
 }
@@ -103,6 +125,60 @@ pub fn load_config(
         message: format!("cannot read: {e}"),
     })?;
     Ok((config::parse(&text, &path)?, Some(path)))
+}
+
+/// Reads the coverage reports and computes patch and project coverage, when any were given.
+fn coverage_section(
+    config: &Config,
+    req: &ReportRequest,
+) -> Result<Option<CoverageSection>, Error> {
+    if req.coverage.is_empty() {
+        if req.diff.is_some() || !req.base_coverage.is_empty() {
+            return Err(Error::Usage(
+                "--diff and --base-coverage need --coverage <GLOB>".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let read = |globs: &[String], what: &str| -> Result<Vec<coverage::ReportInput>, Error> {
+        inputs::expand(globs, &req.workdir, what)?
+            .into_iter()
+            .map(|path| {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let path = PathBuf::from(inputs::display_path(&path, &req.workdir));
+                Ok(coverage::ReportInput { path, bytes })
+            })
+            .collect()
+    };
+    let repo = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+    let changes = match &req.diff {
+        Some(path) => {
+            let full = req.workdir.join(path);
+            let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            coverage::ChangeSource::Diff {
+                path: path.clone(),
+                text,
+            }
+        }
+        None => coverage::ChangeSource::Git {
+            base_ref: match &req.base_ref {
+                Some(r) => r.clone(),
+                None => crate::git::default_base_ref(&repo, req.event_base_ref.as_deref()),
+            },
+        },
+    };
+    let mut creq = coverage::CoverageRequest::new(repo, changes);
+    creq.reports = read(&req.coverage, "coverage")?;
+    if !req.base_coverage.is_empty() {
+        creq.base_reports = read(&req.base_coverage, "base-coverage")?;
+    }
+    creq.path_fixes = config.coverage.path_fixes.clone();
+    creq.source_roots = config.coverage.source_roots.clone();
+    creq.workspace = req.workspace.clone();
+    if let Some(n) = config.coverage.indirect_changes {
+        creq.indirect_limit = n;
+    }
+    coverage::analyze(&creq).map(Some)
 }
 
 /// Test cases travel from the parser thread to the aggregating one in batches of this size.
@@ -186,6 +262,14 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         }
         _ => None,
     };
+    let coverage_section = coverage_section(&config, req)?;
+    if let Some(section) = &coverage_section {
+        gate_list.extend(
+            coverage::evaluate_gates(section, &config.coverage)
+                .into_iter()
+                .map(Into::into),
+        );
+    }
     let verdict = gates::verdict(&gate_list);
 
     let report = Report {
@@ -199,7 +283,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         gates: gate_list,
         cases: aggregate.cases,
         unknown_tags: aggregate.unknown_tags,
-        coverage: None,
+        coverage: coverage_section,
         api: api_section,
         warnings: aggregate.warnings,
     };
@@ -208,6 +292,12 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         ..Default::default()
     };
     let mut extra = Vec::new();
+    if let Some(cov) = &report.coverage {
+        extra.push(render::coverage::render_coverage(
+            cov,
+            req.markdown_budget * 3 / 10,
+        ));
+    }
     if let Some(api) = &report.api {
         extra.push(render::api::markdown(api, req.markdown_budget * 2 / 5));
     }

@@ -201,7 +201,9 @@ pub fn render_coverage(section: &CoverageSection, budget: usize) -> String {
     out.push_str(&tail);
     if count(&out) > budget {
         // Not even the totals fit: say so rather than cut a table.
-        out = "### Coverage\n\n_Coverage details omitted (comment size limit); see `report.json`._\n".to_owned();
+        out =
+            "### Coverage\n\n_Coverage details omitted (comment size limit); see `report.json`._\n"
+                .to_owned();
     }
     out
 }
