@@ -11,7 +11,8 @@ use crate::config::{self, Config};
 use crate::error::{Error, ExitCode, Location};
 use crate::ingest::junit;
 use crate::inputs;
-use crate::model::report::{Report, SCHEMA_VERSION, Tool, Verdict};
+use crate::model::controls::ControlId;
+use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
 
 /// Default config location, relative to the working directory.
@@ -28,6 +29,21 @@ pub struct ReportRequest {
     pub generated_at: DateTime<Utc>,
     /// Character budget of the Markdown summary.
     pub markdown_budget: usize,
+    /// Suites `controlgate run` executed: their result globs, default controls and record.
+    pub suites: Vec<SuiteInput>,
+    /// Heading of the Markdown summary (the check name).
+    pub title: Option<String>,
+}
+
+/// One executed suite's results, for [`report`].
+#[derive(Debug, Clone)]
+pub struct SuiteInput {
+    pub record: SuiteRecord,
+    /// Absolute directory the `junit` globs are relative to.
+    pub workdir: PathBuf,
+    pub junit: Vec<String>,
+    /// Controls every test of the suite evidences.
+    pub controls: Vec<ControlId>,
 }
 
 impl ReportRequest {
@@ -38,6 +54,8 @@ impl ReportRequest {
             workdir,
             generated_at: Utc::now(),
             markdown_budget: render::markdown::DEFAULT_BUDGET,
+            suites: Vec::new(),
+            title: None,
         }
     }
 }
@@ -99,23 +117,42 @@ pub fn load_config(
 pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
     let mapper = Mapper::new(&config).map_err(Error::Usage)?;
-    if req.junit.is_empty() {
+    if req.junit.is_empty() && req.suites.is_empty() {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
     }
-    let paths = inputs::expand(&req.junit, &req.workdir, "junit")?;
+    let paths = if req.junit.is_empty() {
+        Vec::new()
+    } else {
+        inputs::expand(&req.junit, &req.workdir, "junit")?
+    };
 
     let mut agg = Aggregator::new(&mapper);
     let mut input_files = Vec::with_capacity(paths.len());
-    for path in &paths {
+    // (path, defaults) for every result file, suites first.
+    let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
+    let mut suite_gates = Vec::new();
+    for suite in &req.suites {
+        let found = expand_lenient(&suite.junit, &suite.workdir);
+        suite_gates.push(suite_gate(&suite.record, &suite.junit, found.len()));
+        let defaults: Vec<(ControlId, String)> = suite
+            .controls
+            .iter()
+            .map(|c| (*c, suite.record.name.clone()))
+            .collect();
+        files.extend(found.into_iter().map(|p| (p, defaults.clone())));
+    }
+    files.extend(paths.into_iter().map(|p| (p, Vec::new())));
+    for (path, defaults) in &files {
         let display = inputs::display_path(path, &req.workdir);
-        let index = agg.add_input(display.clone(), Vec::new());
+        let index = agg.add_input(display.clone(), defaults.clone());
         let (_, file) = inputs::read_hashed(path, &display, |reader| {
             junit::parse(reader, index, &mut |case| agg.push(case)).map_err(|e| e.in_file(path))
         })?;
         input_files.push(file);
     }
     let aggregate = agg.finish(&config.required_controls());
-    let gate_list = gates::evaluate(&config, &aggregate);
+    let mut gate_list = gates::evaluate(&config, &aggregate);
+    gate_list.extend(suite_gates);
     let verdict = gates::verdict(&gate_list);
 
     let report = Report {
@@ -131,11 +168,16 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         unknown_tags: aggregate.unknown_tags,
         coverage: None,
         warnings: aggregate.warnings,
+        suites: (!req.suites.is_empty())
+            .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
     };
-    let opts = render::markdown::MarkdownOptions {
+    let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
         ..Default::default()
     };
+    if let Some(t) = &req.title {
+        opts.title = t.clone();
+    }
     let markdown = render::markdown::render(&report, &opts, &[]);
     let json = render::json(&report);
     Ok(ReportOutput {
@@ -143,4 +185,65 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         markdown,
         json,
     })
+}
+
+/// Expands a suite's result globs; matching nothing is not an error here (the suite gate says
+/// so instead).
+fn expand_lenient(patterns: &[String], base: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if let Ok(found) = inputs::expand(std::slice::from_ref(p), base, "junit") {
+            for f in found {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `suite:<name>`: fails when the suite left no results (whatever its exit status) or timed
+/// out; a non-zero exit with results is left to the test gates (test runners exit non-zero when
+/// a test fails).
+fn suite_gate(r: &SuiteRecord, junit: &[String], files: usize) -> crate::model::report::Gate {
+    let globs = junit
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let how = match (&r.error, r.timed_out, r.exit_code) {
+        (Some(e), _, _) => format!("could not start: {e}"),
+        (None, true, _) => format!("timed out after {:.0}s", r.duration_s),
+        (None, false, Some(c)) => format!("exited with status {c}"),
+        (None, false, None) => "was killed by a signal".to_owned(),
+    };
+    let (passed, detail) = if r.timed_out {
+        (
+            false,
+            format!("suite `{}` {how}; its results are incomplete", r.name),
+        )
+    } else if files == 0 {
+        let why = if r.exit_code == Some(0) {
+            "check the suite's `junit` globs"
+        } else {
+            "the command failed before writing results; see its log group"
+        };
+        (
+            false,
+            format!(
+                "suite `{}` {how} and left no JUnit results matching {globs} ({why})",
+                r.name
+            ),
+        )
+    } else {
+        (
+            true,
+            format!(
+                "suite `{}` {how} in {:.1}s; {files} result file(s)",
+                r.name, r.duration_s
+            ),
+        )
+    };
+    gates::gate(&format!("suite:{}", r.name), passed, false, detail)
 }
