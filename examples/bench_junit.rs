@@ -14,6 +14,25 @@ fn main() {
         .expect("usage: bench_junit FILE.xml [--dump]");
     let dump = std::env::args().any(|a| a == "--dump");
     let start = Instant::now();
+    if std::env::args().any(|a| a == "--raw") {
+        // Floor: quick-xml events only, no JUnit processing.
+        let file = std::fs::File::open(&path).expect("open input");
+        let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(64 * 1024, file));
+        let mut buf = Vec::new();
+        let mut events = 0u64;
+        loop {
+            match reader.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+                Ok(_) => events += 1,
+            }
+            buf.clear();
+        }
+        eprintln!(
+            "{path}: {events} events in {:.3}s (raw quick-xml)",
+            start.elapsed().as_secs_f64()
+        );
+        return;
+    }
     let file = std::fs::File::open(&path).expect("open input");
     let mut counts = [0u64; 4];
     let mut flaky = 0u64;

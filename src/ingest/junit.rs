@@ -78,11 +78,7 @@ pub fn parse(
     input: usize,
     on_case: &mut dyn FnMut(TestCase),
 ) -> Result<JunitSummary, ParseError> {
-    let mut xml = Reader::from_reader(LineCounter {
-        inner: reader,
-        newlines: 0,
-        bytes: 0,
-    });
+    let mut xml = Reader::from_reader(LineCounter::new(reader));
     let config = xml.config_mut();
     config.trim_text(false);
     config.check_end_names = true;
@@ -98,7 +94,7 @@ pub fn parse(
                 let counter = xml.get_ref();
                 let msg = match e {
                     quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
-                    other if counter.bytes == 0 => format!("not a JUnit XML document: {other}"),
+                    other if counter.bytes() == 0 => format!("not a JUnit XML document: {other}"),
                     other => format!("malformed XML: {other}"),
                 };
                 return Err(ParseError::at(
@@ -125,7 +121,7 @@ pub fn parse(
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => Ok(()),
             Event::Eof => {
                 let counter = xml.get_ref();
-                return state.finish(counter.bytes, counter.line(), xml.buffer_position());
+                return state.finish(counter.bytes(), counter.line(), xml.buffer_position());
             }
         };
         if let Err(message) = result {
@@ -161,21 +157,45 @@ fn check_doctype(doctype: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Counts newlines in the bytes the XML reader consumes, so errors can name a line without
-/// keeping or re-reading the document.
+/// The XML reader's input buffer. Besides buffering, it counts newlines in the bytes consumed
+/// so far, so errors can name a line without keeping or re-reading the document: each block is
+/// counted once, in one vectorised pass, when it has been consumed entirely.
 struct LineCounter<R> {
     inner: R,
-    newlines: u64,
-    bytes: u64,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    /// Newlines and bytes in the blocks before the current one.
+    newlines_before: u64,
+    bytes_before: u64,
 }
 
 impl<R> LineCounter<R> {
+    const BLOCK: usize = 64 * 1024;
+
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            buf: vec![0; Self::BLOCK].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            newlines_before: 0,
+            bytes_before: 0,
+        }
+    }
+
+    /// 1-based line of the next unconsumed byte.
     fn line(&self) -> u64 {
-        self.newlines + 1
+        self.newlines_before + text::count_newlines(&self.buf[..self.pos]) + 1
+    }
+
+    /// Bytes consumed so far.
+    fn bytes(&self) -> u64 {
+        self.bytes_before + self.pos as u64
     }
 }
 
-impl<R: BufRead> io::Read for LineCounter<R> {
+impl<R: io::Read> io::Read for LineCounter<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let n = {
             let available = self.fill_buf()?;
@@ -188,21 +208,26 @@ impl<R: BufRead> io::Read for LineCounter<R> {
     }
 }
 
-impl<R: BufRead> BufRead for LineCounter<R> {
+impl<R: io::Read> BufRead for LineCounter<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        if self.pos >= self.filled {
+            self.newlines_before += text::count_newlines(&self.buf[..self.filled]);
+            self.bytes_before += self.filled as u64;
+            self.pos = 0;
+            self.filled = 0;
+            // A `BufReader` hands reads this large straight to its source: no double copy.
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
     }
 
     fn consume(&mut self, amt: usize) {
-        if amt > 0 {
-            // The data is still buffered: `fill_buf` returns it again without reading.
-            if let Ok(data) = self.inner.fill_buf() {
-                let data = &data[..amt.min(data.len())];
-                self.newlines += data.iter().filter(|&&b| b == b'\n').count() as u64;
-            }
-            self.bytes += amt as u64;
-        }
-        self.inner.consume(amt);
+        self.pos = (self.pos + amt).min(self.filled);
     }
 }
 
@@ -289,6 +314,9 @@ struct CaseBuilder {
     duration_s: f64,
     rank: u8,
     flaky: bool,
+    /// `status="disabled"` (Ant/tst), `result="skipped"` (GoogleTest): skipped unless a result
+    /// element says otherwise.
+    skipped_by_attr: bool,
     message: Option<Message>,
     text_location: Option<(String, u32)>,
     properties: Vec<RawProperty>,
@@ -422,6 +450,7 @@ impl<'a> State<'a> {
             duration_s: 0.0,
             rank: 0,
             flaky: false,
+            skipped_by_attr: false,
             message: None,
             text_location: None,
             properties: Vec::new(),
@@ -439,6 +468,14 @@ impl<'a> State<'a> {
                 }
                 b"line" => case.line = text::parse_line(&text::clean(value)),
                 b"time" => case.duration_s = text::parse_time(&text::clean(value)),
+                b"status" | b"result" => {
+                    let v = text::clean(value);
+                    let v = v.trim();
+                    case.skipped_by_attr |=
+                        ["disabled", "skipped", "notrun", "ignored", "suppressed"]
+                            .iter()
+                            .any(|s| v.eq_ignore_ascii_case(s));
+                }
                 _ => {}
             }
         }
@@ -596,7 +633,7 @@ impl<'a> State<'a> {
             message.push_str(pending.type_attr.trim());
             original_len = message.total;
         }
-        case.message = (message.total > 0).then(|| Message {
+        case.message = (message.total > 0).then_some(Message {
             text: message.text,
             original_len,
         });
@@ -635,14 +672,20 @@ impl<'a> State<'a> {
             .last()
             .map(|s| s.name.clone())
             .unwrap_or_default();
+        let status = if case.rank == 0 && case.skipped_by_attr {
+            CaseStatus::Skipped
+        } else {
+            rank_status(case.rank)
+        };
         (self.on_case)(TestCase {
             suite,
             classname: case.classname,
             name: case.name,
             file,
             line,
-            status: rank_status(case.rank),
-            flaky: case.flaky,
+            status,
+            // Flaky means "passed after a retry": a case that still failed is not flaky.
+            flaky: case.flaky && status == CaseStatus::Passed,
             duration_s: case.duration_s,
             message: case.message,
             properties,
@@ -664,8 +707,15 @@ impl<'a> State<'a> {
             return Ok(());
         }
         if self.collecting {
-            self.text.push_str(&text::clean(raw));
+            if self.text.full() {
+                self.text.skip(raw.len());
+            } else {
+                self.text.push_str(&text::clean(raw));
+            }
         } else if self.stack.last() == Some(&Kind::CaseSystemOut) {
+            if self.scanner.idle() && !raw.contains(&b'[') {
+                return Ok(());
+            }
             let chunk = text::clean(raw);
             let mut found = Vec::new();
             self.scanner.feed(&chunk, &mut |n: &str, v: &str| {
@@ -681,12 +731,13 @@ impl<'a> State<'a> {
     fn entity(&mut self, name: &[u8]) {
         if self.collecting {
             text::push_entity(&mut self.text, name);
-        } else if self.stack.last() == Some(&Kind::CaseSystemOut) {
-            let mut acc = Bounded::new(64);
-            text::push_entity(&mut acc, name);
+        } else if self.stack.last() == Some(&Kind::CaseSystemOut) && !self.scanner.idle() {
             let mut found = Vec::new();
-            self.scanner.feed(&acc.text, &mut |n: &str, v: &str| {
-                found.push((n.to_owned(), v.to_owned()))
+            let scanner = &mut self.scanner;
+            text::with_entity(name, &mut |s| {
+                scanner.feed(s, &mut |n: &str, v: &str| {
+                    found.push((n.to_owned(), v.to_owned()))
+                })
             });
             if !found.is_empty() {
                 self.add_system_out(found);

@@ -270,13 +270,22 @@ fn surefire_flaky_and_rerun() {
         <testcase classname="a.B" name="rerun"><rerunFailure message="again">trace</rerunFailure></testcase>
         <testcase classname="a.B" name="both"><rerunFailure message="rerun msg"/><failure message="the failure"/></testcase>
         <testcase classname="a.B" name="rerunError"><error message="err"/><rerunError message="err again"/></testcase>
+        <testcase classname="a.B" name="flaky-then-failed"><flakyFailure message="1"/><failure message="2"/></testcase>
         </testsuite>"#,
     );
     use CaseStatus::*;
-    assert_eq!(statuses(&cases), [Passed, Passed, Failed, Failed, Errored]);
     assert_eq!(
-        [cases[0].flaky, cases[1].flaky, cases[2].flaky],
-        [true, true, false]
+        statuses(&cases),
+        [Passed, Passed, Failed, Failed, Errored, Failed]
+    );
+    assert_eq!(
+        [
+            cases[0].flaky,
+            cases[1].flaky,
+            cases[2].flaky,
+            cases[5].flaky
+        ],
+        [true, true, false, false]
     );
     assert_eq!(
         msg(&cases[0]),
@@ -374,6 +383,11 @@ fn invalid_control_characters_are_dropped() {
     assert_eq!(cases[0].name, "test");
     assert_eq!(cases[0].classname, "c");
     assert_eq!(msg(&cases[0]), "bad msg\nbody  text");
+    let cases = parse_ok("<testsuite><testcase name=\"a\u{FFFE}b\u{FEFF}\tc\"/></testsuite>");
+    assert_eq!(
+        cases[0].name, "ab\u{FEFF}\tc",
+        "U+FFFE dropped, U+FEFF and tab kept"
+    );
     // Invalid UTF-8 is replaced, not fatal.
     let cases = parse_bytes(b"<testsuite><testcase name=\"a\xff\"/></testsuite>")
         .unwrap()

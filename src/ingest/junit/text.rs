@@ -13,15 +13,47 @@ pub fn is_invalid_xml_char(c: char) -> bool {
 
 /// Bytes → UTF-8 (lossy), with invalid XML characters removed. Borrows when nothing changes.
 pub fn clean(raw: &[u8]) -> Cow<'_, str> {
-    let s = String::from_utf8_lossy(raw);
-    // Fast path: only bytes < 0x20 or the 0xEF lead byte of U+FFFE/U+FFFF can be invalid.
-    let suspicious = s
-        .bytes()
-        .any(|b| (b < 0x20 && b != b'\t' && b != b'\n' && b != b'\r') || b == 0xEF);
-    if !suspicious || !s.chars().any(is_invalid_xml_char) {
+    let s = match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
+    if !may_hold_invalid_char(s.as_bytes()) || !s.chars().any(is_invalid_xml_char) {
         return s;
     }
     Cow::Owned(s.chars().filter(|&c| !is_invalid_xml_char(c)).collect())
+}
+
+/// Cheap pre-check: only C0 controls other than tab/LF/CR, or the 0xEF lead byte of
+/// U+FFFE/U+FFFF, can start an invalid XML character. Eight bytes at a time: a word is looked at
+/// byte by byte only when it holds a byte below 0x20 or an 0xEF.
+#[inline]
+fn may_hold_invalid_char(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    const EF: u64 = u64::from_ne_bytes([0xEF; 8]);
+    let suspicious = |b: &u8| (*b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r')) || *b == 0xEF;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+        // Some byte < 0x20 (exact "any" test), or some byte == 0xEF.
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let e = w ^ EF;
+        let ef = e.wrapping_sub(ONES) & !e & HIGH;
+        if (below_space | ef) != 0 && chunk.iter().any(suspicious) {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(suspicious)
+}
+
+/// Counts `\n` bytes (chunked so the compiler vectorises the comparison).
+pub fn count_newlines(data: &[u8]) -> u64 {
+    let mut chunks = data.chunks_exact(128);
+    let mut count = 0u64;
+    for chunk in &mut chunks {
+        count += u64::from(chunk.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>());
+    }
+    count + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// Resolves the name of an entity reference (`amp`, `#x41`, ...). Custom entities are never
@@ -46,21 +78,24 @@ fn char_from(digits: &str, radix: u32) -> Option<char> {
     char::from_u32(u32::from_str_radix(digits, radix).ok()?)
 }
 
-/// Appends the decoded form of one entity reference to `acc`: the character it stands for
-/// (dropped when it is not a valid XML character), or the reference itself when unknown.
-pub fn push_entity(acc: &mut Bounded, name: &[u8]) {
+/// Calls `out` with the decoded form of one entity reference: the character it stands for
+/// (nothing when it is not a valid XML character), or the reference itself when unknown.
+/// Allocation-free.
+pub fn with_entity(name: &[u8], out: &mut impl FnMut(&str)) {
     match resolve_entity(name) {
         Some(c) if is_invalid_xml_char(c) => {}
-        Some(c) => {
-            let mut b = [0u8; 4];
-            acc.push_str(c.encode_utf8(&mut b));
-        }
+        Some(c) => out(c.encode_utf8(&mut [0u8; 4])),
         None => {
-            acc.push_str("&");
-            acc.push_str(&String::from_utf8_lossy(name));
-            acc.push_str(";");
+            out("&");
+            out(&String::from_utf8_lossy(name));
+            out(";");
         }
     }
+}
+
+/// Appends the decoded form of one entity reference to `acc` (see [`with_entity`]).
+pub fn push_entity(acc: &mut Bounded, name: &[u8]) {
+    with_entity(name, &mut |s| acc.push_str(s));
 }
 
 /// Decodes an escaped attribute value (entities, lossy UTF-8, invalid characters dropped) into
@@ -119,6 +154,16 @@ impl Bounded {
         self.limit = limit;
     }
 
+    /// `true` when nothing more will be kept (pushes only count).
+    pub fn full(&self) -> bool {
+        self.text.len() >= self.limit
+    }
+
+    /// Counts `len` bytes that are not kept.
+    pub fn skip(&mut self, len: usize) {
+        self.total += len;
+    }
+
     pub fn push_str(&mut self, s: &str) {
         self.total += s.len();
         let room = self.limit.saturating_sub(self.text.len());
@@ -150,6 +195,12 @@ impl LineScanner {
     /// Longer lines cannot carry a property marker we keep.
     pub const MAX_LINE: usize = 8 * 1024;
 
+    /// `true` when no line is in progress: a chunk without `[` or newline-sensitive state can be
+    /// skipped without decoding it.
+    pub fn idle(&self) -> bool {
+        self.line.is_empty() && !self.overflow
+    }
+
     pub fn reset(&mut self) {
         self.line.clear();
         self.overflow = false;
@@ -158,19 +209,18 @@ impl LineScanner {
     /// Feeds a chunk of text; completed lines are scanned and their markers passed to `found`.
     pub fn feed(&mut self, chunk: &str, found: &mut impl FnMut(&str, &str)) {
         let mut rest = chunk;
-        loop {
-            match rest.find('\n') {
-                Some(nl) => {
-                    self.append(&rest[..nl]);
-                    self.finish_line(found);
-                    rest = &rest[nl + 1..];
-                }
-                None => {
-                    self.append(rest);
-                    return;
-                }
+        while let Some(nl) = rest.find('\n') {
+            if self.line.is_empty() && !self.overflow {
+                // Whole line inside this chunk: scan it in place.
+                scan_property_markers(&rest[..nl], found);
+            } else {
+                self.append(&rest[..nl]);
+                self.finish_line(found);
             }
+            self.reset();
+            rest = &rest[nl + 1..];
         }
+        self.append(rest);
     }
 
     /// Ends the stream (the last line need not end with a newline).
@@ -182,6 +232,15 @@ impl LineScanner {
         if self.overflow {
             return;
         }
+        // A marker starts with `[`: what precedes the line's first `[` never matters.
+        let part = if self.line.is_empty() {
+            match part.find('[') {
+                Some(i) => &part[i..],
+                None => return,
+            }
+        } else {
+            part
+        };
         if self.line.len() + part.len() > Self::MAX_LINE {
             self.overflow = true;
             self.line.clear();
