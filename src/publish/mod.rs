@@ -249,6 +249,6 @@ mod unit {
     #[test]
     fn marker_is_inert() {
         assert_eq!(marker("controlgate"), "<!-- controlgate:controlgate -->");
-        assert_eq!(marker("a-->b"), "<!-- controlgate:a-_b -->");
+        assert_eq!(marker("a-->b"), "<!-- controlgate:a--_b -->");
     }
 }
