@@ -5,6 +5,8 @@
 FROM rust:1.95-alpine3.22 AS build
 RUN apk add --no-cache musl-dev=~1 ca-certificates=~20
 WORKDIR /src
+ENV CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=symbols
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY tests ./tests

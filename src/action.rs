@@ -30,7 +30,10 @@ struct Published {
 
 /// Everything to publish, independent of where it came from (a fresh run or an artifact).
 struct Publication {
+    /// Within the comment / check-run budget.
     markdown: String,
+    /// The job summary's version: the same document with a 1 MiB budget.
+    long_markdown: String,
     success: bool,
     title: String,
     annotations: Vec<Annotation>,
@@ -56,6 +59,10 @@ run `controlgate publish --from <dir>` in a second workflow triggered `on: workf
 `pull-requests: write` and `checks: write` — see docs/action.md.";
 
 /// `controlgate run`.
+///
+/// Note for the coverage merge (git2): a Docker action's workspace is owned by the runner's uid,
+/// not the container's root; call `git2::opts::set_verify_owner_validation(false)` here, before
+/// any repository is opened, or libgit2 rejects it ("not owned by current user").
 pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
     let title = ctx.inputs.check_name.clone();
     let decided = decide(ctx, out);
@@ -77,6 +84,14 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             (
                 Publication {
                     markdown: o.markdown.clone(),
+                    long_markdown: crate::render::markdown::render(
+                        &o.report,
+                        &crate::render::markdown::MarkdownOptions {
+                            budget: publish::STEP_SUMMARY_LIMIT_BYTES - 4096,
+                            title: title.clone(),
+                        },
+                        &[],
+                    ),
                     success: o.report.verdict == Verdict::Pass,
                     title: check_title(&o.report),
                     annotations: failures,
@@ -89,21 +104,23 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         }
         Err(e) => {
             let _ = writeln!(out, "error: {e}");
+            let markdown = format!(
+                "## ❌ {}: no verdict\n\ncontrolgate could not decide this run, so the \
+                         check fails closed:\n\n{}\n",
+                crate::render::escape::inline(&title, 80),
+                crate::render::escape::code_block(&e.to_string(), "text")
+            );
             (
                 Publication {
-                    markdown: format!(
-                        "## ❌ {}: no verdict\n\ncontrolgate could not decide this run, so the \
-                         check fails closed:\n\n{}\n",
-                        crate::render::escape::inline(&title, 80),
-                        crate::render::escape::code_block(&e.to_string(), "text")
-                    ),
+                    long_markdown: markdown.clone(),
+                    markdown,
                     success: false,
                     title: "controlgate could not decide this run".into(),
                     annotations: Vec::new(),
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
                 },
-                e.exit_code().max_with(ExitCode::Fail),
+                e.exit_code(),
                 false,
             )
         }
@@ -121,19 +138,6 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         return ExitCode::Fail;
     }
     code
-}
-
-trait MaxWith {
-    fn max_with(self, other: ExitCode) -> ExitCode;
-}
-impl MaxWith for ExitCode {
-    fn max_with(self, other: ExitCode) -> ExitCode {
-        if (self as u8) >= (other as u8) {
-            self
-        } else {
-            other
-        }
-    }
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -312,9 +316,11 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                         ),
                         annotations: p.annotations.clone(),
                         details_url: ctx.run_url.clone(),
+                        // Unique per invocation (a job may run controlgate twice).
                         external_id: format!(
-                            "controlgate:{}",
-                            ctx.run_id.clone().unwrap_or_else(suites::random_token)
+                            "controlgate:{}:{}",
+                            ctx.run_id.as_deref().unwrap_or("local"),
+                            &suites::random_token()[..12]
                         ),
                     };
                     match gh.create_check_run(&run).await {
@@ -365,7 +371,7 @@ fn finish(
     out: &mut dyn Write,
 ) {
     if let Some(path) = &ctx.step_summary
-        && let Err(e) = publish::write_step_summary(path, &p.markdown)
+        && let Err(e) = publish::write_step_summary(path, &p.long_markdown)
     {
         notice(
             out,
@@ -374,8 +380,9 @@ fn finish(
         );
     }
     if let Some(path) = &ctx.output {
+        // Relative to the workspace: the same path on the runner and in the container.
         let report_path = report_dir
-            .map(|d| d.join("report.json").to_string_lossy().into_owned())
+            .map(|d| crate::inputs::display_path(&d.join("report.json"), &ctx.workspace))
             .unwrap_or_default();
         let pairs = match decided {
             Some(o) => publish::outputs(
@@ -451,6 +458,7 @@ pub fn publish_from(
         n("skipped")
     );
     let publication = Publication {
+        long_markdown: markdown.clone(),
         markdown: markdown.clone(),
         success,
         title,

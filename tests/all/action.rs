@@ -242,15 +242,17 @@ fn rerun_updates_one_sticky_comment_and_a_failing_control_fails_the_check() {
     );
     assert!(output(&second.outputs, "check-run-url").is_some_and(|u| u.contains("/runs/")));
     let report = output(&second.outputs, "report-path").unwrap();
-    assert!(Path::new(report).is_file());
+    assert_eq!(report, "controlgate-report/report.json");
+    assert!(ws.path().join(report).is_file());
     assert!(ws.path().join("controlgate-report/event.json").is_file());
 }
 
 #[test]
-fn annotations_go_fifty_per_request_and_the_summary_fits() {
+fn annotations_go_fifty_per_request_and_the_summary_is_cut_to_budget() {
     let s = stand();
     let repo = s.repo("annotations", |_| {});
-    let cases: Vec<(String, bool, &str)> = (0..120)
+    // 200 failing tests with long names: a ~80,000-character summary.
+    let cases: Vec<(String, bool, &str)> = (0..200)
         .map(|i| (format!("t{i:03}_{}", "x".repeat(180)), true, "CC7.2"))
         .collect();
     let mut ws = Workspace::new(&repo, "");
@@ -258,9 +260,14 @@ fn annotations_go_fifty_per_request_and_the_summary_fits() {
     ws.extra_env
         .push(("INPUT_JUNIT".into(), "junit.xml".into()));
     ws.extra_env.push(("INPUT_COMMENT".into(), "false".into()));
+    ws.extra_env
+        .push(("INPUT_MAX-ANNOTATIONS".into(), "120".into()));
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     ws.assert_clean();
+    // The job summary (1 MiB) has every failing test; the check run's is cut, with a note.
+    assert!(o.summary.chars().count() > 70_000, "{}", o.summary.len());
+    assert!(o.summary.contains("t199"));
     s.with(&repo, |st| {
         assert_eq!(st.check_runs.len(), 1);
         let c = &st.check_runs[0];
@@ -269,8 +276,16 @@ fn annotations_go_fifty_per_request_and_the_summary_fits() {
             [50, 50, 20],
             "create with 50, then PATCH the rest"
         );
-        assert_eq!(c.annotations.len(), 120);
-        assert!(c.summaries.iter().all(|s| s.chars().count() <= 65_535));
+        assert_eq!(c.annotations.len(), 120, "capped by max-annotations");
+        for summary in &c.summaries {
+            assert!(summary.chars().count() <= 65_535);
+            assert!(
+                summary.contains("not shown"),
+                "{}",
+                &summary[summary.len() - 400..]
+            );
+            assert!(!summary.contains("t199"));
+        }
         assert!(st.comments.is_empty(), "comment: false");
     });
 }
@@ -365,7 +380,12 @@ fn faults_are_retried_and_an_ambiguous_create_is_not_duplicated() {
             "one check run per run, none duplicated"
         );
         assert!(st.check_runs.iter().all(|c| c.conclusion == "success"));
-        assert_eq!(st.check_runs[0].external_id, "controlgate:42-1");
+        assert!(
+            st.check_runs[0]
+                .external_id
+                .starts_with("controlgate:42-1:")
+        );
+        assert_ne!(st.check_runs[0].external_id, st.check_runs[1].external_id);
     });
 }
 
