@@ -610,3 +610,62 @@ fn the_stand_in_rejects_requests_that_break_githubs_schema() {
         assert!(st.requests.is_empty(), "Prism forwarded an invalid request")
     });
 }
+
+#[test]
+fn publishing_errors_fail_closed_with_githubs_message_and_a_hint() {
+    let s = stand();
+    let repo = s.repo("denied", |st| {
+        st.faults = vec![Fault {
+            method: "POST",
+            path_contains: "/check-runs",
+            status: 403,
+            headers: vec![],
+            message: "Must have admin rights to Repository.",
+            apply: false,
+        }];
+        // Every listing fails: retried within the budget, then reported.
+        for _ in 0..5 {
+            st.faults.push(Fault {
+                method: "GET",
+                path_contains: "/issues/7/comments",
+                status: 502,
+                headers: vec![],
+                message: "Bad Gateway",
+                apply: false,
+            });
+        }
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(
+        o.code, 1,
+        "tests pass, but nothing was published: fail closed\n{}",
+        o.stdout
+    );
+    let errors: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", o.stdout);
+    assert!(
+        errors[0].contains("Must have admin rights to Repository.")
+            && errors[0].contains("checks: write")
+    );
+    assert!(errors[1].contains("502") && errors[1].contains("Bad Gateway"));
+    assert_eq!(o.stderr.matches("retrying in").count(), 4, "{}", o.stderr);
+    assert!(
+        o.summary.contains("controlgate: passed"),
+        "the job summary is still written"
+    );
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert!(st.comments.is_empty() && st.check_runs.is_empty())
+    });
+}
