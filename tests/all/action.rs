@@ -669,3 +669,43 @@ fn publishing_errors_fail_closed_with_githubs_message_and_a_hint() {
         assert!(st.comments.is_empty() && st.check_runs.is_empty())
     });
 }
+
+#[test]
+fn push_and_merge_group_check_runs_go_on_the_events_head_commit() {
+    let s = stand();
+    let repo = s.repo("events", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let after = "a".repeat(40);
+    let push =
+        serde_json::json!({"ref": "refs/heads/main", "before": "b".repeat(40), "after": after});
+    write(&ws.path().join("push.json"), &push.to_string());
+    ws.extra_env
+        .push(("GITHUB_EVENT_NAME".into(), "push".into()));
+    ws.extra_env.push((
+        "GITHUB_EVENT_PATH".into(),
+        ws.path().join("push.json").to_string_lossy().into_owned(),
+    ));
+    assert_eq!(ws.run(&["run"]).code, 0);
+
+    let group = "c".repeat(40);
+    let mg = serde_json::json!({"merge_group": {"head_sha": group, "base_sha": "d".repeat(40),
+        "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-abc", "base_ref": "refs/heads/main"}});
+    write(&ws.path().join("push.json"), &mg.to_string());
+    ws.extra_env
+        .push(("GITHUB_EVENT_NAME".into(), "merge_group".into()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        let heads: Vec<&str> = st.check_runs.iter().map(|c| c.head_sha.as_str()).collect();
+        assert_eq!(heads, [after.as_str(), group.as_str()]);
+        // The merge group names PR 7: its sticky comment carries the queue's verdict.
+        assert_eq!(st.comments.len(), 1);
+        assert!(!st.requests.iter().any(|r| r.path.contains(MERGE)));
+    });
+}
