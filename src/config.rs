@@ -4,7 +4,9 @@
 //! API and YAML 1.2 behaviour via `unsafe-libyaml`. Unknown keys are errors with a did-you-mean
 //! suggestion.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
@@ -135,6 +137,62 @@ pub struct TestsConfig {
     pub scope: PassRateScope,
 }
 
+/// A test suite `controlgate run` executes (issue 4): a shell command and the result files it
+/// leaves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Suite {
+    pub name: String,
+    /// Run with `sh -c`.
+    pub run: String,
+    /// Relative to the workspace.
+    #[serde(default)]
+    pub working_directory: Option<PathBuf>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// JUnit globs, relative to the suite's working directory.
+    #[serde(default)]
+    pub junit: Vec<String>,
+    #[serde(default)]
+    pub coverage: Vec<String>,
+    /// Controls every test of the suite evidences.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// `90`, `90s`, `15m`, `1h`.
+    #[serde(default, deserialize_with = "de_timeout")]
+    pub timeout: Option<Duration>,
+}
+
+fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let v = serde_yaml_ng::Value::deserialize(d)?;
+    let text = match &v {
+        serde_yaml_ng::Value::Number(n) => n.to_string(),
+        serde_yaml_ng::Value::String(s) => s.trim().to_owned(),
+        serde_yaml_ng::Value::Null => return Ok(None),
+        _ => return Err(D::Error::custom("timeout: expected seconds or e.g. `15m`")),
+    };
+    let (num, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => text.split_at(i),
+        None => (text.as_str(), "s"),
+    };
+    let mult = match unit.trim() {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        u => {
+            return Err(D::Error::custom(format!(
+                "timeout: unknown unit `{u}` (s, m or h)"
+            )));
+        }
+    };
+    match num.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && (n * mult).is_finite() => Ok(Some(Duration::from_secs_f64(n * mult))),
+        _ => Err(D::Error::custom(format!(
+            "timeout: `{text}` is not a positive duration"
+        ))),
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -143,6 +201,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub controls: ControlsConfig,
     pub tests: TestsConfig,
+    /// Test suites `controlgate run` executes, in order.
+    pub suites: Vec<Suite>,
     /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
     pub coverage: crate::analyze::coverage::CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
@@ -292,6 +352,30 @@ fn validate(config: &Config) -> Result<(), String> {
             check(t, &format!("rules[{i}].controls"))?;
         }
     }
+    for (i, suite) in config.suites.iter().enumerate() {
+        let what = format!("suites[{i}]");
+        if suite.name.trim().is_empty() {
+            return Err(format!("{what}.name is empty"));
+        }
+        if config.suites[..i].iter().any(|s| s.name == suite.name) {
+            return Err(format!("{what}.name: `{}` is used twice", suite.name));
+        }
+        if suite.run.trim().is_empty() {
+            return Err(format!("{what}.run is empty"));
+        }
+        if suite.junit.is_empty() {
+            return Err(format!(
+                "{what} (`{}`): `junit` is empty: name the result files the command writes",
+                suite.name
+            ));
+        }
+        for g in suite.junit.iter().chain(&suite.coverage) {
+            glob::Pattern::new(g).map_err(|e| format!("{what}: bad glob `{g}`: {e}"))?;
+        }
+        for t in &suite.controls {
+            check(t, &format!("{what}.controls"))?;
+        }
+    }
     if let Some(p) = &config.tags.marker_pattern {
         let re = regex::Regex::new(p).map_err(|e| format!("tags.marker_pattern: {e}"))?;
         if re.captures_len() < 2 {
@@ -432,6 +516,33 @@ mod unit {
         assert!(e.contains("api.min_coverage"), "{e}");
         let e = parse_str("api:\n  controls: {negative_auth: [CC9.9]}\n").unwrap_err();
         assert!(e.contains("api.controls.negative_auth"), "{e}");
+    }
+
+    #[test]
+    fn suites_parse_with_kebab_keys_and_durations() {
+        let c = parse_str(
+            "suites:\n  - name: unit\n    run: cargo test\n    working-directory: core\n    env: {RUST_LOG: debug}\n    junit: [target/junit.xml]\n    controls: [cc8-1]\n    timeout: 15m\n  - name: e2e\n    run: make e2e\n    junit: [out/*.xml]\n    timeout: 90\n",
+        )
+        .unwrap();
+        assert_eq!(c.suites.len(), 2);
+        assert_eq!(c.suites[0].timeout, Some(Duration::from_secs(900)));
+        assert_eq!(c.suites[1].timeout, Some(Duration::from_secs(90)));
+        assert_eq!(
+            c.suites[0].working_directory.as_deref(),
+            Some(Path::new("core"))
+        );
+        let e = parse_str("suites:\n  - name: a\n    run: x\n    junit: [a]\n    timout: 3\n")
+            .unwrap_err();
+        assert!(e.contains("did you mean `timeout`?"), "{e}");
+        let e = parse_str("suites:\n  - name: a\n    run: x\n").unwrap_err();
+        assert!(e.contains("`junit` is empty"), "{e}");
+        let e =
+            parse_str("suites:\n  - name: a\n    run: x\n    junit: [a]\n    controls: [cc9-5]\n")
+                .unwrap_err();
+        assert!(e.contains("suites[0].controls"), "{e}");
+        let e = parse_str("suites:\n  - name: a\n    run: x\n    junit: [a]\n    timeout: 5d\n")
+            .unwrap_err();
+        assert!(e.contains("unknown unit"), "{e}");
     }
 
     #[test]

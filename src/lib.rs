@@ -4,6 +4,8 @@
 //! → [`render`] (pure functions returning `String`) → publish → retain. [`inputs`] is the
 //! file-system seam; [`pipeline::report`] is the entry point the binary calls.
 
+pub mod action;
+pub mod actions_env;
 pub mod analyze;
 pub mod config;
 pub mod error;
@@ -12,7 +14,9 @@ pub mod ingest;
 pub mod inputs;
 pub mod model;
 pub mod pipeline;
+pub mod publish;
 pub mod render;
+pub mod suites;
 
 pub use error::{Error, ExitCode, Result};
 pub use pipeline::{ReportOutput, ReportRequest, report};

@@ -25,6 +25,20 @@ enum Command {
     Report(Box<ReportArgs>),
     /// Print the SOC 2 Trust Services Criteria catalog, or validate a config file.
     Controls(ControlsArgs),
+    /// The GitHub Action: run the suites (or read `junit` results), decide, publish the PR
+    /// comment, check run, job summary and outputs. Configured by `INPUT_*` / `GITHUB_*`.
+    ///
+    /// Exit status: the verdict (0 pass, 1 fail; 2 nothing could be decided).
+    Run,
+    /// Publish a report directory written by `run` (fork-safe second stage, `on: workflow_run`).
+    Publish(PublishArgs),
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// The report directory `run` wrote (summary.md, report.json, event.json, context.json).
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +103,8 @@ fn main() -> ProcessExit {
     let result = match cli.command {
         Command::Report(args) => report(*args),
         Command::Controls(args) => controls(args),
+        Command::Run => run(),
+        Command::Publish(args) => publish(args),
     };
     match result {
         Ok(code) => ProcessExit::from(code as u8),
@@ -123,6 +139,21 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
         Format::Json => print!("{}", out.json),
     }
     Ok(out.exit_code())
+}
+
+fn run() -> Result<ExitCode, Error> {
+    let ctx = controlgate::actions_env::from_env()?;
+    Ok(controlgate::action::run(&ctx, &mut std::io::stdout()))
+}
+
+fn publish(args: PublishArgs) -> Result<ExitCode, Error> {
+    let ctx = controlgate::actions_env::from_env()?;
+    let dir = if args.from.is_absolute() {
+        args.from
+    } else {
+        ctx.workspace.join(args.from)
+    };
+    controlgate::action::publish_from(&ctx, &dir, &mut std::io::stdout())
 }
 
 fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {

@@ -12,8 +12,9 @@ use crate::error::{Error, ExitCode, Location};
 use crate::ingest::{har, junit, openapi};
 use crate::inputs;
 use crate::model::api::ApiInput;
+use crate::model::controls::ControlId;
 use crate::model::coverage::CoverageSection;
-use crate::model::report::{Report, SCHEMA_VERSION, Tool, Verdict};
+use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
 
 /// Default config location, relative to the working directory.
@@ -50,6 +51,21 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
+    /// Suites `controlgate run` executed: their result globs, default controls and record.
+    pub suites: Vec<SuiteInput>,
+    /// Heading of the Markdown summary (the check name).
+    pub title: Option<String>,
+}
+
+/// One executed suite's results, for [`report`].
+#[derive(Debug, Clone)]
+pub struct SuiteInput {
+    pub record: SuiteRecord,
+    /// Absolute directory the `junit` globs are relative to.
+    pub workdir: PathBuf,
+    pub junit: Vec<String>,
+    /// Controls every test of the suite evidences.
+    pub controls: Vec<ControlId>,
 }
 
 impl ReportRequest {
@@ -70,6 +86,8 @@ impl ReportRequest {
             diff: None,
             repo: None,
             workspace: None,
+            suites: Vec::new(),
+            title: None,
         }
     }
 }
@@ -226,10 +244,14 @@ fn parse_junit_files(
 pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
     let mapper = Mapper::new(&config).map_err(Error::Usage)?;
-    if req.junit.is_empty() {
+    if req.junit.is_empty() && req.suites.is_empty() {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
     }
-    let paths = inputs::expand(&req.junit, &req.workdir, "junit")?;
+    let paths = if req.junit.is_empty() {
+        Vec::new()
+    } else {
+        inputs::expand(&req.junit, &req.workdir, "junit")?
+    };
     let api_specs = load_api_specs(&config, req)?;
     let mut api_analyzer = match &api_specs {
         Some((spec, _, _)) => Some(api::Analyzer::new(spec, &config.api).map_err(Error::Usage)?),
@@ -237,12 +259,27 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     };
 
     let mut agg = Aggregator::new(&mapper);
+    // Every result file with the controls its suite gives all its tests; suites first.
+    let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
+    let mut suite_gates = Vec::new();
+    for suite in &req.suites {
+        let found = expand_lenient(&suite.junit, &suite.workdir);
+        suite_gates.push(suite_gate(&suite.record, &suite.junit, found.len()));
+        let defaults: Vec<(ControlId, String)> = suite
+            .controls
+            .iter()
+            .map(|c| (*c, suite.record.name.clone()))
+            .collect();
+        files.extend(found.into_iter().map(|p| (p, defaults.clone())));
+    }
+    files.extend(paths.into_iter().map(|p| (p, Vec::new())));
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
     let displays: Vec<String> = paths
         .iter()
         .map(|p| inputs::display_path(p, &req.workdir))
         .collect();
-    for d in &displays {
-        agg.add_input(d.clone(), Vec::new());
+    for ((_, defaults), d) in files.into_iter().zip(&displays) {
+        agg.add_input(d.clone(), defaults);
     }
     let input_files = parse_junit_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut api_analyzer {
@@ -252,6 +289,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     })?;
     let aggregate = agg.finish(&config.required_controls());
     let mut gate_list = gates::evaluate(&config, &aggregate);
+    gate_list.extend(suite_gates);
     let api_section = match (api_analyzer, &api_specs) {
         (Some(mut a), Some((_, base, spec_inputs))) => {
             let mut api_inputs = spec_inputs.clone();
@@ -286,11 +324,16 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         coverage: coverage_section,
         api: api_section,
         warnings: aggregate.warnings,
+        suites: (!req.suites.is_empty())
+            .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
     };
-    let opts = render::markdown::MarkdownOptions {
+    let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
         ..Default::default()
     };
+    if let Some(t) = &req.title {
+        opts.title = t.clone();
+    }
     let mut extra = Vec::new();
     if let Some(cov) = &report.coverage {
         extra.push(render::coverage::render_coverage(
@@ -383,4 +426,65 @@ fn read_exchanges(a: &mut api::Analyzer<'_>, req: &ReportRequest) -> Result<Vec<
         }
     }
     Ok(out)
+}
+
+/// Expands a suite's result globs; matching nothing is not an error here (the suite gate says
+/// so instead).
+fn expand_lenient(patterns: &[String], base: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if let Ok(found) = inputs::expand(std::slice::from_ref(p), base, "junit") {
+            for f in found {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `suite:<name>`: fails when the suite left no results (whatever its exit status) or timed
+/// out; a non-zero exit with results is left to the test gates (test runners exit non-zero when
+/// a test fails).
+fn suite_gate(r: &SuiteRecord, junit: &[String], files: usize) -> crate::model::report::Gate {
+    let globs = junit
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let how = match (&r.error, r.timed_out, r.exit_code) {
+        (Some(e), _, _) => format!("could not start: {e}"),
+        (None, true, _) => format!("timed out after {:.0}s", r.duration_s),
+        (None, false, Some(c)) => format!("exited with status {c}"),
+        (None, false, None) => "was killed by a signal".to_owned(),
+    };
+    let (passed, detail) = if r.timed_out {
+        (
+            false,
+            format!("suite `{}` {how}; its results are incomplete", r.name),
+        )
+    } else if files == 0 {
+        let why = if r.exit_code == Some(0) {
+            "check the suite's `junit` globs"
+        } else {
+            "the command failed before writing results; see its log group"
+        };
+        (
+            false,
+            format!(
+                "suite `{}` {how} and left no JUnit results matching {globs} ({why})",
+                r.name
+            ),
+        )
+    } else {
+        (
+            true,
+            format!(
+                "suite `{}` {how} in {:.1}s; {files} result file(s)",
+                r.name, r.duration_s
+            ),
+        )
+    };
+    gates::gate(&format!("suite:{}", r.name), passed, false, detail)
 }

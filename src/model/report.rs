@@ -162,4 +162,25 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<super::api::ApiSection>,
     pub warnings: Vec<String>,
+    /// The suites `controlgate run` executed (absent when results were read from disk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suites: Option<Vec<SuiteRecord>>,
+}
+
+/// One executed suite: what ran, how it ended, and a digest of everything it printed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuiteRecord {
+    pub name: String,
+    pub command: String,
+    pub working_directory: String,
+    /// `None` when the process was killed by a signal or could not start.
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub duration_s: f64,
+    /// SHA-256 of stdout and stderr, interleaved as they arrived.
+    pub output_sha256: String,
+    pub output_bytes: u64,
+    /// Why the command could not start, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }

@@ -1,5 +1,7 @@
 //! The one integration-test binary. Each module covers one part of the pipeline.
 
+mod action;
+mod action_container;
 mod api;
 mod cli;
 mod coverage_conformance;
@@ -9,5 +11,6 @@ mod coverage_gates;
 mod coverage_real_tools;
 mod coverage_render;
 mod coverage_util;
+mod github_fake;
 mod junit;
 mod render;

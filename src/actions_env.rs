@@ -1,0 +1,351 @@
+//! The GitHub Actions environment: the ONLY module that reads environment variables.
+//!
+//! Inputs arrive as `INPUT_<NAME>` (upper-cased, hyphens kept: `INPUT_GITHUB-TOKEN`), the run's
+//! context as `GITHUB_*`, and the triggering event as JSON at `GITHUB_EVENT_PATH`. Everything is
+//! turned into a plain [`ActionContext`]; the rest of the crate never calls `std::env`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// What the triggering event says about the change being tested.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventInfo {
+    /// The pull request, when the event belongs to one.
+    pub pr_number: Option<u64>,
+    /// The commit the check run belongs to: the PR head (never the `refs/pull/N/merge` commit).
+    pub head_sha: Option<String>,
+    pub base_ref: Option<String>,
+    pub base_sha: Option<String>,
+}
+
+/// The action's inputs (see `action.yml`). Empty strings are treated as unset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inputs {
+    pub github_token: Option<String>,
+    pub config: Option<PathBuf>,
+    /// JUnit globs (one per line or comma-separated), used when the config has no `suites`.
+    pub junit: Vec<String>,
+    pub coverage: Vec<String>,
+    pub base_ref: Option<String>,
+    /// Post/update the sticky PR comment.
+    pub comment: bool,
+    /// Create the check run.
+    pub check_run: bool,
+    /// Name of the check run; also names the comment marker `<!-- controlgate:<name> -->`.
+    pub check_name: String,
+    /// Directory (relative to the workspace) receiving `report.json`, `summary.md`, `event.json`.
+    pub report_dir: PathBuf,
+    /// Maximum annotations on the check run (failures first).
+    pub max_annotations: usize,
+    /// Login whose comments are searched for the marker; `None`: the token's identity.
+    pub comment_author: Option<String>,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            github_token: None,
+            config: None,
+            junit: Vec::new(),
+            coverage: Vec::new(),
+            base_ref: None,
+            comment: true,
+            check_run: true,
+            check_name: "controlgate".into(),
+            report_dir: PathBuf::from("controlgate-report"),
+            max_annotations: 500,
+            comment_author: None,
+        }
+    }
+}
+
+/// Everything `controlgate run` / `publish` needs from the environment, as plain data.
+#[derive(Debug, Clone, Default)]
+pub struct ActionContext {
+    pub inputs: Inputs,
+    /// `GITHUB_WORKSPACE`, else the current directory.
+    pub workspace: PathBuf,
+    /// `GITHUB_API_URL` (GitHub Enterprise Server differs), default `https://api.github.com`.
+    pub api_url: String,
+    /// `GITHUB_REPOSITORY` split into owner and name.
+    pub repository: Option<(String, String)>,
+    pub event_name: String,
+    pub event_path: Option<PathBuf>,
+    pub event: EventInfo,
+    /// `GITHUB_SHA` (for `pull_request`: the merge commit, not the head).
+    pub sha: Option<String>,
+    pub step_summary: Option<PathBuf>,
+    pub output: Option<PathBuf>,
+    /// Link to this workflow run, for the check run's `details_url`.
+    pub run_url: Option<String>,
+    /// `GITHUB_RUN_ID`-`GITHUB_RUN_ATTEMPT`, used as the check run's `external_id`.
+    pub run_id: Option<String>,
+    /// Test-only: multiplies every retry wait (`CONTROLGATE_TEST_TIME_SCALE`).
+    pub retry_time_scale: f64,
+}
+
+/// Reads the real process environment.
+pub fn from_env() -> Result<ActionContext, Error> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
+    from_vars(|k| std::env::var(k).ok(), &cwd)
+}
+
+/// Builds the context from a variable lookup (tests pass a map).
+pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<ActionContext, Error> {
+    let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+    let input = |name: &str| var(&format!("INPUT_{}", name.to_uppercase().replace(' ', "_")));
+    let flag = |name: &str, default: bool| -> Result<bool, Error> {
+        match input(name).as_deref().map(str::trim) {
+            None => Ok(default),
+            Some("true" | "True" | "TRUE" | "yes" | "1") => Ok(true),
+            Some("false" | "False" | "FALSE" | "no" | "0") => Ok(false),
+            Some(other) => Err(Error::Usage(format!(
+                "input `{name}`: `{other}` is not a boolean (true/false)"
+            ))),
+        }
+    };
+    let defaults = Inputs::default();
+    let max_annotations = match input("max-annotations") {
+        None => defaults.max_annotations,
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("input `max-annotations`: `{v}` is not a number")))?,
+    };
+    let inputs = Inputs {
+        github_token: input("github-token").map(|t| t.trim().to_owned()),
+        config: input("config").map(PathBuf::from),
+        junit: list(input("junit")),
+        coverage: list(input("coverage")),
+        base_ref: input("base-ref"),
+        comment: flag("comment", true)?,
+        check_run: flag("check-run", true)?,
+        check_name: input("check-name").unwrap_or(defaults.check_name),
+        report_dir: input("report-dir")
+            .map(PathBuf::from)
+            .unwrap_or(defaults.report_dir),
+        max_annotations,
+        comment_author: input("comment-author"),
+    };
+    let workspace = var("GITHUB_WORKSPACE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| cwd.to_owned());
+    let repository = var("GITHUB_REPOSITORY").and_then(|r| {
+        let (o, n) = r.split_once('/')?;
+        Some((o.to_owned(), n.to_owned()))
+    });
+    let event_name = var("GITHUB_EVENT_NAME").unwrap_or_default();
+    let event_path = var("GITHUB_EVENT_PATH").map(PathBuf::from);
+    let sha = var("GITHUB_SHA");
+    let event = match &event_path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+            let json: Value = serde_json::from_str(&text)
+                .map_err(|e| Error::Usage(format!("{}: not JSON: {e}", p.display())))?;
+            parse_event(&event_name, &json, sha.as_deref())
+        }
+        None => EventInfo {
+            head_sha: sha.clone(),
+            ..Default::default()
+        },
+    };
+    let run_url = match (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        (Some(s), Some(r), Some(id)) => {
+            Some(format!("{}/{r}/actions/runs/{id}", s.trim_end_matches('/')))
+        }
+        _ => None,
+    };
+    let run_id = var("GITHUB_RUN_ID").map(|id| match var("GITHUB_RUN_ATTEMPT") {
+        Some(a) => format!("{id}-{a}"),
+        None => id,
+    });
+    let retry_time_scale = var("CONTROLGATE_TEST_TIME_SCALE")
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(1.0);
+    Ok(ActionContext {
+        inputs,
+        workspace,
+        api_url: var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
+        repository,
+        event_name,
+        event_path,
+        event,
+        sha,
+        step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        output: var("GITHUB_OUTPUT").map(PathBuf::from),
+        run_url,
+        run_id,
+        retry_time_scale,
+    })
+}
+
+/// Splits a multi-value input: one item per line or comma-separated, blanks dropped.
+fn list(v: Option<String>) -> Vec<String> {
+    v.map(|v| {
+        v.split(['\n', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str().map(String::from)
+}
+
+fn u64_at(v: &Value, path: &[&str]) -> Option<u64> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_u64()
+}
+
+/// Reads the PR number, head and base from an event payload. `sha` (`GITHUB_SHA`) is the
+/// fallback head for events that carry none.
+pub fn parse_event(event_name: &str, ev: &Value, sha: Option<&str>) -> EventInfo {
+    let fallback = sha.map(String::from);
+    match event_name {
+        "pull_request"
+        | "pull_request_target"
+        | "pull_request_review"
+        | "pull_request_review_comment" => EventInfo {
+            pr_number: u64_at(ev, &["pull_request", "number"]).or(u64_at(ev, &["number"])),
+            head_sha: str_at(ev, &["pull_request", "head", "sha"]).or(fallback),
+            base_ref: str_at(ev, &["pull_request", "base", "ref"]),
+            base_sha: str_at(ev, &["pull_request", "base", "sha"]),
+        },
+        "push" => EventInfo {
+            pr_number: None,
+            head_sha: str_at(ev, &["after"]).or(fallback),
+            base_ref: str_at(ev, &["ref"]).map(|r| r.trim_start_matches("refs/heads/").to_owned()),
+            base_sha: str_at(ev, &["before"]).filter(|s| s.bytes().any(|b| b != b'0')),
+        },
+        "merge_group" => {
+            let head_ref = str_at(ev, &["merge_group", "head_ref"]).unwrap_or_default();
+            EventInfo {
+                // `gh-readonly-queue/<base>/pr-<N>-<sha>` names the PR the group was built for.
+                pr_number: head_ref
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.strip_prefix("pr-"))
+                    .and_then(|s| s.split('-').next())
+                    .and_then(|n| n.parse().ok()),
+                head_sha: str_at(ev, &["merge_group", "head_sha"]).or(fallback),
+                base_ref: str_at(ev, &["merge_group", "base_ref"])
+                    .map(|r| r.trim_start_matches("refs/heads/").to_owned()),
+                base_sha: str_at(ev, &["merge_group", "base_sha"]),
+            }
+        }
+        "workflow_run" => {
+            let pr = ev
+                .get("workflow_run")
+                .and_then(|w| w.get("pull_requests"))
+                .and_then(Value::as_array)
+                .and_then(|a| a.first());
+            EventInfo {
+                pr_number: pr.and_then(|p| u64_at(p, &["number"])),
+                head_sha: str_at(ev, &["workflow_run", "head_sha"]).or(fallback),
+                base_ref: pr.and_then(|p| str_at(p, &["base", "ref"])),
+                base_sha: pr.and_then(|p| str_at(p, &["base", "sha"])),
+            }
+        }
+        _ => EventInfo {
+            head_sha: fallback,
+            ..Default::default()
+        },
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn ctx(vars: &[(&str, &str)]) -> Result<ActionContext, Error> {
+        let m: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        from_vars(|k| m.get(k).cloned(), Path::new("/cwd"))
+    }
+
+    #[test]
+    fn inputs_keep_kebab_case_and_blank_is_unset() {
+        let c = ctx(&[
+            ("INPUT_GITHUB-TOKEN", "t0k"),
+            ("INPUT_JUNIT", "a/*.xml\n b.xml ,c.xml\n"),
+            ("INPUT_COMMENT", "false"),
+            ("INPUT_CHECK-NAME", ""),
+            ("GITHUB_REPOSITORY", "acme/app"),
+            ("GITHUB_API_URL", "http://127.0.0.1:9/api/v3"),
+        ])
+        .unwrap();
+        assert_eq!(c.inputs.github_token.as_deref(), Some("t0k"));
+        assert_eq!(c.inputs.junit, ["a/*.xml", "b.xml", "c.xml"]);
+        assert!(!c.inputs.comment);
+        assert_eq!(c.inputs.check_name, "controlgate");
+        assert_eq!(c.repository, Some(("acme".into(), "app".into())));
+        assert_eq!(c.api_url, "http://127.0.0.1:9/api/v3");
+        assert_eq!(c.workspace, Path::new("/cwd"));
+        let e = ctx(&[("INPUT_COMMENT", "maybe")]).unwrap_err();
+        assert!(e.to_string().contains("input `comment`"), "{e}");
+    }
+
+    #[test]
+    fn pull_request_uses_head_not_merge_commit() {
+        let ev = serde_json::json!({"number": 7, "pull_request": {"number": 7,
+            "head": {"sha": "h".repeat(40)}, "base": {"ref": "main", "sha": "b".repeat(40)}}});
+        for name in ["pull_request", "pull_request_target"] {
+            let e = parse_event(name, &ev, Some("merge"));
+            assert_eq!(e.pr_number, Some(7));
+            assert_eq!(e.head_sha, Some("h".repeat(40)));
+            assert_eq!(e.base_ref.as_deref(), Some("main"));
+            assert_eq!(e.base_sha, Some("b".repeat(40)));
+        }
+    }
+
+    #[test]
+    fn push_merge_group_and_workflow_run() {
+        let push =
+            serde_json::json!({"ref": "refs/heads/main", "before": "0".repeat(40), "after": "a1"});
+        let e = parse_event("push", &push, Some("x"));
+        assert_eq!((e.pr_number, e.head_sha.as_deref()), (None, Some("a1")));
+        assert_eq!(e.base_ref.as_deref(), Some("main"));
+        assert_eq!(e.base_sha, None, "all-zero `before` is a new branch");
+
+        let mg = serde_json::json!({"merge_group": {"head_sha": "m1", "head_ref":
+            "refs/heads/gh-readonly-queue/main/pr-42-abc", "base_sha": "b1", "base_ref": "refs/heads/main"}});
+        let e = parse_event("merge_group", &mg, None);
+        assert_eq!(e.pr_number, Some(42));
+        assert_eq!(e.head_sha.as_deref(), Some("m1"));
+        assert_eq!(e.base_ref.as_deref(), Some("main"));
+
+        let wr = serde_json::json!({"workflow_run": {"head_sha": "w1", "pull_requests":
+            [{"number": 9, "base": {"ref": "main", "sha": "b9"}}]}});
+        let e = parse_event("workflow_run", &wr, Some("x"));
+        assert_eq!((e.pr_number, e.head_sha.as_deref()), (Some(9), Some("w1")));
+        let fork = serde_json::json!({"workflow_run": {"head_sha": "w1", "pull_requests": []}});
+        assert_eq!(parse_event("workflow_run", &fork, None).pr_number, None);
+        assert_eq!(
+            parse_event("schedule", &serde_json::json!({}), Some("s"))
+                .head_sha
+                .as_deref(),
+            Some("s")
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! Publishing a decided run: pure builders (annotations, size limits, step outputs) and the
+//! GitHub client ([`github`]). File writes to `$GITHUB_STEP_SUMMARY` / `$GITHUB_OUTPUT` live here.
+
+pub mod github;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::Error;
+use crate::model::report::{Report, Verdict};
+use github::{Annotation, Level};
+
+/// GitHub's limits.
+pub const COMMENT_LIMIT: usize = 65_536;
+pub const CHECK_SUMMARY_LIMIT: usize = 65_535;
+pub const STEP_SUMMARY_LIMIT_BYTES: usize = 1024 * 1024;
+const ANNOTATION_MESSAGE_LIMIT: usize = 60_000;
+
+/// The hidden marker identifying the sticky comment.
+pub fn marker(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.:/ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("<!-- controlgate:{safe} -->")
+}
+
+/// Keeps `text` within `max_chars` characters: cut at a line boundary, with a note saying how
+/// much was left out.
+pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
+    let total = text.chars().count();
+    if total <= max_chars {
+        return text.to_owned();
+    }
+    let note_for = |omitted: usize| {
+        format!(
+            "\n\n> **Note:** truncated to fit GitHub's {max_chars}-character limit \
+             ({omitted} characters omitted); the full summary is in {where_full}.\n"
+        )
+    };
+    let reserve = note_for(total).chars().count() + 8;
+    let keep = max_chars.saturating_sub(reserve);
+    let mut end = text
+        .char_indices()
+        .nth(keep)
+        .map(|(i, _)| i)
+        .unwrap_or(text.len());
+    if let Some(nl) = text[..end].rfind('\n') {
+        end = nl + 1;
+    }
+    let kept = &text[..end];
+    let mut out = kept.to_owned();
+    out.push_str(&note_for(total - kept.chars().count()));
+    out
+}
+
+/// Same, in bytes (the job summary's limit is 1 MiB).
+pub fn fit_bytes(text: &str, max_bytes: usize, where_full: &str) -> String {
+    if text.len() <= max_bytes {
+        return text.to_owned();
+    }
+    // Characters are at most 4 bytes: cut by characters at a quarter, then re-check.
+    let mut limit = max_bytes;
+    loop {
+        let s = fit(text, limit, where_full);
+        if s.len() <= max_bytes || limit < 1024 {
+            return s;
+        }
+        limit = limit * 3 / 4;
+    }
+}
+
+/// A range of changed lines no test covers (from the coverage stage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UncoveredRange {
+    pub path: String,
+    pub start: u32,
+    pub end: u32,
+}
+
+/// Check-run annotations: failing tests first (where the file is known), then uncovered
+/// changed lines, capped at `cap`.
+pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) -> Vec<Annotation> {
+    let mut out = Vec::new();
+    for c in report.cases.iter().filter(|c| c.status.is_failure()) {
+        let Some(path) = c.file.as_deref().filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        let line = c.line.unwrap_or(1).max(1);
+        let mut message = c
+            .message
+            .clone()
+            .unwrap_or_else(|| format!("{} ({})", c.id, c.status.as_str()));
+        if message.len() > ANNOTATION_MESSAGE_LIMIT {
+            let mut end = ANNOTATION_MESSAGE_LIMIT;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        if message.trim().is_empty() {
+            message = c.status.as_str().to_owned();
+        }
+        let controls: Vec<String> = c.controls.iter().map(|cc| cc.id.to_string()).collect();
+        let mut title = format!("{} {}", c.id, c.status.as_str());
+        if !controls.is_empty() {
+            title.push_str(&format!(" [{}]", controls.join(", ")));
+        }
+        out.push(Annotation {
+            path: path.trim_start_matches("./").to_owned(),
+            start_line: line,
+            end_line: line,
+            annotation_level: Level::Failure,
+            message,
+            title: Some(title.chars().take(250).collect()),
+        });
+    }
+    for u in uncovered {
+        out.push(Annotation {
+            path: u.path.clone(),
+            start_line: u.start,
+            end_line: u.end.max(u.start),
+            annotation_level: Level::Warning,
+            message: if u.end > u.start {
+                format!(
+                    "Lines {}-{} are changed but not covered by tests",
+                    u.start, u.end
+                )
+            } else {
+                format!("Line {} is changed but not covered by tests", u.start)
+            },
+            title: Some("Uncovered change".into()),
+        });
+    }
+    out.truncate(cap);
+    out
+}
+
+/// Step outputs, in `action.yml`'s order.
+pub fn outputs(
+    report: &Report,
+    report_path: &str,
+    comment_url: Option<&str>,
+    check_run_url: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let t = &report.tests;
+    let rate = crate::analyze::gates::pass_rate(t)
+        .map(|r| format!("{r:.2}"))
+        .unwrap_or_default();
+    vec![
+        (
+            "verdict",
+            match report.verdict {
+                Verdict::Pass => "pass",
+                Verdict::Fail => "fail",
+            }
+            .to_owned(),
+        ),
+        ("tests-total", t.total.to_string()),
+        ("tests-failed", (t.failed + t.errored).to_string()),
+        ("pass-rate", rate),
+        // Filled by the coverage stage; empty when no coverage was read.
+        ("coverage", String::new()),
+        ("coverage-delta", String::new()),
+        ("patch-coverage", String::new()),
+        ("report-path", report_path.to_owned()),
+        ("comment-url", comment_url.unwrap_or("").to_owned()),
+        ("check-run-url", check_run_url.unwrap_or("").to_owned()),
+    ]
+}
+
+/// Appends `name=value` lines (a heredoc with a delimiter absent from the value when the value
+/// spans lines) to the `$GITHUB_OUTPUT` file.
+pub fn write_outputs(path: &Path, pairs: &[(&str, String)]) -> Result<(), Error> {
+    let mut s = String::new();
+    for (name, value) in pairs {
+        if value.contains('\n') || value.contains('\r') {
+            let mut delim = format!("CONTROLGATE_EOF_{}", crate::suites::random_token());
+            while value.contains(&delim) {
+                delim.push('_');
+            }
+            s.push_str(&format!("{name}<<{delim}\n{value}\n{delim}\n"));
+        } else {
+            s.push_str(&format!("{name}={value}\n"));
+        }
+    }
+    append(path, &s)
+}
+
+/// Appends the summary to `$GITHUB_STEP_SUMMARY`, within GitHub's 1 MiB.
+pub fn write_step_summary(path: &Path, markdown: &str) -> Result<(), Error> {
+    let existing = std::fs::metadata(path)
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
+    let room = STEP_SUMMARY_LIMIT_BYTES.saturating_sub(existing + 1);
+    append(path, &fit_bytes(markdown, room, "`report.json`"))
+}
+
+fn append(path: &Path, s: &str) -> Result<(), Error> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.write_all(s.as_bytes()).map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_at_a_line_and_says_so() {
+        let line = format!("{}\n", "é".repeat(99));
+        let text = line.repeat(700); // 70,000 characters
+        assert_eq!(text.chars().count(), 70_000);
+        let s = fit(&text, CHECK_SUMMARY_LIMIT, "the job summary");
+        assert!(s.chars().count() <= CHECK_SUMMARY_LIMIT);
+        assert!(s.contains("characters omitted"), "{}", &s[s.len() - 300..]);
+        let body = s.split("\n\n> **Note:**").next().unwrap();
+        assert!(body.ends_with('\n') && body.lines().all(|l| l.chars().count() == 99));
+        assert_eq!(fit("short", 10, "x"), "short");
+        let b = fit_bytes(&text, 10_000, "x");
+        assert!(b.len() <= 10_000 && b.contains("omitted"));
+    }
+
+    #[test]
+    fn outputs_use_a_heredoc_for_multiline_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out");
+        write_outputs(&p, &[("a", "1".into()), ("b", "x\ny".into())]).unwrap();
+        let s = std::fs::read_to_string(&p).unwrap();
+        let mut lines = s.lines();
+        assert_eq!(lines.next(), Some("a=1"));
+        let open = lines.next().unwrap();
+        let delim = open.strip_prefix("b<<").unwrap();
+        assert_eq!(
+            (lines.next(), lines.next(), lines.next()),
+            (Some("x"), Some("y"), Some(delim))
+        );
+    }
+
+    #[test]
+    fn marker_is_inert() {
+        assert_eq!(marker("controlgate"), "<!-- controlgate:controlgate -->");
+        assert_eq!(marker("a-->b"), "<!-- controlgate:a--_b -->");
+    }
+}

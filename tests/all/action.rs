@@ -1,0 +1,711 @@
+//! `controlgate run` / `publish` as the Action runs them: the binary as a subprocess with
+//! `INPUT_*`, `GITHUB_*` and an event file, publishing to the GitHub stand-in
+//! ([`crate::github_fake`]: a stateful fake behind Prism's validating proxy).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::github_fake::{Fault, IDENTITY, stand, write};
+
+const HEAD: &str = "1111111111111111111111111111111111111111";
+const MERGE: &str = "9999999999999999999999999999999999999999";
+
+/// A JUnit file: `(name, failed, control)` cases, each with a file and line.
+fn junit(cases: &[(String, bool, &str)]) -> String {
+    let mut s = String::from("<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"s\">\n");
+    for (i, (name, failed, control)) in cases.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<testcase classname=\"pkg.mod\" name=\"{name}\" file=\"src/mod{}.rs\" line=\"{}\" time=\"0.1\">",
+            i % 3,
+            i + 10
+        );
+        if !control.is_empty() {
+            let _ = write!(
+                s,
+                "<properties><property name=\"control\" value=\"{control}\"/></properties>"
+            );
+        }
+        if *failed {
+            let _ = write!(
+                s,
+                "<failure message=\"assertion failed: {name}\">trace</failure>"
+            );
+        }
+        s.push_str("</testcase>\n");
+    }
+    s.push_str("</testsuite></testsuites>\n");
+    s
+}
+
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+    summary: String,
+    outputs: String,
+}
+
+struct Workspace {
+    dir: tempfile::TempDir,
+    repo: String,
+    extra_env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    fn new(repo: &str, config: &str) -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join(".github/controlgate.yml"), config);
+        let event = serde_json::json!({
+            "action": "synchronize",
+            "number": 7,
+            "pull_request": {"number": 7, "head": {"sha": HEAD, "ref": "feature"},
+                             "base": {"sha": "2222222222222222222222222222222222222222", "ref": "main"}}
+        });
+        write(&dir.path().join("event.json"), &event.to_string());
+        Workspace {
+            dir,
+            repo: repo.to_owned(),
+            extra_env: vec![],
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_controlgate"));
+        c.args(args)
+            .current_dir(self.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_WORKSPACE", self.path())
+            .env("GITHUB_API_URL", &stand().prism_url)
+            .env("GITHUB_SERVER_URL", "https://github.com")
+            .env("GITHUB_REPOSITORY", &self.repo)
+            .env("GITHUB_RUN_ID", "42")
+            .env("GITHUB_RUN_ATTEMPT", "1")
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", self.path().join("event.json"))
+            .env("GITHUB_SHA", MERGE)
+            .env("GITHUB_STEP_SUMMARY", self.path().join("step-summary.md"))
+            .env("GITHUB_OUTPUT", self.path().join("output.txt"))
+            .env("INPUT_GITHUB-TOKEN", "ghs_secrettoken123")
+            .env("INPUT_CHECK-NAME", "controlgate")
+            .env("INPUT_COMMENT", "true")
+            .env("CONTROLGATE_TEST_TIME_SCALE", "0.001");
+        for (k, v) in &self.extra_env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Outcome {
+        let _ = std::fs::remove_file(self.path().join("output.txt"));
+        let _ = std::fs::remove_file(self.path().join("step-summary.md"));
+        let out = self.cmd(args).output().unwrap();
+        let read = |n: &str| std::fs::read_to_string(self.path().join(n)).unwrap_or_default();
+        let o = Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            summary: read("step-summary.md"),
+            outputs: read("output.txt"),
+        };
+        assert!(
+            !o.stdout.contains("secrettoken") && !o.stderr.contains("secrettoken"),
+            "the token leaked"
+        );
+        o
+    }
+
+    fn assert_clean(&self) {
+        let s = stand();
+        assert_eq!(
+            s.violations(&self.repo),
+            Vec::<String>::new(),
+            "Prism found schema violations"
+        );
+        let unexpected = s.with(&self.repo, |st| st.unexpected.clone());
+        assert_eq!(
+            unexpected,
+            Vec::<String>::new(),
+            "requests the fake did not expect"
+        );
+    }
+}
+
+fn output<'a>(outputs: &'a str, name: &str) -> Option<&'a str> {
+    outputs
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+}
+
+const REQUIRE_CC61: &str = "controls:\n  required: [CC6.1]\n";
+
+#[test]
+fn rerun_updates_one_sticky_comment_and_a_failing_control_fails_the_check() {
+    let s = stand();
+    let repo = s.repo("sticky", |st| {
+        st.page_size = 2;
+        // Someone else's comments, one of them quoting our marker: never touched.
+        for (i, body) in [
+            "hello",
+            "<!-- controlgate:controlgate --> spoof",
+            "lgtm",
+            "nit",
+        ]
+        .iter()
+        .enumerate()
+        {
+            st.comments.push(crate::github_fake::Comment {
+                id: 10 + i as u64,
+                login: "someone".into(),
+                body: body.to_string(),
+            });
+        }
+    });
+    let ws = Workspace::new(&repo, REQUIRE_CC61);
+    write(
+        &ws.path().join("results/junit.xml"),
+        &junit(&[
+            ("login_ok".into(), false, "CC6.1"),
+            ("login_rejects_bad_password".into(), true, "CC6.1"),
+        ]),
+    );
+    let mut ws = ws;
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "results/*.xml".into()));
+
+    let first = ws.run(&["run"]);
+    assert_eq!(first.code, 1, "{}\n{}", first.stdout, first.stderr);
+    let second = ws.run(&["run"]);
+    assert_eq!(second.code, 1, "{}\n{}", second.stdout, second.stderr);
+    ws.assert_clean();
+
+    s.with(&repo, |st| {
+        let ours: Vec<_> = st.comments.iter().filter(|c| c.login == IDENTITY).collect();
+        assert_eq!(ours.len(), 1, "exactly one comment after two runs");
+        assert!(
+            ours[0]
+                .body
+                .starts_with("<!-- controlgate:controlgate -->\n")
+        );
+        assert!(ours[0].body.contains("CC6.1"));
+        assert_eq!(
+            st.comments[1].body,
+            "<!-- controlgate:controlgate --> spoof"
+        );
+        let posts = st
+            .requests
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/issues/7/comments"))
+            .count();
+        let patches = st
+            .requests
+            .iter()
+            .filter(|r| r.method == "PATCH" && r.path.contains("/issues/comments/"))
+            .count();
+        assert_eq!((posts, patches), (1, 1), "created once, then updated");
+        let patch = st.requests.iter().find(|r| r.method == "PATCH").unwrap();
+        assert!(
+            patch.body["body"]
+                .as_str()
+                .unwrap()
+                .starts_with("<!-- controlgate:")
+        );
+        // Paging: the second run read all 3 pages of 2 to find its comment.
+        assert!(st.requests.iter().any(|r| r.path.contains("page=3")));
+
+        assert_eq!(st.check_runs.len(), 2, "one check run per run");
+        for c in &st.check_runs {
+            assert_eq!(c.conclusion, "failure");
+            assert_eq!(c.head_sha, HEAD, "the PR head, not the merge commit");
+            assert_eq!(c.name, "controlgate");
+            assert_eq!(c.annotations.len(), 1);
+            assert_eq!(c.annotations[0]["path"], "src/mod1.rs");
+            assert_eq!(c.annotations[0]["start_line"], 11);
+        }
+    });
+    assert!(second.summary.contains("CC6.1"), "{}", second.summary);
+    assert_eq!(output(&second.outputs, "verdict"), Some("fail"));
+    assert_eq!(output(&second.outputs, "tests-total"), Some("2"));
+    assert_eq!(output(&second.outputs, "tests-failed"), Some("1"));
+    assert_eq!(output(&second.outputs, "pass-rate"), Some("50.00"));
+    assert!(
+        output(&second.outputs, "comment-url").is_some_and(|u| u.contains("issuecomment-")),
+        "{}",
+        second.outputs
+    );
+    assert!(output(&second.outputs, "check-run-url").is_some_and(|u| u.contains("/runs/")));
+    let report = output(&second.outputs, "report-path").unwrap();
+    assert_eq!(report, "controlgate-report/report.json");
+    assert!(ws.path().join(report).is_file());
+    assert!(ws.path().join("controlgate-report/event.json").is_file());
+}
+
+#[test]
+fn annotations_go_fifty_per_request_and_the_summary_is_cut_to_budget() {
+    let s = stand();
+    let repo = s.repo("annotations", |_| {});
+    // 200 failing tests with long names: a ~80,000-character summary.
+    let cases: Vec<(String, bool, &str)> = (0..200)
+        .map(|i| (format!("t{i:03}_{}", "x".repeat(180)), true, "CC7.2"))
+        .collect();
+    let mut ws = Workspace::new(&repo, "");
+    write(&ws.path().join("junit.xml"), &junit(&cases));
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env.push(("INPUT_COMMENT".into(), "false".into()));
+    ws.extra_env
+        .push(("INPUT_MAX-ANNOTATIONS".into(), "120".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    ws.assert_clean();
+    // The job summary (1 MiB) has every failing test; the check run's is cut, with a note.
+    assert!(o.summary.chars().count() > 70_000, "{}", o.summary.len());
+    assert!(o.summary.contains("t199"));
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        let c = &st.check_runs[0];
+        assert_eq!(
+            c.batches,
+            [50, 50, 20],
+            "create with 50, then PATCH the rest"
+        );
+        assert_eq!(c.annotations.len(), 120, "capped by max-annotations");
+        for summary in &c.summaries {
+            assert!(summary.chars().count() <= 65_535);
+            assert!(
+                summary.contains("not shown"),
+                "{}",
+                &summary[summary.len() - 400..]
+            );
+            assert!(!summary.contains("t199"));
+        }
+        assert!(st.comments.is_empty(), "comment: false");
+    });
+}
+
+#[test]
+fn faults_are_retried_and_an_ambiguous_create_is_not_duplicated() {
+    let s = stand();
+    let repo = s.repo("faults", |st| {
+        let fault = |method,
+                     path_contains,
+                     status,
+                     headers: Vec<(&'static str, String)>,
+                     message,
+                     apply| Fault {
+            method,
+            path_contains,
+            status,
+            headers,
+            message,
+            apply,
+        };
+        st.faults = vec![
+            fault("POST", "/check-runs", 502, vec![], "Bad Gateway", true),
+            fault(
+                "GET",
+                "/issues/7/comments",
+                500,
+                vec![],
+                "Server Error",
+                false,
+            ),
+            fault(
+                "GET",
+                "/issues/7/comments",
+                429,
+                vec![("retry-after", "3".into())],
+                "slow down",
+                false,
+            ),
+            // The comment is created, but the client sees an error: it must list again.
+            fault(
+                "POST",
+                "/issues/7/comments",
+                500,
+                vec![],
+                "Server Error",
+                true,
+            ),
+            fault(
+                "PATCH",
+                "/issues/comments/",
+                403,
+                vec![("retry-after", "2".into())],
+                "You have exceeded a secondary rate limit",
+                false,
+            ),
+        ];
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let first = ws.run(&["run"]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    // 429 with retry-after: 3 s; then the create that reached GitHub is found by listing
+    // again and updated — through a secondary rate limit (403, retry-after: 2 s).
+    for wait in [
+        "retrying in 3s",
+        "retrying in 2s",
+        "GitHub answered 502",
+        "GitHub answered 500",
+    ] {
+        assert!(
+            first.stderr.contains(wait),
+            "{wait}: {}\n{}",
+            first.stdout,
+            first.stderr
+        );
+    }
+    let second = ws.run(&["run"]);
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert!(st.faults.is_empty(), "every fault was hit: {:?}", st.faults);
+        assert_eq!(st.comments.len(), 1, "no duplicate comment");
+        assert_eq!(
+            st.check_runs.len(),
+            2,
+            "one check run per run, none duplicated"
+        );
+        assert!(st.check_runs.iter().all(|c| c.conclusion == "success"));
+        assert!(
+            st.check_runs[0]
+                .external_id
+                .starts_with("controlgate:42-1:")
+        );
+        assert_ne!(st.check_runs[0].external_id, st.check_runs[1].external_id);
+    });
+}
+
+#[test]
+fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
+    let s = stand();
+    let repo = s.repo("fork", |st| st.read_only = true);
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "exit code = verdict\n{}\n{}", o.stdout, o.stderr);
+    assert!(o.summary.contains("controlgate: passed"), "{}", o.summary);
+    let notices: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::notice"))
+        .collect();
+    assert_eq!(notices.len(), 1, "{}", o.stdout);
+    assert!(notices[0].contains("workflow_run") && notices[0].contains("publish --from"));
+    assert!(!o.stdout.contains("::error"), "{}", o.stdout);
+    assert_eq!(output(&o.outputs, "verdict"), Some("pass"));
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert!(st.comments.is_empty() && st.check_runs.is_empty());
+        assert!(
+            !st.requests
+                .iter()
+                .any(|r| r.path.contains("/comments") && r.method == "POST"),
+            "no comment attempted after the check run was refused"
+        );
+    });
+
+    // Stage 2: `publish --from` the uploaded report dir, on `workflow_run` with a write token.
+    s.with(&repo, |st| st.read_only = false);
+    let stage2 = tempfile::tempdir().unwrap();
+    let run_event = serde_json::json!({"workflow_run": {"head_sha": HEAD, "pull_requests": []}});
+    write(&stage2.path().join("event.json"), &run_event.to_string());
+    let mut publish = ws.cmd(&[
+        "publish",
+        "--from",
+        &ws.path().join("controlgate-report").to_string_lossy(),
+    ]);
+    publish
+        .env("GITHUB_EVENT_NAME", "workflow_run")
+        .env("GITHUB_EVENT_PATH", stage2.path().join("event.json"))
+        .env("GITHUB_WORKSPACE", stage2.path())
+        .current_dir(stage2.path());
+    let out = publish.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert_eq!(st.comments.len(), 1);
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(st.check_runs[0].head_sha, HEAD);
+        assert_eq!(st.check_runs[0].conclusion, "success");
+    });
+}
+
+#[test]
+fn publish_refuses_an_artifact_for_another_commit() {
+    let s = stand();
+    let repo = s.repo("forged", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_GITHUB-TOKEN".into(), String::new()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    let stage2 = tempfile::tempdir().unwrap();
+    let other = "3".repeat(40);
+    write(
+        &stage2.path().join("event.json"),
+        &serde_json::json!({"workflow_run": {"head_sha": other}}).to_string(),
+    );
+    let dir: PathBuf = ws.path().join("controlgate-report");
+    let out = ws
+        .cmd(&["publish", "--from", &dir.to_string_lossy()])
+        .env("GITHUB_EVENT_NAME", "workflow_run")
+        .env("GITHUB_EVENT_PATH", stage2.path().join("event.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to publish"));
+    s.with(&repo, |st| assert!(st.requests.is_empty()));
+}
+
+#[test]
+fn suites_run_in_groups_and_a_suite_without_results_fails_its_gate() {
+    let config = r#"
+suites:
+  - name: unit
+    run: |
+      mkdir -p out
+      printf '%s' '<testsuite name="u"><testcase classname="auth" name="t1"/></testsuite>' > out/unit.xml
+      echo "::set-output name=verdict::pass"
+      echo visible-output
+    junit: [out/unit.xml]
+    controls: [CC6.1]
+    env: {CG_SUITE: unit}
+  - name: e2e
+    run: echo "token=$INPUT_GITHUB-TOKEN"; exit 3
+    junit: [out/e2e-*.xml]
+controls:
+  required: [CC6.1]
+"#;
+    let mut ws = Workspace::new("acme/none", config);
+    ws.extra_env
+        .push(("INPUT_GITHUB-TOKEN".into(), String::new()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.stdout.contains("::group::controlgate suite unit"));
+    assert!(o.stdout.contains("visible-output"));
+    // The test's `::set-output` sits between stop-commands and its token.
+    let token = o
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("::stop-commands::"))
+        .unwrap();
+    let stop = o.stdout.find("::stop-commands::").unwrap();
+    let resume = o.stdout.find(&format!("::{token}::")).unwrap();
+    assert!(o.stdout[stop..resume].contains("::set-output"));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("controlgate-report/report.json")).unwrap(),
+    )
+    .unwrap();
+    let suites = report["suites"].as_array().unwrap();
+    assert_eq!(suites.len(), 2);
+    assert_eq!(suites[0]["exit_code"], 0);
+    assert_eq!(suites[1]["exit_code"], 3);
+    assert_eq!(suites[1]["output_sha256"].as_str().unwrap().len(), 64);
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "suite:e2e")
+        .unwrap();
+    assert_eq!(gate["status"], "fail");
+    assert!(
+        gate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("exited with status 3 and left no JUnit results"),
+        "{gate}"
+    );
+    // The suite default put the test under CC6.1.
+    let cc61 = report["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "CC6.1")
+        .unwrap();
+    assert_eq!(cc61["passed"], 1);
+    assert!(
+        o.summary.contains("suite:e2e") || o.summary.contains("e2e"),
+        "{}",
+        o.summary
+    );
+}
+
+#[test]
+fn bad_config_fails_closed() {
+    let s = stand();
+    let repo = s.repo("badconfig", |_| {});
+    let mut ws = Workspace::new(&repo, "controls:\n  requird: [CC6.1]\n");
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.summary.contains("did you mean"), "{}", o.summary);
+    assert_eq!(output(&o.outputs, "verdict"), Some("error"));
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(
+            st.check_runs[0].conclusion, "failure",
+            "fail closed, never neutral"
+        );
+    });
+}
+
+/// The stand-in is not a rubber stamp: a request GitHub's schema rejects never reaches the fake
+/// and shows up in [`crate::github_fake::Stand::violations`].
+#[test]
+fn the_stand_in_rejects_requests_that_break_githubs_schema() {
+    use std::io::{Read, Write};
+    let s = stand();
+    let repo = s.repo("schema", |_| {});
+    let addr = s.prism_url.trim_start_matches("http://");
+    let body = r#"{"bodyx":"no body field"}"#;
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        conn,
+        "POST /repos/{repo}/issues/7/comments HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAuthorization: Bearer x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    conn.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 422"), "{resp}");
+    assert!(
+        resp.contains("must have required property 'body'"),
+        "{resp}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(!s.violations(&repo).is_empty());
+    s.with(&repo, |st| {
+        assert!(st.requests.is_empty(), "Prism forwarded an invalid request")
+    });
+}
+
+#[test]
+fn publishing_errors_fail_closed_with_githubs_message_and_a_hint() {
+    let s = stand();
+    let repo = s.repo("denied", |st| {
+        st.faults = vec![Fault {
+            method: "POST",
+            path_contains: "/check-runs",
+            status: 403,
+            headers: vec![],
+            message: "Must have admin rights to Repository.",
+            apply: false,
+        }];
+        // Every listing fails: retried within the budget, then reported.
+        for _ in 0..5 {
+            st.faults.push(Fault {
+                method: "GET",
+                path_contains: "/issues/7/comments",
+                status: 502,
+                headers: vec![],
+                message: "Bad Gateway",
+                apply: false,
+            });
+        }
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(
+        o.code, 1,
+        "tests pass, but nothing was published: fail closed\n{}",
+        o.stdout
+    );
+    let errors: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 2, "{}", o.stdout);
+    assert!(
+        errors[0].contains("Must have admin rights to Repository.")
+            && errors[0].contains("checks: write")
+    );
+    assert!(errors[1].contains("502") && errors[1].contains("Bad Gateway"));
+    assert_eq!(o.stderr.matches("retrying in").count(), 4, "{}", o.stderr);
+    assert!(
+        o.summary.contains("controlgate: passed"),
+        "the job summary is still written"
+    );
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert!(st.comments.is_empty() && st.check_runs.is_empty())
+    });
+}
+
+#[test]
+fn push_and_merge_group_check_runs_go_on_the_events_head_commit() {
+    let s = stand();
+    let repo = s.repo("events", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let after = "a".repeat(40);
+    let push =
+        serde_json::json!({"ref": "refs/heads/main", "before": "b".repeat(40), "after": after});
+    write(&ws.path().join("push.json"), &push.to_string());
+    ws.extra_env
+        .push(("GITHUB_EVENT_NAME".into(), "push".into()));
+    ws.extra_env.push((
+        "GITHUB_EVENT_PATH".into(),
+        ws.path().join("push.json").to_string_lossy().into_owned(),
+    ));
+    assert_eq!(ws.run(&["run"]).code, 0);
+
+    let group = "c".repeat(40);
+    let mg = serde_json::json!({"merge_group": {"head_sha": group, "base_sha": "d".repeat(40),
+        "head_ref": "refs/heads/gh-readonly-queue/main/pr-7-abc", "base_ref": "refs/heads/main"}});
+    write(&ws.path().join("push.json"), &mg.to_string());
+    ws.extra_env
+        .push(("GITHUB_EVENT_NAME".into(), "merge_group".into()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        let heads: Vec<&str> = st.check_runs.iter().map(|c| c.head_sha.as_str()).collect();
+        assert_eq!(heads, [after.as_str(), group.as_str()]);
+        // The merge group names PR 7: its sticky comment carries the queue's verdict.
+        assert_eq!(st.comments.len(), 1);
+        assert!(!st.requests.iter().any(|r| r.path.contains(MERGE)));
+    });
+}
