@@ -6,5 +6,6 @@
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod retain;
 
 pub use error::{Error, ExitCode, Result};
