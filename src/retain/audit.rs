@@ -169,6 +169,12 @@ pub fn audit_store(
     format: AuditFormat,
     verify: &VerifyOptions,
 ) -> Result<AuditOutcome> {
+    if query.from > query.to {
+        return Err(crate::error::Error::Usage(format!(
+            "audit: --from {} is after --to {}",
+            query.from, query.to
+        )));
+    }
     let (outcome, entries) = load_verified(store, verify)?;
     let ledger = LedgerState {
         location: outcome.location,
@@ -388,11 +394,15 @@ pub fn render_markdown(r: &AuditReport) -> String {
     let l = &r.ledger;
     let _ = writeln!(s);
     if l.intact {
+        let bundles = if l.bundles_checked > 0 {
+            format!("{} bundles", l.bundles_checked)
+        } else {
+            "no bundles (not re-hashed)".to_string()
+        };
         let _ = writeln!(
             s,
-            "Ledger **intact**: {} entries and {} bundles verified at {} (tip {} `{}`).",
+            "Ledger **intact**: {} entries (hash chain) and {bundles} verified at {} (tip {} `{}`).",
             l.entries,
-            l.bundles_checked,
             md_cell(&l.location),
             opt(&l.tip_seq),
             opt(&l.tip_digest)

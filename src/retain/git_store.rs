@@ -62,23 +62,30 @@ impl GitStore {
                 "evidence.store.branch {branch:?} is not a valid branch name"
             )));
         }
+        let is_url = remote.contains("://")
+            || remote
+                .split_once(':')
+                .is_some_and(|(host, _)| host.contains('@') || host.contains('.'));
         let is_name = !remote.is_empty()
             && remote
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            && !Path::new(remote).exists();
-        let remote = if is_name {
+            && !repo_dir.join(remote).exists();
+        let remote = if is_url {
+            remote.to_string()
+        } else if is_name {
             let out = git_in(repo_dir, &["remote", "get-url", remote], None)?;
             if !out.status.success() {
                 return Err(Error::Git(format!(
                     "evidence store: remote {remote:?} not found in {}: {}",
                     repo_dir.display(),
-                    String::from_utf8_lossy(&out.stderr).trim()
+                    redact_url(String::from_utf8_lossy(&out.stderr).trim())
                 )));
             }
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         } else {
-            remote.to_string()
+            // A path to a repository, relative to the repository root.
+            repo_dir.join(remote).to_string_lossy().into_owned()
         };
         let (workdir, tmp) = match workdir {
             Some(w) => (w, None),
@@ -153,6 +160,7 @@ impl GitStore {
         let out = self.run(&[
             "fetch",
             "-q",
+            "--depth=1",
             "--no-tags",
             "--no-write-fetch-head",
             &self.remote,

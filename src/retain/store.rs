@@ -98,15 +98,8 @@ impl StoreConfig {
             } => {
                 let token = std::env::var(token_env).ok().filter(|t| !t.is_empty());
                 let workdir = workdir.as_ref().map(|w| ctx.base_dir.join(w));
-                let remote = if remote.contains("://") || remote.contains(':') || remote == "origin"
-                {
-                    remote.clone()
-                } else {
-                    // A relative path to a local repository.
-                    ctx.base_dir.join(remote).to_string_lossy().into_owned()
-                };
                 Ok(Box::new(super::git_store::GitStore::open(
-                    &remote,
+                    remote,
                     branch,
                     workdir,
                     token,

@@ -492,3 +492,55 @@ fn base_entry_lookup() {
     let e = write_evidence(&store, &no_cov).unwrap().entry;
     assert!(find_base_entry(&[e], &cands(&[sha(30)])).is_none());
 }
+
+#[test]
+fn lib_entry_points_open_the_configured_store() {
+    use controlgate::retain::audit::{AuditFormat, AuditQuery};
+    use controlgate::retain::{AuditRequest, OpenContext, VerifyRequest, audit, verify};
+    let tmp = tempfile::tempdir().unwrap();
+    let (_store, _) = three_runs(&tmp.path().join("ev"));
+    let context = OpenContext {
+        base_dir: tmp.path().to_path_buf(),
+        repository: "acme/app".into(),
+    };
+    let store = StoreConfig::Dir { path: "ev".into() };
+    let out = verify(&VerifyRequest {
+        store: store.clone(),
+        context: context.clone(),
+        options: VerifyOptions::default(),
+    })
+    .unwrap();
+    assert!(out.intact && out.entries == 3);
+    let today = chrono::Utc::now().date_naive();
+    let request = AuditRequest {
+        store,
+        context,
+        query: AuditQuery {
+            from: today,
+            to: today,
+            control: Some("cc8_1".into()),
+            sample: Some((2, 1)),
+        },
+        format: "csv".parse().unwrap(),
+        verify: VerifyOptions::default(),
+    };
+    let out = audit(&request).unwrap();
+    assert_eq!(out.exit_code(), ExitCode::Pass);
+    assert_eq!(out.report.runs, 3);
+    assert_eq!(out.report.sample.as_ref().unwrap().runs.len(), 2);
+    assert!(out.text.contains("\r\nCC8.1,3,3,0,0,"), "{}", out.text);
+    assert!("yaml".parse::<AuditFormat>().is_err());
+    let backwards = AuditRequest {
+        query: AuditQuery {
+            from: today,
+            to: today.pred_opt().unwrap(),
+            control: None,
+            sample: None,
+        },
+        ..request
+    };
+    assert_eq!(
+        audit(&backwards).unwrap_err().exit_code(),
+        ExitCode::BadInput
+    );
+}

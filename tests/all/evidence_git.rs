@@ -114,3 +114,36 @@ fn missing_branch_is_unusable_input_and_tokens_stay_secret() {
     assert!(!err.contains("s3cr3t"), "{err}");
     assert!(err.contains("***@127.0.0.1"), "{err}");
 }
+
+#[test]
+fn configured_git_store_resolves_a_remote_name() {
+    use controlgate::retain::{OpenContext, StoreConfig, VerifyRequest, verify};
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare"]);
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(
+        &repo,
+        &["remote", "add", "evidence", &remote.to_string_lossy()],
+    );
+    let config: StoreConfig = serde_yaml_ng::from_str("type: git\nremote: evidence\n").unwrap();
+    let context = OpenContext {
+        base_dir: repo.clone(),
+        repository: "acme/app".into(),
+    };
+    let store = config.open(&context).unwrap();
+    let w = write_evidence(store.as_ref(), &sample_input("acme/app", 1)).unwrap();
+    let w2 = write_evidence(store.as_ref(), &sample_input("acme/app", 2)).unwrap();
+    assert_eq!((w.entry_seq, w2.entry_seq), (1, 2));
+    assert_eq!(w2.entry.prev, w.entry_digest);
+    let out = verify(&VerifyRequest {
+        store: config,
+        context,
+        options: VerifyOptions::default(),
+    })
+    .unwrap();
+    assert!(out.intact && out.entries == 2, "{:?}", out.problem);
+}
