@@ -40,33 +40,60 @@ pub struct ParseError {
 
 impl ParseError {
     pub fn new(message: impl Into<String>) -> Self {
-        ParseError { location: Location::default(), message: message.into() }
+        ParseError {
+            location: Location::default(),
+            message: message.into(),
+        }
     }
 
     pub fn at_line(line: u64, message: impl Into<String>) -> Self {
-        ParseError { location: Location { line: Some(line), byte: None }, message: message.into() }
+        ParseError {
+            location: Location {
+                line: Some(line),
+                byte: None,
+            },
+            message: message.into(),
+        }
     }
 
     pub fn at(line: Option<u64>, byte: Option<u64>, message: impl Into<String>) -> Self {
-        ParseError { location: Location { line, byte }, message: message.into() }
+        ParseError {
+            location: Location { line, byte },
+            message: message.into(),
+        }
     }
 
     /// Names the input the error came from.
     pub fn in_file(self, path: impl Into<PathBuf>) -> Error {
-        Error::Input { path: path.into(), location: self.location, message: self.message }
+        Error::Input {
+            path: path.into(),
+            location: self.location,
+            message: self.message,
+        }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{}{location}: {message}", path.display())]
-    Input { path: PathBuf, location: Location, message: String },
+    Input {
+        path: PathBuf,
+        location: Location,
+        message: String,
+    },
     #[error("config {}{location}: {message}", path.display())]
-    Config { path: PathBuf, location: Location, message: String },
+    Config {
+        path: PathBuf,
+        location: Location,
+        message: String,
+    },
     #[error("{0}")]
     Usage(String),
     #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("git: {0}")]
     Git(String),
     /// The run was decided, but publishing or storing its result failed.
@@ -76,7 +103,10 @@ pub enum Error {
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub fn exit_code(&self) -> ExitCode {

@@ -98,7 +98,11 @@ impl ControlId {
             let major = rest[0] - b'0';
             let minor_digits = &rest[1..];
             if minor_digits.len() == 1 && rest.len() == 2 {
-                return Some(ControlId { series, major, minor: minor_digits[0] - b'0' });
+                return Some(ControlId {
+                    series,
+                    major,
+                    minor: minor_digits[0] - b'0',
+                });
             }
             return None;
         }
@@ -110,7 +114,11 @@ impl ControlId {
             return None;
         }
         let num = |s: &[u8]| s.iter().fold(0u8, |acc, d| acc * 10 + (d - b'0'));
-        Some(ControlId { series, major: num(&rest[..d1]), minor: num(minor_bytes) })
+        Some(ControlId {
+            series,
+            major: num(&rest[..d1]),
+            minor: num(minor_bytes),
+        })
     }
 
     /// The catalog entry for this ID, if the criterion exists.
@@ -156,11 +164,19 @@ pub fn catalog() -> &'static [Control] {
             .map(|l| {
                 let mut cols = l.split('\t');
                 let (id, cat, summary) = (cols.next(), cols.next(), cols.next());
-                let id = id.and_then(ControlId::parse_shape).expect("data/controls.tsv: bad id");
-                let category =
-                    cat.and_then(Category::parse).expect("data/controls.tsv: bad category");
+                let id = id
+                    .and_then(ControlId::parse_shape)
+                    .expect("data/controls.tsv: bad id");
+                let category = cat
+                    .and_then(Category::parse)
+                    .expect("data/controls.tsv: bad category");
                 let summary = summary.expect("data/controls.tsv: missing summary");
-                Control { id, category, summary, organisational: id.is_organisational() }
+                Control {
+                    id,
+                    category,
+                    summary,
+                    organisational: id.is_organisational(),
+                }
             })
             .collect()
     })
@@ -189,13 +205,22 @@ mod unit {
         sorted.sort();
         assert_eq!(sorted, c.iter().map(|c| c.id).collect::<Vec<_>>());
         assert_eq!(c.iter().filter(|c| c.organisational).count(), 17);
-        assert_eq!(c.iter().filter(|c| c.category == Category::Privacy).count(), 18);
+        assert_eq!(
+            c.iter().filter(|c| c.category == Category::Privacy).count(),
+            18
+        );
     }
 
     #[test]
     fn tags_normalise_case_and_punctuation_insensitively() {
-        for tag in ["cc6-1", "CC6.1", "cc6_1", "CC6-1", "Cc6 1", " cc6.1 ", "cc61"] {
-            assert_eq!(lookup(tag).map(|c| c.id.to_string()), Ok("CC6.1".into()), "{tag}");
+        for tag in [
+            "cc6-1", "CC6.1", "cc6_1", "CC6-1", "Cc6 1", " cc6.1 ", "cc61",
+        ] {
+            assert_eq!(
+                lookup(tag).map(|c| c.id.to_string()),
+                Ok("CC6.1".into()),
+                "{tag}"
+            );
         }
         assert_eq!(lookup("pi1-3").unwrap().id.to_string(), "PI1.3");
         assert_eq!(lookup("p6_7").unwrap().id.to_string(), "P6.7");
@@ -204,9 +229,25 @@ mod unit {
 
     #[test]
     fn unknown_but_shaped_ids_are_distinguished_from_non_ids() {
-        assert_eq!(lookup("cc9-5").unwrap_err().map(|i| i.to_string()), Some("CC9.5".into()));
-        assert_eq!(lookup("CC6.10").unwrap_err().map(|i| i.to_string()), Some("CC6.10".into()));
-        for junk in ["smoke", "security", "ISO27001-A.9.4.2", "cc", "cc6", "cc6.", "cc6.1.2", "x6.1", ""] {
+        assert_eq!(
+            lookup("cc9-5").unwrap_err().map(|i| i.to_string()),
+            Some("CC9.5".into())
+        );
+        assert_eq!(
+            lookup("CC6.10").unwrap_err().map(|i| i.to_string()),
+            Some("CC6.10".into())
+        );
+        for junk in [
+            "smoke",
+            "security",
+            "ISO27001-A.9.4.2",
+            "cc",
+            "cc6",
+            "cc6.",
+            "cc6.1.2",
+            "x6.1",
+            "",
+        ] {
             assert_eq!(lookup(junk).unwrap_err(), None, "{junk}");
         }
     }

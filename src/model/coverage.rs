@@ -1,7 +1,328 @@
-//! Coverage data (owned by the coverage stage; see issue 3).
+//! Coverage data (owned by the coverage stage; see issue 3 and `docs/report-coverage.md`).
+//!
+//! Two layers: what a parser read from one report ([`RawReport`], paths as written in the
+//! report), and the `coverage` section of `report.json` ([`CoverageSection`]).
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+
+/// The format a coverage report was detected as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoverageFormat {
+    Lcov,
+    Cobertura,
+    Jacoco,
+}
+
+impl std::fmt::Display for CoverageFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CoverageFormat::Lcov => "LCOV",
+            CoverageFormat::Cobertura => "Cobertura",
+            CoverageFormat::Jacoco => "JaCoCo",
+        })
+    }
+}
+
+/// One line of one file as a report states it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineHits {
+    pub line: u32,
+    pub hits: u64,
+    /// Branches on this line that were taken (0 when the line has no branch data).
+    pub branches_covered: u32,
+    /// Branches on this line (0 when the line has no branch data).
+    pub branches_total: u32,
+}
+
+/// One file record of a report. `name` is the path exactly as the report gives it; how it
+/// resolves to a repository path depends on the report's `roots` (Cobertura `<source>`,
+/// JaCoCo source roots).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawFile {
+    pub name: String,
+    /// Sorted by line, one entry per line (duplicates summed by the parser).
+    pub lines: Vec<LineHits>,
+}
+
+/// What a parser read from one coverage report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawReport {
+    pub format: CoverageFormat,
+    /// Directories the report's file names are relative to, in order of preference
+    /// (Cobertura `<sources>`; for JaCoCo the caller's source roots joined with the package).
+    pub roots: Vec<String>,
+    /// One record per file name (several records for one name are merged by the parser).
+    pub files: Vec<RawFile>,
+}
+
+/// Sorts `lines` and merges entries for the same line: hits summed, branch counts taken as
+/// the maximum (two records of one line describe the same branches).
+pub fn normalize_lines(lines: &mut Vec<LineHits>) {
+    if lines.windows(2).all(|w| w[0].line < w[1].line) {
+        return;
+    }
+    lines.sort_by_key(|l| l.line);
+    lines.dedup_by(|next, kept| {
+        if next.line == kept.line {
+            kept.hits = kept.hits.saturating_add(next.hits);
+            kept.branches_covered = kept.branches_covered.max(next.branches_covered);
+            kept.branches_total = kept.branches_total.max(next.branches_total);
+            true
+        } else {
+            false
+        }
+    });
+}
+
+/// How a file changed between the merge-base and head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Added,
+    Modified,
+    Renamed,
+    Copied,
+    Deleted,
+    Binary,
+}
+
+/// One file of a diff, with its added lines (new-side numbers, ascending, unique).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedFile {
+    /// Repository-relative path on the new side (the old path for a deleted file).
+    pub path: String,
+    pub old_path: Option<String>,
+    pub kind: ChangeKind,
+    pub added_lines: Vec<u32>,
+}
+
+/// A percentage held exactly as hundredths of a percent (`6030` = 60.30 %), rounded half away
+/// from zero from the exact ratio. Serializes as a JSON number with at most two decimals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Percent(pub i64);
+
+impl Percent {
+    /// `num / den` as a percentage; `None` when `den` is 0.
+    pub fn ratio(num: u64, den: u64) -> Option<Percent> {
+        if den == 0 {
+            return None;
+        }
+        Some(Percent(round_div(
+            i128::from(num) * 10_000,
+            i128::from(den),
+        )))
+    }
+
+    /// `a_num/a_den − b_num/b_den` in percentage points, computed exactly and then rounded.
+    pub fn delta(a_num: u64, a_den: u64, b_num: u64, b_den: u64) -> Option<Percent> {
+        if a_den == 0 || b_den == 0 {
+            return None;
+        }
+        let (an, ad, bn, bd) = (
+            i128::from(a_num),
+            i128::from(a_den),
+            i128::from(b_num),
+            i128::from(b_den),
+        );
+        Some(Percent(round_div((an * bd - bn * ad) * 10_000, ad * bd)))
+    }
+
+    /// From a config value such as `80` or `0.5`, rounded to hundredths.
+    pub fn from_f64(v: f64) -> Percent {
+        // `as` saturates (NaN → 0): config values cannot panic here.
+        Percent((v * 100.0).round() as i64)
+    }
+
+    pub fn hundredths(self) -> i64 {
+        self.0
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl std::fmt::Display for Percent {
+    /// `60.30`, `-0.05` (no `%` sign).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{:02}", a / 100, a % 100)
+    }
+}
+
+impl Serialize for Percent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_f64())
+    }
+}
+
+/// Integer division rounding half away from zero. `den` must be positive.
+fn round_div(num: i128, den: i128) -> i64 {
+    let q = if num >= 0 {
+        (2 * num + den) / (2 * den)
+    } else {
+        -((-2 * num + den) / (2 * den))
+    };
+    i64::try_from(q).unwrap_or(if q < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Line (and branch) totals of one coverage run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CoverageTotals {
+    pub lines_covered: u64,
+    pub lines_measured: u64,
+    /// `null` when no line is measured.
+    pub percent: Option<Percent>,
+    /// `null` when no report carried branch data.
+    pub branches_covered: Option<u64>,
+    pub branches_measured: Option<u64>,
+    pub branches_percent: Option<Percent>,
+    /// Repository files with coverage data.
+    pub files: u64,
+}
+
+/// Patch coverage of one changed file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PatchFile {
+    /// Repository-relative path on the head side.
+    pub path: String,
+    /// Added or modified lines (new side).
+    pub changed: u64,
+    pub covered: u64,
+    pub measured: u64,
+    /// `null` when no changed line is measured.
+    pub percent: Option<Percent>,
+    /// Uncovered changed lines grouped into ranges: `["12-15", "20"]`.
+    pub uncovered_ranges: Vec<String>,
+}
+
+/// Patch coverage: covered ∩ changed / measured ∩ changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PatchCoverage {
+    pub covered: u64,
+    pub measured: u64,
+    /// Every added or modified line of the diff, measured or not.
+    pub changed: u64,
+    /// `null` when no changed line is measured ("no measurable changed lines"), never 100.
+    pub percent: Option<Percent>,
+    /// Changed files, sorted by path (files with no added lines are left out).
+    pub files: Vec<PatchFile>,
+}
+
+/// What was compared.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CoverageRefs {
+    /// `git` or `diff` (a unified diff given with `--diff`).
+    pub source: String,
+    pub base_ref: Option<String>,
+    pub base_sha: Option<String>,
+    pub merge_base_sha: Option<String>,
+    pub head_sha: Option<String>,
+}
+
+/// A file outside the diff whose coverage moved between the base and head reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IndirectChange {
+    pub path: String,
+    pub base_covered: u64,
+    pub base_measured: u64,
+    pub head_covered: u64,
+    pub head_measured: u64,
+    pub base_percent: Option<Percent>,
+    pub head_percent: Option<Percent>,
+    /// `null` when either side measured nothing.
+    pub delta_pp: Option<Percent>,
+}
+
+/// One coverage report that was read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CoverageInput {
+    pub path: String,
+    /// `lcov`, `cobertura` or `jacoco`.
+    pub format: String,
+    /// `head` or `base`.
+    pub role: String,
+    /// File records in the report.
+    pub files: u64,
+    /// Records that resolved to a repository file.
+    pub matched_files: u64,
+}
 
 /// The `coverage` section of `report.json`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CoverageSection {}
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CoverageSection {
+    pub head: CoverageTotals,
+    /// Totals of the base report (`--base-coverage`), `null` without one.
+    pub base: Option<CoverageTotals>,
+    /// head − base line coverage in percentage points, `null` without a base report.
+    pub delta_pp: Option<Percent>,
+    pub patch: PatchCoverage,
+    pub refs: CoverageRefs,
+    /// Report paths (after normalisation) that match no repository file, sorted, unique.
+    pub unmatched_paths: Vec<String>,
+    /// Top files outside the diff whose coverage changed, largest move first.
+    pub indirect_changes: Vec<IndirectChange>,
+    /// Indirect changes found in total (the list above may be cut to the top N).
+    pub indirect_changes_total: u64,
+    pub inputs: Vec<CoverageInput>,
+    /// Human-readable remarks (for example "no measurable changed lines").
+    pub notes: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_rounds_half_away() {
+        assert_eq!(Percent::ratio(1, 3), Some(Percent(3333)));
+        assert_eq!(Percent::ratio(2, 3), Some(Percent(6667)));
+        assert_eq!(Percent::ratio(1, 8), Some(Percent(1250)));
+        // 1/16 = 6.25 % exactly; 1/1600 = 0.0625 % → 0.06; 1/800 = 0.125 % → 0.13 (half away)
+        assert_eq!(Percent::ratio(1, 800), Some(Percent(13)));
+        assert_eq!(Percent::ratio(0, 0), None);
+        assert_eq!(
+            Percent::ratio(4949, 8207).map(|p| p.to_string()),
+            Some("60.30".into())
+        );
+        assert_eq!(Percent::delta(1, 800, 1, 400), Some(Percent(-13)));
+        assert_eq!(Percent::delta(5, 10, 5, 10), Some(Percent(0)));
+        assert_eq!(Percent(-5).to_string(), "-0.05");
+        assert_eq!(Percent(-120).to_string(), "-1.20");
+    }
+
+    #[test]
+    fn normalize_merges_duplicates() {
+        let mut v = vec![
+            LineHits {
+                line: 3,
+                hits: 0,
+                ..Default::default()
+            },
+            LineHits {
+                line: 1,
+                hits: 2,
+                ..Default::default()
+            },
+            LineHits {
+                line: 3,
+                hits: 4,
+                branches_covered: 1,
+                branches_total: 2,
+            },
+        ];
+        normalize_lines(&mut v);
+        assert_eq!(v.len(), 2);
+        assert_eq!(
+            v[1],
+            LineHits {
+                line: 3,
+                hits: 4,
+                branches_covered: 1,
+                branches_total: 2
+            }
+        );
+    }
+}

@@ -1,10 +1,11 @@
 //! Plain data shared by every stage of the pipeline: test cases, coverage, controls and the
 //! run report. Nothing here does I/O.
 
+pub mod api;
 pub mod controls;
 pub mod coverage;
 pub mod report;
 pub mod tests;
 
 pub use controls::{Category, Control, ControlId};
-pub use tests::{CaseStatus, Carrier, InputFile, Message, RawProperty, PropertyScope, TestCase};
+pub use tests::{Carrier, CaseStatus, InputFile, Message, PropertyScope, RawProperty, TestCase};

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::controls::{Category, ControlId};
 use super::coverage::CoverageSection;
-use super::tests::{CaseStatus, Carrier, InputFile};
+use super::tests::{Carrier, CaseStatus, InputFile};
 
 /// Bumped on any incompatible change to `report.json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -25,7 +25,10 @@ pub struct Tool {
 
 impl Default for Tool {
     fn default() -> Self {
-        Tool { name: env!("CARGO_PKG_NAME"), version: env!("CARGO_PKG_VERSION") }
+        Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        }
     }
 }
 
@@ -155,5 +158,8 @@ pub struct Report {
     pub unknown_tags: Vec<UnknownTag>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub coverage: Option<CoverageSection>,
+    /// API coverage against OpenAPI descriptions (when `api.specs` is configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<super::api::ApiSection>,
     pub warnings: Vec<String>,
 }

@@ -44,13 +44,19 @@ impl Message {
     pub fn bounded(text: &str) -> Message {
         let original_len = text.len();
         if original_len <= Self::LIMIT {
-            return Message { text: text.to_owned(), original_len };
+            return Message {
+                text: text.to_owned(),
+                original_len,
+            };
         }
         let mut end = Self::LIMIT;
         while !text.is_char_boundary(end) {
             end -= 1;
         }
-        Message { text: text[..end].to_owned(), original_len }
+        Message {
+            text: text[..end].to_owned(),
+            original_len,
+        }
     }
 
     pub fn truncated(&self) -> bool {
@@ -58,7 +64,11 @@ impl Message {
     }
 
     pub fn first_line(&self) -> &str {
-        self.text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+        self.text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
     }
 }
 

@@ -24,7 +24,7 @@ pub use base::{BaseEntry, find_base_entry};
 pub use bundle::{BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle};
 pub use identity::RunIdentity;
 pub use ledger::{Entry, GENESIS, Tip};
-pub use store::{DirStore, EvidenceStore, OpenContext, StoreConfig};
+pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig};
 pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };

@@ -12,6 +12,34 @@ use super::bundle::{Bundle, bundle_key};
 use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
 
+/// The `evidence:` section of the config file.
+///
+/// ```yaml
+/// evidence:
+///   store: { type: dir, path: .controlgate/evidence }
+///   base_max_distance: 50
+///   fallback_dir: .controlgate/evidence-fallback
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    pub store: StoreConfig,
+    /// How many first-parent ancestors of the merge-base to search for a base entry.
+    pub base_max_distance: usize,
+    /// Where a bundle is kept when the store fails.
+    pub fallback_dir: PathBuf,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig {
+            store: StoreConfig::default(),
+            base_max_distance: 50,
+            fallback_dir: PathBuf::from(".controlgate/evidence-fallback"),
+        }
+    }
+}
+
 /// `evidence.store` in the config file.
 ///
 /// ```yaml

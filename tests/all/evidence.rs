@@ -457,6 +457,15 @@ fn store_config_deserializes_strictly() {
             path: ".controlgate/evidence".into()
         }
     );
+    let section: controlgate::retain::EvidenceConfig =
+        serde_yaml_ng::from_str("store: {type: s3, bucket: b}\nbase_max_distance: 5\n").unwrap();
+    assert_eq!(section.base_max_distance, 5);
+    assert!(matches!(section.store, StoreConfig::S3 { .. }));
+    assert_eq!(
+        controlgate::retain::EvidenceConfig::default().base_max_distance,
+        50
+    );
+    assert!(serde_yaml_ng::from_str::<controlgate::retain::EvidenceConfig>("stroe: {}\n").is_err());
 }
 
 #[test]

@@ -1,0 +1,1 @@
+"""A deliberately tiny payments API core used as controlgate example data."""

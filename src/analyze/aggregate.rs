@@ -1,0 +1,457 @@
+//! Streams test cases into totals, per-control results and the cases worth keeping.
+//!
+//! Memory stays bounded by the number of interesting tests: a passing test that evidences no
+//! control is remembered only as a 128-bit identity hash and its status.
+//!
+//! **Duplicates.** The same test (classname + name + file) seen several times — in several
+//! result files, matrix shards or rerun reports — counts as one test with several runs. Its
+//! status is the worst of its runs (errored > failed > passed > skipped: a test that fails on
+//! one shard fails the change even if it passes on another, and a skip elsewhere does not hide
+//! a pass). It is flagged flaky when one run passed and another failed.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::analyze::mapping::{Mapper, Mapping};
+use crate::model::controls::ControlId;
+use crate::model::report::{
+    CaseControl, CaseReport, ControlResult, ControlStatus, Totals, UnknownTag,
+};
+use crate::model::{CaseStatus, TestCase};
+
+/// Rank of a status when merging runs of the same test.
+fn run_rank(s: CaseStatus) -> u8 {
+    match s {
+        CaseStatus::Skipped => 0,
+        CaseStatus::Passed => 1,
+        CaseStatus::Failed => 2,
+        CaseStatus::Errored => 3,
+    }
+}
+
+const NOT_RETAINED: u32 = u32::MAX;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    status: CaseStatus,
+    flaky: bool,
+    ever_passed: bool,
+    ever_failed: bool,
+    runs: u32,
+    retained: u32,
+}
+
+struct Retained {
+    case: TestCase,
+    mapping: Mapping,
+}
+
+/// Result of aggregation, ready for gates and rendering.
+#[derive(Debug, Default)]
+pub struct Aggregate {
+    pub totals: Totals,
+    /// Catalog-ordered; every control with at least one test, plus the required ones.
+    pub controls: Vec<ControlResult>,
+    pub cases: Vec<CaseReport>,
+    pub unknown_tags: Vec<UnknownTag>,
+    pub warnings: Vec<String>,
+    /// Totals over the tests mapped to at least one control.
+    pub tagged: Totals,
+}
+
+pub struct Aggregator<'a> {
+    mapper: &'a Mapper,
+    /// Per input file: controls every test of it evidences (a suite's `controls`), with the
+    /// suite name for the carrier.
+    defaults: Vec<Vec<(ControlId, String)>>,
+    input_names: Vec<String>,
+    seen: HashMap<u128, Slot, BuildHasherDefault<KeyHasher>>,
+    retained: Vec<Retained>,
+    totals: Totals,
+}
+
+impl<'a> Aggregator<'a> {
+    pub fn new(mapper: &'a Mapper) -> Self {
+        Aggregator {
+            mapper,
+            defaults: Vec::new(),
+            input_names: Vec::new(),
+            seen: HashMap::default(),
+            retained: Vec::new(),
+            totals: Totals::default(),
+        }
+    }
+
+    /// Registers an input file; returns its index for [`TestCase::input`].
+    pub fn add_input(&mut self, name: String, defaults: Vec<(ControlId, String)>) -> usize {
+        self.input_names.push(name);
+        self.defaults.push(defaults);
+        self.input_names.len() - 1
+    }
+
+    /// 128-bit XXH3 of the test identity: collisions are negligible (about 2^-64 even for
+    /// billions of tests), so passing tests need not keep their names.
+    fn key(c: &TestCase) -> u128 {
+        let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+        h.update(c.classname.as_bytes());
+        h.update(&[0xff]);
+        h.update(c.name.as_bytes());
+        h.update(&[0xff]);
+        h.update(c.file.as_deref().unwrap_or("").as_bytes());
+        h.digest128()
+    }
+
+    fn map(&self, c: &TestCase) -> Mapping {
+        let defaults = self.defaults.get(c.input).map(Vec::as_slice).unwrap_or(&[]);
+        self.mapper.map(c, defaults)
+    }
+
+    pub fn push(&mut self, case: TestCase) {
+        self.totals.runs += 1;
+        let key = Self::key(&case);
+        let passed = case.status == CaseStatus::Passed;
+        let failed = case.status.is_failure();
+        match self.seen.get(&key).copied() {
+            None => {
+                let mapping = self.map(&case);
+                let retained =
+                    if !mapping.controls.is_empty() || !mapping.unknown.is_empty() || failed {
+                        self.retained.push(Retained {
+                            case: case.clone(),
+                            mapping,
+                        });
+                        (self.retained.len() - 1) as u32
+                    } else {
+                        NOT_RETAINED
+                    };
+                self.totals.add(case.status);
+                if case.flaky {
+                    self.totals.flaky += 1;
+                }
+                self.seen.insert(
+                    key,
+                    Slot {
+                        status: case.status,
+                        flaky: case.flaky,
+                        ever_passed: passed,
+                        ever_failed: failed,
+                        runs: 1,
+                        retained,
+                    },
+                );
+            }
+            Some(mut slot) => {
+                slot.runs += 1;
+                slot.ever_passed |= passed;
+                slot.ever_failed |= failed;
+                let flaky = slot.flaky || case.flaky || (slot.ever_passed && slot.ever_failed);
+                if flaky && !slot.flaky {
+                    self.totals.flaky += 1;
+                }
+                slot.flaky = flaky;
+                let worse = run_rank(case.status) > run_rank(slot.status);
+                if worse {
+                    self.totals.remove(slot.status);
+                    self.totals.add(case.status);
+                    slot.status = case.status;
+                    // The worst run is the one reported: its message, file and line.
+                    if slot.retained == NOT_RETAINED {
+                        let mapping = self.map(&case);
+                        self.retained.push(Retained { case, mapping });
+                        slot.retained = (self.retained.len() - 1) as u32;
+                    } else {
+                        self.retained[slot.retained as usize].case = case;
+                    }
+                }
+                if slot.retained != NOT_RETAINED {
+                    let r = &mut self.retained[slot.retained as usize].case;
+                    (r.status, r.flaky, r.runs) = (slot.status, slot.flaky, slot.runs);
+                }
+                self.seen.insert(key, slot);
+            }
+        }
+    }
+
+    pub fn finish(self, required: &[ControlId]) -> Aggregate {
+        let mut per_control: HashMap<ControlId, ControlResult> = HashMap::new();
+        let mut tagged = Totals::default();
+        let mut unknown_tags = Vec::new();
+        let mut organisational: HashMap<ControlId, (u64, String)> = HashMap::new();
+        let mut cases = Vec::with_capacity(self.retained.len());
+        for Retained { case, mapping } in self.retained {
+            let id = case.id();
+            let input = self
+                .input_names
+                .get(case.input)
+                .cloned()
+                .unwrap_or_default();
+            for u in &mapping.unknown {
+                unknown_tags.push(UnknownTag {
+                    tag: u.tag.clone(),
+                    test: id.clone(),
+                    carrier: u.carrier.clone(),
+                    input: input.clone(),
+                });
+            }
+            let ids = mapping.control_ids();
+            if !ids.is_empty() {
+                tagged.add(case.status);
+                if case.flaky {
+                    tagged.flaky += 1;
+                }
+                tagged.runs += u64::from(case.runs);
+            }
+            for cid in ids {
+                let Some(control) = cid.control() else {
+                    continue;
+                };
+                if control.organisational {
+                    let e = organisational.entry(cid).or_insert((0, id.clone()));
+                    e.0 += 1;
+                }
+                let r = per_control
+                    .entry(cid)
+                    .or_insert_with(|| empty_result(cid, false));
+                r.tests += 1;
+                match case.status {
+                    CaseStatus::Passed => r.passed += 1,
+                    CaseStatus::Failed => r.failed += 1,
+                    CaseStatus::Errored => r.errored += 1,
+                    CaseStatus::Skipped => r.skipped += 1,
+                }
+            }
+            cases.push(CaseReport {
+                id,
+                suite: case.suite,
+                classname: case.classname,
+                name: case.name,
+                file: case.file,
+                line: case.line,
+                status: case.status,
+                flaky: case.flaky,
+                duration_s: case.duration_s,
+                runs: case.runs,
+                input: case.input,
+                message_bytes: case.message.as_ref().map(|m| m.original_len),
+                message: case.message.map(|m| m.text),
+                controls: mapping
+                    .controls
+                    .into_iter()
+                    .map(|(id, carrier)| CaseControl { id, carrier })
+                    .collect(),
+            });
+        }
+        for cid in required {
+            per_control
+                .entry(*cid)
+                .or_insert_with(|| empty_result(*cid, true))
+                .required = true;
+        }
+        let mut controls: Vec<ControlResult> = per_control.into_values().collect();
+        controls.sort_by_key(|c| c.id);
+        for c in &mut controls {
+            c.status = if c.failed + c.errored > 0 {
+                ControlStatus::Fail
+            } else if c.passed > 0 {
+                ControlStatus::Pass
+            } else {
+                ControlStatus::Untested
+            };
+        }
+        let mut organisational: Vec<_> = organisational.into_iter().collect();
+        organisational.sort_by_key(|(id, _)| *id);
+        let warnings = organisational
+            .into_iter()
+            .map(|(id, (n, first))| {
+                format!(
+                    "{id} is organisational (CC1-CC5): tests rarely evidence it; {n} test(s) tagged, first: {first}"
+                )
+            })
+            .collect();
+        Aggregate {
+            totals: self.totals,
+            controls,
+            cases,
+            unknown_tags,
+            warnings,
+            tagged,
+        }
+    }
+}
+
+/// The map's keys are already uniform hashes: use their low bits as they are.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = n as u64;
+    }
+}
+
+fn empty_result(id: ControlId, required: bool) -> ControlResult {
+    let control = id.control();
+    ControlResult {
+        id,
+        category: control
+            .map(|c| c.category)
+            .unwrap_or(crate::model::Category::Security),
+        summary: control.map(|c| c.summary).unwrap_or(""),
+        required,
+        tests: 0,
+        passed: 0,
+        failed: 0,
+        errored: 0,
+        skipped: 0,
+        status: ControlStatus::Untested,
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::model::{PropertyScope, RawProperty};
+    use std::path::Path;
+
+    fn case(name: &str, status: CaseStatus, control: Option<&str>) -> TestCase {
+        TestCase {
+            suite: "s".into(),
+            classname: "c".into(),
+            name: name.into(),
+            file: None,
+            line: None,
+            status,
+            flaky: false,
+            duration_s: 0.5,
+            message: None,
+            properties: control
+                .map(|v| RawProperty {
+                    name: "control".into(),
+                    value: v.into(),
+                    scope: PropertyScope::Case,
+                })
+                .into_iter()
+                .collect(),
+            input: 0,
+            runs: 1,
+        }
+    }
+
+    fn run(cases: Vec<TestCase>, required: &[&str]) -> Aggregate {
+        let config = crate::config::parse("", Path::new("t")).unwrap();
+        let mapper = Mapper::new(&config).unwrap();
+        let mut agg = Aggregator::new(&mapper);
+        agg.add_input("a.xml".into(), vec![]);
+        for c in cases {
+            agg.push(c);
+        }
+        let req: Vec<ControlId> = required
+            .iter()
+            .filter_map(|t| ControlId::parse_shape(t))
+            .collect();
+        agg.finish(&req)
+    }
+
+    #[test]
+    fn totals_and_per_control_results() {
+        let a = run(
+            vec![
+                case("a", CaseStatus::Passed, Some("CC6.1")),
+                case("b", CaseStatus::Failed, Some("CC6.1 CC8.1")),
+                case("c", CaseStatus::Skipped, Some("A1.2")),
+                case("d", CaseStatus::Passed, None),
+                case("e", CaseStatus::Errored, None),
+            ],
+            &["CC7.2"],
+        );
+        assert_eq!(
+            (
+                a.totals.total,
+                a.totals.passed,
+                a.totals.failed,
+                a.totals.errored,
+                a.totals.skipped
+            ),
+            (5, 2, 1, 1, 1)
+        );
+        let summary: Vec<String> = a
+            .controls
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}/{}/{}/{} {:?} req={}",
+                    c.id, c.tests, c.passed, c.failed, c.skipped, c.status, c.required
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                "CC6.1 2/1/1/0 Fail req=false",
+                "CC7.2 0/0/0/0 Untested req=true",
+                "CC8.1 1/0/1/0 Fail req=false",
+                "A1.2 1/0/0/1 Untested req=false",
+            ]
+        );
+        // The passing untagged test is counted, not kept.
+        let kept: Vec<&str> = a.cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(kept, ["a", "b", "c", "e"]);
+        assert_eq!(a.tagged.total, 3);
+    }
+
+    #[test]
+    fn duplicates_are_runs_of_one_test_and_the_worst_run_wins() {
+        let a = run(
+            vec![
+                case("a", CaseStatus::Passed, None),
+                case("a", CaseStatus::Failed, None),
+                case("b", CaseStatus::Skipped, Some("CC6.1")),
+                case("b", CaseStatus::Passed, Some("CC6.1")),
+                case("c", CaseStatus::Passed, Some("CC6.1")),
+                case("c", CaseStatus::Passed, Some("CC6.1")),
+            ],
+            &[],
+        );
+        assert_eq!(
+            (
+                a.totals.total,
+                a.totals.runs,
+                a.totals.passed,
+                a.totals.failed,
+                a.totals.skipped,
+                a.totals.flaky
+            ),
+            (3, 6, 2, 1, 0, 1)
+        );
+        let a_case = a.cases.iter().find(|c| c.name == "a").unwrap();
+        assert_eq!(
+            (a_case.status, a_case.flaky, a_case.runs),
+            (CaseStatus::Failed, true, 2)
+        );
+        let b_case = a.cases.iter().find(|c| c.name == "b").unwrap();
+        assert_eq!(
+            (b_case.status, b_case.flaky, b_case.runs),
+            (CaseStatus::Passed, false, 2)
+        );
+        assert_eq!(a.controls[0].passed, 2);
+    }
+
+    #[test]
+    fn organisational_tags_warn() {
+        let a = run(vec![case("a", CaseStatus::Passed, Some("CC1.1"))], &[]);
+        assert_eq!(a.warnings.len(), 1);
+        assert!(
+            a.warnings[0].starts_with("CC1.1 is organisational"),
+            "{}",
+            a.warnings[0]
+        );
+    }
+}

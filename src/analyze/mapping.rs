@@ -1,0 +1,395 @@
+//! Which controls a test evidences, and through which carrier (issue carriers a–e).
+
+use globset::{Glob, GlobMatcher};
+use regex::Regex;
+
+use crate::config::{Config, RuleTarget};
+use crate::model::controls::{self, ControlId};
+use crate::model::{Carrier, PropertyScope, TestCase};
+
+/// A tag that looked like a control claim but named no criterion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    pub tag: String,
+    pub carrier: Carrier,
+}
+
+/// The controls of one test, deduplicated by (control, carrier) and in a stable order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Mapping {
+    pub controls: Vec<(ControlId, Carrier)>,
+    pub unknown: Vec<Unknown>,
+}
+
+impl Mapping {
+    fn add(&mut self, id: ControlId, carrier: Carrier) {
+        if !self.controls.iter().any(|(i, c)| *i == id && *c == carrier) {
+            self.controls.push((id, carrier));
+        }
+    }
+
+    fn claim(&mut self, tag: &str, carrier: Carrier, strict: bool) {
+        match controls::lookup(tag) {
+            Ok(c) => self.add(c.id, carrier),
+            Err(Some(_)) => self.unknown.push(Unknown {
+                tag: tag.to_owned(),
+                carrier,
+            }),
+            Err(None) if strict => self.unknown.push(Unknown {
+                tag: tag.to_owned(),
+                carrier,
+            }),
+            Err(None) => {}
+        }
+    }
+
+    /// The distinct controls, catalog-ordered.
+    pub fn control_ids(&self) -> Vec<ControlId> {
+        let mut ids: Vec<ControlId> = self.controls.iter().map(|(i, _)| *i).collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+}
+
+/// Compiled tag sources and rules, built once per run.
+pub struct Mapper {
+    properties: Vec<String>,
+    strict: Vec<String>,
+    markers: Option<Markers>,
+    rules: Vec<(usize, String, RuleTarget, GlobMatcher, Vec<ControlId>)>,
+}
+
+enum Markers {
+    /// `[cc6-1]`, `@cc6-1`, or `cc6_1` as a token between non-alphanumerics.
+    Default,
+    Custom(Regex),
+}
+
+impl Mapper {
+    /// Builds the mapper; the config was validated at load, so patterns compile.
+    pub fn new(config: &Config) -> Result<Mapper, String> {
+        let tags = &config.tags;
+        let markers = if !tags.markers {
+            None
+        } else if let Some(p) = &tags.marker_pattern {
+            Some(Markers::Custom(Regex::new(p).map_err(|e| e.to_string())?))
+        } else {
+            Some(Markers::Default)
+        };
+        let mut rules = Vec::new();
+        for (i, r) in config.rules.iter().enumerate() {
+            let glob = Glob::new(&r.pattern)
+                .map_err(|e| e.to_string())?
+                .compile_matcher();
+            let ids = r
+                .controls
+                .iter()
+                .filter_map(|t| ControlId::parse_shape(t))
+                .collect();
+            rules.push((i + 1, r.pattern.clone(), r.on, glob, ids));
+        }
+        Ok(Mapper {
+            properties: tags
+                .properties
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
+            strict: tags
+                .strict_properties
+                .iter()
+                .map(|p| p.to_ascii_lowercase())
+                .collect(),
+            markers,
+            rules,
+        })
+    }
+
+    pub fn map(&self, case: &TestCase, suite_defaults: &[(ControlId, String)]) -> Mapping {
+        let mut m = Mapping::default();
+        for p in &case.properties {
+            let name = p.name.to_ascii_lowercase();
+            if !self.properties.contains(&name) {
+                continue;
+            }
+            let strict = self.strict.contains(&name);
+            let carrier = match p.scope {
+                PropertyScope::Case => Carrier::Property {
+                    name: p.name.clone(),
+                },
+                PropertyScope::Suite => Carrier::SuiteProperty {
+                    name: p.name.clone(),
+                },
+                PropertyScope::SystemOut => Carrier::SystemOut {
+                    name: p.name.clone(),
+                },
+            };
+            for tag in p
+                .value
+                .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            {
+                if !tag.is_empty() {
+                    m.claim(tag, carrier.clone(), strict);
+                }
+            }
+        }
+        if let Some(markers) = &self.markers {
+            markers.scan(&case.name, Carrier::NameMarker, &mut m);
+            markers.scan(&case.classname, Carrier::ClassnameMarker, &mut m);
+        }
+        if !self.rules.is_empty() {
+            let id = case.id();
+            for (n, pattern, target, glob, ids) in &self.rules {
+                let subject = match target {
+                    RuleTarget::Id => id.as_str(),
+                    RuleTarget::Classname => case.classname.as_str(),
+                    RuleTarget::Name => case.name.as_str(),
+                    RuleTarget::File => case.file.as_deref().unwrap_or(""),
+                    RuleTarget::Suite => case.suite.as_str(),
+                };
+                if !subject.is_empty() && glob.is_match(subject) {
+                    for cid in ids {
+                        m.add(
+                            *cid,
+                            Carrier::ConfigRule {
+                                rule: *n,
+                                pattern: pattern.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+        }
+        for (cid, suite) in suite_defaults {
+            m.add(
+                *cid,
+                Carrier::SuiteDefault {
+                    suite: suite.clone(),
+                },
+            );
+        }
+        m
+    }
+}
+
+impl Markers {
+    fn scan(&self, text: &str, carrier: Carrier, m: &mut Mapping) {
+        match self {
+            Markers::Custom(re) => {
+                for caps in re.captures_iter(text) {
+                    if let Some(tag) = caps.get(1) {
+                        m.claim(tag.as_str(), carrier.clone(), true);
+                    }
+                }
+            }
+            Markers::Default => {
+                for (start, end) in default_markers(text.as_bytes()) {
+                    m.claim(&text[start..end], carrier.clone(), true);
+                }
+            }
+        }
+    }
+}
+
+/// Finds `cc6_1`-shaped tokens: series letters (CC, PI, A, C, P) at a token start, one or two
+/// digits, one of `-_.`, one or two digits, then a token end. A hand-written scan rather than a
+/// regex: it runs on every test name and classname, and most names hold no marker.
+fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+    let digits = move |from: usize| {
+        let n = b[from.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        (1..=2).contains(&n).then_some(from + n)
+    };
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let start = i;
+            if !b[i].is_ascii_alphabetic() || (i > 0 && alnum(i - 1)) {
+                i += 1;
+                continue;
+            }
+            let letters = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            i += letters;
+            let series = &b[start..start + letters];
+            let known = [&b"cc"[..], b"pi", b"a", b"c", b"p"];
+            if !known.iter().any(|k| series.eq_ignore_ascii_case(k)) {
+                continue;
+            }
+            let Some(after_major) = digits(i) else {
+                continue;
+            };
+            if !matches!(b.get(after_major), Some(b'-' | b'_' | b'.')) {
+                continue;
+            }
+            let Some(end) = digits(after_major + 1) else {
+                continue;
+            };
+            if alnum(end) {
+                continue;
+            }
+            i = end;
+            return Some((start, end));
+        }
+        None
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::model::{CaseStatus, RawProperty};
+    use std::path::Path;
+
+    fn case(classname: &str, name: &str, props: &[(&str, &str, PropertyScope)]) -> TestCase {
+        TestCase {
+            suite: "suite".into(),
+            classname: classname.into(),
+            name: name.into(),
+            file: Some("tests/auth/test_login.py".into()),
+            line: None,
+            status: CaseStatus::Passed,
+            flaky: false,
+            duration_s: 0.0,
+            message: None,
+            properties: props
+                .iter()
+                .map(|(n, v, s)| RawProperty {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                    scope: *s,
+                })
+                .collect(),
+            input: 0,
+            runs: 1,
+        }
+    }
+
+    fn mapper(yaml: &str) -> Mapper {
+        Mapper::new(&crate::config::parse(yaml, Path::new("t.yml")).unwrap()).unwrap()
+    }
+
+    fn ids(m: &Mapping) -> Vec<String> {
+        m.controls
+            .iter()
+            .map(|(i, c)| format!("{i} via {c}"))
+            .collect()
+    }
+
+    #[test]
+    fn testcase_properties_split_on_commas_and_spaces_and_repeat() {
+        let c = case(
+            "c",
+            "n",
+            &[
+                ("control", "cc6-1, CC6.2 cc8_1", PropertyScope::Case),
+                ("controls", "CC6.1", PropertyScope::Case),
+                ("requirement", "CC7.1", PropertyScope::Case),
+            ],
+        );
+        let m = mapper("").map(&c, &[]);
+        assert_eq!(
+            ids(&m),
+            [
+                "CC6.1 via property `control`",
+                "CC6.2 via property `control`",
+                "CC8.1 via property `control`",
+                "CC6.1 via property `controls`"
+            ]
+        );
+        assert_eq!(m.control_ids().len(), 3);
+        assert!(m.unknown.is_empty());
+    }
+
+    #[test]
+    fn suite_properties_and_system_out_lines_have_their_own_carrier() {
+        let c = case(
+            "c",
+            "n",
+            &[
+                ("soc2", "A1.2", PropertyScope::Suite),
+                ("control", "PI1.3", PropertyScope::SystemOut),
+            ],
+        );
+        assert_eq!(
+            ids(&mapper("").map(&c, &[])),
+            [
+                "A1.2 via suite property `soc2`",
+                "PI1.3 via system-out `control`"
+            ]
+        );
+    }
+
+    #[test]
+    fn loose_properties_ignore_labels_but_strict_ones_report_them() {
+        let c = case(
+            "c",
+            "n",
+            &[
+                ("tags", "smoke cc6-1 cc9-5", PropertyScope::Case),
+                ("control", "ISO27001-A.9.4.2", PropertyScope::Case),
+            ],
+        );
+        let m = mapper("").map(&c, &[]);
+        assert_eq!(ids(&m), ["CC6.1 via property `tags`"]);
+        let unknown: Vec<&str> = m.unknown.iter().map(|u| u.tag.as_str()).collect();
+        assert_eq!(unknown, ["cc9-5", "ISO27001-A.9.4.2"]);
+    }
+
+    #[test]
+    fn markers_in_names_and_classnames_are_whole_tokens() {
+        let c = case(
+            "tests.cc6_1.test_auth",
+            "test_login [cc6-2] @CC8.1 xcc7_1 cc7_12a",
+            &[],
+        );
+        assert_eq!(
+            ids(&mapper("").map(&c, &[])),
+            [
+                "CC6.2 via name marker",
+                "CC8.1 via name marker",
+                "CC6.1 via classname marker"
+            ]
+        );
+        let rust = case("auth", "auth::cc6_3::rejects_expired_token", &[]);
+        assert_eq!(ids(&mapper("").map(&rust, &[])), ["CC6.3 via name marker"]);
+        assert!(
+            mapper("tags: {markers: false}")
+                .map(&c, &[])
+                .controls
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn custom_marker_pattern_uses_its_capture_group() {
+        let c = case("c", "test_login {SOC2:CC6.6}", &[]);
+        let m = mapper("tags:\n  marker_pattern: '\\{SOC2:([^}]+)\\}'\n").map(&c, &[]);
+        assert_eq!(ids(&m), ["CC6.6 via name marker"]);
+    }
+
+    #[test]
+    fn config_rules_match_globs_over_id_classname_or_file() {
+        let yaml = "rules:\n  - match: 'tests/auth/**'\n    on: file\n    controls: [CC6.1]\n  - match: 'com.acme.*::test*'\n    controls: [cc8-1]\n  - match: 'nomatch*'\n    on: classname\n    controls: [A1.2]\n";
+        let m = mapper(yaml).map(&case("com.acme.Deploy", "testRollback", &[]), &[]);
+        assert_eq!(
+            ids(&m),
+            [
+                "CC6.1 via config rule #1 `tests/auth/**`",
+                "CC8.1 via config rule #2 `com.acme.*::test*`"
+            ]
+        );
+    }
+
+    #[test]
+    fn suite_defaults_apply_to_every_case() {
+        let id = ControlId::parse_shape("CC7.2").unwrap();
+        let m = mapper("").map(&case("c", "n", &[]), &[(id, "e2e".into())]);
+        assert_eq!(ids(&m), ["CC7.2 via suite `e2e` default"]);
+    }
+}

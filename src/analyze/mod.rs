@@ -1,0 +1,7 @@
+//! Model → decisions: control mapping, per-control results, coverage, gates.
+
+pub mod aggregate;
+pub mod api;
+pub mod coverage;
+pub mod gates;
+pub mod mapping;

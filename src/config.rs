@@ -1,0 +1,451 @@
+//! `.github/controlgate.yml`: tag sources, mapping rules and gates.
+//!
+//! Parsed with `serde_yaml_ng`, a maintained fork of the archived `serde_yaml` with the same
+//! API and YAML 1.2 behaviour via `unsafe-libyaml`. Unknown keys are errors with a did-you-mean
+//! suggestion.
+
+use std::path::Path;
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
+
+use crate::error::{Error, Location};
+use crate::model::controls::{self, ControlId};
+
+/// A gate setting: either the bare value (`min_pass_rate: 95`) or
+/// `{ value: 95, informational: true }`, where an informational gate is reported but never
+/// fails the run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gated<T> {
+    pub value: T,
+    pub informational: bool,
+}
+
+impl<T> Gated<T> {
+    pub fn new(value: T) -> Self {
+        Gated {
+            value,
+            informational: false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatedFull<T> {
+    value: T,
+    #[serde(default)]
+    informational: bool,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Gated<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml_ng::Value::deserialize(d)?;
+        let full = matches!(&v, serde_yaml_ng::Value::Mapping(m)
+            if m.keys().any(|k| k.as_str().is_some_and(|k| k == "value" || k == "informational")));
+        if full {
+            let f: GatedFull<T> = serde_yaml_ng::from_value(v).map_err(D::Error::custom)?;
+            Ok(Gated {
+                value: f.value,
+                informational: f.informational,
+            })
+        } else {
+            serde_yaml_ng::from_value(v)
+                .map(Gated::new)
+                .map_err(D::Error::custom)
+        }
+    }
+}
+
+/// Where control tags are read from (issue carriers a–d; rules are carrier e).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TagSources {
+    /// Property names (testcase, suite and `[[PROPERTY|..]]`) whose values name controls.
+    pub properties: Vec<String>,
+    /// Of those, the names whose every value must be a control ID (others, like `tags`, also
+    /// carry ordinary labels such as `smoke`, which are ignored).
+    pub strict_properties: Vec<String>,
+    /// Look for markers (`[cc6-1]`, `@cc6-1`, `cc6_1` as a token) in names and classnames.
+    pub markers: bool,
+    /// A regex replacing the default marker matcher; capture group 1 is the tag.
+    pub marker_pattern: Option<String>,
+}
+
+impl Default for TagSources {
+    fn default() -> Self {
+        TagSources {
+            properties: ["control", "controls", "soc2", "tag", "tags"]
+                .map(String::from)
+                .into(),
+            strict_properties: ["control", "controls", "soc2"].map(String::from).into(),
+            markers: true,
+            marker_pattern: None,
+        }
+    }
+}
+
+/// What a mapping rule's glob is matched against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleTarget {
+    /// `classname::name`
+    #[default]
+    Id,
+    Classname,
+    Name,
+    File,
+    Suite,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// A glob (`tests/auth/**`, `com.acme.auth.*`).
+    #[serde(rename = "match")]
+    pub pattern: String,
+    #[serde(default)]
+    pub on: RuleTarget,
+    pub controls: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlsConfig {
+    /// Each must have at least one test, and all its tests must pass.
+    pub required: Option<Gated<Vec<String>>>,
+    /// Fail when a control tag names no criterion (`cc9-5`).
+    pub fail_on_unknown: Option<Gated<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PassRateScope {
+    /// Only tests mapped to at least one control.
+    #[default]
+    Tagged,
+    All,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TestsConfig {
+    /// Minimum pass rate in percent (passed / (passed + failed + errored)); default 100.
+    pub min_pass_rate: Option<Gated<f64>>,
+    pub scope: PassRateScope,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub version: Option<u32>,
+    pub tags: TagSources,
+    pub rules: Vec<Rule>,
+    pub controls: ControlsConfig,
+    pub tests: TestsConfig,
+    /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
+    pub coverage: crate::analyze::coverage::CoverageConfig,
+    /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
+    pub api: ApiConfig,
+}
+
+/// Which controls each API check evidences.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiControls {
+    pub coverage: Vec<String>,
+    pub negative_auth: Vec<String>,
+    pub confidential_fields: Vec<String>,
+}
+
+impl Default for ApiControls {
+    fn default() -> Self {
+        ApiControls {
+            coverage: vec!["CC7.1".into()],
+            negative_auth: vec!["CC6.1".into()],
+            confidential_fields: vec!["C1.1".into(), "CC6.7".into()],
+        }
+    }
+}
+
+/// The `api:` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApiConfig {
+    /// OpenAPI 3.0/3.1 root documents (YAML or JSON), relative to the working directory.
+    pub specs: Vec<String>,
+    /// Extra path prefixes removed from request paths before matching (besides the servers'
+    /// base paths).
+    pub base_paths: Vec<String>,
+    /// Request paths (globs, e.g. `/favicon.ico`, `/static/**`) neither matched nor listed as
+    /// undocumented.
+    pub ignore_paths: Vec<String>,
+    /// Test property names whose values name operations (`operationId` or `GET /pets/{id}`).
+    pub tag_properties: Vec<String>,
+    /// Property names treated as confidential besides those marked `x-confidential: true`.
+    pub confidential_fields: Vec<String>,
+    /// Request headers that carry credentials besides `Authorization`, `Cookie`, `X-API-Key`,
+    /// `API-Key` and the description's `apiKey` schemes.
+    pub credential_headers: Vec<String>,
+    pub min_coverage: Option<Gated<f64>>,
+    pub new_operations_require_tests: Option<Gated<bool>>,
+    /// Default: `{value: true, informational: true}` (reported, never fails the run).
+    pub breaking_changes: Option<Gated<bool>>,
+    pub secured_operations_require_negative_test: Option<Gated<bool>>,
+    pub confidential_fields_in_errors: Option<Gated<bool>>,
+    pub controls: ApiControls,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            specs: Vec::new(),
+            base_paths: Vec::new(),
+            ignore_paths: Vec::new(),
+            tag_properties: ["operation", "operations", "api"].map(String::from).into(),
+            confidential_fields: Vec::new(),
+            credential_headers: Vec::new(),
+            min_coverage: None,
+            new_operations_require_tests: None,
+            breaking_changes: None,
+            secured_operations_require_negative_test: None,
+            confidential_fields_in_errors: None,
+            controls: ApiControls::default(),
+        }
+    }
+}
+
+impl ApiConfig {
+    pub fn breaking_changes(&self) -> Gated<bool> {
+        self.breaking_changes.clone().unwrap_or(Gated {
+            value: true,
+            informational: true,
+        })
+    }
+}
+
+impl Config {
+    pub fn min_pass_rate(&self) -> Gated<f64> {
+        self.tests
+            .min_pass_rate
+            .clone()
+            .unwrap_or(Gated::new(100.0))
+    }
+
+    /// The required controls, canonicalised (validated at load).
+    pub fn required_controls(&self) -> Vec<ControlId> {
+        self.controls
+            .required
+            .as_ref()
+            .map(|g| {
+                g.value
+                    .iter()
+                    .filter_map(|t| ControlId::parse_shape(t))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Parses and validates a config document. `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+    let err = |location: Location, message: String| Error::Config {
+        path: path.to_owned(),
+        location,
+        message,
+    };
+    let config: Config = if text.trim().is_empty() {
+        Config::default()
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| {
+            let location = Location {
+                line: e.location().map(|l| l.line() as u64),
+                byte: None,
+            };
+            err(location, with_suggestion(&e.to_string()))
+        })?
+    };
+    validate(&config).map_err(|m| err(Location::default(), m))?;
+    Ok(config)
+}
+
+fn validate(config: &Config) -> Result<(), String> {
+    let check = |tag: &str, what: &str| match controls::lookup(tag) {
+        Ok(_) => Ok(()),
+        Err(Some(id)) => Err(format!("{what}: `{tag}` ({id}) is not a SOC 2 criterion")),
+        Err(None) => Err(format!(
+            "{what}: `{tag}` is not a control ID (expected e.g. CC6.1)"
+        )),
+    };
+    if let Some(req) = &config.controls.required {
+        for t in &req.value {
+            check(t, "controls.required")?;
+        }
+    }
+    for (i, rule) in config.rules.iter().enumerate() {
+        globset::Glob::new(&rule.pattern)
+            .map_err(|e| format!("rules[{i}].match: bad glob `{}`: {e}", rule.pattern))?;
+        if rule.controls.is_empty() {
+            return Err(format!("rules[{i}]: `controls` is empty"));
+        }
+        for t in &rule.controls {
+            check(t, &format!("rules[{i}].controls"))?;
+        }
+    }
+    if let Some(p) = &config.tags.marker_pattern {
+        let re = regex::Regex::new(p).map_err(|e| format!("tags.marker_pattern: {e}"))?;
+        if re.captures_len() < 2 {
+            return Err("tags.marker_pattern: needs a capture group for the tag".into());
+        }
+    }
+    let api = &config.api;
+    for (what, ids) in [
+        ("api.controls.coverage", &api.controls.coverage),
+        ("api.controls.negative_auth", &api.controls.negative_auth),
+        (
+            "api.controls.confidential_fields",
+            &api.controls.confidential_fields,
+        ),
+    ] {
+        for t in ids {
+            check(t, what)?;
+        }
+    }
+    for (i, g) in api.ignore_paths.iter().enumerate() {
+        globset::Glob::new(g).map_err(|e| format!("api.ignore_paths[{i}]: bad glob `{g}`: {e}"))?;
+    }
+    if let Some(c) = &api.min_coverage
+        && !(0.0..=100.0).contains(&c.value)
+    {
+        return Err(format!(
+            "api.min_coverage: {} is not a percentage (0-100)",
+            c.value
+        ));
+    }
+    if let Some(rate) = &config.tests.min_pass_rate
+        && !(0.0..=100.0).contains(&rate.value)
+    {
+        return Err(format!(
+            "tests.min_pass_rate: {} is not a percentage (0-100)",
+            rate.value
+        ));
+    }
+    Ok(())
+}
+
+/// serde says "unknown field `requird`, expected one of `required`, ..."; add the closest
+/// expected name when it is close enough to be a typo.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `").or_else(|| {
+        message
+            .find("unknown field `")
+            .map(|i| &message[i + "unknown field `".len()..])
+    }) else {
+        return message.to_owned();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (strsim::jaro_winkler(unknown, cand), cand))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, cand)) if score >= 0.8 => format!("{message} (did you mean `{cand}`?)"),
+        _ => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Config, String> {
+        parse(s, Path::new("c.yml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn empty_config_has_defaults() {
+        let c = parse_str("").unwrap();
+        assert_eq!(c.min_pass_rate(), Gated::new(100.0));
+        assert!(c.tags.properties.contains(&"soc2".to_string()));
+        assert!(c.required_controls().is_empty());
+    }
+
+    #[test]
+    fn gates_take_bare_or_informational_form() {
+        let c = parse_str(
+            "tests:\n  min_pass_rate: {value: 95, informational: true}\ncontrols:\n  required: [cc6-1, CC8.1]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.min_pass_rate(),
+            Gated {
+                value: 95.0,
+                informational: true
+            }
+        );
+        let req: Vec<String> = c
+            .required_controls()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(req, ["CC6.1", "CC8.1"]);
+        assert!(!c.controls.required.unwrap().informational);
+    }
+
+    #[test]
+    fn unknown_keys_get_a_did_you_mean() {
+        let e = parse_str("controls:\n  requird: [CC6.1]\n").unwrap_err();
+        assert!(e.contains("did you mean `required`?"), "{e}");
+        assert!(e.starts_with("config c.yml:2"), "{e}");
+        let e =
+            parse_str("controls:\n  required: {value: [CC6.1], informatonal: true}\n").unwrap_err();
+        assert!(e.contains("did you mean `informational`?"), "{e}");
+        let e = parse_str("zzz: 1\n").unwrap_err();
+        assert!(
+            e.contains("unknown field `zzz`") && !e.contains("did you mean"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn api_section_defaults_and_validation() {
+        let c = parse_str("").unwrap();
+        assert!(c.api.specs.is_empty());
+        assert_eq!(c.api.controls.coverage, ["CC7.1"]);
+        assert_eq!(
+            c.api.breaking_changes(),
+            Gated {
+                value: true,
+                informational: true
+            }
+        );
+        let c = parse_str("api:\n  specs: [a.yaml]\n  min_coverage: {value: 80, informational: true}\n  confidential_fields_in_errors: true\n  controls: {coverage: [cc7-2]}\n").unwrap();
+        assert_eq!(c.api.min_coverage.unwrap().value, 80.0);
+        assert!(c.api.confidential_fields_in_errors.unwrap().value);
+        let e = parse_str("api:\n  min_coverge: 80\n").unwrap_err();
+        assert!(e.contains("did you mean `min_coverage`?"), "{e}");
+        let e = parse_str("api:\n  min_coverage: 180\n").unwrap_err();
+        assert!(e.contains("api.min_coverage"), "{e}");
+        let e = parse_str("api:\n  controls: {negative_auth: [CC9.9]}\n").unwrap_err();
+        assert!(e.contains("api.controls.negative_auth"), "{e}");
+    }
+
+    #[test]
+    fn invalid_values_are_rejected_with_the_key() {
+        let e = parse_str("controls:\n  required: [CC9.5]\n").unwrap_err();
+        assert!(
+            e.contains("controls.required: `CC9.5` (CC9.5) is not a SOC 2 criterion"),
+            "{e}"
+        );
+        let e = parse_str("rules:\n  - match: 'a['\n    controls: [CC6.1]\n").unwrap_err();
+        assert!(e.contains("rules[0].match: bad glob"), "{e}");
+        let e = parse_str("tests:\n  min_pass_rate: 140\n").unwrap_err();
+        assert!(e.contains("not a percentage"), "{e}");
+        let e = parse_str("tags:\n  marker_pattern: 'cc\\d'\n").unwrap_err();
+        assert!(e.contains("capture group"), "{e}");
+    }
+}

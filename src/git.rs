@@ -1,0 +1,298 @@
+//! Everything controlgate asks of git, through libgit2 (the only module that uses `git2`).
+//!
+//! Changed lines follow diff-cover's rules: the diff from merge-base(base, HEAD) to HEAD with no
+//! context (`git diff -U0 base...HEAD`), new-side line numbers of added lines, rename detection
+//! switched on explicitly (git's default 50 % similarity, independent of the host's git config),
+//! the indent heuristic on (as in git ≥ 2.14), and nothing from deleted or binary files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use git2::{
+    Commit, Delta, DiffFindOptions, DiffOptions, ErrorCode, ObjectType, Repository, TreeWalkMode,
+    TreeWalkResult,
+};
+
+use crate::error::Error;
+use crate::model::coverage::{ChangeKind, ChangedFile};
+
+/// What was compared, and what changed.
+#[derive(Debug, Clone)]
+pub struct GitChanges {
+    pub base_ref: String,
+    pub base_sha: String,
+    pub merge_base_sha: String,
+    pub head_sha: String,
+    /// Changed files (deleted and binary files included, with no lines), in diff order.
+    pub files: Vec<ChangedFile>,
+    /// Every file path in HEAD's tree.
+    pub head_files: Vec<String>,
+    /// Every file path in the merge-base's tree (empty unless asked for).
+    pub base_files: Vec<String>,
+    /// The repository's working directory.
+    pub workdir: Option<PathBuf>,
+}
+
+const SHALLOW_FIX: &str = "the clone is shallow, so the base commit or the merge-base is missing. \
+Fetch the history: in GitHub Actions set `fetch-depth: 0` on actions/checkout, or run \
+`git fetch --deepen=200 origin <base>` (repeat until the merge-base is found), or \
+`git fetch --unshallow`";
+
+static OWNER_CHECK_OFF: Once = Once::new();
+
+/// Opens the repository at (or above) `root`, with libgit2's owner check off: in Docker
+/// container actions the workspace belongs to another uid than the container's user.
+pub fn open(root: &Path) -> Result<Repository, Error> {
+    owner_check_off();
+    Repository::discover(root).map_err(|e| {
+        Error::Git(format!(
+            "cannot open a git repository at {}: {}. Run controlgate inside the checkout, or pass \
+             --diff FILE with a unified diff instead of git history",
+            root.display(),
+            e.message()
+        ))
+    })
+}
+
+fn owner_check_off() {
+    OWNER_CHECK_OFF.call_once(|| {
+        // SAFETY: sets a process-global libgit2 option; `Once` ensures it runs once, before
+        // any repository is opened by this module. Nothing else in controlgate uses libgit2.
+        let _ = unsafe { git2::opts::set_verify_owner_validation(false) };
+    });
+}
+
+/// The base ref to compare against when the user gave none: the PR base from the GitHub event
+/// (`event_base`), else the branch `origin/HEAD` points at (as `origin/<branch>`), else `main`.
+pub fn default_base_ref(repo_root: &Path, event_base: Option<&str>) -> String {
+    if let Some(b) = event_base.map(str::trim).filter(|b| !b.is_empty()) {
+        return b.to_string();
+    }
+    if let Ok(repo) = open(repo_root) {
+        if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
+            if let Some(target) = r.symbolic_target() {
+                if let Some(branch) = target.strip_prefix("refs/remotes/") {
+                    return branch.to_string();
+                }
+            }
+        }
+    }
+    "main".to_string()
+}
+
+fn resolve<'r>(repo: &'r Repository, name: &str) -> Option<Commit<'r>> {
+    let mut candidates = vec![name.to_string()];
+    if !name.starts_with("origin/") && !name.starts_with("refs/") {
+        candidates.push(format!("refs/remotes/origin/{name}"));
+    }
+    candidates.iter().find_map(|c| {
+        repo.revparse_single(c)
+            .ok()
+            .and_then(|o| o.peel_to_commit().ok())
+    })
+}
+
+fn git_err(what: &str, e: git2::Error) -> Error {
+    Error::Git(format!("{what}: {}", e.message()))
+}
+
+/// Resolves `base_ref`, finds merge-base(base, HEAD), and diffs merge-base → HEAD.
+/// `want_base_files` also lists the merge-base's tree (to match a base coverage report).
+pub fn changes(
+    repo_root: &Path,
+    base_ref: &str,
+    want_base_files: bool,
+) -> Result<GitChanges, Error> {
+    let repo = open(repo_root)?;
+    let shallow = repo.is_shallow();
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
+    let Some(base) = resolve(&repo, base_ref) else {
+        return Err(Error::Git(if shallow {
+            format!("base ref `{base_ref}` not found: {SHALLOW_FIX}")
+        } else {
+            format!(
+                "unknown base ref `{base_ref}`: no branch, tag or commit of that name (also tried \
+                 origin/{base_ref}). Fetch it (`git fetch origin {base_ref}`) or pass --base with \
+                 an existing branch or SHA"
+            )
+        }));
+    };
+    let merge_base = match repo.merge_base(base.id(), head.id()) {
+        Ok(m) => m,
+        Err(e) if shallow => {
+            return Err(Error::Git(format!(
+                "no merge-base of `{base_ref}` ({}) and HEAD ({}) ({}): {SHALLOW_FIX}",
+                short(base.id()),
+                short(head.id()),
+                e.message()
+            )));
+        }
+        Err(e) if e.code() == ErrorCode::NotFound => {
+            return Err(Error::Git(format!(
+                "`{base_ref}` and HEAD share no history (no merge-base); pass --base with the \
+                 branch this change will merge into"
+            )));
+        }
+        Err(e) => return Err(git_err("merge-base", e)),
+    };
+    let mb_commit = repo.find_commit(merge_base).map_err(|e| {
+        if shallow {
+            Error::Git(format!(
+                "merge-base {} is not in the clone: {SHALLOW_FIX}",
+                short(merge_base)
+            ))
+        } else {
+            git_err("merge-base commit", e)
+        }
+    })?;
+    let old_tree = mb_commit
+        .tree()
+        .map_err(|e| git_err("merge-base tree", e))?;
+    let new_tree = head.tree().map_err(|e| git_err("HEAD tree", e))?;
+    let files = diff_trees(&repo, &old_tree, &new_tree)?;
+    let head_files = tree_paths(&new_tree)?;
+    let base_files = if want_base_files {
+        tree_paths(&old_tree)?
+    } else {
+        Vec::new()
+    };
+    Ok(GitChanges {
+        base_ref: base_ref.to_string(),
+        base_sha: base.id().to_string(),
+        merge_base_sha: merge_base.to_string(),
+        head_sha: head.id().to_string(),
+        files,
+        head_files,
+        base_files,
+        workdir: repo.workdir().map(Path::to_path_buf),
+    })
+}
+
+/// Every file path in HEAD's tree when `repo_root` is the top of a checkout (for `--diff`
+/// runs); no search upwards, so a sample project inside another repository is not mistaken
+/// for that repository.
+pub fn head_tree_files(repo_root: &Path) -> Result<(Vec<String>, Option<PathBuf>), Error> {
+    owner_check_off();
+    let repo = Repository::open_ext(
+        repo_root,
+        git2::RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| git_err("open", e))?;
+    let same = match (
+        repo.workdir().map(Path::canonicalize),
+        repo_root.canonicalize(),
+    ) {
+        (Some(Ok(w)), Ok(r)) => w == r,
+        _ => false,
+    };
+    if !same {
+        return Err(Error::Git(format!(
+            "{} is not the top of a git checkout",
+            repo_root.display()
+        )));
+    }
+    let tree = repo
+        .head()
+        .and_then(|h| h.peel_to_tree())
+        .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
+    Ok((tree_paths(&tree)?, repo.workdir().map(Path::to_path_buf)))
+}
+
+fn short(id: git2::Oid) -> String {
+    id.to_string().chars().take(12).collect()
+}
+
+fn tree_paths(tree: &git2::Tree<'_>) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            out.push(format!(
+                "{dir}{}",
+                String::from_utf8_lossy(entry.name_bytes())
+            ));
+        }
+        TreeWalkResult::Ok
+    })
+    .map_err(|e| git_err("reading tree", e))?;
+    Ok(out)
+}
+
+fn diff_trees(
+    repo: &Repository,
+    old: &git2::Tree<'_>,
+    new: &git2::Tree<'_>,
+) -> Result<Vec<ChangedFile>, Error> {
+    let mut opts = DiffOptions::new();
+    opts.context_lines(0)
+        .interhunk_lines(0)
+        .indent_heuristic(true)
+        .ignore_submodules(true);
+    let mut diff = repo
+        .diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))
+        .map_err(|e| git_err("diff", e))?;
+    let mut find = DiffFindOptions::new();
+    find.renames(true).rename_threshold(50).copies(false);
+    diff.find_similar(Some(&mut find))
+        .map_err(|e| git_err("rename detection", e))?;
+
+    let path_of = |f: git2::DiffFile<'_>| {
+        f.path_bytes()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .unwrap_or_default()
+    };
+    // One patch per delta; only `+` lines count, by their new-side number.
+    let mut out = Vec::with_capacity(diff.deltas().len());
+    for idx in 0..diff.deltas().len() {
+        let Some(delta) = diff.get_delta(idx) else {
+            continue;
+        };
+        let kind = match delta.status() {
+            Delta::Added => ChangeKind::Added,
+            Delta::Deleted => ChangeKind::Deleted,
+            Delta::Renamed => ChangeKind::Renamed,
+            Delta::Copied => ChangeKind::Copied,
+            _ => ChangeKind::Modified,
+        };
+        let old = path_of(delta.old_file());
+        let new = path_of(delta.new_file());
+        let mut f = ChangedFile {
+            path: if kind == ChangeKind::Deleted {
+                old.clone()
+            } else {
+                new.clone()
+            },
+            old_path: (old != new).then_some(old),
+            kind,
+            added_lines: Vec::new(),
+        };
+        if kind != ChangeKind::Deleted {
+            let patch = git2::Patch::from_diff(&diff, idx).map_err(|e| git_err("diff", e))?;
+            match patch {
+                Some(p) if !p.delta().flags().is_binary() => {
+                    for h in 0..p.num_hunks() {
+                        let n = p
+                            .num_lines_in_hunk(h)
+                            .map_err(|e| git_err("diff hunk", e))?;
+                        for li in 0..n {
+                            let l = p.line_in_hunk(h, li).map_err(|e| git_err("diff line", e))?;
+                            if l.origin() == '+' {
+                                if let Some(n) = l.new_lineno() {
+                                    f.added_lines.push(n);
+                                }
+                            }
+                        }
+                    }
+                }
+                _ => f.kind = ChangeKind::Binary,
+            }
+        }
+        f.added_lines.sort_unstable();
+        f.added_lines.dedup();
+        out.push(f);
+    }
+    Ok(out)
+}

@@ -1,0 +1,362 @@
+//! Streaming Cobertura XML reader (coverage.py, Istanbul, gcovr, .NET coverlet flavours).
+//!
+//! File names are `class@filename`; the report's `<sources><source>` are returned as roots so
+//! the caller can join them (as diff-cover does). Only `class/lines/line` elements count (the
+//! copies under `methods/method/lines` are ignored, as in diff-cover). Branch counts come from
+//! `condition-coverage="50% (1/2)"`. A `DOCTYPE` that declares entities is rejected.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::ParseError;
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Sources,
+    Source,
+    Class,
+    Lines,
+    Other,
+}
+
+/// Parses a Cobertura XML report.
+pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
+    let mut xml = Reader::from_reader(reader);
+    let mut buf = Vec::with_capacity(1024);
+    let mut stack: Vec<Tag> = Vec::with_capacity(16);
+    let mut roots: Vec<String> = Vec::new();
+    let mut source_text: Option<String> = None;
+    let mut files: Vec<RawFile> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut current: Option<usize> = None;
+    let mut root_seen = false;
+    loop {
+        let pos = xml.buffer_position();
+        let ev = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_error(&xml, e))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let name = e.local_name();
+                let name = name.as_ref();
+                if !root_seen {
+                    root_seen = true;
+                    if name != b"coverage" {
+                        return Err(ParseError::at(None, Some(pos), root_error(name)));
+                    }
+                }
+                let parent = stack.last().copied();
+                let tag = match name {
+                    b"sources" => Tag::Sources,
+                    b"source" if parent == Some(Tag::Sources) => {
+                        if !empty {
+                            source_text = Some(String::new());
+                        }
+                        Tag::Source
+                    }
+                    b"class" => {
+                        let filename = attr_string(&xml, e, b"filename")?;
+                        current = match filename {
+                            Some(f) if !f.is_empty() => {
+                                let next = files.len();
+                                let idx = *index.entry(f.clone()).or_insert(next);
+                                if idx == next {
+                                    files.push(RawFile {
+                                        name: f,
+                                        lines: Vec::new(),
+                                    });
+                                }
+                                Some(idx)
+                            }
+                            _ => None,
+                        };
+                        Tag::Class
+                    }
+                    b"lines" => Tag::Lines,
+                    b"line" => {
+                        let in_class_lines = parent == Some(Tag::Lines)
+                            && stack.len() >= 2
+                            && stack[stack.len() - 2] == Tag::Class;
+                        if in_class_lines {
+                            if let Some(idx) = current {
+                                let lh =
+                                    read_line(e).map_err(|m| ParseError::at(None, Some(pos), m))?;
+                                if let Some(f) = files.get_mut(idx) {
+                                    f.lines.push(lh);
+                                }
+                            }
+                        }
+                        Tag::Other
+                    }
+                    _ => Tag::Other,
+                };
+                if !empty {
+                    stack.push(tag);
+                }
+            }
+            Event::End(_) => match stack.pop() {
+                Some(Tag::Source) => {
+                    if let Some(t) = source_text.take() {
+                        let t = t.trim();
+                        if !t.is_empty() {
+                            roots.push(t.to_string());
+                        }
+                    }
+                }
+                Some(Tag::Class) => current = None,
+                _ => {}
+            },
+            Event::Text(ref t) => {
+                if let Some(s) = source_text.as_mut() {
+                    let raw = t
+                        .decode()
+                        .map_err(|e| ParseError::at(None, Some(pos), e.to_string()))?;
+                    s.push_str(&raw);
+                }
+            }
+            Event::CData(ref t) => {
+                if let Some(s) = source_text.as_mut() {
+                    s.push_str(&String::from_utf8_lossy(t));
+                }
+            }
+            Event::GeneralRef(ref r) => {
+                let c = resolve_ref(r).map_err(|m| ParseError::at(None, Some(pos), m))?;
+                if let Some(s) = source_text.as_mut() {
+                    s.push_str(&c);
+                }
+            }
+            Event::DocType(ref d) => check_doctype(d, pos)?,
+            Event::Eof => {
+                if !stack.is_empty() {
+                    return Err(truncated(pos));
+                }
+                break;
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !root_seen {
+        return Err(ParseError::new("empty XML document: no <coverage> element"));
+    }
+    for f in &mut files {
+        normalize_lines(&mut f.lines);
+    }
+    Ok(RawReport {
+        format: CoverageFormat::Cobertura,
+        roots,
+        files,
+    })
+}
+
+fn root_error(name: &[u8]) -> String {
+    format!(
+        "not a Cobertura report: root element is <{}>, expected <coverage>",
+        String::from_utf8_lossy(name)
+    )
+}
+
+fn read_line(e: &BytesStart<'_>) -> Result<LineHits, String> {
+    let mut lh = LineHits::default();
+    let mut have_number = false;
+    for a in e.attributes() {
+        let a = a.map_err(|e| format!("bad attribute: {e}"))?;
+        match a.key.local_name().as_ref() {
+            b"number" => {
+                lh.line = parse_uint(&a.value)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .ok_or_else(|| bad_attr("number", &a.value))?;
+                have_number = true;
+            }
+            b"hits" => lh.hits = parse_hits(&a.value).ok_or_else(|| bad_attr("hits", &a.value))?,
+            b"condition-coverage" => {
+                if let Some((c, t)) = parse_condition(&a.value) {
+                    lh.branches_covered = c;
+                    lh.branches_total = t;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !have_number {
+        return Err("<line> without a number attribute".into());
+    }
+    Ok(lh)
+}
+
+fn bad_attr(name: &str, v: &[u8]) -> String {
+    format!(
+        "<line> has {name}={:?}, expected a non-negative integer",
+        String::from_utf8_lossy(v)
+    )
+}
+
+pub(crate) fn parse_uint(b: &[u8]) -> Option<u64> {
+    let b = b.trim_ascii();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        std::str::from_utf8(b)
+            .ok()?
+            .parse::<u64>()
+            .unwrap_or(u64::MAX),
+    )
+}
+
+/// Hit counts: integers; a negative count reads as 0, a decimal one (`1.0`) by its integer part.
+fn parse_hits(b: &[u8]) -> Option<u64> {
+    let b = b.trim_ascii();
+    if let Some(neg) = b.strip_prefix(b"-") {
+        return parse_uint(neg).map(|_| 0);
+    }
+    match b.iter().position(|&c| c == b'.') {
+        Some(dot) if b[dot + 1..].iter().all(u8::is_ascii_digit) => parse_uint(&b[..dot]),
+        Some(_) => None,
+        None => parse_uint(b),
+    }
+}
+
+/// `50% (1/2)` → (1, 2).
+fn parse_condition(b: &[u8]) -> Option<(u32, u32)> {
+    let open = b.iter().position(|&c| c == b'(')?;
+    let close = open + b[open..].iter().position(|&c| c == b')')?;
+    let inner = &b[open + 1..close];
+    let slash = inner.iter().position(|&c| c == b'/')?;
+    let c = u32::try_from(parse_uint(&inner[..slash])?).ok()?;
+    let t = u32::try_from(parse_uint(&inner[slash + 1..])?).ok()?;
+    Some((c.min(t), t))
+}
+
+/// An attribute, decoded and unescaped.
+pub(crate) fn attr_string<R>(
+    xml: &Reader<R>,
+    e: &BytesStart<'_>,
+    key: &[u8],
+) -> Result<Option<String>, ParseError> {
+    for a in e.attributes() {
+        let a = a.map_err(|err| {
+            ParseError::at(
+                None,
+                Some(xml.buffer_position()),
+                format!("bad attribute: {err}"),
+            )
+        })?;
+        if a.key.local_name().as_ref() == key {
+            let v = a.decode_and_unescape_value(xml.decoder()).map_err(|err| {
+                ParseError::at(
+                    None,
+                    Some(xml.buffer_position()),
+                    format!("bad attribute value: {err}"),
+                )
+            })?;
+            return Ok(Some(v.into_owned()));
+        }
+    }
+    Ok(None)
+}
+
+/// Rejects a `DOCTYPE` that declares entities (billion laughs, external entities).
+pub(crate) fn check_doctype(d: &[u8], pos: u64) -> Result<(), ParseError> {
+    if d.windows(7).any(|w| w == b"<!ENTIT") || d.windows(6).any(|w| w == b"ENTITY") {
+        return Err(ParseError::at(
+            None,
+            Some(pos),
+            "XML DOCTYPE declares entities; refusing to read it (coverage reports never need them)",
+        ));
+    }
+    Ok(())
+}
+
+/// Predefined and character references only (entity declarations are rejected).
+pub(crate) fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> Result<String, String> {
+    if let Ok(Some(c)) = r.resolve_char_ref() {
+        return Ok(c.to_string());
+    }
+    let name: &[u8] = r.as_ref();
+    Ok(match name {
+        b"amp" => "&",
+        b"lt" => "<",
+        b"gt" => ">",
+        b"quot" => "\"",
+        b"apos" => "'",
+        _ => {
+            return Err(format!(
+                "unknown XML entity &{};",
+                String::from_utf8_lossy(name)
+            ));
+        }
+    }
+    .to_string())
+}
+
+pub(crate) fn truncated(pos: u64) -> ParseError {
+    ParseError::at(
+        None,
+        Some(pos),
+        "XML document ends before its elements are closed (truncated file?)",
+    )
+}
+
+pub(crate) fn xml_error<R>(xml: &Reader<R>, e: quick_xml::Error) -> ParseError {
+    ParseError::at(
+        None,
+        Some(xml.error_position()),
+        format!("malformed XML: {e}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sources_classes_and_branches() {
+        let x = r#"<?xml version="1.0"?>
+<coverage><sources><source>/repo/a&amp;b</source><source>
+  /other </source></sources>
+<packages><package name="p"><classes>
+<class name="A" filename="pkg/a.py">
+  <methods><method name="f"><lines><line number="1" hits="0"/></lines></method></methods>
+  <lines><line number="1" hits="3"/><line number="2" hits="0" branch="true" condition-coverage="50% (1/2)"/></lines>
+</class>
+<class name="A$1" filename="pkg/a.py"><lines><line number="2" hits="1"/></lines></class>
+<class name="B" filename="b.py"/>
+</classes></package></packages></coverage>"#;
+        let r = parse(x.as_bytes()).unwrap();
+        assert_eq!(r.roots, vec!["/repo/a&b".to_string(), "/other".to_string()]);
+        assert_eq!(r.files.len(), 2);
+        let l: Vec<(u32, u64, u32, u32)> = r.files[0]
+            .lines
+            .iter()
+            .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
+            .collect();
+        assert_eq!(l, vec![(1, 3, 0, 0), (2, 1, 1, 2)]);
+        assert!(r.files[1].lines.is_empty());
+    }
+
+    #[test]
+    fn rejects_entities_and_garbage() {
+        let x = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><coverage/>"#;
+        assert!(
+            parse(x.as_bytes())
+                .unwrap_err()
+                .message
+                .contains("entities")
+        );
+        assert!(
+            parse(&b"<report/>"[..])
+                .unwrap_err()
+                .message
+                .contains("not a Cobertura")
+        );
+        assert!(parse(&b"<coverage><class filename='a'><lines><line number='x'/>"[..]).is_err());
+        assert!(parse(&b"<coverage><packages></coverage>"[..]).is_err());
+        assert!(parse(&b""[..]).is_err());
+    }
+}

@@ -1,0 +1,348 @@
+//! Unified diff reader (`--diff FILE`): `git diff` output (any context size, with or without
+//! `a/`/`b/` prefixes) or a plain `diff -u`. Yields the new-side line number of every `+` line,
+//! per file, as diff-cover does. Deleted and binary files carry no lines; a pure rename carries
+//! none either. Hunks are read by their `@@ -k,l +n,m @@` counts, so content lines that look
+//! like headers (`+++`, `diff --git`) are read correctly.
+
+use std::io::BufRead;
+
+use crate::error::ParseError;
+use crate::model::coverage::{ChangeKind, ChangedFile};
+
+struct Hunk {
+    old_left: u64,
+    new_left: u64,
+    next_new: u32,
+}
+
+/// Parses a unified diff.
+pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
+    let mut out: Vec<ChangedFile> = Vec::new();
+    let mut cur: Option<ChangedFile> = None;
+    let mut git_header = false;
+    let mut hunk: Option<Hunk> = None;
+    let mut buf = Vec::with_capacity(256);
+    let mut line_no = 0u64;
+    loop {
+        buf.clear();
+        let n = reader
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| ParseError::at_line(line_no + 1, format!("read error: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let mut line: &[u8] = &buf;
+        if let Some(l) = line.strip_suffix(b"\n") {
+            line = l;
+        }
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        let mut in_header = false;
+        if let Some(h) = hunk.as_mut() {
+            match line.first() {
+                Some(b'+') => {
+                    if h.new_left == 0 {
+                        return Err(ParseError::at_line(
+                            line_no,
+                            "hunk has more `+` lines than its header says",
+                        ));
+                    }
+                    if let Some(f) = cur.as_mut() {
+                        f.added_lines.push(h.next_new);
+                    }
+                    h.next_new = h.next_new.saturating_add(1);
+                    h.new_left -= 1;
+                }
+                Some(b'-') => {
+                    if h.old_left == 0 {
+                        return Err(ParseError::at_line(
+                            line_no,
+                            "hunk has more `-` lines than its header says",
+                        ));
+                    }
+                    h.old_left -= 1;
+                }
+                Some(b'\\') => {}
+                Some(b' ') | None => {
+                    if h.old_left == 0 || h.new_left == 0 {
+                        return Err(ParseError::at_line(
+                            line_no,
+                            "hunk is longer than its header says",
+                        ));
+                    }
+                    h.old_left -= 1;
+                    h.new_left -= 1;
+                    h.next_new = h.next_new.saturating_add(1);
+                }
+                Some(_) if line.starts_with(b"diff ") || line.starts_with(b"@@") => {
+                    // A hand-edited diff whose hunk header overstates its length: end the hunk
+                    // and read this line as a header (diff-cover tolerates this too).
+                    h.old_left = 0;
+                    h.new_left = 0;
+                    in_header = true;
+                }
+                Some(_) => {
+                    return Err(ParseError::at_line(
+                        line_no,
+                        "line inside a hunk does not start with ' ', '+', '-' or '\\' (diff truncated or edited by hand?)",
+                    ));
+                }
+            }
+            if h.old_left == 0 && h.new_left == 0 {
+                hunk = None;
+            }
+            if !in_header {
+                continue;
+            }
+        }
+        if let Some(rest) = line.strip_prefix(b"diff --git ") {
+            out.extend(cur.take());
+            git_header = true;
+            let path = git_header_path(rest).ok_or_else(|| {
+                ParseError::at_line(line_no, "cannot read the paths of a `diff --git` line")
+            })?;
+            cur = Some(ChangedFile {
+                path,
+                old_path: None,
+                kind: ChangeKind::Modified,
+                added_lines: Vec::new(),
+            });
+        } else if line.starts_with(b"diff --cc ") || line.starts_with(b"diff --combined ") {
+            return Err(ParseError::at_line(
+                line_no,
+                "combined (merge) diffs are not supported; diff against the merge-base",
+            ));
+        } else if let Some(rest) = line.strip_prefix(b"--- ") {
+            if !git_header || cur.is_none() {
+                // plain unified diff: `---` starts a file
+                out.extend(cur.take());
+                let old = header_path(rest, false);
+                cur = Some(ChangedFile {
+                    path: old.clone().unwrap_or_default(),
+                    old_path: old,
+                    kind: ChangeKind::Modified,
+                    added_lines: Vec::new(),
+                });
+            }
+            if let Some(f) = cur.as_mut() {
+                if header_path(rest, git_header).is_none() {
+                    f.kind = ChangeKind::Added;
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix(b"+++ ") {
+            let Some(f) = cur.as_mut() else {
+                return Err(ParseError::at_line(
+                    line_no,
+                    "`+++` line without a preceding `---` line",
+                ));
+            };
+            match header_path(rest, git_header) {
+                Some(p) => f.path = p,
+                None => f.kind = ChangeKind::Deleted,
+            }
+        } else if line.starts_with(b"@@") {
+            let Some(f) = cur.as_ref() else {
+                return Err(ParseError::at_line(line_no, "hunk has no source file"));
+            };
+            let _ = f;
+            hunk = Some(parse_hunk_header(line).ok_or_else(|| {
+                ParseError::at_line(line_no, "malformed hunk header, expected `@@ -k,l +n,m @@`")
+            })?);
+            if let Some(h) = &hunk {
+                if h.old_left == 0 && h.new_left == 0 {
+                    hunk = None;
+                }
+            }
+        } else if let Some(f) = cur.as_mut() {
+            if line.starts_with(b"new file mode") {
+                f.kind = ChangeKind::Added;
+            } else if line.starts_with(b"deleted file mode") {
+                f.kind = ChangeKind::Deleted;
+            } else if let Some(p) = line.strip_prefix(b"rename from ") {
+                f.old_path = Some(unquote(p));
+                f.kind = ChangeKind::Renamed;
+            } else if let Some(p) = line.strip_prefix(b"rename to ") {
+                f.path = unquote(p);
+                f.kind = ChangeKind::Renamed;
+            } else if let Some(p) = line.strip_prefix(b"copy to ") {
+                f.path = unquote(p);
+                f.kind = ChangeKind::Copied;
+            } else if line.starts_with(b"Binary files ") || line.starts_with(b"GIT binary patch") {
+                f.kind = ChangeKind::Binary;
+            }
+        }
+    }
+    // A diff that ends inside a hunk (a header overstating the length) keeps what it has.
+    let _ = hunk;
+    out.extend(cur.take());
+    for f in &mut out {
+        if matches!(f.kind, ChangeKind::Deleted | ChangeKind::Binary) {
+            f.added_lines.clear();
+        }
+        f.added_lines.sort_unstable();
+        f.added_lines.dedup();
+    }
+    Ok(out)
+}
+
+/// `@@ -k[,l] +n[,m] @@ ...`
+fn parse_hunk_header(line: &[u8]) -> Option<Hunk> {
+    let s = std::str::from_utf8(line).ok()?;
+    let inner = s.strip_prefix("@@ ")?;
+    let end = inner.find(" @@")?;
+    let mut parts = inner[..end].split(' ');
+    let old = parts.next()?.strip_prefix('-')?;
+    let new = parts.next()?.strip_prefix('+')?;
+    let count = |r: &str| -> Option<(u64, u64)> {
+        match r.split_once(',') {
+            Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+            None => Some((r.parse().ok()?, 1)),
+        }
+    };
+    let (_, old_len) = count(old)?;
+    let (new_start, new_len) = count(new)?;
+    Some(Hunk {
+        old_left: old_len,
+        new_left: new_len,
+        next_new: u32::try_from(new_start).ok()?,
+    })
+}
+
+/// The new-side path of `diff --git a/X b/Y` (quoted or not).
+fn git_header_path(rest: &[u8]) -> Option<String> {
+    let s = String::from_utf8_lossy(rest);
+    if let Some(body) = s.strip_suffix('"') {
+        let start = body.rfind(" \"")?;
+        let p = unquote(s[start + 1..].as_bytes());
+        return Some(strip_ab(&p).to_string());
+    }
+    // Same path on both sides (the common case): split in the middle.
+    let n = s.len();
+    if n % 2 == 1 {
+        let (a, b) = (&s[..n / 2], &s[n / 2 + 1..]);
+        if s.as_bytes().get(n / 2) == Some(&b' ') && strip_ab(a) == strip_ab(b) {
+            return Some(strip_ab(b).to_string());
+        }
+    }
+    let idx = s.rfind(" b/").or_else(|| s.rfind(' '))?;
+    Some(strip_ab(&s[idx + 1..]).to_string())
+}
+
+fn strip_ab(p: &str) -> &str {
+    p.strip_prefix("b/")
+        .or_else(|| p.strip_prefix("a/"))
+        .unwrap_or(p)
+}
+
+/// Path of a `---`/`+++` line; `None` for `/dev/null`.
+fn header_path(rest: &[u8], strip_prefix: bool) -> Option<String> {
+    let raw = if rest.first() == Some(&b'"') {
+        unquote(rest)
+    } else {
+        // plain diffs append a tab and a timestamp
+        let end = rest.iter().position(|&b| b == b'\t').unwrap_or(rest.len());
+        String::from_utf8_lossy(&rest[..end]).into_owned()
+    };
+    if raw == "/dev/null" {
+        return None;
+    }
+    if strip_prefix || raw.starts_with("a/") || raw.starts_with("b/") {
+        return Some(strip_ab(&raw).to_string());
+    }
+    Some(raw)
+}
+
+/// Git's C-style quoting (`"a\tb\303\251"`); unquoted input is returned as is.
+fn unquote(b: &[u8]) -> String {
+    let Some(inner) = b.strip_prefix(b"\"").and_then(|x| x.strip_suffix(b"\"")) else {
+        return String::from_utf8_lossy(b).into_owned();
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        let c = inner[i];
+        if c == b'\\' && i + 1 < inner.len() {
+            let d = inner[i + 1];
+            let oct = inner
+                .get(i + 1..i + 4)
+                .filter(|o| o.iter().all(|x| (b'0'..=b'7').contains(x)));
+            if let Some(o) = oct {
+                out.push(((o[0] - b'0') << 6) | ((o[1] - b'0') << 3) | (o[2] - b'0'));
+                i += 4;
+                continue;
+            }
+            out.push(match d {
+                b'n' => b'\n',
+                b't' => b'\t',
+                b'r' => b'\r',
+                b'a' => 7,
+                b'b' => 8,
+                b'f' => 12,
+                b'v' => 11,
+                other => other,
+            });
+            i += 2;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn git_diff_with_renames_binary_delete() {
+        let d = "diff --git a/x.py b/x.py\nindex 1..2 100644\n--- a/x.py\n+++ b/x.py\n@@ -1,0 +2,2 @@ def f():\n+a\n+b\n@@ -10 +12 @@\n-old\n+new\n\\ No newline at end of file\n\
+diff --git a/old.py b/new.py\nsimilarity index 90%\nrename from old.py\nrename to new.py\n--- a/old.py\n+++ b/new.py\n@@ -3 +3 @@\n-x\n+y\n\
+diff --git a/gone.py b/gone.py\ndeleted file mode 100644\n--- a/gone.py\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-a\n-b\n\
+diff --git a/img.png b/img.png\nnew file mode 100644\nBinary files /dev/null and b/img.png differ\n\
+diff --git a/pure.py b/moved/pure.py\nsimilarity index 100%\nrename from pure.py\nrename to moved/pure.py\n\
+diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 100644\n--- /dev/null\n+++ \"b/sp ace\\303\\251.py\"\n@@ -0,0 +1 @@\n++++ not a header\n";
+        let f = parse(d.as_bytes()).unwrap();
+        let v: Vec<(&str, ChangeKind, Vec<u32>)> = f
+            .iter()
+            .map(|f| (f.path.as_str(), f.kind, f.added_lines.clone()))
+            .collect();
+        assert_eq!(
+            v,
+            vec![
+                ("x.py", ChangeKind::Modified, vec![2, 3, 12]),
+                ("new.py", ChangeKind::Renamed, vec![3]),
+                ("gone.py", ChangeKind::Deleted, vec![]),
+                ("img.png", ChangeKind::Binary, vec![]),
+                ("moved/pure.py", ChangeKind::Renamed, vec![]),
+                ("sp aceé.py", ChangeKind::Added, vec![1]),
+            ]
+        );
+    }
+
+    #[test]
+    fn context_and_plain_diff() {
+        let d =
+            "--- a.txt\t2024-01-01\n+++ a.txt\t2024-01-02\n@@ -1,3 +1,4 @@\n one\n+two\n three\n\n";
+        let f = parse(d.as_bytes()).unwrap();
+        assert_eq!(f[0].path, "a.txt");
+        assert_eq!(f[0].added_lines, vec![2]);
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(parse(&b"@@ -1 +1 @@\n+x\n"[..]).is_err());
+        assert!(
+            parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1,3 @@\n+x\nzzz\n"[..]).is_err()
+        );
+        // overstated hunk length at the end or before the next file: tolerated
+        let f = parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1,3 @@\n+x\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -0,0 +1,3 @@\n+y\n"[..]).unwrap();
+        assert_eq!(
+            (f[0].added_lines.clone(), f[1].added_lines.clone()),
+            (vec![1], vec![1])
+        );
+        assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ garbage @@\n"[..]).is_err());
+    }
+}

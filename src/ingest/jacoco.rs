@@ -1,0 +1,209 @@
+//! Streaming JaCoCo XML reader: `package@name` / `sourcefile@name` / `line nr mi ci mb cb`.
+//!
+//! File names are `<package>/<sourcefile>` (`com/example/App.java`); the source roots the caller
+//! passes (default `src/main/java`, `src/main/kotlin`) become the report's roots, so the caller
+//! resolves `<root>/<package>/<file>` against the repository (diff-cover's `--src-roots`).
+//! A line is covered when `ci > 0`; branches are `mb + cb` with `cb` covered.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+
+use super::cobertura::{attr_string, check_doctype, parse_uint, resolve_ref, truncated, xml_error};
+use crate::error::ParseError;
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
+
+/// Source roots used when the caller configures none.
+pub const DEFAULT_SOURCE_ROOTS: [&str; 2] = ["src/main/java", "src/main/kotlin"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Package,
+    SourceFile,
+    Other,
+}
+
+/// Parses a JaCoCo XML report. `source_roots` are copied into the result's `roots`.
+pub fn parse(reader: impl BufRead, source_roots: &[String]) -> Result<RawReport, ParseError> {
+    let mut xml = Reader::from_reader(reader);
+    let mut buf = Vec::with_capacity(1024);
+    let mut stack: Vec<Tag> = Vec::with_capacity(16);
+    let mut files: Vec<RawFile> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut package = String::new();
+    let mut current: Option<usize> = None;
+    let mut root_seen = false;
+    loop {
+        let pos = xml.buffer_position();
+        let ev = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| xml_error(&xml, e))?;
+        match ev {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                let name = e.local_name();
+                let name = name.as_ref();
+                if !root_seen {
+                    root_seen = true;
+                    if name != b"report" {
+                        return Err(ParseError::at(
+                            None,
+                            Some(pos),
+                            format!(
+                                "not a JaCoCo report: root element is <{}>, expected <report>",
+                                String::from_utf8_lossy(name)
+                            ),
+                        ));
+                    }
+                }
+                let tag = match name {
+                    b"package" => {
+                        package = attr_string(&xml, e, b"name")?.unwrap_or_default();
+                        Tag::Package
+                    }
+                    b"sourcefile" if stack.last() == Some(&Tag::Package) => {
+                        let file = attr_string(&xml, e, b"name")?.unwrap_or_default();
+                        current = if file.is_empty() {
+                            None
+                        } else {
+                            let full = if package.is_empty() {
+                                file
+                            } else {
+                                format!("{}/{file}", package.trim_end_matches('/'))
+                            };
+                            let next = files.len();
+                            let idx = *index.entry(full.clone()).or_insert(next);
+                            if idx == next {
+                                files.push(RawFile {
+                                    name: full,
+                                    lines: Vec::new(),
+                                });
+                            }
+                            Some(idx)
+                        };
+                        Tag::SourceFile
+                    }
+                    b"line" if stack.last() == Some(&Tag::SourceFile) => {
+                        if let Some(idx) = current {
+                            let lh =
+                                read_line(e).map_err(|m| ParseError::at(None, Some(pos), m))?;
+                            if let Some(f) = files.get_mut(idx) {
+                                f.lines.push(lh);
+                            }
+                        }
+                        Tag::Other
+                    }
+                    _ => Tag::Other,
+                };
+                if !empty {
+                    stack.push(tag);
+                }
+            }
+            Event::End(_) => match stack.pop() {
+                Some(Tag::SourceFile) => current = None,
+                Some(Tag::Package) => package.clear(),
+                _ => {}
+            },
+            Event::GeneralRef(ref r) => {
+                resolve_ref(r).map_err(|m| ParseError::at(None, Some(pos), m))?;
+            }
+            Event::DocType(ref d) => check_doctype(d, pos)?,
+            Event::Eof => {
+                if !stack.is_empty() {
+                    return Err(truncated(pos));
+                }
+                break;
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !root_seen {
+        return Err(ParseError::new("empty XML document: no <report> element"));
+    }
+    for f in &mut files {
+        normalize_lines(&mut f.lines);
+    }
+    Ok(RawReport {
+        format: CoverageFormat::Jacoco,
+        roots: source_roots.to_vec(),
+        files,
+    })
+}
+
+fn read_line(e: &BytesStart<'_>) -> Result<LineHits, String> {
+    let mut lh = LineHits::default();
+    let (mut have_nr, mut mb) = (false, 0u64);
+    let mut cb = 0u64;
+    for a in e.attributes() {
+        let a = a.map_err(|e| format!("bad attribute: {e}"))?;
+        let key = a.key.local_name();
+        let key = key.as_ref();
+        if !matches!(key, b"nr" | b"ci" | b"mi" | b"mb" | b"cb") {
+            continue;
+        }
+        let v = parse_uint(&a.value).ok_or_else(|| {
+            format!(
+                "<line> has {}={:?}, expected a non-negative integer",
+                String::from_utf8_lossy(key),
+                String::from_utf8_lossy(&a.value)
+            )
+        })?;
+        match key {
+            b"nr" => {
+                lh.line =
+                    u32::try_from(v).map_err(|_| format!("<line nr=\"{v}\"> is out of range"))?;
+                have_nr = true;
+            }
+            b"ci" => lh.hits = v,
+            b"mb" => mb = v,
+            b"cb" => cb = v,
+            _ => {}
+        }
+    }
+    if !have_nr {
+        return Err("<line> without an nr attribute".into());
+    }
+    lh.branches_covered = u32::try_from(cb).unwrap_or(u32::MAX);
+    lh.branches_total = u32::try_from(cb.saturating_add(mb)).unwrap_or(u32::MAX);
+    Ok(lh)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_packages_and_lines() {
+        let x = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd"><report name="x"><sessioninfo id="a" start="1" dump="2"/>
+<package name="com/ex"><class name="com/ex/A" sourcefilename="A.java"><method name="f" desc="()V" line="3"><counter type="LINE" missed="0" covered="1"/></method></class>
+<sourcefile name="A.java"><line nr="3" mi="0" ci="2" mb="1" cb="1"/><line nr="4" mi="3" ci="0" mb="0" cb="0"/><counter type="LINE" missed="1" covered="1"/></sourcefile></package>
+<package name=""><sourcefile name="B.kt"><line nr="1" mi="0" ci="1" mb="0" cb="0"/></sourcefile></package></report>"#;
+        let roots = vec!["src/main/java".to_string()];
+        let r = parse(x.as_bytes(), &roots).unwrap();
+        assert_eq!(r.roots, roots);
+        assert_eq!(r.files[0].name, "com/ex/A.java");
+        assert_eq!(r.files[1].name, "B.kt");
+        let l: Vec<(u32, u64, u32, u32)> = r.files[0]
+            .lines
+            .iter()
+            .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
+            .collect();
+        assert_eq!(l, vec![(3, 2, 1, 2), (4, 0, 0, 0)]);
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(
+            parse(
+                &b"<report><package name='a'><sourcefile name='A.java'><line nr='-1'/>"[..],
+                &[]
+            )
+            .is_err()
+        );
+        assert!(parse(&b"<report><package name='a'>"[..], &[]).is_err());
+        assert!(parse(&b"<coverage/>"[..], &[]).is_err());
+    }
+}

@@ -1,0 +1,241 @@
+//! The `api` section of `report.json`: coverage of an OpenAPI description by recorded traffic
+//! and tagged tests, negative-auth evidence, drift against a base description and
+//! confidential-field findings (see `docs/api-coverage.md`). Plain data, no I/O.
+
+use serde::Serialize;
+
+/// One file the section was computed from (descriptions, HAR files, exchange logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiInput {
+    /// `spec`, `base_spec`, `har` or `log`.
+    pub kind: &'static str,
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CoverageCount {
+    pub described: u64,
+    pub exercised: u64,
+    /// `exercised / described` in percent; 100 when nothing is described.
+    pub percent: f64,
+}
+
+impl CoverageCount {
+    pub fn new(described: u64, exercised: u64) -> Self {
+        let percent = if described == 0 {
+            100.0
+        } else {
+            exercised as f64 * 100.0 / described as f64
+        };
+        CoverageCount {
+            described,
+            exercised,
+            percent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TagCoverage {
+    /// The operation tag; `(untagged)` for operations without one.
+    pub tag: String,
+    #[serde(flatten)]
+    pub count: CoverageCount,
+}
+
+/// How an operation was shown to be exercised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Exercise {
+    /// Matched requests in HAR files and exchange logs.
+    pub requests: u64,
+    /// Tests whose operation tag names this operation (ids, at most 20 kept).
+    pub tests: Vec<String>,
+    /// Tests naming the operation, in total.
+    pub test_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OperationReport {
+    /// `GET /pets/{petId}`: method and path template as described (without base path).
+    pub key: String,
+    pub method: String,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    pub tags: Vec<String>,
+    pub exercised: bool,
+    pub exercise: Exercise,
+    /// Status codes seen in recorded responses or named by tests, ascending.
+    pub statuses: Vec<u16>,
+    /// The description requires security (global or operation `security`, not `[]`, and no
+    /// empty requirement `{}` making it optional).
+    pub secured: bool,
+    /// For secured operations: whether a rejected call (401 or 403) was exercised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub negative_auth: Option<bool>,
+    /// Operation not in the base description (only when a base was given).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub new: bool,
+}
+
+/// Where an exchange came from: the file, and the entry index (HAR `log.entries[i]`,
+/// 0-based) or the line (exchange log, 1-based).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExchangeRef {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+impl std::fmt::Display for ExchangeRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.entry, self.line) {
+            (Some(e), _) => write!(f, "{} entries[{e}]", self.file),
+            (None, Some(l)) => write!(f, "{}:{l}", self.file),
+            (None, None) => f.write_str(&self.file),
+        }
+    }
+}
+
+/// Requests that matched no described operation (undocumented endpoints), grouped by method
+/// and path (query string dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmatchedRequest {
+    pub method: String,
+    pub path: String,
+    pub count: u64,
+    pub statuses: Vec<u16>,
+    pub first: ExchangeRef,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakingKind {
+    RemovedOperation,
+    RemovedResponseProperty,
+    NewRequiredParameter,
+    NewRequiredRequestProperty,
+    ChangedType,
+    NarrowedEnum,
+}
+
+impl BreakingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakingKind::RemovedOperation => "removed operation",
+            BreakingKind::RemovedResponseProperty => "removed response property",
+            BreakingKind::NewRequiredParameter => "new required parameter",
+            BreakingKind::NewRequiredRequestProperty => "new required request property",
+            BreakingKind::ChangedType => "changed type",
+            BreakingKind::NarrowedEnum => "narrowed enum",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct BreakingChange {
+    pub kind: BreakingKind,
+    /// `GET /pets/{petId}`
+    pub operation: String,
+    /// Where in the operation: `parameter query limit`, `request body .name`,
+    /// `response 200 .items[].id`.
+    pub location: String,
+    pub detail: String,
+}
+
+/// Head description against the base (merge-base) description.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Drift {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub breaking: Vec<BreakingChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftSection {
+    #[serde(flatten)]
+    pub drift: Drift,
+    /// Added operations that no request or test exercised.
+    pub new_untested: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingReason {
+    /// The response was 4xx or 5xx.
+    ErrorResponse,
+    /// The request carried no credentials (no Authorization, Cookie or API-key header/query).
+    Unauthenticated,
+}
+
+/// A confidential field seen in a response body where it must not be. The value is never
+/// copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfidentialFinding {
+    pub field: String,
+    /// Path of the field in the body: `.user.ssn`, `.items[].token`.
+    pub at: String,
+    /// The matched operation, or the request `METHOD /path` when undocumented.
+    pub operation: String,
+    pub status: u16,
+    pub reason: FindingReason,
+    pub exchange: ExchangeRef,
+}
+
+/// A confidential field name and where it was declared (`x-confidential: true` at a schema
+/// pointer, or `config`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfidentialField {
+    pub name: String,
+    pub declared: String,
+}
+
+/// An operation tag on a test that named no described operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnknownOperationTag {
+    pub tag: String,
+    pub test: String,
+}
+
+/// A control the API checks evidence, and whether the check held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiControl {
+    pub id: String,
+    /// `coverage`, `negative_auth` or `confidential_fields`.
+    pub check: &'static str,
+    /// The gate that decides it, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<String>,
+    pub passed: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ApiSection {
+    pub inputs: Vec<ApiInput>,
+    /// Described / exercised operations overall.
+    pub coverage: CoverageCount,
+    pub by_tag: Vec<TagCoverage>,
+    /// Every described operation, in description order.
+    pub operations: Vec<OperationReport>,
+    /// Requests read from HAR files and exchange logs.
+    pub exchanges: u64,
+    /// Of those, the ones matched to an operation.
+    pub matched: u64,
+    /// CORS preflights and requests under `api.ignore_paths`, not counted as undocumented.
+    pub ignored: u64,
+    pub unmatched: Vec<UnmatchedRequest>,
+    pub secured_operations: u64,
+    /// Secured operations without a 401/403 exercised (keys).
+    pub missing_negative_auth: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSection>,
+    pub confidential_fields: Vec<ConfidentialField>,
+    pub findings: Vec<ConfidentialFinding>,
+    pub unknown_operation_tags: Vec<UnknownOperationTag>,
+    pub controls: Vec<ApiControl>,
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,132 @@
+//! Untrusted text (test names, messages, paths come from pull-request code) made inert for
+//! Markdown and HTML: it cannot open a tag, mention a user or team, auto-link an issue, start a
+//! heading or quote, format text, or break out of a table cell.
+
+/// Escapes `s` for a Markdown table cell or inline text, keeping at most `max_chars` visible
+/// characters (an ellipsis marks the cut).
+pub fn inline(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 2) + 8);
+    let mut last_space = true;
+    let mut chars = s.chars().peekable();
+    let mut shown = 0usize;
+    while let Some(c) = chars.next() {
+        if shown >= max_chars {
+            out.push('…');
+            break;
+        }
+        shown += 1;
+        match c {
+            '\n' | '\r' | '\t' => {
+                if !last_space {
+                    out.push(' ');
+                }
+                last_space = true;
+                continue;
+            }
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '|' => out.push_str("&#124;"),
+            '`' => out.push_str("&#96;"),
+            '@' => out.push_str("&#64;"),
+            '#' => out.push_str("&#35;"),
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            '\\' | '*' | '_' | '~' | '[' | ']' | '!' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_invisible(c) => {
+                out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32));
+            }
+            c => out.push(c),
+        }
+        last_space = c == ' ';
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// Controls, bidi overrides and zero-width characters: shown as their code point so a name
+/// cannot hide or reorder text.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD)
+}
+
+/// A fenced code block whose fence is longer than any backtick run inside, so the content
+/// cannot close it.
+pub fn code_block(s: &str, lang: &str) -> String {
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    let body: String = s
+        .chars()
+        .map(|c| {
+            if is_invisible(c) && c != '\n' && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    format!("{fence}{lang}\n{}\n{fence}\n", body.trim_end_matches('\n'))
+}
+
+/// Thousands separators: `12,345`.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn table_breakers_html_and_mentions_are_inert() {
+        assert_eq!(
+            inline("a|b`<img src=x>`@team", 100),
+            "a&#124;b&#96;&lt;img src=x&gt;&#96;&#64;team"
+        );
+        assert_eq!(
+            inline("# title\n> quote\r\nfixes #12", 100),
+            "&#35; title &gt; quote fixes &#35;12"
+        );
+        assert_eq!(
+            inline("[x](https://evil) **b** _i_ ~s~", 100),
+            "\\[x\\](https&#58;//evil) \\*\\*b\\*\\* \\_i\\_ \\~s\\~"
+        );
+        assert_eq!(
+            inline("a\u{202E}b\u{200B}c\u{1b}[31m", 100),
+            "a&lt;U+202E&gt;b&lt;U+200B&gt;c&lt;U+001B&gt;\\[31m"
+        );
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_char_boundary() {
+        assert_eq!(inline("ééééé", 3), "ééé…");
+        assert_eq!(inline(&"x".repeat(100_000), 10).chars().count(), 11);
+    }
+
+    #[test]
+    fn code_fence_outgrows_backticks_inside() {
+        assert_eq!(code_block("a ```` b", ""), "`````\na ```` b\n`````\n");
+        assert_eq!(code_block("plain\n", "text"), "```text\nplain\n```\n");
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1234567), "1,234,567");
+    }
+}

@@ -1,0 +1,133 @@
+//! Coverage gates: each passing, failing and informational; the "decreased 0.0 %" trap; config.
+
+use controlgate::analyze::coverage::{CoverageConfig, GateOutcome, evaluate_gates};
+use controlgate::model::coverage::{CoverageSection, CoverageTotals, PatchCoverage, Percent};
+
+/// head covered/measured, base covered/measured (None: no base), patch covered/measured.
+pub fn section(head: (u64, u64), base: Option<(u64, u64)>, patch: (u64, u64)) -> CoverageSection {
+    let tot = |(c, m): (u64, u64)| CoverageTotals {
+        lines_covered: c,
+        lines_measured: m,
+        percent: Percent::ratio(c, m),
+        ..Default::default()
+    };
+    CoverageSection {
+        head: tot(head),
+        base: base.map(tot),
+        delta_pp: base.and_then(|(bc, bm)| Percent::delta(head.0, head.1, bc, bm)),
+        patch: PatchCoverage {
+            covered: patch.0,
+            measured: patch.1,
+            changed: patch.1 + 3,
+            percent: Percent::ratio(patch.0, patch.1),
+            files: Vec::new(),
+        },
+        ..Default::default()
+    }
+}
+
+fn cfg(yaml: &str) -> CoverageConfig {
+    serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"))
+}
+
+fn one(s: &CoverageSection, yaml: &str) -> GateOutcome {
+    let g = evaluate_gates(s, &cfg(yaml));
+    assert_eq!(g.len(), 1, "{g:?}");
+    g.into_iter().next().unwrap()
+}
+
+#[test]
+fn project_min() {
+    let s = section((8000, 10000), None, (1, 1));
+    assert!(one(&s, "project: {min: 80}").passed);
+    let g = one(&s, "project: {min: 80.01}");
+    assert!(!g.passed && !g.informational, "{g:?}");
+    assert!(
+        g.detail.contains("80.00%") && g.detail.contains("80.01%"),
+        "{}",
+        g.detail
+    );
+    let g = one(&s, "project: {min: {value: 90, informational: true}}");
+    assert!(!g.passed && g.informational);
+    let gate: controlgate::model::report::Gate = g.into();
+    assert_eq!(
+        gate.status,
+        controlgate::model::report::GateStatus::Informational
+    );
+}
+
+#[test]
+fn project_max_drop() {
+    // 80.00 → 79.00: a 1.00 point drop
+    let s = section((7900, 10000), Some((8000, 10000)), (1, 1));
+    assert!(
+        one(&s, "project: {max_drop: 1}").passed,
+        "equal to threshold passes"
+    );
+    assert!(
+        !one(&s, "project: {max_drop: 0.99}").passed,
+        "strictly larger fails"
+    );
+    let g = one(&s, "project: {max_drop: {value: 0.5, informational: true}}");
+    assert!(!g.passed && g.informational);
+    assert!(
+        one(&s, "project: {max_drop: 0}")
+            .detail
+            .contains("-1.00 pp")
+    );
+    // gains always pass
+    let up = section((8100, 10000), Some((8000, 10000)), (1, 1));
+    assert!(one(&up, "project: {max_drop: 0}").passed);
+    // no base report: not evaluated, says so
+    let nobase = section((7900, 10000), None, (1, 1));
+    let g = one(&nobase, "project: {max_drop: 0}");
+    assert!(g.passed && g.detail.contains("not evaluated"), "{g:?}");
+}
+
+/// "decreased 0.0 %": a drop that rounds to 0.00 points never fails, even with max_drop 0.
+#[test]
+fn rounding_trap_decreased_zero() {
+    // 80.000 % → 79.996 %: exact drop 0.004 points, shown as 0.00
+    let s = section((199_990, 250_000), Some((200_000, 250_000)), (1, 1));
+    assert_eq!(s.delta_pp, Some(Percent(0)));
+    let g = one(&s, "project: {max_drop: 0}");
+    assert!(g.passed, "{g:?}");
+    // 0.005 points rounds half away from zero to 0.01: that is a real (shown) drop
+    let s = section((79_995, 100_000), Some((80_000, 100_000)), (1, 1));
+    assert_eq!(s.delta_pp, Some(Percent(-1)));
+    assert!(!one(&s, "project: {max_drop: 0}").passed);
+    assert!(one(&s, "project: {max_drop: 0.01}").passed);
+}
+
+#[test]
+fn patch_min_and_no_lines() {
+    let s = section((1, 1), None, (7, 10));
+    assert!(one(&s, "patch: {min: 70}").passed);
+    assert!(!one(&s, "patch: {min: 70.01}").passed);
+    assert!(one(&s, "patch: {min: {value: 99, informational: true}}").informational);
+    let none = section((1, 1), None, (0, 0));
+    let g = one(&none, "patch: {min: 90}");
+    assert_eq!(g.name, "coverage.patch.when_no_lines");
+    assert!(
+        g.passed && g.detail.contains("no measurable changed lines"),
+        "{g:?}"
+    );
+    assert!(!one(&none, "patch: {min: 90, when_no_lines: fail}").passed);
+    let g = one(
+        &none,
+        "patch: {when_no_lines: {result: fail, informational: true}}",
+    );
+    assert!(!g.passed && g.informational);
+    // no gates configured: nothing evaluated
+    assert!(evaluate_gates(&none, &CoverageConfig::default()).is_empty());
+}
+
+#[test]
+fn config_rejects_unknown_keys() {
+    assert!(serde_yaml_ng::from_str::<CoverageConfig>("project: {minimum: 80}").is_err());
+    assert!(serde_yaml_ng::from_str::<CoverageConfig>("pach: {min: 80}").is_err());
+    assert!(serde_yaml_ng::from_str::<CoverageConfig>("patch: {when_no_lines: maybe}").is_err());
+    let c = cfg("path_fixes: ['/app/::']\nsource_roots: [app/src]\nindirect_changes: 5\n");
+    assert_eq!(c.path_fixes, vec!["/app/::"]);
+    assert_eq!(c.indirect_changes, Some(5));
+}

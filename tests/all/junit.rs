@@ -1,0 +1,662 @@
+//! JUnit ingest: conformance with EnricoMi's publish-unit-test-result corpus, dialect rules,
+//! and rejection of bad input.
+
+use std::path::{Path, PathBuf};
+
+use controlgate::error::ParseError;
+use controlgate::ingest::junit::{self, JunitSummary};
+use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
+
+fn parse_bytes(xml: &[u8]) -> Result<(Vec<TestCase>, JunitSummary), ParseError> {
+    let mut cases = Vec::new();
+    let summary = junit::parse(xml, 7, &mut |c| cases.push(c))?;
+    Ok((cases, summary))
+}
+
+fn parse_ok(xml: &str) -> Vec<TestCase> {
+    let (cases, summary) =
+        parse_bytes(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}{}", e.location));
+    assert_eq!(summary.cases, cases.len() as u64);
+    for case in &cases {
+        assert_eq!(case.input, 7);
+        assert_eq!(case.runs, 1);
+    }
+    cases
+}
+
+fn parse_err(xml: &[u8]) -> ParseError {
+    match parse_bytes(xml) {
+        Ok((cases, _)) => panic!("accepted bad input ({} cases)", cases.len()),
+        Err(e) => e,
+    }
+}
+
+fn statuses(cases: &[TestCase]) -> Vec<CaseStatus> {
+    cases.iter().map(|c| c.status).collect()
+}
+
+fn msg(case: &TestCase) -> &str {
+    case.message.as_ref().map_or("", |m| m.text.as_str())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conformance: EnricoMi/publish-unit-test-result-action (vendored, see PROVENANCE.md there)
+// ---------------------------------------------------------------------------------------------
+
+/// Totals as (tests, passed, skipped, failed, errored).
+type Totals = [u64; 5];
+
+/// Inputs where our totals differ from EnricoMi's on purpose: our parser reports every
+/// `<testcase>` element, and merging the same test seen twice is the pipeline's job (`runs`),
+/// not the parser's. (path relative to the corpus, our totals, reason)
+const DIFFERENCES: &[(&str, Totals, &str)] = &[
+    (
+        "junit-xml/no-cases-but-tests.xml",
+        [0, 0, 0, 0, 0],
+        "suite without testcases: EnricoMi falls back to the suite's tests=/failures= attributes; \
+         we count testcase elements only (suite attributes can lie)",
+    ),
+    (
+        "junit-xml/no-cases-but-tests.junit-xml",
+        [0, 0, 0, 0, 0],
+        "same as no-cases-but-tests.xml (rendering of it)",
+    ),
+    (
+        "junit-xml/mocha/latex-utensils.xml",
+        [109, 109, 0, 0, 0],
+        "8 duplicate classname+name testcases: EnricoMi counts unique tests, we report each element",
+    ),
+    (
+        "junit-xml/mocha/latex-utensils.junit-xml",
+        [109, 109, 0, 0, 0],
+        "same as latex-utensils.xml (rendering of it)",
+    ),
+    (
+        "xunit/mstest/pickles.junit-xml",
+        [4, 3, 0, 1, 0],
+        "1 duplicate classname+name testcase: EnricoMi counts unique tests",
+    ),
+    (
+        "xunit/mstest/fixie.junit-xml",
+        [7, 3, 1, 3, 0],
+        "2 duplicate classname+name testcases: EnricoMi counts unique tests",
+    ),
+    (
+        "nunit/nunit3/jenkins/NUnit-correct2.junit-xml",
+        [218, 218, 0, 0, 0],
+        "35 duplicate parameterised testcases: EnricoMi counts unique tests",
+    ),
+];
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/enricomi")
+}
+
+fn collect_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read corpus dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            collect_inputs(&path, out);
+        } else {
+            let name = path.file_name().unwrap().to_string_lossy();
+            if name.ends_with(".xml") || name.ends_with(".junit-xml") {
+                out.push(path);
+            }
+        }
+    }
+}
+
+fn sibling(input: &Path, ext: &str) -> PathBuf {
+    let name = input.file_name().unwrap().to_string_lossy();
+    let stem = name
+        .strip_suffix(".junit-xml")
+        .or_else(|| name.strip_suffix(".xml"))
+        .unwrap();
+    input.with_file_name(format!("{stem}.{ext}"))
+}
+
+fn expected_totals(results_json: &Path) -> Totals {
+    let text = std::fs::read_to_string(results_json).expect("read .results.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("parse .results.json");
+    let stats = &json["stats"];
+    let n = |k: &str| {
+        stats[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{}: stats.{k}", results_json.display()))
+    };
+    [
+        n("tests"),
+        n("tests_succ"),
+        n("tests_skip"),
+        n("tests_fail"),
+        n("tests_error"),
+    ]
+}
+
+#[test]
+fn conformance_enricomi_corpus() {
+    let root = corpus_dir();
+    let mut inputs = Vec::new();
+    collect_inputs(&root, &mut inputs);
+    inputs.sort();
+
+    let (mut agreed, mut differing, mut rejected, mut covered) = (0, 0, 0, 0);
+    let mut used = Vec::new();
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let rel = input
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let bytes = std::fs::read(input).expect("read input");
+        let parsed = parse_bytes(&bytes);
+        let is_xml = rel.ends_with(".xml");
+        if is_xml && sibling(input, "exception").exists() {
+            match parsed {
+                Ok((cases, _)) => failures.push(format!(
+                    "{rel}: accepted ({} cases), must be rejected",
+                    cases.len()
+                )),
+                Err(e) => {
+                    assert!(!e.message.is_empty(), "{rel}: empty error message");
+                    assert!(e.location.line.is_some(), "{rel}: error without line: {e}");
+                    rejected += 1;
+                }
+            }
+            covered += 1;
+            continue;
+        }
+        let results = sibling(input, "results.json");
+        assert!(
+            results.exists(),
+            "{rel}: no .results.json golden next to it"
+        );
+        let expected = expected_totals(&results);
+        let (cases, summary) = match parsed {
+            Ok(ok) => ok,
+            Err(e) => {
+                failures.push(format!("{rel}: rejected: {e}{}", e.location));
+                covered += 1;
+                continue;
+            }
+        };
+        assert_eq!(summary.cases, cases.len() as u64, "{rel}");
+        let count = |s: CaseStatus| cases.iter().filter(|c| c.status == s).count() as u64;
+        let ours = [
+            cases.len() as u64,
+            count(CaseStatus::Passed),
+            count(CaseStatus::Skipped),
+            count(CaseStatus::Failed),
+            count(CaseStatus::Errored),
+        ];
+        covered += 1;
+        match DIFFERENCES.iter().find(|(path, _, _)| *path == rel) {
+            Some((path, documented, reason)) => {
+                used.push(*path);
+                if ours != *documented {
+                    failures.push(format!("{rel}: ours {ours:?}, documented {documented:?} ({reason})"));
+                } else if ours == expected {
+                    failures.push(format!("{rel}: now agrees with EnricoMi; drop the table entry"));
+                } else {
+                    differing += 1;
+                }
+            }
+            None if ours == expected => agreed += 1,
+            None => failures.push(format!("{rel}: ours {ours:?} != EnricoMi {expected:?} (tests, passed, skipped, failed, errored)")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "conformance failures:\n{}",
+        failures.join("\n")
+    );
+    for (path, _, _) in DIFFERENCES {
+        assert!(
+            used.contains(path),
+            "table entry {path} matches no corpus file"
+        );
+    }
+    assert_eq!(covered, inputs.len());
+    assert_eq!(agreed + differing + rejected, inputs.len());
+    assert!(inputs.len() > 50, "corpus has only {} inputs", inputs.len());
+    assert!(
+        rejected >= 6,
+        "expected the 6 .exception inputs to be covered, got {rejected}"
+    );
+    eprintln!(
+        "JUnit conformance: {} inputs: {agreed} agree, {differing} documented differences, {rejected} rejected as expected",
+        inputs.len()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dialect rules
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn multiresult_most_severe_wins() {
+    let cases = parse_ok(
+        r#"<testsuites><testsuite name="s">
+        <testcase classname="c" name="errors"><skipped/><failure message="f">F</failure><error message="teardown">E</error></testcase>
+        <testcase classname="c" name="fails"><skipped message="skip"/><failure message="test failure">Assertion failed</failure></testcase>
+        <testcase classname="c" name="error-first"><error message="boom"/><failure message="later"/></testcase>
+        <testcase classname="c" name="skipped"><skipped/></testcase>
+        <testcase classname="c" name="passes"/>
+        </testsuite></testsuites>"#,
+    );
+    use CaseStatus::*;
+    assert_eq!(
+        statuses(&cases),
+        [Errored, Failed, Errored, Skipped, Passed]
+    );
+    assert_eq!(msg(&cases[0]), "teardown\nE");
+    assert_eq!(msg(&cases[1]), "test failure\nAssertion failed");
+    assert_eq!(msg(&cases[2]), "boom");
+    assert_eq!(cases[3].message, None);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.suite == "s" && c.classname == "c" && !c.flaky)
+    );
+}
+
+#[test]
+fn surefire_flaky_and_rerun() {
+    let cases = parse_ok(
+        r#"<testsuite name="surefire">
+        <testcase classname="a.B" name="flaky" time="1.5"><flakyFailure message="first try" type="java.lang.AssertionError">stack</flakyFailure></testcase>
+        <testcase classname="a.B" name="flakyError"><flakyError message="io"/><flakyError message="io2"/></testcase>
+        <testcase classname="a.B" name="rerun"><rerunFailure message="again">trace</rerunFailure></testcase>
+        <testcase classname="a.B" name="both"><rerunFailure message="rerun msg"/><failure message="the failure"/></testcase>
+        <testcase classname="a.B" name="rerunError"><error message="err"/><rerunError message="err again"/></testcase>
+        <testcase classname="a.B" name="flaky-then-failed"><flakyFailure message="1"/><failure message="2"/></testcase>
+        </testsuite>"#,
+    );
+    use CaseStatus::*;
+    assert_eq!(
+        statuses(&cases),
+        [Passed, Passed, Failed, Failed, Errored, Failed]
+    );
+    assert_eq!(
+        [
+            cases[0].flaky,
+            cases[1].flaky,
+            cases[2].flaky,
+            cases[5].flaky
+        ],
+        [true, true, false, false]
+    );
+    assert_eq!(
+        msg(&cases[0]),
+        "first try\nstack",
+        "flaky message kept for reviewers"
+    );
+    assert_eq!(msg(&cases[2]), "again\ntrace");
+    assert_eq!(
+        msg(&cases[3]),
+        "the failure",
+        "<failure> wins over <rerunFailure>"
+    );
+    assert_eq!(msg(&cases[4]), "err");
+    assert_eq!(cases[0].duration_s, 1.5);
+}
+
+#[test]
+fn nested_suites_counted_recursively() {
+    let (cases, summary) = parse_bytes(
+        br#"<?xml version="1.0"?>
+        <testsuites tests="0">
+          <testsuite name="outer" tests="0">
+            <properties><property name="owner" value="team-a"/></properties>
+            <testsuite name="inner">
+              <properties><property name="control" value="CC6.1"/></properties>
+              <testcase name="t1"/>
+            </testsuite>
+            <testcase name="t2"/>
+          </testsuite>
+          <testsuite name="other"><testcase name="t3"/></testsuite>
+        </testsuites>"#,
+    )
+    .unwrap();
+    assert_eq!(summary.cases, 3);
+    assert_eq!(summary.suites, 3);
+    let suites: Vec<_> = cases
+        .iter()
+        .map(|c| (c.name.as_str(), c.suite.as_str()))
+        .collect();
+    assert_eq!(suites, [("t1", "inner"), ("t2", "outer"), ("t3", "other")]);
+    let names = |c: &TestCase| {
+        c.properties
+            .iter()
+            .map(|p| p.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&cases[0]), ["owner", "control"]);
+    assert_eq!(
+        names(&cases[1]),
+        ["owner"],
+        "inner suite properties end with the inner suite"
+    );
+    assert!(cases[2].properties.is_empty());
+    assert!(
+        cases[0]
+            .properties
+            .iter()
+            .all(|p| p.scope == PropertyScope::Suite)
+    );
+}
+
+#[test]
+fn bare_testsuite_root_and_namespaces() {
+    let cases = parse_ok(
+        r#"<testsuite name="only"><testcase classname="k" name="a"/><testcase class="K2" name="b"/></testsuite>"#,
+    );
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].suite, "only");
+    assert_eq!(
+        cases[1].classname, "K2",
+        "`class` attribute used when `classname` is absent"
+    );
+    let cases = parse_ok(
+        r#"<x:testsuites xmlns:x="urn:x"><x:testsuite name="n"><x:testcase name="c"/></x:testsuite></x:testsuites>"#,
+    );
+    assert_eq!(cases.len(), 1);
+    let cases = parse_ok("<testsuites/>");
+    assert!(cases.is_empty());
+}
+
+#[test]
+fn bom_is_skipped() {
+    let mut xml = b"\xEF\xBB\xBF".to_vec();
+    xml.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?><testsuite name="s"><testcase name="t"/></testsuite>"#);
+    let (cases, _) = parse_bytes(&xml).unwrap();
+    assert_eq!(cases[0].name, "t");
+}
+
+#[test]
+fn invalid_control_characters_are_dropped() {
+    let xml = "<testsuite name=\"s\x01\"><testcase name=\"te\x1bst&#x1B;\" classname=\"c&#0;\">\
+               <failure message=\"bad\x02 msg\">body\x00 &#x8; text &#xFFFF;</failure></testcase></testsuite>";
+    let cases = parse_ok(xml);
+    assert_eq!(cases[0].suite, "s");
+    assert_eq!(cases[0].name, "test");
+    assert_eq!(cases[0].classname, "c");
+    assert_eq!(msg(&cases[0]), "bad msg\nbody  text");
+    let cases = parse_ok("<testsuite><testcase name=\"a\u{FFFE}b\u{FEFF}\tc\"/></testsuite>");
+    assert_eq!(
+        cases[0].name, "ab\u{FEFF}\tc",
+        "U+FFFE dropped, U+FEFF and tab kept"
+    );
+    // Invalid UTF-8 is replaced, not fatal.
+    let cases = parse_bytes(b"<testsuite><testcase name=\"a\xff\"/></testsuite>")
+        .unwrap()
+        .0;
+    assert_eq!(cases[0].name, "a\u{FFFD}");
+}
+
+#[test]
+fn entities_are_decoded_and_unknown_ones_kept() {
+    let cases = parse_ok(
+        r#"<testsuite><testcase name="a &amp; &quot;b&quot; &#65;&#x42;"><failure message="x &lt; y">1 &gt; 0 &nbsp; &amp;</failure></testcase></testsuite>"#,
+    );
+    assert_eq!(cases[0].name, r#"a & "b" AB"#);
+    assert_eq!(msg(&cases[0]), "x < y\n1 > 0 &nbsp; &");
+}
+
+#[test]
+fn times_are_tolerant() {
+    let xml = r#"<testsuite>
+        <testcase name="a" time="1,234.5"/><testcase name="b" time="abc"/><testcase name="c"/>
+        <testcase name="d" time="NaN"/><testcase name="e" time="-3"/><testcase name="f" time=" 0.25 "/>
+        <testcase name="g" time="inf"/><testcase name="h" time=""/></testsuite>"#;
+    let times: Vec<f64> = parse_ok(xml).iter().map(|c| c.duration_s).collect();
+    assert_eq!(times, [1234.5, 0.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0]);
+}
+
+#[test]
+fn properties_case_suite_and_system_out() {
+    let cases = parse_ok(
+        r#"<testsuites><testsuite name="s">
+          <properties><property name="suite.tag" value="CC7.2"/><property name="java.version" value="21"/></properties>
+          <testcase name="t">
+            <properties>
+              <property name="control" value="CC6.1"/>
+              <property name="description">multi &amp; text</property>
+              <property value="no name"/>
+            </properties>
+            <system-out>log line
+[[PROPERTY|control=CC8.1]]
+  [[PROPERTY|owner = team b]] trailing
+[[ATTACHMENT|/tmp/x.png]]
+[[PROPERTY|broken
+</system-out>
+            <system-err>[[PROPERTY|ignored=1]]</system-err>
+          </testcase>
+          <testcase name="u"/>
+        </testsuite></testsuites>"#,
+    );
+    let p = |name: &str, value: &str, scope| RawProperty {
+        name: name.into(),
+        value: value.into(),
+        scope,
+    };
+    use PropertyScope::*;
+    assert_eq!(
+        cases[0].properties,
+        [
+            p("control", "CC6.1", Case),
+            p("description", "multi & text", Case),
+            p("control", "CC8.1", SystemOut),
+            p("owner", "team b", SystemOut),
+            p("suite.tag", "CC7.2", Suite),
+        ],
+        "java.* system properties are not inherited"
+    );
+    assert_eq!(cases[1].properties, [p("suite.tag", "CC7.2", Suite)]);
+    assert_eq!(cases[0].message, None, "system-out is not a message");
+}
+
+#[test]
+fn system_out_property_split_by_entities_and_without_newline() {
+    let cases = parse_ok(
+        r#"<testsuite><testcase name="t"><system-out>[[PROPERTY|k=a&amp;b]]</system-out></testcase></testsuite>"#,
+    );
+    assert_eq!(
+        cases[0].properties,
+        [RawProperty {
+            name: "k".into(),
+            value: "a&b".into(),
+            scope: PropertyScope::SystemOut
+        }]
+    );
+}
+
+#[test]
+fn file_and_line_from_failure_text() {
+    let cases = parse_ok(
+        r#"<testsuite>
+        <testcase classname="tests.test_x" name="pytest"><failure message="AssertionError: assert 1 == 2">def test_x():
+&gt;       assert 1 == 2
+E       assert 1 == 2
+
+tests/test_x.py:42: AssertionError</failure></testcase>
+        <testcase classname="crate::mod" name="nextest"><failure message="thread 'mod::t' panicked at src/x.rs:12:5">thread 'mod::t' panicked at src/x.rs:12:5:
+assertion failed
+note: run with `RUST_BACKTRACE=1`</failure></testcase>
+        <testcase classname="sum" name="jest"><failure>Error: expect(received).toBe(expected)
+    at Object.toBe (/home/ci/proj/node_modules/expect/build/index.js:5:1)
+    at Object.&lt;anonymous&gt; (src/sum.test.js:7:17)</failure></testcase>
+        <testcase classname="a.FooTest" name="java"><failure message="boom">java.lang.AssertionError: boom
+	at a.FooTest.test(FooTest.java:123)</failure></testcase>
+        <testcase classname="c" name="attrs" file="src/real.py" line="9"><failure>other/file.py:1: boom</failure></testcase>
+        <testcase classname="c" name="file-attr-only" file="tests/test_y.py"><failure>tests/test_y.py:77: boom</failure></testcase>
+        </testsuite>"#,
+    );
+    let locs: Vec<_> = cases.iter().map(|c| (c.file.as_deref(), c.line)).collect();
+    assert_eq!(
+        locs,
+        [
+            (Some("tests/test_x.py"), Some(42)),
+            (Some("src/x.rs"), Some(12)),
+            (Some("src/sum.test.js"), Some(7)),
+            (None, None),
+            (Some("src/real.py"), Some(9)),
+            (Some("tests/test_y.py"), Some(77)),
+        ]
+    );
+    // jest-junit: no message attribute, the element text is the message.
+    assert!(msg(&cases[2]).starts_with("Error: expect(received).toBe(expected)"));
+    assert_eq!(
+        cases[2].message.as_ref().unwrap().first_line(),
+        "Error: expect(received).toBe(expected)"
+    );
+}
+
+#[test]
+fn status_attribute_disabled_is_skipped() {
+    let cases = parse_ok(
+        r#"<testsuite><testcase name="a" status="disabled"/><testcase name="b" status="run" result="skipped"/><testcase name="c" status="run"/><testcase name="d" status="disabled"><failure/></testcase></testsuite>"#,
+    );
+    use CaseStatus::*;
+    assert_eq!(statuses(&cases), [Skipped, Skipped, Passed, Failed]);
+}
+
+#[test]
+fn messages_are_bounded() {
+    let big = "x".repeat(10 * 1024 * 1024);
+    let xml = format!(
+        r#"<testsuite><testcase name="t"><failure message="{big}">{big}</failure></testcase></testsuite>"#
+    );
+    let cases = parse_ok(&xml);
+    let m = cases[0].message.as_ref().unwrap();
+    assert_eq!(m.text.len(), Message::LIMIT);
+    assert!(m.truncated());
+    assert_eq!(m.original_len, 2 * big.len() + 1);
+}
+
+#[test]
+fn ten_megabyte_attribute_is_accepted() {
+    let big = "y".repeat(10 * 1024 * 1024);
+    let xml = format!(
+        r#"<testsuites><testsuite name="s" junk="{big}"><testcase name="t" other="{big}"/></testsuite></testsuites>"#
+    );
+    let cases = parse_ok(&xml);
+    assert_eq!(cases[0].name, "t");
+    let xml = format!(r#"<testsuite><testcase name="{big}"/></testsuite>"#);
+    let cases = parse_ok(&xml);
+    assert_eq!(cases[0].name.len(), junit::MAX_STRING, "names are bounded");
+}
+
+#[test]
+fn cut_at_every_byte_never_panics() {
+    let doc = std::fs::read(corpus_dir().join("junit-xml/junit.multiresult.xml")).unwrap();
+    for end in 0..doc.len() {
+        let _ = parse_bytes(&doc[..end]);
+    }
+    let mut doc = doc;
+    for i in (0..doc.len()).step_by(7) {
+        let saved = doc[i];
+        doc[i] = b"<>&\"'\x00/"[i % 7];
+        let _ = parse_bytes(&doc);
+        doc[i] = saved;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad input → ParseError
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_input_is_rejected() {
+    let e = parse_err(b"");
+    assert!(e.message.contains("empty input"), "{e}");
+    assert!(e.message.contains("<testsuites>"), "{e}");
+    assert_eq!(e.location.line, Some(1));
+    let e = parse_err(b"  \n\n ");
+    assert!(e.message.contains("root element"), "{e}");
+    assert_eq!(e.location.line, Some(3));
+}
+
+#[test]
+fn non_xml_is_rejected() {
+    let e = parse_err(b"This is not an xml file");
+    assert!(e.message.contains("not a JUnit XML document"), "{e}");
+    assert!(e.message.contains("<testsuites> or <testsuite>"), "{e}");
+    assert_eq!(e.location.line, Some(1));
+    let e = parse_err(b"{\"tests\": []}\n");
+    assert!(e.message.contains("expected"), "{e}");
+    let e = parse_err(b"\x00\x01\x02binary");
+    assert!(e.location.line.is_some(), "{e}");
+}
+
+#[test]
+fn wrong_root_is_rejected() {
+    let e = parse_err(b"<?xml version=\"1.0\"?>\n<html><body>hi</body></html>");
+    assert!(
+        e.message
+            .contains("expected a <testsuites> or <testsuite> root element, found <html>"),
+        "{e}"
+    );
+    assert_eq!(e.location.line, Some(2));
+    let e = parse_err(b"<?xml version=\"1.0\"?>\n<!-- cobertura -->\n<coverage line-rate=\"1\"/>");
+    assert!(e.message.contains("found <coverage>"), "{e}");
+    assert_eq!(e.location.line, Some(3));
+}
+
+#[test]
+fn truncated_xml_is_rejected() {
+    let e = parse_err(b"<testsuites>\n<testsuite name=\"s\">\n<testcase name=\"a\">\n<skipped");
+    assert!(e.location.line.is_some(), "{e}");
+    assert_eq!(e.location.line, Some(4), "{e}");
+    let e = parse_err(b"<testsuites>\n<testsuite name=\"s\">\n<testcase name=\"a\"/>\n");
+    assert!(e.message.contains("truncated"), "{e}");
+    assert!(e.message.contains("<testsuite>"), "{e}");
+    assert_eq!(e.location.line, Some(4));
+    let e = parse_err(b"<testsuites>\n<testsuite>\n</testsuites>");
+    assert!(e.message.contains("malformed XML"), "{e}");
+    assert_eq!(e.location.line, Some(3));
+}
+
+#[test]
+fn entity_declarations_are_rejected() {
+    let laughs = br#"<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol9 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<testsuites><testsuite><testcase name="&lol9;"/></testsuite></testsuites>"#;
+    let e = parse_err(laughs);
+    assert!(e.message.contains("declares XML entities"), "{e}");
+    assert_eq!(e.location.line, Some(7));
+    let xxe = br#"<!DOCTYPE t [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><testsuite><testcase name="&xxe;"/></testsuite>"#;
+    assert!(parse_err(xxe).message.contains("entities"));
+    // A DOCTYPE without entity declarations is harmless.
+    let cases = parse_ok(
+        r#"<!DOCTYPE testsuites><testsuites><testsuite><testcase name="&xxe;"/></testsuite></testsuites>"#,
+    );
+    assert_eq!(
+        cases[0].name, "&xxe;",
+        "undeclared entity kept literally, never expanded"
+    );
+}
+
+#[test]
+fn deep_nesting_is_rejected() {
+    let depth = junit::MAX_DEPTH + 1;
+    let xml = format!(
+        "<testsuites>{}{}</testsuites>",
+        "<testsuite>".repeat(depth),
+        "</testsuite>".repeat(depth)
+    );
+    let e = parse_err(xml.as_bytes());
+    assert!(e.message.contains("nested deeper than"), "{e}");
+    let ok = format!(
+        "<testsuites>{}<testcase name=\"deep\"/>{}</testsuites>",
+        "<testsuite name=\"n\">".repeat(100),
+        "</testsuite>".repeat(100)
+    );
+    assert_eq!(parse_ok(&ok).len(), 1);
+}
