@@ -22,7 +22,7 @@ enum Command {
     /// Read test results, map tests to SOC 2 controls and evaluate the gates.
     ///
     /// Exit status: 0 all gates pass, 1 a gate failed, 2 bad input, usage or config error.
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Print the SOC 2 Trust Services Criteria catalog, or validate a config file.
     Controls(ControlsArgs),
 }
@@ -87,7 +87,7 @@ struct ControlsArgs {
 fn main() -> ProcessExit {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Report(args) => report(args),
+        Command::Report(args) => report(*args),
         Command::Controls(args) => controls(args),
     };
     match result {

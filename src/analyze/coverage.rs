@@ -4,7 +4,7 @@
 //! Gates: [`evaluate_gates`] over a [`CoverageConfig`] (embeddable under `coverage:` in the
 //! config file).
 //!
-//! Rules (diff-cover's, see `docs/report-coverage.md`): a changed line is an added line on the
+//! Rules (diff-cover's, see `docs/report.md#coverage`): a changed line is an added line on the
 //! new side of merge-base → HEAD; it is measured when any report lists it, and uncovered only
 //! when every report that mentions its file lists it with 0 hits.
 

@@ -1,4 +1,4 @@
-//! Coverage data (owned by the coverage stage; see issue 3 and `docs/report-coverage.md`).
+//! Coverage data (owned by the coverage stage; see issue 3 and `docs/report.md#coverage`).
 //!
 //! Two layers: what a parser read from one report ([`RawReport`], paths as written in the
 //! report), and the `coverage` section of `report.json` ([`CoverageSection`]).
