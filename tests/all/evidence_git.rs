@@ -108,10 +108,15 @@ fn missing_branch_is_unusable_input_and_tokens_stay_secret() {
         tmp.path(),
     )
     .unwrap();
-    let err = write_evidence(&bad, &sample_input("acme/app", 1))
+    let opts = controlgate::retain::WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    let err = controlgate::retain::write_evidence_with(&bad, &sample_input("acme/app", 1), &opts)
         .unwrap_err()
         .to_string();
     assert!(!err.contains("s3cr3t"), "{err}");
+    assert!(err.contains("was kept locally at"), "{err}");
     assert!(err.contains("***@127.0.0.1"), "{err}");
 }
 
