@@ -16,6 +16,7 @@ pub mod model;
 pub mod pipeline;
 pub mod publish;
 pub mod render;
+pub mod retain;
 pub mod suites;
 
 pub use error::{Error, ExitCode, Result};

@@ -1,0 +1,196 @@
+//! The evidence bundle of one run: `report.json` (unchanged bytes), `summary.md`, the raw
+//! inputs exactly as read under `inputs/`, and `manifest.json` listing every other file with
+//! its SHA-256 and size. The bundle digest is the SHA-256 of the canonical manifest.
+
+use serde::{Deserialize, Serialize};
+
+use super::canonical::{sha256_hex, to_canonical};
+use super::identity::RunIdentity;
+use crate::error::{Error, Result};
+
+pub const MANIFEST_FORMAT: &str = "controlgate-bundle/1";
+pub const MANIFEST: &str = "manifest.json";
+pub const REPORT: &str = "report.json";
+pub const SUMMARY: &str = "summary.md";
+
+/// The run's result for one control, as recorded in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSummary {
+    pub id: String,
+    /// `pass`, `fail` or `untested`.
+    pub status: String,
+    /// Tests evidencing the control in this run.
+    pub tests: u64,
+}
+
+/// The run's coverage, as recorded in the ledger (the base for later PR runs' deltas).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageSummary {
+    /// Line coverage of the whole report, percent.
+    #[serde(default)]
+    pub percent: Option<f64>,
+    /// Change against the base, percentage points.
+    #[serde(default)]
+    pub delta_pp: Option<f64>,
+    /// Coverage of changed lines, percent.
+    #[serde(default)]
+    pub patch_percent: Option<f64>,
+}
+
+impl CoverageSummary {
+    /// Non-finite values become `None` (JSON has no NaN).
+    pub fn sanitized(&self) -> CoverageSummary {
+        let f = |v: Option<f64>| v.filter(|x| x.is_finite());
+        CoverageSummary {
+            percent: f(self.percent),
+            delta_pp: f(self.delta_pp),
+            patch_percent: f(self.patch_percent),
+        }
+    }
+}
+
+/// Everything the retain stage needs from a run. It takes bytes: report internals stay out.
+#[derive(Debug, Clone, Default)]
+pub struct BundleInput {
+    /// `report.json` exactly as written.
+    pub report_json: Vec<u8>,
+    pub summary_md: String,
+    /// Raw input files exactly as read: (path as given or repository-relative, bytes).
+    pub inputs: Vec<(String, Vec<u8>)>,
+    pub identity: RunIdentity,
+    /// `pass` or `fail`.
+    pub verdict: String,
+    pub controls: Vec<ControlSummary>,
+    pub coverage: Option<CoverageSummary>,
+    /// Ticket keys linked to the change (e.g. `PROJ-12`).
+    pub tickets: Vec<String>,
+}
+
+/// One file of a bundle, as listed in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestFile {
+    /// Path inside the bundle (`report.json`, `inputs/...`).
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    /// For inputs: the path the file was read from, when it differs from `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: String,
+    pub run: RunIdentity,
+    /// Sorted by `path`; never lists `manifest.json` itself.
+    pub files: Vec<ManifestFile>,
+}
+
+/// A bundle ready to store: its files (manifest included) and digest.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub digest: String,
+    pub manifest: Manifest,
+    /// (path inside the bundle, bytes), `manifest.json` last.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Bundle {
+    pub fn manifest_bytes(&self) -> &[u8] {
+        self.files
+            .last()
+            .map(|(_, b)| b.as_slice())
+            .unwrap_or_default()
+    }
+}
+
+/// Maps a given input path to a safe path under `inputs/`: only normal components survive
+/// (`/abs/x` → `inputs/abs/x`, `../x` → `inputs/_up/x`, `C:\x` → `inputs/C_/x`).
+pub fn input_path(given: &str) -> String {
+    let mut parts = Vec::new();
+    for part in given.split(['/', '\\']) {
+        match part {
+            "" | "." => {}
+            ".." => parts.push("_up".to_string()),
+            p => parts.push(
+                p.chars()
+                    .map(|c| if c.is_control() || c == ':' { '_' } else { c })
+                    .collect::<String>(),
+            ),
+        }
+    }
+    if parts.is_empty() {
+        parts.push("input".to_string());
+    }
+    format!("inputs/{}", parts.join("/"))
+}
+
+/// Builds the bundle for `input`.
+pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
+    let mut files: Vec<(String, Vec<u8>, Option<String>)> = vec![
+        (REPORT.to_string(), input.report_json.clone(), None),
+        (
+            SUMMARY.to_string(),
+            input.summary_md.as_bytes().to_vec(),
+            None,
+        ),
+    ];
+    for (given, bytes) in &input.inputs {
+        let mut path = input_path(given);
+        let base = path.clone();
+        let mut n = 2;
+        while files.iter().any(|(p, _, _)| *p == path) {
+            path = format!("{base}~{n}");
+            n += 1;
+        }
+        let source = (path != format!("inputs/{given}")).then(|| given.clone());
+        files.push((path, bytes.clone(), source));
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let manifest = Manifest {
+        format: MANIFEST_FORMAT.to_string(),
+        run: input.identity.clone(),
+        files: files
+            .iter()
+            .map(|(path, bytes, source)| ManifestFile {
+                path: path.clone(),
+                sha256: sha256_hex(bytes),
+                size: bytes.len() as u64,
+                source: source.clone(),
+            })
+            .collect(),
+    };
+    let manifest_bytes =
+        to_canonical(&manifest).map_err(|e| Error::Publish(format!("evidence manifest: {e}")))?;
+    let digest = sha256_hex(&manifest_bytes);
+    let mut out: Vec<(String, Vec<u8>)> = files.into_iter().map(|(p, b, _)| (p, b)).collect();
+    out.push((MANIFEST.to_string(), manifest_bytes));
+    Ok(Bundle {
+        digest,
+        manifest,
+        files: out,
+    })
+}
+
+/// The store key of a file of the bundle `digest`.
+pub fn bundle_key(digest: &str, path: &str) -> String {
+    format!("bundles/{digest}/{path}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_paths_stay_inside_inputs() {
+        assert_eq!(input_path("target/junit.xml"), "inputs/target/junit.xml");
+        assert_eq!(input_path("/abs/x.xml"), "inputs/abs/x.xml");
+        assert_eq!(input_path("../../x"), "inputs/_up/_up/x");
+        assert_eq!(input_path("C:\\r\\x"), "inputs/C_/r/x");
+        assert_eq!(input_path(""), "inputs/input");
+    }
+}

@@ -1,0 +1,126 @@
+//! The ledger: an append-only, hash-chained sequence of entries, one file per entry
+//! (`ledger/<seq, 10 digits>.json`), each the canonical JSON of [`Entry`] plus a newline.
+
+use serde::{Deserialize, Serialize};
+
+use super::bundle::{ControlSummary, CoverageSummary};
+use super::canonical::{sha256_hex, to_canonical, value_to_canonical};
+use super::identity::RunIdentity;
+
+pub const ENTRY_FORMAT: &str = "controlgate-ledger/1";
+/// `prev` of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One ledger entry. `digest` = SHA-256 of the canonical JSON of the entry without `digest`
+/// (so it covers `prev`, which chains the entries).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub format: String,
+    /// 1-based, contiguous.
+    pub seq: u64,
+    /// When the entry was appended, RFC 3339 UTC.
+    pub time: String,
+    pub repository: String,
+    pub run: RunIdentity,
+    /// Digest of the run's bundle (SHA-256 of its canonical manifest).
+    pub bundle: String,
+    pub verdict: String,
+    pub controls: Vec<ControlSummary>,
+    #[serde(default)]
+    pub coverage: Option<CoverageSummary>,
+    #[serde(default)]
+    pub tickets: Vec<String>,
+    /// Digest of the previous entry; [`GENESIS`] for seq 1.
+    pub prev: String,
+    pub digest: String,
+}
+
+impl Entry {
+    /// The digest this entry's content hashes to.
+    pub fn compute_digest(&self) -> String {
+        let mut value = match serde_json::to_value(self) {
+            Ok(v) => v,
+            Err(_) => return String::new(),
+        };
+        if let Some(map) = value.as_object_mut() {
+            map.remove("digest");
+        }
+        sha256_hex(&value_to_canonical(&value))
+    }
+
+    /// Sets `digest` from the content.
+    pub fn seal(mut self) -> Entry {
+        self.digest = self.compute_digest();
+        self
+    }
+
+    /// The stored form: canonical JSON and a newline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = to_canonical(self).unwrap_or_default();
+        b.push(b'\n');
+        b
+    }
+
+    /// The date part (`YYYY-MM-DD`) of `time`, in UTC.
+    pub fn date(&self) -> Option<chrono::NaiveDate> {
+        chrono::DateTime::parse_from_rfc3339(&self.time)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc).date_naive())
+    }
+}
+
+/// The fields of an entry that the writer fixes; `seq` and `prev` come from the tip at append.
+#[derive(Debug, Clone)]
+pub struct EntryDraft {
+    pub time: String,
+    pub repository: String,
+    pub run: RunIdentity,
+    pub bundle: String,
+    pub verdict: String,
+    pub controls: Vec<ControlSummary>,
+    pub coverage: Option<CoverageSummary>,
+    pub tickets: Vec<String>,
+}
+
+/// The last entry of a ledger: what the next entry chains to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tip {
+    pub seq: u64,
+    pub digest: String,
+}
+
+impl EntryDraft {
+    /// The sealed entry that follows `tip` (`None`: the first entry).
+    pub fn chain(&self, tip: Option<&Tip>) -> Entry {
+        Entry {
+            format: ENTRY_FORMAT.to_string(),
+            seq: tip.map_or(1, |t| t.seq + 1),
+            time: self.time.clone(),
+            repository: self.repository.clone(),
+            run: self.run.clone(),
+            bundle: self.bundle.clone(),
+            verdict: self.verdict.clone(),
+            controls: self.controls.clone(),
+            coverage: self.coverage.as_ref().map(CoverageSummary::sanitized),
+            tickets: self.tickets.clone(),
+            prev: tip.map_or_else(|| GENESIS.to_string(), |t| t.digest.clone()),
+            digest: String::new(),
+        }
+        .seal()
+    }
+}
+
+/// The store key of entry `seq`.
+pub fn entry_key(seq: u64) -> String {
+    format!("ledger/{seq:010}.json")
+}
+
+/// The seq a ledger key names (`ledger/0000000012.json` → 12).
+pub fn seq_of_key(key: &str) -> Option<u64> {
+    let name = key.strip_prefix("ledger/")?.strip_suffix(".json")?;
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    name.parse().ok()
+}

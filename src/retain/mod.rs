@@ -1,0 +1,145 @@
+//! RETAIN: evidence bundles, the hash-chained ledger, stores, `verify` and `audit`.
+//!
+//! The stage takes bytes ([`BundleInput`]) and never looks inside the report. See
+//! `docs/evidence.md` for the storage layout and the canonical forms the digests cover.
+
+pub mod audit;
+pub mod base;
+pub mod bundle;
+pub mod canonical;
+pub mod git_store;
+pub mod identity;
+pub mod ledger;
+pub mod prng;
+pub mod s3_store;
+pub mod store;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+
+pub use audit::{
+    AuditFormat, AuditOutcome, AuditQuery, AuditReport, AuditRequest, audit, audit_store,
+};
+pub use base::{BaseEntry, find_base_entry};
+pub use bundle::{BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle};
+pub use identity::RunIdentity;
+pub use ledger::{Entry, GENESIS, Tip};
+pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig};
+pub use verify::{
+    Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
+};
+
+use crate::error::{Error, Result};
+
+/// What [`write_evidence`] stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// SHA-256 of the canonical manifest.
+    pub bundle_digest: String,
+    pub entry_seq: u64,
+    pub entry_digest: String,
+    /// Where the bundle is (path or URL of its directory/prefix).
+    pub location: String,
+    pub entry: Entry,
+}
+
+/// Options of [`write_evidence_with`].
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Where the bundle is kept when the store fails.
+    pub fallback_dir: PathBuf,
+    /// The entry's time (default: now). For backfills and generated ledgers.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            fallback_dir: PathBuf::from(".controlgate/evidence-fallback"),
+            now: None,
+        }
+    }
+}
+
+/// Stores the run's bundle, then appends its ledger entry. On a store failure the bundle is
+/// kept under `.controlgate/evidence-fallback/` and the error says where.
+pub fn write_evidence(store: &dyn EvidenceStore, input: &BundleInput) -> Result<Written> {
+    write_evidence_with(store, input, &WriteOptions::default())
+}
+
+/// [`write_evidence`] with explicit options.
+pub fn write_evidence_with(
+    store: &dyn EvidenceStore,
+    input: &BundleInput,
+    options: &WriteOptions,
+) -> Result<Written> {
+    let bundle = build_bundle(input)?;
+    let now = options.now.unwrap_or_else(chrono::Utc::now);
+    let draft = ledger::EntryDraft {
+        time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        repository: input.identity.repository.clone().unwrap_or_default(),
+        run: input.identity.clone(),
+        bundle: bundle.digest.clone(),
+        verdict: input.verdict.clone(),
+        controls: input.controls.clone(),
+        coverage: input.coverage.clone(),
+        tickets: input.tickets.clone(),
+    };
+    match store.append(&bundle, &draft) {
+        Ok(entry) => Ok(Written {
+            bundle_digest: bundle.digest.clone(),
+            entry_seq: entry.seq,
+            entry_digest: entry.digest.clone(),
+            location: store.location(&format!("bundles/{}/", bundle.digest)),
+            entry,
+        }),
+        Err(err) => Err(keep_locally(
+            &options.fallback_dir,
+            &bundle,
+            &draft,
+            store,
+            err,
+        )),
+    }
+}
+
+/// Writes the bundle (and the unchained entry draft) under `dir/bundles/<digest>/` and turns
+/// the store error into one that says what was kept where.
+fn keep_locally(
+    dir: &Path,
+    bundle: &bundle::Bundle,
+    draft: &ledger::EntryDraft,
+    store: &dyn EvidenceStore,
+    err: Error,
+) -> Error {
+    let fallback = DirStore::new(dir);
+    let mut kept = bundle
+        .files
+        .iter()
+        .try_for_each(|(path, bytes)| {
+            fallback
+                .put_create(&bundle::bundle_key(&bundle.digest, path), bytes)
+                .map(|_| ())
+        })
+        .map(|()| fallback.location(&format!("bundles/{}/", bundle.digest)));
+    if kept.is_ok() {
+        // The entry cannot be chained without the store: keep what it would say, unsealed.
+        let pending = draft.chain(None);
+        let key = format!("pending/{}.json", bundle.digest);
+        if let Err(e) = fallback.put_create(&key, &pending.to_bytes()) {
+            kept = Err(e);
+        }
+    }
+    let where_ = store.location("");
+    match kept {
+        Ok(path) => Error::Publish(format!(
+            "evidence store {where_} failed: {err}; the bundle {} was kept locally at {path} (not in the ledger yet)",
+            bundle.digest
+        )),
+        Err(e2) => Error::Publish(format!(
+            "evidence store {where_} failed: {err}; keeping the bundle {} locally in {} failed too: {e2}",
+            bundle.digest,
+            dir.display()
+        )),
+    }
+}

@@ -1,0 +1,193 @@
+//! The `s3` store, through the `object_store` crate: every object is written create-only
+//! (`PutMode::Create`, i.e. `If-None-Match: *`) and carries an `x-amz-checksum-sha256` header,
+//! which S3 requires for PUTs into Object Lock buckets. Keys live under a per-repository
+//! prefix, so one bucket holds many repositories and reading one lists only its prefix.
+//! The async client runs on a private current-thread tokio runtime: callers stay synchronous
+//! (do not call from inside another tokio runtime).
+
+use std::sync::Mutex;
+
+use futures_util::TryStreamExt;
+use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, PutMode, PutOptions, PutPayload};
+
+use super::ledger::Tip;
+use super::store::{Created, EvidenceStore};
+use crate::error::{Error, Result};
+
+/// How to reach the bucket. Credentials default to the usual `AWS_*` environment variables.
+#[derive(Debug, Clone, Default)]
+pub struct S3Options {
+    pub bucket: String,
+    /// Key prefix (`owner/name`); empty for the bucket root.
+    pub prefix: String,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub allow_http: bool,
+    /// (access key id, secret access key); `None`: from the environment.
+    pub credentials: Option<(String, String)>,
+    /// Extra headers on every request, unsigned. Not for production: S3 accepts the
+    /// `x-amz-checksum-sha256` header for Object Lock buckets, but moto (the test stand-in)
+    /// insists on `x-amz-sdk-checksum-algorithm` as well.
+    pub extra_headers: Vec<(String, String)>,
+}
+
+pub struct S3Store {
+    client: AmazonS3,
+    runtime: tokio::runtime::Runtime,
+    bucket: String,
+    prefix: String,
+    tip: Mutex<Option<Tip>>,
+}
+
+impl std::fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Store")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .finish()
+    }
+}
+
+fn s3_err(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Publish(format!("evidence store: {what}: {e}"))
+}
+
+impl S3Store {
+    pub fn open(options: &S3Options) -> Result<S3Store> {
+        if options.bucket.is_empty() {
+            return Err(Error::Usage("evidence.store.bucket is empty".into()));
+        }
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(&options.bucket)
+            .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
+        if let Some(r) = &options.region {
+            builder = builder.with_region(r);
+        }
+        if let Some(e) = &options.endpoint {
+            builder = builder.with_endpoint(e);
+        }
+        if let Some((id, secret)) = &options.credentials {
+            builder = builder
+                .with_access_key_id(id)
+                .with_secret_access_key(secret);
+        }
+        if !options.extra_headers.is_empty() {
+            let mut headers = http::header::HeaderMap::new();
+            for (k, v) in &options.extra_headers {
+                let name = http::header::HeaderName::from_bytes(k.as_bytes())
+                    .map_err(|e| Error::Usage(format!("header {k:?}: {e}")))?;
+                let value = http::header::HeaderValue::from_str(v)
+                    .map_err(|e| Error::Usage(format!("header {k:?}: {e}")))?;
+                headers.insert(name, value);
+            }
+            builder = builder.with_client_options(
+                object_store::ClientOptions::new().with_default_headers(headers),
+            );
+        }
+        // Last: `with_client_options` resets it, so it must come after.
+        builder = builder.with_allow_http(options.allow_http);
+        let client = builder
+            .build()
+            .map_err(|e| Error::Usage(format!("evidence.store (s3): {e}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| s3_err("cannot start the async runtime", e))?;
+        let prefix = options.prefix.trim_matches('/').to_string();
+        Ok(S3Store {
+            client,
+            runtime,
+            bucket: options.bucket.clone(),
+            prefix,
+            tip: Mutex::new(None),
+        })
+    }
+
+    fn path(&self, key: &str) -> Result<ObjPath> {
+        let full = if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.prefix)
+        };
+        ObjPath::parse(full.trim_end_matches('/'))
+            .map_err(|e| Error::Publish(format!("evidence store: invalid key {key:?}: {e}")))
+    }
+}
+
+impl EvidenceStore for S3Store {
+    fn location(&self, key: &str) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}/{key}", self.bucket)
+        } else {
+            format!("s3://{}/{}/{key}", self.bucket, self.prefix)
+        }
+    }
+
+    fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created> {
+        let path = self.path(key)?;
+        let opts = PutOptions {
+            mode: PutMode::Create,
+            ..PutOptions::default()
+        };
+        let payload = PutPayload::from(bytes.to_vec());
+        match self
+            .runtime
+            .block_on(self.client.put_opts(&path, payload, opts))
+        {
+            Ok(_) => Ok(Created::Created),
+            Err(object_store::Error::AlreadyExists { .. })
+            | Err(object_store::Error::Precondition { .. }) => Ok(Created::AlreadyExists),
+            Err(e) => Err(s3_err(&format!("writing {}", self.location(key)), e)),
+        }
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path(key)?;
+        let result = self.runtime.block_on(async {
+            match self.client.get(&path).await {
+                Ok(r) => r.bytes().await.map(Some),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        result
+            .map(|b| b.map(|b| b.to_vec()))
+            .map_err(|e| s3_err(&format!("reading {}", self.location(key)), e))
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let path = self.path(prefix)?;
+        let strip = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let metas: Vec<object_store::ObjectMeta> = self
+            .runtime
+            .block_on(self.client.list(Some(&path)).try_collect())
+            .map_err(|e| s3_err(&format!("listing {}", self.location(prefix)), e))?;
+        let mut keys: Vec<String> = metas
+            .into_iter()
+            .filter_map(|m| {
+                m.location
+                    .as_ref()
+                    .strip_prefix(strip.as_str())
+                    .map(str::to_string)
+            })
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn tip_hint(&self) -> Option<Tip> {
+        self.tip.lock().ok().and_then(|t| t.clone())
+    }
+
+    fn set_tip_hint(&self, tip: Tip) {
+        if let Ok(mut t) = self.tip.lock() {
+            *t = Some(tip);
+        }
+    }
+}

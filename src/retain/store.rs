@@ -1,0 +1,390 @@
+//! Evidence stores. Every store is a create-only key space with the same layout:
+//! `bundles/<digest>/<path>` and `ledger/<seq:010>.json` (under a per-repository prefix in
+//! object stores). A key, once written, is never written again.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Deserialize;
+
+use super::bundle::{Bundle, bundle_key};
+use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
+use crate::error::{Error, Result};
+
+/// The `evidence:` section of the config file.
+///
+/// ```yaml
+/// evidence:
+///   store: { type: dir, path: .controlgate/evidence }
+///   base_max_distance: 50
+///   fallback_dir: .controlgate/evidence-fallback
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    pub store: StoreConfig,
+    /// How many first-parent ancestors of the merge-base to search for a base entry.
+    pub base_max_distance: usize,
+    /// Where a bundle is kept when the store fails.
+    pub fallback_dir: PathBuf,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig {
+            store: StoreConfig::default(),
+            base_max_distance: 50,
+            fallback_dir: PathBuf::from(".controlgate/evidence-fallback"),
+        }
+    }
+}
+
+/// `evidence.store` in the config file.
+///
+/// ```yaml
+/// evidence:
+///   store: { type: dir, path: .controlgate/evidence }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StoreConfig {
+    /// A local directory (the default).
+    Dir {
+        #[serde(default = "default_dir")]
+        path: PathBuf,
+    },
+    /// An orphan branch of a git repository, committed and pushed.
+    Git {
+        /// Remote name or URL to fetch from and push to.
+        #[serde(default = "default_remote")]
+        remote: String,
+        #[serde(default = "default_branch")]
+        branch: String,
+        /// Local working directory for the branch (default: a directory under the system temp).
+        #[serde(default)]
+        workdir: Option<PathBuf>,
+        /// Environment variable holding the token for HTTPS pushes (never printed).
+        #[serde(default = "default_token_env")]
+        token_env: String,
+    },
+    /// An S3 bucket (Object Lock recommended, COMPLIANCE mode, default retention).
+    S3 {
+        bucket: String,
+        /// Key prefix; default: the repository (`owner/name`), so one bucket holds many.
+        #[serde(default)]
+        prefix: Option<String>,
+        #[serde(default)]
+        region: Option<String>,
+        /// Custom endpoint (S3-compatible stores, tests).
+        #[serde(default)]
+        endpoint: Option<String>,
+        #[serde(default)]
+        allow_http: bool,
+    },
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::Dir {
+            path: default_dir(),
+        }
+    }
+}
+
+fn default_dir() -> PathBuf {
+    PathBuf::from(".controlgate/evidence")
+}
+fn default_remote() -> String {
+    "origin".to_string()
+}
+pub(crate) fn default_branch() -> String {
+    "controlgate-evidence".to_string()
+}
+fn default_token_env() -> String {
+    "GITHUB_TOKEN".to_string()
+}
+
+/// What opening a store needs besides its config.
+#[derive(Debug, Clone, Default)]
+pub struct OpenContext {
+    /// Relative `dir` paths and the git workdir resolve against this (the repository root).
+    pub base_dir: PathBuf,
+    /// `owner/name`: the default S3 prefix.
+    pub repository: String,
+}
+
+impl StoreConfig {
+    pub fn open(&self, ctx: &OpenContext) -> Result<Box<dyn EvidenceStore>> {
+        match self {
+            StoreConfig::Dir { path } => Ok(Box::new(DirStore::new(ctx.base_dir.join(path)))),
+            StoreConfig::Git {
+                remote,
+                branch,
+                workdir,
+                token_env,
+            } => {
+                let token = std::env::var(token_env).ok().filter(|t| !t.is_empty());
+                let workdir = workdir.as_ref().map(|w| ctx.base_dir.join(w));
+                Ok(Box::new(super::git_store::GitStore::open(
+                    remote,
+                    branch,
+                    workdir,
+                    token,
+                    &ctx.base_dir,
+                )?))
+            }
+            StoreConfig::S3 {
+                bucket,
+                prefix,
+                region,
+                endpoint,
+                allow_http,
+            } => {
+                let prefix = prefix.clone().unwrap_or_else(|| ctx.repository.clone());
+                Ok(Box::new(super::s3_store::S3Store::open(
+                    &super::s3_store::S3Options {
+                        bucket: bucket.clone(),
+                        prefix,
+                        region: region.clone(),
+                        endpoint: endpoint.clone(),
+                        allow_http: *allow_http,
+                        credentials: None,
+                        extra_headers: Vec::new(),
+                    },
+                )?))
+            }
+        }
+    }
+}
+
+/// Result of a create-only write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    Created,
+    /// The key existed; nothing was written.
+    AlreadyExists,
+}
+
+/// A create-only evidence store.
+pub trait EvidenceStore: Send + Sync {
+    /// Human-readable location of a key (a path or URL), for reports and audit output.
+    fn location(&self, key: &str) -> String;
+
+    /// Writes `bytes` at `key` unless the key exists; never overwrites.
+    fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created>;
+
+    /// The bytes at `key`, `None` if absent.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Every key under `prefix` (which ends with `/`), relative to the store root, sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>>;
+
+    /// Brings a local view up to date before reading (git: fetch). Default: nothing.
+    fn refresh(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Stores the bundle and appends the entry chained to the current tip. The default works
+    /// for any create-only key space: bundle files first, then `ledger/<seq>.json` create-only,
+    /// retrying on the next seq if a concurrent writer took it.
+    fn append(&self, bundle: &Bundle, draft: &EntryDraft) -> Result<Entry> {
+        for (path, bytes) in &bundle.files {
+            let key = bundle_key(&bundle.digest, path);
+            if self.put_create(&key, bytes)? == Created::AlreadyExists
+                && self.get(&key)?.as_deref() != Some(bytes.as_slice())
+            {
+                return Err(Error::Publish(format!(
+                    "evidence store: {} exists with other content",
+                    self.location(&key)
+                )));
+            }
+        }
+        let mut tip = match self.tip_hint() {
+            Some(t) => Some(t),
+            None => read_tip(self)?,
+        };
+        for _ in 0..MAX_APPEND_TRIES {
+            let entry = draft.chain(tip.as_ref());
+            match self.put_create(&entry_key(entry.seq), &entry.to_bytes())? {
+                Created::Created => {
+                    self.set_tip_hint(Tip {
+                        seq: entry.seq,
+                        digest: entry.digest.clone(),
+                    });
+                    return Ok(entry);
+                }
+                Created::AlreadyExists => tip = read_tip(self)?,
+            }
+        }
+        Err(Error::Publish(format!(
+            "evidence store: could not append to the ledger at {} after {MAX_APPEND_TRIES} tries (concurrent writers)",
+            self.location("ledger/")
+        )))
+    }
+
+    /// The tip this store last appended or read, if it remembers one (a hint: a wrong hint
+    /// only costs a retry, because entries are created only if absent).
+    fn tip_hint(&self) -> Option<Tip> {
+        None
+    }
+    fn set_tip_hint(&self, _tip: Tip) {}
+}
+
+pub(crate) const MAX_APPEND_TRIES: usize = 64;
+
+/// The last entry of the ledger in `store` (by key order), `None` if empty.
+pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
+    let keys = store.list("ledger/")?;
+    let Some((seq, key)) = keys
+        .iter()
+        .filter_map(|k| seq_of_key(k).map(|s| (s, k)))
+        .max()
+    else {
+        return Ok(None);
+    };
+    let bytes = store.get(key)?.ok_or_else(|| {
+        Error::Publish(format!("evidence store: {} vanished", store.location(key)))
+    })?;
+    let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Publish(format!(
+            "evidence store: ledger tip {} is unreadable ({e}); run `controlgate verify`",
+            store.location(key)
+        ))
+    })?;
+    Ok(Some(Tip {
+        seq: seq.max(entry.seq),
+        digest: entry.digest,
+    }))
+}
+
+/// A local directory. Writes go to a temp file in `<root>/.tmp`, are flushed to disk, then
+/// hard-linked to the final name (which fails if the name exists): a crash never leaves a
+/// partial file under a final name, and nothing is overwritten.
+#[derive(Debug)]
+pub struct DirStore {
+    root: PathBuf,
+    fsync: bool,
+    tip: Mutex<Option<Tip>>,
+}
+
+impl DirStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DirStore {
+            root: root.into(),
+            fsync: true,
+            tip: Mutex::new(None),
+        }
+    }
+
+    /// Skips fsync (bulk generation in tests and benches only).
+    pub fn without_fsync(mut self) -> Self {
+        self.fsync = false;
+        self
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        if key
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+            || key.contains('\\')
+        {
+            return Err(Error::Publish(format!(
+                "evidence store: invalid key {key:?}"
+            )));
+        }
+        Ok(self.root.join(key))
+    }
+}
+
+impl EvidenceStore for DirStore {
+    fn location(&self, key: &str) -> String {
+        self.root.join(key).display().to_string()
+    }
+
+    fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created> {
+        let path = self.path(key)?;
+        if path.exists() {
+            return Ok(Created::AlreadyExists);
+        }
+        let tmp_dir = self.root.join(".tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let mut tmp =
+            tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
+        tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+        if self.fsync {
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| Error::io(tmp.path(), e))?;
+        }
+        let created = match std::fs::hard_link(tmp.path(), &path) {
+            Ok(()) => Created::Created,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Created::AlreadyExists,
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if self.fsync
+            && created == Created::Created
+            && let Some(parent) = path.parent()
+            && let Ok(dir) = std::fs::File::open(parent)
+        {
+            let _ = dir.sync_all();
+        }
+        Ok(created)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path(key)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let start = self.root.join(prefix.trim_end_matches('/'));
+        let mut stack = vec![(start, prefix.trim_end_matches('/').to_string())];
+        while let Some((dir, rel)) = stack.pop() {
+            let rd = match std::fs::read_dir(&dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&dir, e)),
+            };
+            for item in rd {
+                let item = item.map_err(|e| Error::io(&dir, e))?;
+                let name = item.file_name().to_string_lossy().into_owned();
+                let key = if rel.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                let ft = item.file_type().map_err(|e| Error::io(item.path(), e))?;
+                if ft.is_dir() {
+                    stack.push((item.path(), key));
+                } else {
+                    out.push(key);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn tip_hint(&self) -> Option<Tip> {
+        self.tip.lock().ok().and_then(|t| t.clone())
+    }
+
+    fn set_tip_hint(&self, tip: Tip) {
+        if let Ok(mut t) = self.tip.lock() {
+            *t = Some(tip);
+        }
+    }
+}

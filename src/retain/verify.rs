@@ -1,0 +1,470 @@
+//! `verify`: recomputes every bundle digest (files against the manifest, the manifest against
+//! the entry) and the hash chain, and reports the first broken entry and what is wrong.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::bundle::{MANIFEST, Manifest};
+use super::canonical::{sha256_hex, value_to_canonical};
+use super::ledger::{ENTRY_FORMAT, Entry, GENESIS, Tip, seq_of_key};
+use super::store::{EvidenceStore, OpenContext, StoreConfig};
+use crate::error::{Error, ExitCode, Result};
+
+/// What is wrong with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A file of the bundle differs from the manifest, is missing, or was added.
+    BundleEdited,
+    /// The bundle the entry names is not in the store.
+    BundleMissing,
+    /// The entry's content does not hash to its recorded digest.
+    EntryEdited,
+    /// The entry is not a readable ledger entry.
+    EntryUnreadable,
+    /// A sequence number has no entry.
+    EntryMissing,
+    /// An entry sits at another entry's place.
+    Reordered,
+    /// The entry does not belong to this chain (other repository, or `prev` does not link).
+    Foreign,
+    /// The ledger ends before the tip the caller expected.
+    Truncated,
+}
+
+/// The first broken entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub seq: u64,
+    pub kind: ProblemKind,
+    pub message: String,
+}
+
+/// Result of a verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifyOutcome {
+    pub intact: bool,
+    /// Where the ledger was read (path or URL).
+    pub location: String,
+    pub entries: u64,
+    pub bundles_checked: u64,
+    /// The last entry read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip_seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip_digest: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
+}
+
+impl VerifyOutcome {
+    /// 0 intact, 1 tampered (errors reading the store map to 2 through [`Error::exit_code`]).
+    pub fn exit_code(&self) -> ExitCode {
+        if self.intact {
+            ExitCode::Pass
+        } else {
+            ExitCode::Fail
+        }
+    }
+
+    /// One line for the terminal.
+    pub fn summary(&self) -> String {
+        match &self.problem {
+            None => format!(
+                "evidence intact: {} entries, {} bundles verified at {} (tip {} {})",
+                self.entries,
+                self.bundles_checked,
+                self.location,
+                self.tip_seq.unwrap_or(0),
+                self.tip_digest.as_deref().unwrap_or("-"),
+            ),
+            Some(p) => format!("evidence TAMPERED at {}: {}", self.location, p.message),
+        }
+    }
+}
+
+/// Options of [`verify_store`].
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Also re-hash every bundle (default). `false` checks the chain only.
+    pub bundles: bool,
+    /// The tip recorded elsewhere (a PR summary, a check run): detects a truncated ledger.
+    pub expect_tip: Option<Tip>,
+    /// The repository every entry must name (default: the first entry's).
+    pub repository: Option<String>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            bundles: true,
+            expect_tip: None,
+            repository: None,
+        }
+    }
+}
+
+/// `controlgate verify`: which store to open and how to verify it.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest {
+    pub store: StoreConfig,
+    pub context: OpenContext,
+    pub options: VerifyOptions,
+}
+
+/// Opens the store and verifies it. `Err` means unusable input (exit 2).
+pub fn verify(request: &VerifyRequest) -> Result<VerifyOutcome> {
+    let store = request.store.open(&request.context)?;
+    verify_store(store.as_ref(), &request.options)
+}
+
+/// Verifies the ledger and bundles in `store`.
+pub fn verify_store(store: &dyn EvidenceStore, options: &VerifyOptions) -> Result<VerifyOutcome> {
+    Ok(load_verified(store, options)?.0)
+}
+
+fn short(d: &str) -> &str {
+    d.get(..12).unwrap_or(d)
+}
+
+/// Reads and verifies every entry; returns the outcome and the entries that could be read
+/// (in ledger order, including those after a problem).
+pub(crate) fn load_verified(
+    store: &dyn EvidenceStore,
+    options: &VerifyOptions,
+) -> Result<(VerifyOutcome, Vec<Entry>)> {
+    store.refresh()?;
+    let mut keyed: Vec<(u64, String)> = Vec::new();
+    let mut stray: Option<String> = None;
+    for key in store.list("ledger/")? {
+        match seq_of_key(&key) {
+            Some(seq) => keyed.push((seq, key)),
+            None => {
+                if stray.is_none() {
+                    stray = Some(key)
+                }
+            }
+        }
+    }
+    keyed.sort();
+    if keyed.is_empty() {
+        return Err(Error::Usage(format!(
+            "no evidence ledger at {} (nothing to verify)",
+            store.location("ledger/")
+        )));
+    }
+    let bundle_files = if options.bundles {
+        group_bundles(store.list("bundles/")?)
+    } else {
+        HashMap::new()
+    };
+
+    let mut outcome = VerifyOutcome {
+        intact: true,
+        location: store.location(""),
+        entries: 0,
+        bundles_checked: 0,
+        tip_seq: None,
+        tip_digest: None,
+        problem: None,
+    };
+    let mut problem: Option<Problem> = stray.map(|key| Problem {
+        seq: 0,
+        kind: ProblemKind::Foreign,
+        message: format!(
+            "{} is not a ledger entry name (foreign file in the ledger)",
+            store.location(&key)
+        ),
+    });
+    let mut entries = Vec::with_capacity(keyed.len());
+    let mut prev = GENESIS.to_string();
+    let mut expected = 1u64;
+    let mut repository = options.repository.clone();
+
+    for (file_seq, key) in &keyed {
+        let file_seq = *file_seq;
+        let loc = store.location(key);
+        let bytes = store
+            .get(key)?
+            .ok_or_else(|| Error::Usage(format!("{loc} vanished while verifying")))?;
+        let parsed = check_entry(&bytes, file_seq, &loc);
+        let entry = match parsed {
+            Ok(entry) => entry,
+            Err(p) => {
+                problem.get_or_insert(p);
+                expected = file_seq + 1;
+                continue;
+            }
+        };
+        if problem.is_none() {
+            problem = check_link(&entry, file_seq, &loc, expected, &prev, &mut repository);
+        }
+        if problem.is_none() && options.bundles {
+            problem = check_bundle(store, &entry, bundle_files.get(entry.bundle.as_str()));
+            outcome.bundles_checked += 1;
+        }
+        prev = entry.digest.clone();
+        expected = file_seq + 1;
+        outcome.entries += 1;
+        outcome.tip_seq = Some(entry.seq);
+        outcome.tip_digest = Some(entry.digest.clone());
+        entries.push(entry);
+    }
+    if problem.is_none()
+        && let Some(want) = &options.expect_tip
+    {
+        let found = entries.iter().find(|e| e.seq == want.seq);
+        match found {
+            Some(e) if e.digest == want.digest => {}
+            Some(e) => {
+                problem = Some(Problem {
+                    seq: want.seq,
+                    kind: ProblemKind::Foreign,
+                    message: format!(
+                        "entry {}: digest {} differs from the expected {} (chain rewritten)",
+                        want.seq,
+                        short(&e.digest),
+                        short(&want.digest)
+                    ),
+                })
+            }
+            None => {
+                problem = Some(Problem {
+                    seq: want.seq,
+                    kind: ProblemKind::Truncated,
+                    message: format!(
+                        "entry {} ({}) is missing: the ledger ends at entry {} (truncated)",
+                        want.seq,
+                        short(&want.digest),
+                        outcome.tip_seq.unwrap_or(0)
+                    ),
+                })
+            }
+        }
+    }
+    outcome.intact = problem.is_none();
+    outcome.problem = problem;
+    Ok((outcome, entries))
+}
+
+/// Parses an entry and checks its digest against its content.
+fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem> {
+    let unreadable = |why: String| Problem {
+        seq: file_seq,
+        kind: ProblemKind::EntryUnreadable,
+        message: format!(
+            "entry {file_seq} ({loc}) is not a readable ledger entry (edited?): {why}"
+        ),
+    };
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
+    let map = value
+        .as_object_mut()
+        .ok_or_else(|| unreadable("not a JSON object".into()))?;
+    let recorded = match map.remove("digest") {
+        Some(Value::String(s)) => s,
+        _ => return Err(unreadable("no digest".into())),
+    };
+    let computed = sha256_hex(&value_to_canonical(&value));
+    if computed != recorded {
+        return Err(Problem {
+            seq: file_seq,
+            kind: ProblemKind::EntryEdited,
+            message: format!(
+                "entry {file_seq} ({loc}) was edited: its content hashes to {}, its recorded digest is {}",
+                short(&computed),
+                short(&recorded)
+            ),
+        });
+    }
+    if let Some(map) = value.as_object_mut() {
+        map.insert("digest".into(), Value::String(recorded));
+    }
+    let entry: Entry = serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))?;
+    if entry.format != ENTRY_FORMAT {
+        return Err(unreadable(format!("unknown format {:?}", entry.format)));
+    }
+    Ok(entry)
+}
+
+/// Checks where the entry sits in the chain.
+fn check_link(
+    entry: &Entry,
+    file_seq: u64,
+    loc: &str,
+    expected: u64,
+    prev: &str,
+    repository: &mut Option<String>,
+) -> Option<Problem> {
+    let problem = |seq, kind, message| Some(Problem { seq, kind, message });
+    if entry.seq != file_seq {
+        return problem(
+            file_seq,
+            ProblemKind::Reordered,
+            format!(
+                "entry {file_seq}: {loc} holds entry {} (entries reordered)",
+                entry.seq
+            ),
+        );
+    }
+    if file_seq != expected {
+        let before = if expected <= 1 {
+            "the start of the ledger".to_string()
+        } else {
+            format!("entry {}", expected - 1)
+        };
+        let missing = if file_seq - expected == 1 {
+            format!("entry {expected} is missing")
+        } else {
+            format!("entries {expected}-{} are missing", file_seq - 1)
+        };
+        return problem(
+            expected,
+            ProblemKind::EntryMissing,
+            format!("{missing}: entry {file_seq} follows {before}"),
+        );
+    }
+    match repository {
+        Some(r) if *r != entry.repository => {
+            return problem(
+                file_seq,
+                ProblemKind::Foreign,
+                format!(
+                    "entry {file_seq} belongs to repository {:?}, not {r:?} (foreign entry inserted)",
+                    entry.repository
+                ),
+            );
+        }
+        Some(_) => {}
+        None => *repository = Some(entry.repository.clone()),
+    }
+    if entry.prev != prev {
+        let after = if file_seq == 1 {
+            "the genesis value".to_string()
+        } else {
+            format!("the digest of entry {} ({})", file_seq - 1, short(prev))
+        };
+        return problem(
+            file_seq,
+            ProblemKind::Foreign,
+            format!(
+                "entry {file_seq}: prev {} does not match {after} (foreign entry inserted or chain rewritten)",
+                short(&entry.prev)
+            ),
+        );
+    }
+    None
+}
+
+/// `bundles/<digest>/<path>` keys grouped by digest.
+fn group_bundles(keys: Vec<String>) -> HashMap<String, Vec<String>> {
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    for key in keys {
+        if let Some(rest) = key.strip_prefix("bundles/")
+            && let Some((digest, path)) = rest.split_once('/')
+        {
+            map.entry(digest.to_string())
+                .or_default()
+                .push(path.to_string());
+        }
+    }
+    map
+}
+
+fn check_bundle(
+    store: &dyn EvidenceStore,
+    entry: &Entry,
+    listed: Option<&Vec<String>>,
+) -> Option<Problem> {
+    let seq = entry.seq;
+    let d = &entry.bundle;
+    let edited = |message: String| {
+        Some(Problem {
+            seq,
+            kind: ProblemKind::BundleEdited,
+            message,
+        })
+    };
+    let key = |path: &str| format!("bundles/{d}/{path}");
+    let manifest_bytes = match store.get(&key(MANIFEST)) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return Some(Problem {
+                seq,
+                kind: ProblemKind::BundleMissing,
+                message: format!(
+                    "entry {seq}: bundle {} is missing ({} not found)",
+                    short(d),
+                    store.location(&key(MANIFEST))
+                ),
+            });
+        }
+        Err(e) => {
+            return edited(format!(
+                "entry {seq}: bundle {} cannot be read: {e}",
+                short(d)
+            ));
+        }
+    };
+    let actual = sha256_hex(&manifest_bytes);
+    if actual != *d {
+        return edited(format!(
+            "entry {seq}: bundle {}: manifest.json was edited (it hashes to {})",
+            short(d),
+            short(&actual)
+        ));
+    }
+    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return edited(format!(
+                "entry {seq}: bundle {}: manifest.json unreadable: {e}",
+                short(d)
+            ));
+        }
+    };
+    for file in &manifest.files {
+        match store.get(&key(&file.path)) {
+            Ok(Some(bytes)) => {
+                let sha = sha256_hex(&bytes);
+                if sha != file.sha256 || bytes.len() as u64 != file.size {
+                    return edited(format!(
+                        "entry {seq}: bundle {}: {} was edited (sha256 {}, {} bytes; the manifest says {}, {} bytes)",
+                        short(d),
+                        file.path,
+                        short(&sha),
+                        bytes.len(),
+                        short(&file.sha256),
+                        file.size
+                    ));
+                }
+            }
+            Ok(None) => {
+                return edited(format!(
+                    "entry {seq}: bundle {}: {} was removed",
+                    short(d),
+                    file.path
+                ));
+            }
+            Err(e) => {
+                return edited(format!(
+                    "entry {seq}: bundle {}: {} cannot be read: {e}",
+                    short(d),
+                    file.path
+                ));
+            }
+        }
+    }
+    if let Some(listed) = listed {
+        for path in listed {
+            if path != MANIFEST && !manifest.files.iter().any(|f| f.path == *path) {
+                return edited(format!(
+                    "entry {seq}: bundle {}: {path} is not in the manifest (file added)",
+                    short(d)
+                ));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,555 @@
+//! RETAIN: bundles, the hash-chained ledger in a `dir` store, tamper detection, fallback,
+//! config, base-entry lookup.
+
+use std::path::{Path, PathBuf};
+
+use controlgate::ExitCode;
+use controlgate::retain::ledger::Tip;
+use controlgate::retain::store::Created;
+use controlgate::retain::verify::ProblemKind;
+use controlgate::retain::{
+    BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, RunIdentity,
+    StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store, write_evidence,
+    write_evidence_with,
+};
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/evidence")
+            .join(name),
+    )
+    .unwrap()
+}
+
+pub fn sha(i: u64) -> String {
+    format!("{:040x}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// A run of `repository` numbered `i`.
+pub fn sample_input(repository: &str, i: u64) -> BundleInput {
+    let pr = (i % 10 != 0).then_some(i / 3 + 1);
+    BundleInput {
+        report_json: format!("{{\"schema\":1,\"run\":{i}}}\n").into_bytes(),
+        summary_md: format!("## controlgate\nrun {i}\n"),
+        inputs: vec![
+            ("target/junit.xml".to_string(), fixture("junit.xml")),
+            ("/abs/coverage/lcov.info".to_string(), fixture("lcov.info")),
+        ],
+        identity: RunIdentity {
+            repository: Some(repository.to_string()),
+            event: Some(if pr.is_some() { "pull_request" } else { "push" }.to_string()),
+            git_ref: Some("refs/heads/main".to_string()),
+            head_sha: Some(sha(i)),
+            pr_number: pr,
+            actor: Some("alice".to_string()),
+            run_id: Some(format!("{}", 1000 + i)),
+            run_url: Some(format!(
+                "https://github.com/{repository}/actions/runs/{}",
+                1000 + i
+            )),
+            ..RunIdentity::new()
+        },
+        verdict: if i % 50 == 0 { "fail" } else { "pass" }.to_string(),
+        controls: {
+            let mut c = vec![ControlSummary {
+                id: "CC8.1".into(),
+                status: if i % 50 == 0 { "fail" } else { "pass" }.into(),
+                tests: 3 + i % 5,
+            }];
+            if i % 2 == 0 {
+                c.push(ControlSummary {
+                    id: "CC6.1".into(),
+                    status: "pass".into(),
+                    tests: 2,
+                });
+            }
+            if i % 3 == 0 {
+                c.push(ControlSummary {
+                    id: "CC7.2".into(),
+                    status: if i % 97 == 0 { "fail" } else { "untested" }.into(),
+                    tests: u64::from(i % 97 == 0),
+                });
+            }
+            c
+        },
+        coverage: Some(CoverageSummary {
+            percent: Some(80.0 + (i % 7) as f64 * 0.5),
+            delta_pp: Some((i % 5) as f64 * 0.25 - 0.5),
+            patch_percent: Some(90.0),
+        }),
+        tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
+    }
+}
+
+fn three_runs(dir: &Path) -> (DirStore, Vec<controlgate::retain::Written>) {
+    let store = DirStore::new(dir);
+    let written = (1..=3)
+        .map(|i| write_evidence(&store, &sample_input("acme/app", i)).unwrap())
+        .collect();
+    (store, written)
+}
+
+fn entry_path(root: &Path, seq: u64) -> PathBuf {
+    root.join(format!("ledger/{seq:010}.json"))
+}
+
+fn flip(path: &Path, needle: &str) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+        .unwrap_or_else(|| panic!("{needle} not in {}", path.display()));
+    bytes[at] ^= 0x01;
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn problem(store: &DirStore) -> (ProblemKind, u64, String) {
+    let out = verify_store(store, &VerifyOptions::default()).unwrap();
+    assert!(!out.intact, "tampering not detected");
+    assert_eq!(out.exit_code(), ExitCode::Fail);
+    let p = out.problem.unwrap();
+    (p.kind, p.seq, p.message)
+}
+
+#[test]
+fn three_runs_verify_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, written) = three_runs(tmp.path());
+    assert_eq!(
+        written.iter().map(|w| w.entry_seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(written[1].entry.prev, written[0].entry_digest);
+    assert_eq!(written[0].entry.prev, controlgate::retain::GENESIS);
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    assert!(out.intact, "{:?}", out.problem);
+    assert_eq!(
+        (out.entries, out.bundles_checked, out.tip_seq),
+        (3, 3, Some(3))
+    );
+    assert_eq!(out.exit_code(), ExitCode::Pass);
+    assert!(
+        out.summary()
+            .starts_with("evidence intact: 3 entries, 3 bundles"),
+        "{}",
+        out.summary()
+    );
+
+    // The bundle: report.json unchanged, inputs as read, manifest lists every file.
+    let b = tmp.path().join("bundles").join(&written[0].bundle_digest);
+    assert_eq!(
+        std::fs::read(b.join("report.json")).unwrap(),
+        sample_input("acme/app", 1).report_json
+    );
+    assert_eq!(
+        std::fs::read(b.join("inputs/target/junit.xml")).unwrap(),
+        fixture("junit.xml")
+    );
+    assert_eq!(
+        std::fs::read(b.join("inputs/abs/coverage/lcov.info")).unwrap(),
+        fixture("lcov.info")
+    );
+    let manifest_bytes = std::fs::read(b.join("manifest.json")).unwrap();
+    assert_eq!(
+        controlgate::retain::canonical::sha256_hex(&manifest_bytes),
+        written[0].bundle_digest
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&manifest_bytes).unwrap();
+    let paths: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "inputs/abs/coverage/lcov.info",
+            "inputs/target/junit.xml",
+            "report.json",
+            "summary.md"
+        ]
+    );
+    assert_eq!(manifest["files"][0]["source"], "/abs/coverage/lcov.info");
+    assert_eq!(manifest["run"]["repository"], "acme/app");
+    assert!(
+        written[0]
+            .location
+            .ends_with(&format!("bundles/{}/", written[0].bundle_digest))
+    );
+    // Atomic writes leave no temp files behind.
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join(".tmp")).unwrap().count(),
+        0
+    );
+}
+
+#[test]
+fn dir_store_is_create_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStore::new(tmp.path());
+    assert_eq!(
+        store.put_create("a/b.txt", b"one").unwrap(),
+        Created::Created
+    );
+    assert_eq!(
+        store.put_create("a/b.txt", b"two").unwrap(),
+        Created::AlreadyExists
+    );
+    assert_eq!(store.get("a/b.txt").unwrap().unwrap(), b"one");
+    assert!(store.put_create("../escape", b"x").is_err());
+}
+
+#[test]
+fn edited_bundle_file_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, w) = three_runs(tmp.path());
+    flip(
+        &tmp.path()
+            .join("bundles")
+            .join(&w[1].bundle_digest)
+            .join("inputs/target/junit.xml"),
+        "testcase",
+    );
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::BundleEdited, 2));
+    assert!(
+        msg.starts_with(&format!(
+            "entry 2: bundle {}: inputs/target/junit.xml was edited",
+            &w[1].bundle_digest[..12]
+        )),
+        "{msg}"
+    );
+}
+
+#[test]
+fn edited_manifest_and_added_file_are_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, w) = three_runs(tmp.path());
+    let b = tmp.path().join("bundles").join(&w[2].bundle_digest);
+    std::fs::write(b.join("extra.txt"), "x").unwrap();
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::BundleEdited, 3));
+    assert!(
+        msg.contains("extra.txt is not in the manifest (file added)"),
+        "{msg}"
+    );
+    std::fs::remove_file(b.join("extra.txt")).unwrap();
+    flip(&b.join("manifest.json"), "alice");
+    let (_, seq, msg) = problem(&store);
+    assert_eq!(seq, 3);
+    assert!(msg.contains("manifest.json was edited"), "{msg}");
+    std::fs::remove_dir_all(&b).unwrap();
+    let (kind, _, msg) = problem(&store);
+    assert_eq!(kind, ProblemKind::BundleMissing);
+    assert!(msg.starts_with("entry 3: bundle"), "{msg}");
+}
+
+#[test]
+fn edited_entry_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    flip(&entry_path(tmp.path(), 2), "alice");
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::EntryEdited, 2));
+    assert!(
+        msg.starts_with("entry 2 (") && msg.contains("was edited: its content hashes to"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn deleted_entry_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    std::fs::remove_file(entry_path(tmp.path(), 2)).unwrap();
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::EntryMissing, 2));
+    assert_eq!(msg, "entry 2 is missing: entry 3 follows entry 1");
+}
+
+#[test]
+fn truncated_ledger_is_detected_against_an_expected_tip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, w) = three_runs(tmp.path());
+    std::fs::remove_file(entry_path(tmp.path(), 3)).unwrap();
+    let opts = VerifyOptions {
+        expect_tip: Some(Tip {
+            seq: 3,
+            digest: w[2].entry_digest.clone(),
+        }),
+        ..Default::default()
+    };
+    let out = verify_store(&store, &opts).unwrap();
+    let p = out.problem.unwrap();
+    assert_eq!((p.kind, p.seq), (ProblemKind::Truncated, 3));
+    assert!(
+        p.message
+            .ends_with("the ledger ends at entry 2 (truncated)"),
+        "{}",
+        p.message
+    );
+}
+
+#[test]
+fn swapped_entries_are_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    let (a, b) = (entry_path(tmp.path(), 2), entry_path(tmp.path(), 3));
+    let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    std::fs::write(&a, y).unwrap();
+    std::fs::write(&b, x).unwrap();
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::Reordered, 2));
+    assert!(
+        msg.starts_with("entry 2: ")
+            && msg.ends_with("0000000002.json holds entry 3 (entries reordered)"),
+        "{msg}"
+    );
+}
+
+/// Inserts entry 2 of another ledger at position 2, shifting 2 and 3 up.
+fn insert_foreign(root: &Path, other_repo: &str) {
+    let other = tempfile::tempdir().unwrap();
+    let (_s, _) = {
+        let s = DirStore::new(other.path());
+        let w: Vec<_> = (10..12)
+            .map(|i| write_evidence(&s, &sample_input(other_repo, i)).unwrap())
+            .collect();
+        (s, w)
+    };
+    std::fs::rename(entry_path(root, 3), entry_path(root, 4)).unwrap();
+    std::fs::rename(entry_path(root, 2), entry_path(root, 3)).unwrap();
+    std::fs::copy(entry_path(other.path(), 2), entry_path(root, 2)).unwrap();
+}
+
+#[test]
+fn foreign_entry_from_another_repository_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    insert_foreign(tmp.path(), "evil/other");
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::Foreign, 2));
+    assert_eq!(
+        msg,
+        "entry 2 belongs to repository \"evil/other\", not \"acme/app\" (foreign entry inserted)"
+    );
+}
+
+#[test]
+fn foreign_entry_of_the_same_repository_is_detected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, w) = three_runs(tmp.path());
+    insert_foreign(tmp.path(), "acme/app");
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::Foreign, 2));
+    assert!(msg.starts_with("entry 2: prev "), "{msg}");
+    assert!(
+        msg.ends_with(&format!(
+            "does not match the digest of entry 1 ({}) (foreign entry inserted or chain rewritten)",
+            &w[0].entry_digest[..12]
+        )),
+        "{msg}"
+    );
+}
+
+#[test]
+fn verify_of_an_empty_store_is_unusable_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = verify_store(
+        &DirStore::new(tmp.path().join("nothing")),
+        &VerifyOptions::default(),
+    )
+    .unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::BadInput);
+    assert!(
+        err.to_string().starts_with("no evidence ledger at"),
+        "{err}"
+    );
+}
+
+/// A store whose every write fails.
+struct FailingStore;
+
+impl EvidenceStore for FailingStore {
+    fn location(&self, key: &str) -> String {
+        format!("failing://{key}")
+    }
+    fn put_create(&self, _key: &str, _bytes: &[u8]) -> controlgate::Result<Created> {
+        Err(controlgate::Error::Publish("disk on fire".into()))
+    }
+    fn get(&self, _key: &str) -> controlgate::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    fn list(&self, _prefix: &str) -> controlgate::Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+}
+
+#[test]
+fn store_failure_keeps_the_bundle_locally() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fallback = tmp.path().join("fallback");
+    let opts = WriteOptions {
+        fallback_dir: fallback.clone(),
+        now: None,
+    };
+    let input = sample_input("acme/app", 1);
+    let err = write_evidence_with(&FailingStore, &input, &opts).unwrap_err();
+    let digest = controlgate::retain::build_bundle(&input).unwrap().digest;
+    let kept = fallback.join("bundles").join(&digest);
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("evidence store failing:// failed: disk on fire;"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!(
+            "the bundle {digest} was kept locally at {}",
+            kept.display()
+        )),
+        "{msg}"
+    );
+    assert_eq!(err.exit_code(), ExitCode::Fail);
+    assert_eq!(
+        std::fs::read(kept.join("report.json")).unwrap(),
+        input.report_json
+    );
+    let manifest = std::fs::read(kept.join("manifest.json")).unwrap();
+    assert_eq!(
+        controlgate::retain::canonical::sha256_hex(&manifest),
+        digest
+    );
+    assert!(
+        fallback
+            .join("pending")
+            .join(format!("{digest}.json"))
+            .exists()
+    );
+}
+
+#[test]
+fn store_config_deserializes_strictly() {
+    let dir: StoreConfig = serde_yaml_ng::from_str("type: dir\npath: ev\n").unwrap();
+    assert_eq!(dir, StoreConfig::Dir { path: "ev".into() });
+    let git: StoreConfig = serde_yaml_ng::from_str("type: git\n").unwrap();
+    assert_eq!(
+        git,
+        StoreConfig::Git {
+            remote: "origin".into(),
+            branch: "controlgate-evidence".into(),
+            workdir: None,
+            token_env: "GITHUB_TOKEN".into()
+        }
+    );
+    let s3: StoreConfig =
+        serde_yaml_ng::from_str("type: s3\nbucket: b\nallow_http: true\n").unwrap();
+    assert!(
+        matches!(s3, StoreConfig::S3 { ref bucket, allow_http: true, prefix: None, .. } if bucket == "b")
+    );
+    let err = serde_yaml_ng::from_str::<StoreConfig>("type: dir\npaht: ev\n").unwrap_err();
+    assert!(err.to_string().contains("unknown field `paht`"), "{err}");
+    assert!(serde_yaml_ng::from_str::<StoreConfig>("type: ftp\n").is_err());
+    assert_eq!(
+        StoreConfig::default(),
+        StoreConfig::Dir {
+            path: ".controlgate/evidence".into()
+        }
+    );
+    let section: controlgate::retain::EvidenceConfig =
+        serde_yaml_ng::from_str("store: {type: s3, bucket: b}\nbase_max_distance: 5\n").unwrap();
+    assert_eq!(section.base_max_distance, 5);
+    assert!(matches!(section.store, StoreConfig::S3 { .. }));
+    assert_eq!(
+        controlgate::retain::EvidenceConfig::default().base_max_distance,
+        50
+    );
+    assert!(serde_yaml_ng::from_str::<controlgate::retain::EvidenceConfig>("stroe: {}\n").is_err());
+}
+
+#[test]
+fn base_entry_lookup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStore::new(tmp.path());
+    // Runs 10 and 20 are pushes (no PR): main-branch commits with coverage.
+    let entries: Vec<_> = [10, 20, 21]
+        .iter()
+        .map(|&i| {
+            write_evidence(&store, &sample_input("acme/app", i))
+                .unwrap()
+                .entry
+        })
+        .collect();
+    let cands = |shas: &[String]| shas.to_vec();
+
+    // Exact merge-base hit.
+    let hit = find_base_entry(&entries, &cands(&[sha(20), sha(10)])).unwrap();
+    assert_eq!(
+        (hit.entry.seq, hit.distance, hit.sha.clone()),
+        (2, 0, sha(20))
+    );
+    // Merge-base has no entry: the nearest first-parent ancestor, with its distance.
+    let hit = find_base_entry(&entries, &cands(&[sha(99), sha(98), sha(10)])).unwrap();
+    assert_eq!((hit.entry.seq, hit.distance), (1, 2));
+    // Nothing within reach.
+    assert!(find_base_entry(&entries, &cands(&[sha(99), sha(98)])).is_none());
+    assert!(find_base_entry(&[], &cands(&[sha(10)])).is_none());
+    // An entry without coverage is not a base.
+    let mut no_cov = sample_input("acme/app", 30);
+    no_cov.coverage = None;
+    let e = write_evidence(&store, &no_cov).unwrap().entry;
+    assert!(find_base_entry(&[e], &cands(&[sha(30)])).is_none());
+}
+
+#[test]
+fn lib_entry_points_open_the_configured_store() {
+    use controlgate::retain::audit::{AuditFormat, AuditQuery};
+    use controlgate::retain::{AuditRequest, OpenContext, VerifyRequest, audit, verify};
+    let tmp = tempfile::tempdir().unwrap();
+    let (_store, _) = three_runs(&tmp.path().join("ev"));
+    let context = OpenContext {
+        base_dir: tmp.path().to_path_buf(),
+        repository: "acme/app".into(),
+    };
+    let store = StoreConfig::Dir { path: "ev".into() };
+    let out = verify(&VerifyRequest {
+        store: store.clone(),
+        context: context.clone(),
+        options: VerifyOptions::default(),
+    })
+    .unwrap();
+    assert!(out.intact && out.entries == 3);
+    let today = chrono::Utc::now().date_naive();
+    let request = AuditRequest {
+        store,
+        context,
+        query: AuditQuery {
+            from: today,
+            to: today,
+            control: Some("cc8_1".into()),
+            sample: Some((2, 1)),
+        },
+        format: "csv".parse().unwrap(),
+        verify: VerifyOptions::default(),
+    };
+    let out = audit(&request).unwrap();
+    assert_eq!(out.exit_code(), ExitCode::Pass);
+    assert_eq!(out.report.runs, 3);
+    assert_eq!(out.report.sample.as_ref().unwrap().runs.len(), 2);
+    assert!(out.text.contains("\r\nCC8.1,3,3,0,0,"), "{}", out.text);
+    assert!("yaml".parse::<AuditFormat>().is_err());
+    let backwards = AuditRequest {
+        query: AuditQuery {
+            from: today,
+            to: today.pred_opt().unwrap(),
+            control: None,
+            sample: None,
+        },
+        ..request
+    };
+    assert_eq!(
+        audit(&backwards).unwrap_err().exit_code(),
+        ExitCode::BadInput
+    );
+}

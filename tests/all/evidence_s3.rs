@@ -1,0 +1,213 @@
+//! The `s3` evidence store against a real S3 API (moto server from the test virtualenv),
+//! bucket with Object Lock and a default COMPLIANCE retention.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use controlgate::retain::s3_store::{S3Options, S3Store};
+use controlgate::retain::store::Created;
+use controlgate::retain::{
+    EvidenceStore, VerifyOptions, WriteOptions, verify_store, write_evidence_with,
+};
+
+use crate::evidence::sample_input;
+
+fn venv() -> PathBuf {
+    match std::env::var_os("CONTROLGATE_TEST_VENV") {
+        Some(v) => PathBuf::from(v),
+        None => panic!(
+            "CONTROLGATE_TEST_VENV is not set: run ./scripts/test (it installs moto into .venv)"
+        ),
+    }
+}
+
+/// moto wants `x-amz-sdk-checksum-algorithm` besides the checksum itself (real S3 does not).
+fn moto_compat() -> Vec<(String, String)> {
+    vec![("x-amz-sdk-checksum-algorithm".into(), "SHA256".into())]
+}
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_moto(venv: &std::path::Path, recording: &std::path::Path) -> (Moto, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(venv.join("bin/moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .env("MOTO_ENABLE_RECORDING", "True")
+        .env("MOTO_RECORDER_FILEPATH", recording)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server from the test venv");
+    let moto = Moto(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (moto, port)
+}
+
+/// Runs a boto3 script against the server; `ENDPOINT` and the client `s3` are predefined.
+fn boto(venv: &std::path::Path, port: u16, script: &str) -> serde_json::Value {
+    let prelude = format!(
+        "import boto3, json, base64, sys\n\
+         s3 = boto3.client('s3', endpoint_url='http://127.0.0.1:{port}', region_name='us-east-1',\n\
+         aws_access_key_id='testing', aws_secret_access_key='testing')\n"
+    );
+    let out = Command::new(venv.join("bin/python"))
+        .args(["-c", &format!("{prelude}{script}")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn s3_object_lock_bucket_create_only_with_checksums() {
+    let venv = venv();
+    let tmp = tempfile::tempdir().unwrap();
+    let recording = tmp.path().join("requests.jsonl");
+    let (_moto, port) = start_moto(&venv, &recording);
+    boto(
+        &venv,
+        port,
+        "s3.create_bucket(Bucket='evidence', ObjectLockEnabledForBucket=True)\n\
+         s3.put_object_lock_configuration(Bucket='evidence', ObjectLockConfiguration={'ObjectLockEnabled': 'Enabled',\n\
+           'Rule': {'DefaultRetention': {'Mode': 'COMPLIANCE', 'Days': 1}}})\n\
+         print(json.dumps(s3.get_object_lock_configuration(Bucket='evidence')['ObjectLockConfiguration']))\n",
+    );
+    let store = S3Store::open(&S3Options {
+        bucket: "evidence".into(),
+        prefix: "acme/app".into(),
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        allow_http: true,
+        credentials: Some(("testing".into(), "testing".into())),
+        extra_headers: moto_compat(),
+    })
+    .unwrap();
+
+    let opts = WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    let written: Vec<_> = (1..=3)
+        .map(|i| write_evidence_with(&store, &sample_input("acme/app", i), &opts).unwrap())
+        .collect();
+    assert_eq!(
+        written.iter().map(|w| w.entry_seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        written[0].location,
+        format!(
+            "s3://evidence/acme/app/bundles/{}/",
+            written[0].bundle_digest
+        )
+    );
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    assert!(out.intact, "{:?}", out.problem);
+    assert_eq!((out.entries, out.bundles_checked), (3, 3));
+
+    // Create-only: a second write of an existing key is refused and changes nothing.
+    let key = "ledger/0000000001.json";
+    let before = store.get(key).unwrap().unwrap();
+    assert_eq!(
+        store.put_create(key, b"forged").unwrap(),
+        Created::AlreadyExists
+    );
+    assert_eq!(store.get(key).unwrap().unwrap(), before);
+
+    // Another repository in the same bucket lists only its own prefix.
+    let other = S3Store::open(&S3Options {
+        bucket: "evidence".into(),
+        prefix: "acme/other".into(),
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        allow_http: true,
+        credentials: Some(("testing".into(), "testing".into())),
+        extra_headers: moto_compat(),
+    })
+    .unwrap();
+    assert!(other.list("ledger/").unwrap().is_empty());
+
+    // The PUT carried the SHA-256 checksum header and was conditional (create-only).
+    let sha = controlgate::retain::canonical::sha256_hex(&before);
+    let recorded = std::fs::read_to_string(&recording).unwrap();
+    let put = recorded
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| {
+            r["method"] == "PUT"
+                && r["url"]
+                    .as_str()
+                    .unwrap_or("")
+                    .ends_with("/evidence/acme/app/ledger/0000000001.json")
+        })
+        .expect("the PUT of entry 1 was recorded");
+    let header = |name: &str| {
+        put["headers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str().unwrap().to_string())
+    };
+    let b64 = boto(
+        &venv,
+        port,
+        &format!("print(json.dumps(base64.b64encode(bytes.fromhex('{sha}')).decode()))"),
+    );
+    assert_eq!(
+        header("x-amz-checksum-sha256").as_deref(),
+        b64.as_str(),
+        "{put}"
+    );
+    assert_eq!(header("if-none-match").as_deref(), Some("*"), "{put}");
+
+    // The stored checksum; the lock refuses deleting the version.
+    let r = boto(
+        &venv,
+        port,
+        "k = 'acme/app/ledger/0000000001.json'\n\
+         h = s3.head_object(Bucket='evidence', Key=k, ChecksumMode='ENABLED')\n\
+         v = s3.list_object_versions(Bucket='evidence', Prefix=k)['Versions'][0]['VersionId']\n\
+         try:\n    s3.delete_object(Bucket='evidence', Key=k, VersionId=v); deleted = 'yes'\n\
+         except Exception as e:\n    deleted = str(e)\n\
+         print(json.dumps({'checksum': base64.b64decode(h.get('ChecksumSHA256', '')).hex(),\n\
+           'mode': h.get('ObjectLockMode'), 'deleted': deleted}))\n",
+    );
+    assert_eq!(r["checksum"], sha.as_str(), "{r}");
+    assert_eq!(r["mode"], "COMPLIANCE", "{r}");
+    let deleted = r["deleted"].as_str().unwrap();
+    assert!(
+        deleted.contains("AccessDenied"),
+        "deleting a locked version was not refused: {deleted}"
+    );
+    assert!(
+        verify_store(&store, &VerifyOptions::default())
+            .unwrap()
+            .intact
+    );
+}
