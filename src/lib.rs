@@ -13,6 +13,7 @@ pub mod inputs;
 pub mod model;
 pub mod pipeline;
 pub mod render;
+pub mod tickets;
 
 pub use error::{Error, ExitCode, Result};
 pub use pipeline::{ReportOutput, ReportRequest, report};

@@ -15,6 +15,7 @@ use crate::model::api::ApiInput;
 use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, Tool, Verdict};
 use crate::render;
+use crate::tickets;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -50,6 +51,9 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
+    /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
+    /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
+    pub change: Option<crate::tickets::ChangeContext>,
 }
 
 impl ReportRequest {
@@ -70,6 +74,7 @@ impl ReportRequest {
             diff: None,
             repo: None,
             workspace: None,
+            change: None,
         }
     }
 }
@@ -270,6 +275,16 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
                 .map(Into::into),
         );
     }
+    let tickets_section = req
+        .change
+        .as_ref()
+        .filter(|_| config.tickets.any_tracker() || config.tickets.required.is_some())
+        .map(|ctx| tickets::section(ctx, &config.tickets));
+    gate_list.extend(tickets::gate(
+        &config.tickets,
+        req.change.as_ref(),
+        tickets_section.as_ref(),
+    ));
     let verdict = gates::verdict(&gate_list);
 
     let report = Report {
@@ -285,6 +300,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         unknown_tags: aggregate.unknown_tags,
         coverage: coverage_section,
         api: api_section,
+        tickets: tickets_section,
         warnings: aggregate.warnings,
     };
     let opts = render::markdown::MarkdownOptions {
@@ -300,6 +316,9 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     }
     if let Some(api) = &report.api {
         extra.push(render::api::markdown(api, req.markdown_budget * 2 / 5));
+    }
+    if let Some(t) = &report.tickets {
+        extra.push(tickets::render_tickets(t));
     }
     let markdown = render::markdown::render(&report, &opts, &extra);
     let json = render::json(&report);

@@ -11,3 +11,6 @@ mod coverage_render;
 mod coverage_util;
 mod junit;
 mod render;
+mod tickets_fakes;
+mod tickets_find;
+mod tickets_link;
