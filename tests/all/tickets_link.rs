@@ -600,3 +600,134 @@ fn no_token_appears_in_any_output_report_error_or_debug() {
     let v: Value = serde_json::from_str(&report.json).unwrap();
     assert_eq!(v["tickets"]["tickets"][0]["key"], "ENG-1");
 }
+
+/// The stand-ins are only worth their acceptance if they reject what the vendors would.
+#[test]
+fn stand_ins_reject_requests_outside_the_descriptions() {
+    let f = Fakes::start();
+    let http = reqwest::blocking::Client::new();
+    let jira = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut r = http
+            .request(method, format!("{}{path}", f.jira.server.url))
+            .basic_auth(JIRA_EMAIL, Some(JIRA_TOKEN));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    // A remote link without `object.url` (required by RemoteObject).
+    let (status, body) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        Some(json!({ "globalId": "g", "object": { "title": "t" } })),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body["errorMessages"][0].as_str().unwrap().contains("url"),
+        "{body}"
+    );
+    // A wrong type deep inside: `status.resolved` must be a boolean.
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        Some(json!({ "object": { "title": "t", "url": "u", "status": { "resolved": "yes" } } })),
+    );
+    assert_eq!(status, 400);
+    // A read-only field, an undeclared query parameter, an unknown path, an empty ADF text node.
+    let adf = json!({ "type": "doc", "version": 1, "content": [] });
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/comment",
+        Some(json!({ "body": adf, "id": "1" })),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = jira(
+        reqwest::Method::GET,
+        "/rest/api/3/issue/ENG-1/comment?limit=5",
+        None,
+    );
+    assert_eq!(status, 400);
+    let (status, body) = jira(
+        reqwest::Method::DELETE,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        None,
+    );
+    assert_eq!(status, 404);
+    assert!(
+        body["errorMessages"].is_array() && body["errors"].is_object(),
+        "{body}"
+    );
+    let bad_adf = json!({ "type": "doc", "version": 1, "content": [
+        { "type": "paragraph", "content": [{ "type": "text", "text": "" }] }
+    ] });
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/comment",
+        Some(json!({ "body": bad_adf })),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(f.jira.state.lock().unwrap().violations.len(), 6);
+
+    // Linear: a misspelled input field, a missing required one, a field not in the SDL.
+    let linear = |query: &str, input: Value| {
+        let resp = http
+            .post(format!("{}/graphql", f.linear.server.url))
+            .header("Authorization", LINEAR_KEY)
+            .json(&json!({ "query": query, "variables": { "input": input } }))
+            .send()
+            .unwrap();
+        resp.status().as_u16()
+    };
+    let q = tickets::linear::ATTACHMENT_MUTATION;
+    assert_eq!(
+        linear(
+            q,
+            json!({ "issueId": "DES-2", "url": "u", "title": "t", "subtitel": "s" })
+        ),
+        400
+    );
+    assert_eq!(linear(q, json!({ "issueId": "DES-2", "url": "u" })), 400);
+    let q2 = "mutation($input: AttachmentCreateInput!) { attachmentCreate(input: $input) { success nope } }";
+    assert_eq!(
+        linear(q2, json!({ "issueId": "DES-2", "url": "u", "title": "t" })),
+        400
+    );
+    assert_eq!(
+        linear(q, json!({ "issueId": "DES-2", "url": "u", "title": "t" })),
+        200
+    );
+    assert_eq!(f.linear.state.lock().unwrap().violations.len(), 3);
+
+    // GitHub: an operation outside the list, a body with extra fields.
+    let gh = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{}{path}", f.github.server.url))
+            .bearer_auth(GITHUB_TOKEN)
+            .header("Accept", "application/vnd.github+json")
+            .json(&body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        gh(
+            reqwest::Method::POST,
+            "/repos/acme/pay/issues/comments/1",
+            json!({ "body": "x" })
+        ),
+        404
+    );
+    assert_eq!(
+        gh(
+            reqwest::Method::POST,
+            "/repos/acme/pay/issues/5/comments",
+            json!({ "body": "x", "labels": [] })
+        ),
+        422
+    );
+    assert_eq!(f.github.state.lock().unwrap().violations.len(), 2);
+}
