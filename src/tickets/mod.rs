@@ -789,9 +789,20 @@ fn link_all(
         status: LinkStatus::Skipped,
         message: Some(why.to_owned()),
     };
+    if tickets.is_empty() {
+        return out;
+    }
     let client = http::client();
     let mut jira_client = None;
+    // A tracker that timed out or could not be reached is not tried again in this run (20
+    // tickets × 30 s timeouts would hold the job for ten minutes).
+    let mut down: Vec<(Tracker, String)> = Vec::new();
     for (i, t) in tickets.iter().enumerate() {
+        if let Some((_, why)) = down.iter().find(|(tr, _)| *tr == t.tracker) {
+            out.push(skipped(t, "link", &format!("not tried: {why}")));
+            continue;
+        }
+        let before = out.len();
         if i >= MAX_LINKED {
             out.push(skipped(
                 t,
@@ -837,6 +848,14 @@ fn link_all(
                     _ => out.push(skipped(t, "comment", "no GitHub token")),
                 }
             }
+        }
+        if let Some(m) = out[before..].iter().find_map(|l| {
+            l.message
+                .as_deref()
+                .filter(|m| m.contains(" unreachable: ") || m.contains(" timed out: "))
+        }) {
+            let why = m.split(": ").next().unwrap_or(m).to_owned();
+            down.push((t.tracker, why));
         }
     }
     out

@@ -388,6 +388,24 @@ fn tracker_failures_carry_the_trackers_message_and_never_abort() {
         "{}",
         by(Tracker::Linear)
     );
+    // An unreachable tracker is not tried again for the next ticket.
+    let c = ChangeContext {
+        pr_title: "DES-2 DES-3".into(),
+        ..ctx()
+    };
+    let again = tickets::link(&c, &cfg(ALL), &creds, &summary(Verdict::Pass));
+    let lin: Vec<(LinkStatus, String)> = again
+        .links
+        .iter()
+        .filter(|l| l.tracker == Tracker::Linear)
+        .map(|l| (l.status, l.message.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(lin.len(), 2);
+    assert_eq!(lin[0].0, LinkStatus::Failed);
+    assert_eq!(
+        lin[1],
+        (LinkStatus::Skipped, "not tried: Linear unreachable".into())
+    );
     assert_eq!(
         by(Tracker::Github),
         "GitHub answered 401 Unauthorized: Bad credentials"
