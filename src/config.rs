@@ -207,6 +207,8 @@ pub struct Config {
     pub coverage: crate::analyze::coverage::CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
     pub api: ApiConfig,
+    /// Change tickets: Jira, Linear, GitHub issues and `tickets.required` (`docs/tickets.md`).
+    pub tickets: crate::tickets::TicketsConfig,
 }
 
 /// Which controls each API check evidences.
@@ -406,6 +408,7 @@ fn validate(config: &Config) -> Result<(), String> {
             c.value
         ));
     }
+    config.tickets.validate()?;
     if let Some(rate) = &config.tests.min_pass_rate
         && !(0.0..=100.0).contains(&rate.value)
     {

@@ -18,6 +18,7 @@ pub mod publish;
 pub mod render;
 pub mod retain;
 pub mod suites;
+pub mod tickets;
 
 pub use error::{Error, ExitCode, Result};
 pub use pipeline::{ReportOutput, ReportRequest, report};

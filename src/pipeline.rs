@@ -16,6 +16,7 @@ use crate::model::controls::ControlId;
 use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
+use crate::tickets;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -51,6 +52,9 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
+    /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
+    /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
+    pub change: Option<crate::tickets::ChangeContext>,
     /// Suites `controlgate run` executed: their result globs, default controls and record.
     pub suites: Vec<SuiteInput>,
     /// Heading of the Markdown summary (the check name).
@@ -88,6 +92,7 @@ impl ReportRequest {
             workspace: None,
             suites: Vec::new(),
             title: None,
+            change: None,
         }
     }
 }
@@ -308,6 +313,16 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
                 .map(Into::into),
         );
     }
+    let tickets_section = req
+        .change
+        .as_ref()
+        .filter(|_| config.tickets.any_tracker() || config.tickets.required.is_some())
+        .map(|ctx| tickets::section(ctx, &config.tickets));
+    gate_list.extend(tickets::gate(
+        &config.tickets,
+        req.change.as_ref(),
+        tickets_section.as_ref(),
+    ));
     let verdict = gates::verdict(&gate_list);
 
     let report = Report {
@@ -323,6 +338,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         unknown_tags: aggregate.unknown_tags,
         coverage: coverage_section,
         api: api_section,
+        tickets: tickets_section,
         warnings: aggregate.warnings,
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
@@ -343,6 +359,9 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     }
     if let Some(api) = &report.api {
         extra.push(render::api::markdown(api, req.markdown_budget * 2 / 5));
+    }
+    if let Some(t) = &report.tickets {
+        extra.push(tickets::render_tickets(t));
     }
     let markdown = render::markdown::render(&report, &opts, &extra);
     let json = render::json(&report);

@@ -18,3 +18,6 @@ mod evidence_s3;
 mod github_fake;
 mod junit;
 mod render;
+mod tickets_fakes;
+mod tickets_find;
+mod tickets_link;

@@ -60,6 +60,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         unknown_tags: a.unknown_tags,
         coverage: None,
         api: None,
+        tickets: None,
         warnings: a.warnings,
         suites: None,
     }

@@ -1,0 +1,751 @@
+//! Linking runs to tickets against the loopback stand-ins (`tickets_fakes`): idempotent reruns,
+//! the merge-time post, tracker failures, and tokens never leaking.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use controlgate::model::report::Verdict;
+use controlgate::tickets::{
+    self, ChangeContext, ControlLine, CoverageDelta, EvidenceLink, GithubCredentials, GithubIssue,
+    JiraCredentials, LinearCredentials, LinkStatus, RunSummary, TicketCredentials, TicketsConfig,
+    TicketsSection, Tracker,
+};
+use serde_json::{Value, json};
+
+use crate::tickets_fakes::{GithubFake, JiraFake, LinearFake, Response, Server, adf_text};
+
+const JIRA_EMAIL: &str = "ci@acme.example";
+const JIRA_TOKEN: &str = "ATATT3xJIRAtok-7f3e9d";
+const LINEAR_KEY: &str = "lin_api_Q7LINEARkey42";
+const GITHUB_TOKEN: &str = "ghs_GITHUBtoken9Zx81";
+
+fn cfg(yaml: &str) -> TicketsConfig {
+    controlgate::config::parse(yaml, Path::new("t.yml"))
+        .unwrap()
+        .tickets
+}
+
+const ALL: &str = "tickets:\n  required: true\n  jira: {projects: [ENG]}\n  linear: {teams: [DES]}\n  github: {}\n";
+
+fn ctx() -> ChangeContext {
+    ChangeContext {
+        repository: "acme/pay".into(),
+        pr_number: Some(42),
+        pr_title: "ENG-1 DES-2: login <script> @team".into(),
+        pr_body: "Fixes #5".into(),
+        head_branch: "feature/eng-1-login".into(),
+        pr_url: "https://github.com/acme/pay/pull/42".into(),
+        author: "alice".into(),
+        linked_issues: vec![GithubIssue {
+            repository: "acme/pay".into(),
+            number: 6,
+        }],
+        ..Default::default()
+    }
+}
+
+fn summary(verdict: Verdict) -> RunSummary {
+    RunSummary {
+        verdict,
+        controls: vec![
+            ControlLine {
+                id: "CC6.1".into(),
+                status: "pass".into(),
+                passed: 4,
+                tests: 4,
+            },
+            ControlLine {
+                id: "CC8.1".into(),
+                status: if verdict == Verdict::Pass {
+                    "pass"
+                } else {
+                    "fail"
+                }
+                .into(),
+                passed: 1,
+                tests: 2,
+            },
+        ],
+        failed_gates: if verdict == Verdict::Fail {
+            vec!["controls.required".into()]
+        } else {
+            vec![]
+        },
+        coverage: Some(CoverageDelta {
+            project: Some(81.2),
+            base_project: Some(80.1),
+            delta_pp: Some(1.1),
+            patch: Some(90.0),
+        }),
+        evidence: Some(EvidenceLink {
+            location: "s3://acme-evidence/acme/pay/2026/run-77.tar".into(),
+            bundle_digest: "sha256:ab12cd".into(),
+        }),
+        run_url: Some("https://github.com/acme/pay/actions/runs/77".into()),
+    }
+}
+
+struct Fakes {
+    jira: JiraFake,
+    linear: LinearFake,
+    github: GithubFake,
+}
+
+impl Fakes {
+    fn start() -> Fakes {
+        Fakes {
+            jira: JiraFake::start(JIRA_EMAIL, JIRA_TOKEN, &["ENG-1", "ENG-2"]),
+            linear: LinearFake::start(LINEAR_KEY, &["DES-2"]),
+            github: GithubFake::start(GITHUB_TOKEN, &["acme/pay#5", "acme/pay#6"]),
+        }
+    }
+
+    fn creds(&self) -> TicketCredentials {
+        TicketCredentials {
+            jira: Some(JiraCredentials {
+                base_url: self.jira.server.url.clone(),
+                email: JIRA_EMAIL.into(),
+                api_token: JIRA_TOKEN.into(),
+            }),
+            linear: Some(LinearCredentials {
+                api_url: format!("{}/graphql", self.linear.server.url),
+                api_key: LINEAR_KEY.into(),
+            }),
+            github: Some(GithubCredentials {
+                api_url: self.github.server.url.clone(),
+                token: GITHUB_TOKEN.into(),
+            }),
+        }
+    }
+
+    fn assert_no_violations(&self) {
+        assert_eq!(
+            self.jira.state.lock().unwrap().violations,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            self.linear.state.lock().unwrap().violations,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            self.github.state.lock().unwrap().violations,
+            Vec::<String>::new()
+        );
+    }
+}
+
+fn statuses(s: &TicketsSection) -> Vec<(Tracker, String, String, LinkStatus)> {
+    s.links
+        .iter()
+        .map(|l| (l.tracker, l.ticket.clone(), l.action.clone(), l.status))
+        .collect()
+}
+
+#[test]
+fn two_runs_leave_one_link_one_attachment_one_comment_each() {
+    let f = Fakes::start();
+    let (c, cfg, creds) = (ctx(), cfg(ALL), f.creds());
+    let first = tickets::link(&c, &cfg, &creds, &summary(Verdict::Fail));
+    let s = |t, k: &str, a: &str, st| (t, k.to_owned(), a.to_owned(), st);
+    assert_eq!(
+        statuses(&first),
+        [
+            s(Tracker::Jira, "ENG-1", "remote_link", LinkStatus::Created),
+            s(Tracker::Jira, "ENG-1", "comment", LinkStatus::Created),
+            s(Tracker::Linear, "DES-2", "attachment", LinkStatus::Upserted),
+            s(
+                Tracker::Github,
+                "acme/pay#5",
+                "comment",
+                LinkStatus::Created
+            ),
+            s(
+                Tracker::Github,
+                "acme/pay#6",
+                "comment",
+                LinkStatus::Created
+            ),
+        ],
+        "{first:#?}"
+    );
+    let second = tickets::link(&c, &cfg, &creds, &summary(Verdict::Pass));
+    assert_eq!(
+        statuses(&second),
+        [
+            s(Tracker::Jira, "ENG-1", "remote_link", LinkStatus::Updated),
+            s(Tracker::Jira, "ENG-1", "comment", LinkStatus::Updated),
+            s(Tracker::Linear, "DES-2", "attachment", LinkStatus::Upserted),
+            s(
+                Tracker::Github,
+                "acme/pay#5",
+                "comment",
+                LinkStatus::Updated
+            ),
+            s(
+                Tracker::Github,
+                "acme/pay#6",
+                "comment",
+                LinkStatus::Updated
+            ),
+        ]
+    );
+    f.assert_no_violations();
+
+    let jira = f.jira.state.lock().unwrap();
+    let links = &jira.remote_links["ENG-1"];
+    assert_eq!(links.len(), 1, "{links:#?}");
+    assert_eq!(links[0]["globalId"], "controlgate:acme/pay#42");
+    assert_eq!(
+        links[0]["object"]["url"],
+        "https://github.com/acme/pay/pull/42"
+    );
+    assert_eq!(
+        links[0]["object"]["title"],
+        "acme/pay#42 · controlgate PASS"
+    );
+    assert!(
+        links[0]["object"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("evidence: s3://acme-evidence/acme/pay/2026/run-77.tar (sha256:ab12cd)")
+    );
+    let comments = &jira.comments["ENG-1"];
+    assert_eq!(comments.len(), 1);
+    let text = adf_text(&comments[0]["body"]);
+    assert!(
+        text.contains("controlgate PASS") && !text.contains("FAIL"),
+        "{text}"
+    );
+    assert!(text.contains("CC8.1  pass (1 of 2 tests passed)"), "{text}");
+    assert!(
+        text.contains("Coverage:  project coverage 81.20% (+1.10 pp vs base 80.10%)"),
+        "{text}"
+    );
+    assert!(!jira.comments.contains_key("ENG-2"));
+
+    let linear = f.linear.state.lock().unwrap();
+    assert_eq!(linear.attachments.len(), 1);
+    let (_, att) = linear.attachments.iter().next().unwrap();
+    assert_eq!(
+        att["url"],
+        "https://github.com/acme/pay/pull/42#controlgate"
+    );
+    assert_eq!(att["issueId"], "DES-2");
+    assert!(
+        att["subtitle"].as_str().unwrap().starts_with("PASS · open"),
+        "{att}"
+    );
+
+    let gh = f.github.state.lock().unwrap();
+    for issue in ["acme/pay#5", "acme/pay#6"] {
+        let list = &gh.comments[issue];
+        assert_eq!(list.len(), 1, "{issue}");
+        let body = list[0]["body"].as_str().unwrap();
+        assert!(
+            body.starts_with("<!-- controlgate:ticket:acme/pay#42 -->\n"),
+            "{body}"
+        );
+        assert!(body.contains("controlgate PASS"), "{body}");
+        // The PR title is untrusted: inert in the Markdown.
+        assert!(body.contains("&lt;script&gt; &#64;team"), "{body}");
+    }
+}
+
+#[test]
+fn merge_time_post_carries_the_release_coverage_delta() {
+    let f = Fakes::start();
+    let (cfg, creds) = (cfg(ALL), f.creds());
+    tickets::link(&ctx(), &cfg, &creds, &summary(Verdict::Pass));
+    let merged = ChangeContext {
+        merged: true,
+        base_is_default: true,
+        ..ctx()
+    };
+    let mut sum = summary(Verdict::Pass);
+    sum.coverage = Some(CoverageDelta {
+        project: Some(82.5),
+        base_project: Some(80.0),
+        delta_pp: Some(2.5),
+        patch: Some(95.0),
+    });
+    let out = tickets::link(&merged, &cfg, &creds, &sum);
+    assert!(out.release);
+    assert!(
+        out.links.iter().all(|l| l.status != LinkStatus::Failed),
+        "{out:#?}"
+    );
+    f.assert_no_violations();
+
+    let jira = f.jira.state.lock().unwrap();
+    let text = adf_text(&jira.comments["ENG-1"][0]["body"]);
+    assert_eq!(jira.comments["ENG-1"].len(), 1);
+    assert!(
+        text.contains("controlgate PASS: merged into the default branch"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Release coverage delta:  project coverage 82.50% (+2.50 pp vs base 80.00%); patch coverage 95.00%"),
+        "{text}"
+    );
+    let link = &jira.remote_links["ENG-1"][0];
+    assert_eq!(
+        link["object"]["title"],
+        "acme/pay#42 merged · controlgate PASS"
+    );
+    assert_eq!(link["object"]["status"]["resolved"], true);
+
+    let linear = f.linear.state.lock().unwrap();
+    let (_, att) = linear.attachments.iter().next().unwrap();
+    assert_eq!(linear.attachments.len(), 1);
+    assert!(
+        att["subtitle"]
+            .as_str()
+            .unwrap()
+            .contains("PASS · merged · project coverage 82.50% (+2.50 pp"),
+        "{att}"
+    );
+    assert_eq!(att["metadata"]["coverageDeltaPp"], 2.5);
+
+    let gh = f.github.state.lock().unwrap();
+    let body = gh.comments["acme/pay#5"][0]["body"].as_str().unwrap();
+    assert_eq!(gh.comments["acme/pay#5"].len(), 1);
+    assert!(body.contains("merged into the default branch"), "{body}");
+    assert!(
+        body.contains(
+            "**Release coverage delta:** project coverage 82.50% (+2.50 pp vs base 80.00%)"
+        ),
+        "{body}"
+    );
+}
+
+#[test]
+fn tracker_failures_carry_the_trackers_message_and_never_abort() {
+    let f = Fakes::start();
+    let c = ChangeContext {
+        pr_title: "ENG-404 DES-404".into(),
+        pr_body: "#404".into(),
+        head_branch: "fix".into(),
+        linked_issues: vec![],
+        ..ctx()
+    };
+    let out = tickets::link(&c, &cfg(ALL), &f.creds(), &summary(Verdict::Pass));
+    let msg = |t: Tracker, a: &str| {
+        out.links
+            .iter()
+            .find(|l| l.tracker == t && l.action == a)
+            .map(|l| (l.status, l.message.clone().unwrap_or_default()))
+            .unwrap()
+    };
+    assert_eq!(
+        msg(Tracker::Jira, "remote_link"),
+        (
+            LinkStatus::Failed,
+            "Jira answered 404 Not Found: Issue does not exist or you do not have permission to see it."
+                .into()
+        )
+    );
+    assert_eq!(msg(Tracker::Jira, "comment").0, LinkStatus::Failed);
+    assert_eq!(
+        msg(Tracker::Linear, "attachment"),
+        (
+            LinkStatus::Failed,
+            "Linear answered 200 OK: Entity not found: Issue (Could not find referenced Issue.)"
+                .into()
+        )
+    );
+    assert_eq!(
+        msg(Tracker::Github, "comment"),
+        (
+            LinkStatus::Failed,
+            "GitHub answered 404 Not Found: Not Found".into()
+        )
+    );
+
+    // Wrong credentials and an unreachable tracker.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let mut creds = f.creds();
+    creds.jira.as_mut().unwrap().api_token = "wrong-token".into();
+    creds.linear.as_mut().unwrap().api_url = dead_url;
+    creds.github.as_mut().unwrap().token = "wrong-gh".into();
+    let out = tickets::link(&ctx(), &cfg(ALL), &creds, &summary(Verdict::Pass));
+    let by = |t: Tracker| {
+        out.links
+            .iter()
+            .find(|l| l.tracker == t)
+            .unwrap()
+            .message
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(
+        by(Tracker::Jira),
+        "Jira answered 401 Unauthorized (check the Jira email and API token)"
+    );
+    assert!(
+        by(Tracker::Linear).starts_with("Linear unreachable: "),
+        "{}",
+        by(Tracker::Linear)
+    );
+    // An unreachable tracker is not tried again for the next ticket.
+    let c = ChangeContext {
+        pr_title: "DES-2 DES-3".into(),
+        ..ctx()
+    };
+    let again = tickets::link(&c, &cfg(ALL), &creds, &summary(Verdict::Pass));
+    let lin: Vec<(LinkStatus, String)> = again
+        .links
+        .iter()
+        .filter(|l| l.tracker == Tracker::Linear)
+        .map(|l| (l.status, l.message.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(lin.len(), 2);
+    assert_eq!(lin[0].0, LinkStatus::Failed);
+    assert_eq!(
+        lin[1],
+        (LinkStatus::Skipped, "not tried: Linear unreachable".into())
+    );
+    assert_eq!(
+        by(Tracker::Github),
+        "GitHub answered 401 Unauthorized: Bad credentials"
+    );
+    assert!(out.links.iter().all(|l| l.status == LinkStatus::Failed));
+    // The rendered section shows the failures, escaped.
+    let md = tickets::render_tickets(&out);
+    assert!(
+        md.contains("⚠️ remote link failed: Jira answered 401"),
+        "{md}"
+    );
+}
+
+#[test]
+fn missing_credentials_skip_without_error() {
+    let c = ctx();
+    let out = tickets::link(
+        &c,
+        &cfg(ALL),
+        &TicketCredentials::default(),
+        &summary(Verdict::Pass),
+    );
+    let got: Vec<(Tracker, LinkStatus, String)> = out
+        .links
+        .iter()
+        .map(|l| (l.tracker, l.status, l.message.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                Tracker::Jira,
+                LinkStatus::Skipped,
+                "no Jira credentials".into()
+            ),
+            (
+                Tracker::Linear,
+                LinkStatus::Skipped,
+                "no Linear API key".into()
+            ),
+            (
+                Tracker::Github,
+                LinkStatus::Skipped,
+                "no GitHub token".into()
+            ),
+            (
+                Tracker::Github,
+                LinkStatus::Skipped,
+                "no GitHub token".into()
+            ),
+        ]
+    );
+    assert_eq!(out.tickets.len(), 4);
+}
+
+#[test]
+fn comments_are_found_past_the_first_page() {
+    let f = Fakes::start();
+    {
+        let mut j = f.jira.state.lock().unwrap();
+        let list = j.comments.entry("ENG-1".into()).or_default();
+        for i in 0..150 {
+            list.push(json!({ "id": (1000 + i).to_string(), "body": {
+                "type": "doc", "version": 1,
+                "content": [{ "type": "paragraph", "content": [{ "type": "text", "text": format!("note {i}") }] }]
+            } }));
+        }
+        let mut g = f.github.state.lock().unwrap();
+        let list = g.comments.entry("acme/pay#5".into()).or_default();
+        for i in 0..130 {
+            list.push(json!({ "id": 100_000 + i, "body": format!("note {i}") }));
+        }
+    }
+    let (c, cfg, creds) = (ctx(), cfg(ALL), f.creds());
+    tickets::link(&c, &cfg, &creds, &summary(Verdict::Fail));
+    let out = tickets::link(&c, &cfg, &creds, &summary(Verdict::Pass));
+    assert!(
+        out.links.iter().all(|l| l.status != LinkStatus::Failed),
+        "{out:#?}"
+    );
+    f.assert_no_violations();
+    assert_eq!(f.jira.state.lock().unwrap().comments["ENG-1"].len(), 151);
+    assert_eq!(
+        f.github.state.lock().unwrap().comments["acme/pay#5"].len(),
+        131
+    );
+    // A different PR's marker is not ours: PR #4 gets its own comment.
+    let pr4 = ChangeContext {
+        pr_number: Some(4),
+        pr_url: "https://github.com/acme/pay/pull/4".into(),
+        ..ctx()
+    };
+    tickets::link(&pr4, &cfg, &creds, &summary(Verdict::Pass));
+    assert_eq!(f.jira.state.lock().unwrap().comments["ENG-1"].len(), 152);
+    assert_eq!(f.jira.state.lock().unwrap().remote_links["ENG-1"].len(), 2);
+}
+
+#[test]
+fn at_most_max_linked_tickets_are_written() {
+    let keys: Vec<String> = (1..=25).map(|i| format!("ENG-{i}")).collect();
+    let issues: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let jira = JiraFake::start(JIRA_EMAIL, JIRA_TOKEN, &issues);
+    let c = ChangeContext {
+        pr_title: String::new(),
+        pr_body: keys.join(" "),
+        linked_issues: vec![],
+        head_branch: "x".into(),
+        ..ctx()
+    };
+    let creds = TicketCredentials {
+        jira: Some(JiraCredentials {
+            base_url: jira.server.url.clone(),
+            email: JIRA_EMAIL.into(),
+            api_token: JIRA_TOKEN.into(),
+        }),
+        ..Default::default()
+    };
+    let cfg = cfg("tickets:\n  jira: {projects: [ENG], comment: false}\n");
+    let out = tickets::link(&c, &cfg, &creds, &summary(Verdict::Pass));
+    let created = out
+        .links
+        .iter()
+        .filter(|l| l.status == LinkStatus::Created)
+        .count();
+    let skipped = out
+        .links
+        .iter()
+        .filter(|l| l.status == LinkStatus::Skipped)
+        .count();
+    assert_eq!((created, skipped), (tickets::MAX_LINKED, 5));
+    assert_eq!(jira.server.requests().len(), tickets::MAX_LINKED);
+}
+
+/// Runs every path with distinctive tokens — success, failure, a tracker that echoes the
+/// credentials back — and looks for them in everything the run produces.
+#[test]
+fn no_token_appears_in_any_output_report_error_or_debug() {
+    let f = Fakes::start();
+    // A Linear stand-in that echoes the Authorization header in its error message.
+    let echo = Server::start(Arc::new(|req: &crate::tickets_fakes::Request| {
+        Response::json(
+            400,
+            json!({ "errors": [{ "message": format!("bad key {}", req.header("authorization").unwrap_or("")) }] }),
+        )
+    }));
+    let mut outputs: Vec<String> = Vec::new();
+    let good = f.creds();
+    let mut echoing = f.creds();
+    echoing.linear.as_mut().unwrap().api_url = format!("{}/graphql", echo.url);
+    let mut wrong_email = f.creds();
+    wrong_email.jira.as_mut().unwrap().email = "nobody@acme.example".into();
+    for creds in [&good, &echoing, &wrong_email] {
+        for c in [
+            ctx(),
+            ChangeContext {
+                merged: true,
+                base_is_default: true,
+                ..ctx()
+            },
+        ] {
+            let out = tickets::link(&c, &cfg(ALL), creds, &summary(Verdict::Pass));
+            outputs.push(serde_json::to_string(&out).unwrap());
+            outputs.push(format!("{out:?}"));
+            outputs.push(tickets::render_tickets(&out));
+        }
+        outputs.push(format!("{creds:?}"));
+    }
+    let echoed = tickets::link(&ctx(), &cfg(ALL), &echoing, &summary(Verdict::Pass));
+    let linear = echoed
+        .links
+        .iter()
+        .find(|l| l.tracker == Tracker::Linear)
+        .unwrap();
+    assert_eq!(
+        linear.message.as_deref(),
+        Some("Linear answered 400 Bad Request: bad key ***")
+    );
+    // The report and summary of a full run with the change context.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("junit.xml"),
+        r#"<testsuite name="s"><testcase classname="a" name="t [cc8-1]"/></testsuite>"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("c.yml"), ALL).unwrap();
+    let mut req = controlgate::ReportRequest::new(vec!["junit.xml".into()], dir.path().into());
+    req.config = Some("c.yml".into());
+    req.change = Some(ctx());
+    let report = controlgate::report(&req).unwrap();
+    let section = tickets::link(
+        &ctx(),
+        &cfg(ALL),
+        &good,
+        &RunSummary::from_report(&report.report),
+    );
+    outputs.push(report.json.clone());
+    outputs.push(report.markdown.clone());
+    outputs.push(format!("{:?}", report.report));
+    outputs.push(serde_json::to_string(&section).unwrap());
+    // What the trackers stored is visible to their users: no token there either.
+    outputs.push(format!("{:?}", f.jira.state.lock().unwrap().comments));
+    outputs.push(format!("{:?}", f.jira.state.lock().unwrap().remote_links));
+    outputs.push(format!("{:?}", f.linear.state.lock().unwrap().attachments));
+    outputs.push(format!("{:?}", f.github.state.lock().unwrap().comments));
+    for out in &outputs {
+        for token in [JIRA_TOKEN, LINEAR_KEY, GITHUB_TOKEN] {
+            assert!(!out.contains(token), "token {token} leaked into: {out}");
+        }
+    }
+    let v: Value = serde_json::from_str(&report.json).unwrap();
+    assert_eq!(v["tickets"]["tickets"][0]["key"], "ENG-1");
+}
+
+/// The stand-ins are only worth their acceptance if they reject what the vendors would.
+#[test]
+fn stand_ins_reject_requests_outside_the_descriptions() {
+    let f = Fakes::start();
+    let http = reqwest::blocking::Client::new();
+    let jira = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut r = http
+            .request(method, format!("{}{path}", f.jira.server.url))
+            .basic_auth(JIRA_EMAIL, Some(JIRA_TOKEN));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let resp = r.send().unwrap();
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().unwrap_or(Value::Null),
+        )
+    };
+    // A remote link without `object.url` (required by RemoteObject).
+    let (status, body) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        Some(json!({ "globalId": "g", "object": { "title": "t" } })),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body["errorMessages"][0].as_str().unwrap().contains("url"),
+        "{body}"
+    );
+    // A wrong type deep inside: `status.resolved` must be a boolean.
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        Some(json!({ "object": { "title": "t", "url": "u", "status": { "resolved": "yes" } } })),
+    );
+    assert_eq!(status, 400);
+    // A read-only field, an undeclared query parameter, an unknown path, an empty ADF text node.
+    let adf = json!({ "type": "doc", "version": 1, "content": [] });
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/comment",
+        Some(json!({ "body": adf, "id": "1" })),
+    );
+    assert_eq!(status, 400);
+    let (status, _) = jira(
+        reqwest::Method::GET,
+        "/rest/api/3/issue/ENG-1/comment?limit=5",
+        None,
+    );
+    assert_eq!(status, 400);
+    let (status, body) = jira(
+        reqwest::Method::DELETE,
+        "/rest/api/3/issue/ENG-1/remotelink",
+        None,
+    );
+    assert_eq!(status, 404);
+    assert!(
+        body["errorMessages"].is_array() && body["errors"].is_object(),
+        "{body}"
+    );
+    let bad_adf = json!({ "type": "doc", "version": 1, "content": [
+        { "type": "paragraph", "content": [{ "type": "text", "text": "" }] }
+    ] });
+    let (status, _) = jira(
+        reqwest::Method::POST,
+        "/rest/api/3/issue/ENG-1/comment",
+        Some(json!({ "body": bad_adf })),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(f.jira.state.lock().unwrap().violations.len(), 6);
+
+    // Linear: a misspelled input field, a missing required one, a field not in the SDL.
+    let linear = |query: &str, input: Value| {
+        let resp = http
+            .post(format!("{}/graphql", f.linear.server.url))
+            .header("Authorization", LINEAR_KEY)
+            .json(&json!({ "query": query, "variables": { "input": input } }))
+            .send()
+            .unwrap();
+        resp.status().as_u16()
+    };
+    let q = tickets::linear::ATTACHMENT_MUTATION;
+    assert_eq!(
+        linear(
+            q,
+            json!({ "issueId": "DES-2", "url": "u", "title": "t", "subtitel": "s" })
+        ),
+        400
+    );
+    assert_eq!(linear(q, json!({ "issueId": "DES-2", "url": "u" })), 400);
+    let q2 = "mutation($input: AttachmentCreateInput!) { attachmentCreate(input: $input) { success nope } }";
+    assert_eq!(
+        linear(q2, json!({ "issueId": "DES-2", "url": "u", "title": "t" })),
+        400
+    );
+    assert_eq!(
+        linear(q, json!({ "issueId": "DES-2", "url": "u", "title": "t" })),
+        200
+    );
+    assert_eq!(f.linear.state.lock().unwrap().violations.len(), 3);
+
+    // GitHub: an operation outside the list, a body with extra fields.
+    let gh = |method: reqwest::Method, path: &str, body: Value| {
+        http.request(method, format!("{}{path}", f.github.server.url))
+            .bearer_auth(GITHUB_TOKEN)
+            .header("Accept", "application/vnd.github+json")
+            .json(&body)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        gh(
+            reqwest::Method::POST,
+            "/repos/acme/pay/issues/comments/1",
+            json!({ "body": "x" })
+        ),
+        404
+    );
+    assert_eq!(
+        gh(
+            reqwest::Method::POST,
+            "/repos/acme/pay/issues/5/comments",
+            json!({ "body": "x", "labels": [] })
+        ),
+        422
+    );
+    assert_eq!(f.github.state.lock().unwrap().violations.len(), 2);
+}
