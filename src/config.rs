@@ -203,6 +203,9 @@ pub struct Config {
     pub tests: TestsConfig,
     /// Test suites `controlgate run` executes, in order.
     pub suites: Vec<Suite>,
+    /// Where evidence bundles and the ledger go (`docs/evidence.md`); absent: not retained
+    /// unless `--evidence DIR` is given.
+    pub evidence: Option<crate::retain::EvidenceConfig>,
     /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
     pub coverage: crate::analyze::coverage::CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).

@@ -16,6 +16,8 @@ use crate::model::controls::ControlId;
 use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
+use crate::retain::RunIdentity;
+use sha2::Digest;
 use crate::tickets;
 
 /// Default config location, relative to the working directory.
@@ -55,6 +57,9 @@ pub struct ReportRequest {
     /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
     /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
     pub change: Option<crate::tickets::ChangeContext>,
+    /// The run's identity (repository, event, SHAs, workflow run...); `report` adds the
+    /// times, the controlgate version and the config digest.
+    pub identity: Option<RunIdentity>,
     /// Suites `controlgate run` executed: their result globs, default controls and record.
     pub suites: Vec<SuiteInput>,
     /// Heading of the Markdown summary (the check name).
@@ -93,6 +98,7 @@ impl ReportRequest {
             suites: Vec::new(),
             title: None,
             change: None,
+            identity: None,
         }
     }
 }
@@ -148,6 +154,125 @@ pub fn load_config(
         message: format!("cannot read: {e}"),
     })?;
     Ok((config::parse(&text, &path)?, Some(path)))
+}
+
+/// The identity recorded in the report: what the caller knows (env, event) plus the times,
+/// the controlgate version and the SHA-256 of the config file that decided the gates.
+fn run_identity(
+    req: &ReportRequest,
+    config_path: Option<&Path>,
+    started_at: DateTime<Utc>,
+) -> RunIdentity {
+    let mut id = req.identity.clone().unwrap_or_else(RunIdentity::new);
+    let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    id.started_at.get_or_insert_with(|| rfc3339(started_at));
+    id.finished_at = Some(rfc3339(Utc::now()));
+    id.controlgate_version = Some(env!("CARGO_PKG_VERSION").to_owned());
+    id.config_digest = config_path
+        .and_then(|p| std::fs::read(p).ok())
+        .map(|bytes| inputs::hex(&sha2::Sha256::digest(&bytes)));
+    id
+}
+
+/// What [`retain_evidence`] needs besides the decided report.
+#[derive(Debug, Clone)]
+pub struct EvidenceRequest {
+    pub evidence: crate::retain::EvidenceConfig,
+    /// Base for relative store paths (the repository root).
+    pub base_dir: PathBuf,
+}
+
+/// The evidence configuration in force: `--evidence DIR` (a `dir` store) wins over the
+/// config file's `evidence:` section; neither means nothing is retained.
+pub fn evidence_config(
+    explicit_dir: Option<&Path>,
+    req: &ReportRequest,
+) -> Result<Option<crate::retain::EvidenceConfig>, Error> {
+    let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
+    Ok(match explicit_dir {
+        Some(dir) => Some(crate::retain::EvidenceConfig {
+            store: crate::retain::StoreConfig::Dir { path: dir.to_owned() },
+            ..config.evidence.unwrap_or_default()
+        }),
+        None => config.evidence,
+    })
+}
+
+/// Writes the run's evidence bundle (report, summary, every input exactly as read) and its
+/// ledger entry. Inputs are read again and must still hash to what the report recorded, so a
+/// file changed mid-run cannot slip into the evidence.
+pub fn retain_evidence(
+    out: &ReportOutput,
+    req: &ReportRequest,
+    ev: &EvidenceRequest,
+) -> Result<crate::retain::Written, Error> {
+    let report = &out.report;
+    let mut files = Vec::new();
+    for input in &report.inputs {
+        let path = req.workdir.join(&input.path);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        if inputs::hex(&sha2::Sha256::digest(&bytes)) != input.sha256 {
+            return Err(Error::Input {
+                path,
+                location: Location::default(),
+                message: "changed while controlgate was running; evidence not written".into(),
+            });
+        }
+        files.push((input.path.clone(), bytes));
+    }
+    if let Some(cov) = &report.coverage {
+        for input in &cov.inputs {
+            let path = req.workdir.join(&input.path);
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+            files.push((input.path.clone(), bytes));
+        }
+    }
+    let identity = report.run.clone().unwrap_or_else(RunIdentity::new);
+    let bundle = crate::retain::BundleInput {
+        report_json: out.json.clone().into_bytes(),
+        summary_md: out.markdown.clone(),
+        inputs: files,
+        verdict: match report.verdict {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+        }
+        .to_owned(),
+        controls: report
+            .controls
+            .iter()
+            .map(|c| crate::retain::ControlSummary {
+                id: c.id.to_string(),
+                status: match c.status {
+                    crate::model::report::ControlStatus::Pass => "pass",
+                    crate::model::report::ControlStatus::Fail => "fail",
+                    crate::model::report::ControlStatus::Untested => "untested",
+                }
+                .to_owned(),
+                tests: c.tests,
+            })
+            .collect(),
+        coverage: report.coverage.as_ref().map(|c| crate::retain::CoverageSummary {
+            percent: c.head.percent.map(|p| p.as_f64()),
+            delta_pp: c.delta_pp.map(|p| p.as_f64()),
+            patch_percent: c.patch.percent.map(|p| p.as_f64()),
+        }),
+        tickets: report
+            .tickets
+            .as_ref()
+            .map(|t| t.tickets.iter().map(|f| f.key.clone()).collect())
+            .unwrap_or_default(),
+        identity,
+    };
+    let ctx = crate::retain::OpenContext {
+        base_dir: ev.base_dir.clone(),
+        repository: bundle.identity.repository.clone().unwrap_or_else(|| "local".into()),
+    };
+    let store = ev.evidence.store.open(&ctx)?;
+    let options = crate::retain::WriteOptions {
+        fallback_dir: ev.base_dir.join(&ev.evidence.fallback_dir),
+        now: None,
+    };
+    crate::retain::write_evidence_with(store.as_ref(), &bundle, &options)
 }
 
 /// Reads the coverage reports and computes patch and project coverage, when any were given.
@@ -247,7 +372,8 @@ fn parse_junit_files(
 
 /// Reads the JUnit files, maps tests to controls, evaluates the gates and renders.
 pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
-    let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
+    let started_at = Utc::now();
+    let (config, config_path) = load_config(req.config.as_deref(), &req.workdir)?;
     let mapper = Mapper::new(&config).map_err(Error::Usage)?;
     if req.junit.is_empty() && req.suites.is_empty() {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
@@ -342,6 +468,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         warnings: aggregate.warnings,
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
+        run: Some(run_identity(req, config_path.as_deref(), started_at)),
     };
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,

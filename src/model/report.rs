@@ -168,6 +168,10 @@ pub struct Report {
     /// The suites `controlgate run` executed (absent when results were read from disk).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suites: Option<Vec<SuiteRecord>>,
+    /// Who ran what, when, where: repository, event, SHAs, PR, workflow run, times, config
+    /// digest (see `docs/report.md#run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<crate::retain::RunIdentity>,
 }
 
 /// One executed suite: what ran, how it ended, and a digest of everything it printed.

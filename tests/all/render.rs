@@ -63,6 +63,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         tickets: None,
         warnings: a.warnings,
         suites: None,
+        run: None,
     }
 }
 
