@@ -296,3 +296,38 @@ fn diff_trees(
     }
     Ok(out)
 }
+
+/// merge-base(`base_ref`, HEAD) followed by its first-parent ancestors, nearest first: at most
+/// `max_distance + 1` SHAs. The candidates for the base entry of the evidence ledger.
+pub fn merge_base_chain(
+    repo_root: &Path,
+    base_ref: &str,
+    max_distance: usize,
+) -> Result<Vec<String>, Error> {
+    let repo = open(repo_root)?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
+    let base = resolve(&repo, base_ref)
+        .ok_or_else(|| Error::Git(format!("unknown base ref `{base_ref}`")))?;
+    let merge_base = repo
+        .merge_base(base.id(), head.id())
+        .map_err(|e| git_err("no merge-base", e))?;
+    let mut chain = Vec::with_capacity(max_distance + 1);
+    let mut commit = repo
+        .find_commit(merge_base)
+        .map_err(|e| git_err("merge-base", e))?;
+    loop {
+        chain.push(commit.id().to_string());
+        if chain.len() > max_distance {
+            break;
+        }
+        match commit.parent(0) {
+            Ok(parent) => commit = parent,
+            // The root commit, or history cut by a shallow clone: fewer candidates.
+            Err(_) => break,
+        }
+    }
+    Ok(chain)
+}

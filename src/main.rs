@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use controlgate::retain;
 use controlgate::{Error, ExitCode, ReportRequest, pipeline};
 
 #[derive(Parser)]
@@ -32,6 +33,71 @@ enum Command {
     Run,
     /// Publish a report directory written by `run` (fork-safe second stage, `on: workflow_run`).
     Publish(PublishArgs),
+    /// Re-compute every bundle digest and the ledger's hash chain.
+    ///
+    /// Exit status: 0 intact, 1 tampered (the first broken entry is named), 2 unusable input.
+    Verify(VerifyArgs),
+    /// The auditor's view of a period: per control, per change, and a reproducible sample.
+    ///
+    /// Verifies the ledger first; exit status 1 when the chain is not intact.
+    Audit(AuditArgs),
+}
+
+/// Where the evidence is: `--store DIR`, else the config's `evidence.store`.
+#[derive(clap::Args)]
+struct StoreArgs {
+    /// A `dir` evidence store [default: the config file's `evidence.store`].
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Config file [default: .github/controlgate.yml when it exists].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The repository the entries must belong to (`owner/name`) [default: the first entry's].
+    #[arg(long, value_name = "OWNER/NAME")]
+    repository: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Check the chain only, without re-hashing every bundle file.
+    #[arg(long)]
+    chain_only: bool,
+    /// The ledger tip recorded elsewhere (`SEQ:DIGEST`, e.g. from a PR summary): also
+    /// detects entries removed from the end.
+    #[arg(long, value_name = "SEQ:DIGEST")]
+    expect_tip: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuditFormatArg {
+    Markdown,
+    Csv,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// First day of the period (UTC, inclusive), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    from: chrono::NaiveDate,
+    /// Last day of the period (UTC, inclusive), YYYY-MM-DD.
+    #[arg(long, value_name = "DATE")]
+    to: chrono::NaiveDate,
+    /// Only this control (`CC8.1`, `cc8-1`).
+    #[arg(long, value_name = "ID")]
+    control: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: AuditFormatArg,
+    /// Draw a reproducible random sample of N runs.
+    #[arg(long, value_name = "N", requires = "seed")]
+    sample: Option<usize>,
+    /// Seed of the sample.
+    #[arg(long, value_name = "S", requires = "sample")]
+    seed: Option<u64>,
 }
 
 #[derive(clap::Args)]
@@ -86,6 +152,10 @@ struct ReportArgs {
     /// Repository root for git and coverage paths [default: the working directory].
     #[arg(long, value_name = "DIR")]
     repo: Option<PathBuf>,
+    /// Retain the run: write its evidence bundle and ledger entry into this directory store
+    /// [default: the config file's `evidence.store`, if any].
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -105,6 +175,8 @@ fn main() -> ProcessExit {
         Command::Controls(args) => controls(args),
         Command::Run => run(),
         Command::Publish(args) => publish(args),
+        Command::Verify(args) => verify(args),
+        Command::Audit(args) => audit(args),
     };
     match result {
         Ok(code) => ProcessExit::from(code as u8),
@@ -130,9 +202,20 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     req.base_ref = args.base;
     req.diff = args.diff;
     req.repo = args.repo;
+    req.evidence_dir = args.evidence;
+    let evidence = pipeline::evidence_config(&req)?;
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;
+    }
+    if let Some(evidence) = evidence {
+        let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+        let ev = pipeline::EvidenceRequest { evidence, base_dir };
+        let written = pipeline::retain_evidence(&out, &req, &ev)?;
+        eprintln!(
+            "evidence: bundle {} retained at {}; ledger entry #{} ({})",
+            written.bundle_digest, written.location, written.entry_seq, written.entry_digest
+        );
     }
     match args.format {
         Format::Markdown => print!("{}", out.markdown),
@@ -189,4 +272,91 @@ fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::Pass)
+}
+
+/// The store to verify or audit, and how to open it.
+fn store_of(args: &StoreArgs) -> Result<(retain::StoreConfig, retain::OpenContext), Error> {
+    let dir = workdir()?;
+    let store = match &args.store {
+        Some(path) => retain::StoreConfig::Dir { path: path.clone() },
+        None => {
+            let (config, _) = pipeline::load_config(args.config.as_deref(), &dir)?;
+            match config.evidence {
+                Some(ev) => ev.store,
+                None => {
+                    return Err(Error::Usage(
+                        "no evidence store: pass --store DIR or set `evidence.store` in the config"
+                            .into(),
+                    ));
+                }
+            }
+        }
+    };
+    let repository = args.repository.clone().unwrap_or_default();
+    Ok((
+        store,
+        retain::OpenContext {
+            base_dir: dir,
+            repository,
+        },
+    ))
+}
+
+fn verify(args: VerifyArgs) -> Result<ExitCode, Error> {
+    let (store, context) = store_of(&args.store)?;
+    let expect_tip = match &args.expect_tip {
+        None => None,
+        Some(t) => {
+            let (seq, digest) = t
+                .split_once(':')
+                .and_then(|(s, d)| Some((s.parse().ok()?, d.to_owned())))
+                .ok_or_else(|| Error::Usage(format!("--expect-tip `{t}`: expected SEQ:DIGEST")))?;
+            Some(retain::Tip { seq, digest })
+        }
+    };
+    let options = retain::VerifyOptions {
+        bundles: !args.chain_only,
+        expect_tip,
+        repository: args.store.repository.clone(),
+    };
+    let outcome = retain::verify(&retain::VerifyRequest {
+        store,
+        context,
+        options,
+    })?;
+    println!("{}", outcome.summary());
+    Ok(outcome.exit_code())
+}
+
+fn audit(args: AuditArgs) -> Result<ExitCode, Error> {
+    let (store, context) = store_of(&args.store)?;
+    if args.from > args.to {
+        return Err(Error::Usage(format!(
+            "--from {} is after --to {}",
+            args.from, args.to
+        )));
+    }
+    let format = match args.format {
+        AuditFormatArg::Markdown => retain::AuditFormat::Markdown,
+        AuditFormatArg::Csv => retain::AuditFormat::Csv,
+        AuditFormatArg::Json => retain::AuditFormat::Json,
+    };
+    let request = retain::AuditRequest {
+        store,
+        context,
+        query: retain::AuditQuery {
+            from: args.from,
+            to: args.to,
+            control: args.control,
+            sample: args.sample.zip(args.seed),
+        },
+        format,
+        verify: retain::VerifyOptions {
+            repository: args.store.repository.clone(),
+            ..Default::default()
+        },
+    };
+    let outcome = retain::audit(&request)?;
+    print!("{}", outcome.text);
+    Ok(outcome.exit_code())
 }

@@ -17,8 +17,8 @@ use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
 use crate::retain::RunIdentity;
-use sha2::Digest;
 use crate::tickets;
+use sha2::Digest;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -60,6 +60,8 @@ pub struct ReportRequest {
     /// The run's identity (repository, event, SHAs, workflow run...); `report` adds the
     /// times, the controlgate version and the config digest.
     pub identity: Option<RunIdentity>,
+    /// `--evidence DIR`: a `dir` evidence store replacing the config's `evidence.store`.
+    pub evidence_dir: Option<PathBuf>,
     /// Suites `controlgate run` executed: their result globs, default controls and record.
     pub suites: Vec<SuiteInput>,
     /// Heading of the Markdown summary (the check name).
@@ -99,6 +101,7 @@ impl ReportRequest {
             title: None,
             change: None,
             identity: None,
+            evidence_dir: None,
         }
     }
 }
@@ -162,17 +165,31 @@ fn run_identity(
     req: &ReportRequest,
     config_path: Option<&Path>,
     started_at: DateTime<Utc>,
+    coverage_refs: Option<&crate::model::coverage::CoverageRefs>,
 ) -> RunIdentity {
     let mut id = req.identity.clone().unwrap_or_else(RunIdentity::new);
     let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     id.started_at.get_or_insert_with(|| rfc3339(started_at));
     id.finished_at = Some(rfc3339(Utc::now()));
     id.controlgate_version = Some(env!("CARGO_PKG_VERSION").to_owned());
+    if let Some(refs) = coverage_refs {
+        // A local run knows its commit from git: that is what a later PR run's base lookup
+        // matches on.
+        if id.head_sha.is_none() {
+            id.head_sha.clone_from(&refs.head_sha);
+        }
+        if id.base_sha.is_none() {
+            id.base_sha.clone_from(&refs.merge_base_sha);
+        }
+    }
     id.config_digest = config_path
         .and_then(|p| std::fs::read(p).ok())
         .map(|bytes| inputs::hex(&sha2::Sha256::digest(&bytes)));
     id
 }
+
+/// Names a base coverage report read from ledger entry N's bundle: `ledger#N/<path>`.
+const LEDGER_INPUT_PREFIX: &str = "ledger#";
 
 /// What [`retain_evidence`] needs besides the decided report.
 #[derive(Debug, Clone)]
@@ -185,17 +202,23 @@ pub struct EvidenceRequest {
 /// The evidence configuration in force: `--evidence DIR` (a `dir` store) wins over the
 /// config file's `evidence:` section; neither means nothing is retained.
 pub fn evidence_config(
-    explicit_dir: Option<&Path>,
     req: &ReportRequest,
 ) -> Result<Option<crate::retain::EvidenceConfig>, Error> {
     let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
-    Ok(match explicit_dir {
+    Ok(effective_evidence(&config, req))
+}
+
+fn effective_evidence(
+    config: &Config,
+    req: &ReportRequest,
+) -> Option<crate::retain::EvidenceConfig> {
+    match &req.evidence_dir {
         Some(dir) => Some(crate::retain::EvidenceConfig {
-            store: crate::retain::StoreConfig::Dir { path: dir.to_owned() },
-            ..config.evidence.unwrap_or_default()
+            store: crate::retain::StoreConfig::Dir { path: dir.clone() },
+            ..config.evidence.clone().unwrap_or_default()
         }),
-        None => config.evidence,
-    })
+        None => config.evidence.clone(),
+    }
 }
 
 /// Writes the run's evidence bundle (report, summary, every input exactly as read) and its
@@ -221,7 +244,12 @@ pub fn retain_evidence(
         files.push((input.path.clone(), bytes));
     }
     if let Some(cov) = &report.coverage {
-        for input in &cov.inputs {
+        // Base reports taken from the ledger (`ledger#N/...`) are already in entry N's bundle.
+        for input in cov
+            .inputs
+            .iter()
+            .filter(|i| !i.path.starts_with(LEDGER_INPUT_PREFIX))
+        {
             let path = req.workdir.join(&input.path);
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             files.push((input.path.clone(), bytes));
@@ -251,11 +279,14 @@ pub fn retain_evidence(
                 tests: c.tests,
             })
             .collect(),
-        coverage: report.coverage.as_ref().map(|c| crate::retain::CoverageSummary {
-            percent: c.head.percent.map(|p| p.as_f64()),
-            delta_pp: c.delta_pp.map(|p| p.as_f64()),
-            patch_percent: c.patch.percent.map(|p| p.as_f64()),
-        }),
+        coverage: report
+            .coverage
+            .as_ref()
+            .map(|c| crate::retain::CoverageSummary {
+                percent: c.head.percent.map(|p| p.as_f64()),
+                delta_pp: c.delta_pp.map(|p| p.as_f64()),
+                patch_percent: c.patch.percent.map(|p| p.as_f64()),
+            }),
         tickets: report
             .tickets
             .as_ref()
@@ -265,7 +296,11 @@ pub fn retain_evidence(
     };
     let ctx = crate::retain::OpenContext {
         base_dir: ev.base_dir.clone(),
-        repository: bundle.identity.repository.clone().unwrap_or_else(|| "local".into()),
+        repository: bundle
+            .identity
+            .repository
+            .clone()
+            .unwrap_or_else(|| "local".into()),
     };
     let store = ev.evidence.store.open(&ctx)?;
     let options = crate::retain::WriteOptions {
@@ -326,7 +361,114 @@ fn coverage_section(
     if let Some(n) = config.coverage.indirect_changes {
         creq.indirect_limit = n;
     }
-    coverage::analyze(&creq).map(Some)
+    // Without a base report, the evidence ledger supplies the base commit's coverage.
+    let mut ledger_note = None;
+    if let (true, Some(ev), coverage::ChangeSource::Git { base_ref }) = (
+        creq.base_reports.is_empty(),
+        effective_evidence(config, req),
+        &creq.changes,
+    ) {
+        let repository = req.identity.as_ref().and_then(|i| i.repository.clone());
+        let (reports, note) = ledger_base(&ev, &creq.repo_root, base_ref, repository);
+        creq.base_reports = reports;
+        ledger_note = Some(note);
+    }
+    let mut section = coverage::analyze(&creq)?;
+    section.notes.extend(ledger_note);
+    Ok(Some(section))
+}
+
+/// The head coverage reports kept in the ledger entry of the merge-base, or of its nearest
+/// first-parent ancestor that has one, with a note saying which commit was used — or why
+/// there is no base. Never an error: a missing base is a stated state, not a failed run.
+fn ledger_base(
+    ev: &crate::retain::EvidenceConfig,
+    repo: &Path,
+    base_ref: &str,
+    repository: Option<String>,
+) -> (Vec<coverage::ReportInput>, String) {
+    use crate::retain::{bundle, chained_entries, find_base_entry};
+    let attempt = || -> Result<(Vec<coverage::ReportInput>, String), Error> {
+        let ctx = crate::retain::OpenContext {
+            base_dir: repo.to_owned(),
+            repository: repository.unwrap_or_else(|| "local".into()),
+        };
+        let store = ev.store.open(&ctx)?;
+        store.refresh()?;
+        if store.list("ledger/")?.is_empty() {
+            return Ok((
+                Vec::new(),
+                "no base: the evidence ledger has no entries yet".into(),
+            ));
+        }
+        let (outcome, entries) = chained_entries(store.as_ref())?;
+        if !outcome.intact {
+            return Ok((
+                Vec::new(),
+                format!(
+                    "no base: the evidence ledger is not intact ({})",
+                    outcome.summary()
+                ),
+            ));
+        }
+        let chain = crate::git::merge_base_chain(repo, base_ref, ev.base_max_distance)?;
+        let short = |s: &str| s.chars().take(7).collect::<String>();
+        let Some(base) = find_base_entry(&entries, &chain) else {
+            return Ok((
+                Vec::new(),
+                format!(
+                    "no base: no ledger entry with coverage for the merge-base {} or its {} first-parent ancestors, so there is no coverage delta",
+                    chain.first().map(|s| short(s)).unwrap_or_default(),
+                    ev.base_max_distance
+                ),
+            ));
+        };
+        let digest = &base.entry.bundle;
+        let report_key = bundle::bundle_key(digest, "report.json");
+        let report: serde_json::Value = store
+            .get(&report_key)?
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or_else(|| Error::Publish(format!("ledger bundle {report_key} is unreadable")))?;
+        let mut reports = Vec::new();
+        let heads = report["coverage"]["inputs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for input in heads.iter().filter(|i| i["role"] == "head") {
+            let Some(path) = input["path"].as_str() else {
+                continue;
+            };
+            let key = bundle::bundle_key(digest, &bundle::input_path(path));
+            if let Some(bytes) = store.get(&key)? {
+                let path = PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{}/{path}", base.entry.seq));
+                reports.push(coverage::ReportInput { path, bytes });
+            }
+        }
+        let whence = match base.distance {
+            0 => "the merge-base".to_owned(),
+            n => format!("{n} first-parent commit(s) before the merge-base"),
+        };
+        let note = if reports.is_empty() {
+            format!(
+                "no base: ledger entry #{} ({}) kept no coverage report",
+                base.entry.seq,
+                short(&base.sha)
+            )
+        } else {
+            format!(
+                "base coverage from ledger entry #{} for commit {}, {whence}",
+                base.entry.seq,
+                short(&base.sha)
+            )
+        };
+        Ok((reports, note))
+    };
+    attempt().unwrap_or_else(|e| {
+        (
+            Vec::new(),
+            format!("no base: the evidence ledger could not be read: {e}"),
+        )
+    })
 }
 
 /// Test cases travel from the parser thread to the aggregating one in batches of this size.
@@ -451,6 +593,12 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     ));
     let verdict = gates::verdict(&gate_list);
 
+    let run = run_identity(
+        req,
+        config_path.as_deref(),
+        started_at,
+        coverage_section.as_ref().map(|c| &c.refs),
+    );
     let report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
@@ -468,7 +616,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         warnings: aggregate.warnings,
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
-        run: Some(run_identity(req, config_path.as_deref(), started_at)),
+        run: Some(run),
     };
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,

@@ -31,6 +31,22 @@ pub use verify::{
 
 use crate::error::{Error, Result};
 
+/// The ledger's entries after checking the hash chain (bundles are not re-hashed): what a PR
+/// run may take its base coverage from. A broken chain is returned as its outcome, with no
+/// entries, so nothing is read from a ledger that was tampered with.
+pub fn chained_entries(store: &dyn EvidenceStore) -> Result<(VerifyOutcome, Vec<Entry>)> {
+    let options = VerifyOptions {
+        bundles: false,
+        ..VerifyOptions::default()
+    };
+    let (outcome, entries) = verify::load_verified(store, &options)?;
+    Ok(if outcome.intact {
+        (outcome, entries)
+    } else {
+        (outcome, Vec::new())
+    })
+}
+
 /// What [`write_evidence`] stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {

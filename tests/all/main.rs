@@ -13,6 +13,7 @@ mod coverage_render;
 mod coverage_util;
 mod evidence;
 mod evidence_audit;
+mod evidence_cli;
 mod evidence_git;
 mod evidence_s3;
 mod github_fake;

@@ -1,0 +1,188 @@
+//! The evidence flow as a user runs it: `report --evidence` → `verify` → tamper → `verify`,
+//! `audit`, and PR runs taking their base coverage from the ledger.
+
+use std::path::Path;
+use std::process::Output;
+
+use crate::cli::run_in;
+use crate::coverage_util::git;
+
+const JUNIT: &str =
+    r#"<testsuite name="s"><testcase classname="t" name="test_login [cc6-1]"/></testsuite>"#;
+
+fn lcov(hits: &[(u32, u32)]) -> String {
+    let mut s = String::from("SF:app.py\n");
+    for (line, n) in hits {
+        s.push_str(&format!("DA:{line},{n}\n"));
+    }
+    s + "end_of_record\n"
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), String::from_utf8_lossy(&o.stderr)))
+}
+
+/// Commits `app.py` with `lines` lines and the coverage of the first `covered` of them.
+fn commit(repo: &Path, lines: u32, covered: u32, msg: &str) {
+    let text: String = (1..=lines).map(|i| format!("x{i} = {i}\n")).collect();
+    std::fs::write(repo.join("app.py"), text).unwrap();
+    let hits: Vec<(u32, u32)> = (1..=lines).map(|i| (i, u32::from(i <= covered))).collect();
+    std::fs::write(repo.join("lcov.info"), lcov(&hits)).unwrap();
+    std::fs::write(repo.join("junit.xml"), JUNIT).unwrap();
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-qm", msg]);
+}
+
+fn report(repo: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "report",
+        "--junit",
+        "junit.xml",
+        "--coverage",
+        "lcov.info",
+        "--base",
+        "main",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    run_in(repo, &args)
+}
+
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.path().join(".gitignore"), "ev/\n").unwrap();
+    dir
+}
+
+#[test]
+fn quickstart_flow_retains_verifies_and_detects_a_flipped_byte() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 10, 8, "base");
+    let o = report(r, &["--evidence", "ev"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ledger entry #1"));
+    let report_json = json(&o);
+    assert_eq!(
+        report_json["run"]["head_sha"],
+        git(r, &["rev-parse", "HEAD"]).trim()
+    );
+    assert!(
+        report_json["run"]["finished_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+
+    let o = run_in(r, &["verify", "--store", "ev"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("evidence intact: 1 entries"),
+        "{}",
+        stdout(&o)
+    );
+
+    let audit = run_in(
+        r,
+        &[
+            "audit",
+            "--store",
+            "ev",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2999-12-31",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(audit.status.code(), Some(0));
+    assert!(stdout(&audit).contains("CC6.1"), "{}", stdout(&audit));
+
+    // Flip one byte of the retained JUnit file.
+    let bundle = std::fs::read_dir(r.join("ev/bundles"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let junit = bundle.join("inputs/junit.xml");
+    let mut bytes = std::fs::read(&junit).unwrap();
+    bytes[5] ^= 0x01;
+    std::fs::write(&junit, bytes).unwrap();
+    let o = run_in(r, &["verify", "--store", "ev"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("evidence TAMPERED")
+            && out.contains("entry 1")
+            && out.contains("inputs/junit.xml was edited"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_pr_run_takes_its_base_from_the_merge_base_entry() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 10, 8, "base"); // 80 % on main
+    assert_eq!(report(r, &["--evidence", "ev"]).status.code(), Some(0));
+    git(r, &["checkout", "-qb", "feature"]);
+    commit(r, 12, 12, "feature"); // 100 % on the branch
+    let o = report(r, &["--evidence", "ev"]);
+    let j = json(&o);
+    assert_eq!(j["coverage"]["base"]["percent"], 80.0, "{}", j["coverage"]);
+    assert_eq!(j["coverage"]["delta_pp"], 20.0);
+    let notes = j["coverage"]["notes"].to_string();
+    assert!(
+        notes.contains("base coverage from ledger entry #1") && notes.contains("the merge-base"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn without_an_entry_at_the_merge_base_the_nearest_ancestor_is_used() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 10, 5, "first"); // 50 %, retained
+    assert_eq!(report(r, &["--evidence", "ev"]).status.code(), Some(0));
+    commit(r, 10, 6, "second, never reported");
+    git(r, &["checkout", "-qb", "feature"]);
+    commit(r, 10, 10, "feature");
+    let j = json(&report(r, &["--evidence", "ev"]));
+    assert_eq!(j["coverage"]["base"]["percent"], 50.0);
+    let notes = j["coverage"]["notes"].to_string();
+    assert!(
+        notes.contains("1 first-parent commit(s) before the merge-base"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn no_entry_at_all_is_a_stated_no_base_state() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 10, 5, "first");
+    git(r, &["checkout", "-qb", "feature"]);
+    commit(r, 10, 10, "feature");
+    let j = json(&report(r, &["--evidence", "ev"]));
+    assert!(j["coverage"]["base"].is_null());
+    assert!(j["coverage"]["delta_pp"].is_null());
+    let notes = j["coverage"]["notes"].to_string();
+    assert!(
+        notes.contains("no base: the evidence ledger has no entries yet"),
+        "{notes}"
+    );
+}
