@@ -167,7 +167,7 @@ fn run_identity(
     started_at: DateTime<Utc>,
     coverage_refs: Option<&crate::model::coverage::CoverageRefs>,
 ) -> RunIdentity {
-    let mut id = req.identity.clone().unwrap_or_else(RunIdentity::new);
+    let mut id = req.identity.clone().unwrap_or_default();
     let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     id.started_at.get_or_insert_with(|| rfc3339(started_at));
     id.finished_at = Some(rfc3339(Utc::now()));
@@ -255,7 +255,7 @@ pub fn retain_evidence(
             files.push((input.path.clone(), bytes));
         }
     }
-    let identity = report.run.clone().unwrap_or_else(RunIdentity::new);
+    let identity = report.run.clone().unwrap_or_default();
     let bundle = crate::retain::BundleInput {
         report_json: out.json.clone().into_bytes(),
         summary_md: out.markdown.clone(),
