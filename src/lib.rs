@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod inputs;
 pub mod model;
 pub mod pipeline;
+pub mod redact;
 pub mod render;
 
 pub use error::{Error, ExitCode, Result};

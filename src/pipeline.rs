@@ -50,6 +50,9 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
+    /// Exact secret values of this run (the action's token, `CONTROLGATE_SECRETS`), redacted
+    /// from every kept message and name besides the built-in secret shapes.
+    pub secrets: Vec<String>,
 }
 
 impl ReportRequest {
@@ -70,6 +73,7 @@ impl ReportRequest {
             diff: None,
             repo: None,
             workspace: None,
+            secrets: Vec::new(),
         }
     }
 }
@@ -119,10 +123,22 @@ pub fn load_config(
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+    let bytes = std::fs::read(&path).map_err(|e| Error::Config {
         path: path.clone(),
         location: Location::default(),
         message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        Error::Config {
+            path: path.clone(),
+            location: Location {
+                line: Some(line),
+                byte: Some(at as u64),
+            },
+            message: "not UTF-8 text".into(),
+        }
     })?;
     Ok((config::parse(&text, &path)?, Some(path)))
 }
@@ -250,7 +266,11 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         }
         agg.push(case)
     })?;
-    let aggregate = agg.finish(&config.required_controls());
+    let mut aggregate = agg.finish(&config.required_controls());
+    // Redact before anything is rendered, posted or stored.
+    let redactor = crate::redact::Redactor::new(&req.secrets, &config.redact.patterns)
+        .map_err(Error::Usage)?;
+    let redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(&config, &aggregate);
     let api_section = match (api_analyzer, &api_specs) {
         (Some(mut a), Some((_, base, spec_inputs))) => {
@@ -286,6 +306,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         coverage: coverage_section,
         api: api_section,
         warnings: aggregate.warnings,
+        redactions: Some(redactions),
     };
     let opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
@@ -308,6 +329,34 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         markdown,
         json,
     })
+}
+
+/// Redacts every text of the aggregate that came from a test run: messages, names, suites,
+/// file paths, unknown tags and warnings.
+pub fn redact_aggregate(
+    redactor: &crate::redact::Redactor,
+    aggregate: &mut crate::analyze::aggregate::Aggregate,
+) -> crate::redact::Redactions {
+    let mut counts = crate::redact::Redactions::default();
+    for c in &mut aggregate.cases {
+        for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
+            redactor.apply(s, &mut counts);
+        }
+        if let Some(f) = &mut c.file {
+            redactor.apply(f, &mut counts);
+        }
+        if let Some(m) = &mut c.message {
+            redactor.apply(m, &mut counts);
+        }
+    }
+    for t in &mut aggregate.unknown_tags {
+        redactor.apply(&mut t.tag, &mut counts);
+        redactor.apply(&mut t.test, &mut counts);
+    }
+    for w in &mut aggregate.warnings {
+        redactor.apply(w, &mut counts);
+    }
+    counts
 }
 
 /// Head description, base description, and their files.

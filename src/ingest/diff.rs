@@ -171,6 +171,21 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                 f.kind = ChangeKind::Copied;
             } else if line.starts_with(b"Binary files ") || line.starts_with(b"GIT binary patch") {
                 f.kind = ChangeKind::Binary;
+            } else if line.contains(&0) {
+                // Hardening: text diffs never hold NUL bytes (git prints "Binary files
+                // differ" instead); this is binary data, not a unified diff.
+                return Err(ParseError::at_line(
+                    line_no,
+                    "NUL byte outside a hunk: binary data, not a unified diff",
+                ));
+            } else if matches!(line.first(), Some(b'+' | b'-')) && line != b"-- " {
+                // Hardening: a `+`/`-` line after the hunk's counted lines (or before any hunk)
+                // means the header understates the hunk; silently skipping it would drop
+                // changed lines from the patch coverage.
+                return Err(ParseError::at_line(
+                    line_no,
+                    "`+`/`-` line outside any hunk: the hunk has more lines than its `@@` header says",
+                ));
             }
         }
     }

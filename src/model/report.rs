@@ -162,4 +162,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<super::api::ApiSection>,
     pub warnings: Vec<String>,
+    /// Secrets replaced with `[REDACTED:<kind>]` in the texts above (`None`: not redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redactions: Option<crate::redact::Redactions>,
 }

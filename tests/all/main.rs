@@ -9,5 +9,6 @@ mod coverage_gates;
 mod coverage_real_tools;
 mod coverage_render;
 mod coverage_util;
+mod hardening;
 mod junit;
 mod render;

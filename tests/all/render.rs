@@ -61,6 +61,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         coverage: None,
         api: None,
         warnings: a.warnings,
+        redactions: None,
     }
 }
 
