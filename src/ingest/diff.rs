@@ -235,11 +235,14 @@ fn git_header_path(rest: &[u8]) -> Option<String> {
     }
     // Same path on both sides (the common case): split in the middle.
     let n = s.len();
-    if n % 2 == 1 {
-        let (a, b) = (&s[..n / 2], &s[n / 2 + 1..]);
-        if s.as_bytes().get(n / 2) == Some(&b' ') && strip_ab(a) == strip_ab(b) {
-            return Some(strip_ab(b).to_string());
-        }
+    // Fuzz finding (fuzz/README.md, diff #1): the middle of a lossily decoded path can fall
+    // inside a multi-byte character, so slice with `get`, never `[..]`.
+    if n % 2 == 1
+        && let (Some(a), Some(b)) = (s.get(..n / 2), s.get(n / 2 + 1..))
+        && s.as_bytes().get(n / 2) == Some(&b' ')
+        && strip_ab(a) == strip_ab(b)
+    {
+        return Some(strip_ab(b).to_string());
     }
     let idx = s.rfind(" b/").or_else(|| s.rfind(' '))?;
     Some(strip_ab(&s[idx + 1..]).to_string())

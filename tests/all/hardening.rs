@@ -712,6 +712,44 @@ fn the_report_is_redacted_and_counts_redactions() {
 // ---------------------------------------------------------------------------------------------
 // Fuzz-finding regressions (fuzz/README.md)
 
+/// Every file in tests/fixtures/malformed/fuzz is a libFuzzer crash input, replayed through
+/// the parser its name starts with: it must return (Ok or Err), not panic.
+#[test]
+fn fuzz_findings_do_not_panic() {
+    use controlgate::ingest::*;
+    let dir = malformed().join("fuzz");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let data = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&data);
+        match name.split('-').next().unwrap() {
+            "junit" => drop(junit::parse(data.as_slice(), 0, &mut |_| {})),
+            "lcov" => drop(lcov::parse(data.as_slice())),
+            "cobertura" => drop(cobertura::parse(data.as_slice())),
+            "jacoco" => drop(jacoco::parse(data.as_slice(), &[])),
+            "diff" => drop(diff::parse(data.as_slice())),
+            "config" => drop(controlgate::config::parse(&text, Path::new("c.yml"))),
+            "openapi" => drop(openapi::parse_document(&text)),
+            "har" => drop(har::read_har(data.as_slice(), &mut |_| {})),
+            "log" => drop(har::read_log(data.as_slice(), &mut |_| {})),
+            other => panic!("{name}: unknown parser prefix {other}"),
+        }
+        n += 1;
+    }
+    assert!(n >= 1);
+}
+
+/// diff #1: `diff --git` paths split in the middle of a multi-byte character.
+#[test]
+fn fuzz_diff_git_header_split_inside_a_char() {
+    let d = "diff --git a/xé b/éyz\n".as_bytes().to_vec();
+    let _ = controlgate::ingest::diff::parse(d.as_slice());
+    let data = std::fs::read(malformed().join("fuzz/diff-split-inside-char.diff")).unwrap();
+    let _ = controlgate::ingest::diff::parse(data.as_slice());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Property tests (fast; CI runs them with the suite)
 
