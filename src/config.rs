@@ -212,6 +212,16 @@ pub struct Config {
     pub api: ApiConfig,
     /// Change tickets: Jira, Linear, GitHub issues and `tickets.required` (`docs/tickets.md`).
     pub tickets: crate::tickets::TicketsConfig,
+    /// Secret redaction beyond the built-in kinds (`src/redact.rs`).
+    pub redact: RedactConfig,
+}
+
+/// The `redact:` section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedactConfig {
+    /// Regexes whose matches are replaced with `[REDACTED:pattern]` in messages and names.
+    pub patterns: Vec<String>,
 }
 
 /// Which controls each API check evidences.
@@ -330,8 +340,36 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
             err(location, with_suggestion(&e.to_string()))
         })?
     };
-    validate(&config).map_err(|m| err(Location::default(), m))?;
+    validate(&config).map_err(|m| {
+        let line = m.split(':').next().and_then(|key| key_line(text, key));
+        err(Location { line, byte: None }, m)
+    })?;
     Ok(config)
+}
+
+/// The line of a dotted key path (`controls.required`, `rules[1].match`) in the document: each
+/// segment is looked up after the previous one (a `[n]` index is skipped). Best effort, for
+/// messages only; `None` when not found.
+fn key_line(text: &str, path: &str) -> Option<u64> {
+    let mut from = 0usize;
+    for seg in path.split('.') {
+        let name = seg.split('[').next().unwrap_or(seg).trim();
+        if name.is_empty() || name.contains(' ') {
+            return None;
+        }
+        let found = text.lines().enumerate().skip(from).find(|(_, l)| {
+            let l = l
+                .trim_start()
+                .trim_start_matches("- ")
+                .trim_start_matches(['{', ' ']);
+            l.strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+                || l.contains(&format!("{{{name}:"))
+                || l.contains(&format!(", {name}:"))
+        })?;
+        from = found.0;
+    }
+    Some(from as u64 + 1)
 }
 
 fn validate(config: &Config) -> Result<(), String> {
@@ -412,6 +450,7 @@ fn validate(config: &Config) -> Result<(), String> {
         ));
     }
     config.tickets.validate()?;
+    crate::redact::Redactor::new(&[], &config.redact.patterns)?;
     if let Some(rate) = &config.tests.min_pass_rate
         && !(0.0..=100.0).contains(&rate.value)
     {

@@ -15,6 +15,7 @@ pub mod inputs;
 pub mod model;
 pub mod pipeline;
 pub mod publish;
+pub mod redact;
 pub mod render;
 pub mod retain;
 pub mod suites;

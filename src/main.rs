@@ -204,6 +204,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     req.repo = args.repo;
     req.evidence_dir = args.evidence;
     let evidence = pipeline::evidence_config(&req)?;
+    req.secrets = runtime_secrets();
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;
@@ -217,10 +218,11 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
             written.bundle_digest, written.location, written.entry_seq, written.entry_digest
         );
     }
-    match args.format {
-        Format::Markdown => print!("{}", out.markdown),
-        Format::Json => print!("{}", out.json),
-    }
+    let text = match args.format {
+        Format::Markdown => &out.markdown,
+        Format::Json => &out.json,
+    };
+    print_inert(text);
     Ok(out.exit_code())
 }
 
@@ -237,6 +239,68 @@ fn publish(args: PublishArgs) -> Result<ExitCode, Error> {
         ctx.workspace.join(args.from)
     };
     controlgate::action::publish_from(&ctx, &dir, &mut std::io::stdout())
+}
+
+/// The values of this run's own secrets, redacted wherever they appear: the GitHub token the
+/// action runs with and every line of `CONTROLGATE_SECRETS`.
+fn runtime_secrets() -> Vec<String> {
+    let mut out = Vec::new();
+    for var in [
+        "GITHUB_TOKEN",
+        "INPUT_GITHUB-TOKEN",
+        "INPUT_GITHUB_TOKEN",
+        "INPUT_TOKEN",
+    ] {
+        if let Ok(v) = std::env::var(var) {
+            out.push(v);
+        }
+    }
+    if let Ok(v) = std::env::var("CONTROLGATE_SECRETS") {
+        out.extend(v.lines().map(str::to_owned));
+    }
+    out.retain(|s| !s.trim().is_empty());
+    out
+}
+
+/// Prints the report. Under GitHub Actions stdout is the job log, where a line like
+/// `::set-output name=x::y` from a test's output would be run as a workflow command; the text
+/// is wrapped in `::stop-commands::<token>` … `::<token>::` with a token the text does not
+/// contain, so nothing in it is interpreted.
+fn print_inert(text: &str) {
+    if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
+        print!("{text}");
+        return;
+    }
+    let token = stop_token(text);
+    println!("::stop-commands::{token}");
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
+    }
+    println!("::{token}::");
+}
+
+/// A token that does not occur in `text`: a hash of the text, the time and the process id.
+fn stop_token(text: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut n = 0u64;
+    loop {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write(text.as_bytes());
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0),
+        );
+        h.write_u32(std::process::id());
+        h.write_u64(n);
+        let token = format!("controlgate-{:016x}", h.finish());
+        if !text.contains(&token) {
+            return token;
+        }
+        n += 1;
+    }
 }
 
 fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {

@@ -54,6 +54,9 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
+    /// Exact secret values of this run (the action's token, `CONTROLGATE_SECRETS`), redacted
+    /// from every kept message and name besides the built-in secret shapes.
+    pub secrets: Vec<String>,
     /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
     /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
     pub change: Option<crate::tickets::ChangeContext>,
@@ -102,6 +105,7 @@ impl ReportRequest {
             change: None,
             identity: None,
             evidence_dir: None,
+            secrets: Vec::new(),
         }
     }
 }
@@ -151,10 +155,22 @@ pub fn load_config(
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::Config {
+    let bytes = std::fs::read(&path).map_err(|e| Error::Config {
         path: path.clone(),
         location: Location::default(),
         message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        Error::Config {
+            path: path.clone(),
+            location: Location {
+                line: Some(line),
+                byte: Some(at as u64),
+            },
+            message: "not UTF-8 text".into(),
+        }
     })?;
     Ok((config::parse(&text, &path)?, Some(path)))
 }
@@ -560,7 +576,11 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         }
         agg.push(case)
     })?;
-    let aggregate = agg.finish(&config.required_controls());
+    let mut aggregate = agg.finish(&config.required_controls());
+    // Redact before anything is rendered, posted or stored.
+    let redactor = crate::redact::Redactor::new(&req.secrets, &config.redact.patterns)
+        .map_err(Error::Usage)?;
+    let redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(&config, &aggregate);
     gate_list.extend(suite_gates);
     let api_section = match (api_analyzer, &api_specs) {
@@ -617,6 +637,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
         run: Some(run),
+        redactions: Some(redactions),
     };
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
@@ -645,6 +666,34 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         markdown,
         json,
     })
+}
+
+/// Redacts every text of the aggregate that came from a test run: messages, names, suites,
+/// file paths, unknown tags and warnings.
+pub fn redact_aggregate(
+    redactor: &crate::redact::Redactor,
+    aggregate: &mut crate::analyze::aggregate::Aggregate,
+) -> crate::redact::Redactions {
+    let mut counts = crate::redact::Redactions::default();
+    for c in &mut aggregate.cases {
+        for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
+            redactor.apply(s, &mut counts);
+        }
+        if let Some(f) = &mut c.file {
+            redactor.apply(f, &mut counts);
+        }
+        if let Some(m) = &mut c.message {
+            redactor.apply(m, &mut counts);
+        }
+    }
+    for t in &mut aggregate.unknown_tags {
+        redactor.apply(&mut t.tag, &mut counts);
+        redactor.apply(&mut t.test, &mut counts);
+    }
+    for w in &mut aggregate.warnings {
+        redactor.apply(w, &mut counts);
+    }
+    counts
 }
 
 /// Head description, base description, and their files.

@@ -66,6 +66,10 @@ pub struct Aggregator<'a> {
     defaults: Vec<Vec<(ControlId, String)>>,
     input_names: Vec<String>,
     seen: HashMap<u128, Slot, BuildHasherDefault<KeyHasher>>,
+    /// Bounded memory (issue 8): a passing test that evidences nothing, seen for the first
+    /// time, costs only the low 64 bits of its identity hash here (8 bytes, no hash-map slot);
+    /// duplicates and later runs of the same test in `seen` are merged in `finish`.
+    plain_passed: Vec<u64>,
     retained: Vec<Retained>,
     totals: Totals,
 }
@@ -77,6 +81,7 @@ impl<'a> Aggregator<'a> {
             defaults: Vec::new(),
             input_names: Vec::new(),
             seen: HashMap::default(),
+            plain_passed: Vec::new(),
             retained: Vec::new(),
             totals: Totals::default(),
         }
@@ -114,6 +119,14 @@ impl<'a> Aggregator<'a> {
         match self.seen.get(&key).copied() {
             None => {
                 let mapping = self.map(&case);
+                if passed
+                    && !case.flaky
+                    && mapping.controls.is_empty()
+                    && mapping.unknown.is_empty()
+                {
+                    self.plain_passed.push(key as u64);
+                    return;
+                }
                 let retained =
                     if !mapping.controls.is_empty() || !mapping.unknown.is_empty() || failed {
                         self.retained.push(Retained {
@@ -172,7 +185,50 @@ impl<'a> Aggregator<'a> {
         }
     }
 
-    pub fn finish(self, required: &[ControlId]) -> Aggregate {
+    /// Folds `plain_passed` into the totals: each distinct key counts once as passed, unless
+    /// the same test is also in `seen` (it failed, was skipped or flaky elsewhere), where the
+    /// passing runs are merged into that entry as in [`Aggregator::push`].
+    fn merge_plain_passed(&mut self) {
+        let mut keys = std::mem::take(&mut self.plain_passed);
+        keys.sort_unstable();
+        let in_seen: HashMap<u64, u128> = if self.seen.is_empty() {
+            HashMap::new()
+        } else {
+            self.seen.keys().map(|k| (*k as u64, *k)).collect()
+        };
+        let mut i = 0;
+        while i < keys.len() {
+            let key = keys[i];
+            let mut n = 1usize;
+            while i + n < keys.len() && keys[i + n] == key {
+                n += 1;
+            }
+            i += n;
+            let Some(slot) = in_seen.get(&key).and_then(|k| self.seen.get_mut(k)) else {
+                self.totals.add(CaseStatus::Passed);
+                continue;
+            };
+            slot.runs = slot.runs.saturating_add(n as u32);
+            slot.ever_passed = true;
+            let flaky = slot.flaky || slot.ever_failed;
+            if flaky && !slot.flaky {
+                self.totals.flaky += 1;
+            }
+            slot.flaky = flaky;
+            if run_rank(CaseStatus::Passed) > run_rank(slot.status) {
+                self.totals.remove(slot.status);
+                self.totals.add(CaseStatus::Passed);
+                slot.status = CaseStatus::Passed;
+            }
+            if slot.retained != NOT_RETAINED {
+                let r = &mut self.retained[slot.retained as usize].case;
+                (r.status, r.flaky, r.runs) = (slot.status, slot.flaky, slot.runs);
+            }
+        }
+    }
+
+    pub fn finish(mut self, required: &[ControlId]) -> Aggregate {
+        self.merge_plain_passed();
         let mut per_control: HashMap<ControlId, ControlResult> = HashMap::new();
         let mut tagged = Totals::default();
         let mut unknown_tags = Vec::new();

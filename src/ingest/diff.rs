@@ -171,6 +171,21 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                 f.kind = ChangeKind::Copied;
             } else if line.starts_with(b"Binary files ") || line.starts_with(b"GIT binary patch") {
                 f.kind = ChangeKind::Binary;
+            } else if line.contains(&0) {
+                // Hardening: text diffs never hold NUL bytes (git prints "Binary files
+                // differ" instead); this is binary data, not a unified diff.
+                return Err(ParseError::at_line(
+                    line_no,
+                    "NUL byte outside a hunk: binary data, not a unified diff",
+                ));
+            } else if matches!(line.first(), Some(b'+' | b'-')) && line != b"-- " {
+                // Hardening: a `+`/`-` line after the hunk's counted lines (or before any hunk)
+                // means the header understates the hunk; silently skipping it would drop
+                // changed lines from the patch coverage.
+                return Err(ParseError::at_line(
+                    line_no,
+                    "`+`/`-` line outside any hunk: the hunk has more lines than its `@@` header says",
+                ));
             }
         }
     }
@@ -220,11 +235,14 @@ fn git_header_path(rest: &[u8]) -> Option<String> {
     }
     // Same path on both sides (the common case): split in the middle.
     let n = s.len();
-    if n % 2 == 1 {
-        let (a, b) = (&s[..n / 2], &s[n / 2 + 1..]);
-        if s.as_bytes().get(n / 2) == Some(&b' ') && strip_ab(a) == strip_ab(b) {
-            return Some(strip_ab(b).to_string());
-        }
+    // Fuzz finding (fuzz/README.md, diff #1): the middle of a lossily decoded path can fall
+    // inside a multi-byte character, so slice with `get`, never `[..]`.
+    if n % 2 == 1
+        && let (Some(a), Some(b)) = (s.get(..n / 2), s.get(n / 2 + 1..))
+        && s.as_bytes().get(n / 2) == Some(&b' ')
+        && strip_ab(a) == strip_ab(b)
+    {
+        return Some(strip_ab(b).to_string());
     }
     let idx = s.rfind(" b/").or_else(|| s.rfind(' '))?;
     Some(strip_ab(&s[idx + 1..]).to_string())

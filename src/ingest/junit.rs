@@ -379,7 +379,22 @@ impl<'a> State<'a> {
             return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
         }
         let parent = self.stack.last().copied();
+        // Hardening: quick-xml accepts any bytes in a name and, with checks off, unquoted
+        // attribute values; a report with either is corrupt, not a test result to guess at.
+        if std::str::from_utf8(e.name().as_ref()).is_err() {
+            return Err("invalid UTF-8 in an element name".into());
+        }
+        if let Some(Err(err)) = e.attributes().find(Result::is_err) {
+            return Err(format!("malformed attribute: {err}"));
+        }
         let kind = match parent {
+            None if self.root_seen => {
+                return Err(format!(
+                    "a second root element <{}> after the first one closed (concatenated \
+                     reports?); pass each file with --junit instead",
+                    String::from_utf8_lossy(e.name().as_ref())
+                ));
+            }
             None => {
                 if !matches!(local, b"testsuites" | b"testsuite") {
                     return Err(format!(

@@ -135,7 +135,11 @@ pub fn parse(mut reader: impl BufRead) -> Result<RawReport, ParseError> {
     }
     finish(&mut rec, &mut files);
     if !seen_directive {
-        return Err(ParseError::new("empty LCOV report: no SF/DA records"));
+        return Err(ParseError::at(
+            None,
+            Some(0),
+            "empty LCOV report: no SF/DA records",
+        ));
     }
     for f in &mut files {
         normalize_lines(&mut f.lines);

@@ -89,16 +89,25 @@ pub struct Spec {
 pub fn parse_document(text: &str) -> Result<Value, ParseError> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') {
+        // Lines are counted from the start of the text, not of the trimmed JSON.
+        let skipped = text[..text.len() - trimmed.len()].matches('\n').count() as u64;
         return serde_json::from_str(trimmed).map_err(|e| {
-            ParseError::at(Some(e.line() as u64), None, format!("invalid JSON: {e}"))
+            ParseError::at(
+                Some(e.line() as u64 + skipped),
+                None,
+                format!("invalid JSON: {e}"),
+            )
         });
     }
     let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
-        ParseError::at(
-            e.location().map(|l| l.line() as u64),
-            None,
-            format!("invalid YAML: {e}"),
-        )
+        // Hardening: some errors (alias "repetition limit exceeded", i.e. a YAML bomb) carry
+        // no location; name the first alias line then, else the start of the document.
+        let line = e.location().map(|l| l.line() as u64).unwrap_or_else(|| {
+            text.lines()
+                .position(|l| l.contains(" *") || l.contains("[*") || l.contains(",*"))
+                .map_or(1, |i| i as u64 + 1)
+        });
+        ParseError::at(Some(line), None, format!("invalid YAML: {e}"))
     })?;
     y.apply_merge()
         .map_err(|e| ParseError::new(format!("invalid YAML merge key: {e}")))?;

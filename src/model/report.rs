@@ -172,6 +172,9 @@ pub struct Report {
     /// digest (see `docs/report.md#run`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<crate::retain::RunIdentity>,
+    /// Secrets replaced with `[REDACTED:<kind>]` in the texts above (`None`: not redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redactions: Option<crate::redact::Redactions>,
 }
 
 /// One executed suite: what ran, how it ended, and a digest of everything it printed.

@@ -52,7 +52,8 @@ pub fn inline(s: &str, max_chars: usize) -> String {
 fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(c as u32,
-            0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD)
+            0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD
+                | 0x061C | 0x180E)
 }
 
 /// A fenced code block whose fence is longer than any backtick run inside, so the content

@@ -148,6 +148,15 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
         let _ = write!(head, " ({} runs)", count(t.runs));
     }
     head.push_str("\n\n");
+    if let Some(r) = report.redactions.as_ref().filter(|r| r.total > 0) {
+        let kinds: Vec<String> = r.by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(
+            head,
+            "🔒 {} secret(s) redacted from test output ({}).\n",
+            count(r.total),
+            kinds.join(", ")
+        );
+    }
 
     if !report.gates.is_empty() {
         head.push_str("| Gate | Status | Detail |\n|---|---|---|\n");

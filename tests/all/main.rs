@@ -17,6 +17,7 @@ mod evidence_cli;
 mod evidence_git;
 mod evidence_s3;
 mod github_fake;
+mod hardening;
 mod junit;
 mod render;
 mod tickets_fakes;

@@ -64,6 +64,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         warnings: a.warnings,
         suites: None,
         run: None,
+        redactions: None,
     }
 }
 

@@ -1,0 +1,28 @@
+#![no_main]
+//! Exchange logs (JSON Lines), each exchange fed to the API analyzer over petstore.
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+
+use controlgate::analyze::api;
+use controlgate::config::ApiConfig;
+use controlgate::ingest::{har, openapi};
+
+pub fn petstore() -> &'static openapi::Spec {
+    static SPEC: OnceLock<openapi::Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = std::path::PathBuf::from("petstore.yaml");
+        let mut mem = openapi::Memory::default();
+        mem.0.insert(
+            path.clone(),
+            include_str!("../../tests/fixtures/api/petstore-3.0.yaml").to_owned(),
+        );
+        openapi::load(&[path], &mut mem).expect("petstore loads")
+    })
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut a = api::Analyzer::new(petstore(), &ApiConfig::default()).expect("analyzer");
+    let _ = har::read_log(data, &mut |ex| a.exchange(&ex, "fuzz.jsonl", false));
+    let _ = a.finish(None, Vec::new());
+});

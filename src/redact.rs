@@ -1,0 +1,234 @@
+//! Secret redaction: failure messages and captured output come from code under review and
+//! from test runs that had credentials in their environment. Before anything is rendered,
+//! posted or stored, known secret shapes, the run's own secret values and configured patterns
+//! are replaced with `[REDACTED:<kind>]`, and each replacement is counted.
+//!
+//! Pure: no environment access. The caller passes the secret values (see `main.rs`).
+//!
+//! Kinds: `github_token` (`ghp_`, `gho_`, `ghs_`, `ghu_`, `ghr_`, `github_pat_`),
+//! `aws_access_key` (`AKIA…`/`ASIA…`), `aws_secret_key` (the 40-character value after
+//! `aws_secret_access_key`), `slack_token` (`xoxa-`, `xoxb-`, `xoxp-`, `xoxr-`, `xoxs-`),
+//! `jwt` (three base64url segments, the first starting `eyJ`), `authorization` (the value of an
+//! `Authorization:`/`Proxy-Authorization:` header), `private_key` (PEM private-key blocks, to
+//! the end of the text when the block was cut), `secret` (exact runtime values) and `pattern`
+//! (configured regexes, `redact.patterns`).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex, RegexSet};
+use serde::Serialize;
+
+/// Shortest runtime secret value that is redacted: shorter ones would mangle ordinary text.
+pub const MIN_SECRET_LEN: usize = 6;
+
+/// Redactions made in one run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Redactions {
+    pub total: u64,
+    pub by_kind: BTreeMap<String, u64>,
+}
+
+impl Redactions {
+    fn add(&mut self, kind: &str) {
+        self.total += 1;
+        *self.by_kind.entry(kind.to_owned()).or_default() += 1;
+    }
+}
+
+struct Rule {
+    kind: &'static str,
+    re: Regex,
+    /// Capture group holding the secret (the rest of the match is kept, e.g. the header name).
+    group: usize,
+}
+
+/// Built-in rules. The regexes are constants: compiling them cannot fail at run time, and a
+/// failure would only drop that rule (never panic).
+fn builtin() -> &'static [Rule] {
+    static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
+    RULES.get_or_init(|| {
+        let specs: [(&'static str, &str, usize); 8] = [
+            (
+                "private_key",
+                r"(?s)-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----|\z)",
+                0,
+            ),
+            (
+                "github_token",
+                r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})\b",
+                0,
+            ),
+            ("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0),
+            (
+                "aws_secret_key",
+                r#"(?i)\baws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+                1,
+            ),
+            ("slack_token", r"\bxox[abprs]-[A-Za-z0-9-]{10,250}", 0),
+            (
+                "jwt",
+                r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+                0,
+            ),
+            (
+                "authorization",
+                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
+                1,
+            ),
+            // A bearer token without the header name (`curl -H "Bearer …"` echoes, logs).
+            ("authorization", r"\bBearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
+        ];
+        specs
+            .into_iter()
+            .filter_map(|(kind, re, group)| Some(Rule { kind, re: Regex::new(re).ok()?, group }))
+            .collect()
+    })
+}
+
+/// Redacts text with the built-in rules, the run's secret values and configured patterns.
+pub struct Redactor {
+    rules: Vec<Rule>,
+    /// Quick "anything to do?" check over all rules.
+    any: Option<RegexSet>,
+}
+
+impl Default for Redactor {
+    fn default() -> Self {
+        Redactor::new(&[], &[]).unwrap_or(Redactor {
+            rules: Vec::new(),
+            any: None,
+        })
+    }
+}
+
+impl Redactor {
+    /// `secrets`: exact values (the action's own secrets); values shorter than
+    /// [`MIN_SECRET_LEN`] are ignored. `patterns`: regexes from `redact.patterns`; an invalid one
+    /// is an error naming it.
+    pub fn new(secrets: &[String], patterns: &[String]) -> Result<Self, String> {
+        let mut rules: Vec<Rule> = builtin()
+            .iter()
+            .map(|r| Rule {
+                kind: r.kind,
+                re: r.re.clone(),
+                group: r.group,
+            })
+            .collect();
+        let mut values: Vec<&str> = secrets
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| s.len() >= MIN_SECRET_LEN)
+            .collect();
+        // Longest first, so a secret containing another is replaced whole.
+        values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        values.dedup();
+        if !values.is_empty() {
+            let alt: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
+            let re = Regex::new(&alt.join("|")).map_err(|e| format!("secret values: {e}"))?;
+            // Runtime secrets first: a token that is also a known shape counts as `secret`.
+            rules.insert(
+                0,
+                Rule {
+                    kind: "secret",
+                    re,
+                    group: 0,
+                },
+            );
+        }
+        for (i, p) in patterns.iter().enumerate() {
+            let re = regex::RegexBuilder::new(p)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("redact.patterns[{i}]: {e}"))?;
+            rules.push(Rule {
+                kind: "pattern",
+                re,
+                group: 0,
+            });
+        }
+        let any = RegexSet::new(rules.iter().map(|r| r.re.as_str())).ok();
+        Ok(Redactor { rules, any })
+    }
+
+    /// Returns `text` with every secret replaced by `[REDACTED:<kind>]`, counting each.
+    pub fn redact<'t>(&self, text: &'t str, counts: &mut Redactions) -> Cow<'t, str> {
+        if let Some(any) = &self.any
+            && !any.is_match(text)
+        {
+            return Cow::Borrowed(text);
+        }
+        let mut out = Cow::Borrowed(text);
+        for rule in &self.rules {
+            if !rule.re.is_match(&out) {
+                continue;
+            }
+            let replaced = rule
+                .re
+                .replace_all(&out, |c: &Captures<'_>| {
+                    let Some(whole) = c.get(0) else {
+                        return String::new();
+                    };
+                    let secret = c.get(rule.group).unwrap_or(whole);
+                    if secret.as_str().is_empty() {
+                        return whole.as_str().to_owned();
+                    }
+                    counts.add(rule.kind);
+                    let w = whole.as_str();
+                    let (s, e) = (secret.start() - whole.start(), secret.end() - whole.start());
+                    format!("{}[REDACTED:{}]{}", &w[..s], rule.kind, &w[e..])
+                })
+                .into_owned();
+            out = Cow::Owned(replaced);
+        }
+        out
+    }
+
+    /// Redacts `s` in place.
+    pub fn apply(&self, s: &mut String, counts: &mut Redactions) {
+        if let Cow::Owned(r) = self.redact(s, counts) {
+            *s = r;
+        }
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn red(s: &str) -> (String, Redactions) {
+        let mut c = Redactions::default();
+        let r = Redactor::default().redact(s, &mut c).into_owned();
+        (r, c)
+    }
+
+    #[test]
+    fn builtin_kinds() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        let (r, c) = red(&format!("token {gh} leaked"));
+        assert_eq!(r, "token [REDACTED:github_token] leaked");
+        assert_eq!(c.by_kind["github_token"], 1);
+        let (r, _) = red("key AKIAIOSFODNN7EXAMPLE here");
+        assert_eq!(r, "key [REDACTED:aws_access_key] here");
+        let (r, _) = red("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+        assert_eq!(r, "aws_secret_access_key = [REDACTED:aws_secret_key]\n");
+        let (r, _) = red("Authorization: Bearer abc.def-ghi_jkl");
+        assert_eq!(r, "Authorization: [REDACTED:authorization]");
+    }
+
+    #[test]
+    fn ordinary_text_is_untouched() {
+        for s in [
+            "commit 3f9a1c2e4b5d6f7a8b9c0d1e2f3a4b5c6d7e8f90 failed",
+            "id 123e4567-e89b-12d3-a456-426614174000",
+            "data: SGVsbG8sIFdvcmxkIQ== and QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=",
+            "authorization failed for user bob",
+            "Authorization: denied",
+            "expected 'ghp_' prefix",
+        ] {
+            assert_eq!(red(s).0, s);
+            assert_eq!(red(s).1.total, 0, "{s}");
+        }
+    }
+}
