@@ -263,9 +263,10 @@ fn evidence_section(e: &Result<crate::retain::Written, String>) -> String {
     use crate::render::escape::inline;
     match e {
         Ok(w) => format!(
-            "### Evidence\n\nRetained: bundle `{}` · ledger entry #{} · {}\n",
+            "### Evidence\n\nRetained: bundle `{}` · ledger entry #{} (digest `{}`) · {}\n",
             w.bundle_digest,
             w.entry_seq,
+            w.entry_digest,
             inline(&w.location, 300)
         ),
         Err(msg) => format!(
@@ -299,7 +300,10 @@ fn link_tickets(
             email: i.jira_email.clone().unwrap_or_default(),
             api_token: t.clone(),
         }),
-        linear: i.linear_api_key.as_ref().map(|k| LinearCredentials::new(k.clone())),
+        linear: i
+            .linear_api_key
+            .as_ref()
+            .map(|k| LinearCredentials::new(k.clone())),
         github: i.github_token.as_ref().map(|t| GithubCredentials {
             api_url: ctx.api_url.clone(),
             token: crate::tickets::Secret::new(t.clone()),
@@ -317,6 +321,16 @@ fn link_tickets(
     let _ = writeln!(out, "{md}");
     let _ = writeln!(out, "::endgroup::");
     for l in &section.links {
+        if l.status == crate::tickets::LinkStatus::Skipped {
+            let _ = writeln!(
+                out,
+                "controlgate: {} {} {} skipped: {}",
+                l.tracker.name(),
+                l.ticket,
+                l.action,
+                l.message.as_deref().unwrap_or("")
+            );
+        }
         if l.status == crate::tickets::LinkStatus::Failed {
             notice(
                 out,
@@ -707,7 +721,9 @@ fn finish(
                 }
                 pairs.push((
                     "evidence-digest",
-                    evidence.map(|w| w.bundle_digest.clone()).unwrap_or_default(),
+                    evidence
+                        .map(|w| w.bundle_digest.clone())
+                        .unwrap_or_default(),
                 ));
                 pairs.push((
                     "evidence-location",

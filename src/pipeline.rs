@@ -17,8 +17,8 @@ use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
 use crate::retain::RunIdentity;
-use sha2::Digest;
 use crate::tickets;
+use sha2::Digest;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -191,7 +191,9 @@ pub fn evidence_config(
     let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
     Ok(match explicit_dir {
         Some(dir) => Some(crate::retain::EvidenceConfig {
-            store: crate::retain::StoreConfig::Dir { path: dir.to_owned() },
+            store: crate::retain::StoreConfig::Dir {
+                path: dir.to_owned(),
+            },
             ..config.evidence.unwrap_or_default()
         }),
         None => config.evidence,
@@ -251,11 +253,14 @@ pub fn retain_evidence(
                 tests: c.tests,
             })
             .collect(),
-        coverage: report.coverage.as_ref().map(|c| crate::retain::CoverageSummary {
-            percent: c.head.percent.map(|p| p.as_f64()),
-            delta_pp: c.delta_pp.map(|p| p.as_f64()),
-            patch_percent: c.patch.percent.map(|p| p.as_f64()),
-        }),
+        coverage: report
+            .coverage
+            .as_ref()
+            .map(|c| crate::retain::CoverageSummary {
+                percent: c.head.percent.map(|p| p.as_f64()),
+                delta_pp: c.delta_pp.map(|p| p.as_f64()),
+                patch_percent: c.patch.percent.map(|p| p.as_f64()),
+            }),
         tickets: report
             .tickets
             .as_ref()
@@ -265,7 +270,11 @@ pub fn retain_evidence(
     };
     let ctx = crate::retain::OpenContext {
         base_dir: ev.base_dir.clone(),
-        repository: bundle.identity.repository.clone().unwrap_or_else(|| "local".into()),
+        repository: bundle
+            .identity
+            .repository
+            .clone()
+            .unwrap_or_else(|| "local".into()),
     };
     let store = ev.evidence.store.open(&ctx)?;
     let options = crate::retain::WriteOptions {
