@@ -529,4 +529,95 @@ mod unit {
             Some("s")
         );
     }
+
+    #[test]
+    fn identity_and_secrets_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let ev = dir.path().join("event.json");
+        std::fs::write(
+            &ev,
+            serde_json::json!({"number": 7, "pull_request": {"number": 7,
+                "head": {"sha": "h1", "ref": "feature/ENG-1-x"}, "base": {"ref": "main", "sha": "b1"}}})
+            .to_string(),
+        )
+        .unwrap();
+        let ev = ev.to_string_lossy().into_owned();
+        let c = ctx(&[
+            ("GITHUB_REPOSITORY", "acme/app"),
+            ("GITHUB_SERVER_URL", "https://github.example/"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_RUN_ATTEMPT", "3"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &ev),
+            ("GITHUB_REF", "refs/pull/7/merge"),
+            ("GITHUB_ACTOR", "alice"),
+            ("GITHUB_WORKFLOW", "ci"),
+            ("GITHUB_JOB", "test"),
+            ("RUNNER_OS", "Linux"),
+            ("INPUT_ENVIRONMENT", "staging"),
+            ("INPUT_JIRA-API-TOKEN", "jira-s3cret"),
+            ("INPUT_LINEAR-API-KEY", "lin_api_s3cret"),
+        ])
+        .unwrap();
+        let id = c.identity();
+        assert_eq!(id.repository.as_deref(), Some("acme/app"));
+        assert_eq!(id.event.as_deref(), Some("pull_request"));
+        assert_eq!(id.git_ref.as_deref(), Some("refs/pull/7/merge"));
+        assert_eq!(
+            (id.head_sha.as_deref(), id.base_sha.as_deref()),
+            (Some("h1"), Some("b1"))
+        );
+        assert_eq!(id.pr_number, Some(7));
+        assert_eq!(
+            (id.run_id.as_deref(), id.run_attempt.as_deref()),
+            (Some("42"), Some("3"))
+        );
+        assert_eq!(
+            id.run_url.as_deref(),
+            Some("https://github.example/acme/app/actions/runs/42")
+        );
+        assert_eq!(id.environment.as_deref(), Some("staging"));
+        assert_eq!(id.runner_os.as_deref(), Some("Linux"));
+        assert_eq!(
+            (id.actor.as_deref(), id.job.as_deref()),
+            (Some("alice"), Some("test"))
+        );
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert_eq!(
+            c.inputs.jira_api_token.as_ref().map(Secret::expose),
+            Some("jira-s3cret")
+        );
+        let change = c.change_context().unwrap();
+        assert_eq!(change.head_branch, "feature/ENG-1-x");
+        assert_eq!(change.repository, "acme/app");
+    }
+
+    #[test]
+    fn change_context_per_event() {
+        let pr = serde_json::json!({"repository": {"default_branch": "main", "full_name": "a/b"},
+            "pull_request": {"number": 3, "title": "ENG-1 x", "body": null, "merged": true,
+            "html_url": "https://github.com/a/b/pull/3", "user": {"login": "bob"},
+            "labels": [{"name": "no-ticket"}], "head": {"ref": "f"}, "base": {"ref": "main"}}});
+        let c = change_context("pull_request", &pr, "", Some(3)).unwrap();
+        assert_eq!((c.repository.as_str(), c.pr_number), ("a/b", Some(3)));
+        assert_eq!((c.pr_title.as_str(), c.pr_body.as_str()), ("ENG-1 x", ""));
+        assert_eq!(c.labels, ["no-ticket"]);
+        assert_eq!(c.author, "bob");
+        assert!(c.merged && c.base_is_default && c.is_release());
+
+        let push = serde_json::json!({"ref": "refs/heads/main", "repository": {"default_branch": "main"},
+            "sender": {"login": "carol"}, "compare": "https://github.com/a/b/compare/x...y",
+            "commits": [{"message": "ENG-2 one"}, {"message": "two"}]});
+        let c = change_context("push", &push, "a/b", None).unwrap();
+        assert_eq!(c.commit_messages, ["ENG-2 one", "two"]);
+        assert!(c.is_release());
+        assert_eq!(c.author, "carol");
+        let tag = serde_json::json!({"ref": "refs/tags/v1"});
+        assert!(
+            change_context("push", &tag, "a/b", None).is_none(),
+            "a tag is no change"
+        );
+        assert!(change_context("schedule", &serde_json::json!({}), "a/b", None).is_none());
+    }
 }
