@@ -58,18 +58,30 @@ code. To publish them, upload the report directory (it contains event.json) as a
 run `controlgate publish --from <dir>` in a second workflow triggered `on: workflow_run` with \
 `pull-requests: write` and `checks: write` — see docs/action.md.";
 
-/// `controlgate run`.
-///
-/// Note for the coverage merge (git2): a Docker action's workspace is owned by the runner's uid,
-/// not the container's root; call `git2::opts::set_verify_owner_validation(false)` here, before
-/// any repository is opened, or libgit2 rejects it ("not owned by current user").
+/// `controlgate run`: decide (suites, JUnit, coverage, tickets gate), retain the evidence,
+/// write the report directory, publish to GitHub, link the change tickets, then the job summary
+/// and outputs. The evidence is written before anything goes to GitHub, so a GitHub failure
+/// never loses it.
 pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
+    // A Docker action's workspace is owned by the runner's uid, not the container's root:
+    // libgit2's owner check would reject it ("not owned by current user").
+    crate::git::disable_owner_check();
     let title = ctx.inputs.check_name.clone();
     let decided = decide(ctx, out);
     let report_dir = resolve(&ctx.workspace, &ctx.inputs.report_dir);
-    let (publication, code, report_written) = match &decided {
-        Ok(o) => {
-            let written = match write_report_dir(ctx, o, &report_dir) {
+    let evidence = match &decided {
+        Ok(d) => retain(ctx, d, out),
+        Err(_) => None,
+    };
+    let evidence_md = evidence.as_ref().map(evidence_section);
+    let (mut publication, mut code, report_written) = match &decided {
+        Ok(d) => {
+            let o = &d.output;
+            let mut markdown = o.markdown.clone();
+            if let Some(e) = &evidence_md {
+                markdown.push_str(&format!("\n{e}"));
+            }
+            let written = match write_report_dir(ctx, o, &markdown, &report_dir) {
                 Ok(()) => true,
                 Err(e) => {
                     notice(
@@ -80,21 +92,18 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     false
                 }
             };
-            let failures = publish::annotations(&o.report, &[], ctx.inputs.max_annotations);
+            let annotations = publish::annotations(
+                &o.report,
+                &uncovered_ranges(&o.report),
+                ctx.inputs.max_annotations,
+            );
             (
                 Publication {
-                    markdown: o.markdown.clone(),
-                    long_markdown: crate::render::markdown::render(
-                        &o.report,
-                        &crate::render::markdown::MarkdownOptions {
-                            budget: publish::STEP_SUMMARY_LIMIT_BYTES - 4096,
-                            title: title.clone(),
-                        },
-                        &[],
-                    ),
+                    markdown,
+                    long_markdown: String::new(),
                     success: o.report.verdict == Verdict::Pass,
                     title: check_title(&o.report),
-                    annotations: failures,
+                    annotations,
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
                 },
@@ -125,12 +134,36 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             )
         }
     };
+    if let Some(Err(msg)) = &evidence {
+        // Fail closed: the gates' verdict stands (check run, comment), but a run whose
+        // evidence did not reach the store does not pass the job.
+        notice(
+            out,
+            "error",
+            &format!("evidence not retained in the store: {msg}"),
+        );
+        if code == ExitCode::Pass {
+            code = ExitCode::Fail;
+        }
+        publication.title.push_str(" — evidence not retained");
+    }
     let published = publish_to_github(ctx, &publication, out);
+    let tickets = match &decided {
+        Ok(d) => link_tickets(ctx, d, evidence.as_ref().and_then(|e| e.as_ref().ok()), out),
+        Err(_) => None,
+    };
+    if let Ok(d) = &decided {
+        publication.long_markdown = long_summary(&d.output.report, &title, tickets.as_ref());
+        if let Some(e) = &evidence_md {
+            publication.long_markdown.push_str(&format!("\n{e}"));
+        }
+    }
     finish(
         ctx,
         &publication,
         &published,
-        decided.as_ref().ok(),
+        decided.as_ref().ok().map(|d| &d.output),
+        evidence.as_ref().and_then(|e| e.as_ref().ok()),
         report_written.then_some(&report_dir),
         out,
     );
@@ -138,6 +171,176 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         return ExitCode::Fail;
     }
     code
+}
+
+/// The job summary: the whole report within 1 MiB, with the coverage, API and (linked)
+/// tickets sections.
+fn long_summary(
+    report: &crate::model::report::Report,
+    title: &str,
+    tickets: Option<&crate::tickets::TicketsSection>,
+) -> String {
+    let budget = publish::STEP_SUMMARY_LIMIT_BYTES - 8192;
+    let mut extra = Vec::new();
+    if let Some(cov) = &report.coverage {
+        extra.push(crate::render::coverage::render_coverage(
+            cov,
+            budget * 3 / 10,
+        ));
+    }
+    if let Some(api) = &report.api {
+        extra.push(crate::render::api::markdown(api, budget * 2 / 5));
+    }
+    if let Some(t) = tickets.or(report.tickets.as_ref()) {
+        extra.push(crate::tickets::render_tickets(t));
+    }
+    crate::render::markdown::render(
+        report,
+        &crate::render::markdown::MarkdownOptions {
+            budget,
+            title: title.to_owned(),
+        },
+        &extra,
+    )
+}
+
+/// Changed lines no test covers, from the coverage section (`12` or `12-15` per range).
+fn uncovered_ranges(report: &crate::model::report::Report) -> Vec<publish::UncoveredRange> {
+    let Some(cov) = &report.coverage else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in &cov.patch.files {
+        for r in &f.uncovered_ranges {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            if let (Ok(start), Ok(end)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>()) {
+                out.push(publish::UncoveredRange {
+                    path: f.path.trim_start_matches("./").to_owned(),
+                    start: start.max(1),
+                    end: end.max(start).max(1),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Retains the run's evidence when the config has `evidence:` or the `evidence-dir` input is
+/// set. `None`: not configured; `Err`: the store failed (the message says what was kept
+/// locally).
+fn retain(
+    ctx: &ActionContext,
+    d: &Decided,
+    out: &mut dyn Write,
+) -> Option<Result<crate::retain::Written, String>> {
+    let evidence = match pipeline::evidence_config(&d.req) {
+        Ok(Some(c)) => c,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e.to_string())),
+    };
+    let req = pipeline::EvidenceRequest {
+        evidence,
+        base_dir: ctx.workspace.clone(),
+    };
+    let result = pipeline::retain_evidence(&d.output, &d.req, &req).map_err(|e| e.to_string());
+    if let Ok(w) = &result {
+        let _ = writeln!(
+            out,
+            "controlgate: evidence {} retained at {} (ledger entry {})",
+            w.bundle_digest, w.location, w.entry_seq
+        );
+    }
+    Some(result)
+}
+
+/// The "Evidence" section appended to the PR comment, the check run and the job summary.
+fn evidence_section(e: &Result<crate::retain::Written, String>) -> String {
+    use crate::render::escape::inline;
+    match e {
+        Ok(w) => format!(
+            "### Evidence\n\nRetained: bundle `{}` · ledger entry #{} (digest `{}`) · {}\n",
+            w.bundle_digest,
+            w.entry_seq,
+            w.entry_digest,
+            inline(&w.location, 300)
+        ),
+        Err(msg) => format!(
+            "### Evidence\n\n⚠️ Not retained in the evidence store: {}\n",
+            inline(msg, 600)
+        ),
+    }
+}
+
+/// Links the run to the change's tickets (after publishing; never fails the run). Returns the
+/// section with the link results, when tickets are configured and the run has a change.
+fn link_tickets(
+    ctx: &ActionContext,
+    d: &Decided,
+    evidence: Option<&crate::retain::Written>,
+    out: &mut dyn Write,
+) -> Option<crate::tickets::TicketsSection> {
+    use crate::tickets::{
+        EvidenceLink, GithubCredentials, JiraCredentials, LinearCredentials, RunSummary,
+        TicketCredentials,
+    };
+    let cfg = &d.config.tickets;
+    let change = d.req.change.as_ref()?;
+    if !cfg.any_tracker() {
+        return None;
+    }
+    let i = &ctx.inputs;
+    let creds = TicketCredentials {
+        jira: i.jira_api_token.as_ref().map(|t| JiraCredentials {
+            base_url: i.jira_url.clone().unwrap_or_default(),
+            email: i.jira_email.clone().unwrap_or_default(),
+            api_token: t.clone(),
+        }),
+        linear: i
+            .linear_api_key
+            .as_ref()
+            .map(|k| LinearCredentials::new(k.clone())),
+        github: i.github_token.as_ref().map(|t| GithubCredentials {
+            api_url: ctx.api_url.clone(),
+            token: crate::tickets::Secret::new(t.clone()),
+        }),
+    };
+    let mut summary = RunSummary::from_report(&d.output.report);
+    summary.evidence = evidence.map(|w| EvidenceLink {
+        location: w.location.clone(),
+        bundle_digest: w.bundle_digest.clone(),
+    });
+    summary.run_url = ctx.run_url.clone();
+    let section = crate::tickets::link(change, cfg, &creds, &summary);
+    let md = crate::tickets::render_tickets(&section);
+    let _ = writeln!(out, "::group::controlgate change tickets");
+    let _ = writeln!(out, "{md}");
+    let _ = writeln!(out, "::endgroup::");
+    for l in &section.links {
+        if l.status == crate::tickets::LinkStatus::Skipped {
+            let _ = writeln!(
+                out,
+                "controlgate: {} {} {} skipped: {}",
+                l.tracker.name(),
+                l.ticket,
+                l.action,
+                l.message.as_deref().unwrap_or("")
+            );
+        }
+        if l.status == crate::tickets::LinkStatus::Failed {
+            notice(
+                out,
+                "warning",
+                &format!(
+                    "{} {} {}: {}",
+                    l.tracker.name(),
+                    l.ticket,
+                    l.action,
+                    l.message.as_deref().unwrap_or("failed")
+                ),
+            );
+        }
+    }
+    Some(section)
 }
 
 fn resolve(base: &Path, p: &Path) -> PathBuf {
@@ -167,19 +370,36 @@ fn check_title(r: &crate::model::report::Report) -> String {
     )
 }
 
-/// Runs the suites (when configured) and decides the report.
-fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<ReportOutput, Error> {
+/// A decided run, with what decided it.
+struct Decided {
+    req: ReportRequest,
+    output: ReportOutput,
+    config: crate::config::Config,
+}
+
+/// Commits read for the change's tickets (the newest are kept).
+const MAX_COMMITS: usize = 250;
+
+/// Runs the suites (when configured) and decides the report: tests, coverage (git diff against
+/// the PR base), the tickets gate (change context from the event and git) and the run identity.
+fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
     let (config, _) = pipeline::load_config(ctx.inputs.config.as_deref(), &ctx.workspace)?;
     let mut req = ReportRequest::new(ctx.inputs.junit.clone(), ctx.workspace.clone());
     req.config = ctx.inputs.config.clone();
     req.title = Some(ctx.inputs.check_name.clone());
-    if !ctx.inputs.coverage.is_empty() || config.suites.iter().any(|s| !s.coverage.is_empty()) {
-        notice(
-            out,
-            "warning",
-            "coverage inputs are not read by this build yet; coverage outputs are empty",
-        );
-    }
+    // The ledger is also where a PR run finds its base coverage.
+    req.evidence_dir = ctx
+        .inputs
+        .evidence_dir
+        .as_ref()
+        .map(|p| resolve(&ctx.workspace, p));
+    // Room for the "Evidence" section within the comment's limit.
+    req.markdown_budget = crate::render::markdown::DEFAULT_BUDGET - 1024;
+    req.identity = Some(ctx.identity());
+    req.coverage = ctx.inputs.coverage.clone();
+    req.base_ref = ctx.inputs.base_ref.clone();
+    req.repo = Some(ctx.workspace.clone());
+    req.workspace = Some(ctx.workspace.to_string_lossy().into_owned());
     if !config.suites.is_empty() {
         if !ctx.inputs.junit.is_empty() {
             notice(
@@ -190,6 +410,36 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<ReportOutput, Erro
         }
         let runs = suites::run_all(&config.suites, &ctx.workspace, out);
         for (run, suite) in runs.into_iter().zip(&config.suites) {
+            let failed = run.record.timed_out
+                || run.record.error.is_some()
+                || run.record.exit_code != Some(0);
+            for glob in &suite.coverage {
+                let full = if Path::new(glob).is_absolute() {
+                    PathBuf::from(glob)
+                } else {
+                    run.workdir.join(glob)
+                };
+                let full = full.to_string_lossy().into_owned();
+                let pattern = crate::inputs::display_path(Path::new(&full), &ctx.workspace);
+                let found = glob::glob(&full)
+                    .map(|mut g| g.any(|p| p.is_ok_and(|p| p.is_file())))
+                    .unwrap_or(false);
+                if !found && failed {
+                    // The suite gate already fails the run; say why coverage is missing.
+                    notice(
+                        out,
+                        "warning",
+                        &format!(
+                            "suite `{}` failed and left no coverage report matching `{glob}`",
+                            suite.name
+                        ),
+                    );
+                    continue;
+                }
+                if !req.coverage.contains(&pattern) {
+                    req.coverage.push(pattern);
+                }
+            }
             req.suites.push(SuiteInput {
                 record: run.record,
                 workdir: run.workdir,
@@ -208,13 +458,77 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<ReportOutput, Erro
                 .into(),
         ));
     }
-    pipeline::report(&req)
+    let base = event_base(ctx);
+    if !req.coverage.is_empty() && req.base_ref.is_none() {
+        req.event_base_ref = base.clone();
+    }
+    req.change = ctx.change_context().map(|mut change| {
+        let wanted = config.tickets.any_tracker() || config.tickets.required.is_some();
+        if wanted && change.commit_messages.is_empty() {
+            // The PR's commits: base...head. A SHA first (exact), else the base branch.
+            let bases = [ctx.event.base_sha.clone(), base.clone()];
+            let mut last_err = None;
+            for b in bases.iter().flatten() {
+                match crate::git::commit_messages(
+                    &ctx.workspace,
+                    b,
+                    ctx.event.head_sha.as_deref(),
+                    MAX_COMMITS,
+                ) {
+                    Ok(m) => {
+                        change.commit_messages = m;
+                        last_err = None;
+                        break;
+                    }
+                    Err(e) => last_err = Some(e),
+                }
+            }
+            if let Some(e) = last_err {
+                notice(
+                    out,
+                    "warning",
+                    &format!(
+                        "commit messages not read, so tickets named only in commits are not \
+                         found: {e}"
+                    ),
+                );
+            }
+        }
+        change
+    });
+    let output = pipeline::report(&req)?;
+    Ok(Decided {
+        req,
+        output,
+        config,
+    })
+}
+
+/// The base to compare against from the event: for pull requests and merge groups the base
+/// branch (`origin/<base>` when the checkout has it), for a push the commit before it.
+fn event_base(ctx: &ActionContext) -> Option<String> {
+    match ctx.event_name.as_str() {
+        "push" => ctx.event.base_sha.clone(),
+        _ => ctx
+            .event
+            .base_ref
+            .as_deref()
+            .map(|b| crate::git::prefer_remote_base(&ctx.workspace, b)),
+    }
 }
 
 /// Writes `summary.md`, `report.json`, the event payload and the run context: what the second
 /// stage (`publish --from`) needs.
-fn write_report_dir(ctx: &ActionContext, o: &ReportOutput, dir: &Path) -> Result<(), Error> {
-    o.write_to(dir)?;
+fn write_report_dir(
+    ctx: &ActionContext,
+    o: &ReportOutput,
+    markdown: &str,
+    dir: &Path,
+) -> Result<(), Error> {
+    crate::inputs::write_all_or_nothing(
+        dir,
+        &[("summary.md", markdown), ("report.json", o.json.as_str())],
+    )?;
     if let Some(p) = &ctx.event_path {
         let ev = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
         let meta = json!({
@@ -367,6 +681,7 @@ fn finish(
     p: &Publication,
     published: &Published,
     decided: Option<&ReportOutput>,
+    evidence: Option<&crate::retain::Written>,
     report_dir: Option<&PathBuf>,
     out: &mut dyn Write,
 ) {
@@ -385,12 +700,38 @@ fn finish(
             .map(|d| crate::inputs::display_path(&d.join("report.json"), &ctx.workspace))
             .unwrap_or_default();
         let pairs = match decided {
-            Some(o) => publish::outputs(
-                &o.report,
-                &report_path,
-                published.comment_url.as_deref(),
-                published.check_run_url.as_deref(),
-            ),
+            Some(o) => {
+                let mut pairs = publish::outputs(
+                    &o.report,
+                    &report_path,
+                    published.comment_url.as_deref(),
+                    published.check_run_url.as_deref(),
+                );
+                if let Some(cov) = &o.report.coverage {
+                    let pct = |p: Option<crate::model::coverage::Percent>| {
+                        p.map(|p| p.to_string()).unwrap_or_default()
+                    };
+                    for (name, value) in pairs.iter_mut() {
+                        match *name {
+                            "coverage" => *value = pct(cov.head.percent),
+                            "coverage-delta" => *value = pct(cov.delta_pp),
+                            "patch-coverage" => *value = pct(cov.patch.percent),
+                            _ => {}
+                        }
+                    }
+                }
+                pairs.push((
+                    "evidence-digest",
+                    evidence
+                        .map(|w| w.bundle_digest.clone())
+                        .unwrap_or_default(),
+                ));
+                pairs.push((
+                    "evidence-location",
+                    evidence.map(|w| w.location.clone()).unwrap_or_default(),
+                ));
+                pairs
+            }
             None => vec![("verdict", "error".to_owned())],
         };
         if let Err(e) = publish::write_outputs(path, &pairs) {
@@ -408,6 +749,7 @@ pub fn publish_from(
     dir: &Path,
     out: &mut dyn Write,
 ) -> Result<ExitCode, Error> {
+    crate::git::disable_owner_check();
     let read = |name: &str| -> Result<String, Error> {
         let p = dir.join(name);
         std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))

@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::retain::RunIdentity;
+use crate::tickets::{ChangeContext, Secret};
 
 /// What the triggering event says about the change being tested.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,6 +44,16 @@ pub struct Inputs {
     pub max_annotations: usize,
     /// Login whose comments are searched for the marker; `None`: the token's identity.
     pub comment_author: Option<String>,
+    /// Deployment environment recorded in the run identity (`environment` input).
+    pub environment: Option<String>,
+    /// `evidence-dir`: retain evidence in this directory (a `dir` store), overriding the
+    /// config's `evidence.store`.
+    pub evidence_dir: Option<PathBuf>,
+    /// Jira Cloud base URL (`jira-url`; default `tickets.jira.url`).
+    pub jira_url: Option<String>,
+    pub jira_email: Option<String>,
+    pub jira_api_token: Option<Secret>,
+    pub linear_api_key: Option<Secret>,
 }
 
 impl Default for Inputs {
@@ -58,6 +70,12 @@ impl Default for Inputs {
             report_dir: PathBuf::from("controlgate-report"),
             max_annotations: 500,
             comment_author: None,
+            environment: None,
+            evidence_dir: None,
+            jira_url: None,
+            jira_email: None,
+            jira_api_token: None,
+            linear_api_key: None,
         }
     }
 }
@@ -75,6 +93,20 @@ pub struct ActionContext {
     pub event_name: String,
     pub event_path: Option<PathBuf>,
     pub event: EventInfo,
+    /// The event payload as read (for the change context).
+    pub event_json: Option<Value>,
+    /// `GITHUB_REF`.
+    pub git_ref: Option<String>,
+    /// `GITHUB_ACTOR`.
+    pub actor: Option<String>,
+    /// `GITHUB_WORKFLOW`.
+    pub workflow: Option<String>,
+    /// `GITHUB_JOB`.
+    pub job: Option<String>,
+    /// `GITHUB_RUN_ATTEMPT`.
+    pub run_attempt: Option<String>,
+    /// `RUNNER_OS`.
+    pub runner_os: Option<String>,
     /// `GITHUB_SHA` (for `pull_request`: the merge commit, not the head).
     pub sha: Option<String>,
     pub step_summary: Option<PathBuf>,
@@ -129,6 +161,12 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
             .unwrap_or(defaults.report_dir),
         max_annotations,
         comment_author: input("comment-author"),
+        environment: input("environment").map(|v| v.trim().to_owned()),
+        evidence_dir: input("evidence-dir").map(|v| PathBuf::from(v.trim())),
+        jira_url: input("jira-url").map(|v| v.trim().to_owned()),
+        jira_email: input("jira-email").map(|v| v.trim().to_owned()),
+        jira_api_token: input("jira-api-token").map(|v| Secret::new(v.trim())),
+        linear_api_key: input("linear-api-key").map(|v| Secret::new(v.trim())),
     };
     let workspace = var("GITHUB_WORKSPACE")
         .map(PathBuf::from)
@@ -140,17 +178,20 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
     let event_name = var("GITHUB_EVENT_NAME").unwrap_or_default();
     let event_path = var("GITHUB_EVENT_PATH").map(PathBuf::from);
     let sha = var("GITHUB_SHA");
-    let event = match &event_path {
+    let (event, event_json) = match &event_path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
             let json: Value = serde_json::from_str(&text)
                 .map_err(|e| Error::Usage(format!("{}: not JSON: {e}", p.display())))?;
-            parse_event(&event_name, &json, sha.as_deref())
+            (parse_event(&event_name, &json, sha.as_deref()), Some(json))
         }
-        None => EventInfo {
-            head_sha: sha.clone(),
-            ..Default::default()
-        },
+        None => (
+            EventInfo {
+                head_sha: sha.clone(),
+                ..Default::default()
+            },
+            None,
+        ),
     };
     let run_url = match (
         var("GITHUB_SERVER_URL"),
@@ -178,6 +219,13 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
         event_name,
         event_path,
         event,
+        event_json,
+        git_ref: var("GITHUB_REF"),
+        actor: var("GITHUB_ACTOR"),
+        workflow: var("GITHUB_WORKFLOW"),
+        job: var("GITHUB_JOB"),
+        run_attempt: var("GITHUB_RUN_ATTEMPT"),
+        runner_os: var("RUNNER_OS"),
         sha,
         step_summary: var("GITHUB_STEP_SUMMARY").map(PathBuf::from),
         output: var("GITHUB_OUTPUT").map(PathBuf::from),
@@ -185,6 +233,139 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
         run_id,
         retry_time_scale,
     })
+}
+
+impl ActionContext {
+    /// `owner/name`, when `GITHUB_REPOSITORY` is set.
+    pub fn repository_name(&self) -> Option<String> {
+        self.repository.as_ref().map(|(o, n)| format!("{o}/{n}"))
+    }
+
+    /// The run's identity for the report, the evidence bundle and the ledger entry; `report`
+    /// adds the times, the controlgate version and the config digest.
+    pub fn identity(&self) -> RunIdentity {
+        RunIdentity {
+            repository: self.repository_name(),
+            event: Some(self.event_name.clone()).filter(|e| !e.is_empty()),
+            git_ref: self.git_ref.clone(),
+            head_sha: self.event.head_sha.clone(),
+            base_sha: self.event.base_sha.clone(),
+            pr_number: self.event.pr_number,
+            actor: self.actor.clone(),
+            workflow: self.workflow.clone(),
+            job: self.job.clone(),
+            run_id: self
+                .run_id
+                .as_deref()
+                .map(|id| id.split('-').next().unwrap_or(id).to_owned()),
+            run_attempt: self.run_attempt.clone(),
+            run_url: self.run_url.clone(),
+            environment: self.inputs.environment.clone(),
+            runner_os: self.runner_os.clone(),
+            ..RunIdentity::new()
+        }
+    }
+
+    /// The change being tested, from the event payload; `None` for events that are not a change
+    /// (`schedule`, `workflow_dispatch`, ...), which leaves `tickets.required` "not evaluated".
+    /// Commit messages come from the push payload here; for pull requests the caller adds them
+    /// from git.
+    pub fn change_context(&self) -> Option<ChangeContext> {
+        let ev = self.event_json.as_ref()?;
+        change_context(
+            &self.event_name,
+            ev,
+            &self.repository_name().unwrap_or_default(),
+            self.event.pr_number,
+        )
+    }
+}
+
+/// See [`ActionContext::change_context`].
+pub fn change_context(
+    event_name: &str,
+    ev: &Value,
+    repository: &str,
+    pr_number: Option<u64>,
+) -> Option<ChangeContext> {
+    let s = |v: &Value, path: &[&str]| str_at(v, path).unwrap_or_default();
+    let default_branch = str_at(ev, &["repository", "default_branch"]);
+    let is_default = |branch: &str| default_branch.as_deref() == Some(branch);
+    let repository = if repository.is_empty() {
+        s(ev, &["repository", "full_name"])
+    } else {
+        repository.to_owned()
+    };
+    match event_name {
+        "pull_request"
+        | "pull_request_target"
+        | "pull_request_review"
+        | "pull_request_review_comment" => {
+            let pr = ev.get("pull_request")?;
+            let labels = pr
+                .get("labels")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|l| str_at(l, &["name"]))
+                .collect();
+            Some(ChangeContext {
+                repository,
+                pr_number,
+                pr_title: s(pr, &["title"]),
+                pr_body: s(pr, &["body"]),
+                head_branch: s(pr, &["head", "ref"]),
+                commit_messages: Vec::new(),
+                labels,
+                author: s(pr, &["user", "login"]),
+                pr_url: s(pr, &["html_url"]),
+                linked_issues: Vec::new(),
+                merged: pr.get("merged").and_then(Value::as_bool).unwrap_or(false),
+                base_is_default: is_default(&s(pr, &["base", "ref"])),
+            })
+        }
+        "push" => {
+            let git_ref = s(ev, &["ref"]);
+            let branch = git_ref.strip_prefix("refs/heads/")?.to_owned();
+            let commit_messages = ev
+                .get("commits")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| str_at(c, &["message"]))
+                .collect();
+            Some(ChangeContext {
+                repository,
+                pr_number: None,
+                head_branch: branch.clone(),
+                commit_messages,
+                author: str_at(ev, &["sender", "login"])
+                    .or_else(|| str_at(ev, &["pusher", "name"]))
+                    .unwrap_or_default(),
+                pr_url: str_at(ev, &["compare"])
+                    .or_else(|| str_at(ev, &["head_commit", "url"]))
+                    .unwrap_or_default(),
+                merged: true,
+                base_is_default: is_default(&branch),
+                ..Default::default()
+            })
+        }
+        "merge_group" => {
+            let base = s(ev, &["merge_group", "base_ref"]);
+            let base = base.trim_start_matches("refs/heads/");
+            Some(ChangeContext {
+                repository,
+                pr_number,
+                head_branch: s(ev, &["merge_group", "head_ref"])
+                    .trim_start_matches("refs/heads/")
+                    .to_owned(),
+                author: s(ev, &["sender", "login"]),
+                base_is_default: is_default(base),
+                ..Default::default()
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Splits a multi-value input: one item per line or comma-separated, blanks dropped.
@@ -347,5 +528,96 @@ mod unit {
                 .as_deref(),
             Some("s")
         );
+    }
+
+    #[test]
+    fn identity_and_secrets_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let ev = dir.path().join("event.json");
+        std::fs::write(
+            &ev,
+            serde_json::json!({"number": 7, "pull_request": {"number": 7,
+                "head": {"sha": "h1", "ref": "feature/ENG-1-x"}, "base": {"ref": "main", "sha": "b1"}}})
+            .to_string(),
+        )
+        .unwrap();
+        let ev = ev.to_string_lossy().into_owned();
+        let c = ctx(&[
+            ("GITHUB_REPOSITORY", "acme/app"),
+            ("GITHUB_SERVER_URL", "https://github.example/"),
+            ("GITHUB_RUN_ID", "42"),
+            ("GITHUB_RUN_ATTEMPT", "3"),
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &ev),
+            ("GITHUB_REF", "refs/pull/7/merge"),
+            ("GITHUB_ACTOR", "alice"),
+            ("GITHUB_WORKFLOW", "ci"),
+            ("GITHUB_JOB", "test"),
+            ("RUNNER_OS", "Linux"),
+            ("INPUT_ENVIRONMENT", "staging"),
+            ("INPUT_JIRA-API-TOKEN", "jira-s3cret"),
+            ("INPUT_LINEAR-API-KEY", "lin_api_s3cret"),
+        ])
+        .unwrap();
+        let id = c.identity();
+        assert_eq!(id.repository.as_deref(), Some("acme/app"));
+        assert_eq!(id.event.as_deref(), Some("pull_request"));
+        assert_eq!(id.git_ref.as_deref(), Some("refs/pull/7/merge"));
+        assert_eq!(
+            (id.head_sha.as_deref(), id.base_sha.as_deref()),
+            (Some("h1"), Some("b1"))
+        );
+        assert_eq!(id.pr_number, Some(7));
+        assert_eq!(
+            (id.run_id.as_deref(), id.run_attempt.as_deref()),
+            (Some("42"), Some("3"))
+        );
+        assert_eq!(
+            id.run_url.as_deref(),
+            Some("https://github.example/acme/app/actions/runs/42")
+        );
+        assert_eq!(id.environment.as_deref(), Some("staging"));
+        assert_eq!(id.runner_os.as_deref(), Some("Linux"));
+        assert_eq!(
+            (id.actor.as_deref(), id.job.as_deref()),
+            (Some("alice"), Some("test"))
+        );
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert_eq!(
+            c.inputs.jira_api_token.as_ref().map(Secret::expose),
+            Some("jira-s3cret")
+        );
+        let change = c.change_context().unwrap();
+        assert_eq!(change.head_branch, "feature/ENG-1-x");
+        assert_eq!(change.repository, "acme/app");
+    }
+
+    #[test]
+    fn change_context_per_event() {
+        let pr = serde_json::json!({"repository": {"default_branch": "main", "full_name": "a/b"},
+            "pull_request": {"number": 3, "title": "ENG-1 x", "body": null, "merged": true,
+            "html_url": "https://github.com/a/b/pull/3", "user": {"login": "bob"},
+            "labels": [{"name": "no-ticket"}], "head": {"ref": "f"}, "base": {"ref": "main"}}});
+        let c = change_context("pull_request", &pr, "", Some(3)).unwrap();
+        assert_eq!((c.repository.as_str(), c.pr_number), ("a/b", Some(3)));
+        assert_eq!((c.pr_title.as_str(), c.pr_body.as_str()), ("ENG-1 x", ""));
+        assert_eq!(c.labels, ["no-ticket"]);
+        assert_eq!(c.author, "bob");
+        assert!(c.merged && c.base_is_default && c.is_release());
+
+        let push = serde_json::json!({"ref": "refs/heads/main", "repository": {"default_branch": "main"},
+            "sender": {"login": "carol"}, "compare": "https://github.com/a/b/compare/x...y",
+            "commits": [{"message": "ENG-2 one"}, {"message": "two"}]});
+        let c = change_context("push", &push, "a/b", None).unwrap();
+        assert_eq!(c.commit_messages, ["ENG-2 one", "two"]);
+        assert!(c.is_release());
+        assert_eq!(c.author, "carol");
+        let tag = serde_json::json!({"ref": "refs/tags/v1"});
+        assert!(
+            change_context("push", &tag, "a/b", None).is_none(),
+            "a tag is no change"
+        );
+        assert!(change_context("schedule", &serde_json::json!({}), "a/b", None).is_none());
     }
 }

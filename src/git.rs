@@ -331,3 +331,74 @@ pub fn merge_base_chain(
     }
     Ok(chain)
 }
+
+/// Switches libgit2's repository-owner check off for the whole process (once). The Action's
+/// entry points call it first: a Docker action's workspace belongs to the runner's uid.
+pub fn disable_owner_check() {
+    owner_check_off();
+}
+
+/// The name to compare against for a PR base branch from the event: `origin/<base>` when the
+/// checkout has that remote-tracking branch (what actions/checkout with `fetch-depth: 0`
+/// creates; a local branch of the same name may be stale), else `base` as given.
+pub fn prefer_remote_base(repo_root: &Path, base: &str) -> String {
+    let base = base.trim();
+    if base.starts_with("origin/") || base.starts_with("refs/") {
+        return base.to_owned();
+    }
+    let remote = format!("refs/remotes/origin/{base}");
+    match open(repo_root) {
+        Ok(repo) if repo.find_reference(&remote).is_ok() => format!("origin/{base}"),
+        _ => base.to_owned(),
+    }
+}
+
+/// Full messages of the commits in `base...head` that are not in `base` (what `git log
+/// base..head` lists), oldest first, at most `limit` (the newest are kept). `head` defaults to
+/// HEAD; a SHA the clone lacks falls back to HEAD.
+pub fn commit_messages(
+    repo_root: &Path,
+    base_ref: &str,
+    head: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>, Error> {
+    let repo = open(repo_root)?;
+    let shallow = repo.is_shallow();
+    let head = head
+        .and_then(|h| resolve(&repo, h))
+        .map(Ok)
+        .unwrap_or_else(|| {
+            repo.head()
+                .and_then(|h| h.peel_to_commit())
+                .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))
+        })?;
+    let Some(base) = resolve(&repo, base_ref) else {
+        return Err(Error::Git(if shallow {
+            format!("base ref `{base_ref}` not found: {SHALLOW_FIX}")
+        } else {
+            format!("unknown base ref `{base_ref}`")
+        }));
+    };
+    let mut walk = repo.revwalk().map_err(|e| git_err("revwalk", e))?;
+    walk.push(head.id()).map_err(|e| git_err("revwalk", e))?;
+    walk.hide(base.id()).map_err(|e| git_err("revwalk", e))?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
+        .map_err(|e| git_err("revwalk", e))?;
+    let mut out = Vec::new();
+    for oid in walk {
+        let oid = oid.map_err(|e| {
+            if shallow {
+                Error::Git(format!("reading commits: {}: {SHALLOW_FIX}", e.message()))
+            } else {
+                git_err("reading commits", e)
+            }
+        })?;
+        let c = repo.find_commit(oid).map_err(|e| git_err("commit", e))?;
+        out.push(String::from_utf8_lossy(c.message_bytes()).into_owned());
+        if out.len() >= limit {
+            break;
+        }
+    }
+    out.reverse();
+    Ok(out)
+}

@@ -709,3 +709,396 @@ fn push_and_merge_group_check_runs_go_on_the_events_head_commit() {
         assert!(!st.requests.iter().any(|r| r.path.contains(MERGE)));
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// The merged stages wired into `run`: coverage, evidence, tickets.
+// ---------------------------------------------------------------------------------------------
+
+use crate::coverage_util::git;
+
+impl Workspace {
+    /// Replaces the event payload.
+    fn event(&self, ev: serde_json::Value) {
+        write(&self.path().join("event.json"), &ev.to_string());
+    }
+
+    fn report(&self) -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(self.path().join("controlgate-report/report.json")).unwrap(),
+        )
+        .unwrap()
+    }
+}
+
+fn pr_event(head: &str, title: &str, base_ref: &str) -> serde_json::Value {
+    serde_json::json!({
+        "action": "synchronize",
+        "number": 7,
+        "repository": {"full_name": "acme/app", "default_branch": "main"},
+        "pull_request": {"number": 7, "title": title, "body": null, "merged": false,
+            "html_url": "https://github.com/acme/app/pull/7", "user": {"login": "alice"},
+            "labels": [],
+            "head": {"sha": head, "ref": "feature"},
+            "base": {"sha": "2222222222222222222222222222222222222222", "ref": base_ref}}
+    })
+}
+
+/// `main` with a two-line `src/lib.rs`; `feature` (checked out) adds four lines (3-6) in a
+/// commit whose message names `ENG-77`. Returns the feature head SHA.
+fn feature_repo(dir: &Path) -> String {
+    git(dir, &["init", "-q"]);
+    write(&dir.join("src/lib.rs"), "fn a() {}\nfn b() {}\n");
+    git(dir, &["add", "src"]);
+    git(dir, &["commit", "-qm", "base"]);
+    git(dir, &["checkout", "-qb", "feature"]);
+    write(
+        &dir.join("src/lib.rs"),
+        "fn a() {}\nfn b() {}\nfn c() {\n    x();\n    y();\n}\n",
+    );
+    git(dir, &["add", "src"]);
+    git(dir, &["commit", "-qm", "Add c\n\nRefs ENG-77"]);
+    git(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+/// Lines 1-4 hit, 5-6 not: project 4/6, patch 2/4 (lines 3-6 changed).
+const LCOV: &str =
+    "TN:\nSF:src/lib.rs\nDA:1,1\nDA:2,1\nDA:3,1\nDA:4,1\nDA:5,0\nDA:6,0\nend_of_record\n";
+
+#[test]
+fn a_pr_run_reports_patch_coverage_and_annotates_uncovered_changed_lines() {
+    let s = stand();
+    let repo = s.repo("coverage", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    let head = feature_repo(ws.path());
+    ws.event(pr_event(&head, "Add c", "main"));
+    write(&ws.path().join("coverage/lcov.info"), LCOV);
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[
+            ("ok".into(), false, "CC8.1"),
+            ("broken".into(), true, "CC8.1"),
+        ]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_COVERAGE".into(), "coverage/*.info".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "one failing test\n{}\n{}", o.stdout, o.stderr);
+    assert!(!o.stdout.contains("not read by this build"), "{}", o.stdout);
+    ws.assert_clean();
+    assert_eq!(
+        output(&o.outputs, "coverage"),
+        Some("66.67"),
+        "{}",
+        o.outputs
+    );
+    assert_eq!(output(&o.outputs, "patch-coverage"), Some("50.00"));
+    assert_eq!(
+        output(&o.outputs, "coverage-delta"),
+        Some(""),
+        "no base report"
+    );
+    let report = ws.report();
+    assert_eq!(report["coverage"]["refs"]["head_sha"], head.as_str());
+    assert_eq!(report["coverage"]["refs"]["base_ref"], "main");
+    assert_eq!(
+        report["run"]["head_sha"],
+        head.as_str(),
+        "the event's head commit"
+    );
+    assert_eq!(report["run"]["pr_number"], 7);
+    assert_eq!(
+        report["run"]["run_url"],
+        format!("https://github.com/{repo}/actions/runs/42")
+    );
+    assert!(o.summary.contains("### Coverage"), "{}", o.summary);
+    s.with(&repo, |st| {
+        assert_eq!(st.comments.len(), 1);
+        let body = &st.comments[0].body;
+        assert!(body.contains("### Coverage"), "{body}");
+        assert!(
+            body.contains("**50.00 %** (2 / 4 measured changed lines"),
+            "{body}"
+        );
+        let run = &st.check_runs[0];
+        assert_eq!(run.head_sha, head);
+        let kinds: Vec<(&str, &str, u64, u64)> = run
+            .annotations
+            .iter()
+            .map(|a| {
+                (
+                    a["annotation_level"].as_str().unwrap(),
+                    a["path"].as_str().unwrap(),
+                    a["start_line"].as_u64().unwrap(),
+                    a["end_line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("failure", "src/mod1.rs", 11, 11),
+                ("warning", "src/lib.rs", 5, 6)
+            ],
+            "failing tests first, then the uncovered changed range"
+        );
+        assert!(
+            run.annotations[1]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Lines 5-6 are changed but not covered")
+        );
+    });
+}
+
+#[test]
+fn a_shallow_checkout_fails_closed_and_says_fetch_depth_0() {
+    let s = stand();
+    let repo = s.repo("shallow", |_| {});
+    let origin = tempfile::tempdir().unwrap();
+    let head = feature_repo(origin.path());
+    let mut ws = Workspace::new(&repo, "");
+    // What actions/checkout does by default: depth 1.
+    let url = format!("file://{}", origin.path().display());
+    git(ws.path(), &["init", "-q"]);
+    git(
+        ws.path(),
+        &[
+            "fetch",
+            "-q",
+            "--depth=1",
+            &url,
+            "main:refs/remotes/origin/main",
+            "feature:refs/remotes/origin/feature",
+        ],
+    );
+    git(ws.path(), &["checkout", "-q", &head]);
+    ws.event(pr_event(&head, "Add c", "main"));
+    write(&ws.path().join("lcov.info"), LCOV);
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_COVERAGE".into(), "lcov.info".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    assert!(o.summary.contains("fetch-depth: 0"), "{}", o.summary);
+    assert!(o.summary.contains("origin/main"), "{}", o.summary);
+    assert_eq!(output(&o.outputs, "verdict"), Some("error"));
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(st.check_runs[0].conclusion, "failure");
+        assert!(st.check_runs[0].summaries[0].contains("fetch-depth: 0"));
+    });
+}
+
+#[test]
+fn evidence_is_retained_before_publishing_and_survives_a_github_outage() {
+    let s = stand();
+    let repo = s.repo("outage", |st| {
+        for _ in 0..40 {
+            for (method, path) in [("POST", "/check-runs"), ("GET", "/issues/7/comments")] {
+                st.faults.push(Fault {
+                    method,
+                    path_contains: path,
+                    status: 500,
+                    headers: vec![],
+                    message: "Server Error",
+                    apply: false,
+                });
+            }
+        }
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_EVIDENCE-DIR".into(), "evidence".into()));
+    ws.extra_env
+        .push(("INPUT_ENVIRONMENT".into(), "staging".into()));
+    ws.extra_env.push(("RUNNER_OS".into(), "Linux".into()));
+    ws.extra_env.push(("GITHUB_ACTOR".into(), "alice".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "GitHub failed: fail closed\n{}", o.stdout);
+    let retained = o
+        .stdout
+        .find("controlgate: evidence ")
+        .unwrap_or_else(|| panic!("{}\n{}", o.stdout, o.stderr));
+    let first_error = o.stdout.find("::error").unwrap();
+    assert!(retained < first_error, "evidence first\n{}", o.stdout);
+    assert!(o.stdout.contains("GitHub answered 500"), "{}", o.stdout);
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert!(st.comments.is_empty() && st.check_runs.is_empty());
+    });
+
+    let digest = output(&o.outputs, "evidence-digest").unwrap().to_owned();
+    assert!(
+        digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{}",
+        o.outputs
+    );
+    let location = output(&o.outputs, "evidence-location").unwrap();
+    assert!(Path::new(location).is_dir(), "{location}");
+    assert!(o.summary.contains("### Evidence"), "{}", o.summary);
+    assert!(o.summary.contains(&digest) && o.summary.contains("ledger entry #"));
+    // The bundle holds the report as decided, with the run identity.
+    let store = controlgate::retain::DirStore::new(ws.path().join("evidence"));
+    let outcome =
+        controlgate::retain::verify_store(&store, &controlgate::retain::VerifyOptions::default())
+            .unwrap();
+    assert!(outcome.intact, "{outcome:?}");
+    assert_eq!((outcome.entries, outcome.bundles_checked), (1, 1));
+    let bundled: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(Path::new(location).join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(bundled["run"]["environment"], "staging");
+    assert_eq!(bundled["run"]["runner_os"], "Linux");
+    assert_eq!(bundled["run"]["actor"], "alice");
+    assert_eq!(bundled["run"]["repository"], repo.as_str());
+    assert_eq!(bundled["run"]["run_id"], "42");
+    assert_eq!(bundled["run"]["run_attempt"], "1");
+    // The uploaded report directory says where the evidence is (for `publish --from`).
+    let summary_md =
+        std::fs::read_to_string(ws.path().join("controlgate-report/summary.md")).unwrap();
+    assert!(summary_md.contains(&digest));
+
+    // A second run chains a second entry; GitHub is back.
+    s.with(&repo, |st| st.faults.clear());
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let outcome =
+        controlgate::retain::verify_store(&store, &controlgate::retain::VerifyOptions::default())
+            .unwrap();
+    assert!(outcome.intact && outcome.entries == 2, "{outcome:?}");
+    s.with(&repo, |st| {
+        let body = &st.comments[0].body;
+        assert!(
+            body.contains("### Evidence") && body.contains("ledger entry #2"),
+            "{body}"
+        );
+        assert!(st.check_runs[0].summaries[0].contains("ledger entry #2"));
+    });
+}
+
+#[test]
+fn an_unusable_evidence_store_fails_the_run_but_keeps_the_verdict_and_the_bundle() {
+    let s = stand();
+    let repo = s.repo("badstore", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    // A file where the store's directory should be.
+    write(&ws.path().join("evidence"), "not a directory");
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_EVIDENCE-DIR".into(), "evidence".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let err = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error") && l.contains("evidence not retained"))
+        .unwrap_or_else(|| panic!("{}", o.stdout));
+    assert!(err.contains("kept locally"), "{err}");
+    assert_eq!(output(&o.outputs, "verdict"), Some("pass"));
+    assert_eq!(output(&o.outputs, "evidence-digest"), Some(""));
+    let kept = ws.path().join(".controlgate/evidence-fallback/bundles");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1);
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        let c = &st.check_runs[0];
+        assert_eq!(c.conclusion, "success", "the gates' verdict stands");
+        assert!(c.summaries[0].contains("Not retained in the evidence store"));
+    });
+}
+
+const TICKETS_REQUIRED: &str = "tickets:\n  required: true\n  jira:\n    projects: [ENG]\n";
+
+#[test]
+fn tickets_required_passes_with_a_key_in_the_title_and_fails_helpfully_without() {
+    let s = stand();
+    let repo = s.repo("tickets", |_| {});
+    let mut ws = Workspace::new(&repo, TICKETS_REQUIRED);
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_JIRA-URL".into(), "http://127.0.0.1:9".into()));
+
+    ws.event(pr_event(HEAD, "ENG-12 fix login", "main"));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let gate = |r: &serde_json::Value| {
+        r["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "tickets.required")
+            .cloned()
+            .unwrap()
+    };
+    let g = gate(&ws.report());
+    assert_eq!(g["status"], "pass", "{g}");
+    assert!(g["detail"].as_str().unwrap().contains("ENG-12"), "{g}");
+    // Linking without credentials is skipped, not failed, and says why.
+    assert!(o.stdout.contains("no Jira credentials"), "{}", o.stdout);
+    assert!(o.summary.contains("### Change tickets") && o.summary.contains("ENG-12"));
+
+    ws.event(pr_event(HEAD, "fix login", "main"));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let g = gate(&ws.report());
+    assert_eq!(g["status"], "fail", "{g}");
+    let detail = g["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("no change ticket (CC8.1): expected a Jira key like ENG-123"),
+        "{detail}"
+    );
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert_eq!(st.comments.len(), 1);
+        assert!(
+            st.comments[0].body.contains("no change ticket"),
+            "{}",
+            st.comments[0].body
+        );
+        assert_eq!(st.check_runs[1].conclusion, "failure");
+    });
+}
+
+#[test]
+fn a_ticket_named_only_in_a_commit_message_is_found_through_git() {
+    let s = stand();
+    let repo = s.repo("ticketcommit", |_| {});
+    let mut ws = Workspace::new(&repo, TICKETS_REQUIRED);
+    let head = feature_repo(ws.path());
+    ws.event(pr_event(&head, "Add c", "main"));
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let report = ws.report();
+    assert_eq!(report["tickets"]["tickets"][0]["key"], "ENG-77", "{report}");
+    assert_eq!(report["tickets"]["tickets"][0]["source"], "commit");
+    ws.assert_clean();
+}
