@@ -527,7 +527,7 @@ fn write_report_dir(
 ) -> Result<(), Error> {
     crate::inputs::write_all_or_nothing(
         dir,
-        &[("summary.md", markdown), ("report.json", o.json.as_str())],
+        &[("summary.md", markdown), ("report.json", o.json().as_str())],
     )?;
     if let Some(p) = &ctx.event_path {
         let ev = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;

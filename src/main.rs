@@ -220,7 +220,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     }
     let text = match args.format {
         Format::Markdown => &out.markdown,
-        Format::Json => &out.json,
+        Format::Json => &out.json(),
     };
     print_inert(text);
     Ok(out.exit_code())

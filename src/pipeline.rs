@@ -115,10 +115,15 @@ impl ReportRequest {
 pub struct ReportOutput {
     pub report: Report,
     pub markdown: String,
-    pub json: String,
 }
 
 impl ReportOutput {
+    /// `report.json`, rendered on demand: on huge runs it is the largest thing in memory, and
+    /// many runs (a Markdown summary on stdout) never need it.
+    pub fn json(&self) -> String {
+        render::json(&self.report)
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self.report.verdict {
             Verdict::Pass => ExitCode::Pass,
@@ -132,7 +137,7 @@ impl ReportOutput {
             dir,
             &[
                 ("summary.md", self.markdown.as_str()),
-                ("report.json", self.json.as_str()),
+                ("report.json", self.json().as_str()),
             ],
         )
     }
@@ -273,7 +278,7 @@ pub fn retain_evidence(
     }
     let identity = report.run.clone().unwrap_or_default();
     let bundle = crate::retain::BundleInput {
-        report_json: out.json.clone().into_bytes(),
+        report_json: out.json().into_bytes(),
         summary_md: out.markdown.clone(),
         inputs: files,
         verdict: match report.verdict {
@@ -660,12 +665,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         extra.push(tickets::render_tickets(t));
     }
     let markdown = render::markdown::render(&report, &opts, &extra);
-    let json = render::json(&report);
-    Ok(ReportOutput {
-        report,
-        markdown,
-        json,
-    })
+    Ok(ReportOutput { report, markdown })
 }
 
 /// Redacts every text of the aggregate that came from a test run: messages, names, suites,

@@ -718,7 +718,7 @@ fn quickstart_report_end_to_end() {
     );
     assert!(out.markdown.contains("#### Untested operations"));
     assert!(out.markdown.contains("#### New operations without tests"));
-    assert!(out.json.contains("\"api\": {"));
+    assert!(out.json().contains("\"api\": {"));
     assert_eq!(out.exit_code(), controlgate::ExitCode::Fail);
 
     // Inputs without a description are a usage error.

@@ -372,7 +372,7 @@ fn pipeline_reports_tickets_and_the_gate() {
     });
     let out = controlgate::report(&req).unwrap();
     assert_eq!(out.exit_code(), controlgate::ExitCode::Pass);
-    let json: serde_json::Value = serde_json::from_str(&out.json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out.json()).unwrap();
     assert_eq!(json["tickets"]["exemption"]["by"], "author");
     assert_eq!(json["tickets"]["tickets"], serde_json::json!([]));
     // A ticket in the branch name passes and is listed with its source.
@@ -381,7 +381,7 @@ fn pipeline_reports_tickets_and_the_gate() {
         ..ctx()
     });
     let out = controlgate::report(&req).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&out.json).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out.json()).unwrap();
     assert_eq!(
         json["tickets"]["tickets"],
         serde_json::json!([{"tracker": "jira", "key": "ENG-123", "source": "branch"}])

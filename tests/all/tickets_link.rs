@@ -601,7 +601,7 @@ fn no_token_appears_in_any_output_report_error_or_debug() {
         &good,
         &RunSummary::from_report(&report.report),
     );
-    outputs.push(report.json.clone());
+    outputs.push(report.json());
     outputs.push(report.markdown.clone());
     outputs.push(format!("{:?}", report.report));
     outputs.push(serde_json::to_string(&section).unwrap());
@@ -615,7 +615,7 @@ fn no_token_appears_in_any_output_report_error_or_debug() {
             assert!(!out.contains(token), "token {token} leaked into: {out}");
         }
     }
-    let v: Value = serde_json::from_str(&report.json).unwrap();
+    let v: Value = serde_json::from_str(&report.json()).unwrap();
     assert_eq!(v["tickets"]["tickets"][0]["key"], "ENG-1");
 }
 
