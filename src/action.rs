@@ -525,9 +525,11 @@ fn write_report_dir(
     markdown: &str,
     dir: &Path,
 ) -> Result<(), Error> {
-    crate::inputs::write_all_or_nothing(
+    let summary = |w: &mut dyn std::io::Write| w.write_all(markdown.as_bytes());
+    let json = |w: &mut dyn std::io::Write| crate::render::write_json(&o.report, w);
+    crate::inputs::write_all_or_nothing_with(
         dir,
-        &[("summary.md", markdown), ("report.json", o.json().as_str())],
+        &[("summary.md", &summary), ("report.json", &json)],
     )?;
     if let Some(p) = &ctx.event_path {
         let ev = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;

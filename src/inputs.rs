@@ -135,15 +135,35 @@ pub fn display_path(path: &Path, base: &Path) -> String {
 /// Writes files into `dir` all-or-nothing: each goes to a temporary file first and is renamed
 /// into place only when every one was written, so a failure leaves no partial output.
 pub fn write_all_or_nothing(dir: &Path, files: &[(&str, &str)]) -> Result<(), Error> {
+    let writers: Vec<(&str, Box<WriteFn>)> = files
+        .iter()
+        .map(|(name, text)| {
+            let write: Box<WriteFn> = Box::new(move |w| w.write_all(text.as_bytes()));
+            (*name, write)
+        })
+        .collect();
+    let refs: Vec<(&str, &WriteFn)> = writers.iter().map(|(n, f)| (*n, f.as_ref())).collect();
+    write_all_or_nothing_with(dir, &refs)
+}
+
+/// Produces one file's content into a writer (so large files need not be held as a string).
+pub type WriteFn<'a> = dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()> + 'a;
+
+/// [`write_all_or_nothing`] with each file streamed by its writer function.
+pub fn write_all_or_nothing_with(dir: &Path, files: &[(&str, &WriteFn)]) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut staged = Vec::new();
-    for (name, content) in files {
+    for (name, write) in files {
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(".{name}."))
             .tempfile_in(dir)
             .map_err(|e| Error::io(dir, e))?;
-        std::io::Write::write_all(&mut tmp, content.as_bytes())
-            .map_err(|e| Error::io(tmp.path(), e))?;
+        {
+            let mut buf = std::io::BufWriter::new(tmp.as_file_mut());
+            write(&mut buf)
+                .and_then(|()| std::io::Write::flush(&mut buf))
+                .map_err(|e| Error::io(dir.join(name), e))?;
+        }
         staged.push((tmp, dir.join(name)));
     }
     for (tmp, target) in staged {

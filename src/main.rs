@@ -218,11 +218,13 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
             written.bundle_digest, written.location, written.entry_seq, written.entry_digest
         );
     }
-    let text = match args.format {
-        Format::Markdown => &out.markdown,
-        Format::Json => &out.json(),
+    let markdown = |w: &mut dyn std::io::Write| w.write_all(out.markdown.as_bytes());
+    let json = |w: &mut dyn std::io::Write| controlgate::render::write_json(&out.report, w);
+    let write: &controlgate::inputs::WriteFn = match args.format {
+        Format::Markdown => &markdown,
+        Format::Json => &json,
     };
-    print_inert(text);
+    print_inert(write).map_err(|e| Error::io("stdout", e))?;
     Ok(out.exit_code())
 }
 
@@ -266,27 +268,27 @@ fn runtime_secrets() -> Vec<String> {
 /// `::set-output name=x::y` from a test's output would be run as a workflow command; the text
 /// is wrapped in `::stop-commands::<token>` … `::<token>::` with a token the text does not
 /// contain, so nothing in it is interpreted.
-fn print_inert(text: &str) {
+fn print_inert(write: &controlgate::inputs::WriteFn) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
-        print!("{text}");
-        return;
+        write(&mut w)?;
+        return w.flush();
     }
-    let token = stop_token(text);
-    println!("::stop-commands::{token}");
-    print!("{text}");
-    if !text.ends_with('\n') {
-        println!();
-    }
-    println!("::{token}::");
+    let token = stop_token();
+    writeln!(w, "::stop-commands::{token}")?;
+    write(&mut w)?;
+    // Every rendering ends with a newline, so the closing command starts its own line.
+    writeln!(w, "::{token}::")?;
+    w.flush()
 }
 
-/// A token that does not occur in `text`: a hash of the text, the time and the process id.
-fn stop_token(text: &str) -> String {
+/// A 128-bit token no output can guess (it would have to appear in the text to end the
+/// stop-commands block early).
+fn stop_token() -> String {
     use std::hash::{BuildHasher, Hasher};
-    let mut n = 0u64;
-    loop {
+    let half = |salt: u64| {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write(text.as_bytes());
         h.write_u128(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -294,13 +296,10 @@ fn stop_token(text: &str) -> String {
                 .unwrap_or(0),
         );
         h.write_u32(std::process::id());
-        h.write_u64(n);
-        let token = format!("controlgate-{:016x}", h.finish());
-        if !text.contains(&token) {
-            return token;
-        }
-        n += 1;
-    }
+        h.write_u64(salt);
+        h.finish()
+    };
+    format!("controlgate-{:016x}{:016x}", half(1), half(2))
 }
 
 fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {

@@ -133,13 +133,9 @@ impl ReportOutput {
 
     /// Writes `summary.md` and `report.json` into `dir`, all or nothing.
     pub fn write_to(&self, dir: &Path) -> Result<(), Error> {
-        inputs::write_all_or_nothing(
-            dir,
-            &[
-                ("summary.md", self.markdown.as_str()),
-                ("report.json", self.json().as_str()),
-            ],
-        )
+        let summary = |w: &mut dyn std::io::Write| w.write_all(self.markdown.as_bytes());
+        let json = |w: &mut dyn std::io::Write| render::write_json(&self.report, w);
+        inputs::write_all_or_nothing_with(dir, &[("summary.md", &summary), ("report.json", &json)])
     }
 }
 

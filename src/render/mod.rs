@@ -10,10 +10,14 @@ use crate::model::report::Report;
 
 /// `report.json`: the contract documented in `docs/report.md`.
 pub fn json(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| {
-        // Serialising plain data cannot fail; keep the output valid JSON regardless.
-        format!("{{\"error\": {:?}}}", e.to_string())
-    });
-    s.push('\n');
-    s
+    let mut bytes = Vec::new();
+    // Writing plain data into a Vec cannot fail.
+    let _ = write_json(report, &mut bytes);
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+/// [`json`] streamed into `w`, for reports too large to hold twice.
+pub fn write_json(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *w, report)?;
+    w.write_all(b"\n")
 }
