@@ -96,20 +96,15 @@ fn git_err(what: &str, e: git2::Error) -> Error {
     Error::Git(format!("{what}: {}", e.message()))
 }
 
-/// Resolves `base_ref`, finds merge-base(base, HEAD), and diffs merge-base → HEAD.
-/// `want_base_files` also lists the merge-base's tree (to match a base coverage report).
-pub fn changes(
-    repo_root: &Path,
+/// Resolves `base_ref` and finds merge-base(base, `head`): (base commit, merge-base commit),
+/// with the shallow-clone hint when history is missing.
+fn find_merge_base<'r>(
+    repo: &'r Repository,
     base_ref: &str,
-    want_base_files: bool,
-) -> Result<GitChanges, Error> {
-    let repo = open(repo_root)?;
+    head: &Commit<'r>,
+) -> Result<(Commit<'r>, Commit<'r>), Error> {
     let shallow = repo.is_shallow();
-    let head = repo
-        .head()
-        .and_then(|h| h.peel_to_commit())
-        .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
-    let Some(base) = resolve(&repo, base_ref) else {
+    let Some(base) = resolve(repo, base_ref) else {
         return Err(Error::Git(if shallow {
             format!("base ref `{base_ref}` not found: {SHALLOW_FIX}")
         } else {
@@ -148,6 +143,80 @@ pub fn changes(
             git_err("merge-base commit", e)
         }
     })?;
+    Ok((base, mb_commit))
+}
+
+/// The merge-base(`base_ref`, HEAD) tree, to read files as they were there (the base API
+/// description and the files it `$ref`s, discovered while loading).
+pub struct MergeBaseTree {
+    repo: Repository,
+    tree: git2::Oid,
+    /// The merge-base commit.
+    pub sha: String,
+    /// The repository's working directory (`None` for a bare repository).
+    pub workdir: Option<PathBuf>,
+}
+
+impl MergeBaseTree {
+    /// Opens the repository at (or above) `repo_root` and finds merge-base(`base_ref`, HEAD);
+    /// errors are worded as for [`changes`] (shallow clone → how to fetch the history).
+    pub fn open(repo_root: &Path, base_ref: &str) -> Result<MergeBaseTree, Error> {
+        let repo = open(repo_root)?;
+        let (sha, tree) = {
+            let head = repo
+                .head()
+                .and_then(|h| h.peel_to_commit())
+                .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
+            let (_, mb) = find_merge_base(&repo, base_ref, &head)?;
+            let tree = mb.tree().map_err(|e| git_err("merge-base tree", e))?;
+            (mb.id().to_string(), tree.id())
+        };
+        let workdir = repo.workdir().map(Path::to_path_buf);
+        Ok(MergeBaseTree {
+            repo,
+            tree,
+            sha,
+            workdir,
+        })
+    }
+
+    /// The bytes of the repository-relative file `path` at the merge-base; `None` when no file
+    /// is there (added since).
+    pub fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+        let tree = self
+            .repo
+            .find_tree(self.tree)
+            .map_err(|e| git_err("merge-base tree", e))?;
+        let entry = match tree.get_path(path) {
+            Ok(e) => e,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(git_err(&format!("{} at the merge-base", path.display()), e)),
+        };
+        if entry.kind() != Some(ObjectType::Blob) {
+            return Ok(None);
+        }
+        let blob = self
+            .repo
+            .find_blob(entry.id())
+            .map_err(|e| git_err(&format!("{} at the merge-base", path.display()), e))?;
+        Ok(Some(blob.content().to_vec()))
+    }
+}
+
+/// Resolves `base_ref`, finds merge-base(base, HEAD), and diffs merge-base → HEAD.
+/// `want_base_files` also lists the merge-base's tree (to match a base coverage report).
+pub fn changes(
+    repo_root: &Path,
+    base_ref: &str,
+    want_base_files: bool,
+) -> Result<GitChanges, Error> {
+    let repo = open(repo_root)?;
+    let head = repo
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(|e| git_err("cannot read HEAD (empty repository?)", e))?;
+    let (base, mb_commit) = find_merge_base(&repo, base_ref, &head)?;
+    let merge_base = mb_commit.id();
     let old_tree = mb_commit
         .tree()
         .map_err(|e| git_err("merge-base tree", e))?;

@@ -544,7 +544,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     };
     let api_specs = load_api_specs(&config, req)?;
     let mut api_analyzer = match &api_specs {
-        Some((spec, _, _)) => Some(api::Analyzer::new(spec, &config.api).map_err(Error::Usage)?),
+        Some(s) => Some(api::Analyzer::new(&s.spec, &config.api).map_err(Error::Usage)?),
         None => None,
     };
 
@@ -585,10 +585,12 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let mut gate_list = gates::evaluate(&config, &aggregate);
     gate_list.extend(suite_gates);
     let api_section = match (api_analyzer, &api_specs) {
-        (Some(mut a), Some((_, base, spec_inputs))) => {
-            let mut api_inputs = spec_inputs.clone();
+        (Some(mut a), Some(specs)) => {
+            let mut api_inputs = specs.inputs.clone();
             api_inputs.extend(read_exchanges(&mut a, req)?);
-            let mut section = a.finish(base.as_ref(), api_inputs);
+            let mut section = a.finish(specs.base.as_ref(), api_inputs);
+            section.base = specs.base_label.clone();
+            section.warnings.extend(specs.notes.iter().cloned());
             gate_list.extend(api::gates(&config.api, &mut section));
             Some(section)
         }
@@ -693,10 +695,19 @@ pub fn redact_aggregate(
 }
 
 /// Head description, base description, and their files.
-type ApiSpecs = (openapi::Spec, Option<openapi::Spec>, Vec<ApiInput>);
+struct ApiSpecs {
+    spec: openapi::Spec,
+    base: Option<openapi::Spec>,
+    inputs: Vec<ApiInput>,
+    /// Which base was used: the merge-base SHA, or the `--api-base-spec` files.
+    base_label: Option<String>,
+    /// Why drift was not computed, when it was not.
+    notes: Vec<String>,
+}
 
-/// The head description (`api.specs`), the base one (`--api-base-spec`) and their files as
-/// inputs; `None` when the config describes no API.
+/// The head description (`api.specs`), the base one (`--api-base-spec`, else the same files at
+/// merge-base(base ref, HEAD) when changes come from git) and their files as inputs; `None`
+/// when the config describes no API.
 fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpecs>, Error> {
     if config.api.specs.is_empty() {
         if !req.har.is_empty() || !req.api_log.is_empty() || !req.api_base_spec.is_empty() {
@@ -727,15 +738,151 @@ fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpec
         }
     };
     record(&spec, "spec");
-    let base = if req.api_base_spec.is_empty() {
-        None
-    } else {
+    let mut notes = Vec::new();
+    let (base, base_label) = if !req.api_base_spec.is_empty() {
         let paths: Vec<PathBuf> = req.api_base_spec.iter().map(|p| abs(p)).collect();
         let b = openapi::load(&paths, &mut openapi::Files)?;
         record(&b, "base_spec");
-        Some(b)
+        let label = paths
+            .iter()
+            .map(|p| inputs::display_path(p, &req.workdir))
+            .collect::<Vec<_>>()
+            .join(", ");
+        (Some(b), Some(label))
+    } else if req.diff.is_some() {
+        notes.push(
+            "API drift not computed: changes come from --diff, not git; pass --api-base-spec FILE"
+                .to_owned(),
+        );
+        (None, None)
+    } else {
+        match base_spec_from_git(req, &heads) {
+            Ok((b, sha)) => {
+                record(&b, "base_spec");
+                (Some(b), Some(sha))
+            }
+            Err(why) => {
+                notes.push(format!(
+                    "API drift not computed: {why}; pass --api-base-spec FILE"
+                ));
+                (None, None)
+            }
+        }
     };
-    Ok(Some((spec, base, inputs)))
+    Ok(Some(ApiSpecs {
+        spec,
+        base,
+        inputs,
+        base_label,
+        notes,
+    }))
+}
+
+/// The description `heads` (and the files they `$ref`) as they were at merge-base(base ref,
+/// HEAD), and that SHA. Roots absent there are skipped: a description added by the change has
+/// an empty base (every operation added).
+fn base_spec_from_git(
+    req: &ReportRequest,
+    heads: &[PathBuf],
+) -> Result<(openapi::Spec, String), String> {
+    let repo = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+    let base_ref = match &req.base_ref {
+        Some(r) => r.clone(),
+        None => crate::git::default_base_ref(&repo, req.event_base_ref.as_deref()),
+    };
+    let tree = crate::git::MergeBaseTree::open(&repo, &base_ref).map_err(|e| e.to_string())?;
+    let top = tree
+        .workdir
+        .as_deref()
+        .and_then(|w| w.canonicalize().ok())
+        .ok_or("the repository has no working directory")?;
+    let workdir = req
+        .workdir
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", req.workdir.display()))?;
+    let prefix = workdir
+        .strip_prefix(&top)
+        .map_err(|_| format!("{} is outside the repository", req.workdir.display()))?
+        .to_owned();
+    let mut source = GitSource {
+        tree: &tree,
+        workdir: openapi::normalize(&req.workdir),
+        prefix,
+        top,
+    };
+    let mut roots = Vec::new();
+    for h in heads {
+        let h = openapi::normalize(h);
+        let rel = source
+            .repo_path(&h)
+            .ok_or_else(|| format!("{} is outside the repository", h.display()))?;
+        if tree.read(&rel).map_err(|e| e.to_string())?.is_some() {
+            roots.push(h);
+        }
+    }
+    let spec = if roots.is_empty() {
+        openapi::Spec::default()
+    } else {
+        openapi::load(&roots, &mut source).map_err(|e| {
+            format!(
+                "the description at merge-base {}: {e}",
+                short_sha(&tree.sha)
+            )
+        })?
+    };
+    Ok((spec, tree.sha.clone()))
+}
+
+fn short_sha(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// Reads documents at the merge-base: paths as `openapi::load` sees them (under `workdir`)
+/// mapped to repository-relative ones.
+struct GitSource<'a> {
+    tree: &'a crate::git::MergeBaseTree,
+    /// `req.workdir`, normalised (the prefix of the paths asked for).
+    workdir: PathBuf,
+    /// `workdir` relative to the top of the checkout.
+    prefix: PathBuf,
+    /// The top of the checkout, canonical.
+    top: PathBuf,
+}
+
+impl GitSource<'_> {
+    fn repo_path(&self, path: &Path) -> Option<PathBuf> {
+        let rel = match path.strip_prefix(&self.workdir) {
+            Ok(rest) => openapi::normalize(&self.prefix.join(rest)),
+            Err(_) => path.strip_prefix(&self.top).ok()?.to_owned(),
+        };
+        (!rel.starts_with("..") && !rel.as_os_str().is_empty()).then_some(rel)
+    }
+}
+
+impl openapi::Source for GitSource<'_> {
+    fn read(&mut self, path: &Path) -> Result<(String, String, u64), Error> {
+        let missing = |why: &str| {
+            Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, why.to_owned()),
+            )
+        };
+        let rel = self
+            .repo_path(path)
+            .ok_or_else(|| missing("outside the repository"))?;
+        let bytes = self
+            .tree
+            .read(&rel)?
+            .ok_or_else(|| missing("not in the merge-base commit"))?;
+        let sha = inputs::hex(&sha2::Sha256::digest(&bytes));
+        let n = bytes.len() as u64;
+        let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+            path: path.to_owned(),
+            location: Location::default(),
+            message: "not UTF-8 text".into(),
+        })?;
+        Ok((text, sha, n))
+    }
 }
 
 /// Streams every HAR file and exchange log into the analyzer.

@@ -544,6 +544,7 @@ impl<'a> Analyzer<'a> {
             matched: self.matched,
             ignored: self.ignored,
             unmatched: self.unmatched,
+            base: None,
             drift,
             confidential_fields,
             findings: self.findings,

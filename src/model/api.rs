@@ -231,6 +231,10 @@ pub struct ApiSection {
     pub secured_operations: u64,
     /// Secured operations without a 401/403 exercised (keys).
     pub missing_negative_auth: Vec<String>,
+    /// The base description drift was computed against: the merge-base commit's SHA (read
+    /// with git), or the `--api-base-spec` files; absent when drift was not computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftSection>,
     pub confidential_fields: Vec<ConfidentialField>,

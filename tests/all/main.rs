@@ -3,6 +3,7 @@
 mod action;
 mod action_container;
 mod api;
+mod api_git_base;
 mod cli;
 mod coverage_conformance;
 mod coverage_diff_cover;

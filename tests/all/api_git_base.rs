@@ -1,0 +1,165 @@
+//! Drift against the description at the merge-base, read with git (no `--api-base-spec`).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::coverage_util::git;
+
+const JUNIT: &str =
+    r#"<testsuite name="s" tests="1"><testcase classname="api" name="ok"/></testsuite>"#;
+const CONFIG: &str = "version: 1\napi:\n  specs: [api/openapi.yaml]\n";
+
+/// `openapi.yaml` (the `Pet` schema `$ref`d from `schemas.yaml`): `GET /pets` and
+/// `DELETE /pets/{id}` unless `delete` is false; `Pet` has `name` and, if `tag`, `tag`.
+fn write_spec(dir: &Path, delete: bool, tag: bool) {
+    std::fs::create_dir_all(dir.join("api")).unwrap();
+    let mut spec = String::from(
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      \
+         operationId: listPets\n      responses:\n        '200':\n          description: ok\n          \
+         content:\n            application/json:\n              schema: {$ref: 'schemas.yaml#/Pet'}\n",
+    );
+    if delete {
+        spec.push_str(
+            "  /pets/{id}:\n    delete:\n      operationId: deletePet\n      parameters:\n        \
+             - {name: id, in: path, required: true, schema: {type: string}}\n      responses:\n        \
+             '204': {description: gone}\n",
+        );
+    }
+    std::fs::write(dir.join("api/openapi.yaml"), spec).unwrap();
+    let mut schemas =
+        String::from("Pet:\n  type: object\n  properties:\n    name: {type: string}\n");
+    if tag {
+        schemas.push_str("    tag: {type: string}\n");
+    }
+    std::fs::write(dir.join("api/schemas.yaml"), schemas).unwrap();
+}
+
+fn repo() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    git(d, &["init", "-q"]);
+    std::fs::write(d.join("c.yml"), CONFIG).unwrap();
+    std::fs::write(d.join("j.xml"), JUNIT).unwrap();
+    git(d, &["add", "c.yml", "j.xml"]);
+    git(d, &["commit", "-q", "-m", "init"]);
+    tmp
+}
+
+fn report_json(dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(dir)
+        .args([
+            "report", "--junit", "j.xml", "--config", "c.yml", "--base", "main",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn breaking_changes_against_the_merge_base_description() {
+    let tmp = repo();
+    let d = tmp.path();
+    write_spec(d, true, true);
+    git(d, &["add", "api"]);
+    git(d, &["commit", "-q", "-m", "api"]);
+    let merge_base = git(d, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    write_spec(d, false, false);
+    git(d, &["commit", "-q", "-am", "drop delete and Pet.tag"]);
+    // main moves on: the base is the merge-base, not main's tip.
+    git(d, &["checkout", "-q", "main"]);
+    std::fs::write(d.join("api/openapi.yaml"), "not: [an openapi").unwrap();
+    git(d, &["commit", "-q", "-am", "main moves on"]);
+    git(d, &["checkout", "-q", "feature"]);
+
+    let v = report_json(d);
+    let api = &v["api"];
+    assert_eq!(api["base"], merge_base.as_str(), "{api:#}");
+    let drift = &api["drift"];
+    assert_eq!(drift["removed"], serde_json::json!(["DELETE /pets/{id}"]));
+    assert_eq!(drift["added"], serde_json::json!([]));
+    let breaking: Vec<(String, String, String)> = drift["breaking"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            let s = |k: &str| b[k].as_str().unwrap().to_owned();
+            (s("kind"), s("operation"), s("location"))
+        })
+        .collect();
+    assert!(
+        breaking
+            .iter()
+            .any(|b| b.0 == "removed_operation" && b.1 == "DELETE /pets/{id}"),
+        "{breaking:?}"
+    );
+    assert!(
+        breaking.iter().any(|b| b.0 == "removed_response_property"
+            && b.1 == "GET /pets"
+            && b.2.contains(".tag")),
+        "{breaking:?}"
+    );
+    let base_inputs: Vec<&str> = api["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "base_spec")
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        base_inputs.len(),
+        2,
+        "root and $ref'd file: {base_inputs:?}"
+    );
+    let gate = v["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "api.breaking_changes" || g["name"] == "api.breaking_changes");
+    assert!(gate.is_some(), "{:#}", v["gates"]);
+}
+
+#[test]
+fn spec_added_on_the_branch_has_an_empty_base() {
+    let tmp = repo();
+    let d = tmp.path();
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    write_spec(d, true, true);
+    git(d, &["add", "api"]);
+    git(d, &["commit", "-q", "-m", "new api"]);
+
+    let v = report_json(d);
+    let drift = &v["api"]["drift"];
+    assert_eq!(
+        drift["added"],
+        serde_json::json!(["GET /pets", "DELETE /pets/{id}"]),
+        "{drift:#}"
+    );
+    assert_eq!(drift["removed"], serde_json::json!([]));
+    assert_eq!(drift["breaking"], serde_json::json!([]));
+}
+
+#[test]
+fn outside_git_drift_is_skipped_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("c.yml"), CONFIG).unwrap();
+    std::fs::write(d.join("j.xml"), JUNIT).unwrap();
+    write_spec(d, true, true);
+    let v = report_json(d);
+    let api = &v["api"];
+    assert!(api.get("drift").is_none(), "{api:#}");
+    assert!(api.get("base").is_none(), "{api:#}");
+    let warnings = api["warnings"].to_string();
+    assert!(warnings.contains("API drift not computed"), "{warnings}");
+}
