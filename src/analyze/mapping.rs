@@ -1,6 +1,6 @@
 //! Which controls a test evidences, and through which carrier (issue carriers a–e).
 
-use globset::{Glob, GlobMatcher};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use regex::Regex;
 
 use crate::config::{Config, RuleTarget};
@@ -57,7 +57,11 @@ pub struct Mapper {
     properties: Vec<String>,
     strict: Vec<String>,
     markers: Option<Markers>,
-    rules: Vec<(usize, String, RuleTarget, GlobMatcher, Vec<ControlId>)>,
+    /// (1-based number, pattern, controls) per config rule.
+    rules: Vec<(usize, String, Vec<ControlId>)>,
+    /// One automaton per rule target over all its rules' globs (indices into `rules`): a test
+    /// is matched once per target, however many rules there are.
+    rule_sets: Vec<(RuleTarget, GlobSet, Vec<usize>)>,
 }
 
 enum Markers {
@@ -78,16 +82,28 @@ impl Mapper {
             Some(Markers::Default)
         };
         let mut rules = Vec::new();
+        let mut by_target: Vec<(RuleTarget, GlobSetBuilder, Vec<usize>)> = Vec::new();
         for (i, r) in config.rules.iter().enumerate() {
-            let glob = Glob::new(&r.pattern)
-                .map_err(|e| e.to_string())?
-                .compile_matcher();
+            let glob = Glob::new(&r.pattern).map_err(|e| e.to_string())?;
             let ids = r
                 .controls
                 .iter()
                 .filter_map(|t| ControlId::parse_shape(t))
                 .collect();
-            rules.push((i + 1, r.pattern.clone(), r.on, glob, ids));
+            rules.push((i + 1, r.pattern.clone(), ids));
+            let slot = match by_target.iter().position(|(t, _, _)| *t == r.on) {
+                Some(k) => k,
+                None => {
+                    by_target.push((r.on, GlobSetBuilder::new(), Vec::new()));
+                    by_target.len() - 1
+                }
+            };
+            by_target[slot].1.add(glob);
+            by_target[slot].2.push(i);
+        }
+        let mut rule_sets = Vec::with_capacity(by_target.len());
+        for (target, builder, idx) in by_target {
+            rule_sets.push((target, builder.build().map_err(|e| e.to_string())?, idx));
         }
         Ok(Mapper {
             properties: tags
@@ -102,6 +118,7 @@ impl Mapper {
                 .collect(),
             markers,
             rules,
+            rule_sets,
         })
     }
 
@@ -137,9 +154,10 @@ impl Mapper {
             markers.scan(&case.name, Carrier::NameMarker, &mut m);
             markers.scan(&case.classname, Carrier::ClassnameMarker, &mut m);
         }
-        if !self.rules.is_empty() {
+        if !self.rule_sets.is_empty() {
             let id = case.id();
-            for (n, pattern, target, glob, ids) in &self.rules {
+            let mut hits: Vec<usize> = Vec::new();
+            for (target, set, idx) in &self.rule_sets {
                 let subject = match target {
                     RuleTarget::Id => id.as_str(),
                     RuleTarget::Classname => case.classname.as_str(),
@@ -147,16 +165,22 @@ impl Mapper {
                     RuleTarget::File => case.file.as_deref().unwrap_or(""),
                     RuleTarget::Suite => case.suite.as_str(),
                 };
-                if !subject.is_empty() && glob.is_match(subject) {
-                    for cid in ids {
-                        m.add(
-                            *cid,
-                            Carrier::ConfigRule {
-                                rule: *n,
-                                pattern: pattern.clone(),
-                            },
-                        );
-                    }
+                if !subject.is_empty() {
+                    hits.extend(set.matches(subject).into_iter().map(|k| idx[k]));
+                }
+            }
+            // Carriers in config order, whatever the targets.
+            hits.sort_unstable();
+            for i in hits {
+                let (n, pattern, ids) = &self.rules[i];
+                for cid in ids {
+                    m.add(
+                        *cid,
+                        Carrier::ConfigRule {
+                            rule: *n,
+                            pattern: pattern.clone(),
+                        },
+                    );
                 }
             }
         }
