@@ -96,19 +96,7 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                     _ => Tag::Other,
                 };
                 if !empty {
-                    // Hardening: real reports nest a handful of levels; reject absurd depth
-                    // instead of tracking it (see `junit::MAX_DEPTH`).
-                    if stack.len() >= crate::ingest::junit::MAX_DEPTH {
-                        return Err(ParseError::at(
-                            None,
-                            Some(pos),
-                            format!(
-                                "elements nested deeper than {} levels",
-                                crate::ingest::junit::MAX_DEPTH
-                            ),
-                        ));
-                    }
-                    stack.push(tag);
+                    super::push_bounded(&mut stack, tag, pos)?;
                 }
             }
             Event::End(_) => match stack.pop() {

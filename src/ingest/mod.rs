@@ -8,3 +8,21 @@ pub mod jacoco;
 pub mod junit;
 pub mod lcov;
 pub mod openapi;
+
+/// Pushes an element onto a reader's open-element stack, refusing absurd nesting: real reports
+/// nest a handful of levels, and an unbounded stack is a memory attack.
+pub(crate) fn push_bounded<T>(
+    stack: &mut Vec<T>,
+    tag: T,
+    byte: u64,
+) -> Result<(), crate::error::ParseError> {
+    if stack.len() >= junit::MAX_DEPTH {
+        return Err(crate::error::ParseError::at(
+            None,
+            Some(byte),
+            format!("elements nested deeper than {} levels", junit::MAX_DEPTH),
+        ));
+    }
+    stack.push(tag);
+    Ok(())
+}
