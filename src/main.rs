@@ -202,7 +202,9 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     req.base_ref = args.base;
     req.diff = args.diff;
     req.repo = args.repo;
-    req.evidence_dir = args.evidence;
+    // A directory given on the command line is relative to where the user stands (the config's
+    // `evidence.store.path` is relative to the repository root).
+    req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
     let evidence = pipeline::evidence_config(&req)?;
     req.secrets = runtime_secrets();
     let out = controlgate::report(&req)?;

@@ -186,3 +186,36 @@ fn no_entry_at_all_is_a_stated_no_base_state() {
         "{notes}"
     );
 }
+
+#[test]
+fn evidence_dir_on_the_command_line_is_relative_to_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    commit(&repo, 4, 4, "base");
+    let o = run_in(
+        dir.path(),
+        &[
+            "report",
+            "--junit",
+            "repo/junit.xml",
+            "--coverage",
+            "repo/lcov.info",
+            "--repo",
+            "repo",
+            "--base",
+            "main",
+            "--evidence",
+            "ev",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.path().join("ev/ledger/0000000001.json").is_file());
+    assert!(!repo.join("ev").exists());
+}
