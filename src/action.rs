@@ -233,11 +233,7 @@ fn retain(
     d: &Decided,
     out: &mut dyn Write,
 ) -> Option<Result<crate::retain::Written, String>> {
-    let evidence = match pipeline::evidence_config(&d.req) {
-        Ok(Some(c)) => c,
-        Ok(None) => return None,
-        Err(e) => return Some(Err(e.to_string())),
-    };
+    let evidence = d.output.evidence.clone()?;
     let req = pipeline::EvidenceRequest {
         evidence,
         base_dir: ctx.workspace.clone(),

@@ -196,6 +196,10 @@ fn de_timeout<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Er
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// SHA-256 of the file's bytes as parsed (set by the loader; `None` for built-in defaults),
+    /// recorded in the run identity.
+    #[serde(skip)]
+    pub digest: Option<String>,
     pub version: Option<u32>,
     pub tags: TagSources,
     pub rules: Vec<Rule>,

@@ -205,13 +205,12 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     // A directory given on the command line is relative to where the user stands (the config's
     // `evidence.store.path` is relative to the repository root).
     req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
-    let evidence = pipeline::evidence_config(&req)?;
     req.secrets = runtime_secrets();
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;
     }
-    if let Some(evidence) = evidence {
+    if let Some(evidence) = out.evidence.clone() {
         let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
         let ev = pipeline::EvidenceRequest { evidence, base_dir };
         let written = pipeline::retain_evidence(&out, &req, &ev)?;

@@ -115,6 +115,9 @@ impl ReportRequest {
 pub struct ReportOutput {
     pub report: Report,
     pub markdown: String,
+    /// Where to retain this run (`--evidence DIR`, else the config's `evidence:`), decided from
+    /// the same config as the gates; `None`: not retained.
+    pub evidence: Option<crate::retain::EvidenceConfig>,
 }
 
 impl ReportOutput {
@@ -173,14 +176,16 @@ pub fn load_config(
             message: "not UTF-8 text".into(),
         }
     })?;
-    Ok((config::parse(&text, &path)?, Some(path)))
+    let mut config = config::parse(&text, &path)?;
+    config.digest = Some(inputs::hex(&sha2::Sha256::digest(text.as_bytes())));
+    Ok((config, Some(path)))
 }
 
 /// The identity recorded in the report: what the caller knows (env, event) plus the times,
 /// the controlgate version and the SHA-256 of the config file that decided the gates.
 fn run_identity(
     req: &ReportRequest,
-    config_path: Option<&Path>,
+    config: &Config,
     started_at: DateTime<Utc>,
     coverage_refs: Option<&crate::model::coverage::CoverageRefs>,
 ) -> RunIdentity {
@@ -199,9 +204,7 @@ fn run_identity(
             id.base_sha.clone_from(&refs.merge_base_sha);
         }
     }
-    id.config_digest = config_path
-        .and_then(|p| std::fs::read(p).ok())
-        .map(|bytes| inputs::hex(&sha2::Sha256::digest(&bytes)));
+    id.config_digest.clone_from(&config.digest);
     id
 }
 
@@ -218,13 +221,6 @@ pub struct EvidenceRequest {
 
 /// The evidence configuration in force: `--evidence DIR` (a `dir` store) wins over the
 /// config file's `evidence:` section; neither means nothing is retained.
-pub fn evidence_config(
-    req: &ReportRequest,
-) -> Result<Option<crate::retain::EvidenceConfig>, Error> {
-    let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
-    Ok(effective_evidence(&config, req))
-}
-
 fn effective_evidence(
     config: &Config,
     req: &ReportRequest,
@@ -532,7 +528,7 @@ fn parse_junit_files(
 /// Reads the JUnit files, maps tests to controls, evaluates the gates and renders.
 pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let started_at = Utc::now();
-    let (config, config_path) = load_config(req.config.as_deref(), &req.workdir)?;
+    let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
     let mapper = Mapper::new(&config).map_err(Error::Usage)?;
     if req.junit.is_empty() && req.suites.is_empty() {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
@@ -618,7 +614,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
 
     let run = run_identity(
         req,
-        config_path.as_deref(),
+        &config,
         started_at,
         coverage_section.as_ref().map(|c| &c.refs),
     );
@@ -663,7 +659,12 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         extra.push(tickets::render_tickets(t));
     }
     let markdown = render::markdown::render(&report, &opts, &extra);
-    Ok(ReportOutput { report, markdown })
+    let evidence = effective_evidence(&config, req);
+    Ok(ReportOutput {
+        report,
+        markdown,
+        evidence,
+    })
 }
 
 /// Redacts every text of the aggregate that came from a test run: messages, names, suites,

@@ -254,3 +254,38 @@ fn controls_prints_the_catalog() {
     assert!(text.contains("CC8.1   Security"));
     assert!(text.contains("PI1.3   Processing Integrity"));
 }
+
+#[test]
+fn the_run_records_the_digest_of_the_config_that_decided_it() {
+    use sha2::Digest;
+    let config = b"controls:\n  required: [CC6.1]\n";
+    let dir = workdir(&[
+        ("good.xml", GOOD.as_bytes()),
+        (".github/controlgate.yml", config),
+    ]);
+    let o = run_in(
+        dir.path(),
+        &["report", "--junit", "good.xml", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let expected = controlgate::inputs::hex(&sha2::Sha256::digest(config));
+    assert_eq!(json["run"]["config_digest"], expected.as_str());
+    let o = run_in(
+        dir.path(),
+        &[
+            "report",
+            "--junit",
+            "good.xml",
+            "--format",
+            "json",
+            "--config",
+            "/dev/null",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        json["run"]["config_digest"],
+        controlgate::inputs::hex(&sha2::Sha256::digest(b"")).as_str()
+    );
+}
