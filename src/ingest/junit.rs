@@ -245,6 +245,15 @@ enum Kind {
 }
 
 /// Result elements by severity rank (higher wins; equal rank → the first one wins).
+/// An element's attributes with quick-xml's checks on: unquoted values and duplicate names are
+/// errors (a corrupt report, not a result to guess at).
+fn checked_attributes<'e>(
+    e: &'e BytesStart<'_>,
+) -> impl Iterator<Item = Result<quick_xml::events::attributes::Attribute<'e>, String>> {
+    e.attributes()
+        .map(|a| a.map_err(|err| format!("malformed attribute: {err}")))
+}
+
 fn result_rank(local: &[u8]) -> Option<u8> {
     Some(match local {
         b"flakyFailure" | b"flakyError" => 1,
@@ -379,13 +388,9 @@ impl<'a> State<'a> {
             return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
         }
         let parent = self.stack.last().copied();
-        // Hardening: quick-xml accepts any bytes in a name and, with checks off, unquoted
-        // attribute values; a report with either is corrupt, not a test result to guess at.
+        // Hardening: quick-xml accepts any bytes in a name; such a report is corrupt.
         if std::str::from_utf8(e.name().as_ref()).is_err() {
             return Err("invalid UTF-8 in an element name".into());
-        }
-        if let Some(Err(err)) = e.attributes().find(Result::is_err) {
-            return Err(format!("malformed attribute: {err}"));
         }
         let kind = match parent {
             None if self.root_seen => {
@@ -405,15 +410,15 @@ impl<'a> State<'a> {
                 }
                 self.root_seen = true;
                 if local == b"testsuite" {
-                    self.open_suite(e)
+                    self.open_suite(e)?
                 } else {
                     Kind::Suites
                 }
             }
             Some(Kind::Suites | Kind::Suite) => match local {
-                b"testsuite" => self.open_suite(e),
+                b"testsuite" => self.open_suite(e)?,
                 b"testsuites" => Kind::Suites,
-                b"testcase" => self.open_case(e),
+                b"testcase" => self.open_case(e)?,
                 b"properties" if parent == Some(Kind::Suite) => {
                     Kind::Properties(PropertyScope::Suite)
                 }
@@ -427,13 +432,25 @@ impl<'a> State<'a> {
                     Kind::CaseSystemOut
                 }
                 _ => match result_rank(local) {
-                    Some(rank) => self.open_result(e, rank),
+                    Some(rank) => self.open_result(e, rank)?,
                     None => Kind::Other,
                 },
             },
-            Some(Kind::Properties(scope)) if local == b"property" => self.open_property(e, scope),
+            Some(Kind::Properties(scope)) if local == b"property" => {
+                self.open_property(e, scope)?
+            }
             Some(_) => Kind::Other,
         };
+        // The open_* readers above checked the attributes they walked; every other element is
+        // checked here, so each element's attributes are scanned once.
+        if !matches!(
+            kind,
+            Kind::Suite | Kind::Case | Kind::Result | Kind::Property(_)
+        ) {
+            for attr in checked_attributes(e) {
+                attr?;
+            }
+        }
         self.stack.push(kind);
         if empty {
             self.end();
@@ -441,10 +458,11 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn open_suite(&mut self, e: &BytesStart<'_>) -> Kind {
+    fn open_suite(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
         self.summary.suites += 1;
         let mut name = String::new();
-        for attr in e.attributes().with_checks(false).flatten() {
+        for attr in checked_attributes(e) {
+            let attr = attr?;
             if attr.key.local_name().as_ref() == b"name" {
                 name = text::attr_string(&attr.value, MAX_STRING);
             }
@@ -453,10 +471,10 @@ impl<'a> State<'a> {
             name,
             props_start: self.suite_props.len(),
         });
-        Kind::Suite
+        Ok(Kind::Suite)
     }
 
-    fn open_case(&mut self, e: &BytesStart<'_>) -> Kind {
+    fn open_case(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
         let mut case = CaseBuilder {
             classname: String::new(),
             name: String::new(),
@@ -471,7 +489,8 @@ impl<'a> State<'a> {
             properties: Vec::new(),
         };
         let mut class_attr = None;
-        for attr in e.attributes().with_checks(false).flatten() {
+        for attr in checked_attributes(e) {
+            let attr = attr?;
             let value = &attr.value;
             match attr.key.local_name().as_ref() {
                 b"name" => case.name = text::attr_string(value, MAX_STRING),
@@ -500,25 +519,26 @@ impl<'a> State<'a> {
             }
         }
         self.case = Some(case);
-        Kind::Case
+        Ok(Kind::Case)
     }
 
-    fn open_result(&mut self, e: &BytesStart<'_>, rank: u8) -> Kind {
+    fn open_result(&mut self, e: &BytesStart<'_>, rank: u8) -> Result<Kind, String> {
         let Some(case) = self.case.as_mut() else {
-            return Kind::Other;
+            return Ok(Kind::Other);
         };
         if rank == 1 {
             case.flaky = true;
         }
         if rank <= case.rank {
-            return Kind::Other;
+            return Ok(Kind::Other);
         }
         case.rank = rank;
         let mut pending = PendingResult {
             message_attr: Bounded::new(Message::LIMIT),
             type_attr: String::new(),
         };
-        for attr in e.attributes().with_checks(false).flatten() {
+        for attr in checked_attributes(e) {
+            let attr = attr?;
             match attr.key.local_name().as_ref() {
                 b"message" => text::decode_attr_into(&attr.value, &mut pending.message_attr),
                 b"type" => pending.type_attr = text::attr_string(&attr.value, 1024),
@@ -528,13 +548,14 @@ impl<'a> State<'a> {
         self.result = Some(pending);
         self.text.reset(LOCATION_SCAN);
         self.collecting = true;
-        Kind::Result
+        Ok(Kind::Result)
     }
 
-    fn open_property(&mut self, e: &BytesStart<'_>, scope: PropertyScope) -> Kind {
+    fn open_property(&mut self, e: &BytesStart<'_>, scope: PropertyScope) -> Result<Kind, String> {
         let mut name = None;
         let mut value = None;
-        for attr in e.attributes().with_checks(false).flatten() {
+        for attr in checked_attributes(e) {
+            let attr = attr?;
             match attr.key.local_name().as_ref() {
                 b"name" => name = Some(text::attr_string(&attr.value, MAX_STRING)),
                 b"value" => value = Some(text::attr_string(&attr.value, MAX_STRING)),
@@ -542,7 +563,7 @@ impl<'a> State<'a> {
             }
         }
         let Some(name) = name.filter(|n| !n.is_empty()) else {
-            return Kind::Other;
+            return Ok(Kind::Other);
         };
         match value {
             Some(value) => self.add_property(RawProperty { name, value, scope }),
@@ -552,7 +573,7 @@ impl<'a> State<'a> {
                 self.collecting = true;
             }
         }
-        Kind::Property(scope)
+        Ok(Kind::Property(scope))
     }
 
     fn add_property(&mut self, property: RawProperty) {
