@@ -234,8 +234,8 @@ fn effective_evidence(
     }
 }
 
-/// Writes the run's evidence bundle (report, summary, every input exactly as read) and its
-/// ledger entry. Inputs are read again and must still hash to what the report recorded, so a
+/// Writes the run's evidence bundle (report, summary, every input exactly as read: JUnit,
+/// coverage, API descriptions and exchange logs) and its ledger entry. Inputs are read again and must still hash to what the report recorded, so a
 /// file changed mid-run cannot slip into the evidence.
 pub fn retain_evidence(
     out: &ReportOutput,
@@ -243,18 +243,26 @@ pub fn retain_evidence(
     ev: &EvidenceRequest,
 ) -> Result<crate::retain::Written, Error> {
     let report = &out.report;
-    let mut files = Vec::new();
-    for input in &report.inputs {
-        let path = req.workdir.join(&input.path);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    // Reads an input again for the bundle; with a recorded digest it must still match it.
+    let mut keep = |given: &str, sha256: Option<&str>| -> Result<(), Error> {
+        if files.iter().any(|(p, _)| p == given) {
+            return Ok(());
+        }
+        let path = req.workdir.join(given);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        if inputs::hex(&sha2::Sha256::digest(&bytes)) != input.sha256 {
+        if sha256.is_some_and(|want| inputs::hex(&sha2::Sha256::digest(&bytes)) != want) {
             return Err(Error::Input {
                 path,
                 location: Location::default(),
                 message: "changed while controlgate was running; evidence not written".into(),
             });
         }
-        files.push((input.path.clone(), bytes));
+        files.push((given.to_owned(), bytes));
+        Ok(())
+    };
+    for input in &report.inputs {
+        keep(&input.path, Some(&input.sha256))?;
     }
     if let Some(cov) = &report.coverage {
         // Base reports taken from the ledger (`ledger#N/...`) are already in entry N's bundle.
@@ -263,9 +271,17 @@ pub fn retain_evidence(
             .iter()
             .filter(|i| !i.path.starts_with(LEDGER_INPUT_PREFIX))
         {
-            let path = req.workdir.join(&input.path);
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            files.push((input.path.clone(), bytes));
+            keep(&input.path, None)?;
+        }
+    }
+    if let Some(api) = &report.api {
+        // A base description read from git (no --api-base-spec) is not a file in the working
+        // tree; its digest in report.json and the merge-base SHA identify it.
+        let base_from_git = req.api_base_spec.is_empty();
+        for input in &api.inputs {
+            if !(input.kind == "base_spec" && base_from_git) {
+                keep(&input.path, Some(&input.sha256))?;
+            }
         }
     }
     let identity = report.run.clone().unwrap_or_default();

@@ -727,3 +727,78 @@ fn quickstart_report_end_to_end() {
     let e = report(&req).unwrap_err().to_string();
     assert!(e.contains("need `api.specs`"), "{e}");
 }
+
+/// The evidence bundle keeps the API inputs as read (descriptions with their `$ref`d files,
+/// the HAR, the `--api-base-spec` file) next to the JUnit, and `verify` re-hashes them.
+#[test]
+fn api_inputs_are_retained_in_the_evidence_bundle() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let ev = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_controlgate"))
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let store = ev.path().to_str().unwrap();
+    let o = run(&[
+        "report",
+        "--junit",
+        "examples/api/junit.xml",
+        "--config",
+        "examples/api/controlgate.yml",
+        "--har",
+        "examples/api/*.har",
+        "--api-base-spec",
+        "examples/api/base-petstore.yaml",
+        "--evidence",
+        store,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let bundle = std::fs::read_dir(ev.path().join("bundles"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let listed = manifest.to_string();
+    for input in [
+        "examples/api/junit.xml",
+        "examples/api/petstore.har",
+        "examples/api/base-petstore.yaml",
+        "examples/api/openapi/openapi.yaml",
+    ] {
+        let kept = std::fs::read(bundle.join("inputs").join(input))
+            .unwrap_or_else(|e| panic!("{input} not in the bundle: {e}"));
+        assert_eq!(kept, std::fs::read(root.join(input)).unwrap(), "{input}");
+        assert!(listed.contains(&format!("inputs/{input}")), "{listed}");
+    }
+    let o = run(&["verify", "--store", store]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    // A retained description edited afterwards is named by verify.
+    let spec = bundle.join("inputs/examples/api/openapi/openapi.yaml");
+    let mut bytes = std::fs::read(&spec).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&spec, bytes).unwrap();
+    let o = run(&["verify", "--store", store]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("inputs/examples/api/openapi/openapi.yaml"),
+        "{out}"
+    );
+}

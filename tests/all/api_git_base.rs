@@ -163,3 +163,57 @@ fn outside_git_drift_is_skipped_with_a_warning() {
     let warnings = api["warnings"].to_string();
     assert!(warnings.contains("API drift not computed"), "{warnings}");
 }
+
+/// A base description read from git is identified by its digest and the merge-base SHA, not
+/// copied from the working tree: a `$ref`d file the branch deleted must not stop the evidence.
+#[test]
+fn evidence_keeps_the_head_description_when_the_branch_deleted_a_base_file() {
+    let tmp = repo();
+    let d = tmp.path();
+    write_spec(d, true, true);
+    git(d, &["add", "api"]);
+    git(d, &["commit", "-q", "-m", "api"]);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    let inline = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /pets:\n    get:\n      \
+                  responses:\n        '200': {description: ok}\n";
+    std::fs::write(d.join("api/openapi.yaml"), inline).unwrap();
+    git(d, &["rm", "-q", "api/schemas.yaml"]);
+    git(d, &["commit", "-q", "-am", "inline the schema"]);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(d)
+        .args([
+            "report", "--junit", "j.xml", "--config", "c.yml", "--base", "main",
+        ])
+        .args(["--evidence", "ev"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ledger entry #1"));
+    let bundle = std::fs::read_dir(d.join("ev/bundles"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("inputs/api/openapi.yaml")).unwrap(),
+        inline
+    );
+    assert!(!bundle.join("inputs/api/schemas.yaml").exists());
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("report.json")).unwrap()).unwrap();
+    let base_paths: Vec<&str> = report["api"]["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["kind"] == "base_spec")
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert!(base_paths.contains(&"api/schemas.yaml"), "{base_paths:?}");
+}
