@@ -47,15 +47,20 @@ fn repo() -> tempfile::TempDir {
     tmp
 }
 
-fn report_json(dir: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_controlgate"))
+/// `controlgate report` on the repository at `dir` against `main`, with `extra` arguments.
+fn run_report(dir: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_controlgate"))
         .current_dir(dir)
         .args([
             "report", "--junit", "j.xml", "--config", "c.yml", "--base", "main",
         ])
-        .args(["--format", "json"])
+        .args(extra)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+fn report_json(dir: &Path) -> Value {
+    let out = run_report(dir, &["--format", "json"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(
