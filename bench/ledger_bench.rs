@@ -49,6 +49,7 @@ fn input(i: u64) -> BundleInput {
             delta_pp: Some(-0.25),
             patch_percent: Some(90.0),
         }),
+        api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
     }
 }

@@ -366,6 +366,13 @@ fn diff_trees(
     Ok(out)
 }
 
+/// The SHA of HEAD; `None` outside a repository or before the first commit.
+pub fn head_sha(repo_root: &Path) -> Option<String> {
+    let repo = open(repo_root).ok()?;
+    let head = repo.head().ok()?.peel_to_commit().ok()?;
+    Some(head.id().to_string())
+}
+
 /// merge-base(`base_ref`, HEAD) followed by its first-parent ancestors, nearest first: at most
 /// `max_distance + 1` SHAs. The candidates for the base entry of the evidence ledger.
 pub fn merge_base_chain(

@@ -204,6 +204,11 @@ fn run_identity(
             id.base_sha.clone_from(&refs.merge_base_sha);
         }
     }
+    if id.head_sha.is_none() && effective_evidence(config, req).is_some() {
+        // Retained without coverage (JUnit, API): the entry still needs its commit.
+        let repo = req.repo.as_deref().unwrap_or(&req.workdir);
+        id.head_sha = crate::git::head_sha(repo);
+    }
     id.config_digest.clone_from(&config.digest);
     id
 }
@@ -316,6 +321,10 @@ pub fn retain_evidence(
                 delta_pp: c.delta_pp.map(|p| p.as_f64()),
                 patch_percent: c.patch.percent.map(|p| p.as_f64()),
             }),
+        api: report.api.as_ref().map(|a| crate::retain::ApiSummary {
+            percent: a.coverage.percent,
+            delta_pp: a.delta_pp,
+        }),
         tickets: report
             .tickets
             .as_ref()
@@ -343,6 +352,7 @@ pub fn retain_evidence(
 fn coverage_section(
     config: &Config,
     req: &ReportRequest,
+    ledger: Option<&Result<LedgerView, String>>,
 ) -> Result<Option<CoverageSection>, Error> {
     if req.coverage.is_empty() {
         if req.diff.is_some() || !req.base_coverage.is_empty() {
@@ -362,7 +372,7 @@ fn coverage_section(
             })
             .collect()
     };
-    let repo = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+    let (repo, base_ref) = git_base(req);
     let changes = match &req.diff {
         Some(path) => {
             let full = req.workdir.join(path);
@@ -372,12 +382,7 @@ fn coverage_section(
                 text,
             }
         }
-        None => coverage::ChangeSource::Git {
-            base_ref: match &req.base_ref {
-                Some(r) => r.clone(),
-                None => crate::git::default_base_ref(&repo, req.event_base_ref.as_deref()),
-            },
-        },
+        None => coverage::ChangeSource::Git { base_ref },
     };
     let mut creq = coverage::CoverageRequest::new(repo, changes);
     creq.reports = read(&req.coverage, "coverage")?;
@@ -392,13 +397,11 @@ fn coverage_section(
     }
     // Without a base report, the evidence ledger supplies the base commit's coverage.
     let mut ledger_note = None;
-    if let (true, Some(ev), coverage::ChangeSource::Git { base_ref }) = (
-        creq.base_reports.is_empty(),
-        effective_evidence(config, req),
-        &creq.changes,
-    ) {
-        let repository = req.identity.as_ref().and_then(|i| i.repository.clone());
-        let (reports, note) = ledger_base(&ev, &creq.repo_root, base_ref, repository);
+    if let (true, Some(ledger)) = (creq.base_reports.is_empty(), ledger) {
+        let (reports, note) = match ledger {
+            Ok(view) => view.coverage_base(),
+            Err(note) => (Vec::new(), note.clone()),
+        };
         creq.base_reports = reports;
         ledger_note = Some(note);
     }
@@ -407,97 +410,173 @@ fn coverage_section(
     Ok(Some(section))
 }
 
-/// The head coverage reports kept in the ledger entry of the merge-base, or of its nearest
-/// first-parent ancestor that has one, with a note saying which commit was used — or why
-/// there is no base. Never an error: a missing base is a stated state, not a failed run.
-fn ledger_base(
-    ev: &crate::retain::EvidenceConfig,
-    repo: &Path,
-    base_ref: &str,
-    repository: Option<String>,
-) -> (Vec<coverage::ReportInput>, String) {
-    use crate::retain::{bundle, chained_entries, find_base_entry};
-    let attempt = || -> Result<(Vec<coverage::ReportInput>, String), Error> {
+/// The evidence ledger as a PR run reads it for its bases: the store, its entries (chain
+/// verified) and the merge-base with its first-parent ancestors. Read once per run, and only
+/// when a delta needs it.
+struct LedgerView {
+    store: Box<dyn crate::retain::EvidenceStore>,
+    entries: Vec<crate::retain::ledger::Entry>,
+    /// The merge-base first, then its first-parent ancestors (≤ `base_max_distance`).
+    chain: Vec<String>,
+}
+
+/// `None`: no delta can come from the ledger (no evidence store configured, or changes come
+/// from `--diff`, not git). `Some(Err(note))`: why there is no base ("no base: ..."). Never an
+/// error: a missing base is a stated state, not a failed run.
+fn open_ledger(config: &Config, req: &ReportRequest) -> Option<Result<LedgerView, String>> {
+    let ev = effective_evidence(config, req)?;
+    if req.diff.is_some() {
+        return None;
+    }
+    let (repo, base_ref) = git_base(req);
+    let attempt = || -> Result<Result<LedgerView, String>, Error> {
         let ctx = crate::retain::OpenContext {
-            base_dir: repo.to_owned(),
-            repository: repository.unwrap_or_else(|| "local".into()),
+            base_dir: repo.clone(),
+            repository: req
+                .identity
+                .as_ref()
+                .and_then(|i| i.repository.clone())
+                .unwrap_or_else(|| "local".into()),
         };
         let store = ev.store.open(&ctx)?;
         store.refresh()?;
         if store.list("ledger/")?.is_empty() {
-            return Ok((
-                Vec::new(),
-                "no base: the evidence ledger has no entries yet".into(),
-            ));
+            return Ok(Err("no base: the evidence ledger has no entries yet".into()));
         }
-        let (outcome, entries) = chained_entries(store.as_ref())?;
+        let (outcome, entries) = crate::retain::chained_entries(store.as_ref())?;
         if !outcome.intact {
-            return Ok((
-                Vec::new(),
-                format!(
-                    "no base: the evidence ledger is not intact ({})",
-                    outcome.summary()
-                ),
-            ));
+            return Ok(Err(format!(
+                "no base: the evidence ledger is not intact ({})",
+                outcome.summary()
+            )));
         }
-        let chain = crate::git::merge_base_chain(repo, base_ref, ev.base_max_distance)?;
-        let short = |s: &str| s.chars().take(7).collect::<String>();
-        let Some(base) = find_base_entry(&entries, &chain) else {
-            return Ok((
-                Vec::new(),
-                format!(
-                    "no base: no ledger entry with coverage for the merge-base {} or its {} first-parent ancestors, so there is no coverage delta",
-                    chain.first().map(|s| short(s)).unwrap_or_default(),
-                    ev.base_max_distance
-                ),
-            ));
-        };
-        let digest = &base.entry.bundle;
-        let report_key = bundle::bundle_key(digest, "report.json");
-        let report: serde_json::Value = store
-            .get(&report_key)?
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .ok_or_else(|| Error::Publish(format!("ledger bundle {report_key} is unreadable")))?;
-        let mut reports = Vec::new();
-        let heads = report["coverage"]["inputs"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        for input in heads.iter().filter(|i| i["role"] == "head") {
-            let Some(path) = input["path"].as_str() else {
-                continue;
+        let chain = crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance)?;
+        Ok(Ok(LedgerView {
+            store,
+            entries,
+            chain,
+        }))
+    };
+    Some(attempt().unwrap_or_else(|e| {
+        Err(format!(
+            "no base: the evidence ledger could not be read: {e}"
+        ))
+    }))
+}
+
+impl LedgerView {
+    /// The entry of the merge-base, or of its nearest first-parent ancestor, that `measured`
+    /// what is compared (`what`, for the note when there is none).
+    fn base(
+        &self,
+        measured: impl Fn(&crate::retain::ledger::Entry) -> bool,
+        what: &str,
+    ) -> Result<crate::retain::BaseEntry, String> {
+        crate::retain::find_base_entry(&self.entries, &self.chain, measured).ok_or_else(|| {
+            format!(
+                "no base: no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
+                self.chain.first().map_or("", |s| short_sha(s)),
+                self.chain.len().saturating_sub(1)
+            )
+        })
+    }
+
+    /// The head coverage reports kept in the base entry's bundle, with a note saying which
+    /// commit was used — or why there is no base.
+    fn coverage_base(&self) -> (Vec<coverage::ReportInput>, String) {
+        use crate::retain::bundle;
+        let attempt = || -> Result<(Vec<coverage::ReportInput>, String), Error> {
+            let base = match self.base(crate::retain::ledger::Entry::has_coverage, "coverage") {
+                Ok(b) => b,
+                Err(note) => return Ok((Vec::new(), note)),
             };
-            let key = bundle::bundle_key(digest, &bundle::input_path(path));
-            if let Some(bytes) = store.get(&key)? {
-                let path = PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{}/{path}", base.entry.seq));
-                reports.push(coverage::ReportInput { path, bytes });
+            let digest = &base.entry.bundle;
+            let report_key = bundle::bundle_key(digest, "report.json");
+            let report: serde_json::Value = self
+                .store
+                .get(&report_key)?
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .ok_or_else(|| {
+                    Error::Publish(format!("ledger bundle {report_key} is unreadable"))
+                })?;
+            let mut reports = Vec::new();
+            let heads = report["coverage"]["inputs"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for input in heads.iter().filter(|i| i["role"] == "head") {
+                let Some(path) = input["path"].as_str() else {
+                    continue;
+                };
+                let key = bundle::bundle_key(digest, &bundle::input_path(path));
+                if let Some(bytes) = self.store.get(&key)? {
+                    let path =
+                        PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{}/{path}", base.entry.seq));
+                    reports.push(coverage::ReportInput { path, bytes });
+                }
+            }
+            let note = if reports.is_empty() {
+                format!(
+                    "no base: ledger entry #{} ({}) kept no coverage report",
+                    base.entry.seq,
+                    short_sha(&base.sha)
+                )
+            } else {
+                format!("base coverage from {}", describe_base(&base))
+            };
+            Ok((reports, note))
+        };
+        attempt().unwrap_or_else(|e| {
+            (
+                Vec::new(),
+                format!("no base: the evidence ledger could not be read: {e}"),
+            )
+        })
+    }
+}
+
+/// "ledger entry #N for commit abc1234, the merge-base".
+fn describe_base(base: &crate::retain::BaseEntry) -> String {
+    let whence = match base.distance {
+        0 => "the merge-base".to_owned(),
+        n => format!("{n} first-parent commit(s) before the merge-base"),
+    };
+    format!(
+        "ledger entry #{} for commit {}, {whence}",
+        base.entry.seq,
+        short_sha(&base.sha)
+    )
+}
+
+/// API coverage against the base run's in the ledger: sets `delta_pp` and `delta_base`, or
+/// says in a warning why there is no delta.
+fn api_delta(section: &mut crate::model::api::ApiSection, ledger: &Result<LedgerView, String>) {
+    let base = ledger.as_ref().map_err(String::clone).and_then(|l| {
+        l.base(
+            crate::retain::ledger::Entry::has_api_coverage,
+            "API coverage",
+        )
+    });
+    match base {
+        Ok(base) => {
+            if let Some(api) = &base.entry.api {
+                section.delta_pp = Some(section.coverage.percent - api.percent);
+                section.delta_base = Some(describe_base(&base));
             }
         }
-        let whence = match base.distance {
-            0 => "the merge-base".to_owned(),
-            n => format!("{n} first-parent commit(s) before the merge-base"),
-        };
-        let note = if reports.is_empty() {
-            format!(
-                "no base: ledger entry #{} ({}) kept no coverage report",
-                base.entry.seq,
-                short(&base.sha)
-            )
-        } else {
-            format!(
-                "base coverage from ledger entry #{} for commit {}, {whence}",
-                base.entry.seq,
-                short(&base.sha)
-            )
-        };
-        Ok((reports, note))
+        Err(note) => section.warnings.push(format!("API coverage delta: {note}")),
+    }
+}
+
+/// The repository and the base ref changes are measured against: `--base`, else the event's
+/// base branch, else the remote's default branch.
+fn git_base(req: &ReportRequest) -> (PathBuf, String) {
+    let repo = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+    let base_ref = match &req.base_ref {
+        Some(r) => r.clone(),
+        None => crate::git::default_base_ref(&repo, req.event_base_ref.as_deref()),
     };
-    attempt().unwrap_or_else(|e| {
-        (
-            Vec::new(),
-            format!("no base: the evidence ledger could not be read: {e}"),
-        )
-    })
+    (repo, base_ref)
 }
 
 /// Test cases travel from the parser thread to the aggregating one in batches of this size.
@@ -596,6 +675,13 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(&config, &aggregate);
     gate_list.extend(suite_gates);
+    // Opened only when a delta needs the ledger (a git fetch for a git store).
+    let ledger =
+        if api_specs.is_some() || (!req.coverage.is_empty() && req.base_coverage.is_empty()) {
+            open_ledger(&config, req)
+        } else {
+            None
+        };
     let api_section = match (api_analyzer, &api_specs) {
         (Some(mut a), Some(specs)) => {
             let mut api_inputs = specs.inputs.clone();
@@ -603,12 +689,15 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
             let mut section = a.finish(specs.base.as_ref(), api_inputs);
             section.base = specs.base_label.clone();
             section.warnings.extend(specs.notes.iter().cloned());
+            if let Some(ledger) = &ledger {
+                api_delta(&mut section, ledger);
+            }
             gate_list.extend(api::gates(&config.api, &mut section));
             Some(section)
         }
         _ => None,
     };
-    let coverage_section = coverage_section(&config, req)?;
+    let coverage_section = coverage_section(&config, req, ledger.as_ref())?;
     if let Some(section) = &coverage_section {
         gate_list.extend(
             coverage::evaluate_gates(section, &config.coverage)
@@ -802,11 +891,7 @@ fn base_spec_from_git(
     req: &ReportRequest,
     heads: &[PathBuf],
 ) -> Result<(openapi::Spec, String), String> {
-    let repo = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
-    let base_ref = match &req.base_ref {
-        Some(r) => r.clone(),
-        None => crate::git::default_base_ref(&repo, req.event_base_ref.as_deref()),
-    };
+    let (repo, base_ref) = git_base(req);
     let tree = crate::git::MergeBaseTree::open(&repo, &base_ref).map_err(|e| e.to_string())?;
     let top = tree
         .workdir

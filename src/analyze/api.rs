@@ -526,6 +526,9 @@ impl<'a> Analyzer<'a> {
         ApiSection {
             inputs,
             coverage: CoverageCount::new(operations.len() as u64, exercised),
+            // Set by the pipeline from the evidence ledger.
+            delta_pp: None,
+            delta_base: None,
             by_tag: tags
                 .into_iter()
                 .map(|(tag, (d, e))| TagCoverage {

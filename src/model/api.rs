@@ -218,6 +218,13 @@ pub struct ApiSection {
     pub inputs: Vec<ApiInput>,
     /// Described / exercised operations overall.
     pub coverage: CoverageCount,
+    /// Change of `coverage.percent` against the base run in the evidence ledger (the entry
+    /// of the merge-base or its nearest first-parent ancestor), percentage points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta_pp: Option<f64>,
+    /// Which ledger entry `delta_pp` is against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delta_base: Option<String>,
     pub by_tag: Vec<TagCoverage>,
     /// Every described operation, in description order.
     pub operations: Vec<OperationReport>,

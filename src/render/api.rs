@@ -71,6 +71,16 @@ pub fn markdown(section: &ApiSection, budget: usize) -> String {
         count(c.described),
         c.percent
     );
+    if let (Some(d), Some(base)) = (section.delta_pp, &section.delta_base) {
+        let sign = if d > 0.05 {
+            "+"
+        } else if d < -0.05 {
+            "−"
+        } else {
+            ""
+        };
+        let _ = write!(out, " ({sign}{:.1} pp vs {})", d.abs(), inline(base, 120));
+    }
     let undocumented: u64 = section.unmatched.iter().map(|u| u.count).sum();
     let _ = write!(
         out,

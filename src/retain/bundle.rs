@@ -51,6 +51,28 @@ impl CoverageSummary {
     }
 }
 
+/// The run's API operation coverage, as recorded in the ledger (the base for later PR runs'
+/// API coverage deltas).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSummary {
+    /// Described operations exercised, percent.
+    pub percent: f64,
+    /// Change against the base run, percentage points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delta_pp: Option<f64>,
+}
+
+impl ApiSummary {
+    /// `None` when the percentage is not finite (JSON has no NaN).
+    pub fn sanitized(&self) -> Option<ApiSummary> {
+        self.percent.is_finite().then(|| ApiSummary {
+            percent: self.percent,
+            delta_pp: self.delta_pp.filter(|d| d.is_finite()),
+        })
+    }
+}
+
 /// Everything the retain stage needs from a run. It takes bytes: report internals stay out.
 #[derive(Debug, Clone, Default)]
 pub struct BundleInput {
@@ -64,6 +86,7 @@ pub struct BundleInput {
     pub verdict: String,
     pub controls: Vec<ControlSummary>,
     pub coverage: Option<CoverageSummary>,
+    pub api: Option<ApiSummary>,
     /// Ticket keys linked to the change (e.g. `PROJ-12`).
     pub tickets: Vec<String>,
 }

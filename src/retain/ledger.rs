@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::bundle::{ControlSummary, CoverageSummary};
+use super::bundle::{ApiSummary, ControlSummary, CoverageSummary};
 use super::canonical::{sha256_hex, to_canonical, value_to_canonical};
 use super::identity::RunIdentity;
 
@@ -29,6 +29,10 @@ pub struct Entry {
     pub controls: Vec<ControlSummary>,
     #[serde(default)]
     pub coverage: Option<CoverageSummary>,
+    /// Absent (not `null`) when the run measured no API coverage, so entries written before
+    /// the field existed keep their digests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiSummary>,
     #[serde(default)]
     pub tickets: Vec<String>,
     /// Digest of the previous entry; [`GENESIS`] for seq 1.
@@ -37,6 +41,16 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The run recorded a line coverage percentage (a base for coverage deltas).
+    pub fn has_coverage(&self) -> bool {
+        self.coverage.as_ref().and_then(|c| c.percent).is_some()
+    }
+
+    /// The run recorded API operation coverage (a base for API coverage deltas).
+    pub fn has_api_coverage(&self) -> bool {
+        self.api.is_some()
+    }
+
     /// The digest this entry's content hashes to.
     pub fn compute_digest(&self) -> String {
         let mut value = match serde_json::to_value(self) {
@@ -80,6 +94,7 @@ pub struct EntryDraft {
     pub verdict: String,
     pub controls: Vec<ControlSummary>,
     pub coverage: Option<CoverageSummary>,
+    pub api: Option<ApiSummary>,
     pub tickets: Vec<String>,
 }
 
@@ -103,6 +118,7 @@ impl EntryDraft {
             verdict: self.verdict.clone(),
             controls: self.controls.clone(),
             coverage: self.coverage.as_ref().map(CoverageSummary::sanitized),
+            api: self.api.as_ref().and_then(ApiSummary::sanitized),
             tickets: self.tickets.clone(),
             prev: tip.map_or_else(|| GENESIS.to_string(), |t| t.digest.clone()),
             digest: String::new(),

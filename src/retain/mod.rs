@@ -21,7 +21,9 @@ pub use audit::{
     AuditFormat, AuditOutcome, AuditQuery, AuditReport, AuditRequest, audit, audit_store,
 };
 pub use base::{BaseEntry, find_base_entry};
-pub use bundle::{BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle};
+pub use bundle::{
+    ApiSummary, BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle,
+};
 pub use identity::RunIdentity;
 pub use ledger::{Entry, GENESIS, Tip};
 pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig};
@@ -99,6 +101,7 @@ pub fn write_evidence_with(
         verdict: input.verdict.clone(),
         controls: input.controls.clone(),
         coverage: input.coverage.clone(),
+        api: input.api.clone(),
         tickets: input.tickets.clone(),
     };
     match store.append(&bundle, &draft) {

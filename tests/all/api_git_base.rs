@@ -222,3 +222,90 @@ fn evidence_keeps_the_head_description_when_the_branch_deleted_a_base_file() {
         .collect();
     assert!(base_paths.contains(&"api/schemas.yaml"), "{base_paths:?}");
 }
+
+/// A PR run's API coverage is compared with the run recorded in the evidence ledger for the
+/// merge-base, as line coverage is.
+#[test]
+fn api_coverage_delta_against_the_merge_base_run_in_the_ledger() {
+    let tmp = repo();
+    let d = tmp.path();
+    write_spec(d, true, true);
+    std::fs::write(d.join(".gitignore"), "ev/\ncalls.jsonl\n").unwrap();
+    git(d, &["add", "api", ".gitignore"]);
+    git(d, &["commit", "-q", "-m", "api"]);
+    let calls = |lines: &[&str]| std::fs::write(d.join("calls.jsonl"), lines.join("\n")).unwrap();
+    let get = r#"{"method": "GET", "url": "/pets", "status": 200}"#;
+    let delete = r#"{"method": "DELETE", "url": "/pets/7", "status": 204}"#;
+    let json_of = |o: &std::process::Output| -> Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+    };
+    let run = || {
+        run_report(
+            d,
+            &[
+                "--api-log",
+                "calls.jsonl",
+                "--evidence",
+                "ev",
+                "--format",
+                "json",
+            ],
+        )
+    };
+
+    // The main-branch run: 1 of 2 operations, and nothing in the ledger to compare with.
+    calls(&[get]);
+    let first = json_of(&run());
+    assert_eq!(first["api"]["coverage"]["percent"], 50.0);
+    assert!(first["api"].get("delta_pp").is_none(), "{:#}", first["api"]);
+    let warnings = first["api"]["warnings"].to_string();
+    assert!(
+        warnings.contains("API coverage delta: no base: the evidence ledger has no entries yet"),
+        "{warnings}"
+    );
+
+    // The branch exercises both operations: +50 pp against entry #1 (the merge-base's run).
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(
+        d.join("j.xml"),
+        JUNIT.replace("name=\"ok\"", "name=\"ok2\""),
+    )
+    .unwrap();
+    git(d, &["commit", "-q", "-am", "more tests"]);
+    calls(&[get, delete]);
+    let second = json_of(&run());
+    let api = &second["api"];
+    assert_eq!(api["delta_pp"], 50.0, "{api:#}");
+    let base = api["delta_base"].as_str().unwrap();
+    assert!(
+        base.starts_with("ledger entry #1 for commit ") && base.ends_with("the merge-base"),
+        "{base}"
+    );
+    let bundles: Vec<_> = std::fs::read_dir(d.join("ev/bundles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let summaries: Vec<String> = bundles
+        .iter()
+        .map(|b| std::fs::read_to_string(b.join("summary.md")).unwrap())
+        .collect();
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s.contains("(100.0%)") && s.contains("(+50.0 pp vs ledger entry &#35;1")),
+        "{summaries:#?}"
+    );
+    // The ledger records API coverage and the delta for later runs and the auditor.
+    let mut entries: Vec<_> = std::fs::read_dir(d.join("ev/ledger"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2);
+    let entry = std::fs::read_to_string(&entries[1]).unwrap();
+    assert!(
+        entry.contains(r#""api":{"delta_pp":50.0,"percent":100.0}"#),
+        "{entry}"
+    );
+}

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use controlgate::ExitCode;
+use controlgate::retain::ledger::Entry;
 use controlgate::retain::ledger::Tip;
 use controlgate::retain::store::Created;
 use controlgate::retain::verify::ProblemKind;
@@ -78,6 +79,7 @@ pub fn sample_input(repository: &str, i: u64) -> BundleInput {
             delta_pp: Some((i % 5) as f64 * 0.25 - 0.5),
             patch_percent: Some(90.0),
         }),
+        api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
     }
 }
@@ -484,22 +486,51 @@ fn base_entry_lookup() {
     let cands = |shas: &[String]| shas.to_vec();
 
     // Exact merge-base hit.
-    let hit = find_base_entry(&entries, &cands(&[sha(20), sha(10)])).unwrap();
+    let hit = find_base_entry(&entries, &cands(&[sha(20), sha(10)]), Entry::has_coverage).unwrap();
     assert_eq!(
         (hit.entry.seq, hit.distance, hit.sha.clone()),
         (2, 0, sha(20))
     );
     // Merge-base has no entry: the nearest first-parent ancestor, with its distance.
-    let hit = find_base_entry(&entries, &cands(&[sha(99), sha(98), sha(10)])).unwrap();
+    let hit = find_base_entry(
+        &entries,
+        &cands(&[sha(99), sha(98), sha(10)]),
+        Entry::has_coverage,
+    )
+    .unwrap();
     assert_eq!((hit.entry.seq, hit.distance), (1, 2));
     // Nothing within reach.
-    assert!(find_base_entry(&entries, &cands(&[sha(99), sha(98)])).is_none());
-    assert!(find_base_entry(&[], &cands(&[sha(10)])).is_none());
+    assert!(find_base_entry(&entries, &cands(&[sha(99), sha(98)]), Entry::has_coverage).is_none());
+    assert!(find_base_entry(&[], &cands(&[sha(10)]), Entry::has_coverage).is_none());
     // An entry without coverage is not a base.
     let mut no_cov = sample_input("acme/app", 30);
     no_cov.coverage = None;
     let e = write_evidence(&store, &no_cov).unwrap().entry;
-    assert!(find_base_entry(&[e], &cands(&[sha(30)])).is_none());
+    assert!(
+        find_base_entry(
+            std::slice::from_ref(&e),
+            &cands(&[sha(30)]),
+            Entry::has_coverage
+        )
+        .is_none()
+    );
+    // Nor is it an API coverage base: that needs a run that measured API coverage.
+    assert!(find_base_entry(&[e], &cands(&[sha(30)]), Entry::has_api_coverage).is_none());
+    let mut api = sample_input("acme/app", 31);
+    api.coverage = None;
+    api.api = Some(controlgate::retain::ApiSummary {
+        percent: 42.5,
+        delta_pp: None,
+    });
+    let e = write_evidence(&store, &api).unwrap().entry;
+    let hit = find_base_entry(
+        std::slice::from_ref(&e),
+        &cands(&[sha(31)]),
+        Entry::has_api_coverage,
+    )
+    .unwrap();
+    assert_eq!(hit.entry.api.as_ref().map(|a| a.percent), Some(42.5));
+    assert!(find_base_entry(&[e], &cands(&[sha(31)]), Entry::has_coverage).is_none());
 }
 
 #[test]
