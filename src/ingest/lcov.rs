@@ -26,32 +26,22 @@ struct Record {
 }
 
 /// Parses an LCOV tracefile.
-pub fn parse(mut reader: impl BufRead) -> Result<RawReport, ParseError> {
+pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
     let mut files: Vec<RawFile> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rec = Record::default();
-    let mut buf = Vec::with_capacity(256);
-    let mut line_no: u64 = 0;
     let mut seen_directive = false;
-    loop {
-        buf.clear();
-        let n = reader
-            .read_until(b'\n', &mut buf)
-            .map_err(|e| ParseError::at_line(line_no + 1, format!("read error: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        let mut line = buf.trim_ascii();
+    for_each_line(reader, |line_no, line| {
+        let mut line = line.trim_ascii();
         if line_no == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
         }
         if line.is_empty() {
-            continue;
+            return Ok(());
         }
         if line == b"end_of_record" {
             finish(&mut rec, &mut files);
-            continue;
+            return Ok(());
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             return Err(ParseError::at_line(line_no, not_lcov(line)));
@@ -91,13 +81,12 @@ pub fn parse(mut reader: impl BufRead) -> Result<RawReport, ParseError> {
             }
             b"BRDA" => {
                 need_file(&rec, line_no, "BRDA")?;
-                let parts: Vec<&[u8]> = content.split(|&b| b == b',').collect();
-                let ok = parts.len() == 4;
-                let ln = parts.first().and_then(|p| parse_u32(p));
+                let mut parts = content.split(|&b| b == b',');
+                let ln = parts.next().and_then(parse_u32);
                 let taken = parts
-                    .get(3)
-                    .and_then(|p| if *p == b"-" { Some(0) } else { parse_count(p) });
-                match (ok, ln, taken) {
+                    .nth(2)
+                    .and_then(|p| if p == b"-" { Some(0) } else { parse_count(p) });
+                match (parts.next().is_none(), ln, taken) {
                     (true, Some(l), Some(t)) => rec.brda.push((l, t)),
                     _ => return Err(bad(line_no, "BRDA:<line>,<block>,<branch>,<taken|->", line)),
                 }
@@ -132,7 +121,8 @@ pub fn parse(mut reader: impl BufRead) -> Result<RawReport, ParseError> {
             }
             _ => {}
         }
-    }
+        Ok(())
+    })?;
     finish(&mut rec, &mut files);
     if !seen_directive {
         return Err(ParseError::at(
@@ -174,15 +164,26 @@ fn need_file(rec: &Record, line_no: u64, key: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// A line number: ASCII digits (surrounding blanks allowed) up to `u32::MAX`. One pass, no
+/// UTF-8 validation: this runs on every `DA` line.
 fn parse_u32(b: &[u8]) -> Option<u32> {
     let b = b.trim_ascii();
-    if b.is_empty() || b.len() > 10 || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
-    std::str::from_utf8(b).ok()?.parse().ok()
+    let mut n: u32 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u32::from(d))?;
+    }
+    Some(n)
 }
 
-/// Execution counts: non-negative integers; negative counts (old gcov overflow) read as 0.
+/// Execution counts: non-negative integers, saturating at `u64::MAX`; negative counts (old
+/// gcov overflow) read as 0. One pass, like [`parse_u32`].
 fn parse_count(b: &[u8]) -> Option<u64> {
     let b = b.trim_ascii();
     if let Some(neg) = b.strip_prefix(b"-") {
@@ -192,15 +193,55 @@ fn parse_count(b: &[u8]) -> Option<u64> {
             None
         };
     }
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+    if b.is_empty() {
         return None;
     }
-    Some(
-        std::str::from_utf8(b)
-            .ok()?
-            .parse::<u64>()
-            .unwrap_or(u64::MAX),
-    )
+    let mut n: u64 = 0;
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n.saturating_mul(10).saturating_add(u64::from(d));
+    }
+    Some(n)
+}
+
+/// Calls `f(line_no, line)` for every line (1-based, without its `\n`), borrowing it from the
+/// reader's buffer unless it spans two fills: no copy per line, one `memchr` pass.
+fn for_each_line(
+    mut reader: impl BufRead,
+    mut f: impl FnMut(u64, &[u8]) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line_no: u64 = 0;
+    loop {
+        let buf = reader
+            .fill_buf()
+            .map_err(|e| ParseError::at_line(line_no + 1, format!("read error: {e}")))?;
+        if buf.is_empty() {
+            break;
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            line_no += 1;
+            if carry.is_empty() {
+                f(line_no, &buf[start..nl])?;
+            } else {
+                carry.extend_from_slice(&buf[start..nl]);
+                f(line_no, &carry)?;
+                carry.clear();
+            }
+            start = nl + 1;
+        }
+        carry.extend_from_slice(&buf[start..]);
+        let n = buf.len();
+        reader.consume(n);
+    }
+    if !carry.is_empty() {
+        f(line_no + 1, &carry)?;
+    }
+    Ok(())
 }
 
 /// Applies one record's DA/BRDA/FN data to its file (diff-cover's end-of-record rules).
@@ -326,5 +367,51 @@ mod tests {
         assert!(e.message.contains("not an LCOV line"));
         assert!(p("").is_err());
         assert!(p("SF:a\nBRDA:1,2\n").is_err());
+    }
+
+    #[test]
+    fn lines_split_across_buffer_fills_read_the_same() {
+        // CRLF, a BOM, a blank line and no final newline: every carry path of `for_each_line`.
+        let text = "\u{feff}TN:t\r\nSF:src/a.rs\r\nDA:1,3\nDA:22,0\n\nBRDA:22,0,0,-\nBRDA:22,0,1,4\n\
+                    end_of_record\nSF:b.rs\nDA:7,18446744073709551616\nend_of_record";
+        let whole = p(text).unwrap();
+        let lines = |r: &RawReport| -> Vec<(String, u32, u64, u32, u32)> {
+            r.files
+                .iter()
+                .flat_map(|f| {
+                    f.lines.iter().map(|l| {
+                        (
+                            f.name.clone(),
+                            l.line,
+                            l.hits,
+                            l.branches_covered,
+                            l.branches_total,
+                        )
+                    })
+                })
+                .collect()
+        };
+        assert_eq!(
+            lines(&whole),
+            vec![
+                ("src/a.rs".into(), 1, 3, 0, 0),
+                ("src/a.rs".into(), 22, 4, 1, 2),
+                ("b.rs".into(), 7, u64::MAX, 0, 0),
+            ]
+        );
+        for cap in [1, 2, 3, 5, 8, 13] {
+            let r = parse(std::io::BufReader::with_capacity(cap, text.as_bytes())).unwrap();
+            assert_eq!(lines(&r), lines(&whole), "buffer of {cap} bytes");
+        }
+        let e = parse(std::io::BufReader::with_capacity(
+            4,
+            &b"SF:a\nDA:1,1\nDA:4294967296,1\n"[..],
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e.location.line,
+            Some(3),
+            "a line number past u32 is an error on its line"
+        );
     }
 }
