@@ -17,16 +17,17 @@ fn input(i: u64) -> BundleInput {
             "{{\"schema\":1,\"run\":{i},\"tests\":[{}]}}",
             "1,".repeat(200) + "1"
         )
-        .into_bytes(),
+        .into_bytes()
+        .into(),
         summary_md: format!("## controlgate\nrun {i}\n"),
         inputs: vec![
             (
                 "target/junit.xml".into(),
-                "<testsuite>".repeat(100).into_bytes(),
+                "<testsuite>".repeat(100).into_bytes().into(),
             ),
             (
                 "coverage/lcov.info".into(),
-                "DA:1,1\n".repeat(200).into_bytes(),
+                "DA:1,1\n".repeat(200).into_bytes().into(),
             ),
         ],
         identity: RunIdentity {

@@ -248,22 +248,19 @@ pub fn retain_evidence(
     ev: &EvidenceRequest,
 ) -> Result<crate::retain::Written, Error> {
     let report = &out.report;
-    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-    // Reads an input again for the bundle; with a recorded digest it must still match it.
+    let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
+    // Hashes an input again for the bundle (it is streamed into the store later, not read
+    // into memory); with a recorded digest it must still match it.
     let mut keep = |given: &str, sha256: Option<&str>| -> Result<(), Error> {
         if files.iter().any(|(p, _)| p == given) {
             return Ok(());
         }
         let path = req.workdir.join(given);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        if sha256.is_some_and(|want| inputs::hex(&sha2::Sha256::digest(&bytes)) != want) {
-            return Err(Error::Input {
-                path,
-                location: Location::default(),
-                message: "changed while controlgate was running; evidence not written".into(),
-            });
+        let blob = crate::retain::Blob::file(&path)?;
+        if sha256.is_some_and(|want| blob.sha256() != want) {
+            return Err(crate::retain::bundle::changed(&path));
         }
-        files.push((given.to_owned(), bytes));
+        files.push((given.to_owned(), blob));
         Ok(())
     };
     for input in &report.inputs {
@@ -289,9 +286,17 @@ pub fn retain_evidence(
             }
         }
     }
+    // report.json goes through a temp file: on huge runs it is tens of MB.
+    let report_file = tempfile::NamedTempFile::new().map_err(|e| Error::io("report.json", e))?;
+    {
+        let mut w = std::io::BufWriter::new(report_file.as_file());
+        render::write_json(report, &mut w)
+            .and_then(|()| std::io::Write::flush(&mut w))
+            .map_err(|e| Error::io(report_file.path(), e))?;
+    }
     let identity = report.run.clone().unwrap_or_default();
     let bundle = crate::retain::BundleInput {
-        report_json: out.json().into_bytes(),
+        report_json: crate::retain::Blob::file(report_file.path())?,
         summary_md: out.markdown.clone(),
         inputs: files,
         verdict: match report.verdict {

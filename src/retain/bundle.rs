@@ -1,8 +1,16 @@
 //! The evidence bundle of one run: `report.json` (unchanged bytes), `summary.md`, the raw
 //! inputs exactly as read under `inputs/`, and `manifest.json` listing every other file with
 //! its SHA-256 and size. The bundle digest is the SHA-256 of the canonical manifest.
+//!
+//! Large files (inputs, `report.json`) are [`Blob::File`]s: hashed once when the bundle is
+//! built and streamed into the store, never held in memory (a 340 MB JUnit report stays on
+//! disk).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::canonical::{sha256_hex, to_canonical};
 use super::identity::RunIdentity;
@@ -73,14 +81,109 @@ impl ApiSummary {
     }
 }
 
-/// Everything the retain stage needs from a run. It takes bytes: report internals stay out.
+/// The content of one bundle file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blob {
+    Bytes(Vec<u8>),
+    /// A file on disk with the SHA-256 and size it had when the bundle was built. Stores copy
+    /// it re-hashing as they go and refuse it if it changed since.
+    File {
+        path: PathBuf,
+        sha256: String,
+        size: u64,
+    },
+}
+
+impl Default for Blob {
+    fn default() -> Self {
+        Blob::Bytes(Vec::new())
+    }
+}
+
+impl From<Vec<u8>> for Blob {
+    fn from(bytes: Vec<u8>) -> Self {
+        Blob::Bytes(bytes)
+    }
+}
+
+impl Blob {
+    /// The file at `path`, hashed in one streaming pass.
+    pub fn file(path: &Path) -> Result<Blob> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let (sha256, size) = hash_reader(file).map_err(|e| Error::io(path, e))?;
+        Ok(Blob::File {
+            path: path.to_owned(),
+            sha256,
+            size,
+        })
+    }
+
+    pub fn sha256(&self) -> String {
+        match self {
+            Blob::Bytes(b) => sha256_hex(b),
+            Blob::File { sha256, .. } => sha256.clone(),
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        match self {
+            Blob::Bytes(b) => b.len() as u64,
+            Blob::File { size, .. } => *size,
+        }
+    }
+
+    /// The whole content, for stores that cannot stream; a file must still hash to its
+    /// recorded digest.
+    pub fn read(&self) -> Result<std::borrow::Cow<'_, [u8]>> {
+        match self {
+            Blob::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
+            Blob::File { path, sha256, .. } => {
+                let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+                if sha256_hex(&bytes) != *sha256 {
+                    return Err(changed(path));
+                }
+                Ok(std::borrow::Cow::Owned(bytes))
+            }
+        }
+    }
+}
+
+/// SHA-256 (hex) and length of everything `reader` yields.
+pub fn hash_reader(mut reader: impl Read) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((format!("{:x}", hasher.finalize()), size))
+}
+
+/// The error for a bundle file that no longer hashes to what the bundle recorded.
+pub(crate) fn changed(path: &Path) -> Error {
+    Error::Input {
+        path: path.to_owned(),
+        location: Default::default(),
+        message: "changed while controlgate was running; evidence not written".into(),
+    }
+}
+
+/// Everything the retain stage needs from a run. It takes bytes or files: report internals
+/// stay out.
 #[derive(Debug, Clone, Default)]
 pub struct BundleInput {
     /// `report.json` exactly as written.
-    pub report_json: Vec<u8>,
+    pub report_json: Blob,
     pub summary_md: String,
-    /// Raw input files exactly as read: (path as given or repository-relative, bytes).
-    pub inputs: Vec<(String, Vec<u8>)>,
+    /// Raw input files exactly as read: (path as given or repository-relative, content).
+    pub inputs: Vec<(String, Blob)>,
     pub identity: RunIdentity,
     /// `pass` or `fail`.
     pub verdict: String,
@@ -118,17 +221,8 @@ pub struct Manifest {
 pub struct Bundle {
     pub digest: String,
     pub manifest: Manifest,
-    /// (path inside the bundle, bytes), `manifest.json` last.
-    pub files: Vec<(String, Vec<u8>)>,
-}
-
-impl Bundle {
-    pub fn manifest_bytes(&self) -> &[u8] {
-        self.files
-            .last()
-            .map(|(_, b)| b.as_slice())
-            .unwrap_or_default()
-    }
+    /// (path inside the bundle, content), `manifest.json` last.
+    pub files: Vec<(String, Blob)>,
 }
 
 /// Maps a given input path to a safe path under `inputs/`: only normal components survive
@@ -154,15 +248,15 @@ pub fn input_path(given: &str) -> String {
 
 /// Builds the bundle for `input`.
 pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
-    let mut files: Vec<(String, Vec<u8>, Option<String>)> = vec![
+    let mut files: Vec<(String, Blob, Option<String>)> = vec![
         (REPORT.to_string(), input.report_json.clone(), None),
         (
             SUMMARY.to_string(),
-            input.summary_md.as_bytes().to_vec(),
+            Blob::Bytes(input.summary_md.as_bytes().to_vec()),
             None,
         ),
     ];
-    for (given, bytes) in &input.inputs {
+    for (given, blob) in &input.inputs {
         let mut path = input_path(given);
         let base = path.clone();
         let mut n = 2;
@@ -171,7 +265,7 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
             n += 1;
         }
         let source = (path != format!("inputs/{given}")).then(|| given.clone());
-        files.push((path, bytes.clone(), source));
+        files.push((path, blob.clone(), source));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest = Manifest {
@@ -179,10 +273,10 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
         run: input.identity.clone(),
         files: files
             .iter()
-            .map(|(path, bytes, source)| ManifestFile {
+            .map(|(path, blob, source)| ManifestFile {
                 path: path.clone(),
-                sha256: sha256_hex(bytes),
-                size: bytes.len() as u64,
+                sha256: blob.sha256(),
+                size: blob.size(),
                 source: source.clone(),
             })
             .collect(),
@@ -190,8 +284,8 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
     let manifest_bytes =
         to_canonical(&manifest).map_err(|e| Error::Publish(format!("evidence manifest: {e}")))?;
     let digest = sha256_hex(&manifest_bytes);
-    let mut out: Vec<(String, Vec<u8>)> = files.into_iter().map(|(p, b, _)| (p, b)).collect();
-    out.push((MANIFEST.to_string(), manifest_bytes));
+    let mut out: Vec<(String, Blob)> = files.into_iter().map(|(p, b, _)| (p, b)).collect();
+    out.push((MANIFEST.to_string(), Blob::Bytes(manifest_bytes)));
     Ok(Bundle {
         digest,
         manifest,

@@ -281,6 +281,10 @@ impl EvidenceStore for GitStore {
         self.files().get(key)
     }
 
+    fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
+        self.files().hash(key)
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
         self.files().list(prefix)
     }
@@ -319,16 +323,8 @@ impl EvidenceStore for GitStore {
             self.reset_to(tip_commit.as_deref())?;
             let tip = read_tip(&files)?;
             let entry = draft.chain(tip.as_ref());
-            for (path, bytes) in &bundle.files {
-                let key = bundle_key(&bundle.digest, path);
-                if files.put_create(&key, bytes)? == Created::AlreadyExists
-                    && files.get(&key)?.as_deref() != Some(bytes.as_slice())
-                {
-                    return Err(Error::Publish(format!(
-                        "evidence store: {} exists with other content",
-                        self.location(&key)
-                    )));
-                }
+            for (path, blob) in &bundle.files {
+                super::store::put_blob(&files, &bundle_key(&bundle.digest, path), blob)?;
             }
             if files.put_create(&entry_key(entry.seq), &entry.to_bytes())? == Created::AlreadyExists
             {

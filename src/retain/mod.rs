@@ -22,7 +22,7 @@ pub use audit::{
 };
 pub use base::{BaseEntry, find_base_entry};
 pub use bundle::{
-    ApiSummary, BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle,
+    ApiSummary, Blob, BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle,
 };
 pub use identity::RunIdentity;
 pub use ledger::{Entry, GENESIS, Tip};
@@ -112,6 +112,9 @@ pub fn write_evidence_with(
             location: store.location(&format!("bundles/{}/", bundle.digest)),
             entry,
         }),
+        // A file that changed after it was hashed is bad input, not a store failure: there
+        // is no consistent bundle to keep.
+        Err(err @ Error::Input { .. }) => Err(err),
         Err(err) => Err(keep_locally(
             &options.fallback_dir,
             &bundle,
@@ -135,10 +138,8 @@ fn keep_locally(
     let mut kept = bundle
         .files
         .iter()
-        .try_for_each(|(path, bytes)| {
-            fallback
-                .put_create(&bundle::bundle_key(&bundle.digest, path), bytes)
-                .map(|_| ())
+        .try_for_each(|(path, blob)| {
+            store::put_blob(&fallback, &bundle::bundle_key(&bundle.digest, path), blob)
         })
         .map(|()| fallback.location(&format!("bundles/{}/", bundle.digest)));
     if kept.is_ok() {

@@ -157,6 +157,27 @@ impl EvidenceStore for S3Store {
             .map_err(|e| s3_err(&format!("reading {}", self.location(key)), e))
     }
 
+    /// Hashes the object as its body streams in: `verify` never holds a whole input.
+    fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
+        use sha2::Digest;
+        let path = self.path(key)?;
+        let result = self.runtime.block_on(async {
+            let mut body = match self.client.get(&path).await {
+                Ok(r) => r.into_stream(),
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let mut hasher = sha2::Sha256::new();
+            let mut size = 0u64;
+            while let Some(chunk) = body.try_next().await? {
+                hasher.update(&chunk);
+                size += chunk.len() as u64;
+            }
+            Ok(Some((format!("{:x}", hasher.finalize()), size)))
+        });
+        result.map_err(|e| s3_err(&format!("reading {}", self.location(key)), e))
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
         let path = self.path(prefix)?;
         let strip = if self.prefix.is_empty() {

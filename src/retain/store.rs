@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::bundle::{Bundle, bundle_key};
+use super::bundle::{Blob, Bundle, bundle_key, changed, hash_reader};
 use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
 
@@ -174,8 +174,27 @@ pub trait EvidenceStore: Send + Sync {
     /// Writes `bytes` at `key` unless the key exists; never overwrites.
     fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created>;
 
+    /// Copies the file at `path` to `key` unless the key exists, failing if the copy does
+    /// not hash to `sha256` (the file changed after the bundle was built). The default reads
+    /// the file whole; stores that can stream override it.
+    fn put_create_file(&self, key: &str, path: &Path, sha256: &str) -> Result<Created> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        if super::canonical::sha256_hex(&bytes) != sha256 {
+            return Err(changed(path));
+        }
+        self.put_create(key, &bytes)
+    }
+
     /// The bytes at `key`, `None` if absent.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// SHA-256 (hex) and size of the bytes at `key`, `None` if absent. The default reads them
+    /// whole; stores that can stream override it.
+    fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
+        Ok(self
+            .get(key)?
+            .map(|b| (super::canonical::sha256_hex(&b), b.len() as u64)))
+    }
 
     /// Every key under `prefix` (which ends with `/`), relative to the store root, sorted.
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
@@ -189,16 +208,8 @@ pub trait EvidenceStore: Send + Sync {
     /// for any create-only key space: bundle files first, then `ledger/<seq>.json` create-only,
     /// retrying on the next seq if a concurrent writer took it.
     fn append(&self, bundle: &Bundle, draft: &EntryDraft) -> Result<Entry> {
-        for (path, bytes) in &bundle.files {
-            let key = bundle_key(&bundle.digest, path);
-            if self.put_create(&key, bytes)? == Created::AlreadyExists
-                && self.get(&key)?.as_deref() != Some(bytes.as_slice())
-            {
-                return Err(Error::Publish(format!(
-                    "evidence store: {} exists with other content",
-                    self.location(&key)
-                )));
-            }
+        for (path, blob) in &bundle.files {
+            put_blob(self, &bundle_key(&bundle.digest, path), blob)?;
         }
         let mut tip = match self.tip_hint() {
             Some(t) => Some(t),
@@ -232,6 +243,30 @@ pub trait EvidenceStore: Send + Sync {
 }
 
 pub(crate) const MAX_APPEND_TRIES: usize = 64;
+
+/// Writes one bundle file create-only. A key that already exists must hold the same content
+/// (the same bundle stored before); anything else is an error.
+pub(crate) fn put_blob(
+    store: &(impl EvidenceStore + ?Sized),
+    key: &str,
+    blob: &Blob,
+) -> Result<()> {
+    let created = match blob {
+        Blob::Bytes(bytes) => store.put_create(key, bytes)?,
+        Blob::File { path, sha256, .. } => store.put_create_file(key, path, sha256)?,
+    };
+    if created == Created::AlreadyExists
+        && store
+            .get(key)?
+            .is_none_or(|existing| super::canonical::sha256_hex(&existing) != blob.sha256())
+    {
+        return Err(Error::Publish(format!(
+            "evidence store: {} exists with other content",
+            store.location(key)
+        )));
+    }
+    Ok(())
+}
 
 /// The last entry of the ledger in `store` (by key order), `None` if empty.
 pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
@@ -299,14 +334,14 @@ impl DirStore {
         }
         Ok(self.root.join(key))
     }
-}
 
-impl EvidenceStore for DirStore {
-    fn location(&self, key: &str) -> String {
-        self.root.join(key).display().to_string()
-    }
-
-    fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created> {
+    /// Create-only write: `fill` writes a temp file in `<root>/.tmp`, which is flushed, then
+    /// hard-linked to the key's path (failing if it exists). A failed `fill` leaves nothing.
+    fn create_with(
+        &self,
+        key: &str,
+        fill: impl FnOnce(&mut tempfile::NamedTempFile) -> Result<()>,
+    ) -> Result<Created> {
         let path = self.path(key)?;
         if path.exists() {
             return Ok(Created::AlreadyExists);
@@ -318,7 +353,7 @@ impl EvidenceStore for DirStore {
         }
         let mut tmp =
             tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| Error::io(&tmp_dir, e))?;
-        tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+        fill(&mut tmp)?;
         if self.fsync {
             tmp.as_file()
                 .sync_all()
@@ -338,11 +373,72 @@ impl EvidenceStore for DirStore {
         }
         Ok(created)
     }
+}
+
+/// A reader that also writes what it reads to `out`; a write error is kept in `failed` and
+/// ends the read.
+struct Tee<'a, R> {
+    reader: R,
+    out: &'a mut std::fs::File,
+    failed: Option<std::io::Error>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.reader.read(buf)?;
+        if let Err(e) = self.out.write_all(&buf[..n]) {
+            self.failed = Some(e);
+            return Ok(0);
+        }
+        Ok(n)
+    }
+}
+
+impl EvidenceStore for DirStore {
+    fn location(&self, key: &str) -> String {
+        self.root.join(key).display().to_string()
+    }
+
+    fn put_create(&self, key: &str, bytes: &[u8]) -> Result<Created> {
+        self.create_with(key, |tmp| {
+            tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))
+        })
+    }
+
+    /// Streams the file through the hash into the temp file: memory stays flat however large
+    /// the input.
+    fn put_create_file(&self, key: &str, path: &Path, sha256: &str) -> Result<Created> {
+        self.create_with(key, |tmp| {
+            let src = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            let mut tee = Tee {
+                reader: src,
+                out: tmp.as_file_mut(),
+                failed: None,
+            };
+            let (copied, _) = hash_reader(&mut tee).map_err(|e| Error::io(path, e))?;
+            if let Some(e) = tee.failed {
+                return Err(Error::io(tmp.path(), e));
+            }
+            if copied != sha256 {
+                return Err(changed(path));
+            }
+            Ok(())
+        })
+    }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(key)?;
         match std::fs::read(&path) {
             Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
+        let path = self.path(key)?;
+        match std::fs::File::open(&path) {
+            Ok(f) => hash_reader(f).map(Some).map_err(|e| Error::io(&path, e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
         }

@@ -425,16 +425,15 @@ fn check_bundle(
         }
     };
     for file in &manifest.files {
-        match store.get(&key(&file.path)) {
-            Ok(Some(bytes)) => {
-                let sha = sha256_hex(&bytes);
-                if sha != file.sha256 || bytes.len() as u64 != file.size {
+        match store.hash(&key(&file.path)) {
+            Ok(Some((sha, size))) => {
+                if sha != file.sha256 || size != file.size {
                     return edited(format!(
                         "entry {seq}: bundle {}: {} was edited (sha256 {}, {} bytes; the manifest says {}, {} bytes)",
                         short(d),
                         file.path,
                         short(&sha),
-                        bytes.len(),
+                        size,
                         short(&file.sha256),
                         file.size
                     ));

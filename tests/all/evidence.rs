@@ -9,18 +9,19 @@ use controlgate::retain::ledger::Tip;
 use controlgate::retain::store::Created;
 use controlgate::retain::verify::ProblemKind;
 use controlgate::retain::{
-    BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, RunIdentity,
+    Blob, BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, RunIdentity,
     StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store, write_evidence,
     write_evidence_with,
 };
 
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/evidence")
+        .join(name)
+}
+
 pub fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/evidence")
-            .join(name),
-    )
-    .unwrap()
+    std::fs::read(fixture_path(name)).unwrap()
 }
 
 pub fn sha(i: u64) -> String {
@@ -31,11 +32,17 @@ pub fn sha(i: u64) -> String {
 pub fn sample_input(repository: &str, i: u64) -> BundleInput {
     let pr = (i % 10 != 0).then_some(i / 3 + 1);
     BundleInput {
-        report_json: format!("{{\"schema\":1,\"run\":{i}}}\n").into_bytes(),
+        report_json: format!("{{\"schema\":1,\"run\":{i}}}\n")
+            .into_bytes()
+            .into(),
         summary_md: format!("## controlgate\nrun {i}\n"),
         inputs: vec![
-            ("target/junit.xml".to_string(), fixture("junit.xml")),
-            ("/abs/coverage/lcov.info".to_string(), fixture("lcov.info")),
+            // One input in memory, one streamed from its file, like the pipeline's.
+            ("target/junit.xml".to_string(), fixture("junit.xml").into()),
+            (
+                "/abs/coverage/lcov.info".to_string(),
+                Blob::file(&fixture_path("lcov.info")).unwrap(),
+            ),
         ],
         identity: RunIdentity {
             repository: Some(repository.to_string()),
@@ -142,7 +149,7 @@ fn three_runs_verify_clean() {
     let b = tmp.path().join("bundles").join(&written[0].bundle_digest);
     assert_eq!(
         std::fs::read(b.join("report.json")).unwrap(),
-        sample_input("acme/app", 1).report_json
+        *sample_input("acme/app", 1).report_json.read().unwrap()
     );
     assert_eq!(
         std::fs::read(b.join("inputs/target/junit.xml")).unwrap(),
@@ -416,7 +423,7 @@ fn store_failure_keeps_the_bundle_locally() {
     assert_eq!(err.exit_code(), ExitCode::Fail);
     assert_eq!(
         std::fs::read(kept.join("report.json")).unwrap(),
-        input.report_json
+        *input.report_json.read().unwrap()
     );
     let manifest = std::fs::read(kept.join("manifest.json")).unwrap();
     assert_eq!(
@@ -428,6 +435,45 @@ fn store_failure_keeps_the_bundle_locally() {
             .join("pending")
             .join(format!("{digest}.json"))
             .exists()
+    );
+}
+
+#[test]
+fn an_input_file_changed_after_hashing_is_refused_with_nothing_linked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = tmp.path().join("junit.xml");
+    std::fs::write(&report, fixture("junit.xml")).unwrap();
+    let mut input = sample_input("acme/app", 1);
+    input.inputs = vec![("junit.xml".into(), Blob::file(&report).unwrap())];
+    // Same size, other bytes: only the hash taken while streaming can tell.
+    let mut changed = fixture("junit.xml");
+    changed[0] ^= 0x20;
+    std::fs::write(&report, &changed).unwrap();
+
+    let store = DirStore::new(tmp.path().join("store"));
+    let opts = WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    let err = write_evidence_with(&store, &input, &opts).unwrap_err();
+    assert_eq!(err.exit_code(), ExitCode::BadInput, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("junit.xml") && msg.contains("changed while controlgate was running"),
+        "{msg}"
+    );
+    let digest = controlgate::retain::build_bundle(&input).unwrap().digest;
+    let key = format!("bundles/{digest}/inputs/junit.xml");
+    assert_eq!(store.get(&key).unwrap(), None);
+    assert_eq!(store.list("ledger/").unwrap(), Vec::<String>::new());
+    assert_eq!(
+        store.list(".tmp/").unwrap(),
+        Vec::<String>::new(),
+        "temp copy left behind"
+    );
+    assert!(
+        !tmp.path().join("fallback").exists(),
+        "no fallback for bad input"
     );
 }
 

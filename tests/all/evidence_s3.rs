@@ -210,4 +210,23 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
             .unwrap()
             .intact
     );
+
+    // The lock keeps old versions but not a new one on top: verify, hashing the body as it
+    // streams in, names the file that was overwritten.
+    let digest = &written[1].bundle_digest;
+    boto(
+        &venv,
+        port,
+        &format!(
+            "s3.put_object(Bucket='evidence', Key='acme/app/bundles/{digest}/inputs/abs/coverage/lcov.info', Body=b'DA:1,1\\n')\n\
+             print('{{}}')\n"
+        ),
+    );
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    assert!(!out.intact);
+    let problem = format!("{:?}", out.problem);
+    assert!(
+        problem.contains("entry 2") && problem.contains("inputs/abs/coverage/lcov.info was edited"),
+        "{problem}"
+    );
 }
