@@ -497,7 +497,23 @@ impl LedgerView {
             };
             let digest = &base.entry.bundle;
             let report_key = bundle::bundle_key(digest, "report.json");
-            let report: serde_json::Value = self
+            // Only `coverage.inputs` is read: the rest (tens of MB of cases on huge runs) is
+            // skipped by the parser, not built.
+            #[derive(serde::Deserialize)]
+            struct BaseReport {
+                coverage: Option<BaseCoverage>,
+            }
+            #[derive(serde::Deserialize)]
+            struct BaseCoverage {
+                #[serde(default)]
+                inputs: Vec<BaseInput>,
+            }
+            #[derive(serde::Deserialize)]
+            struct BaseInput {
+                role: Option<String>,
+                path: Option<String>,
+            }
+            let report: BaseReport = self
                 .store
                 .get(&report_key)?
                 .and_then(|b| serde_json::from_slice(&b).ok())
@@ -505,12 +521,9 @@ impl LedgerView {
                     Error::Publish(format!("ledger bundle {report_key} is unreadable"))
                 })?;
             let mut reports = Vec::new();
-            let heads = report["coverage"]["inputs"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
-            for input in heads.iter().filter(|i| i["role"] == "head") {
-                let Some(path) = input["path"].as_str() else {
+            let heads = report.coverage.map(|c| c.inputs).unwrap_or_default();
+            for input in heads.iter().filter(|i| i.role.as_deref() == Some("head")) {
+                let Some(path) = input.path.as_deref() else {
                     continue;
                 };
                 let key = bundle::bundle_key(digest, &bundle::input_path(path));

@@ -1,7 +1,7 @@
 //! Streams test cases into totals, per-control results and the cases worth keeping.
 //!
 //! Memory stays bounded by the number of interesting tests: a passing test that evidences no
-//! control is remembered only as a 128-bit identity hash and its status.
+//! control is remembered only as the low 64 bits of its identity hash (8 bytes).
 //!
 //! **Duplicates.** The same test (classname + name + file) seen several times — in several
 //! result files, matrix shards or rerun reports — counts as one test with several runs. Its
@@ -41,9 +41,17 @@ struct Slot {
     retained: u32,
 }
 
+/// A test kept for `report.json`. Boxed: the vector of them grows by doubling, and slack slots
+/// of 8 bytes cost less than slots of a whole case.
 struct Retained {
-    case: TestCase,
+    case: Box<TestCase>,
     mapping: Mapping,
+}
+
+/// What is kept of a case: its properties were only needed for the mapping, already done.
+fn kept(mut case: TestCase) -> Box<TestCase> {
+    case.properties = Vec::new();
+    Box::new(case)
 }
 
 /// Result of aggregation, ready for gates and rendering.
@@ -127,25 +135,26 @@ impl<'a> Aggregator<'a> {
                     self.plain_passed.push(key as u64);
                     return;
                 }
+                let (status, flaky) = (case.status, case.flaky);
                 let retained =
                     if !mapping.controls.is_empty() || !mapping.unknown.is_empty() || failed {
                         self.retained.push(Retained {
-                            case: case.clone(),
+                            case: kept(case),
                             mapping,
                         });
                         (self.retained.len() - 1) as u32
                     } else {
                         NOT_RETAINED
                     };
-                self.totals.add(case.status);
-                if case.flaky {
+                self.totals.add(status);
+                if flaky {
                     self.totals.flaky += 1;
                 }
                 self.seen.insert(
                     key,
                     Slot {
-                        status: case.status,
-                        flaky: case.flaky,
+                        status,
+                        flaky,
                         ever_passed: passed,
                         ever_failed: failed,
                         runs: 1,
@@ -170,10 +179,13 @@ impl<'a> Aggregator<'a> {
                     // The worst run is the one reported: its message, file and line.
                     if slot.retained == NOT_RETAINED {
                         let mapping = self.map(&case);
-                        self.retained.push(Retained { case, mapping });
+                        self.retained.push(Retained {
+                            case: kept(case),
+                            mapping,
+                        });
                         slot.retained = (self.retained.len() - 1) as u32;
                     } else {
-                        self.retained[slot.retained as usize].case = case;
+                        self.retained[slot.retained as usize].case = kept(case);
                     }
                 }
                 if slot.retained != NOT_RETAINED {
@@ -191,11 +203,11 @@ impl<'a> Aggregator<'a> {
     fn merge_plain_passed(&mut self) {
         let mut keys = std::mem::take(&mut self.plain_passed);
         keys.sort_unstable();
-        let in_seen: HashMap<u64, u128> = if self.seen.is_empty() {
-            HashMap::new()
-        } else {
-            self.seen.keys().map(|k| (*k as u64, *k)).collect()
-        };
+        // `seen`'s keys by their low 64 bits, sorted: walked in step with `keys` (a sorted
+        // vector is a third of a hash map's size at the peak of a huge run).
+        let mut in_seen: Vec<(u64, u128)> = self.seen.keys().map(|k| (*k as u64, *k)).collect();
+        in_seen.sort_unstable();
+        let mut next_seen = in_seen.iter().peekable();
         let mut i = 0;
         while i < keys.len() {
             let key = keys[i];
@@ -204,7 +216,12 @@ impl<'a> Aggregator<'a> {
                 n += 1;
             }
             i += n;
-            let Some(slot) = in_seen.get(&key).and_then(|k| self.seen.get_mut(k)) else {
+            while next_seen.next_if(|(low, _)| *low < key).is_some() {}
+            let full = next_seen
+                .peek()
+                .filter(|(low, _)| *low == key)
+                .map(|(_, k)| *k);
+            let Some(slot) = full.and_then(|k| self.seen.get_mut(&k)) else {
                 self.totals.add(CaseStatus::Passed);
                 continue;
             };
@@ -377,6 +394,11 @@ mod unit {
     use crate::model::{PropertyScope, RawProperty};
     use std::path::Path;
 
+    /// total, runs, passed, failed, skipped, flaky.
+    fn counts(t: &Totals) -> [u64; 6] {
+        [t.total, t.runs, t.passed, t.failed, t.skipped, t.flaky]
+    }
+
     fn case(name: &str, status: CaseStatus, control: Option<&str>) -> TestCase {
         TestCase {
             suite: "s".into(),
@@ -476,17 +498,7 @@ mod unit {
             ],
             &[],
         );
-        assert_eq!(
-            (
-                a.totals.total,
-                a.totals.runs,
-                a.totals.passed,
-                a.totals.failed,
-                a.totals.skipped,
-                a.totals.flaky
-            ),
-            (3, 6, 2, 1, 0, 1)
-        );
+        assert_eq!(counts(&a.totals), [3, 6, 2, 1, 0, 1]);
         let a_case = a.cases.iter().find(|c| c.name == "a").unwrap();
         assert_eq!(
             (a_case.status, a_case.flaky, a_case.runs),
@@ -498,6 +510,39 @@ mod unit {
             (CaseStatus::Passed, false, 2)
         );
         assert_eq!(a.controls[0].passed, 2);
+    }
+
+    #[test]
+    fn passing_runs_merge_into_the_tests_that_failed_or_skipped_elsewhere() {
+        // Untagged passes are kept as bare hashes and merged at the end: their sorted order
+        // interleaves with the failing and skipped tests' keys.
+        let mut cases: Vec<TestCase> = (0..60)
+            .map(|i| case(&format!("t{i}"), CaseStatus::Passed, None))
+            .collect();
+        cases.push(case("t7", CaseStatus::Passed, None));
+        for i in [3, 17, 29, 41, 58] {
+            cases.push(case(&format!("t{i}"), CaseStatus::Failed, None));
+        }
+        cases.push(case("t44", CaseStatus::Skipped, None));
+        cases.push(case("s", CaseStatus::Skipped, None));
+        let a = run(cases, &[]);
+        assert_eq!(counts(&a.totals), [61, 68, 55, 5, 1, 5]);
+        let mut failed: Vec<(&str, bool, u32)> = a
+            .cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.flaky, c.runs))
+            .collect();
+        failed.sort();
+        assert_eq!(
+            failed,
+            [
+                ("t17", true, 2),
+                ("t29", true, 2),
+                ("t3", true, 2),
+                ("t41", true, 2),
+                ("t58", true, 2)
+            ]
+        );
     }
 
     #[test]
