@@ -240,8 +240,9 @@ fn effective_evidence(
 }
 
 /// Writes the run's evidence bundle (report, summary, every input exactly as read: JUnit,
-/// coverage, API descriptions and exchange logs) and its ledger entry. Inputs are read again and must still hash to what the report recorded, so a
-/// file changed mid-run cannot slip into the evidence.
+/// coverage, API descriptions and exchange logs) and its ledger entry. Inputs are hashed
+/// again and must still match what the report recorded, and the store re-hashes them as it
+/// copies them, so a file changed mid-run cannot slip into the evidence.
 pub fn retain_evidence(
     out: &ReportOutput,
     req: &ReportRequest,
