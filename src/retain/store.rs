@@ -257,8 +257,8 @@ pub(crate) fn put_blob(
     };
     if created == Created::AlreadyExists
         && store
-            .get(key)?
-            .is_none_or(|existing| super::canonical::sha256_hex(&existing) != blob.sha256())
+            .hash(key)?
+            .is_none_or(|(existing, _)| existing != blob.sha256())
     {
         return Err(Error::Publish(format!(
             "evidence store: {} exists with other content",

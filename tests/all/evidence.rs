@@ -478,6 +478,38 @@ fn an_input_file_changed_after_hashing_is_refused_with_nothing_linked() {
 }
 
 #[test]
+fn a_bundle_stored_again_is_reused_but_other_content_under_its_key_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStore::new(tmp.path().join("store"));
+    let opts = WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    // The same run retained twice (a re-run job): one bundle, two entries.
+    let first = write_evidence_with(&store, &sample_input("acme/app", 1), &opts).unwrap();
+    let again = write_evidence_with(&store, &sample_input("acme/app", 1), &opts).unwrap();
+    assert_eq!(first.bundle_digest, again.bundle_digest);
+    assert_eq!((first.entry_seq, again.entry_seq), (1, 2));
+
+    // Someone planted a file where the next bundle's streamed input goes.
+    let input = sample_input("acme/app", 2);
+    let digest = controlgate::retain::build_bundle(&input).unwrap().digest;
+    let key = format!("bundles/{digest}/inputs/abs/coverage/lcov.info");
+    assert_eq!(
+        store.put_create(&key, b"DA:1,1\n").unwrap(),
+        Created::Created
+    );
+    let msg = write_evidence_with(&store, &input, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains(&format!("{key} exists with other content")),
+        "{msg}"
+    );
+    assert_eq!(store.list("ledger/").unwrap().len(), 2, "no entry for it");
+}
+
+#[test]
 fn store_config_deserializes_strictly() {
     let dir: StoreConfig = serde_yaml_ng::from_str("type: dir\npath: ev\n").unwrap();
     assert_eq!(dir, StoreConfig::Dir { path: "ev".into() });
