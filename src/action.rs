@@ -752,7 +752,8 @@ pub fn publish_from(
         let p = dir.join(name);
         std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))
     };
-    let markdown = read("summary.md")?;
+    // Written by the fork's job, so anything could be in it: neutralised, not trusted.
+    let markdown = crate::render::escape::untrusted_markdown(&read("summary.md")?);
     let report: Value = serde_json::from_str(&read("report.json")?).map_err(|e| {
         Error::Usage(format!(
             "{}: not JSON: {e}",
@@ -847,21 +848,28 @@ fn annotations_from_json(report: &Value, cap: usize) -> Vec<Annotation> {
             .unwrap_or(1)
             .max(1);
         let id = c.get("id").and_then(Value::as_str).unwrap_or("test");
-        let message: String = c
-            .get("message")
-            .and_then(Value::as_str)
-            .filter(|m| !m.trim().is_empty())
-            .unwrap_or(status)
-            .chars()
-            .take(4096)
-            .collect();
+        let message: String = crate::render::escape::plain(
+            c.get("message")
+                .and_then(Value::as_str)
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or(status),
+            true,
+        )
+        .chars()
+        .take(4096)
+        .collect();
         out.push(Annotation {
             path: path.trim_start_matches("./").to_owned(),
             start_line: line,
             end_line: line,
             annotation_level: Level::Failure,
             message,
-            title: Some(format!("{id} {status}").chars().take(250).collect()),
+            title: Some(
+                format!("{} {status}", crate::render::escape::plain(id, false))
+                    .chars()
+                    .take(250)
+                    .collect(),
+            ),
         });
         if out.len() >= cap {
             break;

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::model::report::{Report, Verdict};
+use crate::render::escape;
 use github::{Annotation, Level};
 
 /// GitHub's limits.
@@ -93,10 +94,12 @@ pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) ->
             continue;
         };
         let line = c.line.unwrap_or(1).max(1);
-        let mut message = c
-            .message
-            .clone()
-            .unwrap_or_else(|| format!("{} ({})", c.id, c.status.as_str()));
+        let mut message = escape::plain(
+            &c.message
+                .clone()
+                .unwrap_or_else(|| format!("{} ({})", c.id, c.status.as_str())),
+            true,
+        );
         if message.len() > ANNOTATION_MESSAGE_LIMIT {
             let mut end = ANNOTATION_MESSAGE_LIMIT;
             while !message.is_char_boundary(end) {
@@ -108,7 +111,7 @@ pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) ->
             message = c.status.as_str().to_owned();
         }
         let controls: Vec<String> = c.controls.iter().map(|cc| cc.id.to_string()).collect();
-        let mut title = format!("{} {}", c.id, c.status.as_str());
+        let mut title = format!("{} {}", escape::plain(&c.id, false), c.status.as_str());
         if !controls.is_empty() {
             title.push_str(&format!(" [{}]", controls.join(", ")));
         }

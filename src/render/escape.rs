@@ -47,6 +47,89 @@ pub fn inline(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// The only HTML controlgate's own Markdown uses.
+pub const ALLOWED_TAGS: [&str; 7] = [
+    "<br>",
+    "<sub>",
+    "</sub>",
+    "<details>",
+    "</details>",
+    "<summary>",
+    "</summary>",
+];
+
+/// Markdown from an untrusted source — the `summary.md` of a fork's artifact that `publish
+/// --from` posts with a write token — made inert without re-rendering it: no HTML but the
+/// tags controlgate itself writes, no mention, issue auto-link, URL auto-link, link or image,
+/// no invisible character. Backslash escapes are kept whole, so `\\[` cannot unescape a
+/// bracket. controlgate's own summaries already escape all of these in their text and pass
+/// through unchanged; a forged one loses its links and tags, not its text.
+pub fn untrusted_markdown(md: &str) -> String {
+    let mut out = String::with_capacity(md.len() + md.len() / 8);
+    let mut prev = '\n';
+    let mut rest = md;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        let next = after.chars().next();
+        let word_before = prev.is_alphanumeric() || prev == '_' || prev == '&';
+        let mut take = c.len_utf8();
+        match c {
+            '\\' if next.is_some_and(|n| n.is_ascii_punctuation()) => {
+                take += 1;
+                out.push_str(&rest[..take]);
+            }
+            '<' => match ALLOWED_TAGS.iter().find(|t| rest.starts_with(*t)) {
+                Some(tag) => {
+                    take = tag.len();
+                    out.push_str(tag);
+                }
+                None => out.push_str("&lt;"),
+            },
+            '@' if !word_before && next.is_some_and(|n| n.is_ascii_alphanumeric()) => {
+                out.push_str("&#64;")
+            }
+            '#' if !word_before && next.is_some_and(|n| n.is_ascii_digit()) => {
+                out.push_str("&#35;")
+            }
+            ':' if next == Some('/') => out.push_str("&#58;"),
+            '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '!' if next == Some('[') => out.push_str("\\!"),
+            'w' if !word_before && after.starts_with("ww.") => out.push_str("www&#46;"),
+            c if is_invisible(c) && !matches!(c, '\n' | '\t' | '\r') => {
+                out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32));
+            }
+            c => out.push(c),
+        }
+        if c == 'w' && !word_before && after.starts_with("ww.") {
+            take = 4;
+        }
+        prev = rest[..take].chars().last().unwrap_or(c);
+        rest = &rest[take..];
+    }
+    out
+}
+
+/// Plain text (check-run annotation messages and titles, which GitHub does not render as
+/// Markdown): controls, bidi overrides and zero-width characters become a visible `<U+XXXX>`
+/// so a message cannot hide or reorder text or carry terminal escapes. `multiline` keeps line
+/// breaks and tabs (stack traces); otherwise they become spaces.
+pub fn plain(s: &str, multiline: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' if multiline => out.push(c),
+            '\r' if multiline => {}
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_invisible(c) => out.push_str(&format!("<U+{:04X}>", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Controls, bidi overrides and zero-width characters: shown as their code point so a name
 /// cannot hide or reorder text.
 fn is_invisible(c: char) -> bool {

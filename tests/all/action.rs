@@ -424,7 +424,12 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
     });
 
     // Stage 2: `publish --from` the uploaded report dir, on `workflow_run` with a write token.
+    // The artifact is the fork's to write: a line added to its summary must arrive inert.
     s.with(&repo, |st| st.read_only = false);
+    let summary = ws.path().join("controlgate-report/summary.md");
+    let forged = std::fs::read_to_string(&summary).unwrap()
+        + "\n@org/team please [approve](https://evil.example) <img src=x>\n";
+    write(&summary, &forged);
     let stage2 = tempfile::tempdir().unwrap();
     let run_event = serde_json::json!({"workflow_run": {"head_sha": HEAD, "pull_requests": []}});
     write(&stage2.path().join("event.json"), &run_event.to_string());
@@ -452,6 +457,17 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
         assert_eq!(st.check_runs.len(), 1);
         assert_eq!(st.check_runs[0].head_sha, HEAD);
         assert_eq!(st.check_runs[0].conclusion, "success");
+        let body = &st.comments[0].body;
+        assert!(
+            body.contains(
+                "&#64;org/team please \\[approve\\](https&#58;//evil.example) &lt;img src=x>"
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("controlgate: passed"),
+            "the real summary is kept"
+        );
     });
 }
 

@@ -10,6 +10,7 @@ use controlgate::analyze::mapping::Mapper;
 use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
 use controlgate::redact::{Redactions, Redactor};
 use controlgate::render;
+use controlgate::render::escape::ALLOWED_TAGS;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -247,18 +248,9 @@ fn hostile() -> Vec<String> {
     ]
 }
 
-const ALLOWED_TAGS: [&str; 7] = [
-    "<br>",
-    "<sub>",
-    "</sub>",
-    "<details>",
-    "</details>",
-    "<summary>",
-    "</summary>",
-];
-
-/// Asserts a rendered Markdown document is inert. Returns the problems found.
-fn inert_problems(what: &str, md: &str) -> Vec<String> {
+/// What must never reach GitHub from untrusted text, whatever the document's structure: raw
+/// HTML beyond controlgate's own tags, mentions, issue auto-links, invisible characters.
+fn text_problems(what: &str, md: &str) -> Vec<String> {
     let mut bad = Vec::new();
     let tag = regex::Regex::new(r"<[A-Za-z/!?][^<>]*>?").unwrap();
     for m in tag.find_iter(md) {
@@ -286,6 +278,12 @@ fn inert_problems(what: &str, md: &str) -> Vec<String> {
             break;
         }
     }
+    bad
+}
+
+/// Asserts a rendered Markdown document is inert. Returns the problems found.
+fn inert_problems(what: &str, md: &str) -> Vec<String> {
+    let mut bad = text_problems(what, md);
     let mut table_cols: Option<usize> = None;
     for line in md.lines() {
         let lower = line.to_lowercase();
@@ -401,6 +399,45 @@ fn hostile_text_is_inert_in_the_markdown_summary() {
         );
         let bad = inert_problems("summary", &md);
         assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+    }
+}
+
+#[test]
+fn a_forged_summary_is_made_inert_and_a_real_one_passes_unchanged() {
+    use render::escape::untrusted_markdown;
+    // controlgate's own summary, hostile names and all, is already inert: nothing changes.
+    let md = render::markdown::render(
+        &hostile_report(),
+        &render::markdown::MarkdownOptions {
+            budget: render::markdown::DEFAULT_BUDGET,
+            title: "controlgate".into(),
+        },
+        &[],
+    );
+    assert_eq!(untrusted_markdown(&md), md);
+
+    // A fork's stage-1 job can upload any summary.md: the hostile strings raw, plus links.
+    let forged = hostile().join("\n\n")
+        + "\n[approve](https://evil.example/a) <https://evil.example/b> www.evil.example\n\
+           ![x](https://evil.example/x.png) \\\\[y](https://evil.example/c) <img src=x> \
+           <details open><summary>ok</summary>x</details> @@org &#64;ok #12 a#3";
+    let safe = untrusted_markdown(&forged);
+    let mut bad = text_problems("forged", &safe);
+    let link = regex::Regex::new(r"(^|[^\\])(\[|\]\(|https?://|www\.)").unwrap();
+    bad.extend(
+        link.find_iter(&safe)
+            .map(|m| format!("link {:?}", m.as_str())),
+    );
+    assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+    // The text stays readable: only markup was neutralised.
+    for kept in [
+        "evil heading",
+        "evil.example",
+        "&lt;details open>",
+        "<summary>ok</summary>",
+        "&#64;org/team",
+    ] {
+        assert!(safe.contains(kept), "{kept:?} lost");
     }
 }
 
@@ -540,6 +577,47 @@ fn report_on_stdout_cannot_issue_workflow_commands() {
     let body = inner[1..inner.len() - 1].join("\n");
     assert!(!body.contains(token));
     serde_json::from_str::<Value>(&body).expect("the JSON between the markers is intact");
+}
+
+#[test]
+fn hostile_text_is_visible_plain_text_in_check_run_annotations() {
+    let report = hostile_report();
+    let annotations = controlgate::publish::annotations(&report, &[], 50);
+    assert_eq!(annotations.len(), hostile().len(), "one per failing test");
+    let hidden = |c: char| {
+        matches!(c as u32, 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+            || (c.is_control() && c != '\n' && c != '\t')
+    };
+    for a in &annotations {
+        let title = a.title.as_deref().unwrap_or_default();
+        let bad: Vec<char> = a
+            .message
+            .chars()
+            .chain(title.chars())
+            .filter(|c| hidden(*c))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "hidden {bad:?} in {:?}",
+            &a.message[..a.message.len().min(80)]
+        );
+        assert!(!title.contains('\n'), "one-line title {title:?}");
+        assert!(title.chars().count() <= 250 && a.message.len() <= 60_000);
+    }
+    // What was hidden is shown, not dropped: the reader sees the override and the escape.
+    let shown = |needle: &str| annotations.iter().any(|a| a.message.contains(needle));
+    assert!(
+        shown("evil <U+202E>txt.exe<U+202C>"),
+        "bidi override made visible"
+    );
+    assert!(
+        shown("evil <U+001B>[31mred"),
+        "terminal escape made visible"
+    );
+    assert!(
+        shown("evil\n::error file=x::owned"),
+        "stack-trace lines kept"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
