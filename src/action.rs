@@ -39,6 +39,9 @@ struct Publication {
     annotations: Vec<Annotation>,
     pr_number: Option<u64>,
     head_sha: Option<String>,
+    /// `pr_number` came from an untrusted artifact (`publish --from`): comment only if that
+    /// PR's head is `head_sha`, so a forged event cannot post on someone else's PR.
+    verify_pr_head: bool,
 }
 
 /// Escapes a workflow-command message (`%`, CR, LF).
@@ -106,6 +109,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     annotations,
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
+                    verify_pr_head: false,
                 },
                 o.exit_code(),
                 written,
@@ -128,6 +132,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     annotations: Vec::new(),
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
+                    verify_pr_head: false,
                 },
                 e.exit_code(),
                 false,
@@ -646,7 +651,28 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
             }
         }
         if ctx.inputs.comment && !read_only {
-            if let Some(pr) = p.pr_number {
+            let mut pr_number = p.pr_number;
+            if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
+                let tested = p.head_sha.as_deref().unwrap_or("");
+                match gh.pull_head_sha(pr).await {
+                    Ok(head) if head == tested => {}
+                    Ok(head) => {
+                        notice(
+                            out,
+                            "warning",
+                            &format!(
+                                "not commenting on PR #{pr}: its head is {head}, not the tested commit {tested}"
+                            ),
+                        );
+                        pr_number = None;
+                    }
+                    Err(e) => {
+                        on_error(e, out, &mut read_only);
+                        pr_number = None;
+                    }
+                }
+            }
+            if let Some(pr) = pr_number {
                 let author = match &ctx.inputs.comment_author {
                     Some(a) => a.clone(),
                     None => gh.identity().await,
@@ -806,6 +832,7 @@ pub fn publish_from(
         annotations: annotations_from_json(&report, ctx.inputs.max_annotations),
         pr_number: original.pr_number.or(ctx.event.pr_number),
         head_sha,
+        verify_pr_head: true,
     };
     let published = publish_to_github(ctx, &publication, out);
     if let Some(path) = &ctx.step_summary {

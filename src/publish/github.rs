@@ -318,6 +318,24 @@ impl GitHub {
         }
     }
 
+    /// The head commit of PR `pr` (`GET /repos/{owner}/{repo}/pulls/{pr}`).
+    pub async fn pull_head_sha(&self, pr: u64) -> Result<String, GhError> {
+        let r = self
+            .request(
+                Method::Get,
+                &self.repo_path(&format!("/pulls/{pr}")),
+                None,
+                "reading the PR",
+            )
+            .await?;
+        Ok(r.json()
+            .get("head")
+            .and_then(|h| h.get("sha"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned())
+    }
+
     /// Every comment of the PR (all pages): (id, author login, body, html_url).
     async fn list_comments(&self, pr: u64) -> Result<Vec<(u64, String, String, String)>, GhError> {
         let mut out = Vec::new();

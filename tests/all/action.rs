@@ -425,7 +425,10 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
 
     // Stage 2: `publish --from` the uploaded report dir, on `workflow_run` with a write token.
     // The artifact is the fork's to write: a line added to its summary must arrive inert.
-    s.with(&repo, |st| st.read_only = false);
+    s.with(&repo, |st| {
+        st.read_only = false;
+        st.pulls.insert(7, HEAD.into());
+    });
     let summary = ws.path().join("controlgate-report/summary.md");
     let forged = std::fs::read_to_string(&summary).unwrap()
         + "\n@org/team please [approve](https://evil.example) <img src=x>\n";
@@ -468,6 +471,33 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
             body.contains("controlgate: passed"),
             "the real summary is kept"
         );
+    });
+
+    // The artifact names PR #7, but #7's head is not the tested commit (pushed since, or a
+    // forged number): the check run still goes on the tested commit, the PR gets no comment.
+    let moved = "2".repeat(40);
+    s.with(&repo, |st| {
+        st.pulls.insert(7, moved.clone());
+        st.requests.clear();
+    });
+    let out = publish.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "not commenting on PR #7: its head is {moved}, not the tested commit {HEAD}"
+        )),
+        "{stdout}"
+    );
+    ws.assert_clean();
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 2);
+        let paths: Vec<&str> = st.requests.iter().map(|r| r.path.as_str()).collect();
+        assert!(
+            paths.contains(&format!("/repos/{repo}/pulls/7").as_str()),
+            "{paths:?}"
+        );
+        assert!(!paths.iter().any(|p| p.contains("/comments")), "{paths:?}");
     });
 }
 

@@ -72,6 +72,8 @@ pub struct RepoState {
     pub page_size: usize,
     /// Writes answer 403 "Resource not accessible by integration".
     pub read_only: bool,
+    /// Open pull requests: number → head commit SHA.
+    pub pulls: HashMap<u64, String>,
 }
 
 #[derive(Default)]
@@ -483,6 +485,22 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
                 None => not_found(),
             }
         }
+        ("GET", ["pulls", n]) => match n
+            .parse()
+            .ok()
+            .and_then(|n: u64| st.pulls.get(&n).map(|sha| (n, sha)))
+        {
+            Some((n, sha)) => {
+                let mut v = example("/repos/{owner}/{repo}/pulls/{pull_number}", "get", "200");
+                v["number"] = json!(n);
+                // GitHub's example team lacks the `type` its own schema requires.
+                v["requested_teams"] = json!([]);
+                v["head"]["sha"] = json!(sha);
+                v["url"] = json!(format!("https://api.github.com/repos/{repo}/pulls/{n}"));
+                (200, vec![], v)
+            }
+            None => not_found(),
+        },
         ("GET", ["commits", sha, "check-runs"]) => {
             let name = q.get("check_name").copied().unwrap_or("");
             let runs: Vec<Value> = st

@@ -18,6 +18,7 @@ keep = {  # path -> methods
     "/repos/{owner}/{repo}/check-runs": ["post"],
     "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["patch"],
     "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
+    "/repos/{owner}/{repo}/pulls/{pull_number}": ["get"],
 }
 d = json.load(open(src))
 paths = {}
