@@ -244,7 +244,6 @@ enum Kind {
     Other,
 }
 
-/// Result elements by severity rank (higher wins; equal rank → the first one wins).
 /// An element's attributes with quick-xml's checks on: unquoted values and duplicate names are
 /// errors (a corrupt report, not a result to guess at).
 fn checked_attributes<'e>(
@@ -254,6 +253,7 @@ fn checked_attributes<'e>(
         .map(|a| a.map_err(|err| format!("malformed attribute: {err}")))
 }
 
+/// Result elements by severity rank (higher wins; equal rank → the first one wins).
 fn result_rank(local: &[u8]) -> Option<u8> {
     Some(match local {
         b"flakyFailure" | b"flakyError" => 1,
