@@ -20,6 +20,7 @@ fn input(i: u64) -> BundleInput {
         .into_bytes()
         .into(),
         summary_md: format!("## controlgate\nrun {i}\n"),
+        redacted: Default::default(),
         inputs: vec![
             (
                 "target/junit.xml".into(),

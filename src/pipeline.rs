@@ -118,6 +118,9 @@ pub struct ReportOutput {
     /// Where to retain this run (`--evidence DIR`, else the config's `evidence:`), decided from
     /// the same config as the gates; `None`: not retained.
     pub evidence: Option<crate::retain::EvidenceConfig>,
+    /// The config's `redact.patterns`: raw inputs copied into the evidence bundle are redacted
+    /// with the same rules as the report.
+    pub redact_patterns: Vec<String>,
 }
 
 impl ReportOutput {
@@ -249,19 +252,38 @@ pub fn retain_evidence(
     ev: &EvidenceRequest,
 ) -> Result<crate::retain::Written, Error> {
     let report = &out.report;
+    let redactor =
+        crate::redact::Redactor::new(&req.secrets, &out.redact_patterns).map_err(Error::Usage)?;
     let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
+    let mut redacted = std::collections::BTreeMap::new();
+    // Redacted copies of inputs that held secrets; they must outlive the bundle's write.
+    let mut copies: Vec<tempfile::NamedTempFile> = Vec::new();
     // Hashes an input again for the bundle (it is streamed into the store later, not read
-    // into memory); with a recorded digest it must still match it.
+    // into memory); with a recorded digest it must still match it. An input holding secrets
+    // goes in as a redacted copy.
     let mut keep = |given: &str, sha256: Option<&str>| -> Result<(), Error> {
         if files.iter().any(|(p, _)| p == given) {
             return Ok(());
         }
         let path = req.workdir.join(given);
-        let blob = crate::retain::Blob::file(&path)?;
-        if sha256.is_some_and(|want| blob.sha256() != want) {
+        let copy = crate::retain::bundle::redacted_input(&path, &redactor)?;
+        if sha256.is_some_and(|want| copy.original.sha256() != want) {
             return Err(crate::retain::bundle::changed(&path));
         }
-        files.push((given.to_owned(), blob));
+        match copy.redacted {
+            None => files.push((given.to_owned(), copy.original)),
+            Some((temp, count)) => {
+                redacted.insert(
+                    given.to_owned(),
+                    crate::retain::bundle::Redacted {
+                        sha256: copy.original.sha256(),
+                        count,
+                    },
+                );
+                files.push((given.to_owned(), crate::retain::Blob::file(temp.path())?));
+                copies.push(temp);
+            }
+        }
         Ok(())
     };
     for input in &report.inputs {
@@ -300,6 +322,7 @@ pub fn retain_evidence(
         report_json: crate::retain::Blob::file(report_file.path())?,
         summary_md: out.markdown.clone(),
         inputs: files,
+        redacted,
         verdict: match report.verdict {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
@@ -788,6 +811,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         report,
         markdown,
         evidence,
+        redact_patterns: config.redact.patterns.clone(),
     })
 }
 

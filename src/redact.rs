@@ -15,6 +15,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::{BufRead, Read, Write};
 use std::sync::OnceLock;
 
 use regex::{Captures, Regex, RegexSet};
@@ -49,7 +50,7 @@ struct Rule {
 fn builtin() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let specs: [(&'static str, &str, usize); 8] = [
+        let specs: [(&'static str, &str, usize); 9] = [
             (
                 "private_key",
                 r"(?s)-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----|\z)",
@@ -75,6 +76,12 @@ fn builtin() -> &'static [Rule] {
             (
                 "authorization",
                 r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
+                1,
+            ),
+            // A recorded header as JSON (HAR: `{"name": "Authorization", "value": "Basic …"}`).
+            (
+                "authorization",
+                r#"(?i)"name"\s*:\s*"(?:proxy-)?authorization"\s*,\s*"value"\s*:\s*"([^"]{8,})""#,
                 1,
             ),
             // A bearer token without the header name (`curl -H "Bearer …"` echoes, logs).
@@ -231,6 +238,86 @@ impl Redactor {
             *s = r;
         }
     }
+
+    /// Copies `reader` to `writer` with every secret redacted, for raw inputs kept as
+    /// evidence: memory stays bounded however large the file. Text goes through [`redact`]
+    /// a chunk of whole lines at a time (about 1 MiB; a private-key block opened in a chunk is
+    /// read to its end, up to 64 KiB more; a single line is cut at 4 MiB). Bytes that are not
+    /// UTF-8 are copied as they are.
+    ///
+    /// [`redact`]: Redactor::redact
+    pub fn redact_stream(
+        &self,
+        mut reader: impl BufRead,
+        writer: &mut dyn Write,
+        counts: &mut Redactions,
+    ) -> std::io::Result<()> {
+        const CHUNK: usize = 1 << 20;
+        const LINE_MAX: usize = 4 << 20;
+        const KEY_BLOCK_MAX: usize = 64 << 10;
+        let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK + 4096);
+        loop {
+            let mut eof = false;
+            while chunk.len() < CHUNK {
+                let room = (LINE_MAX.saturating_sub(chunk.len())).max(1) as u64;
+                if (&mut reader).take(room).read_until(b'\n', &mut chunk)? == 0 {
+                    eof = true;
+                    break;
+                }
+            }
+            let mut extra = 0;
+            while !eof && extra < KEY_BLOCK_MAX && opens_key_block(&chunk) {
+                let n = (&mut reader)
+                    .take((KEY_BLOCK_MAX - extra) as u64)
+                    .read_until(b'\n', &mut chunk)?;
+                eof = n == 0;
+                extra += n;
+            }
+            // A UTF-8 sequence cut by the size limits waits for the next chunk.
+            let keep = match std::str::from_utf8(&chunk) {
+                Err(e) if e.error_len().is_none() && !eof => chunk.len() - e.valid_up_to(),
+                _ => 0,
+            };
+            self.write_redacted(&chunk[..chunk.len() - keep], writer, counts)?;
+            chunk.drain(..chunk.len() - keep);
+            if eof {
+                return Ok(());
+            }
+        }
+    }
+
+    fn write_redacted(
+        &self,
+        bytes: &[u8],
+        writer: &mut dyn Write,
+        counts: &mut Redactions,
+    ) -> std::io::Result<()> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => writer.write_all(self.redact(text, counts).as_bytes()),
+            Err(_) => {
+                for line in bytes.split_inclusive(|b| *b == b'\n') {
+                    match std::str::from_utf8(line) {
+                        Ok(text) => writer.write_all(self.redact(text, counts).as_bytes())?,
+                        Err(_) => writer.write_all(line)?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether the last PEM boundary in `chunk` opens a private-key block.
+fn opens_key_block(chunk: &[u8]) -> bool {
+    let begin = memchr::memmem::rfind(chunk, b"-----BEGIN");
+    let end = memchr::memmem::rfind(chunk, b"-----END");
+    match begin {
+        Some(b) if end.is_none_or(|e| e < b) => {
+            let line_end = memchr::memchr(b'\n', &chunk[b..]).map_or(chunk.len(), |n| b + n);
+            memchr::memmem::find(&chunk[b..line_end], b"PRIVATE KEY").is_some()
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -270,5 +357,71 @@ mod unit {
             assert_eq!(red(s).0, s);
             assert_eq!(red(s).1.total, 0, "{s}");
         }
+    }
+
+    fn streamed(input: &[u8]) -> (Vec<u8>, Redactions) {
+        let mut out = Vec::new();
+        let mut c = Redactions::default();
+        Redactor::default()
+            .redact_stream(
+                std::io::BufReader::with_capacity(4096, input),
+                &mut out,
+                &mut c,
+            )
+            .unwrap();
+        (out, c)
+    }
+
+    #[test]
+    fn streaming_redacts_like_the_whole_text_across_chunks() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        let filler = format!("{}\n", "x".repeat(99));
+        let mut text = String::new();
+        // A 2 KB private-key block that opens 76 bytes before the first 1 MiB chunk is full.
+        while text.len() + filler.len() <= (1 << 20) - 40 {
+            text.push_str(&filler);
+        }
+        text.push_str("-----BEGIN RSA PRIVATE KEY-----\n");
+        for _ in 0..30 {
+            text.push_str(&format!("{}\n", "MIIEowIBAAKCAQEA7".repeat(4)));
+        }
+        text.push_str("-----END RSA PRIVATE KEY-----\n");
+        for i in 0..15_000 {
+            text.push_str(&format!("line {i} é€ token {gh}\r\n"));
+        }
+        // One 5 MiB line: cut at 4 MiB, its token (near the start) still found.
+        text.push_str(&format!(
+            "Authorization: Bearer abcdefgh12345678 {}",
+            "y".repeat(5 << 20)
+        ));
+        let (out, c) = streamed(text.as_bytes());
+        let (whole, cw) = red(&text);
+        assert_eq!(c, cw);
+        assert_eq!(c.by_kind["private_key"], 1);
+        assert_eq!(c.by_kind["github_token"], 15_000);
+        assert!(
+            out == whole.as_bytes(),
+            "streamed output differs from the whole-text redaction"
+        );
+    }
+
+    #[test]
+    fn streaming_copies_bytes_that_are_not_utf8_and_loses_nothing() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        let mut input = b"ok \xff\xfe line\nno newline at the end \xe2\x82".to_vec();
+        assert_eq!(
+            streamed(&input).0,
+            input,
+            "nothing to redact: byte for byte"
+        );
+        input = format!("clean\n{gh}\n").into_bytes();
+        input.extend_from_slice(b"bad \xff ");
+        input.extend_from_slice(gh.as_bytes());
+        let (out, c) = streamed(&input);
+        let mut expected = b"clean\n[REDACTED:github_token]\nbad \xff ".to_vec();
+        // A line that is not UTF-8 is copied as it is: documented, not redacted.
+        expected.extend_from_slice(gh.as_bytes());
+        assert_eq!(out, expected);
+        assert_eq!(c.total, 1);
     }
 }

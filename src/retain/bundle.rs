@@ -6,6 +6,7 @@
 //! built and streamed into the store, never held in memory (a 340 MB JUnit report stays on
 //! disk).
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -184,6 +185,8 @@ pub struct BundleInput {
     pub summary_md: String,
     /// Raw input files exactly as read: (path as given or repository-relative, content).
     pub inputs: Vec<(String, Blob)>,
+    /// Inputs stored as a redacted copy because they held secrets, by path as given.
+    pub redacted: BTreeMap<String, Redacted>,
     pub identity: RunIdentity,
     /// `pass` or `fail`.
     pub verdict: String,
@@ -205,6 +208,68 @@ pub struct ManifestFile {
     /// For inputs: the path the file was read from, when it differs from `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// For inputs that held secrets: the file is a redacted copy of the one read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redacted: Option<Redacted>,
+}
+
+/// How an input stored in a bundle differs from the file that was read: secrets replaced by
+/// `[REDACTED:<kind>]`, so they are not kept for years in an append-only store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redacted {
+    /// SHA-256 of the file as read (what `report.json`'s `inputs` record).
+    pub sha256: String,
+    /// Secrets replaced.
+    pub count: u64,
+}
+
+/// An input prepared for a bundle by [`redacted_input`].
+#[derive(Debug)]
+pub struct InputCopy {
+    /// The file as read, hashed.
+    pub original: Blob,
+    /// A redacted copy and the number of secrets replaced, when it held any.
+    pub redacted: Option<(tempfile::NamedTempFile, u64)>,
+}
+
+/// Reads the input at `path` once through `redactor`, hashing it; only when it holds secrets is
+/// it read again into a redacted temp copy (which must come from the same bytes). Memory stays
+/// bounded: both passes stream.
+pub fn redacted_input(path: &Path, redactor: &crate::redact::Redactor) -> Result<InputCopy> {
+    let pass = |out: &mut dyn std::io::Write| -> Result<(String, u64, u64)> {
+        let mut counts = crate::redact::Redactions::default();
+        let ((), read) = crate::inputs::read_hashed(path, "", |reader| {
+            redactor
+                .redact_stream(reader, out, &mut counts)
+                .map_err(|e| Error::io(path, e))
+        })?;
+        Ok((read.sha256, read.bytes, counts.total))
+    };
+    let (sha256, size, count) = pass(&mut std::io::sink())?;
+    let original = Blob::File {
+        path: path.to_owned(),
+        sha256,
+        size,
+    };
+    if count == 0 {
+        return Ok(InputCopy {
+            original,
+            redacted: None,
+        });
+    }
+    let temp = tempfile::NamedTempFile::new().map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::new(temp.as_file());
+    let (again, _, count) = pass(&mut w)?;
+    std::io::Write::flush(&mut w).map_err(|e| Error::io(temp.path(), e))?;
+    drop(w);
+    if again != original.sha256() {
+        return Err(changed(path));
+    }
+    Ok(InputCopy {
+        original,
+        redacted: Some((temp, count)),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,11 +313,13 @@ pub fn input_path(given: &str) -> String {
 
 /// Builds the bundle for `input`.
 pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
-    let mut files: Vec<(String, Blob, Option<String>)> = vec![
-        (REPORT.to_string(), input.report_json.clone(), None),
+    type File = (String, Blob, Option<String>, Option<Redacted>);
+    let mut files: Vec<File> = vec![
+        (REPORT.to_string(), input.report_json.clone(), None, None),
         (
             SUMMARY.to_string(),
             Blob::Bytes(input.summary_md.as_bytes().to_vec()),
+            None,
             None,
         ),
     ];
@@ -260,12 +327,17 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
         let mut path = input_path(given);
         let base = path.clone();
         let mut n = 2;
-        while files.iter().any(|(p, _, _)| *p == path) {
+        while files.iter().any(|(p, ..)| *p == path) {
             path = format!("{base}~{n}");
             n += 1;
         }
         let source = (path != format!("inputs/{given}")).then(|| given.clone());
-        files.push((path, blob.clone(), source));
+        files.push((
+            path,
+            blob.clone(),
+            source,
+            input.redacted.get(given).cloned(),
+        ));
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let manifest = Manifest {
@@ -273,18 +345,19 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
         run: input.identity.clone(),
         files: files
             .iter()
-            .map(|(path, blob, source)| ManifestFile {
+            .map(|(path, blob, source, redacted)| ManifestFile {
                 path: path.clone(),
                 sha256: blob.sha256(),
                 size: blob.size(),
                 source: source.clone(),
+                redacted: redacted.clone(),
             })
             .collect(),
     };
     let manifest_bytes =
         to_canonical(&manifest).map_err(|e| Error::Publish(format!("evidence manifest: {e}")))?;
     let digest = sha256_hex(&manifest_bytes);
-    let mut out: Vec<(String, Blob)> = files.into_iter().map(|(p, b, _)| (p, b)).collect();
+    let mut out: Vec<(String, Blob)> = files.into_iter().map(|(p, b, ..)| (p, b)).collect();
     out.push((MANIFEST.to_string(), Blob::Bytes(manifest_bytes)));
     Ok(Bundle {
         digest,

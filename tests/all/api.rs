@@ -776,11 +776,24 @@ fn api_inputs_are_retained_in_the_evidence_bundle() {
         "examples/api/base-petstore.yaml",
         "examples/api/openapi/openapi.yaml",
     ] {
-        let kept = std::fs::read(bundle.join("inputs").join(input))
+        let kept = std::fs::read_to_string(bundle.join("inputs").join(input))
             .unwrap_or_else(|e| panic!("{input} not in the bundle: {e}"));
-        assert_eq!(kept, std::fs::read(root.join(input)).unwrap(), "{input}");
+        let original = std::fs::read_to_string(root.join(input)).unwrap();
+        // The recorded Authorization headers are secrets: the HAR is kept redacted.
+        let expected = original.replace(
+            r#""value": "Bearer test-token""#,
+            r#""value": "[REDACTED:authorization]""#,
+        );
+        assert_eq!(kept, expected, "{input}");
         assert!(listed.contains(&format!("inputs/{input}")), "{listed}");
     }
+    let har = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "inputs/examples/api/petstore.har")
+        .unwrap();
+    assert_eq!(har["redacted"]["count"], 2, "{har}");
     let o = run(&["verify", "--store", store]);
     assert_eq!(
         o.status.code(),

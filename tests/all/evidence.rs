@@ -36,6 +36,7 @@ pub fn sample_input(repository: &str, i: u64) -> BundleInput {
             .into_bytes()
             .into(),
         summary_md: format!("## controlgate\nrun {i}\n"),
+        redacted: Default::default(),
         inputs: vec![
             // One input in memory, one streamed from its file, like the pipeline's.
             ("target/junit.xml".to_string(), fixture("junit.xml").into()),

@@ -22,6 +22,24 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
+/// The directory of the one bundle in the `dir` store at `store`.
+fn only_bundle(store: &Path) -> std::path::PathBuf {
+    let mut bundles = std::fs::read_dir(store.join("bundles")).unwrap();
+    let one = bundles.next().unwrap().unwrap().path();
+    assert!(bundles.next().is_none(), "more than one bundle");
+    one
+}
+
+/// Asserts the exit code, showing stderr when it differs.
+fn exits(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), String::from_utf8_lossy(&o.stderr)))
@@ -62,17 +80,56 @@ fn repo() -> tempfile::TempDir {
 }
 
 #[test]
+fn secrets_in_raw_inputs_are_redacted_in_the_bundle_and_the_copy_is_tied_to_the_original() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 4, 4, "base");
+    let token = format!("ghp_{}", "Ab3".repeat(12));
+    let junit = format!(
+        r#"<testsuite name="s"><testcase classname="t" name="test_login [cc6-1]"><failure message="401">curl https://api.github.com -u x:{token}</failure></testcase></testsuite>"#
+    );
+    std::fs::write(r.join("junit.xml"), &junit).unwrap();
+    let o = report(r, &["--evidence", "ev"]);
+    exits(&o, 1);
+    let original = controlgate::retain::canonical::sha256_hex(junit.as_bytes());
+    let report_json = json(&o);
+    assert_eq!(report_json["inputs"][0]["sha256"], original.as_str());
+
+    let bundle = only_bundle(&r.join("ev"));
+    let stored = std::fs::read_to_string(bundle.join("inputs/junit.xml")).unwrap();
+    assert!(!stored.contains(&token), "{stored}");
+    assert_eq!(
+        stored,
+        junit.replace(&token, "[REDACTED:github_token]"),
+        "only the secret changed"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("manifest.json")).unwrap()).unwrap();
+    let entry = |path: &str| {
+        manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        entry("inputs/junit.xml")["redacted"],
+        serde_json::json!({"sha256": original, "count": 1})
+    );
+    assert!(entry("inputs/lcov.info").get("redacted").is_none());
+    let o = run_in(r, &["verify", "--store", "ev"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+#[test]
 fn quickstart_flow_retains_verifies_and_detects_a_flipped_byte() {
     let dir = repo();
     let r = dir.path();
     commit(r, 10, 8, "base");
     let o = report(r, &["--evidence", "ev"]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    exits(&o, 0);
     assert!(String::from_utf8_lossy(&o.stderr).contains("ledger entry #1"));
     let report_json = json(&o);
     assert_eq!(
@@ -112,12 +169,7 @@ fn quickstart_flow_retains_verifies_and_detects_a_flipped_byte() {
     assert!(stdout(&audit).contains("CC6.1"), "{}", stdout(&audit));
 
     // Flip one byte of the retained JUnit file.
-    let bundle = std::fs::read_dir(r.join("ev/bundles"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let bundle = only_bundle(&r.join("ev"));
     let junit = bundle.join("inputs/junit.xml");
     let mut bytes = std::fs::read(&junit).unwrap();
     bytes[5] ^= 0x01;
