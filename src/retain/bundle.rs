@@ -1,6 +1,7 @@
 //! The evidence bundle of one run: `report.json` (unchanged bytes), `summary.md`, the raw
-//! inputs exactly as read under `inputs/`, and `manifest.json` listing every other file with
-//! its SHA-256 and size. The bundle digest is the SHA-256 of the canonical manifest.
+//! inputs as read under `inputs/` (a redacted copy when one held secrets), and `manifest.json`
+//! listing every other file with its SHA-256 and size. The bundle digest is the SHA-256 of the
+//! canonical manifest.
 //!
 //! Large files (inputs, `report.json`) are [`Blob::File`]s: hashed once when the bundle is
 //! built and streamed into the store, never held in memory (a 340 MB JUnit report stays on
