@@ -99,9 +99,10 @@ pub struct Redactor {
     rules: Vec<Rule>,
     /// Quick "anything to do?" check over all rules.
     any: Option<RegexSet>,
-    /// Only built-in rules: every one of them needs one of [`BUILTIN_LITERALS`], so text
-    /// without any (nearly all test names and messages) skips the regexes.
-    builtin_only: bool,
+    /// Without `redact.patterns`, every rule's match contains one of [`BUILTIN_LITERALS`] or a
+    /// secret value: text containing none of them (nearly all test names, messages and report
+    /// lines) skips the regexes. `None` with patterns (arbitrary regexes).
+    literals: Option<aho_corasick::AhoCorasick>,
 }
 
 /// A literal each built-in rule's match contains (ASCII case-insensitive).
@@ -137,7 +138,7 @@ impl Default for Redactor {
         Redactor::new(&[], &[]).unwrap_or(Redactor {
             rules: Vec::new(),
             any: None,
-            builtin_only: true,
+            literals: None,
         })
     }
 }
@@ -188,17 +189,33 @@ impl Redactor {
             });
         }
         let any = RegexSet::new(rules.iter().map(|r| r.re.as_str())).ok();
-        let builtin_only = values.is_empty() && patterns.is_empty();
+        let literals = if !patterns.is_empty() {
+            None
+        } else if values.is_empty() {
+            Some(builtin_literals().clone())
+        } else {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(
+                    BUILTIN_LITERALS
+                        .iter()
+                        .copied()
+                        .chain(values.iter().copied()),
+                )
+                .ok()
+        };
         Ok(Redactor {
             rules,
             any,
-            builtin_only,
+            literals,
         })
     }
 
     /// Returns `text` with every secret replaced by `[REDACTED:<kind>]`, counting each.
     pub fn redact<'t>(&self, text: &'t str, counts: &mut Redactions) -> Cow<'t, str> {
-        if self.builtin_only && !builtin_literals().is_match(text) {
+        if let Some(literals) = &self.literals
+            && !literals.is_match(text)
+        {
             return Cow::Borrowed(text);
         }
         if let Some(any) = &self.any

@@ -699,6 +699,14 @@ fn runtime_secrets_and_configured_patterns_are_redacted() {
     assert_eq!(out, "pw=[REDACTED:secret] id [REDACTED:pattern] abc abc");
     assert_eq!(c.total, 2);
     assert!(Redactor::new(&[], &["(".into()]).is_err());
+
+    // Secret values without patterns: found by the literal prefilter even in text holding no
+    // built-in marker, and matched exactly (case counts).
+    let r = Redactor::new(&["Zq9-plain-value".into()], &[]).unwrap();
+    let mut c = Redactions::default();
+    let out = r.redact("not zq9-PLAIN-value, but Zq9-plain-value", &mut c);
+    assert_eq!(out, "not zq9-PLAIN-value, but [REDACTED:secret]");
+    assert_eq!(c.total, 1);
 }
 
 #[test]
