@@ -118,9 +118,9 @@ pub struct ReportOutput {
     /// Where to retain this run (`--evidence DIR`, else the config's `evidence:`), decided from
     /// the same config as the gates; `None`: not retained.
     pub evidence: Option<crate::retain::EvidenceConfig>,
-    /// The config's `redact.patterns`: raw inputs copied into the evidence bundle are redacted
-    /// with the same rules as the report.
-    pub redact_patterns: Vec<String>,
+    /// The run's redaction (built-in rules, its secret values, `redact.patterns`): raw inputs
+    /// copied into the evidence bundle are redacted with the same rules as the report.
+    pub redactor: crate::redact::Redactor,
 }
 
 impl ReportOutput {
@@ -252,8 +252,6 @@ pub fn retain_evidence(
     ev: &EvidenceRequest,
 ) -> Result<crate::retain::Written, Error> {
     let report = &out.report;
-    let redactor =
-        crate::redact::Redactor::new(&req.secrets, &out.redact_patterns).map_err(Error::Usage)?;
     let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
     let mut redacted = std::collections::BTreeMap::new();
     // Redacted copies of inputs that held secrets; they must outlive the bundle's write.
@@ -266,7 +264,7 @@ pub fn retain_evidence(
             return Ok(());
         }
         let path = req.workdir.join(given);
-        let copy = crate::retain::bundle::redacted_input(&path, &redactor)?;
+        let copy = crate::retain::bundle::redacted_input(&path, &out.redactor)?;
         if sha256.is_some_and(|want| copy.original.sha256() != want) {
             return Err(crate::retain::bundle::changed(&path));
         }
@@ -811,7 +809,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         report,
         markdown,
         evidence,
-        redact_patterns: config.redact.patterns.clone(),
+        redactor,
     })
 }
 

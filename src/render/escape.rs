@@ -97,14 +97,14 @@ pub fn untrusted_markdown(md: &str) -> String {
                 out.push(c);
             }
             '!' if next == Some('[') => out.push_str("\\!"),
-            'w' if !word_before && after.starts_with("ww.") => out.push_str("www&#46;"),
+            'w' if !word_before && after.starts_with("ww.") => {
+                take = 4;
+                out.push_str("www&#46;");
+            }
             c if is_invisible(c) && !matches!(c, '\n' | '\t' | '\r') => {
                 out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32));
             }
             c => out.push(c),
-        }
-        if c == 'w' && !word_before && after.starts_with("ww.") {
-            take = 4;
         }
         prev = rest[..take].chars().last().unwrap_or(c);
         rest = &rest[take..];

@@ -8,11 +8,9 @@
 //! disk).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::canonical::{sha256_hex, to_canonical};
 use super::identity::RunIdentity;
@@ -112,7 +110,9 @@ impl Blob {
     /// The file at `path`, hashed in one streaming pass.
     pub fn file(path: &Path) -> Result<Blob> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let (sha256, size) = hash_reader(file).map_err(|e| Error::io(path, e))?;
+        let (sha256, size) = crate::inputs::HashingReader::new(file)
+            .finish()
+            .map_err(|e| Error::io(path, e))?;
         Ok(Blob::File {
             path: path.to_owned(),
             sha256,
@@ -140,32 +140,19 @@ impl Blob {
         match self {
             Blob::Bytes(b) => Ok(std::borrow::Cow::Borrowed(b)),
             Blob::File { path, sha256, .. } => {
-                let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-                if sha256_hex(&bytes) != *sha256 {
-                    return Err(changed(path));
-                }
-                Ok(std::borrow::Cow::Owned(bytes))
+                Ok(std::borrow::Cow::Owned(read_checked(path, sha256)?))
             }
         }
     }
 }
 
-/// SHA-256 (hex) and length of everything `reader` yields.
-pub fn hash_reader(mut reader: impl Read) -> std::io::Result<(String, u64)> {
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = match reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        size += n as u64;
+/// The whole file at `path`, which must still hash to `sha256`.
+pub(crate) fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if sha256_hex(&bytes) != sha256 {
+        return Err(changed(path));
     }
-    Ok((format!("{:x}", hasher.finalize()), size))
+    Ok(bytes)
 }
 
 /// The error for a bundle file that no longer hashes to what the bundle recorded.

@@ -8,9 +8,10 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 
-use super::bundle::{Blob, Bundle, bundle_key, changed, hash_reader};
+use super::bundle::{Blob, Bundle, bundle_key, changed, read_checked};
 use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
+use crate::inputs::HashingReader;
 
 /// The `evidence:` section of the config file.
 ///
@@ -178,11 +179,7 @@ pub trait EvidenceStore: Send + Sync {
     /// not hash to `sha256` (the file changed after the bundle was built). The default reads
     /// the file whole; stores that can stream override it.
     fn put_create_file(&self, key: &str, path: &Path, sha256: &str) -> Result<Created> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        if super::canonical::sha256_hex(&bytes) != sha256 {
-            return Err(changed(path));
-        }
-        self.put_create(key, &bytes)
+        self.put_create(key, &read_checked(path, sha256)?)
     }
 
     /// The bytes at `key`, `None` if absent.
@@ -375,25 +372,6 @@ impl DirStore {
     }
 }
 
-/// A reader that also writes what it reads to `out`; a write error is kept in `failed` and
-/// ends the read.
-struct Tee<'a, R> {
-    reader: R,
-    out: &'a mut std::fs::File,
-    failed: Option<std::io::Error>,
-}
-
-impl<R: std::io::Read> std::io::Read for Tee<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.reader.read(buf)?;
-        if let Err(e) = self.out.write_all(&buf[..n]) {
-            self.failed = Some(e);
-            return Ok(0);
-        }
-        Ok(n)
-    }
-}
-
 impl EvidenceStore for DirStore {
     fn location(&self, key: &str) -> String {
         self.root.join(key).display().to_string()
@@ -410,15 +388,9 @@ impl EvidenceStore for DirStore {
     fn put_create_file(&self, key: &str, path: &Path, sha256: &str) -> Result<Created> {
         self.create_with(key, |tmp| {
             let src = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            let mut tee = Tee {
-                reader: src,
-                out: tmp.as_file_mut(),
-                failed: None,
-            };
-            let (copied, _) = hash_reader(&mut tee).map_err(|e| Error::io(path, e))?;
-            if let Some(e) = tee.failed {
-                return Err(Error::io(tmp.path(), e));
-            }
+            let mut hashing = HashingReader::new(src);
+            std::io::copy(&mut hashing, tmp.as_file_mut()).map_err(|e| Error::io(tmp.path(), e))?;
+            let (copied, _) = hashing.finish().map_err(|e| Error::io(path, e))?;
             if copied != sha256 {
                 return Err(changed(path));
             }
@@ -438,7 +410,10 @@ impl EvidenceStore for DirStore {
     fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
         let path = self.path(key)?;
         match std::fs::File::open(&path) {
-            Ok(f) => hash_reader(f).map(Some).map_err(|e| Error::io(&path, e)),
+            Ok(f) => HashingReader::new(f)
+                .finish()
+                .map(Some)
+                .map_err(|e| Error::io(&path, e)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&path, e)),
         }
