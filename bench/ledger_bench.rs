@@ -6,7 +6,8 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, Utc};
 use controlgate::retain::audit::{AuditFormat, AuditQuery};
 use controlgate::retain::{
-    BundleInput, ControlSummary, CoverageSummary, DirStore, RunIdentity, VerifyOptions,
+    BundleInput, ControlSummary, CoverageSummary, DirStore, LedgerPercent, RunIdentity,
+    VerifyOptions,
     WriteOptions, audit_store, verify_store, write_evidence_with,
 };
 
@@ -47,9 +48,9 @@ fn input(i: u64) -> BundleInput {
             })
             .collect(),
         coverage: Some(CoverageSummary {
-            percent: Some(81.5),
-            delta_pp: Some(-0.25),
-            patch_percent: Some(90.0),
+            percent: Some(LedgerPercent::from_f64(81.5)),
+            delta_pp: Some(LedgerPercent::from_f64(-0.25)),
+            patch_percent: Some(LedgerPercent::from_f64(90.0)),
         }),
         api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),

@@ -51,8 +51,19 @@ fn cmd_escape(s: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// A workflow command of controlgate's own (`::warning …::`), its message escaped (so it is
+/// one line) and cut to [`crate::console::VALUE_MAX`] bytes.
 fn notice(out: &mut dyn Write, level: &str, msg: &str) {
-    let _ = writeln!(out, "::{level} title=controlgate::{}", cmd_escape(msg));
+    let mut end = msg.len().min(crate::console::VALUE_MAX);
+    while !msg.is_char_boundary(end) {
+        end -= 1;
+    }
+    let _ = writeln!(out, "::{level} title=controlgate::{}", cmd_escape(&msg[..end]));
+}
+
+/// Input text for one log line (see [`crate::console::log_text`]).
+fn shown(s: &str) -> String {
+    crate::console::log_text(s, crate::console::VALUE_MAX)
 }
 
 const FORK_NOTICE: &str = "The token is read-only (a pull request from a fork, or Dependabot), so \
@@ -116,7 +127,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             )
         }
         Err(e) => {
-            let _ = writeln!(out, "error: {e}");
+            let _ = writeln!(out, "error: {}", shown(&e.to_string()));
             let markdown = format!(
                 "## ❌ {}: no verdict\n\ncontrolgate could not decide this run, so the \
                          check fails closed:\n\n{}\n",
@@ -248,7 +259,9 @@ fn retain(
         let _ = writeln!(
             out,
             "controlgate: evidence {} retained at {} (ledger entry {})",
-            w.bundle_digest, w.location, w.entry_seq
+            w.bundle_digest,
+            shown(&w.location),
+            w.entry_seq
         );
     }
     Some(result)
@@ -313,8 +326,12 @@ fn link_tickets(
     summary.run_url = ctx.run_url.clone();
     let section = crate::tickets::link(change, cfg, &creds, &summary);
     let md = crate::tickets::render_tickets(&section);
+    // Rendered from tracker and PR text: inert inside a stop-commands block.
+    let token = crate::suites::random_token();
     let _ = writeln!(out, "::group::controlgate change tickets");
+    let _ = writeln!(out, "::stop-commands::{token}");
     let _ = writeln!(out, "{md}");
+    let _ = writeln!(out, "::{token}::");
     let _ = writeln!(out, "::endgroup::");
     for l in &section.links {
         if l.status == crate::tickets::LinkStatus::Skipped {
@@ -322,9 +339,9 @@ fn link_tickets(
                 out,
                 "controlgate: {} {} {} skipped: {}",
                 l.tracker.name(),
-                l.ticket,
-                l.action,
-                l.message.as_deref().unwrap_or("")
+                shown(&l.ticket),
+                shown(&l.action),
+                shown(l.message.as_deref().unwrap_or(""))
             );
         }
         if l.status == crate::tickets::LinkStatus::Failed {
@@ -397,6 +414,7 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
     // Room for the "Evidence" section within the comment's limit.
     req.markdown_budget = crate::render::markdown::DEFAULT_BUDGET - 1024;
     req.identity = Some(ctx.identity());
+    req.secrets = ctx.secrets.clone();
     req.coverage = ctx.inputs.coverage.clone();
     req.base_ref = ctx.inputs.base_ref.clone();
     req.repo = Some(ctx.workspace.clone());
@@ -409,23 +427,23 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                 "the config defines `suites`; the `junit` input adds its files to theirs",
             );
         }
-        let runs = suites::run_all(&config.suites, &ctx.workspace, out);
+        let runs = suites::run_all(&config.suites, &ctx.workspace, &ctx.suite_env.0, out);
         for (run, suite) in runs.into_iter().zip(&config.suites) {
             let failed = run.record.timed_out
                 || run.record.error.is_some()
                 || run.record.exit_code != Some(0);
             for glob in &suite.coverage {
-                let full = if Path::new(glob).is_absolute() {
-                    PathBuf::from(glob)
-                } else {
-                    run.workdir.join(glob)
-                };
-                let full = full.to_string_lossy().into_owned();
-                let pattern = crate::inputs::display_path(Path::new(&full), &ctx.workspace);
-                let found = glob::glob(&full)
-                    .map(|mut g| g.any(|p| p.is_ok_and(|p| p.is_file())))
-                    .unwrap_or(false);
-                if !found && failed {
+                // This run's coverage files only: one left by an earlier run is not evidence.
+                let fresh: Vec<PathBuf> = crate::inputs::expand(
+                    std::slice::from_ref(glob),
+                    &run.workdir,
+                    "coverage",
+                )
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| !run.stale.contains(p))
+                .collect();
+                if fresh.is_empty() && failed {
                     // The suite gate already fails the run; say why coverage is missing.
                     notice(
                         out,
@@ -437,8 +455,22 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                     );
                     continue;
                 }
-                if !req.coverage.contains(&pattern) {
-                    req.coverage.push(pattern);
+                if fresh.is_empty() {
+                    // Let the coverage reader say the glob matches nothing.
+                    let full = run.workdir.join(glob);
+                    let pattern = crate::inputs::display_path(&full, &ctx.workspace);
+                    if !req.coverage.contains(&pattern) {
+                        req.coverage.push(pattern);
+                    }
+                }
+                for p in fresh {
+                    let path = glob::Pattern::escape(&crate::inputs::display_path(
+                        &p,
+                        &ctx.workspace,
+                    ));
+                    if !req.coverage.contains(&path) {
+                        req.coverage.push(path);
+                    }
                 }
             }
             req.suites.push(SuiteInput {
@@ -450,6 +482,7 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                     .iter()
                     .filter_map(|c| crate::model::ControlId::parse_shape(c))
                     .collect(),
+                stale: run.stale,
             });
         }
     } else if ctx.inputs.junit.is_empty() {
@@ -642,7 +675,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                     };
                     match gh.create_check_run(&run).await {
                         Ok(url) => {
-                            let _ = writeln!(out, "controlgate: check run {url}");
+                            let _ = writeln!(out, "controlgate: check run {}", shown(&url));
                             published.check_run_url = Some(url);
                         }
                         Err(e) => on_error(e, out, &mut read_only),
@@ -688,7 +721,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                 );
                 match gh.upsert_comment(pr, &author, &marker, &body).await {
                     Ok(url) => {
-                        let _ = writeln!(out, "controlgate: PR comment {url}");
+                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&url));
                         published.comment_url = Some(url);
                     }
                     Err(e) => on_error(e, out, &mut read_only),

@@ -54,6 +54,9 @@ pub struct Inputs {
     pub jira_email: Option<String>,
     pub jira_api_token: Option<Secret>,
     pub linear_api_key: Option<Secret>,
+    /// `pass-env`: names of job environment variables the suites may see besides the
+    /// allow-list ([`SUITE_ENV_ALLOWED`]). Set in the workflow, never in the (PR's) config.
+    pub pass_env: Vec<String>,
 }
 
 impl Default for Inputs {
@@ -76,6 +79,7 @@ impl Default for Inputs {
             jira_email: None,
             jira_api_token: None,
             linear_api_key: None,
+            pass_env: Vec::new(),
         }
     }
 }
@@ -117,16 +121,176 @@ pub struct ActionContext {
     pub run_id: Option<String>,
     /// Test-only: multiplies every retry wait (`CONTROLGATE_TEST_TIME_SCALE`).
     pub retry_time_scale: f64,
+    /// Every secret value the run was given ([`secrets_from`]), redacted from every output.
+    pub secrets: crate::redact::SecretValues,
+    /// The environment the suites run with ([`suite_env`]).
+    pub suite_env: EnvVars,
+}
+
+/// Environment variables as plain data; `Debug` shows the names only (a value passed on
+/// purpose with `pass-env` may be a credential).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct EnvVars(pub Vec<(String, String)>);
+
+impl std::fmt::Debug for EnvVars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|(k, _)| k)).finish()
+    }
+}
+
+/// The process environment, as plain data (names and values that are not UTF-8 are read
+/// lossily).
+pub fn process_vars() -> Vec<(String, String)> {
+    std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Reads the real process environment.
 pub fn from_env() -> Result<ActionContext, Error> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(".", e))?;
-    from_vars(|k| std::env::var(k).ok(), &cwd)
+    from_vars(&process_vars(), &cwd)
 }
 
-/// Builds the context from a variable lookup (tests pass a map).
-pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<ActionContext, Error> {
+/// Whether a variable holds a credential, by its name: `…TOKEN…`, `…SECRET…`, `…PASSWORD…`,
+/// `…API_KEY…`, `…ACCESS_KEY…`, `…PRIVATE_KEY…`, `…CREDENTIAL…` (case-insensitive; `-` counts
+/// as `_`, as in `INPUT_JIRA-API-TOKEN`).
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase().replace('-', "_");
+    [
+        "TOKEN",
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "API_KEY",
+        "APIKEY",
+        "ACCESS_KEY",
+        "PRIVATE_KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Every secret value this run was given, gathered once at the edge for every command: the
+/// values of variables named like credentials ([`is_secret_name`]: the GitHub token, the
+/// Jira/Linear inputs, `AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, the runner's
+/// `ACTIONS_*_TOKEN`s, a git store's token variable) and every line of `CONTROLGATE_SECRETS`.
+/// The redactor adds their encodings ([`crate::redact::secret_variants`]). Values that are
+/// only a variable name (`GITHUB_TOKEN`) or a boolean are not secrets.
+pub fn secrets_from(vars: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, value) in vars {
+        if name == "CONTROLGATE_SECRETS" {
+            out.extend(value.lines().map(|l| l.trim().to_owned()));
+        } else if is_secret_name(name) {
+            out.push(value.trim().to_owned());
+        }
+    }
+    let is_name = |v: &str| {
+        v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    };
+    out.retain(|v| {
+        v.len() >= crate::redact::MIN_SECRET_LEN
+            && !is_name(v)
+            && !matches!(v.to_ascii_lowercase().as_str(), "true" | "false")
+    });
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What a suite's process may see of the job's environment: an allow-list of variables that
+/// carry no credential (paths, locale, `CI`, the runner's and GitHub's context) and the names
+/// in the `pass-env` input; everything else — tokens, `INPUT_*`, the runner's file commands
+/// (`GITHUB_OUTPUT`, `GITHUB_ENV`...), `ACTIONS_*`, cloud credentials — is withheld. The
+/// suite's own `env:` from the config is added by the runner of the suite.
+pub const SUITE_ENV_ALLOWED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_COLLATE",
+    "LC_MESSAGES",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "TZ",
+    "TERM",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITHUB_WORKSPACE",
+    "GITHUB_REPOSITORY",
+    "GITHUB_REPOSITORY_OWNER",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_REF_NAME",
+    "GITHUB_REF_TYPE",
+    "GITHUB_HEAD_REF",
+    "GITHUB_BASE_REF",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_NUMBER",
+    "GITHUB_RUN_ATTEMPT",
+    "GITHUB_JOB",
+    "GITHUB_WORKFLOW",
+    "GITHUB_ACTOR",
+    "GITHUB_SERVER_URL",
+    "GITHUB_API_URL",
+    "GITHUB_GRAPHQL_URL",
+    "RUNNER_OS",
+    "RUNNER_ARCH",
+    "RUNNER_NAME",
+    "RUNNER_TEMP",
+    "RUNNER_TOOL_CACHE",
+    "RUNNER_DEBUG",
+    "ImageOS",
+    "ImageVersion",
+    "JAVA_HOME",
+    "GOROOT",
+    "GOPATH",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "DOTNET_ROOT",
+    "VIRTUAL_ENV",
+    "pythonLocation",
+    "SYSTEMROOT",
+    "COMSPEC",
+    "PATHEXT",
+    "WINDIR",
+    "USERPROFILE",
+];
+
+/// The suites' environment (see [`SUITE_ENV_ALLOWED`]) from the job's: allowed names and the
+/// `pass_env` names, in the job's order.
+pub fn suite_env(vars: &[(String, String)], pass_env: &[String]) -> Vec<(String, String)> {
+    vars.iter()
+        .filter(|(k, _)| SUITE_ENV_ALLOWED.contains(&k.as_str()) || pass_env.contains(k))
+        .cloned()
+        .collect()
+}
+
+/// Builds the context from the environment's variables (tests pass their own).
+pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext, Error> {
+    let get = |k: &str| {
+        vars.iter()
+            .rev()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+    };
     let var = |k: &str| get(k).filter(|v| !v.trim().is_empty());
     let input = |name: &str| var(&format!("INPUT_{}", name.to_uppercase().replace(' ', "_")));
     let flag = |name: &str, default: bool| -> Result<bool, Error> {
@@ -167,6 +331,7 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
         jira_email: input("jira-email").map(|v| v.trim().to_owned()),
         jira_api_token: input("jira-api-token").map(|v| Secret::new(v.trim())),
         linear_api_key: input("linear-api-key").map(|v| Secret::new(v.trim())),
+        pass_env: list(input("pass-env")),
     };
     let workspace = var("GITHUB_WORKSPACE")
         .map(PathBuf::from)
@@ -207,6 +372,7 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
         Some(a) => format!("{id}-{a}"),
         None => id,
     });
+    let suite_environment = EnvVars(suite_env(vars, &inputs.pass_env));
     let retry_time_scale = var("CONTROLGATE_TEST_TIME_SCALE")
         .and_then(|s| s.parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0)
@@ -232,6 +398,8 @@ pub fn from_vars(get: impl Fn(&str) -> Option<String>, cwd: &Path) -> Result<Act
         run_url,
         run_id,
         retry_time_scale,
+        secrets: crate::redact::SecretValues::new(secrets_from(vars)),
+        suite_env: suite_environment,
     })
 }
 
@@ -455,14 +623,13 @@ pub fn parse_event(event_name: &str, ev: &Value, sha: Option<&str>) -> EventInfo
 #[cfg(test)]
 mod unit {
     use super::*;
-    use std::collections::HashMap;
 
     fn ctx(vars: &[(&str, &str)]) -> Result<ActionContext, Error> {
-        let m: HashMap<String, String> = vars
+        let vars: Vec<(String, String)> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        from_vars(|k| m.get(k).cloned(), Path::new("/cwd"))
+        from_vars(&vars, Path::new("/cwd"))
     }
 
     #[test]

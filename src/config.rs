@@ -12,15 +12,18 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Location};
+use crate::model::gate::{GatePolicy, WhenUnavailable};
 use crate::model::controls::{self, ControlId};
 
-/// A gate setting: either the bare value (`min_pass_rate: 95`) or
-/// `{ value: 95, informational: true }`, where an informational gate is reported but never
-/// fails the run.
+/// A gate setting: either the bare value (`min_pass_rate: 95`) or the long form
+/// `{ value: 95, informational: true, when_unavailable: pass }`. An informational gate is
+/// reported but never fails the run; `when_unavailable` (default `fail`) is the outcome when
+/// the gate cannot be evaluated (see [`crate::model::gate`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gated<T> {
     pub value: T,
     pub informational: bool,
+    pub when_unavailable: WhenUnavailable,
 }
 
 impl<T> Gated<T> {
@@ -28,6 +31,15 @@ impl<T> Gated<T> {
         Gated {
             value,
             informational: false,
+            when_unavailable: WhenUnavailable::Fail,
+        }
+    }
+
+    /// How the gate's outcome counts.
+    pub fn policy(&self) -> GatePolicy {
+        GatePolicy {
+            informational: self.informational,
+            when_unavailable: self.when_unavailable,
         }
     }
 }
@@ -35,21 +47,28 @@ impl<T> Gated<T> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GatedFull<T> {
+    /// `result` is the name `coverage.patch.when_no_lines` has always used.
+    #[serde(alias = "result")]
     value: T,
     #[serde(default)]
     informational: bool,
+    #[serde(default)]
+    when_unavailable: WhenUnavailable,
 }
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for Gated<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = serde_yaml_ng::Value::deserialize(d)?;
         let full = matches!(&v, serde_yaml_ng::Value::Mapping(m)
-            if m.keys().any(|k| k.as_str().is_some_and(|k| k == "value" || k == "informational")));
+            if m.keys().any(|k| k.as_str().is_some_and(|k| {
+                matches!(k, "value" | "result" | "informational" | "when_unavailable")
+            })));
         if full {
             let f: GatedFull<T> = serde_yaml_ng::from_value(v).map_err(D::Error::custom)?;
             Ok(Gated {
                 value: f.value,
                 informational: f.informational,
+                when_unavailable: f.when_unavailable,
             })
         } else {
             serde_yaml_ng::from_value(v)
@@ -120,12 +139,14 @@ pub struct ControlsConfig {
     pub fail_on_unknown: Option<Gated<bool>>,
 }
 
+/// Which tests `tests.min_pass_rate` counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PassRateScope {
     /// Only tests mapped to at least one control.
-    #[default]
     Tagged,
+    /// Every test (the default: a failing test fails the run, tagged or not).
+    #[default]
     All,
 }
 
@@ -133,6 +154,7 @@ pub enum PassRateScope {
 #[serde(deny_unknown_fields, default)]
 pub struct TestsConfig {
     /// Minimum pass rate in percent (passed / (passed + failed + errored)); default 100.
+    /// Not evaluated (→ `when_unavailable`, default fail) when no test in scope ran.
     pub min_pass_rate: Option<Gated<f64>>,
     pub scope: PassRateScope,
 }
@@ -211,13 +233,76 @@ pub struct Config {
     /// unless `--evidence DIR` is given.
     pub evidence: Option<crate::retain::EvidenceConfig>,
     /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
-    pub coverage: crate::analyze::coverage::CoverageConfig,
+    pub coverage: CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
     pub api: ApiConfig,
     /// Change tickets: Jira, Linear, GitHub issues and `tickets.required` (`docs/tickets.md`).
     pub tickets: crate::tickets::TicketsConfig,
     /// Secret redaction beyond the built-in kinds (`src/redact.rs`).
     pub redact: RedactConfig,
+}
+
+/// What "no measurable changed lines" means for the patch gate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoLinesResult {
+    #[default]
+    Pass,
+    Fail,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectGates {
+    /// Head line coverage must be ≥ this percentage.
+    pub min: Option<Gated<f64>>,
+    /// Fails when coverage drops by strictly more than this many percentage points.
+    pub max_drop: Option<Gated<f64>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchGates {
+    /// Patch coverage must be ≥ this percentage.
+    pub min: Option<Gated<f64>>,
+    /// Outcome when no changed line is measured (default: pass, with a note):
+    /// `when_no_lines: fail` or `{result: fail, informational: true}`.
+    pub when_no_lines: Option<Gated<NoLinesResult>>,
+}
+
+/// The `coverage:` block of the config file.
+///
+/// ```yaml
+/// coverage:
+///   project: { min: 80, max_drop: {value: 0.5, when_unavailable: pass} }
+///   patch: { min: 70, when_no_lines: pass }
+///   path_fixes: ["/app/::"]
+///   source_roots: [src/main/java]
+///   indirect_changes: 10
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageConfig {
+    #[serde(default)]
+    pub project: ProjectGates,
+    #[serde(default)]
+    pub patch: PatchGates,
+    #[serde(default)]
+    pub path_fixes: Vec<String>,
+    #[serde(default)]
+    pub source_roots: Vec<String>,
+    /// How many indirect changes to list (default 10).
+    pub indirect_changes: Option<usize>,
+}
+
+impl CoverageConfig {
+    /// Whether any coverage gate is configured (they need coverage reports to be evaluated).
+    pub fn has_gates(&self) -> bool {
+        self.project.min.is_some()
+            || self.project.max_drop.is_some()
+            || self.patch.min.is_some()
+            || self.patch.when_no_lines.is_some()
+    }
 }
 
 /// The `redact:` section.
@@ -297,8 +382,8 @@ impl Default for ApiConfig {
 impl ApiConfig {
     pub fn breaking_changes(&self) -> Gated<bool> {
         self.breaking_changes.clone().unwrap_or(Gated {
-            value: true,
             informational: true,
+            ..Gated::new(true)
         })
     }
 }
@@ -445,23 +530,26 @@ fn validate(config: &Config) -> Result<(), String> {
     for (i, g) in api.ignore_paths.iter().enumerate() {
         globset::Glob::new(g).map_err(|e| format!("api.ignore_paths[{i}]: bad glob `{g}`: {e}"))?;
     }
-    if let Some(c) = &api.min_coverage
-        && !(0.0..=100.0).contains(&c.value)
-    {
-        return Err(format!(
-            "api.min_coverage: {} is not a percentage (0-100)",
-            c.value
-        ));
-    }
     config.tickets.validate()?;
     crate::redact::Redactor::new(&[], &config.redact.patterns)?;
-    if let Some(rate) = &config.tests.min_pass_rate
-        && !(0.0..=100.0).contains(&rate.value)
-    {
-        return Err(format!(
-            "tests.min_pass_rate: {} is not a percentage (0-100)",
-            rate.value
-        ));
+    // Every threshold is a finite percentage (YAML's `.nan` and `.inf` are numbers): a NaN
+    // compares false both ways and would make a gate pass or fail by accident.
+    let cov = &config.coverage;
+    for (what, gate) in [
+        ("tests.min_pass_rate", &config.tests.min_pass_rate),
+        ("api.min_coverage", &api.min_coverage),
+        ("coverage.project.min", &cov.project.min),
+        ("coverage.project.max_drop", &cov.project.max_drop),
+        ("coverage.patch.min", &cov.patch.min),
+    ] {
+        if let Some(g) = gate
+            && !(g.value.is_finite() && (0.0..=100.0).contains(&g.value))
+        {
+            return Err(format!(
+                "{what}: {} is not a percentage (a number from 0 to 100)",
+                g.value
+            ));
+        }
     }
     Ok(())
 }
@@ -516,8 +604,8 @@ mod unit {
         assert_eq!(
             c.min_pass_rate(),
             Gated {
-                value: 95.0,
-                informational: true
+                informational: true,
+                ..Gated::new(95.0)
             }
         );
         let req: Vec<String> = c
@@ -552,8 +640,8 @@ mod unit {
         assert_eq!(
             c.api.breaking_changes(),
             Gated {
-                value: true,
-                informational: true
+                informational: true,
+                ..Gated::new(true)
             }
         );
         let c = parse_str("api:\n  specs: [a.yaml]\n  min_coverage: {value: 80, informational: true}\n  confidential_fields_in_errors: true\n  controls: {coverage: [cc7-2]}\n").unwrap();

@@ -96,6 +96,11 @@ pub enum Error {
     },
     #[error("git: {0}")]
     Git(String),
+    /// An evidence store could not be opened, read or written: unusable input (exit 2) when
+    /// reading; a failed write after the verdict becomes [`Error::Publish`] (with the bundle
+    /// kept locally).
+    #[error("{0}")]
+    Store(String),
     /// The run was decided, but publishing or storing its result failed.
     #[error("{0}")]
     Publish(String),

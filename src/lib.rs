@@ -8,6 +8,7 @@ pub mod action;
 pub mod actions_env;
 pub mod analyze;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod git;
 pub mod ingest;

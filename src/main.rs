@@ -4,8 +4,15 @@ use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+
+use controlgate::console::{self, LogWriter};
+use controlgate::redact::SecretValues;
 use controlgate::retain;
-use controlgate::{Error, ExitCode, ReportRequest, pipeline};
+use controlgate::{Error, ExitCode, ReportRequest, actions_env, pipeline};
+
+/// The job log: every line redacted and inert (see `controlgate::console`).
+type Log = LogWriter<std::io::Stdout>;
 
 #[derive(Parser)]
 #[command(
@@ -170,18 +177,31 @@ struct ControlsArgs {
 
 fn main() -> ProcessExit {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Report(args) => report(*args),
-        Command::Controls(args) => controls(args),
-        Command::Run => run(),
-        Command::Publish(args) => publish(args),
-        Command::Verify(args) => verify(args),
-        Command::Audit(args) => audit(args),
+    // Secrets are gathered once, here, for every command: whatever is printed, written or
+    // posted is redacted of them (and their encodings).
+    let secrets = SecretValues::new(actions_env::secrets_from(&actions_env::process_vars()));
+    let redactor = match secrets.redactor() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the run's secrets cannot be redacted ({e}); nothing was done");
+            return ProcessExit::from(ExitCode::BadInput as u8);
+        }
     };
+    let mut stdout = LogWriter::new(std::io::stdout(), redactor.clone());
+    let result = match cli.command {
+        Command::Report(args) => report(*args, &secrets, &mut stdout),
+        Command::Controls(args) => controls(args, &mut stdout),
+        Command::Run => run(&mut stdout),
+        Command::Publish(args) => publish(args, &mut stdout),
+        Command::Verify(args) => verify(args, &mut stdout),
+        Command::Audit(args) => audit(args, &mut stdout),
+    };
+    let _ = stdout.finish();
     match result {
         Ok(code) => ProcessExit::from(code as u8),
         Err(e) => {
-            eprintln!("error: {e}");
+            // Error messages quote input (paths, keys, values): one inert, bounded line.
+            eprintln!("error: {}", console::inert(&e.to_string(), &redactor));
             ProcessExit::from(e.exit_code() as u8)
         }
     }
@@ -191,7 +211,7 @@ fn workdir() -> Result<PathBuf, Error> {
     std::env::current_dir().map_err(|e| Error::io(".", e))
 }
 
-fn report(args: ReportArgs) -> Result<ExitCode, Error> {
+fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> Result<ExitCode, Error> {
     let mut req = ReportRequest::new(args.junit, workdir()?);
     req.config = args.config;
     req.har = args.har;
@@ -205,7 +225,7 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
     // A directory given on the command line is relative to where the user stands (the config's
     // `evidence.store.path` is relative to the repository root).
     req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
-    req.secrets = runtime_secrets();
+    req.secrets = secrets.clone();
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;
@@ -216,7 +236,10 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
         let written = pipeline::retain_evidence(&out, &req, &ev)?;
         eprintln!(
             "evidence: bundle {} retained at {}; ledger entry #{} ({})",
-            written.bundle_digest, written.location, written.entry_seq, written.entry_digest
+            written.bundle_digest,
+            console::inert(&written.location, &out.redactor),
+            written.entry_seq,
+            written.entry_digest
         );
     }
     let markdown = |w: &mut dyn std::io::Write| w.write_all(out.markdown.as_bytes());
@@ -225,53 +248,31 @@ fn report(args: ReportArgs) -> Result<ExitCode, Error> {
         Format::Markdown => &markdown,
         Format::Json => &json,
     };
-    print_inert(write).map_err(|e| Error::io("stdout", e))?;
+    print_inert(write, log).map_err(|e| Error::io("stdout", e))?;
     Ok(out.exit_code())
 }
 
-fn run() -> Result<ExitCode, Error> {
-    let ctx = controlgate::actions_env::from_env()?;
-    Ok(controlgate::action::run(&ctx, &mut std::io::stdout()))
+fn run(log: &mut Log) -> Result<ExitCode, Error> {
+    let ctx = actions_env::from_env()?;
+    Ok(controlgate::action::run(&ctx, log))
 }
 
-fn publish(args: PublishArgs) -> Result<ExitCode, Error> {
-    let ctx = controlgate::actions_env::from_env()?;
+fn publish(args: PublishArgs, log: &mut Log) -> Result<ExitCode, Error> {
+    let ctx = actions_env::from_env()?;
     let dir = if args.from.is_absolute() {
         args.from
     } else {
         ctx.workspace.join(args.from)
     };
-    controlgate::action::publish_from(&ctx, &dir, &mut std::io::stdout())
-}
-
-/// The values of this run's own secrets, redacted wherever they appear: the GitHub token the
-/// action runs with and every line of `CONTROLGATE_SECRETS`.
-fn runtime_secrets() -> Vec<String> {
-    let mut out = Vec::new();
-    for var in [
-        "GITHUB_TOKEN",
-        "INPUT_GITHUB-TOKEN",
-        "INPUT_GITHUB_TOKEN",
-        "INPUT_TOKEN",
-    ] {
-        if let Ok(v) = std::env::var(var) {
-            out.push(v);
-        }
-    }
-    if let Ok(v) = std::env::var("CONTROLGATE_SECRETS") {
-        out.extend(v.lines().map(str::to_owned));
-    }
-    out.retain(|s| !s.trim().is_empty());
-    out
+    controlgate::action::publish_from(&ctx, &dir, log)
 }
 
 /// Prints the report. Under GitHub Actions stdout is the job log, where a line like
 /// `::set-output name=x::y` from a test's output would be run as a workflow command; the text
 /// is wrapped in `::stop-commands::<token>` … `::<token>::` with a token the text does not
 /// contain, so nothing in it is interpreted.
-fn print_inert(write: &controlgate::inputs::WriteFn) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+fn print_inert(write: &controlgate::inputs::WriteFn, log: &mut Log) -> std::io::Result<()> {
+    let mut w = std::io::BufWriter::new(log.raw()?);
     if std::env::var("GITHUB_ACTIONS").as_deref() != Ok("true") {
         write(&mut w)?;
         return w.flush();
@@ -303,7 +304,7 @@ fn stop_token() -> String {
     format!("controlgate-{:016x}{:016x}", half(1), half(2))
 }
 
-fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {
+fn controls(args: ControlsArgs, log: &mut Log) -> Result<ExitCode, Error> {
     let dir = workdir()?;
     if args.check {
         let (config, path) = pipeline::load_config(args.config.as_deref(), &dir)?;
@@ -313,27 +314,32 @@ fn controls(args: ControlsArgs) -> Result<ExitCode, Error> {
                 pipeline::DEFAULT_CONFIG
             )));
         };
-        println!(
+        writeln!(
+            log,
             "{}: ok ({} mapping rule(s), {} required control(s))",
-            path.display(),
+            console::log_text(&path.display().to_string(), console::VALUE_MAX),
             config.rules.len(),
             config.required_controls().len()
-        );
+        )
+        .map_err(|e| Error::io("stdout", e))?;
         return Ok(ExitCode::Pass);
     }
-    println!("{:<7} {:<21} SUMMARY", "ID", "CATEGORY");
+    let stdout_err = |e| Error::io("stdout", e);
+    writeln!(log, "{:<7} {:<21} SUMMARY", "ID", "CATEGORY").map_err(stdout_err)?;
     for c in controlgate::model::controls::catalog() {
         let org = if c.organisational {
             " [organisational]"
         } else {
             ""
         };
-        println!(
+        writeln!(
+            log,
             "{:<7} {:<21} {}{org}",
             c.id.to_string(),
             c.category.as_str(),
             c.summary
-        );
+        )
+        .map_err(stdout_err)?;
     }
     Ok(ExitCode::Pass)
 }
@@ -366,15 +372,22 @@ fn store_of(args: &StoreArgs) -> Result<(retain::StoreConfig, retain::OpenContex
     ))
 }
 
-fn verify(args: VerifyArgs) -> Result<ExitCode, Error> {
+fn verify(args: VerifyArgs, log: &mut Log) -> Result<ExitCode, Error> {
     let (store, context) = store_of(&args.store)?;
     let expect_tip = match &args.expect_tip {
         None => None,
         Some(t) => {
             let (seq, digest) = t
                 .split_once(':')
-                .and_then(|(s, d)| Some((s.parse().ok()?, d.to_owned())))
-                .ok_or_else(|| Error::Usage(format!("--expect-tip `{t}`: expected SEQ:DIGEST")))?;
+                .and_then(|(s, d)| Some((s.parse::<u64>().ok()?, d.to_owned())))
+                .filter(|(seq, d)| *seq > 0 && retain::canonical::is_digest(d))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--expect-tip `{}`: expected SEQ:DIGEST (an entry number and its 64 \
+                         lower-case hex SHA-256)",
+                        console::log_text(t, 200)
+                    ))
+                })?;
             Some(retain::Tip { seq, digest })
         }
     };
@@ -388,11 +401,12 @@ fn verify(args: VerifyArgs) -> Result<ExitCode, Error> {
         context,
         options,
     })?;
-    println!("{}", outcome.summary());
+    writeln!(log, "{}", console::log_text(&outcome.summary(), 64 * 1024))
+        .map_err(|e| Error::io("stdout", e))?;
     Ok(outcome.exit_code())
 }
 
-fn audit(args: AuditArgs) -> Result<ExitCode, Error> {
+fn audit(args: AuditArgs, log: &mut Log) -> Result<ExitCode, Error> {
     let (store, context) = store_of(&args.store)?;
     if args.from > args.to {
         return Err(Error::Usage(format!(
@@ -421,6 +435,13 @@ fn audit(args: AuditArgs) -> Result<ExitCode, Error> {
         },
     };
     let outcome = retain::audit(&request)?;
-    print!("{}", outcome.text);
+    let text = |w: &mut dyn Write| {
+        w.write_all(outcome.text.as_bytes())?;
+        if !outcome.text.ends_with('\n') {
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    };
+    print_inert(&text, log).map_err(|e| Error::io("stdout", e))?;
     Ok(outcome.exit_code())
 }

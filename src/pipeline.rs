@@ -54,9 +54,10 @@ pub struct ReportRequest {
     pub repo: Option<PathBuf>,
     /// `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
-    /// Exact secret values of this run (the action's token, `CONTROLGATE_SECRETS`), redacted
-    /// from every kept message and name besides the built-in secret shapes.
-    pub secrets: Vec<String>,
+    /// Exact secret values of this run (gathered at the edge: tokens, `CONTROLGATE_SECRETS`,
+    /// store credentials), redacted with their encodings from everything the run outputs,
+    /// besides the built-in secret shapes.
+    pub secrets: crate::redact::SecretValues,
     /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
     /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
     pub change: Option<crate::tickets::ChangeContext>,
@@ -80,6 +81,8 @@ pub struct SuiteInput {
     pub junit: Vec<String>,
     /// Controls every test of the suite evidences.
     pub controls: Vec<ControlId>,
+    /// Files matching the globs that the run did not write (left by an earlier run): ignored.
+    pub stale: Vec<PathBuf>,
 }
 
 impl ReportRequest {
@@ -105,7 +108,7 @@ impl ReportRequest {
             change: None,
             identity: None,
             evidence_dir: None,
-            secrets: Vec::new(),
+            secrets: Default::default(),
         }
     }
 }
@@ -251,6 +254,7 @@ pub fn retain_evidence(
     req: &ReportRequest,
     ev: &EvidenceRequest,
 ) -> Result<crate::retain::Written, Error> {
+    use crate::retain::bundle::LedgerPercent;
     let report = &out.report;
     let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
     let mut redacted = std::collections::BTreeMap::new();
@@ -344,13 +348,20 @@ pub fn retain_evidence(
             .coverage
             .as_ref()
             .map(|c| crate::retain::CoverageSummary {
-                percent: c.head.percent.map(|p| p.as_f64()),
-                delta_pp: c.delta_pp.map(|p| p.as_f64()),
-                patch_percent: c.patch.percent.map(|p| p.as_f64()),
+                percent: c.head.percent.map(LedgerPercent),
+                delta_pp: c.delta_pp.map(LedgerPercent),
+                patch_percent: c.patch.percent.map(LedgerPercent),
             }),
-        api: report.api.as_ref().map(|a| crate::retain::ApiSummary {
-            percent: a.coverage.percent,
-            delta_pp: a.delta_pp,
+        api: report.api.as_ref().and_then(|a| {
+            let percent =
+                crate::model::coverage::Percent::ratio(a.coverage.exercised, a.coverage.described)?;
+            Some(crate::retain::ApiSummary {
+                percent: LedgerPercent(percent),
+                delta_pp: a
+                    .delta_pp
+                    .filter(|d| d.is_finite())
+                    .map(LedgerPercent::from_f64),
+            })
         }),
         tickets: report
             .tickets
@@ -379,7 +390,7 @@ pub fn retain_evidence(
 fn coverage_section(
     config: &Config,
     req: &ReportRequest,
-    ledger: Option<&Result<LedgerView, String>>,
+    ledger: Option<&LedgerState>,
 ) -> Result<Option<CoverageSection>, Error> {
     if req.coverage.is_empty() {
         if req.diff.is_some() || !req.base_coverage.is_empty() {
@@ -424,22 +435,33 @@ fn coverage_section(
     }
     // Without a base report, the evidence ledger supplies the base commit's coverage.
     let mut ledger_note = None;
+    let mut unavailable = None;
     if let (true, Some(ledger)) = (creq.base_reports.is_empty(), ledger) {
-        let (reports, note) = match ledger {
-            Ok(view) => view.coverage_base(),
-            Err(note) => (Vec::new(), note.clone()),
-        };
-        creq.base_reports = reports;
-        ledger_note = Some(note);
+        match ledger.coverage_base()? {
+            Ok((reports, note)) => {
+                creq.base_reports = reports;
+                ledger_note = Some(note);
+            }
+            Err(u) => {
+                ledger_note = Some(format!("no base: {}", u.reason));
+                unavailable = Some(u);
+            }
+        }
     }
     let mut section = coverage::analyze(&creq)?;
     section.notes.extend(ledger_note);
+    section.base_unavailable = unavailable;
     Ok(Some(section))
 }
 
-/// The evidence ledger as a PR run reads it for its bases: the store, its entries (chain
-/// verified) and the merge-base with its first-parent ancestors. Read once per run, and only
-/// when a delta needs it.
+/// The evidence ledger as a PR run reads it for its bases: usable (its entries' chain verified,
+/// the merge-base and its first-parent ancestors known), or why not.
+enum LedgerState {
+    Usable(LedgerView),
+    /// No base can come from it: empty, or not intact (then `untrusted`).
+    Unavailable(crate::model::coverage::BaseUnavailable),
+}
+
 struct LedgerView {
     store: Box<dyn crate::retain::EvidenceStore>,
     entries: Vec<crate::retain::ledger::Entry>,
@@ -447,48 +469,144 @@ struct LedgerView {
     chain: Vec<String>,
 }
 
-/// `None`: no delta can come from the ledger (no evidence store configured, or changes come
-/// from `--diff`, not git). `Some(Err(note))`: why there is no base ("no base: ..."). Never an
-/// error: a missing base is a stated state, not a failed run.
-fn open_ledger(config: &Config, req: &ReportRequest) -> Option<Result<LedgerView, String>> {
-    let ev = effective_evidence(config, req)?;
+/// `Ok(None)`: no delta can come from a ledger (no evidence store configured, or changes come
+/// from `--diff`, not git). A store that cannot be opened or read is an error (exit 2), never
+/// "no base": a run must not pass a delta gate because its evidence was unreachable.
+fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<LedgerState>, Error> {
+    let Some(ev) = effective_evidence(config, req) else {
+        return Ok(None);
+    };
     if req.diff.is_some() {
-        return None;
+        return Ok(None);
     }
     let (repo, base_ref) = git_base(req);
-    let attempt = || -> Result<Result<LedgerView, String>, Error> {
-        let ctx = crate::retain::OpenContext {
-            base_dir: repo.clone(),
-            repository: req
-                .identity
-                .as_ref()
-                .and_then(|i| i.repository.clone())
-                .unwrap_or_else(|| "local".into()),
-        };
-        let store = ev.store.open(&ctx)?;
-        store.refresh()?;
-        if store.list("ledger/")?.is_empty() {
-            return Ok(Err("no base: the evidence ledger has no entries yet".into()));
-        }
-        let (outcome, entries) = crate::retain::chained_entries(store.as_ref())?;
-        if !outcome.intact {
-            return Ok(Err(format!(
-                "no base: the evidence ledger is not intact ({})",
-                outcome.summary()
-            )));
-        }
-        let chain = crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance)?;
-        Ok(Ok(LedgerView {
-            store,
-            entries,
-            chain,
-        }))
+    let ctx = crate::retain::OpenContext {
+        base_dir: repo.clone(),
+        repository: req
+            .identity
+            .as_ref()
+            .and_then(|i| i.repository.clone())
+            .unwrap_or_else(|| "local".into()),
     };
-    Some(attempt().unwrap_or_else(|e| {
-        Err(format!(
-            "no base: the evidence ledger could not be read: {e}"
-        ))
-    }))
+    let unavailable = |reason: String, untrusted: bool| {
+        Ok(Some(LedgerState::Unavailable(
+            crate::model::coverage::BaseUnavailable { reason, untrusted },
+        )))
+    };
+    let store = ev.store.open(&ctx)?;
+    store.refresh()?;
+    if store.list("ledger/")?.is_empty() {
+        return unavailable("the evidence ledger has no entries yet".into(), false);
+    }
+    let (outcome, entries) = crate::retain::chained_entries(store.as_ref())?;
+    if !outcome.intact {
+        return unavailable(
+            format!("the evidence ledger is not intact ({})", outcome.summary()),
+            true,
+        );
+    }
+    let chain = crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance)?;
+    Ok(Some(LedgerState::Usable(LedgerView {
+        store,
+        entries,
+        chain,
+    })))
+}
+
+impl LedgerState {
+    /// The head coverage reports kept in the base entry's bundle (verified against its
+    /// manifest and the ledger entry first), with a note saying which commit was used — or why
+    /// there is no usable base. `Err`: the store could not be read.
+    fn coverage_base(
+        &self,
+    ) -> Result<
+        Result<(Vec<coverage::ReportInput>, String), crate::model::coverage::BaseUnavailable>,
+        Error,
+    > {
+        use crate::model::coverage::BaseUnavailable;
+        use crate::retain::bundle;
+        let view = match self {
+            LedgerState::Usable(v) => v,
+            LedgerState::Unavailable(u) => return Ok(Err(u.clone())),
+        };
+        let missing = |reason: String| {
+            Ok(Err(BaseUnavailable {
+                reason,
+                untrusted: false,
+            }))
+        };
+        let untrusted = |why: String, seq: u64| {
+            Ok(Err(BaseUnavailable {
+                reason: format!("the base run's evidence (ledger entry #{seq}) failed verification: {why}"),
+                untrusted: true,
+            }))
+        };
+        let base = match view.base(crate::retain::ledger::Entry::has_coverage, "coverage") {
+            Ok(b) => b,
+            Err(note) => return missing(note),
+        };
+        let digest = &base.entry.bundle;
+        let seq = base.entry.seq;
+        let report = match crate::retain::verify::verified_files(
+            view.store.as_ref(),
+            digest,
+            &[bundle::REPORT.to_owned()],
+        )? {
+            Ok(mut files) => files.remove(bundle::REPORT),
+            Err(why) => return untrusted(why, seq),
+        };
+        // Only `coverage.inputs` is read: the rest (tens of MB of cases on huge runs) is
+        // skipped by the parser, not built.
+        #[derive(serde::Deserialize)]
+        struct BaseReport {
+            coverage: Option<BaseCoverage>,
+        }
+        #[derive(serde::Deserialize)]
+        struct BaseCoverage {
+            #[serde(default)]
+            inputs: Vec<BaseInput>,
+        }
+        #[derive(serde::Deserialize)]
+        struct BaseInput {
+            role: Option<String>,
+            path: Option<String>,
+        }
+        let Some(report) = report.and_then(|b| serde_json::from_slice::<BaseReport>(&b).ok())
+        else {
+            return untrusted("its report.json is missing or unreadable".into(), seq);
+        };
+        let heads: Vec<String> = report
+            .coverage
+            .map(|c| c.inputs)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.role.as_deref() == Some("head"))
+            .filter_map(|i| i.path)
+            .collect();
+        let wanted: Vec<String> = heads.iter().map(|p| bundle::input_path(p)).collect();
+        let mut files = match crate::retain::verify::verified_files(
+            view.store.as_ref(),
+            digest,
+            &wanted,
+        )? {
+            Ok(files) => files,
+            Err(why) => return untrusted(why, seq),
+        };
+        let mut reports = Vec::new();
+        for (path, key) in heads.iter().zip(&wanted) {
+            if let Some(bytes) = files.remove(key) {
+                let path = PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{seq}/{path}"));
+                reports.push(coverage::ReportInput { path, bytes });
+            }
+        }
+        if reports.is_empty() {
+            return missing(format!(
+                "ledger entry #{seq} ({}) kept no coverage report",
+                short_sha(&base.sha)
+            ));
+        }
+        Ok(Ok((reports, format!("base coverage from {}", describe_base(&base)))))
+    }
 }
 
 impl LedgerView {
@@ -501,75 +619,9 @@ impl LedgerView {
     ) -> Result<crate::retain::BaseEntry, String> {
         crate::retain::find_base_entry(&self.entries, &self.chain, measured).ok_or_else(|| {
             format!(
-                "no base: no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
+                "no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
                 self.chain.first().map_or("", |s| short_sha(s)),
                 self.chain.len().saturating_sub(1)
-            )
-        })
-    }
-
-    /// The head coverage reports kept in the base entry's bundle, with a note saying which
-    /// commit was used — or why there is no base.
-    fn coverage_base(&self) -> (Vec<coverage::ReportInput>, String) {
-        use crate::retain::bundle;
-        let attempt = || -> Result<(Vec<coverage::ReportInput>, String), Error> {
-            let base = match self.base(crate::retain::ledger::Entry::has_coverage, "coverage") {
-                Ok(b) => b,
-                Err(note) => return Ok((Vec::new(), note)),
-            };
-            let digest = &base.entry.bundle;
-            let report_key = bundle::bundle_key(digest, "report.json");
-            // Only `coverage.inputs` is read: the rest (tens of MB of cases on huge runs) is
-            // skipped by the parser, not built.
-            #[derive(serde::Deserialize)]
-            struct BaseReport {
-                coverage: Option<BaseCoverage>,
-            }
-            #[derive(serde::Deserialize)]
-            struct BaseCoverage {
-                #[serde(default)]
-                inputs: Vec<BaseInput>,
-            }
-            #[derive(serde::Deserialize)]
-            struct BaseInput {
-                role: Option<String>,
-                path: Option<String>,
-            }
-            let report: BaseReport = self
-                .store
-                .get(&report_key)?
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .ok_or_else(|| {
-                    Error::Publish(format!("ledger bundle {report_key} is unreadable"))
-                })?;
-            let mut reports = Vec::new();
-            let heads = report.coverage.map(|c| c.inputs).unwrap_or_default();
-            for input in heads.iter().filter(|i| i.role.as_deref() == Some("head")) {
-                let Some(path) = input.path.as_deref() else {
-                    continue;
-                };
-                let key = bundle::bundle_key(digest, &bundle::input_path(path));
-                if let Some(bytes) = self.store.get(&key)? {
-                    let path =
-                        PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{}/{path}", base.entry.seq));
-                    reports.push(coverage::ReportInput { path, bytes });
-                }
-            }
-            let note = if reports.is_empty() {
-                format!(
-                    "no base: ledger entry #{} ({}) kept no coverage report",
-                    base.entry.seq,
-                    short_sha(&base.sha)
-                )
-            } else {
-                format!("base coverage from {}", describe_base(&base))
-            };
-            Ok((reports, note))
-        };
-        attempt().unwrap_or_else(|e| {
-            (
-                Vec::new(),
-                format!("no base: the evidence ledger could not be read: {e}"),
             )
         })
     }
@@ -590,21 +642,24 @@ fn describe_base(base: &crate::retain::BaseEntry) -> String {
 
 /// API coverage against the base run's in the ledger: sets `delta_pp` and `delta_base`, or
 /// says in a warning why there is no delta.
-fn api_delta(section: &mut crate::model::api::ApiSection, ledger: &Result<LedgerView, String>) {
-    let base = ledger.as_ref().map_err(String::clone).and_then(|l| {
-        l.base(
+fn api_delta(section: &mut crate::model::api::ApiSection, ledger: &LedgerState) {
+    let base = match ledger {
+        LedgerState::Usable(view) => view.base(
             crate::retain::ledger::Entry::has_api_coverage,
             "API coverage",
-        )
-    });
+        ),
+        LedgerState::Unavailable(u) => Err(u.reason.clone()),
+    };
     match base {
         Ok(base) => {
             if let Some(api) = &base.entry.api {
-                section.delta_pp = Some(section.coverage.percent - api.percent);
+                section.delta_pp = Some(section.coverage.percent - api.percent.as_f64());
                 section.delta_base = Some(describe_base(&base));
             }
         }
-        Err(note) => section.warnings.push(format!("API coverage delta: {note}")),
+        Err(note) => section
+            .warnings
+            .push(format!("API coverage delta: no base: {note}")),
     }
 }
 
@@ -684,8 +739,14 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
     let mut suite_gates = Vec::new();
     for suite in &req.suites {
-        let found = expand_lenient(&suite.junit, &suite.workdir);
-        suite_gates.push(suite_gate(&suite.record, &suite.junit, found.len()));
+        let mut found = expand_lenient(&suite.junit, &suite.workdir);
+        found.retain(|p| !suite.stale.contains(p));
+        suite_gates.push(suite_gate(
+            &suite.record,
+            &suite.junit,
+            found.len(),
+            suite.stale.len(),
+        ));
         let defaults: Vec<(ControlId, String)> = suite
             .controls
             .iter()
@@ -710,7 +771,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     })?;
     let mut aggregate = agg.finish(&config.required_controls());
     // Redact before anything is rendered, posted or stored.
-    let redactor = crate::redact::Redactor::new(&req.secrets, &config.redact.patterns)
+    let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)
         .map_err(Error::Usage)?;
     let redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(&config, &aggregate);
@@ -718,7 +779,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     // Opened only when a delta needs the ledger (a git fetch for a git store).
     let ledger =
         if api_specs.is_some() || (!req.coverage.is_empty() && req.base_coverage.is_empty()) {
-            open_ledger(&config, req)
+            open_ledger(&config, req)?
         } else {
             None
         };
@@ -732,19 +793,17 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
             if let Some(ledger) = &ledger {
                 api_delta(&mut section, ledger);
             }
-            gate_list.extend(api::gates(&config.api, &mut section));
+            let drift_note = specs.notes.first().map(String::as_str);
+            gate_list.extend(api::gates(&config.api, &mut section, drift_note));
             Some(section)
         }
         _ => None,
     };
     let coverage_section = coverage_section(&config, req, ledger.as_ref())?;
-    if let Some(section) = &coverage_section {
-        gate_list.extend(
-            coverage::evaluate_gates(section, &config.coverage)
-                .into_iter()
-                .map(Into::into),
-        );
-    }
+    gate_list.extend(coverage::evaluate_gates(
+        coverage_section.as_ref(),
+        &config.coverage,
+    ));
     let tickets_section = req
         .change
         .as_ref()
@@ -763,7 +822,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         started_at,
         coverage_section.as_ref().map(|c| &c.refs),
     );
-    let report = Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool::default(),
         generated_at: req.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -781,8 +840,13 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
         run: Some(run),
-        redactions: Some(redactions),
+        redactions: None,
     };
+    // Everything else that came from input (coverage and HAR paths, suite commands, ticket
+    // texts, gate details quoting them) before anything is rendered, posted or stored.
+    let mut redactions = redactions;
+    report.redact_sections(&redactor, &mut redactions);
+    report.redactions = Some(redactions);
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
         ..Default::default()
@@ -828,7 +892,10 @@ pub fn redact_aggregate(
             redactor.apply(f, &mut counts);
         }
         if let Some(m) = &mut c.message {
+            // Redacted whole (the parser kept twice the limit), then cut: a secret that the
+            // cut goes through is never left half shown.
             redactor.apply(m, &mut counts);
+            crate::model::Message::cut(m);
         }
     }
     for t in &mut aggregate.unknown_tags {
@@ -1073,10 +1140,16 @@ fn expand_lenient(patterns: &[String], base: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// `suite:<name>`: fails when the suite left no results (whatever its exit status) or timed
-/// out; a non-zero exit with results is left to the test gates (test runners exit non-zero when
-/// a test fails).
-fn suite_gate(r: &SuiteRecord, junit: &[String], files: usize) -> crate::model::report::Gate {
+/// `suite:<name>`: fails when the suite left no results of this run (whatever its exit
+/// status; files an earlier run left are not its results) or timed out; a non-zero exit with
+/// results is left to the test gates (test runners exit non-zero when a test fails).
+fn suite_gate(
+    r: &SuiteRecord,
+    junit: &[String],
+    files: usize,
+    stale: usize,
+) -> crate::model::report::Gate {
+    use crate::model::gate::{Check, Gate, GatePolicy};
     let globs = junit
         .iter()
         .map(|g| format!("`{g}`"))
@@ -1088,32 +1161,33 @@ fn suite_gate(r: &SuiteRecord, junit: &[String], files: usize) -> crate::model::
         (None, false, Some(c)) => format!("exited with status {c}"),
         (None, false, None) => "was killed by a signal".to_owned(),
     };
-    let (passed, detail) = if r.timed_out {
-        (
-            false,
-            format!("suite `{}` {how}; its results are incomplete", r.name),
+    let ignored = if stale > 0 {
+        format!(
+            "; {stale} matching file(s) left by an earlier run were ignored"
         )
+    } else {
+        String::new()
+    };
+    let check = if r.timed_out {
+        Check::Broken(format!(
+            "suite `{}` {how}; its results are incomplete{ignored}",
+            r.name
+        ))
     } else if files == 0 {
         let why = if r.exit_code == Some(0) {
             "check the suite's `junit` globs"
         } else {
             "the command failed before writing results; see its log group"
         };
-        (
-            false,
-            format!(
-                "suite `{}` {how} and left no JUnit results matching {globs} ({why})",
-                r.name
-            ),
-        )
+        Check::Broken(format!(
+            "suite `{}` {how} and left no JUnit results matching {globs} ({why}){ignored}",
+            r.name
+        ))
     } else {
-        (
-            true,
-            format!(
-                "suite `{}` {how} in {:.1}s; {files} result file(s)",
-                r.name, r.duration_s
-            ),
-        )
+        Check::Held(format!(
+            "suite `{}` {how} in {:.1}s; {files} result file(s){ignored}",
+            r.name, r.duration_s
+        ))
     };
-    gates::gate(&format!("suite:{}", r.name), passed, false, detail)
+    Gate::decide(format!("suite:{}", r.name), GatePolicy::STRICT, check)
 }

@@ -12,6 +12,12 @@
 //! `Authorization:`/`Proxy-Authorization:` header), `private_key` (PEM private-key blocks, to
 //! the end of the text when the block was cut), `secret` (exact runtime values) and `pattern`
 //! (configured regexes, `redact.patterns`).
+//!
+//! Shapes match wherever they start (`token%3Dghp_…`, `\nAKIA…`): no word boundary is needed
+//! before them. Each runtime secret is also redacted in its common encodings
+//! ([`secret_variants`]): URL-encoded, JSON-escaped, and base64 (standard and URL-safe) at
+//! any byte offset, so `base64("user:" + token)` in a `Basic` header is caught without
+//! knowing the user.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -24,6 +30,83 @@ use serde::Serialize;
 /// Shortest runtime secret value that is redacted: shorter ones would mangle ordinary text.
 pub const MIN_SECRET_LEN: usize = 6;
 
+/// Text that may hold secrets (it came from input), redacted in place. Every model type that
+/// reaches an output implements it for its text fields ([`redact_fields!`]), so one call on
+/// the report redacts what the comment, the check run, `report.json` and the evidence show.
+pub trait Redact {
+    fn redact_with(&mut self, redactor: &Redactor, counts: &mut Redactions);
+}
+
+impl Redact for String {
+    fn redact_with(&mut self, redactor: &Redactor, counts: &mut Redactions) {
+        redactor.apply(self, counts);
+    }
+}
+
+impl<T: Redact> Redact for Option<T> {
+    fn redact_with(&mut self, redactor: &Redactor, counts: &mut Redactions) {
+        if let Some(v) = self {
+            v.redact_with(redactor, counts);
+        }
+    }
+}
+
+impl<T: Redact> Redact for Vec<T> {
+    fn redact_with(&mut self, redactor: &Redactor, counts: &mut Redactions) {
+        for v in self {
+            v.redact_with(redactor, counts);
+        }
+    }
+}
+
+impl<T: Redact> Redact for Box<T> {
+    fn redact_with(&mut self, redactor: &Redactor, counts: &mut Redactions) {
+        (**self).redact_with(redactor, counts);
+    }
+}
+
+/// `redact_fields!(Type: a, b, c)`: [`Redact`] for `Type` over its fields `a`, `b`, `c` (text,
+/// or types that implement it). List every field that can hold input text.
+#[macro_export]
+macro_rules! redact_fields {
+    ($t:ty: $($f:ident),* $(,)?) => {
+        impl $crate::redact::Redact for $t {
+            fn redact_with(
+                &mut self,
+                redactor: &$crate::redact::Redactor,
+                counts: &mut $crate::redact::Redactions,
+            ) {
+                $( $crate::redact::Redact::redact_with(&mut self.$f, redactor, counts); )*
+            }
+        }
+    };
+}
+
+/// The run's secret values, gathered once at the edge; `Debug` shows how many, never them.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretValues(Vec<String>);
+
+impl SecretValues {
+    pub fn new(values: Vec<String>) -> Self {
+        SecretValues(values)
+    }
+
+    pub fn values(&self) -> &[String] {
+        &self.0
+    }
+
+    /// A redactor for these values and the built-in shapes (no configured patterns).
+    pub fn redactor(&self) -> Result<Redactor, String> {
+        Redactor::new(&self.0, &[])
+    }
+}
+
+impl std::fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValues({} value(s))", self.0.len())
+    }
+}
+
 /// Redactions made in one run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Redactions {
@@ -32,12 +115,21 @@ pub struct Redactions {
 }
 
 impl Redactions {
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &Redactions) {
+        self.total += other.total;
+        for (k, n) in &other.by_kind {
+            *self.by_kind.entry(k.clone()).or_default() += n;
+        }
+    }
+
     fn add(&mut self, kind: &str) {
         self.total += 1;
         *self.by_kind.entry(kind.to_owned()).or_default() += 1;
     }
 }
 
+#[derive(Clone)]
 struct Rule {
     kind: &'static str,
     re: Regex,
@@ -58,24 +150,24 @@ fn builtin() -> &'static [Rule] {
             ),
             (
                 "github_token",
-                r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})\b",
+                r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})",
                 0,
             ),
-            ("aws_access_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0),
+            ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", 0),
             (
                 "aws_secret_key",
-                r#"(?i)\baws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+                r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
                 1,
             ),
-            ("slack_token", r"\bxox[abprs]-[A-Za-z0-9-]{10,250}", 0),
+            ("slack_token", r"xox[abprs]-[A-Za-z0-9-]{10,250}", 0),
             (
                 "jwt",
-                r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+                r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
                 0,
             ),
             (
                 "authorization",
-                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
+                r#"(?i)(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
                 1,
             ),
             // A recorded header as JSON (HAR: `{"name": "Authorization", "value": "Basic …"}`).
@@ -85,7 +177,7 @@ fn builtin() -> &'static [Rule] {
                 1,
             ),
             // A bearer token without the header name (`curl -H "Bearer …"` echoes, logs).
-            ("authorization", r"\bBearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
+            ("authorization", r"Bearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
         ];
         specs
             .into_iter()
@@ -95,6 +187,7 @@ fn builtin() -> &'static [Rule] {
 }
 
 /// Redacts text with the built-in rules, the run's secret values and configured patterns.
+#[derive(Clone)]
 pub struct Redactor {
     rules: Vec<Rule>,
     /// Quick "anything to do?" check over all rules.
@@ -133,6 +226,47 @@ fn builtin_literals() -> &'static aho_corasick::AhoCorasick {
     })
 }
 
+/// A runtime secret and the encodings it travels in: URL-encoded (`%3D`), JSON-escaped, and
+/// base64 in both alphabets at each of the three byte offsets it can sit at inside a longer
+/// encoded text (the characters that also depend on neighbouring bytes are left out), so
+/// `Basic base64(email:token)` or git's `base64(x-access-token:token)` are found without
+/// knowing what precedes the token. Encoded forms shorter than 8 characters are skipped.
+pub fn secret_variants(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let mut out = vec![secret.to_owned()];
+    let url = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    out.push(url.clone());
+    out.push(url.replace("%20", "+"));
+    if let Ok(json) = serde_json::to_string(secret) {
+        out.push(json[1..json.len() - 1].to_owned());
+    }
+    for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+        for shift in 0..3usize {
+            let mut bytes = vec![0u8; shift];
+            bytes.extend_from_slice(secret.as_bytes());
+            let encoded = engine.encode(&bytes);
+            // Leading characters carry bits of the filler bytes; with a partial last group,
+            // the last character carries bits of whatever follows the secret.
+            let skip = [0, 2, 3][shift];
+            let trim_end = usize::from(bytes.len() % 3 != 0);
+            if encoded.len() > skip + trim_end {
+                out.push(encoded[skip..encoded.len() - trim_end].to_owned());
+            }
+        }
+    }
+    let mut out: Vec<String> = out
+        .into_iter()
+        .enumerate()
+        .filter(|(i, v)| *i == 0 || v.len() >= 8)
+        .map(|(_, v)| v)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the rules: one of them is the alternation of the run's secret values.
@@ -165,17 +299,21 @@ impl Redactor {
                 group: r.group,
             })
             .collect();
-        let mut values: Vec<&str> = secrets
+        let mut values: Vec<String> = secrets
             .iter()
             .map(|s| s.trim())
             .filter(|s| s.len() >= MIN_SECRET_LEN)
+            .flat_map(secret_variants)
             .collect();
         // Longest first, so a secret containing another is replaced whole.
-        values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
         if !values.is_empty() {
             let alt: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
-            let re = Regex::new(&alt.join("|")).map_err(|e| format!("secret values: {e}"))?;
+            let re = regex::RegexBuilder::new(&alt.join("|"))
+                .size_limit(64 << 20)
+                .build()
+                .map_err(|e| format!("secret values: {e}"))?;
             // Runtime secrets first: a token that is also a known shape counts as `secret`.
             rules.insert(
                 0,
@@ -209,7 +347,7 @@ impl Redactor {
                     BUILTIN_LITERALS
                         .iter()
                         .copied()
-                        .chain(values.iter().copied()),
+                        .chain(values.iter().map(String::as_str)),
                 )
                 .ok()
         };

@@ -24,6 +24,10 @@ pub struct SuiteRun {
     pub record: SuiteRecord,
     /// Absolute working directory (globs are relative to it).
     pub workdir: PathBuf,
+    /// Result and coverage files matching the suite's globs that the run did not write (they
+    /// were there before it started, unchanged): left by an earlier run, never read as this
+    /// run's results.
+    pub stale: Vec<PathBuf>,
 }
 
 /// A token no test output can predict.
@@ -46,25 +50,80 @@ pub fn random_token() -> String {
 }
 
 /// Runs every suite in order. Never fails: a suite that cannot start is recorded as such.
-pub fn run_all(suites: &[Suite], workspace: &Path, out: &mut dyn Write) -> Vec<SuiteRun> {
-    suites.iter().map(|s| run_one(s, workspace, out)).collect()
+/// `env` is the whole environment the suites see (besides each suite's own `env:`): the
+/// job's environment is never inherited, so the code under test runs without the job's
+/// credentials (see `actions_env::suite_env`).
+pub fn run_all(
+    suites: &[Suite],
+    workspace: &Path,
+    env: &[(String, String)],
+    out: &mut dyn Write,
+) -> Vec<SuiteRun> {
+    suites
+        .iter()
+        .map(|s| run_one(s, workspace, env, out))
+        .collect()
 }
 
-fn run_one(suite: &Suite, workspace: &Path, out: &mut dyn Write) -> SuiteRun {
+/// What identifies a file's content without reading it: a rewrite changes at least one.
+type Fingerprint = (u64, Option<std::time::SystemTime>, u64);
+
+fn fingerprint(meta: &std::fs::Metadata) -> Fingerprint {
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(meta);
+    #[cfg(not(unix))]
+    let ino = 0;
+    (meta.len(), meta.modified().ok(), ino)
+}
+
+/// The files the suite's result and coverage globs match now, with their fingerprints.
+fn snapshot(suite: &Suite, workdir: &Path) -> Vec<(PathBuf, Fingerprint)> {
+    let mut out = Vec::new();
+    for pattern in suite.junit.iter().chain(&suite.coverage) {
+        let Ok(found) = crate::inputs::expand(std::slice::from_ref(pattern), workdir, "junit")
+        else {
+            continue;
+        };
+        for p in found {
+            if let Ok(meta) = std::fs::metadata(&p) {
+                out.push((p, fingerprint(&meta)));
+            }
+        }
+    }
+    out
+}
+
+fn run_one(
+    suite: &Suite,
+    workspace: &Path,
+    env: &[(String, String)],
+    out: &mut dyn Write,
+) -> SuiteRun {
+    use crate::console::log_text;
     let workdir = match &suite.working_directory {
         Some(d) => workspace.join(d),
         None => workspace.to_owned(),
     };
+    let before = snapshot(suite, &workdir);
     let token = random_token();
-    let _ = writeln!(out, "::group::controlgate suite {}", one_line(&suite.name));
-    let _ = writeln!(out, "$ {}", one_line(&suite.run));
+    let name = log_text(&suite.name, 200);
+    let _ = writeln!(out, "::group::controlgate suite {name}");
+    // The command comes from the (PR's) config: echoed inside the stop-commands block, so
+    // nothing in it (`##[stop-commands]…`, `::set-output`) can act.
     let _ = writeln!(out, "::stop-commands::{token}");
+    let _ = writeln!(out, "$ {}", log_text(&suite.run, crate::console::VALUE_MAX));
     let _ = out.flush();
     let start = Instant::now();
-    let result = execute(suite, &workdir, out);
+    let result = execute(suite, &workdir, env, out);
     let duration_s = start.elapsed().as_secs_f64();
     let _ = writeln!(out);
     let _ = writeln!(out, "::{token}::");
+    let after = snapshot(suite, &workdir);
+    let stale: Vec<PathBuf> = after
+        .into_iter()
+        .filter(|f| before.contains(f))
+        .map(|(p, _)| p)
+        .collect();
     let record = match result {
         Ok(r) => {
             let status = match (r.timed_out, r.exit_code) {
@@ -74,8 +133,7 @@ fn run_one(suite: &Suite, workspace: &Path, out: &mut dyn Write) -> SuiteRun {
             };
             let _ = writeln!(
                 out,
-                "controlgate: suite `{}`: {status}, {duration_s:.1}s",
-                one_line(&suite.name)
+                "controlgate: suite `{name}`: {status}, {duration_s:.1}s"
             );
             SuiteRecord {
                 name: suite.name.clone(),
@@ -95,7 +153,7 @@ fn run_one(suite: &Suite, workspace: &Path, out: &mut dyn Write) -> SuiteRun {
                  suites: run the tests in an earlier step and pass `junit`)",
                 workdir.display()
             );
-            let _ = writeln!(out, "controlgate: suite `{}`: {msg}", one_line(&suite.name));
+            let _ = writeln!(out, "controlgate: suite `{name}`: {}", log_text(&msg, 1024));
             SuiteRecord {
                 name: suite.name.clone(),
                 command: suite.run.clone(),
@@ -109,9 +167,20 @@ fn run_one(suite: &Suite, workspace: &Path, out: &mut dyn Write) -> SuiteRun {
             }
         }
     };
+    for p in &stale {
+        let _ = writeln!(
+            out,
+            "controlgate: suite `{name}`: {} was not written by this run: ignored",
+            log_text(&display(p, workspace), 1024)
+        );
+    }
     let _ = writeln!(out, "::endgroup::");
     let _ = out.flush();
-    SuiteRun { record, workdir }
+    SuiteRun {
+        record,
+        workdir,
+        stale,
+    }
 }
 
 fn display(dir: &Path, workspace: &Path) -> String {
@@ -120,11 +189,6 @@ fn display(dir: &Path, workspace: &Path) -> String {
         Ok(p) => p.to_string_lossy().into_owned(),
         Err(_) => dir.to_string_lossy().into_owned(),
     }
-}
-
-/// Workflow-command parameters are one line.
-fn one_line(s: &str) -> String {
-    s.replace(['\r', '\n'], " ")
 }
 
 struct Outcome {
@@ -141,14 +205,21 @@ struct Shared {
     pending: Vec<u8>,
 }
 
-fn execute(suite: &Suite, workdir: &Path, out: &mut dyn Write) -> std::io::Result<Outcome> {
+fn execute(
+    suite: &Suite,
+    workdir: &Path,
+    env: &[(String, String)],
+    out: &mut dyn Write,
+) -> std::io::Result<Outcome> {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(&suite.run)
         .current_dir(workdir)
+        // Nothing of the job's environment but what `env` allows: the code under test never
+        // sees the job's tokens, the runner's file commands or cloud credentials.
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .envs(&suite.env)
-        // The test code never sees the action's token.
-        .env_remove("INPUT_GITHUB-TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -268,6 +339,67 @@ mod unit {
         }
     }
 
+    fn path_env() -> Vec<(String, String)> {
+        vec![("PATH".into(), std::env::var("PATH").unwrap_or_default())]
+    }
+
+    #[test]
+    fn the_job_environment_is_not_inherited() {
+        // The test process has variables of its own (CARGO_*, HOME...): none reaches the
+        // suite but what `env` and the suite's own `env:` give it.
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        let mut env = path_env();
+        env.push(("CI".into(), "true".into()));
+        run_all(
+            &[suite("env | sort > seen.txt", None)],
+            dir.path(),
+            &env,
+            &mut out,
+        );
+        let seen = std::fs::read_to_string(dir.path().join("seen.txt")).unwrap();
+        let names: Vec<&str> = seen
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .filter(|k| !matches!(*k, "PWD" | "SHLVL" | "_" | "OLDPWD"))
+            .collect();
+        assert_eq!(names, ["CG_X", "CI", "PATH"], "{seen}");
+    }
+
+    #[test]
+    fn results_left_by_an_earlier_run_are_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.xml"), "<testsuite/>").unwrap();
+        std::fs::write(dir.path().join("y.xml"), "<testsuite/>").unwrap();
+        let mut s = suite("echo '<testsuite/>' > y.xml; exit 2", None);
+        s.junit = vec!["*.xml".into()];
+        let mut out = Vec::new();
+        let runs = run_all(&[s], dir.path(), &path_env(), &mut out);
+        let stale: Vec<_> = runs[0].stale.iter().map(|p| p.file_name().unwrap()).collect();
+        assert_eq!(stale, ["x.xml"], "y.xml was rewritten by the run");
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("x.xml was not written by this run: ignored"), "{text}");
+    }
+
+    #[test]
+    fn the_command_echo_cannot_issue_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        let s = suite(
+            "true # ##[set-output name=verdict;]pass\n::add-mask::x # ##[stop-commands]abc",
+            None,
+        );
+        run_all(&[s], dir.path(), &path_env(), &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("##["), "{text}");
+        let echo = text.lines().position(|l| l.starts_with("$ ")).unwrap();
+        let stop = text
+            .lines()
+            .position(|l| l.starts_with("::stop-commands::"))
+            .unwrap();
+        assert!(stop < echo, "the echo is inside the stop-commands block: {text}");
+    }
+
     #[test]
     fn streams_wraps_and_hashes_output() {
         let dir = tempfile::tempdir().unwrap();
@@ -278,6 +410,7 @@ mod unit {
                 None,
             )],
             dir.path(),
+            &path_env(),
             &mut out,
         );
         let text = String::from_utf8(out).unwrap();
@@ -317,6 +450,7 @@ mod unit {
                 Some(Duration::from_millis(300)),
             )],
             dir.path(),
+            &path_env(),
             &mut out,
         );
         assert!(runs[0].record.timed_out);

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
-use crate::analyze::gates::{fmt_num, gate};
+use crate::analyze::gates::fmt_num;
 use crate::config::ApiConfig;
 use crate::ingest::har::Exchange;
 use crate::ingest::openapi::{self, Operation, Spec, percent_decode, template_shape};
 use crate::model::api::*;
-use crate::model::report::Gate;
+use crate::model::gate::{Check, Gate};
 use crate::model::{CaseStatus, TestCase};
 
 // ---------------------------------------------------------------------------------------------
@@ -909,77 +909,84 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
 // Gates
 
 /// The `api.*` gates, in a stable order; also fills `section.controls`.
-pub fn gates(config: &ApiConfig, section: &mut ApiSection) -> Vec<Gate> {
+/// `drift_unavailable`: why the base description could not be read, when it could not (the
+/// drift gates are then not evaluated).
+pub fn gates(
+    config: &ApiConfig,
+    section: &mut ApiSection,
+    drift_unavailable: Option<&str>,
+) -> Vec<Gate> {
     let mut out = Vec::new();
     let c = &section.coverage;
     let mut coverage_gate = None;
+    let no_drift = || {
+        Check::missing(
+            drift_unavailable
+                .unwrap_or("no base description to compare with")
+                .to_owned(),
+        )
+    };
     if let Some(min) = &config.min_coverage {
-        let ok = c.exercised as f64 * 100.0 >= min.value * c.described as f64 - 1e-9;
-        out.push(gate(
-            "api.min_coverage",
-            ok,
-            min.informational,
-            format!(
-                "{:.1}% of operations exercised ({} of {}); minimum {}%",
-                c.percent,
-                c.exercised,
-                c.described,
-                fmt_num(min.value)
-            ),
-        ));
+        let check = if c.described == 0 {
+            Check::missing("the API description has no operations")
+        } else {
+            let ok = c.exercised as f64 * 100.0 >= min.value * c.described as f64 - 1e-9;
+            Check::from_bool(
+                ok,
+                format!(
+                    "{:.1}% of operations exercised ({} of {}); minimum {}%",
+                    c.percent,
+                    c.exercised,
+                    c.described,
+                    fmt_num(min.value)
+                ),
+            )
+        };
+        out.push(Gate::decide("api.min_coverage", min.policy(), check));
         coverage_gate = Some(out.len() - 1);
     }
     if let Some(g) = &config.new_operations_require_tests
         && g.value
     {
-        let (ok, detail) = match &section.drift {
-            None => (
-                true,
-                "no base description given; nothing to check".to_owned(),
-            ),
-            Some(d) if d.new_untested.is_empty() => (
-                true,
-                format!("all {} new operation(s) exercised", d.drift.added.len()),
-            ),
-            Some(d) => (
-                false,
-                format!(
-                    "{} new operation(s) without a test: {}",
-                    d.new_untested.len(),
-                    first(&d.new_untested)
-                ),
-            ),
+        let check = match &section.drift {
+            None => no_drift(),
+            Some(d) if d.new_untested.is_empty() => Check::Held(format!(
+                "all {} new operation(s) exercised",
+                d.drift.added.len()
+            )),
+            Some(d) => Check::Broken(format!(
+                "{} new operation(s) without a test: {}",
+                d.new_untested.len(),
+                first(&d.new_untested)
+            )),
         };
-        out.push(gate(
+        out.push(Gate::decide(
             "api.new_operations_require_tests",
-            ok,
-            g.informational,
-            detail,
+            g.policy(),
+            check,
         ));
     }
     let bc = config.breaking_changes();
-    if bc.value
-        && let Some(d) = &section.drift
-    {
-        let n = d.drift.breaking.len();
-        let detail = if n == 0 {
-            "no breaking changes against the base description".to_owned()
-        } else {
-            let shown: Vec<String> = d
-                .drift
-                .breaking
-                .iter()
-                .take(3)
-                .map(|b| format!("{} ({})", b.operation, b.kind.as_str()))
-                .collect();
-            format!("{n} breaking change(s): {}", shown.join("; "))
+    if bc.value {
+        let check = match &section.drift {
+            None => no_drift(),
+            Some(d) => {
+                let n = d.drift.breaking.len();
+                if n == 0 {
+                    Check::Held("no breaking changes against the base description".to_owned())
+                } else {
+                    let shown: Vec<String> = d
+                        .drift
+                        .breaking
+                        .iter()
+                        .take(3)
+                        .map(|b| format!("{} ({})", b.operation, b.kind.as_str()))
+                        .collect();
+                    Check::Broken(format!("{n} breaking change(s): {}", shown.join("; ")))
+                }
+            }
         };
-        out.push(gate(
-            "api.breaking_changes",
-            n == 0,
-            bc.informational,
-            detail,
-        ));
+        out.push(Gate::decide("api.breaking_changes", bc.policy(), check));
     }
     let mut neg_gate = None;
     if let Some(g) = &config.secured_operations_require_negative_test
@@ -999,11 +1006,10 @@ pub fn gates(config: &ApiConfig, section: &mut ApiSection) -> Vec<Gate> {
                 first(m)
             )
         };
-        out.push(gate(
+        out.push(Gate::decide(
             "api.secured_operations_require_negative_test",
-            m.is_empty(),
-            g.informational,
-            detail,
+            g.policy(),
+            Check::from_bool(m.is_empty(), detail),
         ));
         neg_gate = Some(out.len() - 1);
     }
@@ -1025,11 +1031,10 @@ pub fn gates(config: &ApiConfig, section: &mut ApiSection) -> Vec<Gate> {
                 .collect();
             format!("{} finding(s): {}", f.len(), shown.join("; "))
         };
-        out.push(gate(
+        out.push(Gate::decide(
             "api.confidential_fields_in_errors",
-            f.is_empty(),
-            g.informational,
-            detail,
+            g.policy(),
+            Check::from_bool(f.is_empty(), detail),
         ));
         conf_gate = Some(out.len() - 1);
     }

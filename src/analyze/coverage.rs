@@ -11,7 +11,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 
 use crate::error::{Error, Location, ParseError};
 use crate::git;
@@ -21,7 +20,8 @@ use crate::model::coverage::{
     CoverageTotals, IndirectChange, LineHits, PatchCoverage, PatchFile, Percent, RawReport,
     normalize_lines,
 };
-use crate::model::report::{Gate, GateStatus};
+pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
+use crate::model::gate::{Check, Gate, GatePolicy};
 
 /// One coverage report, already read by the caller.
 #[derive(Debug, Clone)]
@@ -773,182 +773,50 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
         indirect_changes_total: indirect_total,
         inputs,
         notes,
+        base_unavailable: None,
     })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Gates
 
-/// A threshold gate: `min: 80` or `min: {value: 80, informational: true}`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(from = "ThresholdRepr")]
-pub struct GateSetting {
-    /// Percent (for `min`) or percentage points (for `max_drop`).
-    pub value: f64,
-    pub informational: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ThresholdRepr {
-    Bare(f64),
-    Full(ThresholdFull),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ThresholdFull {
-    value: f64,
-    #[serde(default)]
-    informational: bool,
-}
-
-impl From<ThresholdRepr> for GateSetting {
-    fn from(r: ThresholdRepr) -> Self {
-        match r {
-            ThresholdRepr::Bare(value) => GateSetting {
-                value,
-                informational: false,
-            },
-            ThresholdRepr::Full(f) => GateSetting {
-                value: f.value,
-                informational: f.informational,
-            },
-        }
-    }
-}
-
-/// What "no measurable changed lines" means for the patch gate.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NoLinesResult {
-    #[default]
-    Pass,
-    Fail,
-}
-
-/// `when_no_lines: pass` or `when_no_lines: {result: fail, informational: true}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(from = "NoLinesRepr")]
-pub struct NoLinesSetting {
-    pub result: NoLinesResult,
-    pub informational: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NoLinesRepr {
-    Bare(NoLinesResult),
-    Full(NoLinesFull),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoLinesFull {
-    result: NoLinesResult,
-    #[serde(default)]
-    informational: bool,
-}
-
-impl From<NoLinesRepr> for NoLinesSetting {
-    fn from(r: NoLinesRepr) -> Self {
-        match r {
-            NoLinesRepr::Bare(result) => NoLinesSetting {
-                result,
-                informational: false,
-            },
-            NoLinesRepr::Full(f) => NoLinesSetting {
-                result: f.result,
-                informational: f.informational,
-            },
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectGates {
-    /// Head line coverage must be ≥ this percentage.
-    pub min: Option<GateSetting>,
-    /// Fails when coverage drops by strictly more than this many percentage points.
-    pub max_drop: Option<GateSetting>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PatchGates {
-    /// Patch coverage must be ≥ this percentage.
-    pub min: Option<GateSetting>,
-    /// Outcome when no changed line is measured (default: pass, with a note).
-    pub when_no_lines: Option<NoLinesSetting>,
-}
-
-/// The `coverage:` block of the config file.
-///
-/// ```yaml
-/// coverage:
-///   project: { min: 80, max_drop: {value: 0.5, informational: true} }
-///   patch: { min: 70, when_no_lines: pass }
-///   path_fixes: ["/app/::"]
-///   source_roots: [src/main/java]
-///   indirect_changes: 10
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CoverageConfig {
-    #[serde(default)]
-    pub project: ProjectGates,
-    #[serde(default)]
-    pub patch: PatchGates,
-    #[serde(default)]
-    pub path_fixes: Vec<String>,
-    #[serde(default)]
-    pub source_roots: Vec<String>,
-    /// How many indirect changes to list (default 10).
-    pub indirect_changes: Option<usize>,
-}
-
-/// The outcome of one coverage gate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GateOutcome {
-    /// `coverage.project.min`, `coverage.project.max_drop`, `coverage.patch.min`,
-    /// `coverage.patch.when_no_lines`.
-    pub name: String,
-    pub passed: bool,
-    pub informational: bool,
-    pub detail: String,
-}
-
-impl From<GateOutcome> for Gate {
-    fn from(g: GateOutcome) -> Gate {
-        let status = if g.informational {
-            GateStatus::Informational
-        } else if g.passed {
-            GateStatus::Pass
-        } else {
-            GateStatus::Fail
-        };
-        Gate {
-            name: g.name,
-            status,
-            passed: g.passed,
-            detail: g.detail,
-        }
-    }
-}
-
 fn pct(p: Option<Percent>) -> String {
     p.map_or_else(|| "n/a".to_string(), |p| format!("{p}%"))
 }
 
 /// Evaluates the configured coverage gates (pure). Values compare at two decimals: a change
-/// that rounds to 0.00 points never fails `max_drop`.
-pub fn evaluate_gates(section: &CoverageSection, cfg: &CoverageConfig) -> Vec<GateOutcome> {
+/// that rounds to 0.00 points never fails `max_drop`. `section` is `None` when the run read no
+/// coverage report: every configured gate is then not evaluated.
+pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -> Vec<Gate> {
     let mut out = Vec::new();
-    if let Some(g) = cfg.project.min {
+    let Some(section) = section else {
+        let why = "no coverage report was given (`--coverage` or the `coverage` input)";
+        for (name, policy) in [
+            ("coverage.project.min", cfg.project.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.project.max_drop",
+                cfg.project.max_drop.as_ref().map(|g| g.policy()),
+            ),
+            ("coverage.patch.min", cfg.patch.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.patch.when_no_lines",
+                cfg.patch
+                    .when_no_lines
+                    .as_ref()
+                    .filter(|_| cfg.patch.min.is_none())
+                    .map(|g| g.policy()),
+            ),
+        ] {
+            if let Some(policy) = policy {
+                out.push(Gate::decide(name, policy, Check::missing(why)));
+            }
+        }
+        return out;
+    };
+    if let Some(g) = &cfg.project.min {
         let min = Percent::from_f64(g.value);
-        let (passed, detail) = match section.head.percent {
-            Some(p) => (
+        let check = match section.head.percent {
+            Some(p) => Check::from_bool(
                 p >= min,
                 format!(
                     "project coverage {p}% ({}/{} lines) {} minimum {min}%",
@@ -957,26 +825,17 @@ pub fn evaluate_gates(section: &CoverageSection, cfg: &CoverageConfig) -> Vec<Ga
                     if p >= min { "meets" } else { "is below" }
                 ),
             ),
-            None => (
-                false,
-                "project coverage: no measured lines in the coverage reports".into(),
-            ),
+            None => Check::missing("no measured lines in the coverage reports"),
         };
-        out.push(GateOutcome {
-            name: "coverage.project.min".into(),
-            passed,
-            informational: g.informational,
-            detail,
-        });
+        out.push(Gate::decide("coverage.project.min", g.policy(), check));
     }
-    if let Some(g) = cfg.project.max_drop {
+    if let Some(g) = &cfg.project.max_drop {
         let max = Percent::from_f64(g.value);
-        let (passed, detail) = match (section.delta_pp, &section.base) {
+        let check = match (section.delta_pp, &section.base) {
             (Some(d), Some(b)) => {
                 let drop = -d.0;
-                let passed = d.0 == 0 || drop <= max.0;
-                (
-                    passed,
+                Check::from_bool(
+                    d.0 == 0 || drop <= max.0,
                     format!(
                         "project coverage {} → {} ({}{} pp; allowed drop {max} pp)",
                         pct(b.percent),
@@ -986,55 +845,59 @@ pub fn evaluate_gates(section: &CoverageSection, cfg: &CoverageConfig) -> Vec<Ga
                     ),
                 )
             }
-            _ => (
-                true,
-                "not evaluated: no base coverage report (--base-coverage) to compare with".into(),
-            ),
+            _ => match &section.base_unavailable {
+                Some(u) if u.untrusted => Check::untrusted(u.reason.clone()),
+                Some(u) => Check::missing(u.reason.clone()),
+                None if section.base.is_some() => {
+                    Check::missing("the base coverage report has no measured lines")
+                }
+                None => Check::missing(
+                    "no base coverage to compare with (`--base-coverage`, or an evidence store \
+                     holding the base commit's run)",
+                ),
+            },
         };
-        out.push(GateOutcome {
-            name: "coverage.project.max_drop".into(),
-            passed,
-            informational: g.informational,
-            detail,
-        });
+        out.push(Gate::decide("coverage.project.max_drop", g.policy(), check));
     }
     let p = &section.patch;
     match p.percent {
         Some(pp) => {
-            if let Some(g) = cfg.patch.min {
+            if let Some(g) = &cfg.patch.min {
                 let min = Percent::from_f64(g.value);
-                out.push(GateOutcome {
-                    name: "coverage.patch.min".into(),
-                    passed: pp >= min,
-                    informational: g.informational,
-                    detail: format!(
+                let check = Check::from_bool(
+                    pp >= min,
+                    format!(
                         "patch coverage {pp}% ({}/{} measured changed lines) {} minimum {min}%",
                         p.covered,
                         p.measured,
                         if pp >= min { "meets" } else { "is below" }
                     ),
-                });
+                );
+                out.push(Gate::decide("coverage.patch.min", g.policy(), check));
             }
         }
+        // "Nothing to measure" is a state of its own, decided by `when_no_lines`, not a gate
+        // that could not be evaluated: the change touches no measured line.
         None if cfg.patch.min.is_some() || cfg.patch.when_no_lines.is_some() => {
-            let s = cfg.patch.when_no_lines.unwrap_or_default();
-            let informational = if cfg.patch.when_no_lines.is_some() {
-                s.informational
-            } else {
-                cfg.patch.min.is_some_and(|g| g.informational)
+            let setting = cfg.patch.when_no_lines.clone();
+            let passed = setting
+                .as_ref()
+                .is_none_or(|s| s.value == NoLinesResult::Pass);
+            let policy = match (&setting, &cfg.patch.min) {
+                (Some(s), _) => s.policy(),
+                (None, Some(min)) => min.policy(),
+                (None, None) => GatePolicy::STRICT,
             };
-            let passed = s.result == NoLinesResult::Pass;
-            out.push(GateOutcome {
-                name: "coverage.patch.when_no_lines".into(),
+            let check = Check::from_bool(
                 passed,
-                informational,
-                detail: format!(
+                format!(
                     "no measurable changed lines ({} changed lines, none in a coverage report); \
                      `when_no_lines: {}`",
                     p.changed,
                     if passed { "pass" } else { "fail" }
                 ),
-            });
+            );
+            out.push(Gate::decide("coverage.patch.when_no_lines", policy, check));
         }
         None => {}
     }

@@ -1,23 +1,10 @@
-//! Gates: the checks whose failure fails the run (unless marked informational).
+//! The test and control gates (the checks whose failure fails the run unless informational),
+//! through the one gate model of [`crate::model::gate`].
 
 use crate::analyze::aggregate::Aggregate;
 use crate::config::{Config, PassRateScope};
-use crate::model::report::{ControlStatus, Gate, GateStatus, Totals, Verdict};
-
-/// Builds a gate from whether its check held.
-pub fn gate(name: &str, passed: bool, informational: bool, detail: String) -> Gate {
-    let status = match (passed, informational) {
-        (_, true) => GateStatus::Informational,
-        (true, false) => GateStatus::Pass,
-        (false, false) => GateStatus::Fail,
-    };
-    Gate {
-        name: name.to_owned(),
-        status,
-        passed,
-        detail,
-    }
-}
+use crate::model::gate::{Check, Gate, GateStatus};
+use crate::model::report::{ControlStatus, Totals, Verdict};
 
 /// Pass rate in percent over tests that ran (skipped tests excluded), `None` when none ran.
 pub fn pass_rate(t: &Totals) -> Option<f64> {
@@ -25,7 +12,7 @@ pub fn pass_rate(t: &Totals) -> Option<f64> {
     (ran > 0).then(|| t.passed as f64 * 100.0 / ran as f64)
 }
 
-/// The test and control gates of issue 2, in a stable order.
+/// The test and control gates, in a stable order.
 pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
     let mut gates = Vec::new();
 
@@ -34,28 +21,23 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
         PassRateScope::Tagged => (&agg.tagged, "control-tagged tests"),
         PassRateScope::All => (&agg.totals, "all tests"),
     };
-    let detail_and_pass = match pass_rate(totals) {
+    let check = match pass_rate(totals) {
         // Exact: passed/ran >= min/100, without float rounding on the rate.
         Some(rate) => {
             let ran = totals.passed + totals.failed + totals.errored;
             let ok = totals.passed as f64 * 100.0 >= min.value * ran as f64 - 1e-9;
-            (
+            Check::from_bool(
+                ok,
                 format!(
                     "{rate:.2}% of {scope} passed ({} of {ran}); minimum {}%",
                     totals.passed,
                     fmt_num(min.value)
                 ),
-                ok,
             )
         }
-        None => (format!("no {scope} ran; nothing to check"), true),
+        None => Check::missing(no_tests_ran(&agg.totals, totals, scope)),
     };
-    gates.push(gate(
-        "tests.min_pass_rate",
-        detail_and_pass.1,
-        min.informational,
-        detail_and_pass.0,
-    ));
+    gates.push(Gate::decide("tests.min_pass_rate", min.policy(), check));
 
     if let Some(req) = &config.controls.required {
         let required = config.required_controls();
@@ -79,11 +61,10 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
         } else {
             problems.join("; ")
         };
-        gates.push(gate(
+        gates.push(Gate::decide(
             "controls.required",
-            problems.is_empty(),
-            req.informational,
-            detail,
+            req.policy(),
+            Check::from_bool(problems.is_empty(), detail),
         ));
     }
 
@@ -100,16 +81,31 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
             let shown: Vec<&str> = tags.iter().take(5).copied().collect();
             format!("{n} unknown control tag(s): {}", shown.join(", "))
         };
-        gates.push(gate(
+        gates.push(Gate::decide(
             "controls.fail_on_unknown",
-            n == 0,
-            g.informational,
-            detail,
+            g.policy(),
+            Check::from_bool(n == 0, detail),
         ));
     }
     gates
 }
 
+/// Why no test in scope ran: nothing was read at all, everything was skipped, or (for the
+/// tagged scope) no test that ran evidences a control.
+fn no_tests_ran(all: &Totals, scoped: &Totals, scope: &str) -> String {
+    if all.total == 0 {
+        "the results hold no tests".to_owned()
+    } else if scoped.total == 0 {
+        format!(
+            "no {scope} ran ({} test(s) read, none mapped to a control)",
+            all.total
+        )
+    } else {
+        format!("no {scope} ran ({} skipped)", scoped.skipped)
+    }
+}
+
+/// The verdict: fail when any gate counts as failed.
 pub fn verdict(gates: &[Gate]) -> Verdict {
     if gates.iter().any(|g| g.status == GateStatus::Fail) {
         Verdict::Fail
@@ -188,7 +184,7 @@ mod unit {
             (g.status, g.detail.as_str()),
             (
                 GateStatus::Pass,
-                "95.00% of control-tagged tests passed (19 of 20); minimum 95%"
+                "95.00% of all tests passed (19 of 20); minimum 95%"
             )
         );
         assert_eq!(
@@ -201,10 +197,34 @@ mod unit {
         )[0];
         assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
         assert_eq!(verdict(std::slice::from_ref(g)), Verdict::Pass);
-        assert_eq!(
-            evaluate(&config(""), &agg(0, 0, &[]))[0].status,
-            GateStatus::Pass
-        );
+    }
+
+    #[test]
+    fn no_tests_in_scope_is_not_evaluated_and_fails_closed() {
+        use crate::model::gate::GateResult;
+        // Nothing ran at all (an empty `<testsuites/>`).
+        let g = &evaluate(&config(""), &agg(0, 0, &[]))[0];
+        assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
+        assert!(g.detail.contains("the results hold no tests"), "{}", g.detail);
+        // Failing tests, none tagged, tagged scope: not "nothing to check".
+        let mut a = agg(0, 0, &[]);
+        a.totals = Totals {
+            total: 500,
+            failed: 500,
+            ..Totals::default()
+        };
+        let g = &evaluate(&config("tests: {scope: tagged}"), &a)[0];
+        assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
+        assert!(g.detail.contains("500 test(s) read, none mapped"), "{}", g.detail);
+        // The default scope counts them, and fails on them.
+        let g = &evaluate(&config(""), &a)[0];
+        assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::Fail));
+        // Said otherwise on purpose.
+        let g = &evaluate(
+            &config("tests: {scope: tagged, min_pass_rate: {value: 100, when_unavailable: pass}}"),
+            &a,
+        )[0];
+        assert_eq!((g.status, g.result), (GateStatus::Pass, GateResult::NotEvaluated));
     }
 
     #[test]

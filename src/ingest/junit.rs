@@ -11,7 +11,8 @@
 //!   Surefire `flakyFailure`/`flakyError` leave the case passed with `flaky = true` (their message
 //!   is kept when nothing more severe exists); `rerunFailure` → failed, `rerunError` → errored.
 //! - Message = `message` attribute, plus the element text when it adds something, bounded to
-//!   [`Message::LIMIT`] bytes with the original length recorded.
+//!   [`Message::KEPT`] bytes with the original length recorded (cut to [`Message::LIMIT`] once
+//!   redacted).
 //! - `file`/`line` attributes, else the first source location in the winning element's text
 //!   (see [`location`]).
 //! - Properties: testcase `<properties>` (scope `Case`), suite `<properties>` inherited by every
@@ -534,7 +535,7 @@ impl<'a> State<'a> {
         }
         case.rank = rank;
         let mut pending = PendingResult {
-            message_attr: Bounded::new(Message::LIMIT),
+            message_attr: Bounded::new(Message::KEPT),
             type_attr: String::new(),
         };
         for attr in checked_attributes(e) {
@@ -652,7 +653,7 @@ impl<'a> State<'a> {
         };
         let body = self.text.text.trim();
         let attr = pending.message_attr.text.trim();
-        let mut message = Bounded::new(Message::LIMIT);
+        let mut message = Bounded::new(Message::KEPT);
         if !attr.is_empty() {
             message.push_str(attr);
         }

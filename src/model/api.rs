@@ -250,3 +250,32 @@ pub struct ApiSection {
     pub controls: Vec<ApiControl>,
     pub warnings: Vec<String>,
 }
+
+crate::redact_fields!(ApiInput: path);
+crate::redact_fields!(TagCoverage: tag);
+crate::redact_fields!(Exercise: tests);
+crate::redact_fields!(OperationReport: key, method, path, operation_id, tags, exercise);
+crate::redact_fields!(ExchangeRef: file);
+crate::redact_fields!(UnmatchedRequest: method, path, first);
+crate::redact_fields!(BreakingChange: operation, location, detail);
+crate::redact_fields!(Drift: added, removed, breaking);
+crate::redact_fields!(DriftSection: drift, new_untested);
+crate::redact_fields!(ConfidentialFinding: field, at, operation, exchange);
+crate::redact_fields!(ConfidentialField: name, declared);
+crate::redact_fields!(UnknownOperationTag: tag, test);
+crate::redact_fields!(ApiControl: id, gate);
+crate::redact_fields!(
+    ApiSection: inputs,
+    delta_base,
+    by_tag,
+    operations,
+    unmatched,
+    missing_negative_auth,
+    base,
+    drift,
+    confidential_fields,
+    findings,
+    unknown_operation_tags,
+    controls,
+    warnings
+);

@@ -99,7 +99,7 @@ pub struct ChangedFile {
 
 /// A percentage held exactly as hundredths of a percent (`6030` = 60.30 %), rounded half away
 /// from zero from the exact ratio. Serializes as a JSON number with at most two decimals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Percent(pub i64);
 
 impl Percent {
@@ -269,6 +269,18 @@ pub struct CoverageSection {
     pub inputs: Vec<CoverageInput>,
     /// Human-readable remarks (for example "no measurable changed lines").
     pub notes: Vec<String>,
+    /// Why there is no base to compare with, when a base was looked for and not usable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_unavailable: Option<BaseUnavailable>,
+}
+
+/// Why the base coverage could not be used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BaseUnavailable {
+    pub reason: String,
+    /// The base record failed verification (a tampered ledger or bundle): gates that need it
+    /// fail whatever `when_unavailable` says.
+    pub untrusted: bool,
 }
 
 #[cfg(test)]
@@ -326,3 +338,20 @@ mod tests {
         );
     }
 }
+
+crate::redact_fields!(ChangedFile: path, old_path);
+crate::redact_fields!(PatchFile: path, uncovered_ranges);
+crate::redact_fields!(PatchCoverage: files);
+crate::redact_fields!(CoverageRefs: source, base_ref, base_sha, merge_base_sha, head_sha);
+crate::redact_fields!(IndirectChange: path);
+crate::redact_fields!(CoverageInput: path, format, role);
+crate::redact_fields!(BaseUnavailable: reason);
+crate::redact_fields!(
+    CoverageSection: patch,
+    refs,
+    unmatched_paths,
+    indirect_changes,
+    inputs,
+    notes,
+    base_unavailable
+);

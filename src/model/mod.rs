@@ -4,6 +4,7 @@
 pub mod api;
 pub mod controls;
 pub mod coverage;
+pub mod gate;
 pub mod report;
 pub mod tests;
 

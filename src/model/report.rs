@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::controls::{Category, ControlId};
 use super::coverage::CoverageSection;
+pub use super::gate::{Gate, GateResult, GateStatus};
 use super::tests::{Carrier, CaseStatus, InputFile};
 
 /// Bumped on any incompatible change to `report.json`.
@@ -88,24 +89,6 @@ pub struct ControlResult {
     pub errored: u64,
     pub skipped: u64,
     pub status: ControlStatus,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum GateStatus {
-    Pass,
-    Fail,
-    /// The gate is `informational: true`: its outcome is shown but never fails the run.
-    Informational,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Gate {
-    pub name: String,
-    pub status: GateStatus,
-    /// Whether the check itself held (an informational gate can have `passed: false`).
-    pub passed: bool,
-    pub detail: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -193,4 +176,34 @@ pub struct SuiteRecord {
     /// Why the command could not start, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+crate::redact_fields!(
+    SuiteRecord: name,
+    command,
+    working_directory,
+    output_sha256,
+    error
+);
+crate::redact_fields!(CaseReport: id, suite, classname, name, file, message);
+crate::redact_fields!(UnknownTag: tag, test, input);
+
+impl Report {
+    /// Redacts every text of the report that did not come from the test-results aggregate
+    /// (which is redacted as it is built, see `pipeline::redact_aggregate`): inputs, gates,
+    /// coverage, API, tickets, suites and the run identity.
+    pub fn redact_sections(
+        &mut self,
+        redactor: &crate::redact::Redactor,
+        counts: &mut crate::redact::Redactions,
+    ) {
+        use crate::redact::Redact;
+        self.inputs.redact_with(redactor, counts);
+        self.gates.redact_with(redactor, counts);
+        self.coverage.redact_with(redactor, counts);
+        self.api.redact_with(redactor, counts);
+        self.tickets.redact_with(redactor, counts);
+        self.suites.redact_with(redactor, counts);
+        self.run.redact_with(redactor, counts);
+    }
 }

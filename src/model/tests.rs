@@ -37,26 +37,26 @@ pub struct Message {
 }
 
 impl Message {
-    /// Bytes of a message kept in memory and in the report.
+    /// Bytes of a message kept in the report.
     pub const LIMIT: usize = 4096;
+    /// Bytes the parser keeps: redaction runs on this much, then [`Message::cut`] keeps
+    /// [`Message::LIMIT`], so a secret that the 4 KiB cut goes through is redacted whole first.
+    pub const KEPT: usize = 2 * Self::LIMIT;
 
     /// Keeps at most [`Message::LIMIT`] bytes, cut on a char boundary.
     pub fn bounded(text: &str) -> Message {
+        let mut text = text.to_owned();
         let original_len = text.len();
-        if original_len <= Self::LIMIT {
-            return Message {
-                text: text.to_owned(),
-                original_len,
-            };
-        }
-        let mut end = Self::LIMIT;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
+        cut_to(&mut text, Self::LIMIT);
         Message {
-            text: text[..end].to_owned(),
+            text,
             original_len,
         }
+    }
+
+    /// Cuts a (redacted) message text to [`Message::LIMIT`] bytes.
+    pub fn cut(text: &mut String) {
+        cut_to(text, Self::LIMIT);
     }
 
     pub fn truncated(&self) -> bool {
@@ -69,6 +69,16 @@ impl Message {
             .map(str::trim)
             .find(|l| !l.is_empty())
             .unwrap_or("")
+    }
+}
+
+fn cut_to(text: &mut String, limit: usize) {
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
     }
 }
 
@@ -170,3 +180,5 @@ impl std::fmt::Display for Carrier {
         }
     }
 }
+
+crate::redact_fields!(InputFile: path);

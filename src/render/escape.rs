@@ -132,7 +132,7 @@ pub fn plain(s: &str, multiline: bool) -> String {
 
 /// Controls, bidi overrides and zero-width characters: shown as their code point so a name
 /// cannot hide or reorder text.
-fn is_invisible(c: char) -> bool {
+pub(crate) fn is_invisible(c: char) -> bool {
     c.is_control()
         || matches!(c as u32,
             0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2064 | 0x2066..=0x2069 | 0xFEFF | 0x00AD

@@ -310,7 +310,11 @@ pub fn build_audit(
             }
         }
         row.last = run_ref(e, locate);
-        row.coverage_delta_pp = e.coverage.as_ref().and_then(|c| c.delta_pp);
+        row.coverage_delta_pp = e
+            .coverage
+            .as_ref()
+            .and_then(|c| c.delta_pp)
+            .map(|d| d.as_f64());
     }
     controls.sort_by(|a, b| a.id.cmp(&b.id));
 

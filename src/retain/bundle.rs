@@ -32,31 +32,83 @@ pub struct ControlSummary {
     pub tests: u64,
 }
 
+/// A percentage as the ledger records it: exact hundredths written as a decimal string
+/// (`"91.67"`), so that no float is ever hashed (ledger format 2: a float that does not survive
+/// a parse → re-serialise round trip made intact entries look edited). Format-1 entries hold a
+/// JSON number, read here rounded to hundredths; their digests are verified over the stored
+/// JSON, not over this value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LedgerPercent(pub crate::model::coverage::Percent);
+
+impl LedgerPercent {
+    /// From a value such as `81.5`, rounded to hundredths.
+    pub fn from_f64(v: f64) -> LedgerPercent {
+        LedgerPercent(crate::model::coverage::Percent::from_f64(v))
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0.as_f64()
+    }
+
+    /// `"91.67"`, `"-0.05"`, `"80"`, `"80.5"` → hundredths; anything else is `None`.
+    fn parse(s: &str) -> Option<LedgerPercent> {
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty() || int.len() > 15 || frac.len() > 2 || !all_digits(int) || !all_digits(frac)
+        {
+            return None;
+        }
+        let frac_value: i64 = format!("{frac:0<2}").parse().ok()?;
+        let value = int.parse::<i64>().ok()? * 100 + frac_value;
+        Some(LedgerPercent(crate::model::coverage::Percent(if neg {
+            -value
+        } else {
+            value
+        })))
+    }
+}
+
+impl Serialize for LedgerPercent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for LedgerPercent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Text(String),
+            Number(f64),
+        }
+        match Repr::deserialize(d)? {
+            Repr::Text(t) => LedgerPercent::parse(&t).ok_or_else(|| {
+                serde::de::Error::custom(format!("`{t}` is not a percentage with 2 decimals"))
+            }),
+            Repr::Number(n) if n.is_finite() => Ok(LedgerPercent::from_f64(n)),
+            Repr::Number(n) => Err(serde::de::Error::custom(format!("{n} is not a percentage"))),
+        }
+    }
+}
+
 /// The run's coverage, as recorded in the ledger (the base for later PR runs' deltas).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageSummary {
     /// Line coverage of the whole report, percent.
     #[serde(default)]
-    pub percent: Option<f64>,
+    pub percent: Option<LedgerPercent>,
     /// Change against the base, percentage points.
     #[serde(default)]
-    pub delta_pp: Option<f64>,
+    pub delta_pp: Option<LedgerPercent>,
     /// Coverage of changed lines, percent.
     #[serde(default)]
-    pub patch_percent: Option<f64>,
-}
-
-impl CoverageSummary {
-    /// Non-finite values become `None` (JSON has no NaN).
-    pub fn sanitized(&self) -> CoverageSummary {
-        let f = |v: Option<f64>| v.filter(|x| x.is_finite());
-        CoverageSummary {
-            percent: f(self.percent),
-            delta_pp: f(self.delta_pp),
-            patch_percent: f(self.patch_percent),
-        }
-    }
+    pub patch_percent: Option<LedgerPercent>,
 }
 
 /// The run's API operation coverage, as recorded in the ledger (the base for later PR runs'
@@ -65,20 +117,10 @@ impl CoverageSummary {
 #[serde(deny_unknown_fields)]
 pub struct ApiSummary {
     /// Described operations exercised, percent.
-    pub percent: f64,
+    pub percent: LedgerPercent,
     /// Change against the base run, percentage points.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delta_pp: Option<f64>,
-}
-
-impl ApiSummary {
-    /// `None` when the percentage is not finite (JSON has no NaN).
-    pub fn sanitized(&self) -> Option<ApiSummary> {
-        self.percent.is_finite().then(|| ApiSummary {
-            percent: self.percent,
-            delta_pp: self.delta_pp.filter(|d| d.is_finite()),
-        })
-    }
+    pub delta_pp: Option<LedgerPercent>,
 }
 
 /// The content of one bundle file.

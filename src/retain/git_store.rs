@@ -271,7 +271,7 @@ impl EvidenceStore for GitStore {
     }
 
     fn put_create(&self, key: &str, _bytes: &[u8]) -> Result<Created> {
-        Err(Error::Publish(format!(
+        Err(Error::Store(format!(
             "evidence store: the git store writes whole runs only (not {})",
             self.location(key)
         )))
@@ -293,7 +293,7 @@ impl EvidenceStore for GitStore {
         let _guard = self
             .lock
             .lock()
-            .map_err(|_| Error::Publish("evidence store: lock poisoned".into()))?;
+            .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
         let tip = self.fetch()?;
         if tip.is_none() {
             return Err(Error::Usage(format!(
@@ -309,7 +309,7 @@ impl EvidenceStore for GitStore {
         let _guard = self
             .lock
             .lock()
-            .map_err(|_| Error::Publish("evidence store: lock poisoned".into()))?;
+            .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
         let files = self.files();
         let mut rng = SplitMix64::new(
             std::time::SystemTime::now()
@@ -328,7 +328,7 @@ impl EvidenceStore for GitStore {
             }
             if files.put_create(&entry_key(entry.seq), &entry.to_bytes())? == Created::AlreadyExists
             {
-                return Err(Error::Publish(format!(
+                return Err(Error::Store(format!(
                     "evidence store: {} exists beyond the ledger tip; run `controlgate verify`",
                     self.location(&entry_key(entry.seq))
                 )));
@@ -349,7 +349,7 @@ impl EvidenceStore for GitStore {
             let err = self.redact(String::from_utf8_lossy(&push.stderr).trim());
             let new_tip = self.fetch()?;
             if new_tip == tip_commit {
-                return Err(Error::Publish(format!(
+                return Err(Error::Store(format!(
                     "evidence store: push to {} failed: {err}",
                     self.location("")
                 )));
@@ -359,7 +359,7 @@ impl EvidenceStore for GitStore {
             let pause = 5 + rng.below(20 + 10 * attempt.min(10) as u64);
             std::thread::sleep(Duration::from_millis(pause));
         }
-        Err(Error::Publish(format!(
+        Err(Error::Store(format!(
             "evidence store: gave up pushing to {} after {MAX_PUSH_TRIES} rejected pushes (concurrent writers)",
             self.location("")
         )))

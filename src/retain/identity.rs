@@ -62,3 +62,23 @@ impl RunIdentity {
         }
     }
 }
+
+crate::redact_fields!(
+    RunIdentity: repository,
+    event,
+    git_ref,
+    head_sha,
+    base_sha,
+    actor,
+    workflow,
+    job,
+    run_id,
+    run_attempt,
+    run_url,
+    environment,
+    runner_os,
+    started_at,
+    finished_at,
+    controlgate_version,
+    config_digest
+);

@@ -4,10 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::bundle::{ApiSummary, ControlSummary, CoverageSummary};
+
 use super::canonical::{sha256_hex, to_canonical, value_to_canonical};
 use super::identity::RunIdentity;
 
-pub const ENTRY_FORMAT: &str = "controlgate-ledger/1";
+/// The format this release writes: percentages as decimal strings (no float is hashed).
+pub const ENTRY_FORMAT: &str = "controlgate-ledger/2";
+/// Formats that verify: format 1 (percentages as JSON numbers) was written up to release 0.1.
+pub const ENTRY_FORMATS: [&str; 2] = ["controlgate-ledger/1", ENTRY_FORMAT];
 /// `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -117,8 +121,8 @@ impl EntryDraft {
             bundle: self.bundle.clone(),
             verdict: self.verdict.clone(),
             controls: self.controls.clone(),
-            coverage: self.coverage.as_ref().map(CoverageSummary::sanitized),
-            api: self.api.as_ref().and_then(ApiSummary::sanitized),
+            coverage: self.coverage.clone(),
+            api: self.api.clone(),
             tickets: self.tickets.clone(),
             prev: tip.map_or_else(|| GENESIS.to_string(), |t| t.digest.clone()),
             digest: String::new(),

@@ -22,7 +22,8 @@ pub use audit::{
 };
 pub use base::{BaseEntry, find_base_entry};
 pub use bundle::{
-    ApiSummary, Blob, BundleInput, ControlSummary, CoverageSummary, Manifest, build_bundle,
+    ApiSummary, Blob, BundleInput, ControlSummary, CoverageSummary, LedgerPercent, Manifest,
+    build_bundle,
 };
 pub use identity::RunIdentity;
 pub use ledger::{Entry, GENESIS, Tip};

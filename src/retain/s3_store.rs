@@ -51,7 +51,7 @@ impl std::fmt::Debug for S3Store {
 }
 
 fn s3_err(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::Publish(format!("evidence store: {what}: {e}"))
+    Error::Store(format!("evidence store: {what}: {e}"))
 }
 
 impl S3Store {
@@ -112,7 +112,7 @@ impl S3Store {
             format!("{}/{key}", self.prefix)
         };
         ObjPath::parse(full.trim_end_matches('/'))
-            .map_err(|e| Error::Publish(format!("evidence store: invalid key {key:?}: {e}")))
+            .map_err(|e| Error::Store(format!("evidence store: invalid key {key:?}: {e}")))
     }
 }
 

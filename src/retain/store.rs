@@ -225,7 +225,7 @@ pub trait EvidenceStore: Send + Sync {
                 Created::AlreadyExists => tip = read_tip(self)?,
             }
         }
-        Err(Error::Publish(format!(
+        Err(Error::Store(format!(
             "evidence store: could not append to the ledger at {} after {MAX_APPEND_TRIES} tries (concurrent writers)",
             self.location("ledger/")
         )))
@@ -257,7 +257,7 @@ pub(crate) fn put_blob(
             .hash(key)?
             .is_none_or(|(existing, _)| existing != blob.sha256())
     {
-        return Err(Error::Publish(format!(
+        return Err(Error::Store(format!(
             "evidence store: {} exists with other content",
             store.location(key)
         )));
@@ -276,10 +276,10 @@ pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
         return Ok(None);
     };
     let bytes = store.get(key)?.ok_or_else(|| {
-        Error::Publish(format!("evidence store: {} vanished", store.location(key)))
+        Error::Store(format!("evidence store: {} vanished", store.location(key)))
     })?;
     let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
-        Error::Publish(format!(
+        Error::Store(format!(
             "evidence store: ledger tip {} is unreadable ({e}); run `controlgate verify`",
             store.location(key)
         ))
@@ -325,7 +325,7 @@ impl DirStore {
             .any(|c| c.is_empty() || c == "." || c == "..")
             || key.contains('\\')
         {
-            return Err(Error::Publish(format!(
+            return Err(Error::Store(format!(
                 "evidence store: invalid key {key:?}"
             )));
         }

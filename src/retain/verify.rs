@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::bundle::{MANIFEST, Manifest};
 use super::canonical::{sha256_hex, value_to_canonical};
-use super::ledger::{ENTRY_FORMAT, Entry, GENESIS, Tip, seq_of_key};
+use super::ledger::{ENTRY_FORMATS, Entry, GENESIS, Tip, seq_of_key};
 use super::store::{EvidenceStore, OpenContext, StoreConfig};
 use crate::error::{Error, ExitCode, Result};
 
@@ -202,7 +202,7 @@ pub(crate) fn load_verified(
             problem = check_link(&entry, file_seq, &loc, expected, &prev, &mut repository);
         }
         if problem.is_none() && options.bundles {
-            problem = check_bundle(store, &entry, bundle_files.get(entry.bundle.as_str()));
+            problem = check_bundle(store, &entry, bundle_files.get(entry.bundle.as_str()))?;
             outcome.bundles_checked += 1;
         }
         prev = entry.digest.clone();
@@ -282,7 +282,7 @@ fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem>
         map.insert("digest".into(), Value::String(recorded));
     }
     let entry: Entry = serde_json::from_value(value).map_err(|e| unreadable(e.to_string()))?;
-    if entry.format != ENTRY_FORMAT {
+    if !ENTRY_FORMATS.contains(&entry.format.as_str()) {
         return Err(unreadable(format!("unknown format {:?}", entry.format)));
     }
     Ok(entry)
@@ -372,25 +372,27 @@ fn group_bundles(keys: Vec<String>) -> HashMap<String, Vec<String>> {
     map
 }
 
+/// The first problem of the entry's bundle; `Err` when the store cannot be read (a store that
+/// cannot be read is unusable input, never "tampered").
 fn check_bundle(
     store: &dyn EvidenceStore,
     entry: &Entry,
     listed: Option<&Vec<String>>,
-) -> Option<Problem> {
+) -> Result<Option<Problem>> {
     let seq = entry.seq;
     let d = &entry.bundle;
     let edited = |message: String| {
-        Some(Problem {
+        Ok(Some(Problem {
             seq,
             kind: ProblemKind::BundleEdited,
             message,
-        })
+        }))
     };
     let key = |path: &str| format!("bundles/{d}/{path}");
-    let manifest_bytes = match store.get(&key(MANIFEST)) {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            return Some(Problem {
+    let manifest_bytes = match store.get(&key(MANIFEST))? {
+        Some(b) => b,
+        None => {
+            return Ok(Some(Problem {
                 seq,
                 kind: ProblemKind::BundleMissing,
                 message: format!(
@@ -398,13 +400,7 @@ fn check_bundle(
                     short(d),
                     store.location(&key(MANIFEST))
                 ),
-            });
-        }
-        Err(e) => {
-            return edited(format!(
-                "entry {seq}: bundle {} cannot be read: {e}",
-                short(d)
-            ));
+            }));
         }
     };
     let actual = sha256_hex(&manifest_bytes);
@@ -425,8 +421,8 @@ fn check_bundle(
         }
     };
     for file in &manifest.files {
-        match store.hash(&key(&file.path)) {
-            Ok(Some((sha, size))) => {
+        match store.hash(&key(&file.path))? {
+            Some((sha, size)) => {
                 if sha != file.sha256 || size != file.size {
                     return edited(format!(
                         "entry {seq}: bundle {}: {} was edited (sha256 {}, {} bytes; the manifest says {}, {} bytes)",
@@ -439,16 +435,9 @@ fn check_bundle(
                     ));
                 }
             }
-            Ok(None) => {
+            None => {
                 return edited(format!(
                     "entry {seq}: bundle {}: {} was removed",
-                    short(d),
-                    file.path
-                ));
-            }
-            Err(e) => {
-                return edited(format!(
-                    "entry {seq}: bundle {}: {} cannot be read: {e}",
                     short(d),
                     file.path
                 ));
@@ -465,5 +454,64 @@ fn check_bundle(
             }
         }
     }
-    None
+    Ok(None)
+}
+
+/// Files of one bundle, each checked before it is used: the manifest must hash to `digest`
+/// (what the ledger entry names) and each file to the manifest's SHA-256 and size. Returns the
+/// files of `paths` the manifest lists (others are absent from the map). `Ok(Err(why))`: the
+/// bundle failed verification (edited, missing); `Err`: the store could not be read.
+pub fn verified_files(
+    store: &dyn EvidenceStore,
+    digest: &str,
+    paths: &[String],
+) -> Result<std::result::Result<std::collections::BTreeMap<String, Vec<u8>>, String>> {
+    let key = |path: &str| format!("bundles/{digest}/{path}");
+    let Some(manifest_bytes) = store.get(&key(MANIFEST))? else {
+        return Ok(Err(format!(
+            "bundle {} is missing ({} not found)",
+            short(digest),
+            store.location(&key(MANIFEST))
+        )));
+    };
+    let actual = sha256_hex(&manifest_bytes);
+    if actual != digest {
+        return Ok(Err(format!(
+            "bundle {}: manifest.json was edited (it hashes to {})",
+            short(digest),
+            short(&actual)
+        )));
+    }
+    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return Ok(Err(format!(
+                "bundle {}: manifest.json unreadable: {e}",
+                short(digest)
+            )));
+        }
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for path in paths {
+        let Some(file) = manifest.files.iter().find(|f| f.path == *path) else {
+            continue;
+        };
+        let Some(bytes) = store.get(&key(path))? else {
+            return Ok(Err(format!(
+                "bundle {}: {path} was removed",
+                short(digest)
+            )));
+        };
+        let sha = sha256_hex(&bytes);
+        if sha != file.sha256 || bytes.len() as u64 != file.size {
+            return Ok(Err(format!(
+                "bundle {}: {path} was edited (sha256 {}; the manifest says {})",
+                short(digest),
+                short(&sha),
+                short(&file.sha256)
+            )));
+        }
+        out.insert(path.clone(), bytes);
+    }
+    Ok(Ok(out))
 }

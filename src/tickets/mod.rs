@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::gates;
+use crate::model::gate::Check;
 use crate::config::Gated;
 use crate::model::report::{Gate, Report, Verdict};
 use crate::render::escape::inline;
@@ -642,11 +642,10 @@ pub fn gate(
     let req = cfg.required.as_ref().filter(|r| r.value)?;
     const NAME: &str = "tickets.required";
     let (Some(_), Some(section)) = (ctx, section) else {
-        return Some(gates::gate(
+        return Some(Gate::decide(
             NAME,
-            false,
-            true,
-            "no change context (not a pull request or push run); not evaluated".into(),
+            req.policy(),
+            Check::missing("no change context (not a pull request or push run)"),
         ));
     };
     if !section.tickets.is_empty() {
@@ -661,24 +660,22 @@ pub fn gate(
         if more > 0 {
             let _ = write!(detail, " and {more} more");
         }
-        return Some(gates::gate(NAME, true, req.informational, detail));
+        return Some(Gate::decide(NAME, req.policy(), Check::Held(detail)));
     }
     if let Some(e) = &section.exemption {
-        return Some(gates::gate(
+        return Some(Gate::decide(
             NAME,
-            true,
-            req.informational,
-            format!(
+            req.policy(),
+            Check::Held(format!(
                 "no ticket needed: {} `{}` is exempt (tickets.exempt.{}s)",
                 e.by, e.value, e.by
-            ),
+            )),
         ));
     }
-    Some(gates::gate(
+    Some(Gate::decide(
         NAME,
-        false,
-        req.informational,
-        format!("no change ticket (CC8.1): {}", accepted_patterns(cfg)),
+        req.policy(),
+        Check::Broken(format!("no change ticket (CC8.1): {}", accepted_patterns(cfg))),
     ))
 }
 
@@ -763,11 +760,22 @@ pub fn link(
                 }]
             })
     });
-    let secrets = creds.secrets();
+    // Trackers echo what they were sent (a 403 body repeating the `Authorization` header):
+    // every token, and its encodings (base64 of `email:token`), is redacted.
+    let secrets: Vec<String> = creds.secrets().into_iter().map(str::to_owned).collect();
+    let redactor = crate::redact::Redactor::new(&secrets, &[]).ok();
+    let mut counts = crate::redact::Redactions::default();
     out.links = links
         .into_iter()
         .map(|mut l| {
-            l.message = l.message.map(|m| secret::scrub(&m, &secrets));
+            l.message = l.message.map(|m| {
+                // The plain replacement first: a token shorter than the redactor's minimum.
+                let m = secret::scrub(&m, &creds.secrets());
+                match &redactor {
+                    Some(r) => r.redact(&m, &mut counts).into_owned(),
+                    None => "(the tracker's message is withheld: it could not be redacted)".into(),
+                }
+            });
             l
         })
         .collect();
@@ -955,3 +963,8 @@ mod unit {
         );
     }
 }
+
+crate::redact_fields!(TicketRef: key);
+crate::redact_fields!(Exemption: by, value);
+crate::redact_fields!(LinkResult: ticket, action, message);
+crate::redact_fields!(TicketsSection: tickets, exemption, links);

@@ -576,7 +576,7 @@ fn drift_between_real_3_0_and_3_1_petstores_is_empty_and_new_ops_are_untested() 
 }
 
 fn gate_status(yaml: &str, s: &mut ApiSection) -> Vec<(String, GateStatus, bool)> {
-    gates(&api_config(yaml), s)
+    gates(&api_config(yaml), s, None)
         .into_iter()
         .map(|g| (g.name, g.status, g.passed))
         .collect()

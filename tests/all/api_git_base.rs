@@ -305,7 +305,7 @@ fn api_coverage_delta_against_the_merge_base_run_in_the_ledger() {
     assert_eq!(entries.len(), 2);
     let entry = std::fs::read_to_string(&entries[1]).unwrap();
     assert!(
-        entry.contains(r#""api":{"delta_pp":50.0,"percent":100.0}"#),
+        entry.contains(r#""api":{"delta_pp":"50.00","percent":"100.00"}"#),
         "{entry}"
     );
 }

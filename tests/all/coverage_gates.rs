@@ -1,6 +1,7 @@
 //! Coverage gates: each passing, failing and informational; the "decreased 0.0 %" trap; config.
 
-use controlgate::analyze::coverage::{CoverageConfig, GateOutcome, evaluate_gates};
+use controlgate::analyze::coverage::{CoverageConfig, evaluate_gates};
+use controlgate::model::gate::{Gate, GateResult, GateStatus};
 use controlgate::model::coverage::{CoverageSection, CoverageTotals, PatchCoverage, Percent};
 
 /// head covered/measured, base covered/measured (None: no base), patch covered/measured.
@@ -30,8 +31,8 @@ fn cfg(yaml: &str) -> CoverageConfig {
     serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"))
 }
 
-fn one(s: &CoverageSection, yaml: &str) -> GateOutcome {
-    let g = evaluate_gates(s, &cfg(yaml));
+fn one(s: &CoverageSection, yaml: &str) -> Gate {
+    let g = evaluate_gates(Some(s), &cfg(yaml));
     assert_eq!(g.len(), 1, "{g:?}");
     g.into_iter().next().unwrap()
 }
@@ -41,19 +42,15 @@ fn project_min() {
     let s = section((8000, 10000), None, (1, 1));
     assert!(one(&s, "project: {min: 80}").passed);
     let g = one(&s, "project: {min: 80.01}");
-    assert!(!g.passed && !g.informational, "{g:?}");
+    assert!(!g.passed && g.status == GateStatus::Fail, "{g:?}");
     assert!(
         g.detail.contains("80.00%") && g.detail.contains("80.01%"),
         "{}",
         g.detail
     );
     let g = one(&s, "project: {min: {value: 90, informational: true}}");
-    assert!(!g.passed && g.informational);
-    let gate: controlgate::model::report::Gate = g.into();
-    assert_eq!(
-        gate.status,
-        controlgate::model::report::GateStatus::Informational
-    );
+    assert!(!g.passed);
+    assert_eq!(g.status, GateStatus::Informational);
 }
 
 #[test]
@@ -69,7 +66,7 @@ fn project_max_drop() {
         "strictly larger fails"
     );
     let g = one(&s, "project: {max_drop: {value: 0.5, informational: true}}");
-    assert!(!g.passed && g.informational);
+    assert!(!g.passed && g.status == GateStatus::Informational);
     assert!(
         one(&s, "project: {max_drop: 0}")
             .detail
@@ -78,10 +75,46 @@ fn project_max_drop() {
     // gains always pass
     let up = section((8100, 10000), Some((8000, 10000)), (1, 1));
     assert!(one(&up, "project: {max_drop: 0}").passed);
-    // no base report: not evaluated, says so
+    // no base report: not evaluated, says so, and fails closed unless told otherwise
     let nobase = section((7900, 10000), None, (1, 1));
     let g = one(&nobase, "project: {max_drop: 0}");
-    assert!(g.passed && g.detail.contains("not evaluated"), "{g:?}");
+    assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
+    assert!(g.detail.contains("not evaluated: no base coverage"), "{g:?}");
+    let g = one(&nobase, "project: {max_drop: {value: 0, when_unavailable: pass}}");
+    assert_eq!((g.status, g.result), (GateStatus::Pass, GateResult::NotEvaluated));
+    // a base that failed verification fails whatever `when_unavailable` says
+    let mut tampered = nobase.clone();
+    tampered.base_unavailable = Some(controlgate::model::coverage::BaseUnavailable {
+        reason: "the evidence ledger is not intact".into(),
+        untrusted: true,
+    });
+    let g = one(&tampered, "project: {max_drop: {value: 0, when_unavailable: pass}}");
+    assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
+    assert!(g.detail.contains("ledger is not intact"), "{g:?}");
+}
+
+/// Coverage gates configured, no coverage report read: each is not evaluated.
+#[test]
+fn gates_without_a_report_are_not_evaluated() {
+    let gates = evaluate_gates(
+        None,
+        &cfg("project: {min: 80, max_drop: {value: 1, when_unavailable: pass}}\npatch: {min: 70}"),
+    );
+    let got: Vec<(&str, GateStatus, GateResult)> = gates
+        .iter()
+        .map(|g| (g.name.as_str(), g.status, g.result))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("coverage.project.min", GateStatus::Fail, GateResult::NotEvaluated),
+            ("coverage.project.max_drop", GateStatus::Pass, GateResult::NotEvaluated),
+            ("coverage.patch.min", GateStatus::Fail, GateResult::NotEvaluated),
+        ]
+    );
+    assert!(gates[0].detail.contains("no coverage report was given"));
+    // nothing configured: nothing to evaluate
+    assert!(evaluate_gates(None, &CoverageConfig::default()).is_empty());
 }
 
 /// "decreased 0.0 %": a drop that rounds to 0.00 points never fails, even with max_drop 0.
@@ -104,7 +137,10 @@ fn patch_min_and_no_lines() {
     let s = section((1, 1), None, (7, 10));
     assert!(one(&s, "patch: {min: 70}").passed);
     assert!(!one(&s, "patch: {min: 70.01}").passed);
-    assert!(one(&s, "patch: {min: {value: 99, informational: true}}").informational);
+    assert_eq!(
+        one(&s, "patch: {min: {value: 99, informational: true}}").status,
+        GateStatus::Informational
+    );
     let none = section((1, 1), None, (0, 0));
     let g = one(&none, "patch: {min: 90}");
     assert_eq!(g.name, "coverage.patch.when_no_lines");
@@ -117,9 +153,9 @@ fn patch_min_and_no_lines() {
         &none,
         "patch: {when_no_lines: {result: fail, informational: true}}",
     );
-    assert!(!g.passed && g.informational);
+    assert!(!g.passed && g.status == GateStatus::Informational);
     // no gates configured: nothing evaluated
-    assert!(evaluate_gates(&none, &CoverageConfig::default()).is_empty());
+    assert!(evaluate_gates(Some(&none), &CoverageConfig::default()).is_empty());
 }
 
 #[test]

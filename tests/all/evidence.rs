@@ -9,7 +9,8 @@ use controlgate::retain::ledger::Tip;
 use controlgate::retain::store::Created;
 use controlgate::retain::verify::ProblemKind;
 use controlgate::retain::{
-    Blob, BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, RunIdentity,
+    Blob, BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, LedgerPercent,
+    RunIdentity,
     StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store, write_evidence,
     write_evidence_with,
 };
@@ -83,9 +84,9 @@ pub fn sample_input(repository: &str, i: u64) -> BundleInput {
             c
         },
         coverage: Some(CoverageSummary {
-            percent: Some(80.0 + (i % 7) as f64 * 0.5),
-            delta_pp: Some((i % 5) as f64 * 0.25 - 0.5),
-            patch_percent: Some(90.0),
+            percent: Some(LedgerPercent::from_f64(80.0 + (i % 7) as f64 * 0.5)),
+            delta_pp: Some(LedgerPercent::from_f64((i % 5) as f64 * 0.25 - 0.5)),
+            patch_percent: Some(LedgerPercent::from_f64(90.0)),
         }),
         api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
@@ -598,7 +599,7 @@ fn base_entry_lookup() {
     let mut api = sample_input("acme/app", 31);
     api.coverage = None;
     api.api = Some(controlgate::retain::ApiSummary {
-        percent: 42.5,
+        percent: LedgerPercent::from_f64(42.5),
         delta_pp: None,
     });
     let e = write_evidence(&store, &api).unwrap().entry;
@@ -608,7 +609,10 @@ fn base_entry_lookup() {
         Entry::has_api_coverage,
     )
     .unwrap();
-    assert_eq!(hit.entry.api.as_ref().map(|a| a.percent), Some(42.5));
+    assert_eq!(
+        hit.entry.api.as_ref().map(|a| a.percent.as_f64()),
+        Some(42.5)
+    );
     assert!(find_base_entry(&[e], &cands(&[sha(31)]), Entry::has_coverage).is_none());
 }
 

@@ -256,10 +256,19 @@ fn informational_and_no_context() {
         "tickets:\n  required: {value: true, informational: true}\n  jira: {projects: [ENG]}\n";
     let (g, _) = gate_for(&ctx(), yaml);
     assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
+    // No change context: not evaluated, and that fails closed unless told otherwise.
     let c = cfg("tickets:\n  required: true\n  jira: {projects: [ENG]}\n");
     let g = tickets::gate(&c, None, None).unwrap();
-    assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
-    assert!(g.detail.contains("not evaluated"), "{}", g.detail);
+    assert_eq!(
+        (g.status, g.result),
+        (GateStatus::Fail, controlgate::model::gate::GateResult::NotEvaluated)
+    );
+    assert!(g.detail.contains("not evaluated: no change context"), "{}", g.detail);
+    let c = cfg(
+        "tickets:\n  required: {value: true, when_unavailable: pass}\n  jira: {projects: [ENG]}\n",
+    );
+    let g = tickets::gate(&c, None, None).unwrap();
+    assert_eq!((g.status, g.passed), (GateStatus::Pass, false));
     assert!(tickets::gate(&cfg(JIRA), Some(&ctx()), None).is_none());
     let off = cfg("tickets:\n  required: false\n  jira: {projects: [ENG]}\n");
     assert!(tickets::gate(&off, Some(&ctx()), None).is_none());
@@ -337,7 +346,7 @@ fn pipeline_reports_tickets_and_the_gate() {
     .unwrap();
     let mut req = controlgate::ReportRequest::new(vec!["junit.xml".into()], dir.path().into());
     req.config = Some("c.yml".into());
-    // Offline: no change context, the gate is informational and the run passes.
+    // Offline: no change context, so the gate cannot be evaluated and fails closed.
     let out = controlgate::report(&req).unwrap();
     let g = out
         .report
@@ -345,9 +354,9 @@ fn pipeline_reports_tickets_and_the_gate() {
         .iter()
         .find(|g| g.name == "tickets.required")
         .unwrap();
-    assert_eq!(g.status, GateStatus::Informational);
+    assert_eq!(g.status, GateStatus::Fail);
     assert!(out.report.tickets.is_none());
-    assert_eq!(out.exit_code(), controlgate::ExitCode::Pass);
+    assert_eq!(out.exit_code(), controlgate::ExitCode::Fail);
     // A PR without a ticket fails the run.
     req.change = Some(ChangeContext {
         pr_title: "Refactor".into(),

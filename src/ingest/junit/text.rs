@@ -126,7 +126,28 @@ pub fn attr_string(raw: &[u8], limit: usize) -> String {
     }
     let mut acc = Bounded::new(limit);
     decode_attr_into(raw, &mut acc);
+    if acc.total > acc.text.len() {
+        drop_cut_word(&mut acc.text);
+    }
     acc.text
+}
+
+/// After a cut: drops the last word when it may be the start of a secret the cut went through
+/// (redaction runs later, on what is kept, and would not recognise half a token). Only runs of
+/// token characters up to 1 KiB long are dropped; a longer run is no token.
+pub fn drop_cut_word(text: &mut String) {
+    let is_token = |c: char| c.is_ascii_alphanumeric() || "._~+/=%:-".contains(c);
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_token(c))
+        .last()
+        .map(|(i, _)| i);
+    if let Some(start) = start
+        && text.len() - start <= 1024
+    {
+        text.truncate(start);
+    }
 }
 
 /// A string that keeps its first `limit` bytes (cut on a char boundary) and counts the rest.
