@@ -418,6 +418,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         location,
         message,
     };
+    crate::ingest::yaml::check_depth(text).map_err(|e| err(e.location, e.message))?;
     let config: Config = if text.trim().is_empty() {
         Config::default()
     } else {

@@ -8,6 +8,7 @@ pub mod jacoco;
 pub mod junit;
 pub mod lcov;
 pub mod openapi;
+pub mod yaml;
 
 /// Pushes an element onto a reader's open-element stack, refusing absurd nesting: real reports
 /// nest a handful of levels, and an unbounded stack is a memory attack.

@@ -99,6 +99,8 @@ pub fn parse_document(text: &str) -> Result<Value, ParseError> {
             )
         });
     }
+    super::yaml::check_depth(text)
+        .map_err(|e| ParseError::at(e.location.line, None, format!("invalid YAML: {e}")))?;
     let mut y: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).map_err(|e| {
         // Hardening: some errors (alias "repetition limit exceeded", i.e. a YAML bomb) carry
         // no location; name the first alias line then, else the start of the document.
