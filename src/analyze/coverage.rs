@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-
+pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
 use crate::error::{Error, Location, ParseError};
 use crate::git;
 use crate::ingest::{cobertura, diff, jacoco, lcov};
@@ -20,7 +20,6 @@ use crate::model::coverage::{
     CoverageTotals, IndirectChange, LineHits, PatchCoverage, PatchFile, Percent, RawReport,
     normalize_lines,
 };
-pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
 use crate::model::gate::{Check, Gate, GatePolicy};
 
 /// One coverage report, already read by the caller.
@@ -792,12 +791,18 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
     let Some(section) = section else {
         let why = "no coverage report was given (`--coverage` or the `coverage` input)";
         for (name, policy) in [
-            ("coverage.project.min", cfg.project.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.project.min",
+                cfg.project.min.as_ref().map(|g| g.policy()),
+            ),
             (
                 "coverage.project.max_drop",
                 cfg.project.max_drop.as_ref().map(|g| g.policy()),
             ),
-            ("coverage.patch.min", cfg.patch.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.patch.min",
+                cfg.patch.min.as_ref().map(|g| g.policy()),
+            ),
             (
                 "coverage.patch.when_no_lines",
                 cfg.patch

@@ -133,8 +133,8 @@ impl Gate {
                         "fails: a base that failed verification is never used".to_owned()
                     }
                     (_, true, _) => "informational".to_owned(),
-                    (_, false, true) => "passes: `when_unavailable: pass`".to_owned(),
-                    (_, false, false) => "fails closed (`when_unavailable: fail`)".to_owned(),
+                    (_, false, true) => "passes (when_unavailable: pass)".to_owned(),
+                    (_, false, false) => "fails closed (when_unavailable: fail)".to_owned(),
                 };
                 (
                     GateResult::NotEvaluated,
@@ -176,15 +176,30 @@ mod unit {
         use WhenUnavailable::{Fail as F, Pass as P};
         let cases = [
             (Check::Held("ok".into()), policy(false, F), S::Pass, R::Pass),
-            (Check::Broken("no".into()), policy(false, P), S::Fail, R::Fail),
+            (
+                Check::Broken("no".into()),
+                policy(false, P),
+                S::Fail,
+                R::Fail,
+            ),
             (
                 Check::Broken("no".into()),
                 policy(true, F),
                 S::Informational,
                 R::Fail,
             ),
-            (Check::missing("none"), policy(false, F), S::Fail, R::NotEvaluated),
-            (Check::missing("none"), policy(false, P), S::Pass, R::NotEvaluated),
+            (
+                Check::missing("none"),
+                policy(false, F),
+                S::Fail,
+                R::NotEvaluated,
+            ),
+            (
+                Check::missing("none"),
+                policy(false, P),
+                S::Pass,
+                R::NotEvaluated,
+            ),
             (
                 Check::missing("none"),
                 policy(true, F),
@@ -206,7 +221,7 @@ mod unit {
         let g = Gate::decide("g", policy(false, F), Check::missing("no tests ran"));
         assert_eq!(
             g.detail,
-            "not evaluated: no tests ran; fails closed (`when_unavailable: fail`)"
+            "not evaluated: no tests ran; fails closed (when_unavailable: fail)"
         );
     }
 }

@@ -48,10 +48,7 @@ impl Message {
         let mut text = text.to_owned();
         let original_len = text.len();
         cut_to(&mut text, Self::LIMIT);
-        Message {
-            text,
-            original_len,
-        }
+        Message { text, original_len }
     }
 
     /// Cuts a (redacted) message text to [`Message::LIMIT`] bytes.

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use super::escape::{count, inline};
 use crate::model::CaseStatus;
-use crate::model::report::{ControlStatus, GateStatus, Report, Verdict};
+use crate::model::report::{ControlStatus, GateResult, GateStatus, Report, Verdict};
 
 /// GitHub's comment limit is 65,536 characters; the rest is headroom for the marker.
 pub const DEFAULT_BUDGET: usize = 65_000;
@@ -92,12 +92,15 @@ fn status_mark(s: ControlStatus) -> &'static str {
     }
 }
 
-fn gate_mark(s: GateStatus, passed: bool) -> &'static str {
-    match (s, passed) {
+fn gate_mark(s: GateStatus, result: GateResult) -> &'static str {
+    match (s, result) {
+        (GateStatus::Pass, GateResult::NotEvaluated) => "⚠️ not evaluated (passes)",
         (GateStatus::Pass, _) => "✅ pass",
+        (GateStatus::Fail, GateResult::NotEvaluated) => "❌ not evaluated",
         (GateStatus::Fail, _) => "❌ fail",
-        (GateStatus::Informational, true) => "ℹ️ pass (informational)",
-        (GateStatus::Informational, false) => "ℹ️ fail (informational)",
+        (GateStatus::Informational, GateResult::Pass) => "ℹ️ pass (informational)",
+        (GateStatus::Informational, GateResult::Fail) => "ℹ️ fail (informational)",
+        (GateStatus::Informational, GateResult::NotEvaluated) => "ℹ️ not evaluated (informational)",
     }
 }
 
@@ -165,7 +168,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
                 head,
                 "| `{}` | {} | {} |",
                 g.name.replace('`', "'"),
-                gate_mark(g.status, g.passed),
+                gate_mark(g.status, g.result),
                 inline(&g.detail, 400)
             );
         }

@@ -88,6 +88,13 @@ impl S3Store {
         }
         // Last: `with_client_options` resets it, so it must come after.
         builder = builder.with_allow_http(options.allow_http);
+        // A few retries, not the default 10 over 3 minutes: an unreachable store fails the run
+        // (exit 2) within seconds instead of hanging the job.
+        builder = builder.with_retry(object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(20),
+            backoff: object_store::BackoffConfig::default(),
+        });
         let client = builder
             .build()
             .map_err(|e| Error::Usage(format!("evidence.store (s3): {e}")))?;

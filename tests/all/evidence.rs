@@ -10,9 +10,8 @@ use controlgate::retain::store::Created;
 use controlgate::retain::verify::ProblemKind;
 use controlgate::retain::{
     Blob, BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, LedgerPercent,
-    RunIdentity,
-    StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store, write_evidence,
-    write_evidence_with,
+    RunIdentity, StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store,
+    write_evidence, write_evidence_with,
 };
 
 pub fn fixture_path(name: &str) -> PathBuf {
@@ -666,4 +665,120 @@ fn lib_entry_points_open_the_configured_store() {
         audit(&backwards).unwrap_err().exit_code(),
         ExitCode::BadInput
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is written verifies (issue 13, defect 4): no float in hashed records.
+
+use controlgate::model::coverage::Percent;
+use controlgate::retain::ApiSummary;
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Any coverage and API ratio, recorded in an entry, verifies intact and reads back as
+    /// written (about 8 % of ratios e/d with d ≤ 200 did not survive format 1's floats).
+    #[test]
+    fn any_ratio_recorded_in_the_ledger_verifies(
+        e in 0u64..=200, d in 1u64..=200, c in 0u64..=100_000, m in 1u64..=100_000,
+        (bc, bm) in (0u64..=1000, 1u64..=1000),
+    ) {
+        let e = e.min(d);
+        let c = c.min(m);
+        let bc = bc.min(bm);
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::new(dir.path());
+        let mut input = sample_input("acme/app", 1);
+        let api = ApiSummary {
+            percent: LedgerPercent(Percent::ratio(e, d).unwrap()),
+            delta_pp: Percent::delta(e, d, bc, bm).map(LedgerPercent),
+        };
+        let coverage = CoverageSummary {
+            percent: Percent::ratio(c, m).map(LedgerPercent),
+            delta_pp: Percent::delta(c, m, bc, bm).map(LedgerPercent),
+            patch_percent: Percent::ratio(bc, bm).map(LedgerPercent),
+        };
+        input.api = Some(api.clone());
+        input.coverage = Some(coverage.clone());
+        let written = write_evidence(&store, &input).unwrap();
+        let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+        prop_assert!(out.intact, "{:?}", out.problem);
+        let (_, entries) = controlgate::retain::chained_entries(&store).unwrap();
+        prop_assert_eq!(entries[0].api.as_ref(), Some(&api));
+        prop_assert_eq!(entries[0].coverage.as_ref(), Some(&coverage));
+        prop_assert_eq!(&entries[0].digest, &written.entry_digest);
+    }
+}
+
+/// Entries of format 1 (written up to 0.1.0) hold floats such as 91.66666666666667 (11 of 12
+/// operations); parsed with the default float parser that re-canonicalises as
+/// 91.66666666666669 and the intact entry looked edited. They verify, and read as hundredths.
+#[test]
+fn format_1_entries_with_floats_still_verify() {
+    use controlgate::retain::canonical::{sha256_hex, value_to_canonical};
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::new(dir.path());
+    let mut prev = controlgate::retain::GENESIS.to_string();
+    let floats = [
+        (11.0 * 100.0 / 12.0, 80.1_f64),
+        (100.0 / 3.0, 66.67),
+        (200.0 / 7.0, -0.05),
+        (91.66666666666667, 0.1 + 0.2),
+    ];
+    for (i, (api, cov)) in floats.iter().enumerate() {
+        let seq = i as u64 + 1;
+        let sealed = Entry {
+            format: "controlgate-ledger/2".into(),
+            seq,
+            time: "2026-01-01T00:00:00Z".into(),
+            repository: "acme/app".into(),
+            run: RunIdentity::default(),
+            bundle: "b".repeat(64),
+            verdict: "pass".into(),
+            controls: vec![],
+            coverage: None,
+            api: None,
+            tickets: vec![],
+            prev: prev.clone(),
+            digest: String::new(),
+        };
+        // The bytes 0.1.0 wrote: format 1, floats, digest over the canonical form.
+        let mut v = serde_json::to_value(&sealed).unwrap();
+        v["format"] = "controlgate-ledger/1".into();
+        v["api"] = serde_json::json!({"percent": api, "delta_pp": api - 50.0});
+        v["coverage"] = serde_json::json!({"percent": cov, "delta_pp": null, "patch_percent": cov});
+        v.as_object_mut().unwrap().remove("digest");
+        let digest = sha256_hex(&value_to_canonical(&v));
+        v["digest"] = digest.clone().into();
+        let mut bytes = value_to_canonical(&v);
+        bytes.push(b'\n');
+        assert!(
+            String::from_utf8_lossy(&bytes).contains(&format!("{api}")),
+            "the float is written as is"
+        );
+        assert_eq!(
+            store
+                .put_create(&format!("ledger/{seq:010}.json"), &bytes)
+                .unwrap(),
+            Created::Created
+        );
+        prev = digest;
+    }
+    let options = VerifyOptions {
+        bundles: false,
+        ..VerifyOptions::default()
+    };
+    let out = verify_store(&store, &options).unwrap();
+    assert!(out.intact, "{:?}", out.problem);
+    assert_eq!(out.entries, 4);
+    let (_, entries) = controlgate::retain::chained_entries(&store).unwrap();
+    assert_eq!(
+        entries[0].api.as_ref().map(|a| a.percent.to_string()),
+        Some("91.67".into())
+    );
+    // A new entry chains onto them in format 2.
+    let written = write_evidence(&store, &sample_input("acme/app", 5)).unwrap();
+    assert_eq!(written.entry.format, "controlgate-ledger/2");
+    assert!(verify_store(&store, &options).unwrap().intact);
 }

@@ -23,7 +23,7 @@ fn stdout(o: &Output) -> String {
 }
 
 /// The directory of the one bundle in the `dir` store at `store`.
-fn only_bundle(store: &Path) -> std::path::PathBuf {
+pub(crate) fn only_bundle(store: &Path) -> std::path::PathBuf {
     let mut bundles = std::fs::read_dir(store.join("bundles")).unwrap();
     let one = bundles.next().unwrap().unwrap().path();
     assert!(bundles.next().is_none(), "more than one bundle");
@@ -31,7 +31,7 @@ fn only_bundle(store: &Path) -> std::path::PathBuf {
 }
 
 /// Asserts the exit code, showing stderr when it differs.
-fn exits(o: &Output, code: i32) {
+pub(crate) fn exits(o: &Output, code: i32) {
     assert_eq!(
         o.status.code(),
         Some(code),
@@ -40,13 +40,13 @@ fn exits(o: &Output, code: i32) {
     );
 }
 
-fn json(o: &Output) -> serde_json::Value {
+pub(crate) fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), String::from_utf8_lossy(&o.stderr)))
 }
 
 /// Commits `app.py` with `lines` lines and the coverage of the first `covered` of them.
-fn commit(repo: &Path, lines: u32, covered: u32, msg: &str) {
+pub(crate) fn commit(repo: &Path, lines: u32, covered: u32, msg: &str) {
     let text: String = (1..=lines).map(|i| format!("x{i} = {i}\n")).collect();
     std::fs::write(repo.join("app.py"), text).unwrap();
     let hits: Vec<(u32, u32)> = (1..=lines).map(|i| (i, u32::from(i <= covered))).collect();
@@ -72,7 +72,7 @@ fn report(repo: &Path, extra: &[&str]) -> Output {
     run_in(repo, &args)
 }
 
-fn repo() -> tempfile::TempDir {
+pub(crate) fn repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q", "-b", "main"]);
     std::fs::write(dir.path().join(".gitignore"), "ev/\n").unwrap();

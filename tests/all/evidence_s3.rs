@@ -230,3 +230,66 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
         "{problem}"
     );
 }
+
+/// A store that cannot be reached, or has no bucket, is unusable input (exit 2) for
+/// `verify` — never "tampered" (exit 1), which would send an auditor after a forgery that
+/// is a network problem, and never "no base" for a PR run.
+#[test]
+fn an_unreachable_store_or_a_missing_bucket_is_unusable_input() {
+    let venv = venv();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_moto, port) = start_moto(&venv, &tmp.path().join("requests.jsonl"));
+    let dead = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = dead.local_addr().unwrap().port();
+    drop(dead);
+    for (what, endpoint_port, bucket) in [
+        ("unreachable", dead_port, "evidence"),
+        ("no bucket", port, "no-such-bucket"),
+    ] {
+        let store = S3Store::open(&S3Options {
+            bucket: bucket.into(),
+            prefix: "acme/app".into(),
+            region: Some("us-east-1".into()),
+            endpoint: Some(format!("http://127.0.0.1:{endpoint_port}")),
+            allow_http: true,
+            credentials: Some(("testing".into(), "testing".into())),
+            extra_headers: moto_compat(),
+        })
+        .unwrap();
+        let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
+        assert_eq!(
+            err.exit_code(),
+            controlgate::ExitCode::BadInput,
+            "{what}: {err}"
+        );
+        // Through the binary, configured as a user would.
+        std::fs::write(
+            tmp.path().join("c.yml"),
+            format!(
+                "evidence:\n  store: {{type: s3, bucket: {bucket}, region: us-east-1, \
+                 endpoint: 'http://127.0.0.1:{endpoint_port}', allow_http: true}}\n"
+            ),
+        )
+        .unwrap();
+        for args in [
+            &["verify"][..],
+            &["audit", "--from", "2026-01-01", "--to", "2026-12-31"],
+        ] {
+            let o = Command::new(env!("CARGO_BIN_EXE_controlgate"))
+                .current_dir(tmp.path())
+                .args(args)
+                .args(["--config", "c.yml"])
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{what} {args:?}: {err}");
+            assert!(
+                !String::from_utf8_lossy(&o.stdout).contains("TAMPERED"),
+                "{what}: {err}"
+            );
+            assert!(!err.contains("testing"), "a credential was printed: {err}");
+        }
+    }
+}

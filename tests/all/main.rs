@@ -24,3 +24,4 @@ mod render;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;
+mod trust;
