@@ -44,6 +44,29 @@ struct Publication {
     verify_pr_head: bool,
 }
 
+impl Publication {
+    /// A copy with `redactor` applied to every text that is posted.
+    fn redacted(&self, redactor: &crate::redact::Redactor) -> Publication {
+        use crate::redact::Redact;
+        let mut counts = crate::redact::Redactions::default();
+        let mut p = Publication {
+            markdown: self.markdown.clone(),
+            long_markdown: self.long_markdown.clone(),
+            success: self.success,
+            title: self.title.clone(),
+            annotations: self.annotations.clone(),
+            pr_number: self.pr_number,
+            head_sha: self.head_sha.clone(),
+            verify_pr_head: self.verify_pr_head,
+        };
+        p.markdown.redact_with(redactor, &mut counts);
+        p.long_markdown.redact_with(redactor, &mut counts);
+        p.title.redact_with(redactor, &mut counts);
+        p.annotations.redact_with(redactor, &mut counts);
+        p
+    }
+}
+
 /// Escapes a workflow-command message (`%`, CR, LF).
 fn cmd_escape(s: &str) -> String {
     s.replace('%', "%25")
@@ -586,6 +609,17 @@ fn write_report_dir(
 /// in `Published`.
 fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) -> Published {
     let mut published = Published::default();
+    // The last step before anything leaves for GitHub: the run's secrets (and encodings) are
+    // redacted from what is posted, whatever produced it (a fresh run, or an artifact).
+    let redactor = match ctx.secrets.redactor() {
+        Ok(r) => r,
+        Err(e) => {
+            notice(out, "error", &format!("not publishing: the run's secrets cannot be redacted ({e})"));
+            published.failed = true;
+            return published;
+        }
+    };
+    let p = &p.redacted(&redactor);
     let Some(token) = ctx.inputs.github_token.as_deref() else {
         let _ = writeln!(
             out,
@@ -604,7 +638,8 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
         time_scale: ctx.retry_time_scale,
         ..Default::default()
     };
-    let log: Box<dyn Fn(&str)> = Box::new(|m| eprintln!("controlgate: {m}"));
+    let log: Box<dyn Fn(&str)> =
+        Box::new(move |m| eprintln!("controlgate: {}", crate::console::inert(m, &redactor)));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -810,8 +845,15 @@ pub fn publish_from(
         let p = dir.join(name);
         std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))
     };
-    // Written by the fork's job, so anything could be in it: neutralised, not trusted.
-    let markdown = crate::render::escape::untrusted_markdown(&read("summary.md")?);
+    // Written by the fork's job, so anything could be in it: neutralised, not trusted, and
+    // redacted of this (privileged) run's secrets.
+    let redactor = ctx.secrets.redactor().map_err(Error::Usage)?;
+    let markdown = redactor
+        .redact(
+            &crate::render::escape::untrusted_markdown(&read("summary.md")?),
+            &mut Default::default(),
+        )
+        .into_owned();
     let report: Value = serde_json::from_str(&read("report.json")?).map_err(|e| {
         Error::Usage(format!(
             "{}: not JSON: {e}",

@@ -81,6 +81,8 @@ pub struct Annotation {
     pub title: Option<String>,
 }
 
+crate::redact_fields!(Annotation: path, message, title);
+
 #[derive(Debug, Clone)]
 pub struct CheckRun {
     pub name: String,

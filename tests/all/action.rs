@@ -1148,3 +1148,162 @@ fn a_ticket_named_only_in_a_commit_message_is_found_through_git() {
     assert_eq!(report["tickets"]["tickets"][0]["source"], "commit");
     ws.assert_clean();
 }
+
+/// `controlgate run` redacts the run's own secrets — `CONTROLGATE_SECRETS`, the tracker and
+/// cloud credentials, in their encodings — from everything it posts, writes and prints
+/// (issue 13, defect 1: only `report` did).
+#[test]
+fn run_redacts_its_own_secrets_from_everything_it_publishes() {
+    use base64::Engine as _;
+    let s = stand();
+    let repo = s.repo("secrets", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    let db = "pr0d-db-pa55word";
+    let jira = "jira-0123456789abcdef";
+    let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("bot@acme.example:{jira}"));
+    let leaks = [db, jira, aws, basic.as_str()];
+    let message = format!("connect postgres://app:{db}@db failed; Authorization: Basic {basic}; aws={aws}");
+    let xml = format!(
+        "<testsuite name=\"s\"><testcase classname=\"pkg.{db}\" name=\"t {jira}\" file=\"src/{db}.rs\" line=\"3\">\
+         <failure message=\"{message}\">{message}</failure><system-out>{aws}</system-out></testcase></testsuite>"
+    );
+    write(&ws.path().join("results/junit.xml"), &xml);
+    for (k, v) in [
+        ("INPUT_JUNIT", "results/*.xml"),
+        ("CONTROLGATE_SECRETS", db),
+        ("INPUT_JIRA-API-TOKEN", jira),
+        ("INPUT_JIRA-EMAIL", "bot@acme.example"),
+        ("AWS_SECRET_ACCESS_KEY", aws),
+    ] {
+        ws.extra_env.push((k.into(), v.into()));
+    }
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    ws.assert_clean();
+    let mut surfaces = vec![
+        ("stdout".to_owned(), o.stdout.clone()),
+        ("stderr".to_owned(), o.stderr.clone()),
+        ("job summary".to_owned(), o.summary.clone()),
+        ("outputs".to_owned(), o.outputs.clone()),
+    ];
+    for f in ["summary.md", "report.json"] {
+        let text = std::fs::read_to_string(ws.path().join("controlgate-report").join(f)).unwrap();
+        surfaces.push((f.to_owned(), text));
+    }
+    s.with(&repo, |st| {
+        assert!(!st.check_runs.is_empty() && !st.comments.is_empty());
+        for r in &st.requests {
+            surfaces.push((format!("{} {}", r.method, r.path), r.body.to_string()));
+        }
+    });
+    for (name, text) in &surfaces {
+        for leak in leaks {
+            assert!(!text.contains(leak), "`{leak}` reached {name}: {text}");
+        }
+    }
+    let report = surfaces.iter().find(|(n, _)| n == "report.json").unwrap();
+    assert!(report.1.contains("[REDACTED:secret]"), "{}", report.1);
+}
+
+/// The suites run the PR's code: they get the allow-listed environment and what the workflow
+/// passes on purpose (`pass-env`), never the job's credentials or the runner's file commands
+/// (issue 13, defect 7).
+#[test]
+fn suites_run_without_the_jobs_credentials() {
+    let config = r#"
+suites:
+  - name: unit
+    run: |
+      mkdir -p out
+      env > out/env.txt
+      printf '%s' '<testsuite name="u"><testcase classname="a" name="t"/></testsuite>' > out/unit.xml
+    junit: [out/unit.xml]
+    env: {FROM_CONFIG: yes}
+"#;
+    let repo = stand().repo("suite-env", |_| {});
+    let mut ws = Workspace::new(&repo, config);
+    for (k, v) in [
+        ("GITHUB_TOKEN", "ghs_jobtoken0123456789"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-0123456789"),
+        ("AWS_ACCESS_KEY_ID", "AKIAJOBKEY"),
+        ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "oidc-request-token"),
+        ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.example/oidc"),
+        ("ACTIONS_RUNTIME_TOKEN", "runtime-token-0123"),
+        ("INPUT_JIRA-API-TOKEN", "jira-token-0123"),
+        ("CONTROLGATE_SECRETS", "literal-secret-0123"),
+        ("MY_TOOL_HOME", "/opt/tool"),
+        ("NOT_PASSED", "x"),
+        ("INPUT_PASS-ENV", "MY_TOOL_HOME"),
+    ] {
+        ws.extra_env.push((k.into(), v.into()));
+    }
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    let env = std::fs::read_to_string(ws.path().join("out/env.txt")).unwrap();
+    let names: Vec<&str> = env.lines().filter_map(|l| l.split_once('=').map(|(k, _)| k)).collect();
+    for withheld in [
+        "GITHUB_TOKEN",
+        "INPUT_GITHUB-TOKEN",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_RUNTIME_TOKEN",
+        "INPUT_JIRA-API-TOKEN",
+        "CONTROLGATE_SECRETS",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_EVENT_PATH",
+        "NOT_PASSED",
+    ] {
+        assert!(!names.contains(&withheld), "{withheld} reached the suite:\n{env}");
+    }
+    for given in ["PATH", "GITHUB_REPOSITORY", "GITHUB_WORKSPACE", "MY_TOOL_HOME", "FROM_CONFIG"] {
+        assert!(names.contains(&given), "{given} is missing:\n{env}");
+    }
+}
+
+/// A suite that crashed before writing results does not pass on the file an earlier run left
+/// behind (issue 13, defect 5).
+#[test]
+fn a_crashed_suite_does_not_pass_on_results_an_earlier_run_left() {
+    let config = r#"
+suites:
+  - name: unit
+    run: echo "segfault"; exit 139
+    junit: [out/unit.xml]
+"#;
+    let ws = Workspace::new("acme/none", config);
+    write(
+        &ws.path().join("out/unit.xml"),
+        r#"<testsuite name="u"><testcase classname="a" name="t [cc6-1]"/></testsuite>"#,
+    );
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("controlgate-report/report.json")).unwrap(),
+    )
+    .unwrap();
+    let gate = |name: &str| {
+        report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let suite = gate("suite:unit");
+    assert_eq!(suite["status"], "fail", "{suite}");
+    assert!(
+        suite["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 matching file(s) left by an earlier run were ignored"),
+        "{suite}"
+    );
+    assert_eq!(report["tests"]["total"], 0, "the old file was not read");
+    assert_eq!(gate("tests.min_pass_rate")["result"], "not_evaluated");
+    assert!(o.stdout.contains("out/unit.xml was not written by this run"), "{}", o.stdout);
+}

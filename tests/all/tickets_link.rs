@@ -749,3 +749,45 @@ fn stand_ins_reject_requests_outside_the_descriptions() {
     );
     assert_eq!(f.github.state.lock().unwrap().violations.len(), 2);
 }
+
+/// A Jira that answers 403 repeating the request's `Authorization: Basic base64(email:token)`
+/// header: the token is in no message, in no encoding (issue 13, defect 2).
+#[test]
+fn a_tracker_echoing_the_basic_auth_header_leaks_no_credential() {
+    use base64::Engine as _;
+    let f = Fakes::start();
+    let echo = Server::start(Arc::new(|req: &crate::tickets_fakes::Request| {
+        Response::json(
+            403,
+            json!({ "errorMessages": [format!(
+                "Forbidden for request with headers {{Authorization={}}} and token%3D{}",
+                req.header("authorization").unwrap_or(""),
+                req.header("authorization").unwrap_or("").rsplit(' ').next().unwrap_or("")
+            )], "errors": {} }),
+        )
+    }));
+    let mut creds = f.creds();
+    creds.jira.as_mut().unwrap().base_url = echo.url.clone();
+    let jira_only = "tickets:\n  jira: {projects: [ENG], comment: true}\n";
+    let out = tickets::link(&ctx(), &cfg(jira_only), &creds, &summary(Verdict::Pass));
+    let messages: Vec<String> = out
+        .links
+        .iter()
+        .filter_map(|l| l.message.clone())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("403") && m.contains("[REDACTED:")),
+        "{messages:?}"
+    );
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{JIRA_EMAIL}:{JIRA_TOKEN}"));
+    let texts = [
+        serde_json::to_string(&out).unwrap(),
+        tickets::render_tickets(&out),
+        format!("{out:?}"),
+    ];
+    for text in &texts {
+        for leak in [JIRA_TOKEN, basic.as_str(), &basic[basic.len() / 3..basic.len() - 4]] {
+            assert!(!text.contains(leak), "`{leak}` leaked into {text}");
+        }
+    }
+}
