@@ -614,7 +614,11 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
     let redactor = match ctx.secrets.redactor() {
         Ok(r) => r,
         Err(e) => {
-            notice(out, "error", &format!("not publishing: the run's secrets cannot be redacted ({e})"));
+            notice(
+                out,
+                "error",
+                &format!("not publishing: the run's secrets cannot be redacted ({e})"),
+            );
             published.failed = true;
             return published;
         }

@@ -462,7 +462,19 @@ impl Redactor {
                 for line in bytes.split_inclusive(|b| *b == b'\n') {
                     match std::str::from_utf8(line) {
                         Ok(text) => writer.write_all(self.redact(text, counts).as_bytes())?,
-                        Err(_) => writer.write_all(line)?,
+                        Err(_) => {
+                            // Searched as text with the invalid bytes as U+FFFD: a line that
+                            // holds a secret is written so (redacted); any other line is
+                            // copied byte for byte.
+                            let lossy = String::from_utf8_lossy(line);
+                            let before = counts.total;
+                            let redacted = self.redact(&lossy, counts);
+                            if counts.total > before {
+                                writer.write_all(redacted.as_bytes())?;
+                            } else {
+                                writer.write_all(line)?;
+                            }
+                        }
                     }
                 }
                 Ok(())
@@ -506,6 +518,65 @@ mod unit {
         assert_eq!(r, "aws_secret_access_key = [REDACTED:aws_secret_key]\n");
         let (r, _) = red("Authorization: Bearer abc.def-ghi_jkl");
         assert_eq!(r, "Authorization: [REDACTED:authorization]");
+    }
+
+    #[test]
+    fn shapes_match_whatever_precedes_or_follows_them() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        for (text, kind) in [
+            (format!("token%3D{gh}&x=1"), "github_token"),
+            (format!("x{gh}_y"), "github_token"),
+            ("line\\nAKIAIOSFODNN7EXAMPLE".to_owned(), "aws_access_key"),
+            ("idAKIAIOSFODNN7EXAMPLEZ".to_owned(), "aws_access_key"),
+            ("x-xoxb-1234567890-abcdef".to_owned(), "slack_token"),
+            (
+                "tok=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N"
+                    .to_owned(),
+                "jwt",
+            ),
+            ("h:xBearer abcdefghijklmnop1234".to_owned(), "authorization"),
+        ] {
+            let (r, c) = red(&text);
+            assert_eq!(c.by_kind.get(kind), Some(&1), "{text} → {r}");
+            assert!(!r.contains("a1B2a1B2") && !r.contains("IOSFODNN7"), "{r}");
+        }
+    }
+
+    #[test]
+    fn runtime_secrets_are_found_in_their_encodings_at_any_offset() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let secret = "Zq9/x+y=p@ss wörd";
+        let r = Redactor::new(&[secret.to_owned()], &[]).unwrap();
+        let url: String =
+            percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+                .to_string();
+        let mut texts = vec![
+            secret.to_owned(),
+            url,
+            serde_json::to_string(secret).unwrap(),
+        ];
+        for prefix in ["", "u", "us", "use", "user:", "x-access-token:"] {
+            for suffix in ["", "!", "!!", "\n"] {
+                let raw = format!("{prefix}{secret}{suffix}");
+                texts.push(STANDARD.encode(&raw));
+                texts.push(URL_SAFE_NO_PAD.encode(&raw));
+            }
+        }
+        for text in texts {
+            let line = format!("Authorization: Basic-ish {text} end");
+            let mut c = Redactions::default();
+            let out = r.redact(&line, &mut c).into_owned();
+            assert!(c.by_kind.contains_key("secret"), "{line} → {out}");
+            // Only the few characters that also encode neighbouring bytes are left.
+            let chars: Vec<char> = text.chars().collect();
+            let inner: String = chars[4..chars.len() - 4].iter().collect();
+            assert!(!out.contains(&inner), "{out}");
+        }
+        // Short values are not redacted (they would mangle ordinary text).
+        assert!(secret_variants("abcdef").contains(&"abcdef".to_owned()));
+        let r = Redactor::new(&["abc".to_owned()], &[]).unwrap();
+        assert_eq!(r.redact("abc abc", &mut Redactions::default()), "abc abc");
     }
 
     #[test]
@@ -582,10 +653,11 @@ mod unit {
         input.extend_from_slice(b"bad \xff ");
         input.extend_from_slice(gh.as_bytes());
         let (out, c) = streamed(&input);
-        let mut expected = b"clean\n[REDACTED:github_token]\nbad \xff ".to_vec();
-        // A line that is not UTF-8 is copied as it is: documented, not redacted.
-        expected.extend_from_slice(gh.as_bytes());
+        // A line that is not UTF-8 but holds a secret is redacted (its invalid bytes shown as
+        // U+FFFD); the line without one above was copied byte for byte.
+        let expected =
+            "clean\n[REDACTED:github_token]\nbad \u{FFFD} [REDACTED:github_token]".as_bytes();
         assert_eq!(out, expected);
-        assert_eq!(c.total, 1);
+        assert_eq!(c.total, 2);
     }
 }

@@ -1161,9 +1161,11 @@ fn run_redacts_its_own_secrets_from_everything_it_publishes() {
     let db = "pr0d-db-pa55word";
     let jira = "jira-0123456789abcdef";
     let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY";
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("bot@acme.example:{jira}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("bot@acme.example:{jira}"));
     let leaks = [db, jira, aws, basic.as_str()];
-    let message = format!("connect postgres://app:{db}@db failed; Authorization: Basic {basic}; aws={aws}");
+    let message =
+        format!("connect postgres://app:{db}@db failed; Authorization: Basic {basic}; aws={aws}");
     let xml = format!(
         "<testsuite name=\"s\"><testcase classname=\"pkg.{db}\" name=\"t {jira}\" file=\"src/{db}.rs\" line=\"3\">\
          <failure message=\"{message}\">{message}</failure><system-out>{aws}</system-out></testcase></testsuite>"
@@ -1241,7 +1243,10 @@ suites:
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     let env = std::fs::read_to_string(ws.path().join("out/env.txt")).unwrap();
-    let names: Vec<&str> = env.lines().filter_map(|l| l.split_once('=').map(|(k, _)| k)).collect();
+    let names: Vec<&str> = env
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+        .collect();
     for withheld in [
         "GITHUB_TOKEN",
         "INPUT_GITHUB-TOKEN",
@@ -1257,9 +1262,18 @@ suites:
         "GITHUB_EVENT_PATH",
         "NOT_PASSED",
     ] {
-        assert!(!names.contains(&withheld), "{withheld} reached the suite:\n{env}");
+        assert!(
+            !names.contains(&withheld),
+            "{withheld} reached the suite:\n{env}"
+        );
     }
-    for given in ["PATH", "GITHUB_REPOSITORY", "GITHUB_WORKSPACE", "MY_TOOL_HOME", "FROM_CONFIG"] {
+    for given in [
+        "PATH",
+        "GITHUB_REPOSITORY",
+        "GITHUB_WORKSPACE",
+        "MY_TOOL_HOME",
+        "FROM_CONFIG",
+    ] {
         assert!(names.contains(&given), "{given} is missing:\n{env}");
     }
 }
@@ -1305,5 +1319,10 @@ suites:
     );
     assert_eq!(report["tests"]["total"], 0, "the old file was not read");
     assert_eq!(gate("tests.min_pass_rate")["result"], "not_evaluated");
-    assert!(o.stdout.contains("out/unit.xml was not written by this run"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .contains("out/unit.xml was not written by this run"),
+        "{}",
+        o.stdout
+    );
 }

@@ -770,23 +770,26 @@ fn a_tracker_echoing_the_basic_auth_header_leaks_no_credential() {
     creds.jira.as_mut().unwrap().base_url = echo.url.clone();
     let jira_only = "tickets:\n  jira: {projects: [ENG], comment: true}\n";
     let out = tickets::link(&ctx(), &cfg(jira_only), &creds, &summary(Verdict::Pass));
-    let messages: Vec<String> = out
-        .links
-        .iter()
-        .filter_map(|l| l.message.clone())
-        .collect();
+    let messages: Vec<String> = out.links.iter().filter_map(|l| l.message.clone()).collect();
     assert!(
-        messages.iter().any(|m| m.contains("403") && m.contains("[REDACTED:")),
+        messages
+            .iter()
+            .any(|m| m.contains("403") && m.contains("[REDACTED:")),
         "{messages:?}"
     );
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{JIRA_EMAIL}:{JIRA_TOKEN}"));
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("{JIRA_EMAIL}:{JIRA_TOKEN}"));
     let texts = [
         serde_json::to_string(&out).unwrap(),
         tickets::render_tickets(&out),
         format!("{out:?}"),
     ];
     for text in &texts {
-        for leak in [JIRA_TOKEN, basic.as_str(), &basic[basic.len() / 3..basic.len() - 4]] {
+        for leak in [
+            JIRA_TOKEN,
+            basic.as_str(),
+            &basic[basic.len() / 3..basic.len() - 4],
+        ] {
             assert!(!text.contains(leak), "`{leak}` leaked into {text}");
         }
     }
