@@ -107,6 +107,20 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
     // A Docker action's workspace is owned by the runner's uid, not the container's root:
     // libgit2's owner check would reject it ("not owned by current user").
     crate::git::disable_owner_check();
+    // What is written into the workspace and the job summary is redacted of the run's secrets
+    // like what is posted (see `publish_to_github`).
+    let redactor = match ctx.secrets.redactor() {
+        Ok(r) => r,
+        Err(e) => {
+            notice(out, "error", &format!("the run's secrets cannot be redacted ({e}): nothing was done"));
+            return ExitCode::BadInput;
+        }
+    };
+    let redact = |text: &str| {
+        redactor
+            .redact(text, &mut crate::redact::Redactions::default())
+            .into_owned()
+    };
     let title = ctx.inputs.check_name.clone();
     let decided = decide(ctx, out);
     let report_dir = resolve(&ctx.workspace, &ctx.inputs.report_dir);
@@ -122,6 +136,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             if let Some(e) = &evidence_md {
                 markdown.push_str(&format!("\n{e}"));
             }
+            let markdown = redact(&markdown);
             let written = match write_report_dir(ctx, o, &markdown, &report_dir) {
                 Ok(()) => true,
                 Err(e) => {
@@ -201,6 +216,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             publication.long_markdown.push_str(&format!("\n{e}"));
         }
     }
+    publication.long_markdown = redact(&publication.long_markdown);
     finish(
         ctx,
         &publication,

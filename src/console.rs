@@ -68,6 +68,11 @@ impl<W: Write> LogWriter<W> {
         }
     }
 
+    /// The redactor every line goes through (the run's secrets and the built-in shapes).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// The underlying writer, after the pending partial line: for data printed whole
     /// (`report.json`, the audit), whose lines must not be cut or altered. Its text is
     /// redacted where it is made, and under Actions it goes inside a stop-commands block.

@@ -435,9 +435,14 @@ fn audit(args: AuditArgs, log: &mut Log) -> Result<ExitCode, Error> {
         },
     };
     let outcome = retain::audit(&request)?;
+    // Ledger texts were redacted when they were written; older ledgers are redacted here.
+    let audit_text = log
+        .redactor()
+        .redact(&outcome.text, &mut Default::default())
+        .into_owned();
     let text = |w: &mut dyn Write| {
-        w.write_all(outcome.text.as_bytes())?;
-        if !outcome.text.ends_with('\n') {
+        w.write_all(audit_text.as_bytes())?;
+        if !audit_text.ends_with('\n') {
             w.write_all(b"\n")?;
         }
         Ok(())
