@@ -112,7 +112,11 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
     let redactor = match ctx.secrets.redactor() {
         Ok(r) => r,
         Err(e) => {
-            notice(out, "error", &format!("the run's secrets cannot be redacted ({e}): nothing was done"));
+            notice(
+                out,
+                "error",
+                &format!("the run's secrets cannot be redacted ({e}): nothing was done"),
+            );
             return ExitCode::BadInput;
         }
     };

@@ -293,6 +293,25 @@ pub struct CoverageConfig {
     pub source_roots: Vec<String>,
     /// How many indirect changes to list (default 10).
     pub indirect_changes: Option<usize>,
+    /// Rename detection of the diff (`git diff -M<threshold>%`).
+    #[serde(default)]
+    pub renames: Renames,
+}
+
+/// `coverage.renames`: how changed files are paired as renames, as git's `-M<n>%`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renames {
+    /// Minimum similarity in percent for a deleted and an added file to count as a rename
+    /// (git's default, 50). A file renamed below it counts as deleted + added: every line of
+    /// the new file is changed, as diff-cover says.
+    pub threshold: u8,
+}
+
+impl Default for Renames {
+    fn default() -> Self {
+        Renames { threshold: 50 }
+    }
 }
 
 impl CoverageConfig {
@@ -551,6 +570,12 @@ fn validate(config: &Config) -> Result<(), String> {
                 g.value
             ));
         }
+    }
+    if cov.renames.threshold > 100 {
+        return Err(format!(
+            "coverage.renames.threshold: {} is not a percentage (0-100)",
+            cov.renames.threshold
+        ));
     }
     Ok(())
 }

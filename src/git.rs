@@ -1,20 +1,21 @@
-//! Everything controlgate asks of git, through libgit2 (the only module that uses `git2`).
+//! Everything controlgate asks of git (the only module that uses `git2` or runs `git`).
 //!
-//! Changed lines follow diff-cover's rules: the diff from merge-base(base, HEAD) to HEAD with no
-//! context (`git diff -U0 base...HEAD`), new-side line numbers of added lines, rename detection
-//! switched on explicitly (git's default 50 % similarity, independent of the host's git config),
-//! the indent heuristic on (as in git ≥ 2.14), and nothing from deleted or binary files.
+//! Refs, merge-bases, trees and commit messages come from libgit2. The changed lines come from
+//! the git command itself, as diff-cover gets them: `git diff -M<n>% -U0 <merge-base> <head>`
+//! read as a unified diff (new-side line numbers of added lines; nothing from deleted or
+//! binary files). libgit2's diff is not git's: its rename similarity scores differently (and
+//! ignores leading whitespace), and git trims the common tail of both files before a zero-
+//! context diff, which moves some blank or repeated lines between "changed" and not. Only git
+//! gives git's answer, so the host's git config is overridden where it could change it
+//! (algorithm, renames, prefixes, textconv, external diff drivers).
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use git2::{
-    Commit, Delta, DiffFindOptions, DiffOptions, ErrorCode, ObjectType, Repository, TreeWalkMode,
-    TreeWalkResult,
-};
+use git2::{Commit, ErrorCode, ObjectType, Repository, TreeWalkMode, TreeWalkResult};
 
 use crate::error::Error;
-use crate::model::coverage::{ChangeKind, ChangedFile};
+use crate::model::coverage::ChangedFile;
 
 /// What was compared, and what changed.
 #[derive(Debug, Clone)]
@@ -212,6 +213,7 @@ pub fn changes(
     repo_root: &Path,
     base_ref: &str,
     want_base_files: bool,
+    rename_threshold: u8,
 ) -> Result<GitChanges, Error> {
     let repo = open(repo_root)?;
     let head = repo
@@ -224,7 +226,12 @@ pub fn changes(
         .tree()
         .map_err(|e| git_err("merge-base tree", e))?;
     let new_tree = head.tree().map_err(|e| git_err("HEAD tree", e))?;
-    let files = diff_trees(&repo, &old_tree, &new_tree)?;
+    let files = git_diff(
+        repo.path(),
+        &merge_base.to_string(),
+        &head.id().to_string(),
+        rename_threshold,
+    )?;
     let head_files = tree_paths(&new_tree)?;
     let base_files = if want_base_files {
         tree_paths(&old_tree)?
@@ -293,80 +300,110 @@ fn tree_paths(tree: &git2::Tree<'_>) -> Result<Vec<String>, Error> {
     Ok(out)
 }
 
-fn diff_trees(
-    repo: &Repository,
-    old: &git2::Tree<'_>,
-    new: &git2::Tree<'_>,
-) -> Result<Vec<ChangedFile>, Error> {
-    let mut opts = DiffOptions::new();
-    opts.context_lines(0)
-        .interhunk_lines(0)
-        .indent_heuristic(true)
-        .ignore_submodules(true);
-    let mut diff = repo
-        .diff_tree_to_tree(Some(old), Some(new), Some(&mut opts))
-        .map_err(|e| git_err("diff", e))?;
-    let mut find = DiffFindOptions::new();
-    find.renames(true).rename_threshold(50).copies(false);
-    diff.find_similar(Some(&mut find))
-        .map_err(|e| git_err("rename detection", e))?;
+/// Default rename threshold, as git's `-M` (50 % similarity).
+pub const DEFAULT_RENAME_THRESHOLD: u8 = 50;
 
-    let path_of = |f: git2::DiffFile<'_>| {
-        f.path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .unwrap_or_default()
-    };
-    // One patch per delta; only `+` lines count, by their new-side number.
-    let mut out = Vec::with_capacity(diff.deltas().len());
-    for idx in 0..diff.deltas().len() {
-        let Some(delta) = diff.get_delta(idx) else {
-            continue;
-        };
-        let kind = match delta.status() {
-            Delta::Added => ChangeKind::Added,
-            Delta::Deleted => ChangeKind::Deleted,
-            Delta::Renamed => ChangeKind::Renamed,
-            Delta::Copied => ChangeKind::Copied,
-            _ => ChangeKind::Modified,
-        };
-        let old = path_of(delta.old_file());
-        let new = path_of(delta.new_file());
-        let mut f = ChangedFile {
-            path: if kind == ChangeKind::Deleted {
-                old.clone()
-            } else {
-                new.clone()
-            },
-            old_path: (old != new).then_some(old),
-            kind,
-            added_lines: Vec::new(),
-        };
-        if kind != ChangeKind::Deleted {
-            let patch = git2::Patch::from_diff(&diff, idx).map_err(|e| git_err("diff", e))?;
-            match patch {
-                Some(p) if !p.delta().flags().is_binary() => {
-                    for h in 0..p.num_hunks() {
-                        let n = p
-                            .num_lines_in_hunk(h)
-                            .map_err(|e| git_err("diff hunk", e))?;
-                        for li in 0..n {
-                            let l = p.line_in_hunk(h, li).map_err(|e| git_err("diff line", e))?;
-                            if l.origin() == '+' {
-                                if let Some(n) = l.new_lineno() {
-                                    f.added_lines.push(n);
-                                }
-                            }
-                        }
-                    }
+/// The changed files of `old..new` from `git diff -M<threshold>% -U0`, parsed as diff-cover
+/// parses it. `git_dir` is the repository's `.git` directory (works for bare repositories
+/// and for any working directory).
+pub fn git_diff(
+    git_dir: &Path,
+    old: &str,
+    new: &str,
+    rename_threshold: u8,
+) -> Result<Vec<ChangedFile>, Error> {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new("git");
+    cmd.arg("--git-dir")
+        .arg(git_dir)
+        .args([
+            // The workspace of a Docker action belongs to another uid: git's "dubious
+            // ownership" check would refuse it (only reading happens here).
+            "-c",
+            "safe.directory=*",
+            // diff-cover's own overrides: `a/` and `b/` prefixes whatever the config says.
+            "-c",
+            "diff.mnemonicprefix=no",
+            "-c",
+            "diff.noprefix=no",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-relative",
+            "--diff-algorithm=myers",
+            "--indent-heuristic",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "-U0",
+        ])
+        .arg(format!("-M{rename_threshold}%"))
+        .arg(old)
+        .arg(new)
+        .arg("--")
+        // A repository's GIT_DIR/GIT_WORK_TREE from the environment would win over --git-dir.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_EXTERNAL_DIFF")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::Git(if e.kind() == std::io::ErrorKind::NotFound {
+            "the `git` command is not installed: changed lines are read from `git diff`, as \
+             diff-cover reads them. Install git, or pass --diff FILE with a unified diff"
+                .to_owned()
+        } else {
+            format!("cannot run `git diff`: {e}")
+        })
+    })?;
+    // stderr is drained on its own thread so a chatty git never blocks on a full pipe.
+    let stderr = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let (mut kept, mut chunk) = (Vec::new(), [0u8; 8192]);
+            while let Ok(n) = e.read(&mut chunk) {
+                if n == 0 {
+                    break;
                 }
-                _ => f.kind = ChangeKind::Binary,
+                if kept.len() < 64 * 1024 {
+                    kept.extend_from_slice(&chunk[..n]);
+                }
             }
-        }
+            kept
+        })
+    });
+    let parsed = match child.stdout.take() {
+        Some(out) => crate::ingest::diff::parse(std::io::BufReader::with_capacity(256 * 1024, out)),
+        None => Ok(Vec::new()),
+    };
+    let status = child
+        .wait()
+        .map_err(|e| Error::Git(format!("`git diff`: {e}")))?;
+    let err_text = stderr
+        .and_then(|h| h.join().ok())
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    // A parse error first: it closed the pipe, which is why git would have failed then.
+    let mut files = parsed.map_err(|e| {
+        Error::Git(format!(
+            "cannot read the output of `git diff {old}..{new}`: line {}: {}",
+            e.location.line.unwrap_or(0),
+            e.message
+        ))
+    })?;
+    if !status.success() {
+        return Err(Error::Git(format!(
+            "`git diff {old}..{new}` failed ({status}): {}",
+            crate::console::log_text(&err_text, 1024)
+        )));
+    }
+    for f in &mut files {
         f.added_lines.sort_unstable();
         f.added_lines.dedup();
-        out.push(f);
     }
-    Ok(out)
+    Ok(files)
 }
 
 /// The SHA of HEAD; `None` outside a repository or before the first commit.

@@ -433,6 +433,7 @@ fn coverage_section(
     if let Some(n) = config.coverage.indirect_changes {
         creq.indirect_limit = n;
     }
+    creq.rename_threshold = config.coverage.renames.threshold;
     // Without a base report, the evidence ledger supplies the base commit's coverage.
     let mut ledger_note = None;
     let mut unavailable = None;

@@ -57,6 +57,8 @@ pub struct CoverageRequest {
     pub workspace: Option<String>,
     /// How many indirect changes to list.
     pub indirect_limit: usize,
+    /// Rename similarity threshold in percent, as git's `-M<n>%` (default 50).
+    pub rename_threshold: u8,
 }
 
 impl CoverageRequest {
@@ -70,6 +72,7 @@ impl CoverageRequest {
             source_roots: Vec::new(),
             workspace: None,
             indirect_limit: 10,
+            rename_threshold: git::DEFAULT_RENAME_THRESHOLD,
         }
     }
 }
@@ -628,7 +631,7 @@ type Changes = (
 fn changed_files(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error> {
     Ok(match &req.changes {
         ChangeSource::Git { base_ref } => {
-            let g = git::changes(&req.repo_root, base_ref, want_base)?;
+            let g = git::changes(&req.repo_root, base_ref, want_base, req.rename_threshold)?;
             let refs = CoverageRefs {
                 source: "git".into(),
                 base_ref: Some(g.base_ref),

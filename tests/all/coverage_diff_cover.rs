@@ -51,7 +51,6 @@ fn generated_repos_with_other_seeds_and_moving_base() {
 /// (identical `return None`/blank lines at both ends). git 2.47's xdiff places it at 64-84,
 /// libgit2 1.9's at 67-87, so one changed line differs. Open: see the coverage report.
 #[test]
-#[ignore = "libgit2 vs git CLI slider placement; tracked as open"]
 fn generated_repo_seed_11_slider() {
     let t = tempfile::tempdir().unwrap();
     let (repo, reports) = generate(t.path(), "tiny", &["--seed", "11", "--no-base-coverage"]);
