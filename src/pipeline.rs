@@ -506,7 +506,19 @@ fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<LedgerStat
             true,
         );
     }
-    let chain = crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance)?;
+    // Without the history the base run cannot be located (the coverage diff, which needs the
+    // same history, says how to fetch it); the store itself was readable.
+    let chain = match crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance) {
+        Ok(chain) => chain,
+        Err(e) => {
+            return unavailable(
+                format!(
+                    "the merge-base with `{base_ref}` is unknown, so no base run can be looked up ({e})"
+                ),
+                false,
+            );
+        }
+    };
     Ok(Some(LedgerState::Usable(LedgerView {
         store,
         entries,

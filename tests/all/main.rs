@@ -17,6 +17,7 @@ mod evidence_audit;
 mod evidence_cli;
 mod evidence_git;
 mod evidence_s3;
+mod git_differential;
 mod github_fake;
 mod hardening;
 mod junit;
