@@ -110,6 +110,7 @@ const NAMES: &[&str] = &[
     "README.md",
     "docs/read me.md",
     "ünïcødé/файл.txt",
+    "js/café menu.js",
     "quote\"d.txt",
     "back\\slash.txt",
     "tab\tname.txt",

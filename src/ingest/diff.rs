@@ -257,7 +257,8 @@ fn strip_ab(p: &str) -> &str {
 /// Path of a `---`/`+++` line; `None` for `/dev/null`.
 fn header_path(rest: &[u8], strip_prefix: bool) -> Option<String> {
     let raw = if rest.first() == Some(&b'"') {
-        unquote(rest)
+        // git appends a tab after a name holding a space (quoted or not), for `patch`.
+        unquote(rest.strip_suffix(b"\t").unwrap_or(rest))
     } else {
         // plain diffs append a tab and a timestamp
         let end = rest.iter().position(|&b| b == b'\t').unwrap_or(rest.len());
@@ -313,6 +314,15 @@ fn unquote(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_names_with_a_space_carry_a_tab() {
+        // What git writes for a renamed `café menu.js` (quoted: non-ASCII; a tab: the space).
+        let d = "diff --git a/js/menu.js \"b/js/caf\\303\\251 menu.js\"\nsimilarity index 76%\nrename from js/menu.js\nrename to \"js/caf\\303\\251 menu.js\"\nindex 1..2 100644\n--- a/js/menu.js\n+++ \"b/js/caf\\303\\251 menu.js\"\t\n@@ -3,0 +4 @@\n+x\n";
+        let files = parse(d.as_bytes()).unwrap();
+        assert_eq!(files[0].path, "js/caf\u{e9} menu.js");
+        assert_eq!(files[0].added_lines, [4]);
+    }
 
     #[test]
     fn git_diff_with_renames_binary_delete() {

@@ -10,6 +10,7 @@ mod coverage_diff_cover;
 mod coverage_errors;
 mod coverage_gates;
 mod coverage_real_tools;
+mod coverage_rename_project;
 mod coverage_render;
 mod coverage_util;
 mod evidence;
