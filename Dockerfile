@@ -1,22 +1,17 @@
 # syntax=docker/dockerfile:1
-# controlgate: a static musl binary on scratch, with CA certificates (octocrab's TLS setup
-# loads the system roots even for http:// API URLs). Runs as root: GitHub's Docker actions
-# require it (the workspace mount is owned by the runner's uid).
-FROM rust:1.95-alpine3.22 AS build
-RUN apk add --no-cache musl-dev=~1 ca-certificates=~20
-WORKDIR /src
-ENV CARGO_PROFILE_RELEASE_DEBUG=false \
-    CARGO_PROFILE_RELEASE_STRIP=symbols
-COPY Cargo.toml Cargo.lock ./
-COPY src ./src
-COPY tests ./tests
-COPY data ./data
-RUN cargo build --release --locked --target x86_64-unknown-linux-musl --bin controlgate \
-    && cp target/x86_64-unknown-linux-musl/release/controlgate /controlgate
-
+# controlgate's image packages binaries built and tested beforehand — no compiler, no network:
+# `scripts/image-rootfs.sh rootfs/<arch> <static controlgate binary>` stages each architecture's
+# root filesystem (the musl binary, git with the libraries it loads for changed lines and the
+# git evidence store, CA certificates, a writable /tmp), then
+#   docker buildx build --platform linux/amd64,linux/arm64 .
+# packages them (the release workflow does both; tests build the same file with podman).
+# Runs as root: GitHub's Docker actions require it (the workspace mount is owned by the
+# runner's uid); files controlgate writes into the workspace are given the workspace's owner.
 FROM scratch
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-COPY --from=build /controlgate /usr/local/bin/controlgate
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+ARG TARGETARCH
+COPY rootfs/${TARGETARCH}/ /
+ENV PATH=/usr/local/bin:/usr/bin:/bin \
+    SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+    TMPDIR=/tmp
 ENTRYPOINT ["/usr/local/bin/controlgate"]
 CMD ["run"]

@@ -88,6 +88,51 @@ fn notice(out: &mut dyn Write, level: &str, msg: &str) {
     );
 }
 
+/// Gives `paths` (recursively; those outside `workspace` are left alone) the workspace's owner
+/// and group. Only root can, and only root needs to: a Docker action runs as root on a
+/// workspace mounted from the runner's user.
+fn give_to_workspace_owner(workspace: &Path, paths: &[PathBuf]) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid(2) reads the process's effective uid; it touches no memory.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let Ok(ws) = std::fs::metadata(workspace) else {
+            return;
+        };
+        let (uid, gid) = (ws.uid(), ws.gid());
+        if uid == 0 {
+            return;
+        }
+        let mut stack: Vec<PathBuf> = paths
+            .iter()
+            .filter(|p| p.starts_with(workspace))
+            .cloned()
+            .collect();
+        while let Some(p) = stack.pop() {
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if meta.uid() != uid || meta.gid() != gid {
+                let _ = std::os::unix::fs::lchown(&p, Some(uid), Some(gid));
+            }
+            if meta.is_dir() {
+                stack.extend(
+                    std::fs::read_dir(&p)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .map(|e| e.path()),
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (workspace, paths);
+}
+
 /// Input text for one log line (see [`crate::console::log_text`]).
 fn shown(s: &str) -> String {
     crate::console::log_text(s, crate::console::VALUE_MAX)
@@ -221,6 +266,18 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         }
     }
     publication.long_markdown = redact(&publication.long_markdown);
+    // What was written into the workspace belongs to the workspace's owner, not to the
+    // container's root: later steps (and actions/checkout's cleanup) must be able to remove it.
+    let mut written = vec![report_dir.clone(), ctx.workspace.join(".controlgate")];
+    if let Ok(d) = &decided
+        && let Some(ev) = &d.output.evidence
+    {
+        written.push(ctx.workspace.join(&ev.fallback_dir));
+        if let crate::retain::StoreConfig::Dir { path } = &ev.store {
+            written.push(ctx.workspace.join(path));
+        }
+    }
+    give_to_workspace_owner(&ctx.workspace, &written);
     finish(
         ctx,
         &publication,

@@ -378,12 +378,18 @@ pub fn retain_evidence(
             .clone()
             .unwrap_or_else(|| "local".into()),
     };
-    let store = ev.evidence.store.open(&ctx)?;
     let options = crate::retain::WriteOptions {
         fallback_dir: ev.base_dir.join(&ev.evidence.fallback_dir),
         now: None,
     };
-    crate::retain::write_evidence_with(store.as_ref(), &bundle, &options)
+    match ev.evidence.store.open(&ctx) {
+        Ok(store) => crate::retain::write_evidence_with(store.as_ref(), &bundle, &options),
+        // A store that cannot be opened still leaves the bundle in the fallback directory.
+        Err(e @ (Error::Store(_) | Error::Git(_) | Error::Io { .. })) => {
+            Err(crate::retain::keep_without_store(&bundle, &options, e))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads the coverage reports and computes patch and project coverage, when any were given.

@@ -21,10 +21,18 @@ use super::store::{Created, DirStore, EvidenceStore, read_tip};
 use crate::error::{Error, Result};
 
 pub const MAX_PUSH_TRIES: usize = 60;
+
+/// A local remote (a path) owned by another user — the runner's uid, seen from a Docker
+/// action's root — is refused by upload-pack/receive-pack as "dubious ownership", and git
+/// clears `GIT_CONFIG_*` for them, so the exception is given on their command line.
+const LOCAL_UPLOAD_PACK: &str = "--upload-pack=git -c safe.directory=* upload-pack";
+const LOCAL_RECEIVE_PACK: &str = "--receive-pack=git -c safe.directory=* receive-pack";
 const TRACKING: &str = "refs/controlgate/evidence-tip";
 
 pub struct GitStore {
     remote: String,
+    /// The remote is a path on this machine (git runs its upload-pack and receive-pack here).
+    local: bool,
     branch: String,
     workdir: PathBuf,
     token: Option<String>,
@@ -98,6 +106,7 @@ impl GitStore {
             }
         };
         let store = GitStore {
+            local: !is_url,
             remote,
             branch: branch.to_string(),
             workdir,
@@ -157,15 +166,18 @@ impl GitStore {
     /// Fetches the branch; the remote tip commit, `None` if the branch does not exist yet.
     fn fetch(&self) -> Result<Option<String>> {
         let refspec = format!("+refs/heads/{}:{TRACKING}", self.branch);
-        let out = self.run(&[
+        let mut args = vec![
             "fetch",
             "-q",
             "--depth=1",
             "--no-tags",
             "--no-write-fetch-head",
-            &self.remote,
-            &refspec,
-        ])?;
+        ];
+        if self.local {
+            args.push(LOCAL_UPLOAD_PACK);
+        }
+        args.extend([self.remote.as_str(), refspec.as_str()]);
+        let out = self.run(&args)?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
             if err.contains("couldn't find remote ref") {
@@ -208,12 +220,17 @@ fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
     cmd.current_dir(dir)
         .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
-        .env("LC_ALL", "C");
+        .env("LC_ALL", "C")
+        // In a Docker action the workspace and a local remote belong to the runner's uid, not
+        // the container's root: git's "dubious ownership" check would refuse them.
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "safe.directory")
+        .env("GIT_CONFIG_VALUE_0", "*");
     if let Some(t) = token {
-        cmd.env("GIT_CONFIG_COUNT", "1")
-            .env("GIT_CONFIG_KEY_0", "http.extraheader")
+        cmd.env("GIT_CONFIG_COUNT", "2")
+            .env("GIT_CONFIG_KEY_1", "http.extraheader")
             .env(
-                "GIT_CONFIG_VALUE_0",
+                "GIT_CONFIG_VALUE_1",
                 format!("AUTHORIZATION: basic {}", basic_auth(t)),
             );
     }
@@ -294,14 +311,9 @@ impl EvidenceStore for GitStore {
             .lock
             .lock()
             .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
+        // No branch yet is an empty ledger (a PR run then has no base; `verify` says there is
+        // nothing to verify), not an error.
         let tip = self.fetch()?;
-        if tip.is_none() {
-            return Err(Error::Usage(format!(
-                "no evidence branch {} at {}",
-                self.branch,
-                redact_url(&self.remote)
-            )));
-        }
         self.reset_to(tip.as_deref())
     }
 
@@ -341,7 +353,12 @@ impl EvidenceStore for GitStore {
             );
             self.git_ok(&["commit", "-q", "--no-verify", "-m", &msg])?;
             let dest = format!("HEAD:refs/heads/{}", self.branch);
-            let push = self.run(&["push", "-q", "--no-verify", &self.remote, &dest])?;
+            let mut args = vec!["push", "-q", "--no-verify"];
+            if self.local {
+                args.push(LOCAL_RECEIVE_PACK);
+            }
+            args.extend([self.remote.as_str(), dest.as_str()]);
+            let push = self.run(&args)?;
             if push.status.success() {
                 let _ = self.git_ok(&["update-ref", TRACKING, "HEAD"]);
                 return Ok(entry);

@@ -120,10 +120,39 @@ pub fn write_evidence_with(
             &options.fallback_dir,
             &bundle,
             &draft,
-            store,
+            &store.location(""),
             err,
         )),
     }
+}
+
+/// When the store cannot even be opened (unreachable, misconfigured): the run's bundle is
+/// still kept under `options.fallback_dir`, and the error says where — nothing is lost
+/// silently.
+pub fn keep_without_store(input: &BundleInput, options: &WriteOptions, err: Error) -> Error {
+    let bundle = match build_bundle(input) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let now = options.now.unwrap_or_else(chrono::Utc::now);
+    let draft = ledger::EntryDraft {
+        time: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        repository: input.identity.repository.clone().unwrap_or_default(),
+        run: input.identity.clone(),
+        bundle: bundle.digest.clone(),
+        verdict: input.verdict.clone(),
+        controls: input.controls.clone(),
+        coverage: input.coverage.clone(),
+        api: input.api.clone(),
+        tickets: input.tickets.clone(),
+    };
+    keep_locally(
+        &options.fallback_dir,
+        &bundle,
+        &draft,
+        "(could not be opened)",
+        err,
+    )
 }
 
 /// Writes the bundle (and the unchained entry draft) under `dir/bundles/<digest>/` and turns
@@ -132,7 +161,7 @@ fn keep_locally(
     dir: &Path,
     bundle: &bundle::Bundle,
     draft: &ledger::EntryDraft,
-    store: &dyn EvidenceStore,
+    where_: &str,
     err: Error,
 ) -> Error {
     let fallback = DirStore::new(dir);
@@ -151,7 +180,6 @@ fn keep_locally(
             kept = Err(e);
         }
     }
-    let where_ = store.location("");
     match kept {
         Ok(path) => Error::Publish(format!(
             "evidence store {where_} failed: {err}; the bundle {} was kept locally at {path} (not in the ledger yet)",

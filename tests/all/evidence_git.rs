@@ -93,9 +93,10 @@ fn missing_branch_is_unusable_input_and_tokens_stay_secret() {
     .unwrap();
     let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
     assert_eq!(err.exit_code(), controlgate::ExitCode::BadInput);
+    // No branch yet: an empty ledger, nothing to verify (exit 2), not tampering.
     assert!(
-        err.to_string()
-            .starts_with("no evidence branch controlgate-evidence at"),
+        err.to_string().starts_with("no evidence ledger at")
+            && err.to_string().contains("controlgate-evidence"),
         "{err}"
     );
     assert!(!format!("{store:?}").contains("s3cr3t"));
