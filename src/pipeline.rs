@@ -537,7 +537,9 @@ impl LedgerState {
         };
         let untrusted = |why: String, seq: u64| {
             Ok(Err(BaseUnavailable {
-                reason: format!("the base run's evidence (ledger entry #{seq}) failed verification: {why}"),
+                reason: format!(
+                    "the base run's evidence (ledger entry #{seq}) failed verification: {why}"
+                ),
                 untrusted: true,
             }))
         };
@@ -584,14 +586,11 @@ impl LedgerState {
             .filter_map(|i| i.path)
             .collect();
         let wanted: Vec<String> = heads.iter().map(|p| bundle::input_path(p)).collect();
-        let mut files = match crate::retain::verify::verified_files(
-            view.store.as_ref(),
-            digest,
-            &wanted,
-        )? {
-            Ok(files) => files,
-            Err(why) => return untrusted(why, seq),
-        };
+        let mut files =
+            match crate::retain::verify::verified_files(view.store.as_ref(), digest, &wanted)? {
+                Ok(files) => files,
+                Err(why) => return untrusted(why, seq),
+            };
         let mut reports = Vec::new();
         for (path, key) in heads.iter().zip(&wanted) {
             if let Some(bytes) = files.remove(key) {
@@ -605,7 +604,10 @@ impl LedgerState {
                 short_sha(&base.sha)
             ));
         }
-        Ok(Ok((reports, format!("base coverage from {}", describe_base(&base)))))
+        Ok(Ok((
+            reports,
+            format!("base coverage from {}", describe_base(&base)),
+        )))
     }
 }
 
@@ -891,6 +893,9 @@ pub fn redact_aggregate(
         if let Some(f) = &mut c.file {
             redactor.apply(f, &mut counts);
         }
+        if let Some(l) = &mut c.location {
+            redactor.apply(&mut l.file, &mut counts);
+        }
         if let Some(m) = &mut c.message {
             // Redacted whole (the parser kept twice the limit), then cut: a secret that the
             // cut goes through is never left half shown.
@@ -1162,9 +1167,7 @@ fn suite_gate(
         (None, false, None) => "was killed by a signal".to_owned(),
     };
     let ignored = if stale > 0 {
-        format!(
-            "; {stale} matching file(s) left by an earlier run were ignored"
-        )
+        format!("; {stale} matching file(s) left by an earlier run were ignored")
     } else {
         String::new()
     };
