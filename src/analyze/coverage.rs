@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-
+pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
 use crate::error::{Error, Location, ParseError};
 use crate::git;
 use crate::ingest::{cobertura, diff, jacoco, lcov};
@@ -20,7 +20,6 @@ use crate::model::coverage::{
     CoverageTotals, IndirectChange, LineHits, PatchCoverage, PatchFile, Percent, RawReport,
     normalize_lines,
 };
-pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
 use crate::model::gate::{Check, Gate, GatePolicy};
 
 /// One coverage report, already read by the caller.
@@ -339,6 +338,8 @@ struct Resolved {
     per_report: Vec<HashMap<String, Vec<LineHits>>>,
     unmatched: Vec<String>,
     inputs: Vec<CoverageInput>,
+    /// What the parsers tolerated, each prefixed with its report's path.
+    notes: Vec<String>,
 }
 
 fn resolve_reports(
@@ -351,8 +352,14 @@ fn resolve_reports(
         per_report: Vec::new(),
         unmatched: Vec::new(),
         inputs: Vec::new(),
+        notes: Vec::new(),
     };
     for (input, raw) in inputs.iter().zip(parsed) {
+        out.notes.extend(
+            raw.warnings
+                .iter()
+                .map(|w| format!("{}: {w}", input.path.display())),
+        );
         let mut files: HashMap<String, Vec<LineHits>> = HashMap::with_capacity(raw.files.len());
         let mut unmatched = Vec::new();
         let total = raw.files.len();
@@ -716,7 +723,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
     let ws = req.workspace.as_deref();
     let head_mapper = PathMapper::new(&roots, ws, &req.path_fixes, head_files.iter().cloned())?;
     let head = resolve_reports(&req.reports, head_parsed, "head", &head_mapper)?;
-    let mut notes = Vec::new();
+    let mut notes = head.notes;
     let mut inputs = head.inputs;
     let mut unmatched = head.unmatched;
     unmatched.sort();
@@ -749,6 +756,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             ));
         }
         inputs.extend(b.inputs);
+        notes.extend(b.notes);
         let base_cov = merge(b.per_report);
         let bt = totals(&base_cov);
         let delta = Percent::delta(
@@ -792,12 +800,18 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
     let Some(section) = section else {
         let why = "no coverage report was given (`--coverage` or the `coverage` input)";
         for (name, policy) in [
-            ("coverage.project.min", cfg.project.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.project.min",
+                cfg.project.min.as_ref().map(|g| g.policy()),
+            ),
             (
                 "coverage.project.max_drop",
                 cfg.project.max_drop.as_ref().map(|g| g.policy()),
             ),
-            ("coverage.patch.min", cfg.patch.min.as_ref().map(|g| g.policy())),
+            (
+                "coverage.patch.min",
+                cfg.patch.min.as_ref().map(|g| g.policy()),
+            ),
             (
                 "coverage.patch.when_no_lines",
                 cfg.patch
