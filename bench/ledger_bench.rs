@@ -7,8 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use controlgate::retain::audit::{AuditFormat, AuditQuery};
 use controlgate::retain::{
     BundleInput, ControlSummary, CoverageSummary, DirStore, LedgerPercent, RunIdentity,
-    VerifyOptions,
-    WriteOptions, audit_store, verify_store, write_evidence_with,
+    VerifyOptions, WriteOptions, audit_store, verify_store, write_evidence_with,
 };
 
 fn input(i: u64) -> BundleInput {

@@ -58,7 +58,11 @@ fn notice(out: &mut dyn Write, level: &str, msg: &str) {
     while !msg.is_char_boundary(end) {
         end -= 1;
     }
-    let _ = writeln!(out, "::{level} title=controlgate::{}", cmd_escape(&msg[..end]));
+    let _ = writeln!(
+        out,
+        "::{level} title=controlgate::{}",
+        cmd_escape(&msg[..end])
+    );
 }
 
 /// Input text for one log line (see [`crate::console::log_text`]).
@@ -434,15 +438,12 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                 || run.record.exit_code != Some(0);
             for glob in &suite.coverage {
                 // This run's coverage files only: one left by an earlier run is not evidence.
-                let fresh: Vec<PathBuf> = crate::inputs::expand(
-                    std::slice::from_ref(glob),
-                    &run.workdir,
-                    "coverage",
-                )
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|p| !run.stale.contains(p))
-                .collect();
+                let fresh: Vec<PathBuf> =
+                    crate::inputs::expand(std::slice::from_ref(glob), &run.workdir, "coverage")
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|p| !run.stale.contains(p))
+                        .collect();
                 if fresh.is_empty() && failed {
                     // The suite gate already fails the run; say why coverage is missing.
                     notice(
@@ -464,10 +465,8 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                     }
                 }
                 for p in fresh {
-                    let path = glob::Pattern::escape(&crate::inputs::display_path(
-                        &p,
-                        &ctx.workspace,
-                    ));
+                    let path =
+                        glob::Pattern::escape(&crate::inputs::display_path(&p, &ctx.workspace));
                     if !req.coverage.contains(&path) {
                         req.coverage.push(path);
                     }

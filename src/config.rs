@@ -12,8 +12,8 @@ use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Location};
-use crate::model::gate::{GatePolicy, WhenUnavailable};
 use crate::model::controls::{self, ControlId};
+use crate::model::gate::{GatePolicy, WhenUnavailable};
 
 /// A gate setting: either the bare value (`min_pass_rate: 95`) or the long form
 /// `{ value: 95, informational: true, when_unavailable: pass }`. An informational gate is
@@ -60,9 +60,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Gated<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = serde_yaml_ng::Value::deserialize(d)?;
         let full = matches!(&v, serde_yaml_ng::Value::Mapping(m)
-            if m.keys().any(|k| k.as_str().is_some_and(|k| {
-                matches!(k, "value" | "result" | "informational" | "when_unavailable")
-            })));
+        if m.keys().any(|k| k.as_str().is_some_and(|k| {
+            matches!(k, "value" | "result" | "informational" | "when_unavailable")
+        })));
         if full {
             let f: GatedFull<T> = serde_yaml_ng::from_value(v).map_err(D::Error::custom)?;
             Ok(Gated {

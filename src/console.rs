@@ -149,7 +149,11 @@ mod unit {
         );
         let big = "p".repeat(5 << 20);
         let t = log_text(&big, VALUE_MAX);
-        assert!(t.len() < VALUE_MAX + 32 && t.ends_with("(5242880 bytes)"), "{}", t.len());
+        assert!(
+            t.len() < VALUE_MAX + 32 && t.ends_with("(5242880 bytes)"),
+            "{}",
+            t.len()
+        );
     }
 
     #[test]
@@ -161,7 +165,8 @@ mod unit {
             let mut w = LogWriter::new(&mut out, r);
             w.write_all(b"key: hunter2-ve").unwrap();
             w.flush().unwrap();
-            w.write_all(b"ry-secret end\nnext ##[stop-commands]x\npartial").unwrap();
+            w.write_all(b"ry-secret end\nnext ##[stop-commands]x\npartial")
+                .unwrap();
         }
         let text = String::from_utf8(out).unwrap();
         assert_eq!(

@@ -375,10 +375,17 @@ mod unit {
         s.junit = vec!["*.xml".into()];
         let mut out = Vec::new();
         let runs = run_all(&[s], dir.path(), &path_env(), &mut out);
-        let stale: Vec<_> = runs[0].stale.iter().map(|p| p.file_name().unwrap()).collect();
+        let stale: Vec<_> = runs[0]
+            .stale
+            .iter()
+            .map(|p| p.file_name().unwrap())
+            .collect();
         assert_eq!(stale, ["x.xml"], "y.xml was rewritten by the run");
         let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("x.xml was not written by this run: ignored"), "{text}");
+        assert!(
+            text.contains("x.xml was not written by this run: ignored"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -397,7 +404,10 @@ mod unit {
             .lines()
             .position(|l| l.starts_with("::stop-commands::"))
             .unwrap();
-        assert!(stop < echo, "the echo is inside the stop-commands block: {text}");
+        assert!(
+            stop < echo,
+            "the echo is inside the stop-commands block: {text}"
+        );
     }
 
     #[test]

@@ -204,8 +204,15 @@ mod unit {
         use crate::model::gate::GateResult;
         // Nothing ran at all (an empty `<testsuites/>`).
         let g = &evaluate(&config(""), &agg(0, 0, &[]))[0];
-        assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
-        assert!(g.detail.contains("the results hold no tests"), "{}", g.detail);
+        assert_eq!(
+            (g.status, g.result),
+            (GateStatus::Fail, GateResult::NotEvaluated)
+        );
+        assert!(
+            g.detail.contains("the results hold no tests"),
+            "{}",
+            g.detail
+        );
         // Failing tests, none tagged, tagged scope: not "nothing to check".
         let mut a = agg(0, 0, &[]);
         a.totals = Totals {
@@ -214,8 +221,15 @@ mod unit {
             ..Totals::default()
         };
         let g = &evaluate(&config("tests: {scope: tagged}"), &a)[0];
-        assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
-        assert!(g.detail.contains("500 test(s) read, none mapped"), "{}", g.detail);
+        assert_eq!(
+            (g.status, g.result),
+            (GateStatus::Fail, GateResult::NotEvaluated)
+        );
+        assert!(
+            g.detail.contains("500 test(s) read, none mapped"),
+            "{}",
+            g.detail
+        );
         // The default scope counts them, and fails on them.
         let g = &evaluate(&config(""), &a)[0];
         assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::Fail));
@@ -224,7 +238,10 @@ mod unit {
             &config("tests: {scope: tagged, min_pass_rate: {value: 100, when_unavailable: pass}}"),
             &a,
         )[0];
-        assert_eq!((g.status, g.result), (GateStatus::Pass, GateResult::NotEvaluated));
+        assert_eq!(
+            (g.status, g.result),
+            (GateStatus::Pass, GateResult::NotEvaluated)
+        );
     }
 
     #[test]

@@ -176,15 +176,30 @@ mod unit {
         use WhenUnavailable::{Fail as F, Pass as P};
         let cases = [
             (Check::Held("ok".into()), policy(false, F), S::Pass, R::Pass),
-            (Check::Broken("no".into()), policy(false, P), S::Fail, R::Fail),
+            (
+                Check::Broken("no".into()),
+                policy(false, P),
+                S::Fail,
+                R::Fail,
+            ),
             (
                 Check::Broken("no".into()),
                 policy(true, F),
                 S::Informational,
                 R::Fail,
             ),
-            (Check::missing("none"), policy(false, F), S::Fail, R::NotEvaluated),
-            (Check::missing("none"), policy(false, P), S::Pass, R::NotEvaluated),
+            (
+                Check::missing("none"),
+                policy(false, F),
+                S::Fail,
+                R::NotEvaluated,
+            ),
+            (
+                Check::missing("none"),
+                policy(false, P),
+                S::Pass,
+                R::NotEvaluated,
+            ),
             (
                 Check::missing("none"),
                 policy(true, F),

@@ -58,7 +58,11 @@ impl LedgerPercent {
         };
         let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() || int.len() > 15 || frac.len() > 2 || !all_digits(int) || !all_digits(frac)
+        if int.is_empty()
+            || int.len() > 15
+            || frac.len() > 2
+            || !all_digits(int)
+            || !all_digits(frac)
         {
             return None;
         }

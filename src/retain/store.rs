@@ -275,9 +275,9 @@ pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
     else {
         return Ok(None);
     };
-    let bytes = store.get(key)?.ok_or_else(|| {
-        Error::Store(format!("evidence store: {} vanished", store.location(key)))
-    })?;
+    let bytes = store
+        .get(key)?
+        .ok_or_else(|| Error::Store(format!("evidence store: {} vanished", store.location(key))))?;
     let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Store(format!(
             "evidence store: ledger tip {} is unreadable ({e}); run `controlgate verify`",
@@ -325,9 +325,7 @@ impl DirStore {
             .any(|c| c.is_empty() || c == "." || c == "..")
             || key.contains('\\')
         {
-            return Err(Error::Store(format!(
-                "evidence store: invalid key {key:?}"
-            )));
+            return Err(Error::Store(format!("evidence store: invalid key {key:?}")));
         }
         Ok(self.root.join(key))
     }

@@ -497,10 +497,7 @@ pub fn verified_files(
             continue;
         };
         let Some(bytes) = store.get(&key(path))? else {
-            return Ok(Err(format!(
-                "bundle {}: {path} was removed",
-                short(digest)
-            )));
+            return Ok(Err(format!("bundle {}: {path} was removed", short(digest))));
         };
         let sha = sha256_hex(&bytes);
         if sha != file.sha256 || bytes.len() as u64 != file.size {

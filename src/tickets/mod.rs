@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::gate::Check;
 use crate::config::Gated;
+use crate::model::gate::Check;
 use crate::model::report::{Gate, Report, Verdict};
 use crate::render::escape::inline;
 
@@ -675,7 +675,10 @@ pub fn gate(
     Some(Gate::decide(
         NAME,
         req.policy(),
-        Check::Broken(format!("no change ticket (CC8.1): {}", accepted_patterns(cfg))),
+        Check::Broken(format!(
+            "no change ticket (CC8.1): {}",
+            accepted_patterns(cfg)
+        )),
     ))
 }
 

@@ -1,8 +1,8 @@
 //! Coverage gates: each passing, failing and informational; the "decreased 0.0 %" trap; config.
 
 use controlgate::analyze::coverage::{CoverageConfig, evaluate_gates};
-use controlgate::model::gate::{Gate, GateResult, GateStatus};
 use controlgate::model::coverage::{CoverageSection, CoverageTotals, PatchCoverage, Percent};
+use controlgate::model::gate::{Gate, GateResult, GateStatus};
 
 /// head covered/measured, base covered/measured (None: no base), patch covered/measured.
 pub fn section(head: (u64, u64), base: Option<(u64, u64)>, patch: (u64, u64)) -> CoverageSection {
@@ -78,18 +78,36 @@ fn project_max_drop() {
     // no base report: not evaluated, says so, and fails closed unless told otherwise
     let nobase = section((7900, 10000), None, (1, 1));
     let g = one(&nobase, "project: {max_drop: 0}");
-    assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
-    assert!(g.detail.contains("not evaluated: no base coverage"), "{g:?}");
-    let g = one(&nobase, "project: {max_drop: {value: 0, when_unavailable: pass}}");
-    assert_eq!((g.status, g.result), (GateStatus::Pass, GateResult::NotEvaluated));
+    assert_eq!(
+        (g.status, g.result),
+        (GateStatus::Fail, GateResult::NotEvaluated)
+    );
+    assert!(
+        g.detail.contains("not evaluated: no base coverage"),
+        "{g:?}"
+    );
+    let g = one(
+        &nobase,
+        "project: {max_drop: {value: 0, when_unavailable: pass}}",
+    );
+    assert_eq!(
+        (g.status, g.result),
+        (GateStatus::Pass, GateResult::NotEvaluated)
+    );
     // a base that failed verification fails whatever `when_unavailable` says
     let mut tampered = nobase.clone();
     tampered.base_unavailable = Some(controlgate::model::coverage::BaseUnavailable {
         reason: "the evidence ledger is not intact".into(),
         untrusted: true,
     });
-    let g = one(&tampered, "project: {max_drop: {value: 0, when_unavailable: pass}}");
-    assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::NotEvaluated));
+    let g = one(
+        &tampered,
+        "project: {max_drop: {value: 0, when_unavailable: pass}}",
+    );
+    assert_eq!(
+        (g.status, g.result),
+        (GateStatus::Fail, GateResult::NotEvaluated)
+    );
     assert!(g.detail.contains("ledger is not intact"), "{g:?}");
 }
 
@@ -107,9 +125,21 @@ fn gates_without_a_report_are_not_evaluated() {
     assert_eq!(
         got,
         [
-            ("coverage.project.min", GateStatus::Fail, GateResult::NotEvaluated),
-            ("coverage.project.max_drop", GateStatus::Pass, GateResult::NotEvaluated),
-            ("coverage.patch.min", GateStatus::Fail, GateResult::NotEvaluated),
+            (
+                "coverage.project.min",
+                GateStatus::Fail,
+                GateResult::NotEvaluated
+            ),
+            (
+                "coverage.project.max_drop",
+                GateStatus::Pass,
+                GateResult::NotEvaluated
+            ),
+            (
+                "coverage.patch.min",
+                GateStatus::Fail,
+                GateResult::NotEvaluated
+            ),
         ]
     );
     assert!(gates[0].detail.contains("no coverage report was given"));

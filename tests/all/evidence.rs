@@ -10,9 +10,8 @@ use controlgate::retain::store::Created;
 use controlgate::retain::verify::ProblemKind;
 use controlgate::retain::{
     Blob, BundleInput, ControlSummary, CoverageSummary, DirStore, EvidenceStore, LedgerPercent,
-    RunIdentity,
-    StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store, write_evidence,
-    write_evidence_with,
+    RunIdentity, StoreConfig, VerifyOptions, WriteOptions, find_base_entry, verify_store,
+    write_evidence, write_evidence_with,
 };
 
 pub fn fixture_path(name: &str) -> PathBuf {

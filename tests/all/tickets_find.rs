@@ -261,9 +261,16 @@ fn informational_and_no_context() {
     let g = tickets::gate(&c, None, None).unwrap();
     assert_eq!(
         (g.status, g.result),
-        (GateStatus::Fail, controlgate::model::gate::GateResult::NotEvaluated)
+        (
+            GateStatus::Fail,
+            controlgate::model::gate::GateResult::NotEvaluated
+        )
     );
-    assert!(g.detail.contains("not evaluated: no change context"), "{}", g.detail);
+    assert!(
+        g.detail.contains("not evaluated: no change context"),
+        "{}",
+        g.detail
+    );
     let c = cfg(
         "tickets:\n  required: {value: true, when_unavailable: pass}\n  jira: {projects: [ENG]}\n",
     );
