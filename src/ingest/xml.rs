@@ -41,8 +41,44 @@ pub fn shown(raw: &[u8]) -> String {
 }
 
 /// Checks one attribute value as it stands in the document (between the quotes, not yet
-/// unescaped). One `memchr2` pass: values without `<` or `&` (nearly all) cost no more.
+/// unescaped). One pass: values without `<` or `&` (nearly all) cost no more.
+#[inline]
 pub fn check_attr_value(raw: &[u8]) -> Result<(), String> {
+    // Most values (names, times, line numbers) are short: eight bytes at a time beats
+    // memchr's SIMD set-up there (callgrind, 200k-testcase bench: 146 → 48 instructions per
+    // value).
+    let special = if raw.len() <= 64 {
+        may_hold_lt_or_amp(raw)
+    } else {
+        memchr::memchr2(b'<', b'&', raw).is_some()
+    };
+    if !special {
+        return Ok(());
+    }
+    check_special(raw)
+}
+
+/// `true` when `raw` holds a `<` or an `&` (exact: the word test has no false positives).
+#[inline]
+fn may_hold_lt_or_amp(raw: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has_byte = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let mut chunks = raw.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if has_byte(w, b'<') || has_byte(w, b'&') {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b == b'<' || b == b'&')
+}
+
+#[cold]
+fn check_special(raw: &[u8]) -> Result<(), String> {
     let mut from = 0;
     while let Some(i) = memchr::memchr2(b'<', b'&', &raw[from..]) {
         let at = from + i;
@@ -292,6 +328,23 @@ mod tests {
             b"&a b;",
         ] {
             assert!(check_attr_value(bad).is_err(), "{}", shown(bad));
+        }
+    }
+
+    #[test]
+    fn the_word_test_finds_every_lt_and_amp() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'<', b'&'] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = special;
+                    assert!(may_hold_lt_or_amp(&v), "{len} {at}");
+                    assert!(check_attr_value(&v).is_err());
+                }
+            }
+            let v: Vec<u8> = (0..len as u8).map(|i| i.wrapping_mul(37) | 0x80).collect();
+            assert!(!may_hold_lt_or_amp(&v));
+            assert!(!may_hold_lt_or_amp(&vec![b';'; len]));
         }
     }
 
