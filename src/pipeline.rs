@@ -912,6 +912,9 @@ pub fn redact_aggregate(
         if let Some(f) = &mut c.file {
             redactor.apply(f, &mut counts);
         }
+        if let Some(l) = &mut c.location {
+            redactor.apply(&mut l.file, &mut counts);
+        }
         if let Some(m) = &mut c.message {
             // Redacted whole (the parser kept twice the limit), then cut: a secret that the
             // cut goes through is never left half shown.

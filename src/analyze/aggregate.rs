@@ -3,7 +3,8 @@
 //! Memory stays bounded by the number of interesting tests: a passing test that evidences no
 //! control is remembered only as the low 64 bits of its identity hash (8 bytes).
 //!
-//! **Duplicates.** The same test (classname + name + file) seen several times — in several
+//! **Duplicates.** The same test (classname + name + the file the report gives, never a location
+//! found in failure text) seen several times — in several
 //! result files, matrix shards or rerun reports — counts as one test with several runs. Its
 //! status is the worst of its runs (errored > failed > passed > skipped: a test that fails on
 //! one shard fails the change even if it passes on another, and a skip elsewhere does not hide
@@ -300,6 +301,7 @@ impl<'a> Aggregator<'a> {
                 name: case.name,
                 file: case.file,
                 line: case.line,
+                location: case.location,
                 status: case.status,
                 flaky: case.flaky,
                 duration_s: case.duration_s,
@@ -406,6 +408,7 @@ mod unit {
             name: name.into(),
             file: None,
             line: None,
+            location: None,
             status,
             flaky: false,
             duration_s: 0.5,

@@ -341,6 +341,8 @@ struct Resolved {
     per_report: Vec<HashMap<String, Vec<LineHits>>>,
     unmatched: Vec<String>,
     inputs: Vec<CoverageInput>,
+    /// What the parsers tolerated, each prefixed with its report's path.
+    notes: Vec<String>,
 }
 
 fn resolve_reports(
@@ -353,8 +355,14 @@ fn resolve_reports(
         per_report: Vec::new(),
         unmatched: Vec::new(),
         inputs: Vec::new(),
+        notes: Vec::new(),
     };
     for (input, raw) in inputs.iter().zip(parsed) {
+        out.notes.extend(
+            raw.warnings
+                .iter()
+                .map(|w| format!("{}: {w}", input.path.display())),
+        );
         let mut files: HashMap<String, Vec<LineHits>> = HashMap::with_capacity(raw.files.len());
         let mut unmatched = Vec::new();
         let total = raw.files.len();
@@ -718,7 +726,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
     let ws = req.workspace.as_deref();
     let head_mapper = PathMapper::new(&roots, ws, &req.path_fixes, head_files.iter().cloned())?;
     let head = resolve_reports(&req.reports, head_parsed, "head", &head_mapper)?;
-    let mut notes = Vec::new();
+    let mut notes = head.notes;
     let mut inputs = head.inputs;
     let mut unmatched = head.unmatched;
     unmatched.sort();
@@ -751,6 +759,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             ));
         }
         inputs.extend(b.inputs);
+        notes.extend(b.notes);
         let base_cov = merge(b.per_report);
         let bt = totals(&base_cov);
         let delta = Percent::delta(

@@ -277,6 +277,7 @@ mod unit {
             name: name.into(),
             file: Some("tests/auth/test_login.py".into()),
             line: None,
+            location: None,
             status: CaseStatus::Passed,
             flaky: false,
             duration_s: 0.0,

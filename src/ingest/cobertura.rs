@@ -3,7 +3,12 @@
 //! File names are `class@filename`; the report's `<sources><source>` are returned as roots so
 //! the caller can join them (as diff-cover does). Only `class/lines/line` elements count (the
 //! copies under `methods/method/lines` are ignored, as in diff-cover). Branch counts come from
-//! `condition-coverage="50% (1/2)"`. A `DOCTYPE` that declares entities is rejected.
+//! `condition-coverage="50% (1/2)"`. A `DOCTYPE` that declares entities is rejected, and the
+//! document must be well-formed (see [`super::xml`]).
+//!
+//! Records no tool writes are errors: line number 0 and negative hit counts. A `<line>` without
+//! a `hits` attribute carries no hit count: it is not measured (never read as uncovered), and
+//! the report's `warnings` say how many there were.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -11,6 +16,7 @@ use std::io::BufRead;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use super::xml;
 use crate::error::ParseError;
 use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
 
@@ -25,7 +31,7 @@ enum Tag {
 
 /// Parses a Cobertura XML report.
 pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
-    let mut xml = Reader::from_reader(reader);
+    let mut xml = reader_for(reader);
     let mut buf = Vec::with_capacity(1024);
     let mut stack: Vec<Tag> = Vec::with_capacity(16);
     let mut roots: Vec<String> = Vec::new();
@@ -33,23 +39,24 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
     let mut files: Vec<RawFile> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut current: Option<usize> = None;
-    let mut root_seen = false;
+    let mut root = xml::Root::default();
+    let mut uncounted = 0u64;
     loop {
         let pos = xml.buffer_position();
         let ev = xml
             .read_event_into(&mut buf)
             .map_err(|e| xml_error(&xml, e))?;
+        let at = |m: String| ParseError::at(None, Some(pos), m);
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
                 let name = e.local_name();
                 let name = name.as_ref();
-                if !root_seen {
-                    root_seen = true;
-                    if name != b"coverage" {
-                        return Err(ParseError::at(None, Some(pos), root_error(name)));
-                    }
+                root.element(stack.len(), e.name().as_ref()).map_err(at)?;
+                if stack.is_empty() && name != b"coverage" {
+                    return Err(at(root_error(name)));
                 }
+                xml::check_attributes(e).map_err(at)?;
                 let parent = stack.last().copied();
                 let tag = match name {
                     b"sources" => Tag::Sources,
@@ -84,10 +91,13 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                             && stack[stack.len() - 2] == Tag::Class;
                         if in_class_lines {
                             if let Some(idx) = current {
-                                let lh =
-                                    read_line(e).map_err(|m| ParseError::at(None, Some(pos), m))?;
-                                if let Some(f) = files.get_mut(idx) {
-                                    f.lines.push(lh);
+                                match read_line(e).map_err(at)? {
+                                    Some(lh) => {
+                                        if let Some(f) = files.get_mut(idx) {
+                                            f.lines.push(lh);
+                                        }
+                                    }
+                                    None => uncounted += 1,
                                 }
                             }
                         }
@@ -95,23 +105,31 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                     }
                     _ => Tag::Other,
                 };
-                if !empty {
+                if empty {
+                    root.end(stack.len());
+                } else {
                     super::push_bounded(&mut stack, tag, pos)?;
                 }
             }
-            Event::End(_) => match stack.pop() {
-                Some(Tag::Source) => {
-                    if let Some(t) = source_text.take() {
-                        let t = t.trim();
-                        if !t.is_empty() {
-                            roots.push(t.to_string());
+            Event::End(_) => {
+                let tag = stack.pop();
+                root.end(stack.len());
+                match tag {
+                    Some(Tag::Source) => {
+                        if let Some(t) = source_text.take() {
+                            let t = t.trim();
+                            if !t.is_empty() {
+                                roots.push(t.to_string());
+                            }
                         }
                     }
+                    Some(Tag::Class) => current = None,
+                    _ => {}
                 }
-                Some(Tag::Class) => current = None,
-                _ => {}
-            },
+            }
             Event::Text(ref t) => {
+                root.text(stack.len(), t)
+                    .map_err(|(off, m)| ParseError::at(None, Some(pos + off as u64), m))?;
                 if let Some(s) = source_text.as_mut() {
                     let raw = t
                         .decode()
@@ -120,17 +138,20 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                 }
             }
             Event::CData(ref t) => {
+                root.markup(stack.len(), "a CDATA section").map_err(at)?;
                 if let Some(s) = source_text.as_mut() {
                     s.push_str(&String::from_utf8_lossy(t));
                 }
             }
             Event::GeneralRef(ref r) => {
-                let c = resolve_ref(r).map_err(|m| ParseError::at(None, Some(pos), m))?;
+                root.markup(stack.len(), "a reference").map_err(at)?;
+                let c = resolve_ref(r).map_err(at)?;
                 if let Some(s) = source_text.as_mut() {
                     s.push_str(&c);
                 }
             }
             Event::DocType(ref d) => check_doctype(d, pos)?,
+            Event::Decl(_) if root.seen => return Err(at(decl_after_start())),
             Event::Eof => {
                 if !stack.is_empty() {
                     return Err(truncated(pos));
@@ -141,17 +162,40 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
         }
         buf.clear();
     }
-    if !root_seen {
+    if !root.seen {
         return Err(ParseError::new("empty XML document: no <coverage> element"));
     }
     for f in &mut files {
         normalize_lines(&mut f.lines);
     }
+    let mut warnings = Vec::new();
+    if uncounted > 0 {
+        warnings.push(format!(
+            "{uncounted} <line> element(s) carry no hit count (no `hits` attribute): those \
+             lines are not measured"
+        ));
+    }
     Ok(RawReport {
         format: CoverageFormat::Cobertura,
         roots,
         files,
+        warnings,
     })
+}
+
+/// A quick-xml reader with the checks a conforming processor makes that quick-xml can make
+/// itself (end tags match, no bare `&` in text, no `--` in comments).
+pub(crate) fn reader_for<R: BufRead>(reader: R) -> Reader<R> {
+    let mut xml = Reader::from_reader(reader);
+    let config = xml.config_mut();
+    config.check_end_names = true;
+    config.allow_dangling_amp = false;
+    config.check_comments = true;
+    xml
+}
+
+pub(crate) fn decl_after_start() -> String {
+    "an XML declaration `<?xml …?>` after the document started is not well-formed XML".into()
 }
 
 fn root_error(name: &[u8]) -> String {
@@ -161,9 +205,11 @@ fn root_error(name: &[u8]) -> String {
     )
 }
 
-fn read_line(e: &BytesStart<'_>) -> Result<LineHits, String> {
+/// One `class/lines/line`; `None` when it carries no hit count.
+fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
     let mut lh = LineHits::default();
     let mut have_number = false;
+    let mut have_hits = false;
     for a in e.attributes() {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         match a.key.local_name().as_ref() {
@@ -171,9 +217,15 @@ fn read_line(e: &BytesStart<'_>) -> Result<LineHits, String> {
                 lh.line = parse_uint(&a.value)
                     .and_then(|v| u32::try_from(v).ok())
                     .ok_or_else(|| bad_attr("number", &a.value))?;
+                if lh.line == 0 {
+                    return Err(line_zero("number"));
+                }
                 have_number = true;
             }
-            b"hits" => lh.hits = parse_hits(&a.value).ok_or_else(|| bad_attr("hits", &a.value))?,
+            b"hits" => {
+                lh.hits = parse_hits(&a.value).ok_or_else(|| bad_attr("hits", &a.value))?;
+                have_hits = true;
+            }
             b"condition-coverage" => {
                 if let Some((c, t)) = parse_condition(&a.value) {
                     lh.branches_covered = c;
@@ -186,7 +238,12 @@ fn read_line(e: &BytesStart<'_>) -> Result<LineHits, String> {
     if !have_number {
         return Err("<line> without a number attribute".into());
     }
-    Ok(lh)
+    Ok(have_hits.then_some(lh))
+}
+
+/// Line numbers start at 1: a line 0 is a record no coverage tool writes.
+pub(crate) fn line_zero(attr: &str) -> String {
+    format!("<line> has {attr}=\"0\": line numbers start at 1 (no coverage tool writes line 0)")
 }
 
 fn bad_attr(name: &str, v: &[u8]) -> String {
@@ -209,12 +266,10 @@ pub(crate) fn parse_uint(b: &[u8]) -> Option<u64> {
     )
 }
 
-/// Hit counts: integers; a negative count reads as 0, a decimal one (`1.0`) by its integer part.
+/// Hit counts: non-negative integers; a decimal one (`1.0`) by its integer part. A negative
+/// count is an error (no tool writes one; it is a corrupt or overflowed counter).
 fn parse_hits(b: &[u8]) -> Option<u64> {
     let b = b.trim_ascii();
-    if let Some(neg) = b.strip_prefix(b"-") {
-        return parse_uint(neg).map(|_| 0);
-    }
     match b.iter().position(|&c| c == b'.') {
         Some(dot) if b[dot + 1..].iter().all(u8::is_ascii_digit) => parse_uint(&b[..dot]),
         Some(_) => None,
@@ -233,7 +288,7 @@ fn parse_condition(b: &[u8]) -> Option<(u32, u32)> {
     Some((c.min(t), t))
 }
 
-/// An attribute, decoded and unescaped.
+/// An attribute, decoded, unescaped and normalised.
 pub(crate) fn attr_string<R>(
     xml: &Reader<R>,
     e: &BytesStart<'_>,
@@ -248,14 +303,9 @@ pub(crate) fn attr_string<R>(
             )
         })?;
         if a.key.local_name().as_ref() == key {
-            let v = a.decode_and_unescape_value(xml.decoder()).map_err(|err| {
-                ParseError::at(
-                    None,
-                    Some(xml.buffer_position()),
-                    format!("bad attribute value: {err}"),
-                )
-            })?;
-            return Ok(Some(v.into_owned()));
+            // Checked by `xml::check_attributes` when the element was read: decode and
+            // normalise (XML 1.0 §3.3.3).
+            return Ok(Some(xml::attr_value(&a.value)));
         }
     }
     Ok(None)

@@ -33,10 +33,12 @@ mod text;
 use std::io::{self, BufRead};
 
 use quick_xml::Reader;
+use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::ParseError;
-use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
+use crate::ingest::xml;
+use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
 pub use location::find_location;
 use text::{Bounded, LineScanner};
@@ -84,7 +86,10 @@ pub fn parse(
     config.trim_text(false);
     config.check_end_names = true;
     config.expand_empty_elements = false;
-    config.allow_dangling_amp = true;
+    // A bare `&` in text is an error, as in any XML processor (references are checked in
+    // `State::entity`, attribute values in `checked_attributes`).
+    config.allow_dangling_amp = false;
+    config.check_comments = true;
 
     let mut state = State::new(input, on_case);
     let mut buf = Vec::with_capacity(16 * 1024);
@@ -95,6 +100,9 @@ pub fn parse(
                 let counter = xml.get_ref();
                 let msg = match e {
                     quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
+                    quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
+                        xml::BARE_AMP_IN_TEXT.to_owned()
+                    }
                     other if counter.bytes() == 0 => format!("not a JUnit XML document: {other}"),
                     other => format!("malformed XML: {other}"),
                 };
@@ -113,12 +121,17 @@ pub fn parse(
                 Ok(())
             }
             Event::Text(t) => state.text(&t),
-            Event::CData(t) => state.text(&t),
-            Event::GeneralRef(r) => {
-                state.entity(&r);
-                Ok(())
+            Event::CData(_) if state.stack.is_empty() => {
+                Err("a CDATA section outside the root element is not well-formed XML".into())
             }
+            Event::CData(t) => state.text(&t),
+            Event::GeneralRef(r) => state.entity(&r),
             Event::DocType(d) => check_doctype(&d),
+            Event::Decl(_) if state.saw_content => Err(
+                "an XML declaration `<?xml …?>` after the document started is not \
+                     well-formed XML (concatenated reports?)"
+                    .into(),
+            ),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => Ok(()),
             Event::Eof => {
                 let counter = xml.get_ref();
@@ -127,8 +140,10 @@ pub fn parse(
         };
         if let Err(message) = result {
             let counter = xml.get_ref();
+            // Text after the root is reported on the line where it starts, not where it ends.
+            let back = state.error_lines_back;
             return Err(ParseError::at(
-                Some(counter.line()),
+                Some(counter.line().saturating_sub(back).max(1)),
                 Some(xml.buffer_position()),
                 message,
             ));
@@ -245,13 +260,28 @@ enum Kind {
     Other,
 }
 
-/// An element's attributes with quick-xml's checks on: unquoted values and duplicate names are
-/// errors (a corrupt report, not a result to guess at).
+/// An element's attributes with quick-xml's checks on (unquoted values and duplicate names are
+/// errors: a corrupt report, not a result to guess at), and each value checked for what XML
+/// forbids in one (`<`, a bare `&`, an undefined entity; see [`xml::check_attr_value`]).
 fn checked_attributes<'e>(
     e: &'e BytesStart<'_>,
 ) -> impl Iterator<Item = Result<quick_xml::events::attributes::Attribute<'e>, String>> {
-    e.attributes()
-        .map(|a| a.map_err(|err| format!("malformed attribute: {err}")))
+    e.attributes().map(|a| {
+        let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
+        xml::check_attr_value(&a.value).map_err(|m| {
+            format!(
+                "attribute {}= of <{}>: {m}",
+                String::from_utf8_lossy(a.key.as_ref()),
+                String::from_utf8_lossy(e.name().as_ref())
+            )
+        })?;
+        Ok(a)
+    })
+}
+
+/// XML's white space (§2.3 S): space, tab, CR, LF.
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Result elements by severity rank (higher wins; equal rank → the first one wins).
@@ -312,6 +342,8 @@ const SYSTEM_PROPERTY_PREFIXES: &[&str] = &[
 
 struct SuiteFrame {
     name: String,
+    /// The suite's `filepath` attribute: the file of its testcases that have no `file`.
+    filepath: Option<String>,
     /// Length of `State::suite_props` when this suite opened.
     props_start: usize,
 }
@@ -328,6 +360,7 @@ struct CaseBuilder {
     /// element says otherwise.
     skipped_by_attr: bool,
     message: Option<Message>,
+    /// A `path:line` found in the winning result element's text: for annotations only.
     text_location: Option<(String, u32)>,
     properties: Vec<RawProperty>,
 }
@@ -359,6 +392,9 @@ struct State<'a> {
     text: Bounded,
     collecting: bool,
     scanner: LineScanner,
+    /// Lines between where the last error's subject starts and where the reader stands (text
+    /// after the root element is reported where it starts).
+    error_lines_back: u64,
 }
 
 impl<'a> State<'a> {
@@ -378,6 +414,7 @@ impl<'a> State<'a> {
             text: Bounded::new(0),
             collecting: false,
             scanner: LineScanner::default(),
+            error_lines_back: 0,
         }
     }
 
@@ -462,14 +499,21 @@ impl<'a> State<'a> {
     fn open_suite(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
         self.summary.suites += 1;
         let mut name = String::new();
+        let mut filepath = None;
         for attr in checked_attributes(e) {
             let attr = attr?;
-            if attr.key.local_name().as_ref() == b"name" {
-                name = text::attr_string(&attr.value, MAX_STRING);
+            match attr.key.local_name().as_ref() {
+                b"name" => name = text::attr_string(&attr.value, MAX_STRING),
+                b"filepath" => {
+                    let path = text::attr_string(&attr.value, MAX_STRING);
+                    filepath = (!path.trim().is_empty()).then_some(path);
+                }
+                _ => {}
             }
         }
         self.suites.push(SuiteFrame {
             name,
+            filepath,
             props_start: self.suite_props.len(),
         });
         Ok(Kind::Suite)
@@ -501,10 +545,10 @@ impl<'a> State<'a> {
                     let file = text::attr_string(value, MAX_STRING);
                     case.file = (!file.trim().is_empty()).then_some(file);
                 }
-                b"line" => case.line = text::parse_line(&text::clean(value)),
-                b"time" => case.duration_s = text::parse_time(&text::clean(value)),
+                b"line" => case.line = text::parse_line(&text::clean_attr(value))?,
+                b"time" => case.duration_s = text::parse_time(&text::clean_attr(value))?,
                 b"status" | b"result" => {
-                    let v = text::clean(value);
+                    let v = text::clean_attr(value);
                     let v = v.trim();
                     case.skipped_by_attr |=
                         ["disabled", "skipped", "notrun", "ignored", "suppressed"]
@@ -684,22 +728,20 @@ impl<'a> State<'a> {
     fn close_case(&mut self) {
         let Some(case) = self.case.take() else { return };
         self.summary.cases += 1;
-        let (mut file, mut line) = (case.file, case.line);
-        if let Some((text_file, text_line)) = case.text_location {
-            match &file {
-                None => {
-                    file = Some(text_file);
-                    line = line.or(Some(text_line));
-                }
-                Some(f)
-                    if line.is_none()
-                        && (f.ends_with(&text_file) || text_file.ends_with(f.as_str())) =>
-                {
-                    line = Some(text_line);
-                }
-                Some(_) => {}
-            }
-        }
+        // The test's file is what the report says (its `file`, else the suite's `filepath`):
+        // it is part of the test's identity. A location in the failure text is where the
+        // failure happened, kept apart for annotations: the same test failing on one shard and
+        // passing on another, or failing with two different traces, stays one test.
+        let file = case.file.or_else(|| {
+            self.suites
+                .iter()
+                .rev()
+                .find_map(|s| s.filepath.as_ref())
+                .cloned()
+        });
+        let location = case
+            .text_location
+            .map(|(file, line)| SourceLocation { file, line });
         let mut properties = case.properties;
         if !self.suite_props.is_empty() {
             properties.extend(self.suite_props.iter().cloned());
@@ -719,7 +761,8 @@ impl<'a> State<'a> {
             classname: case.classname,
             name: case.name,
             file,
-            line,
+            line: case.line,
+            location,
             status,
             // Flaky means "passed after a retry": a case that still failed is not flaky.
             flaky: case.flaky && status == CaseStatus::Passed,
@@ -733,15 +776,23 @@ impl<'a> State<'a> {
 
     fn text(&mut self, raw: &[u8]) -> Result<(), String> {
         if self.stack.is_empty() {
-            // Outside the root element only whitespace is allowed before the root.
-            if !self.root_seen && raw.iter().any(|b| !b.is_ascii_whitespace()) {
+            // Outside the root element only whitespace is allowed.
+            let Some(start) = raw.iter().position(|b| !is_xml_space(*b)) else {
+                return Ok(());
+            };
+            if !self.root_seen {
                 return Err(
                     "not a JUnit XML document: expected a <testsuites> or <testsuite> root \
                      element, found text"
                         .into(),
                 );
             }
-            return Ok(());
+            self.error_lines_back = text::count_newlines(&raw[start..]);
+            return Err(format!(
+                "text after the root element is not well-formed XML: \"{}\" (console output \
+                 appended to the report?)",
+                xml::shown(raw[start..].trim_ascii_end())
+            ));
         }
         if self.collecting {
             if self.text.full() {
@@ -765,7 +816,19 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn entity(&mut self, name: &[u8]) {
+    fn entity(&mut self, name: &[u8]) -> Result<(), String> {
+        if self.stack.is_empty() {
+            return Err(format!(
+                "a reference `&{};` {}",
+                xml::shown(name),
+                if self.root_seen {
+                    "after the root element is not well-formed XML"
+                } else {
+                    "before the root element is not well-formed XML"
+                }
+            ));
+        }
+        xml::check_reference(name)?;
         if self.collecting {
             text::push_entity(&mut self.text, name);
         } else if self.stack.last() == Some(&Kind::CaseSystemOut) && !self.scanner.idle() {
@@ -780,6 +843,7 @@ impl<'a> State<'a> {
                 self.add_system_out(found);
             }
         }
+        Ok(())
     }
 
     fn finish(self, bytes: u64, line: u64, position: u64) -> Result<JunitSummary, ParseError> {

@@ -8,6 +8,11 @@
 //! agree with it: at the end of each record, a line with `BRDA` but no `DA` is measured (hit when
 //! every branch was taken, else 0), a `DA:n,0` line whose branches executed counts as executed,
 //! and a function's start line without `DA` is measured with its `FNDA` count.
+//!
+//! Records no tool writes are errors with their line: line number 0 in `DA`/`BRDA`, and negative
+//! counts (lcov 2's `geninfo` itself stops on them unless told to ignore "negative" errors; they
+//! come from an overflowed or corrupt counter, and reading them as "not executed" would invent
+//! uncovered lines). `FN:0,…` names no line and is not measured.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -69,9 +74,11 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                 need_file(&rec, line_no, "DA")?;
                 let mut it = content.split(|&b| b == b',');
                 let ln = it.next().and_then(parse_u32);
-                let hits = it.next().and_then(parse_count);
+                let hits = it.next().map(parse_count);
                 match (ln, hits, it.nth(1)) {
-                    (Some(line), Some(hits), None) => rec.da.push(LineHits {
+                    (Some(0), Some(_), None) => return Err(line_zero(line_no, line)),
+                    (Some(_), Some(Count::Negative), None) => return Err(negative(line_no, line)),
+                    (Some(line), Some(Count::Ok(hits)), None) => rec.da.push(LineHits {
                         line,
                         hits,
                         ..Default::default()
@@ -83,11 +90,17 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                 need_file(&rec, line_no, "BRDA")?;
                 let mut parts = content.split(|&b| b == b',');
                 let ln = parts.next().and_then(parse_u32);
-                let taken = parts
-                    .nth(2)
-                    .and_then(|p| if p == b"-" { Some(0) } else { parse_count(p) });
+                let taken = parts.nth(2).map(|p| {
+                    if p.trim_ascii() == b"-" {
+                        Count::Ok(0)
+                    } else {
+                        parse_count(p)
+                    }
+                });
                 match (parts.next().is_none(), ln, taken) {
-                    (true, Some(l), Some(t)) => rec.brda.push((l, t)),
+                    (true, Some(0), Some(_)) => return Err(line_zero(line_no, line)),
+                    (true, Some(_), Some(Count::Negative)) => return Err(negative(line_no, line)),
+                    (true, Some(l), Some(Count::Ok(t))) => rec.brda.push((l, t)),
                     _ => return Err(bad(line_no, "BRDA:<line>,<block>,<branch>,<taken|->", line)),
                 }
             }
@@ -105,15 +118,21 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
                     Some(c2) if parse_u32(&rest[..c2]).is_some() => &rest[c2 + 1..],
                     _ => rest,
                 };
-                rec.functions.insert(name.to_vec(), (start, 0));
+                // `FN:0,…` names no line of the file: the function's start is not measured
+                // (a declaration, not a line record, so it is not worth refusing the report).
+                if start > 0 {
+                    rec.functions.insert(name.to_vec(), (start, 0));
+                }
             }
             b"FNDA" => {
                 need_file(&rec, line_no, "FNDA")?;
                 let Some(c1) = content.iter().position(|&b| b == b',') else {
                     return Err(bad(line_no, "FNDA:<count>,<name>", line));
                 };
-                let Some(count) = parse_count(&content[..c1]) else {
-                    return Err(bad(line_no, "FNDA:<count>,<name>", line));
+                let count = match parse_count(&content[..c1]) {
+                    Count::Ok(count) => count,
+                    Count::Negative => return Err(negative(line_no, line)),
+                    Count::Bad => return Err(bad(line_no, "FNDA:<count>,<name>", line)),
                 };
                 if let Some(f) = rec.functions.get_mut(&content[c1 + 1..]) {
                     f.1 = count;
@@ -138,6 +157,7 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
         format: CoverageFormat::Lcov,
         roots: Vec::new(),
         files,
+        warnings: Vec::new(),
     })
 }
 
@@ -151,6 +171,27 @@ fn bad(line_no: u64, expected: &str, line: &[u8]) -> ParseError {
     ParseError::at_line(
         line_no,
         format!("malformed LCOV record {shown:?}: expected {expected}"),
+    )
+}
+
+fn line_zero(line_no: u64, line: &[u8]) -> ParseError {
+    let shown: String = String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned();
+    ParseError::at_line(
+        line_no,
+        format!(
+            "LCOV record {shown:?} names line 0: line numbers start at 1 (no coverage tool writes line 0)"
+        ),
+    )
+}
+
+fn negative(line_no: u64, line: &[u8]) -> ParseError {
+    let shown: String = String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned();
+    ParseError::at_line(
+        line_no,
+        format!(
+            "LCOV record {shown:?} has a negative count: an overflowed or corrupt counter (lcov \
+             itself stops on these), not a number of executions"
+        ),
     )
 }
 
@@ -182,29 +223,37 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
     Some(n)
 }
 
-/// Execution counts: non-negative integers, saturating at `u64::MAX`; negative counts (old
-/// gcov overflow) read as 0. One pass, like [`parse_u32`].
-fn parse_count(b: &[u8]) -> Option<u64> {
+/// An execution count as read.
+enum Count {
+    Ok(u64),
+    /// `-<digits>`: an overflowed or corrupt counter, an error for the caller.
+    Negative,
+    Bad,
+}
+
+/// Execution counts: non-negative integers, saturating at `u64::MAX`. One pass, like
+/// [`parse_u32`].
+fn parse_count(b: &[u8]) -> Count {
     let b = b.trim_ascii();
     if let Some(neg) = b.strip_prefix(b"-") {
         return if !neg.is_empty() && neg.iter().all(u8::is_ascii_digit) {
-            Some(0)
+            Count::Negative
         } else {
-            None
+            Count::Bad
         };
     }
     if b.is_empty() {
-        return None;
+        return Count::Bad;
     }
     let mut n: u64 = 0;
     for &c in b {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
-            return None;
+            return Count::Bad;
         }
         n = n.saturating_mul(10).saturating_add(u64::from(d));
     }
-    Some(n)
+    Count::Ok(n)
 }
 
 /// Calls `f(line_no, line)` for every line (1-based, without its `\n`), borrowing it from the

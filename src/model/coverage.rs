@@ -54,6 +54,9 @@ pub struct RawReport {
     pub roots: Vec<String>,
     /// One record per file name (several records for one name are merged by the parser).
     pub files: Vec<RawFile>,
+    /// What the parser tolerated and how (e.g. lines without a hit count), for the coverage
+    /// section's `notes`.
+    pub warnings: Vec<String>,
 }
 
 /// Sorts `lines` and merges entries for the same line: hits summed, branch counts taken as

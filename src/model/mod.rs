@@ -9,4 +9,6 @@ pub mod report;
 pub mod tests;
 
 pub use controls::{Category, Control, ControlId};
-pub use tests::{Carrier, CaseStatus, InputFile, Message, PropertyScope, RawProperty, TestCase};
+pub use tests::{
+    Carrier, CaseStatus, InputFile, Message, PropertyScope, RawProperty, SourceLocation, TestCase,
+};

@@ -8,8 +8,9 @@ use super::coverage::CoverageSection;
 pub use super::gate::{Gate, GateResult, GateStatus};
 use super::tests::{Carrier, CaseStatus, InputFile};
 
-/// Bumped on any incompatible change to `report.json`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped on any incompatible change to `report.json`. 2: `cases[].file`/`line` are only what
+/// the report's attributes say; a location found in failure text is `cases[].location`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -103,8 +104,12 @@ pub struct CaseReport {
     pub suite: String,
     pub classname: String,
     pub name: String,
+    /// From the report: `file` attribute, else the suite's `filepath` (part of the identity).
     pub file: Option<String>,
+    /// From the report: `line` attribute.
     pub line: Option<u32>,
+    /// A `path:line` found in the failure text (annotations and display only).
+    pub location: Option<crate::model::SourceLocation>,
     pub status: CaseStatus,
     pub flaky: bool,
     pub duration_s: f64,
@@ -114,6 +119,17 @@ pub struct CaseReport {
     pub message: Option<String>,
     pub message_bytes: Option<usize>,
     pub controls: Vec<CaseControl>,
+}
+
+impl CaseReport {
+    /// Where an annotation points (see [`crate::model::TestCase::annotation_location`]).
+    pub fn annotation_location(&self) -> Option<(&str, Option<u32>)> {
+        crate::model::tests::annotation_location(
+            self.file.as_deref(),
+            self.line,
+            self.location.as_ref(),
+        )
+    }
 }
 
 /// A control tag that named no criterion in the catalog.
@@ -185,7 +201,7 @@ crate::redact_fields!(
     output_sha256,
     error
 );
-crate::redact_fields!(CaseReport: id, suite, classname, name, file, message);
+crate::redact_fields!(CaseReport: id, suite, classname, name, file, location, message);
 crate::redact_fields!(UnknownTag: tag, test, input);
 
 impl Report {

@@ -100,6 +100,14 @@ pub struct RawProperty {
     pub scope: PropertyScope,
 }
 
+/// A source location named in a failure's text (`tests/x.py:42`, a stack frame). Where an
+/// annotation can point; never part of a test's identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: u32,
+}
+
 /// One testcase after merging all the result elements it carries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TestCase {
@@ -107,8 +115,14 @@ pub struct TestCase {
     pub suite: String,
     pub classname: String,
     pub name: String,
+    /// The test's file as the report gives it: the testcase's `file` attribute, else the
+    /// enclosing suite's `filepath`. Part of the test's identity.
     pub file: Option<String>,
+    /// The testcase's `line` attribute.
     pub line: Option<u32>,
+    /// A `path:line` found in the failure/error text when the attributes give no file and line
+    /// (see `ingest::junit::find_location`): for annotations and display only.
+    pub location: Option<SourceLocation>,
     pub status: CaseStatus,
     /// Passed only after a retry (Surefire `flakyFailure`/`flakyError`), or passed in one run
     /// and failed in another when the same test appears in several files.
@@ -124,6 +138,13 @@ pub struct TestCase {
 }
 
 impl TestCase {
+    /// Where an annotation for this test points: the report's file, with its line or, when the
+    /// failure text names a line in that same file, that line; else the location in the
+    /// failure text.
+    pub fn annotation_location(&self) -> Option<(&str, Option<u32>)> {
+        annotation_location(self.file.as_deref(), self.line, self.location.as_ref())
+    }
+
     /// Identity used to merge the same test seen in several files: classname + name (+ file).
     pub fn id(&self) -> String {
         let mut id = String::with_capacity(self.classname.len() + self.name.len() + 2);
@@ -134,6 +155,29 @@ impl TestCase {
         id.push_str(&self.name);
         id
     }
+}
+
+/// See [`TestCase::annotation_location`].
+pub fn annotation_location<'a>(
+    file: Option<&'a str>,
+    line: Option<u32>,
+    location: Option<&'a SourceLocation>,
+) -> Option<(&'a str, Option<u32>)> {
+    match (file.filter(|f| !f.is_empty()), location) {
+        (Some(f), Some(loc)) if line.is_none() && same_file(f, &loc.file) => {
+            Some((f, Some(loc.line)))
+        }
+        (Some(f), _) => Some((f, line)),
+        (None, Some(loc)) => Some((loc.file.as_str(), Some(loc.line))),
+        (None, None) => None,
+    }
+}
+
+/// One path names the other's file: `/ci/work/tests/x.py` and `tests/x.py`.
+fn same_file(a: &str, b: &str) -> bool {
+    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+    long.strip_suffix(short)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('/') || rest.ends_with('\\'))
 }
 
 /// One result or coverage file as read, for provenance in the report and the evidence bundle.
@@ -179,3 +223,4 @@ impl std::fmt::Display for Carrier {
 }
 
 crate::redact_fields!(InputFile: path);
+crate::redact_fields!(SourceLocation: file);

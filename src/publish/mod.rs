@@ -90,10 +90,10 @@ pub struct UncoveredRange {
 pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) -> Vec<Annotation> {
     let mut out = Vec::new();
     for c in report.cases.iter().filter(|c| c.status.is_failure()) {
-        let Some(path) = c.file.as_deref().filter(|p| !p.is_empty()) else {
+        let Some((path, line)) = c.annotation_location() else {
             continue;
         };
-        let line = c.line.unwrap_or(1).max(1);
+        let line = line.unwrap_or(1).max(1);
         let mut message = escape::plain(
             &c.message
                 .clone()

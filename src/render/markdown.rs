@@ -257,10 +257,10 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
     let fail_row = |c: &&crate::model::report::CaseReport| {
         let mut ids: Vec<String> = c.controls.iter().map(|cc| cc.id.to_string()).collect();
         ids.dedup();
-        let where_ = match (&c.file, c.line) {
-            (Some(f), Some(l)) => format!("<br><sub>{}:{l}</sub>", inline(f, 120)),
-            (Some(f), None) => format!("<br><sub>{}</sub>", inline(f, 120)),
-            _ => String::new(),
+        let where_ = match c.annotation_location() {
+            Some((f, Some(l))) => format!("<br><sub>{}:{l}</sub>", inline(f, 120)),
+            Some((f, None)) => format!("<br><sub>{}</sub>", inline(f, 120)),
+            None => String::new(),
         };
         let kind = if c.status == CaseStatus::Errored {
             " (error)"

@@ -208,3 +208,213 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// Feeds each report alone; every one must be rejected (exit 2) naming `path:line` and
+/// holding `needle`. Lists every report that is not.
+fn check_rejected(repo: &Path, cases: Vec<(&str, String, u64, &str)>) {
+    let mut wrong = Vec::new();
+    for (path, bytes, line, needle) in cases {
+        let mut req = CoverageRequest::new(
+            repo,
+            ChangeSource::Git {
+                base_ref: "main".into(),
+            },
+        );
+        req.reports = vec![ReportInput {
+            path: path.into(),
+            bytes: bytes.into_bytes(),
+        }];
+        match analyze(&req) {
+            Ok(_) => wrong.push(format!("{path}: accepted")),
+            Err(e) => {
+                let text = e.to_string();
+                if e.exit_code() != ExitCode::BadInput
+                    || !text.starts_with(&format!("{path}:{line}: "))
+                    || !text.contains(needle)
+                {
+                    wrong.push(text);
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+}
+
+/// Records no coverage tool writes (issue 14, item 4): line 0 and negative counts are errors
+/// with the file and line, like NaN counts already were.
+#[test]
+fn line_zero_and_negative_counts_are_rejected() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_branch(t.path());
+    let cob = |line: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<coverage>\n<packages><package name=\"p\"><classes>\n\
+             <class name=\"a\" filename=\"a.py\"><lines>\n<line number=\"1\" hits=\"1\"/>\n{line}\n\
+             </lines></class>\n</classes></package></packages>\n</coverage>\n"
+        )
+    };
+    let jac = |line: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<report name=\"r\">\n<package name=\"\">\n<sourcefile name=\"a.py\">\n\
+             {line}\n</sourcefile>\n</package>\n</report>\n"
+        )
+    };
+    let cases: Vec<(&str, String, u64, &str)> = vec![
+        (
+            "zero.info",
+            "SF:a.py\nDA:1,1\nDA:0,9\nend_of_record\n".into(),
+            3,
+            "DA:0,9",
+        ),
+        (
+            "neg.info",
+            "SF:a.py\nDA:1,-3\nend_of_record\n".into(),
+            2,
+            "DA:1,-3",
+        ),
+        (
+            "neg-brda.info",
+            "SF:a.py\nDA:1,1\nBRDA:1,0,0,-1\nend_of_record\n".into(),
+            3,
+            "BRDA:1,0,0,-1",
+        ),
+        (
+            "zero-brda.info",
+            "SF:a.py\nBRDA:0,0,0,1\nend_of_record\n".into(),
+            2,
+            "BRDA:0,0,0,1",
+        ),
+        (
+            "neg-fnda.info",
+            "SF:a.py\nFN:1,f\nFNDA:-1,f\nend_of_record\n".into(),
+            3,
+            "FNDA:-1,f",
+        ),
+        (
+            "zero.xml",
+            cob("<line number=\"0\" hits=\"9\"/>"),
+            6,
+            "number=\"0\"",
+        ),
+        (
+            "neg.xml",
+            cob("<line number=\"2\" hits=\"-2\"/>"),
+            6,
+            "hits=\"-2\"",
+        ),
+        (
+            "jzero.xml",
+            jac("<line nr=\"0\" mi=\"0\" ci=\"3\" mb=\"0\" cb=\"0\"/>"),
+            5,
+            "nr=\"0\"",
+        ),
+    ];
+    check_rejected(&repo, cases);
+}
+
+/// Cobertura and JaCoCo XML is held to the same well-formedness rules as JUnit (issue 14,
+/// item 3): every attribute value of every element, text after the root, a second root.
+#[test]
+fn coverage_xml_that_is_not_well_formed_is_rejected() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_branch(t.path());
+    let cob = |pkg_attr: &str, tail: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<coverage>\n<packages><package name=\"p\" {pkg_attr}><classes>\n\
+             <class name=\"a\" filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class>\n\
+             </classes></package></packages>\n</coverage>\n{tail}"
+        )
+    };
+    let cases: Vec<(&str, String, u64, &str)> = vec![
+        ("lt.xml", cob("complexity=\"a<b\"", ""), 3, "`<`"),
+        ("amp.xml", cob("complexity=\"a & b\"", ""), 3, "`&`"),
+        ("entity.xml", cob("complexity=\"&nbsp;\"", ""), 3, "&nbsp;"),
+        ("after.xml", cob("", "trailing text\n"), 7, "after the root element"),
+        ("two-roots.xml", cob("", "<coverage/>\n"), 7, "root element"),
+        (
+            "jacoco.xml",
+            "<?xml version=\"1.0\"?>\n<report name=\"a&nbsp;b\">\n<package name=\"\"><sourcefile name=\"a.py\"><line nr=\"1\" mi=\"0\" ci=\"1\"/></sourcefile></package>\n</report>\n".into(),
+            2,
+            "&nbsp;",
+        ),
+        (
+            "jacoco-after.xml",
+            "<?xml version=\"1.0\"?>\n<report name=\"r\">\n<package name=\"\"><sourcefile name=\"a.py\"><line nr=\"1\" mi=\"0\" ci=\"1\"/></sourcefile></package>\n</report>\nPASS\n".into(),
+            5,
+            "after the root element",
+        ),
+    ];
+    check_rejected(&repo, cases);
+}
+
+/// XML 1.0 §3.3.3 in coverage reports too: a literal newline or tab in `filename` is a space,
+/// a character reference is kept.
+#[test]
+fn coverage_xml_attribute_values_are_normalised() {
+    let x = "<coverage><packages><package name=\"p\"><classes>\
+             <class name=\"a\" filename=\"src/a\nb.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class>\
+             <class name=\"c\" filename=\"src/c\r\nd&#9;e.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class>\
+             </classes></package></packages></coverage>";
+    let r = controlgate::ingest::cobertura::parse(x.as_bytes()).unwrap();
+    let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["src/a b.py", "src/c d\te.py"]);
+    let x = "<report name=\"r\"><package name=\"com/\tex\"><sourcefile name=\"A\n.java\"><line nr=\"1\" mi=\"0\" ci=\"1\"/></sourcefile></package></report>";
+    let r = controlgate::ingest::jacoco::parse(x.as_bytes(), &[]).unwrap();
+    assert_eq!(r.files[0].name, "com/ ex/A .java");
+}
+
+/// gcovr 8 writes JaCoCo `<line nr=…>` without `ci`/`mi` (issue 14, item 4): such a line
+/// carries no hit count and must not read as uncovered. The file's `LINE` counter decides when
+/// it can (all covered, or none); otherwise the lines are not measured, and a note says so.
+#[test]
+fn jacoco_lines_without_hit_counts_are_not_read_as_uncovered() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_branch(t.path());
+    let gcovr = |missed: u32, covered: u32| {
+        ReportInput {
+        path: "gcovr-jacoco.xml".into(),
+        bytes: format!(
+            "<?xml version='1.0' encoding='UTF-8'?>\n\
+             <!DOCTYPE report SYSTEM 'https://www.jacoco.org/jacoco/trunk/coverage/report.dtd'>\n\
+             <report name=\"GCOVR report\"><package name=\"\"><sourcefile name=\"a.py\">\
+             <line nr=\"1\"/><line nr=\"2\"/><line nr=\"3\"/>\
+             <counter type=\"LINE\" missed=\"{missed}\" covered=\"{covered}\"/>\
+             <counter type=\"BRANCH\" missed=\"0\" covered=\"0\"/></sourcefile>\
+             <counter type=\"LINE\" missed=\"{missed}\" covered=\"{covered}\"/></package></report>\n"
+        )
+        .into_bytes(),
+    }
+    };
+    let analyze_one = |report: ReportInput| {
+        let mut req = CoverageRequest::new(
+            &repo,
+            ChangeSource::Git {
+                base_ref: "main".into(),
+            },
+        );
+        req.reports = vec![report];
+        analyze(&req).unwrap()
+    };
+    // Mixed: which lines were hit is unknown → not measured, with a note.
+    let s = analyze_one(gcovr(1, 2));
+    assert_eq!((s.patch.covered, s.patch.measured), (0, 0), "{:?}", s.patch);
+    assert_eq!((s.head.lines_covered, s.head.lines_measured), (0, 0));
+    assert!(
+        s.notes.iter().any(|n| n.contains("gcovr-jacoco.xml")
+            && n.contains("3 <line> elements carry no hit count")),
+        "{:?}",
+        s.notes
+    );
+    // Every line covered, by the file's own counter.
+    let s = analyze_one(gcovr(0, 3));
+    assert_eq!((s.patch.covered, s.patch.measured), (1, 1), "{:?}", s.patch);
+    assert_eq!((s.head.lines_covered, s.head.lines_measured), (3, 3));
+    assert!(
+        s.notes.iter().any(|n| n.contains("no hit count")),
+        "{:?}",
+        s.notes
+    );
+    // No line covered.
+    let s = analyze_one(gcovr(3, 0));
+    assert_eq!((s.patch.covered, s.patch.measured), (0, 1), "{:?}", s.patch);
+}

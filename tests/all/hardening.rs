@@ -143,7 +143,18 @@ fn malformed_corpus_is_rejected_with_a_location_and_nothing_written() {
         let r = run_with(flag, &path, tmp.path());
         let name = Path::new(file).file_name().unwrap().to_str().unwrap();
         match entry["expect"].as_str().unwrap() {
-            "reject" => failures.extend(check_rejected(name, &r)),
+            "reject" => {
+                failures.extend(check_rejected(name, &r));
+                // Where the manifest names the line, the error must point at it.
+                if let Some(line) = entry.get("line").and_then(Value::as_u64) {
+                    if !r.stderr.contains(&format!("{name}:{line}: ")) {
+                        failures.push(format!(
+                            "{file}: error not on line {line}: {}",
+                            r.stderr.trim()
+                        ));
+                    }
+                }
+            }
             "accepted" => {
                 if !matches!(r.code, Some(0 | 1)) || r.stderr.contains("panicked") {
                     failures.push(format!(
@@ -345,6 +356,7 @@ fn hostile_case(i: usize, h: &str) -> TestCase {
         name: format!("{h} [cc6-1]"),
         file: Some(format!("tests/{h}.py")),
         line: Some(7),
+        location: None,
         status: if i % 3 == 0 {
             CaseStatus::Errored
         } else {

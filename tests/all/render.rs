@@ -16,6 +16,7 @@ fn case(classname: &str, name: &str, status: CaseStatus, controls: &str, msg: &s
         name: name.into(),
         file: Some(format!("tests/{classname}.py")),
         line: Some(12),
+        location: None,
         status,
         flaky: false,
         duration_s: 0.25,

@@ -4,7 +4,8 @@
 //! Recognised shapes, in order of preference:
 //! 1. Rust panics (cargo test / nextest): `panicked at src/x.rs:12:5`.
 //! 2. The first `path:line` whose path ends in a source-file extension and is not in a
-//!    dependency folder (`node_modules`, `site-packages`, `/rustc/`, `.cargo/registry`), e.g.
+//!    dependency folder (`node_modules`, `site-packages`, `/rustc/`, `.cargo/registry`) or a
+//!    runtime's own frames (Node's `internal/...`), e.g.
 //!    pytest `tests/test_x.py:42: AssertionError`, jest `at Object.<anonymous> (src/a.test.js:3:9)`,
 //!    Python tracebacks `File "tests/x.py", line 7`.
 //! 3. Else the first such path even inside a dependency folder.
@@ -125,6 +126,9 @@ fn is_dependency(path: &str) -> bool {
         || path.starts_with("/rustc/")
         || path.contains(".cargo/registry")
         || path.contains("/usr/lib/")
+        // Node's own frames (`internal/process/task_queues.js`, `node:internal/...`).
+        || path.starts_with("internal/")
+        || path.starts_with("node:")
 }
 
 const SOURCE_EXTENSIONS: &[&str] = &[

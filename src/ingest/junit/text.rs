@@ -17,21 +17,23 @@ pub fn clean(raw: &[u8]) -> Cow<'_, str> {
         Ok(s) => Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(raw),
     };
-    if !may_hold_invalid_char(s.as_bytes()) || !s.chars().any(is_invalid_xml_char) {
+    if !may_hold_invalid_char::<false>(s.as_bytes()) || !s.chars().any(is_invalid_xml_char) {
         return s;
     }
     Cow::Owned(s.chars().filter(|&c| !is_invalid_xml_char(c)).collect())
 }
 
 /// Cheap pre-check: only C0 controls other than tab/LF/CR, or the 0xEF lead byte of
-/// U+FFFE/U+FFFF, can start an invalid XML character. Eight bytes at a time: a word is looked at
-/// byte by byte only when it holds a byte below 0x20 or an 0xEF.
+/// U+FFFE/U+FFFF, can start an invalid XML character (with `WS`, tab/LF/CR count too: an
+/// attribute value normalises them). Eight bytes at a time: a word is looked at byte by byte
+/// only when it holds a byte below 0x20 or an 0xEF.
 #[inline]
-fn may_hold_invalid_char(bytes: &[u8]) -> bool {
+fn may_hold_invalid_char<const WS: bool>(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     const EF: u64 = u64::from_ne_bytes([0xEF; 8]);
-    let suspicious = |b: &u8| (*b < 0x20 && !matches!(*b, b'\t' | b'\n' | b'\r')) || *b == 0xEF;
+    let suspicious =
+        |b: &u8| (*b < 0x20 && (WS || !matches!(*b, b'\t' | b'\n' | b'\r'))) || *b == 0xEF;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
@@ -56,26 +58,10 @@ pub fn count_newlines(data: &[u8]) -> u64 {
     count + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u64
 }
 
-/// Resolves the name of an entity reference (`amp`, `#x41`, ...). Custom entities are never
-/// expanded: `None` means "keep the reference literally".
+/// Resolves the name of an entity reference (`amp`, `#x41`, ...). Only predefined entities and
+/// character references exist (see [`crate::ingest::xml`]); `None` for anything else.
 pub fn resolve_entity(name: &[u8]) -> Option<char> {
-    match name {
-        b"lt" => Some('<'),
-        b"gt" => Some('>'),
-        b"amp" => Some('&'),
-        b"apos" => Some('\''),
-        b"quot" => Some('"'),
-        [b'#', b'x' | b'X', hex @ ..] => char_from(std::str::from_utf8(hex).ok()?, 16),
-        [b'#', dec @ ..] => char_from(std::str::from_utf8(dec).ok()?, 10),
-        _ => None,
-    }
-}
-
-fn char_from(digits: &str, radix: u32) -> Option<char> {
-    if digits.is_empty() || digits.len() > 8 {
-        return None;
-    }
-    char::from_u32(u32::from_str_radix(digits, radix).ok()?)
+    crate::ingest::xml::resolve(name)
 }
 
 /// Calls `out` with the decoded form of one entity reference: the character it stands for
@@ -98,12 +84,40 @@ pub fn push_entity(acc: &mut Bounded, name: &[u8]) {
     with_entity(name, &mut |s| acc.push_str(s));
 }
 
-/// Decodes an escaped attribute value (entities, lossy UTF-8, invalid characters dropped) into
-/// `acc`. Unknown entities are kept literally; a bare `&` is kept as is.
+/// Bytes of a literal stretch of an attribute value → UTF-8 (lossy), invalid XML characters
+/// removed, and TAB/LF/CR normalised to spaces (XML 1.0 §3.3.3, see
+/// [`crate::ingest::xml::normalize_attr`]). Borrows when nothing changes.
+pub fn clean_attr(raw: &[u8]) -> Cow<'_, str> {
+    let s = match std::str::from_utf8(raw) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(raw),
+    };
+    // One pass over the common value (a name, a time): nothing below 0x20, no 0xEF.
+    if !may_hold_invalid_char::<true>(s.as_bytes()) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push(' ');
+            }
+            '\n' | '\t' => out.push(' '),
+            c if is_invalid_xml_char(c) => {}
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Decodes an attribute value that passed [`crate::ingest::xml::check_attr_value`] (entities,
+/// lossy UTF-8, invalid characters dropped, literal whitespace normalised) into `acc`.
 pub fn decode_attr_into(raw: &[u8], acc: &mut Bounded) {
     let mut rest = raw;
-    while let Some(amp) = rest.iter().position(|&b| b == b'&') {
-        acc.push_str(&clean(&rest[..amp]));
+    while let Some(amp) = memchr::memchr(b'&', rest) {
+        acc.push_str(&clean_attr(&rest[..amp]));
         let after = &rest[amp + 1..];
         match after.iter().take(12).position(|&b| b == b';') {
             Some(semi) => {
@@ -116,13 +130,13 @@ pub fn decode_attr_into(raw: &[u8], acc: &mut Bounded) {
             }
         }
     }
-    acc.push_str(&clean(rest));
+    acc.push_str(&clean_attr(rest));
 }
 
 /// Decodes an attribute value into an owned string of at most `limit` bytes.
 pub fn attr_string(raw: &[u8], limit: usize) -> String {
     if !raw.contains(&b'&') && raw.len() <= limit {
-        return clean(raw).into_owned();
+        return clean_attr(raw).into_owned();
     }
     let mut acc = Bounded::new(limit);
     decode_attr_into(raw, &mut acc);
@@ -296,22 +310,115 @@ pub fn scan_property_markers(line: &str, found: &mut impl FnMut(&str, &str)) {
     }
 }
 
-/// Parses a JUnit `time` attribute: seconds, possibly with thousands separators (`1,234.5`).
-/// Missing, garbage, negative, infinite or NaN values give 0.0.
-pub fn parse_time(raw: &str) -> f64 {
-    let raw = raw.trim();
-    let parsed = if raw.contains(',') {
-        raw.replace(',', "").parse::<f64>()
-    } else {
-        raw.parse::<f64>()
+/// Parses a JUnit `time` attribute (already normalised): seconds, as a decimal number with an
+/// optional exponent. An empty value is no time (0.0).
+///
+/// Commas, by their shape: `1,234.5`, `1,234` and `12,345,678` are thousands separators (what
+/// Surefire writes under an English locale); a single comma that is not one (`1,5`, `0,014`,
+/// `12,34`) is a decimal comma (xUnit.net and others under a German or French locale). So
+/// `1,234` reads as 1234 s, never 1.234 s — the documented reading of the ambiguous form.
+/// Anything else — a word, NaN, infinity, a negative duration, another grouping — is an error,
+/// never a silent 0.
+pub fn parse_time(raw: &str) -> Result<f64, String> {
+    let t = raw.trim_matches(' ');
+    if t.is_empty() {
+        return Ok(0.0);
+    }
+    let bad = |why: &str| {
+        format!(
+            "time=\"{}\" {why}: expected a duration in seconds such as 0.25, 1,234.5 or 1,5",
+            crate::ingest::xml::shown(raw.as_bytes())
+        )
     };
-    match parsed {
-        Ok(t) if t.is_finite() && t > 0.0 => t,
-        _ => 0.0,
+    let number: Cow<'_, str> = if t.contains(',') {
+        Cow::Owned(uncomma(t).ok_or_else(|| bad("is not a number"))?)
+    } else {
+        Cow::Borrowed(t)
+    };
+    if !is_decimal(&number) {
+        return Err(bad("is not a number"));
+    }
+    match number.parse::<f64>() {
+        Ok(v) if !v.is_finite() => Err(bad("is out of range")),
+        Ok(v) if v < 0.0 => Err(bad("is negative")),
+        // -0.000 (a rounded clock jitter) is no time.
+        Ok(v) => Ok(v.abs()),
+        Err(_) => Err(bad("is not a number")),
     }
 }
 
-/// Parses a `line` attribute; 0, negative or garbage → `None`.
-pub fn parse_line(raw: &str) -> Option<u32> {
-    raw.trim().parse::<u32>().ok().filter(|&l| l > 0)
+/// `1,234.5` / `1,234` → `1234.5` / `1234` (thousands), `1,5` → `1.5` (decimal comma);
+/// `None` for any other use of commas.
+fn uncomma(t: &str) -> Option<String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let thousands = |s: &str| {
+        let mut groups = s.split(',');
+        let first = groups.next().unwrap_or("");
+        digits(first)
+            && first.len() <= 3
+            && !first.starts_with('0')
+            && s.contains(',')
+            && groups.all(|g| g.len() == 3 && digits(g))
+    };
+    let (int, frac) = match t.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (t, None),
+    };
+    if thousands(int) && frac.is_none_or(|f| !f.contains(',')) {
+        return Some(t.replace(',', ""));
+    }
+    match (frac, int.split_once(',')) {
+        (None, Some((whole, fraction))) if digits(whole) && digits(fraction) => {
+            Some(format!("{whole}.{fraction}"))
+        }
+        _ => None,
+    }
+}
+
+/// `[+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?` — what a reporter writes for a
+/// number; Rust's float parser would also take `inf` and `NaN`.
+fn is_decimal(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let run = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let mut mantissa = run(&mut i);
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        mantissa += run(&mut i);
+    }
+    if mantissa == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if run(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Parses a `line` attribute (already normalised): a line number, or `None` when empty or 0
+/// (unknown). Anything but digits, or a number past `u32`, is an error.
+pub fn parse_line(raw: &str) -> Result<Option<u32>, String> {
+    let t = raw.trim_matches(' ');
+    if t.is_empty() {
+        return Ok(None);
+    }
+    match t.parse::<u32>() {
+        Ok(n) if t.bytes().all(|b| b.is_ascii_digit()) => Ok((n > 0).then_some(n)),
+        _ => Err(format!(
+            "line=\"{}\" is not a line number: expected a positive integer",
+            crate::ingest::xml::shown(raw.as_bytes())
+        )),
+    }
 }
