@@ -268,11 +268,11 @@ pub fn generate(root: &Path, seed: u64) -> (PathBuf, Vec<String>) {
         }
         let i = rng.below(files.len());
         match rng.below(10) {
-            0 | 1 | 2 => {
+            0..=2 => {
                 edit(&mut rng, &mut serial, &mut files[i].lines);
                 ops.push(format!("edit {:?}", files[i].path));
             }
-            3 | 4 => {
+            3..=4 => {
                 // Rename with edits at a chosen similarity (20-100 %), sometimes grown.
                 let similarity = 20 + rng.below(81);
                 let grow = rng.chance(25);
