@@ -20,6 +20,7 @@ mod evidence_git;
 mod evidence_s3;
 mod git_differential;
 mod github_fake;
+mod host_mode;
 mod hardening;
 mod junit;
 mod render;
