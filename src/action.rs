@@ -519,6 +519,7 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
     req.markdown_budget = crate::render::markdown::DEFAULT_BUDGET - 1024;
     req.identity = Some(ctx.identity());
     req.secrets = ctx.secrets.clone();
+    req.env = ctx.env.clone();
     req.coverage = ctx.inputs.coverage.clone();
     req.base_ref = ctx.inputs.base_ref.clone();
     req.repo = Some(ctx.workspace.clone());

@@ -125,20 +125,12 @@ pub struct ActionContext {
     pub secrets: crate::redact::SecretValues,
     /// The environment the suites run with ([`suite_env`]).
     pub suite_env: EnvVars,
+    /// The whole environment, as plain data: where an evidence store takes its credentials
+    /// (`token_env`, `AWS_*`).
+    pub env: EnvVars,
 }
 
-/// Environment variables as plain data; `Debug` shows the names only (a value passed on
-/// purpose with `pass-env` may be a credential).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct EnvVars(pub Vec<(String, String)>);
-
-impl std::fmt::Debug for EnvVars {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list()
-            .entries(self.0.iter().map(|(k, _)| k))
-            .finish()
-    }
-}
+pub use crate::model::env::EnvVars;
 
 /// The process environment, as plain data (names and values that are not UTF-8 are read
 /// lossily).
@@ -402,6 +394,7 @@ pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext,
         retry_time_scale,
         secrets: crate::redact::SecretValues::new(secrets_from(vars)),
         suite_env: suite_environment,
+        env: EnvVars(vars.to_vec()),
     })
 }
 

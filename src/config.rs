@@ -231,13 +231,13 @@ pub struct Config {
     pub suites: Vec<Suite>,
     /// Where evidence bundles and the ledger go (`docs/evidence.md`); absent: not retained
     /// unless `--evidence DIR` is given.
-    pub evidence: Option<crate::retain::EvidenceConfig>,
+    pub evidence: Option<EvidenceConfig>,
     /// Coverage gates, path fixes and source roots (see `docs/report.md#coverage`).
     pub coverage: CoverageConfig,
     /// API coverage against OpenAPI descriptions (`docs/api-coverage.md`).
     pub api: ApiConfig,
     /// Change tickets: Jira, Linear, GitHub issues and `tickets.required` (`docs/tickets.md`).
-    pub tickets: crate::tickets::TicketsConfig,
+    pub tickets: TicketsConfig,
     /// Secret redaction beyond the built-in kinds (`src/redact.rs`).
     pub redact: RedactConfig,
 }
@@ -322,6 +322,231 @@ impl CoverageConfig {
             || self.patch.min.is_some()
             || self.patch.when_no_lines.is_some()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets
+
+/// `tickets:` in `.github/controlgate.yml`. A tracker is enabled by its section.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TicketsConfig {
+    /// Fail a change without a ticket (CC8.1).
+    pub required: Option<Gated<bool>>,
+    pub jira: Option<JiraConfig>,
+    pub linear: Option<LinearConfig>,
+    pub github: Option<GithubIssuesConfig>,
+    pub exempt: Exemptions,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JiraConfig {
+    /// Project keys (`ENG`, `OPS`); only these are recognised as Jira keys.
+    pub projects: Vec<String>,
+    /// `https://your-domain.atlassian.net` (credentials may override it).
+    pub url: Option<String>,
+    /// Upsert a remote link to the PR (default true).
+    pub remote_link: bool,
+    /// Post (then edit) one comment with the verdict, controls and coverage (default true).
+    pub comment: bool,
+}
+
+impl Default for JiraConfig {
+    fn default() -> Self {
+        JiraConfig {
+            projects: Vec::new(),
+            url: None,
+            remote_link: true,
+            comment: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinearConfig {
+    /// Team keys (`ENG`); only these are recognised as Linear identifiers.
+    #[serde(alias = "projects")]
+    pub teams: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubIssuesConfig {
+    /// Count `#123` / `owner/repo#123` in the title, body and commit messages (default true);
+    /// issues linked to the PR always count.
+    pub references: bool,
+    /// Keep one sticky comment on each linked issue (default true).
+    pub comment: bool,
+}
+
+impl Default for GithubIssuesConfig {
+    fn default() -> Self {
+        GithubIssuesConfig {
+            references: true,
+            comment: true,
+        }
+    }
+}
+
+/// Changes that need no ticket: matched exactly, case-insensitively.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exemptions {
+    pub labels: Vec<String>,
+    /// Logins such as `dependabot[bot]`, `renovate[bot]`.
+    pub authors: Vec<String>,
+}
+
+impl TicketsConfig {
+    /// Whether any tracker is configured.
+    pub fn any_tracker(&self) -> bool {
+        self.jira.is_some() || self.linear.is_some() || self.github.is_some()
+    }
+
+    /// Checks project/team keys and that a required gate has something to accept.
+    pub fn validate(&self) -> Result<(), String> {
+        let key_ok = |k: &str| {
+            let mut chars = k.chars();
+            chars.next().is_some_and(|c| c.is_ascii_uppercase())
+                && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        };
+        for (what, keys) in [
+            (
+                "tickets.jira.projects",
+                self.jira.as_ref().map(|j| &j.projects),
+            ),
+            (
+                "tickets.linear.teams",
+                self.linear.as_ref().map(|l| &l.teams),
+            ),
+        ] {
+            let Some(keys) = keys else { continue };
+            if keys.is_empty() {
+                return Err(format!(
+                    "{what}: list the keys to recognise (e.g. [ENG, OPS]); without them every `ABC-123` (SHA-256, UTF-8) would match"
+                ));
+            }
+            for k in keys {
+                if !key_ok(k) {
+                    return Err(format!(
+                        "{what}: `{k}` is not a key (upper-case letters, digits and `_`, starting with a letter, e.g. ENG)"
+                    ));
+                }
+            }
+        }
+        if let Some(url) = self.jira.as_ref().and_then(|j| j.url.as_deref())
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(format!(
+                "tickets.jira.url: `{url}` is not an http(s) URL (e.g. https://acme.atlassian.net)"
+            ));
+        }
+        if self.required.as_ref().is_some_and(|r| r.value) && !self.any_tracker() {
+            return Err(
+                "tickets.required: configure at least one of tickets.jira, tickets.linear or tickets.github"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence
+
+/// The `evidence:` section of the config file.
+///
+/// ```yaml
+/// evidence:
+///   store: { type: dir, path: .controlgate/evidence }
+///   base_max_distance: 50
+///   fallback_dir: .controlgate/evidence-fallback
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvidenceConfig {
+    pub store: StoreConfig,
+    /// How many first-parent ancestors of the merge-base to search for a base entry.
+    pub base_max_distance: usize,
+    /// Where a bundle is kept when the store fails.
+    pub fallback_dir: PathBuf,
+}
+
+impl Default for EvidenceConfig {
+    fn default() -> Self {
+        EvidenceConfig {
+            store: StoreConfig::default(),
+            base_max_distance: 50,
+            fallback_dir: PathBuf::from(".controlgate/evidence-fallback"),
+        }
+    }
+}
+
+/// `evidence.store` in the config file.
+///
+/// ```yaml
+/// evidence:
+///   store: { type: dir, path: .controlgate/evidence }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum StoreConfig {
+    /// A local directory (the default).
+    Dir {
+        #[serde(default = "default_dir")]
+        path: PathBuf,
+    },
+    /// An orphan branch of a git repository, committed and pushed.
+    Git {
+        /// Remote name or URL to fetch from and push to.
+        #[serde(default = "default_remote")]
+        remote: String,
+        #[serde(default = "default_branch")]
+        branch: String,
+        /// Local working directory for the branch (default: a directory under the system temp).
+        #[serde(default)]
+        workdir: Option<PathBuf>,
+        /// Environment variable holding the token for HTTPS pushes (never printed).
+        #[serde(default = "default_token_env")]
+        token_env: String,
+    },
+    /// An S3 bucket (Object Lock recommended, COMPLIANCE mode, default retention).
+    S3 {
+        bucket: String,
+        /// Key prefix; default: the repository (`owner/name`), so one bucket holds many.
+        #[serde(default)]
+        prefix: Option<String>,
+        #[serde(default)]
+        region: Option<String>,
+        /// Custom endpoint (S3-compatible stores, tests).
+        #[serde(default)]
+        endpoint: Option<String>,
+        #[serde(default)]
+        allow_http: bool,
+    },
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig::Dir {
+            path: default_dir(),
+        }
+    }
+}
+
+fn default_dir() -> PathBuf {
+    PathBuf::from(".controlgate/evidence")
+}
+fn default_remote() -> String {
+    "origin".to_string()
+}
+pub fn default_branch() -> String {
+    "controlgate-evidence".to_string()
+}
+fn default_token_env() -> String {
+    "GITHUB_TOKEN".to_string()
 }
 
 /// The `redact:` section.

@@ -226,6 +226,7 @@ fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> Result<Exi
     // `evidence.store.path` is relative to the repository root).
     req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
     req.secrets = secrets.clone();
+    req.env = actions_env::EnvVars(actions_env::process_vars());
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
         out.write_to(dir)?;
@@ -368,6 +369,7 @@ fn store_of(args: &StoreArgs) -> Result<(retain::StoreConfig, retain::OpenContex
         retain::OpenContext {
             base_dir: dir,
             repository,
+            env: actions_env::EnvVars(actions_env::process_vars()),
         },
     ))
 }

@@ -58,6 +58,8 @@ pub struct ReportRequest {
     /// store credentials), redacted with their encodings from everything the run outputs,
     /// besides the built-in secret shapes.
     pub secrets: crate::redact::SecretValues,
+    /// The environment, gathered at the edge: an evidence store's credentials come from it.
+    pub env: crate::model::env::EnvVars,
     /// The change (PR or push) being reported on: finds its tickets for `tickets.required`.
     /// `None` (the offline `report` command) leaves that gate informational, "not evaluated".
     pub change: Option<crate::tickets::ChangeContext>,
@@ -109,6 +111,7 @@ impl ReportRequest {
             identity: None,
             evidence_dir: None,
             secrets: Default::default(),
+            env: Default::default(),
         }
     }
 }
@@ -377,12 +380,13 @@ pub fn retain_evidence(
             .repository
             .clone()
             .unwrap_or_else(|| "local".into()),
+        env: req.env.clone(),
     };
     let options = crate::retain::WriteOptions {
         fallback_dir: ev.base_dir.join(&ev.evidence.fallback_dir),
         now: None,
     };
-    match ev.evidence.store.open(&ctx) {
+    match crate::retain::open_store(&ev.evidence.store, &ctx) {
         Ok(store) => crate::retain::write_evidence_with(store.as_ref(), &bundle, &options),
         // A store that cannot be opened still leaves the bundle in the fallback directory.
         Err(e @ (Error::Store(_) | Error::Git(_) | Error::Io { .. })) => {
@@ -494,13 +498,14 @@ fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<LedgerStat
             .as_ref()
             .and_then(|i| i.repository.clone())
             .unwrap_or_else(|| "local".into()),
+        env: req.env.clone(),
     };
     let unavailable = |reason: String, untrusted: bool| {
         Ok(Some(LedgerState::Unavailable(
             crate::model::coverage::BaseUnavailable { reason, untrusted },
         )))
     };
-    let store = ev.store.open(&ctx)?;
+    let store = crate::retain::open_store(&ev.store, &ctx)?;
     store.refresh()?;
     if store.list("ledger/")?.is_empty() {
         return unavailable("the evidence ledger has no entries yet".into(), false);

@@ -5,3 +5,4 @@ pub mod api;
 pub mod coverage;
 pub mod gates;
 pub mod mapping;
+pub mod tickets;

@@ -4,9 +4,11 @@
 pub mod api;
 pub mod controls;
 pub mod coverage;
+pub mod env;
 pub mod gate;
 pub mod report;
 pub mod tests;
+pub mod tickets;
 
 pub use controls::{Category, Control, ControlId};
 pub use tests::{

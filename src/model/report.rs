@@ -162,7 +162,7 @@ pub struct Report {
     pub api: Option<super::api::ApiSection>,
     /// Change tickets found and the exemption (when a change context was given).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tickets: Option<crate::tickets::TicketsSection>,
+    pub tickets: Option<super::tickets::TicketsSection>,
     pub warnings: Vec<String>,
     /// The suites `controlgate run` executed (absent when results were read from disk).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ pub mod api;
 pub mod coverage;
 pub mod escape;
 pub mod markdown;
+pub mod tickets;
 
 use crate::model::report::Report;
 

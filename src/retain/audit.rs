@@ -153,7 +153,7 @@ pub struct AuditReport {
 
 /// Opens the store, verifies it, builds and renders the audit.
 pub fn audit(request: &AuditRequest) -> Result<AuditOutcome> {
-    let store = request.store.open(&request.context)?;
+    let store = super::store::open_store(&request.store, &request.context)?;
     audit_store(
         store.as_ref(),
         &request.query,

@@ -27,7 +27,7 @@ pub use bundle::{
 };
 pub use identity::RunIdentity;
 pub use ledger::{Entry, GENESIS, Tip};
-pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig};
+pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig, open_store};
 pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };

@@ -16,7 +16,8 @@ use super::ledger::Tip;
 use super::store::{Created, EvidenceStore};
 use crate::error::{Error, Result};
 
-/// How to reach the bucket. Credentials default to the usual `AWS_*` environment variables.
+/// How to reach the bucket. Credentials come from `credentials`, else from the `AWS_*`
+/// variables in `aws_env` (gathered by the caller; the store never reads the environment).
 #[derive(Debug, Clone, Default)]
 pub struct S3Options {
     pub bucket: String,
@@ -31,6 +32,9 @@ pub struct S3Options {
     /// `x-amz-checksum-sha256` header for Object Lock buckets, but moto (the test stand-in)
     /// insists on `x-amz-sdk-checksum-algorithm` as well.
     pub extra_headers: Vec<(String, String)>,
+    /// `AWS_*` environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`, `AWS_REGION`, …), as object_store's `from_env` would read them.
+    pub aws_env: Vec<(String, String)>,
 }
 
 pub struct S3Store {
@@ -59,7 +63,17 @@ impl S3Store {
         if options.bucket.is_empty() {
             return Err(Error::Usage("evidence.store.bucket is empty".into()));
         }
-        let mut builder = AmazonS3Builder::from_env()
+        let mut builder = AmazonS3Builder::new();
+        for (name, value) in &options.aws_env {
+            // The names object_store's `from_env` understands, given as plain data.
+            if let Ok(key) = name
+                .to_ascii_lowercase()
+                .parse::<object_store::aws::AmazonS3ConfigKey>()
+            {
+                builder = builder.with_config(key, value);
+            }
+        }
+        let mut builder = builder
             .with_bucket_name(&options.bucket)
             .with_checksum_algorithm(object_store::aws::Checksum::SHA256);
         if let Some(r) = &options.region {

@@ -6,155 +6,78 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use serde::Deserialize;
-
 use super::bundle::{Blob, Bundle, bundle_key, changed, read_checked};
 use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
 use crate::inputs::HashingReader;
 
-/// The `evidence:` section of the config file.
-///
-/// ```yaml
-/// evidence:
-///   store: { type: dir, path: .controlgate/evidence }
-///   base_max_distance: 50
-///   fallback_dir: .controlgate/evidence-fallback
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EvidenceConfig {
-    pub store: StoreConfig,
-    /// How many first-parent ancestors of the merge-base to search for a base entry.
-    pub base_max_distance: usize,
-    /// Where a bundle is kept when the store fails.
-    pub fallback_dir: PathBuf,
-}
+pub use crate::config::{EvidenceConfig, StoreConfig};
 
-impl Default for EvidenceConfig {
-    fn default() -> Self {
-        EvidenceConfig {
-            store: StoreConfig::default(),
-            base_max_distance: 50,
-            fallback_dir: PathBuf::from(".controlgate/evidence-fallback"),
-        }
-    }
-}
-
-/// `evidence.store` in the config file.
-///
-/// ```yaml
-/// evidence:
-///   store: { type: dir, path: .controlgate/evidence }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum StoreConfig {
-    /// A local directory (the default).
-    Dir {
-        #[serde(default = "default_dir")]
-        path: PathBuf,
-    },
-    /// An orphan branch of a git repository, committed and pushed.
-    Git {
-        /// Remote name or URL to fetch from and push to.
-        #[serde(default = "default_remote")]
-        remote: String,
-        #[serde(default = "default_branch")]
-        branch: String,
-        /// Local working directory for the branch (default: a directory under the system temp).
-        #[serde(default)]
-        workdir: Option<PathBuf>,
-        /// Environment variable holding the token for HTTPS pushes (never printed).
-        #[serde(default = "default_token_env")]
-        token_env: String,
-    },
-    /// An S3 bucket (Object Lock recommended, COMPLIANCE mode, default retention).
-    S3 {
-        bucket: String,
-        /// Key prefix; default: the repository (`owner/name`), so one bucket holds many.
-        #[serde(default)]
-        prefix: Option<String>,
-        #[serde(default)]
-        region: Option<String>,
-        /// Custom endpoint (S3-compatible stores, tests).
-        #[serde(default)]
-        endpoint: Option<String>,
-        #[serde(default)]
-        allow_http: bool,
-    },
-}
-
-impl Default for StoreConfig {
-    fn default() -> Self {
-        StoreConfig::Dir {
-            path: default_dir(),
-        }
-    }
-}
-
-fn default_dir() -> PathBuf {
-    PathBuf::from(".controlgate/evidence")
-}
-fn default_remote() -> String {
-    "origin".to_string()
-}
-pub(crate) fn default_branch() -> String {
-    "controlgate-evidence".to_string()
-}
-fn default_token_env() -> String {
-    "GITHUB_TOKEN".to_string()
-}
-
-/// What opening a store needs besides its config.
+/// What opening a store needs besides its config, gathered by the caller (the store never
+/// reads the environment itself).
 #[derive(Debug, Clone, Default)]
 pub struct OpenContext {
     /// Relative `dir` paths and the git workdir resolve against this (the repository root).
     pub base_dir: PathBuf,
     /// `owner/name`: the default S3 prefix.
     pub repository: String,
+    /// The environment the store may take credentials from: the git store's `token_env`
+    /// variable, `AWS_*` for S3.
+    pub env: crate::model::env::EnvVars,
 }
 
-impl StoreConfig {
-    pub fn open(&self, ctx: &OpenContext) -> Result<Box<dyn EvidenceStore>> {
-        match self {
-            StoreConfig::Dir { path } => Ok(Box::new(DirStore::new(ctx.base_dir.join(path)))),
-            StoreConfig::Git {
+/// Opens the store `cfg` names. The git store's token comes from `ctx.env[token_env]`, S3's
+/// credentials and region from its `AWS_*` entries.
+pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn EvidenceStore>> {
+    match cfg {
+        StoreConfig::Dir { path } => Ok(Box::new(DirStore::new(ctx.base_dir.join(path)))),
+        StoreConfig::Git {
+            remote,
+            branch,
+            workdir,
+            token_env,
+        } => {
+            let token = ctx
+                .env
+                .get(token_env)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            let workdir = workdir.as_ref().map(|w| ctx.base_dir.join(w));
+            Ok(Box::new(super::git_store::GitStore::open(
                 remote,
                 branch,
                 workdir,
-                token_env,
-            } => {
-                let token = std::env::var(token_env).ok().filter(|t| !t.is_empty());
-                let workdir = workdir.as_ref().map(|w| ctx.base_dir.join(w));
-                Ok(Box::new(super::git_store::GitStore::open(
-                    remote,
-                    branch,
-                    workdir,
-                    token,
-                    &ctx.base_dir,
-                )?))
-            }
-            StoreConfig::S3 {
-                bucket,
-                prefix,
-                region,
-                endpoint,
-                allow_http,
-            } => {
-                let prefix = prefix.clone().unwrap_or_else(|| ctx.repository.clone());
-                Ok(Box::new(super::s3_store::S3Store::open(
-                    &super::s3_store::S3Options {
-                        bucket: bucket.clone(),
-                        prefix,
-                        region: region.clone(),
-                        endpoint: endpoint.clone(),
-                        allow_http: *allow_http,
-                        credentials: None,
-                        extra_headers: Vec::new(),
-                    },
-                )?))
-            }
+                token,
+                &ctx.base_dir,
+            )?))
+        }
+        StoreConfig::S3 {
+            bucket,
+            prefix,
+            region,
+            endpoint,
+            allow_http,
+        } => {
+            let prefix = prefix.clone().unwrap_or_else(|| ctx.repository.clone());
+            let aws: Vec<(String, String)> = ctx
+                .env
+                .0
+                .iter()
+                .filter(|(k, _)| k.starts_with("AWS_"))
+                .cloned()
+                .collect();
+            Ok(Box::new(super::s3_store::S3Store::open(
+                &super::s3_store::S3Options {
+                    bucket: bucket.clone(),
+                    prefix,
+                    region: region.clone(),
+                    endpoint: endpoint.clone(),
+                    allow_http: *allow_http,
+                    credentials: None,
+                    extra_headers: Vec::new(),
+                    aws_env: aws,
+                },
+            )?))
         }
     }
 }

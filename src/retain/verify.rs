@@ -116,7 +116,7 @@ pub struct VerifyRequest {
 
 /// Opens the store and verifies it. `Err` means unusable input (exit 2).
 pub fn verify(request: &VerifyRequest) -> Result<VerifyOutcome> {
-    let store = request.store.open(&request.context)?;
+    let store = super::store::open_store(&request.store, &request.context)?;
     verify_store(store.as_ref(), &request.options)
 }
 

@@ -624,6 +624,7 @@ fn lib_entry_points_open_the_configured_store() {
     let context = OpenContext {
         base_dir: tmp.path().to_path_buf(),
         repository: "acme/app".into(),
+        ..OpenContext::default()
     };
     let store = StoreConfig::Dir { path: "ev".into() };
     let out = verify(&VerifyRequest {

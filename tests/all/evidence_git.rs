@@ -139,8 +139,9 @@ fn configured_git_store_resolves_a_remote_name() {
     let context = OpenContext {
         base_dir: repo.clone(),
         repository: "acme/app".into(),
+        ..OpenContext::default()
     };
-    let store = config.open(&context).unwrap();
+    let store = controlgate::retain::open_store(&config, &context).unwrap();
     let w = write_evidence(store.as_ref(), &sample_input("acme/app", 1)).unwrap();
     let w2 = write_evidence(store.as_ref(), &sample_input("acme/app", 2)).unwrap();
     assert_eq!((w.entry_seq, w2.entry_seq), (1, 2));

@@ -105,6 +105,7 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
         allow_http: true,
         credentials: Some(("testing".into(), "testing".into())),
         extra_headers: moto_compat(),
+        aws_env: Vec::new(),
     })
     .unwrap();
 
@@ -148,6 +149,7 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
         allow_http: true,
         credentials: Some(("testing".into(), "testing".into())),
         extra_headers: moto_compat(),
+        aws_env: Vec::new(),
     })
     .unwrap();
     assert!(other.list("ledger/").unwrap().is_empty());
@@ -254,6 +256,7 @@ fn an_unreachable_store_or_a_missing_bucket_is_unusable_input() {
             allow_http: true,
             credentials: Some(("testing".into(), "testing".into())),
             extra_headers: moto_compat(),
+            aws_env: Vec::new(),
         })
         .unwrap();
         let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
