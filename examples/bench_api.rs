@@ -22,8 +22,13 @@ fn main() {
         Some("run") if args.len() == 3 => run(&args[1], &args[2]),
         Some("drift") if args.len() == 3 => {
             let t = Instant::now();
-            let load =
-                |p: &str| openapi::load(&[PathBuf::from(p)], &mut openapi::Files).expect("spec");
+            let load = |p: &str| {
+                openapi::load(
+                    &[PathBuf::from(p)],
+                    &mut controlgate::gather::openapi::Files,
+                )
+                .expect("spec")
+            };
             let (a, b) = (load(&args[1]), load(&args[2]));
             let t1 = Instant::now();
             let d = controlgate::analyze::api::drift(&a, &b);
@@ -46,7 +51,11 @@ fn main() {
 }
 
 fn generate(spec: &str, n: usize, out: &str) {
-    let spec = openapi::load(&[PathBuf::from(spec)], &mut openapi::Files).expect("spec");
+    let spec = openapi::load(
+        &[PathBuf::from(spec)],
+        &mut controlgate::gather::openapi::Files,
+    )
+    .expect("spec");
     let ops = &spec.operations;
     let mut w = BufWriter::new(std::fs::File::create(out).expect("create"));
     for i in 0..n {
@@ -97,7 +106,11 @@ fn generate(spec: &str, n: usize, out: &str) {
 
 fn run(spec_path: &str, log: &str) {
     let t0 = Instant::now();
-    let spec = openapi::load(&[PathBuf::from(spec_path)], &mut openapi::Files).expect("spec");
+    let spec = openapi::load(
+        &[PathBuf::from(spec_path)],
+        &mut controlgate::gather::openapi::Files,
+    )
+    .expect("spec");
     let t1 = Instant::now();
     let config = ApiConfig {
         confidential_fields: vec!["token".into()],

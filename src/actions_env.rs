@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::retain::RunIdentity;
+use crate::model::run::RunIdentity;
 use crate::tickets::{ChangeContext, Secret};
 
 /// What the triggering event says about the change being tested.

@@ -10,6 +10,7 @@ pub mod analyze;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod gather;
 pub mod git;
 pub mod ingest;
 pub mod inputs;

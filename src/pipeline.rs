@@ -9,14 +9,15 @@ use crate::analyze::mapping::Mapper;
 use crate::analyze::{api, coverage, gates};
 use crate::config::{self, Config};
 use crate::error::{Error, ExitCode, Location};
+use crate::gather::coverage as gcov;
 use crate::ingest::{har, junit, openapi};
 use crate::inputs;
 use crate::model::api::ApiInput;
 use crate::model::controls::ControlId;
 use crate::model::coverage::CoverageSection;
 use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
+use crate::model::run::RunIdentity;
 use crate::render;
-use crate::retain::RunIdentity;
 use crate::tickets;
 use sha2::Digest;
 
@@ -425,14 +426,14 @@ fn coverage_section(
         Some(path) => {
             let full = req.workdir.join(path);
             let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
-            coverage::ChangeSource::Diff {
+            gcov::ChangeSource::Diff {
                 path: path.clone(),
                 text,
             }
         }
-        None => coverage::ChangeSource::Git { base_ref },
+        None => gcov::ChangeSource::Git { base_ref },
     };
-    let mut creq = coverage::CoverageRequest::new(repo, changes);
+    let mut creq = gcov::CoverageRequest::new(repo, changes);
     creq.reports = read(&req.coverage, "coverage")?;
     if !req.base_coverage.is_empty() {
         creq.base_reports = read(&req.base_coverage, "base-coverage")?;
@@ -459,7 +460,7 @@ fn coverage_section(
             }
         }
     }
-    let mut section = coverage::analyze(&creq)?;
+    let mut section = gcov::analyze(&creq)?;
     section.notes.extend(ledger_note);
     section.base_unavailable = unavailable;
     Ok(Some(section))
@@ -968,7 +969,7 @@ fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpec
         }
     };
     let heads: Vec<PathBuf> = config.api.specs.iter().map(|s| abs(Path::new(s))).collect();
-    let spec = openapi::load(&heads, &mut openapi::Files)?;
+    let spec = openapi::load(&heads, &mut crate::gather::openapi::Files)?;
     let mut inputs = Vec::new();
     let mut record = |spec: &openapi::Spec, kind: &'static str| {
         for d in &spec.docs {
@@ -984,7 +985,7 @@ fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpec
     let mut notes = Vec::new();
     let (base, base_label) = if !req.api_base_spec.is_empty() {
         let paths: Vec<PathBuf> = req.api_base_spec.iter().map(|p| abs(p)).collect();
-        let b = openapi::load(&paths, &mut openapi::Files)?;
+        let b = openapi::load(&paths, &mut crate::gather::openapi::Files)?;
         record(&b, "base_spec");
         let label = paths
             .iter()

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
 use controlgate::render::coverage::render_coverage;
 
 #[derive(Parser)]

@@ -9,12 +9,11 @@
 //! when every report that mentions its file lists it with 0 hits.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use crate::config::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates};
 use crate::error::{Error, Location, ParseError};
-use crate::git;
-use crate::ingest::{cobertura, diff, jacoco, lcov};
+use crate::ingest::{cobertura, jacoco, lcov};
 use crate::model::coverage::{
     ChangeKind, ChangedFile, CoverageFormat, CoverageInput, CoverageRefs, CoverageSection,
     CoverageTotals, IndirectChange, LineHits, PatchCoverage, PatchFile, Percent, RawReport,
@@ -30,51 +29,65 @@ pub struct ReportInput {
     pub bytes: Vec<u8>,
 }
 
-/// Where the changed lines come from.
-#[derive(Debug, Clone)]
-pub enum ChangeSource {
-    /// merge-base(`base_ref`, HEAD) → HEAD in the repository at `repo_root`. Pick the default
-    /// with [`crate::git::default_base_ref`].
-    Git { base_ref: String },
-    /// A unified diff (`--diff FILE`), for machines without history.
-    Diff { path: PathBuf, text: Vec<u8> },
+/// The change measured: where it came from, the changed files with their added lines, and the
+/// repository's file lists (head, and base when a base report is matched). Gathered by the
+/// caller from git or a unified diff; plain data here.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub refs: CoverageRefs,
+    pub files: Vec<ChangedFile>,
+    /// Every file path of the head tree (repository-relative).
+    pub head_files: Vec<String>,
+    /// Every file path of the base tree (empty unless a base report is to be matched).
+    pub base_files: Vec<String>,
+    /// The absolute forms of the repository root that report paths may start with (as given,
+    /// canonical, git's work tree).
+    pub roots: Vec<PathBuf>,
 }
 
-/// Everything the coverage stage needs, as plain data.
+/// What the coverage stage is asked, besides the parsed reports and the changes.
 #[derive(Debug, Clone)]
-pub struct CoverageRequest {
-    pub repo_root: PathBuf,
-    /// Head coverage reports (LCOV, Cobertura or JaCoCo; detected by content).
-    pub reports: Vec<ReportInput>,
-    /// Coverage reports of the base commit (`--base-coverage`); empty for none.
-    pub base_reports: Vec<ReportInput>,
-    pub changes: ChangeSource,
+pub struct CoverageOptions {
     /// `before::after` rewrites applied to report paths (like Codecov's `fixes`).
     pub path_fixes: Vec<String>,
-    /// JaCoCo source roots; empty means `src/main/java`, `src/main/kotlin`.
-    pub source_roots: Vec<String>,
     /// The value of `$GITHUB_WORKSPACE`, stripped from report paths.
     pub workspace: Option<String>,
     /// How many indirect changes to list.
     pub indirect_limit: usize,
-    /// Rename similarity threshold in percent, as git's `-M<n>%` (default 50).
-    pub rename_threshold: u8,
 }
 
-impl CoverageRequest {
-    pub fn new(repo_root: impl Into<PathBuf>, changes: ChangeSource) -> Self {
-        CoverageRequest {
-            repo_root: repo_root.into(),
-            reports: Vec::new(),
-            base_reports: Vec::new(),
-            changes,
+impl Default for CoverageOptions {
+    fn default() -> Self {
+        CoverageOptions {
             path_fixes: Vec::new(),
-            source_roots: Vec::new(),
             workspace: None,
             indirect_limit: 10,
-            rename_threshold: git::DEFAULT_RENAME_THRESHOLD,
         }
     }
+}
+
+/// The JaCoCo source roots in force: the configured ones, else `src/main/java`,
+/// `src/main/kotlin`.
+pub fn source_roots(configured: &[String]) -> Vec<String> {
+    if configured.is_empty() {
+        jacoco::DEFAULT_SOURCE_ROOTS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        configured.to_vec()
+    }
+}
+
+/// Parses each report (format detected by content).
+pub fn parse_reports(
+    reports: &[ReportInput],
+    source_roots: &[String],
+) -> Result<Vec<RawReport>, Error> {
+    reports
+        .iter()
+        .map(|r| parse_report(r, source_roots))
+        .collect()
 }
 
 /// Detects a report's format from its first bytes.
@@ -602,130 +615,33 @@ fn indirect(
     (out, total)
 }
 
-/// Files under `root` (for `--diff` runs outside a git checkout), skipping `.git`.
-fn walk_files(root: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            let p = e.path();
-            if ft.is_dir() {
-                if e.file_name() != ".git" {
-                    stack.push(p);
-                }
-            } else if ft.is_file() {
-                if let Ok(rel) = p.strip_prefix(root) {
-                    out.push(slashes(&rel.to_string_lossy()));
-                }
-            }
-        }
-    }
-    out
-}
-
-type Changes = (
-    CoverageRefs,
-    Vec<ChangedFile>,
-    Vec<String>,
-    Vec<String>,
-    Option<PathBuf>,
-);
-
-/// Changed files and repository file lists, from git or from a unified diff.
-fn changed_files(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error> {
-    Ok(match &req.changes {
-        ChangeSource::Git { base_ref } => {
-            let g = git::changes(&req.repo_root, base_ref, want_base, req.rename_threshold)?;
-            let refs = CoverageRefs {
-                source: "git".into(),
-                base_ref: Some(g.base_ref),
-                base_sha: Some(g.base_sha),
-                merge_base_sha: Some(g.merge_base_sha),
-                head_sha: Some(g.head_sha),
-            };
-            (refs, g.files, g.head_files, g.base_files, g.workdir)
-        }
-        ChangeSource::Diff { path, text } => {
-            let files = diff::parse(text.as_slice()).map_err(|e| e.in_file(path))?;
-            let (mut tree, workdir) = match git::head_tree_files(&req.repo_root) {
-                Ok((t, w)) => (t, w),
-                Err(_) => (walk_files(&req.repo_root), None),
-            };
-            let mut base_extra = Vec::new();
-            for f in &files {
-                if f.kind != ChangeKind::Deleted {
-                    tree.push(f.path.clone());
-                }
-                base_extra.extend(f.old_path.clone());
-                if f.kind == ChangeKind::Deleted {
-                    base_extra.push(f.path.clone());
-                }
-            }
-            let refs = CoverageRefs {
-                source: "diff".into(),
-                ..Default::default()
-            };
-            (refs, files, tree, base_extra, workdir)
-        }
-    })
-}
-
-/// Runs the coverage stage.
-pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
-    if req.reports.is_empty() {
+/// Computes project and patch coverage (pure): `head`/`base` are the parsed `reports`/
+/// `base_reports` (same order), `changes` what changed. A head report that matches no
+/// repository file is an error (never 0 %).
+pub fn analyze(
+    reports: &[ReportInput],
+    head_parsed: Vec<RawReport>,
+    base_reports: &[ReportInput],
+    base_parsed: Vec<RawReport>,
+    changes: Changes,
+    opts: &CoverageOptions,
+) -> Result<CoverageSection, Error> {
+    if reports.is_empty() {
         return Err(Error::Usage(
             "no coverage report given (--coverage <GLOB>)".into(),
         ));
     }
-    let source_roots: Vec<String> = if req.source_roots.is_empty() {
-        jacoco::DEFAULT_SOURCE_ROOTS
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    } else {
-        req.source_roots.clone()
-    };
-    let want_base = !req.base_reports.is_empty();
-    // Parse the reports on a second thread while git computes the diff.
-    let (parsed, changes) = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| -> Result<(Vec<RawReport>, Vec<RawReport>), Error> {
-            let head: Result<Vec<_>, _> = req
-                .reports
-                .iter()
-                .map(|r| parse_report(r, &source_roots))
-                .collect();
-            let base: Result<Vec<_>, _> = req
-                .base_reports
-                .iter()
-                .map(|r| parse_report(r, &source_roots))
-                .collect();
-            Ok((head?, base?))
-        });
-        let changes = changed_files(req, want_base);
-        let parsed = parser
-            .join()
-            .unwrap_or_else(|_| Err(Error::Usage("coverage parser thread failed".into())));
-        (parsed, changes)
-    });
-    let (refs, changed, head_files, base_files, workdir) = changes?;
-    let (head_parsed, base_parsed) = parsed?;
-    let mut roots = vec![req.repo_root.clone()];
-    if let Ok(c) = req.repo_root.canonicalize() {
-        roots.push(c);
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        if req.repo_root.is_relative() {
-            roots.push(cwd.join(&req.repo_root));
-        }
-    }
-    roots.extend(workdir);
-    let ws = req.workspace.as_deref();
-    let head_mapper = PathMapper::new(&roots, ws, &req.path_fixes, head_files.iter().cloned())?;
-    let head = resolve_reports(&req.reports, head_parsed, "head", &head_mapper)?;
+    let want_base = !base_reports.is_empty();
+    let Changes {
+        refs,
+        files: changed,
+        head_files,
+        base_files,
+        roots,
+    } = changes;
+    let ws = opts.workspace.as_deref();
+    let head_mapper = PathMapper::new(&roots, ws, &opts.path_fixes, head_files.iter().cloned())?;
+    let head = resolve_reports(reports, head_parsed, "head", &head_mapper)?;
     let mut notes = head.notes;
     let mut inputs = head.inputs;
     let mut unmatched = head.unmatched;
@@ -748,10 +664,10 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
         let base_mapper = PathMapper::new(
             &roots,
             ws,
-            &req.path_fixes,
+            &opts.path_fixes,
             base_files.into_iter().chain(head_files.iter().cloned()),
         )?;
-        let b = resolve_reports(&req.base_reports, base_parsed, "base", &base_mapper)?;
+        let b = resolve_reports(base_reports, base_parsed, "base", &base_mapper)?;
         if !b.unmatched.is_empty() {
             notes.push(format!(
                 "{} base report paths match no repository file",
@@ -768,7 +684,7 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             bt.lines_covered,
             bt.lines_measured,
         );
-        let (ind, total) = indirect(&head_cov, &base_cov, &changed, req.indirect_limit);
+        let (ind, total) = indirect(&head_cov, &base_cov, &changed, opts.indirect_limit);
         (Some(bt), delta, ind, total)
     } else {
         (None, None, Vec::new(), 0)

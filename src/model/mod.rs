@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod env;
 pub mod gate;
 pub mod report;
+pub mod run;
 pub mod tests;
 pub mod tickets;
 

@@ -170,7 +170,7 @@ pub struct Report {
     /// Who ran what, when, where: repository, event, SHAs, PR, workflow run, times, config
     /// digest (see `docs/report.md#run`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub run: Option<crate::retain::RunIdentity>,
+    pub run: Option<super::run::RunIdentity>,
     /// Secrets replaced with `[REDACTED:<kind>]` in the texts above (`None`: not redacted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redactions: Option<crate::redact::Redactions>,

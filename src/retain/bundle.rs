@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::canonical::{sha256_hex, to_canonical};
-use super::identity::RunIdentity;
 use crate::error::{Error, Result};
+use crate::model::run::RunIdentity;
 
 pub const MANIFEST_FORMAT: &str = "controlgate-bundle/1";
 pub const MANIFEST: &str = "manifest.json";

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::bundle::{ApiSummary, ControlSummary, CoverageSummary};
 
 use super::canonical::{sha256_hex, to_canonical, value_to_canonical};
-use super::identity::RunIdentity;
+use crate::model::run::RunIdentity;
 
 /// The format this release writes: percentages as decimal strings (no float is hashed).
 pub const ENTRY_FORMAT: &str = "controlgate-ledger/2";

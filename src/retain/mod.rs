@@ -8,7 +8,6 @@ pub mod base;
 pub mod bundle;
 pub mod canonical;
 pub mod git_store;
-pub mod identity;
 pub mod ledger;
 pub mod prng;
 pub mod s3_store;
@@ -17,6 +16,7 @@ pub mod verify;
 
 use std::path::{Path, PathBuf};
 
+pub use crate::model::run::RunIdentity;
 pub use audit::{
     AuditFormat, AuditOutcome, AuditQuery, AuditReport, AuditRequest, audit, audit_store,
 };
@@ -25,7 +25,10 @@ pub use bundle::{
     ApiSummary, Blob, BundleInput, ControlSummary, CoverageSummary, LedgerPercent, Manifest,
     build_bundle,
 };
-pub use identity::RunIdentity;
+/// Where the run identity used to live; it is plain data of the model now.
+pub mod identity {
+    pub use crate::model::run::RunIdentity;
+}
 pub use ledger::{Entry, GENESIS, Tip};
 pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig, open_store};
 pub use verify::{

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, analyze};
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, analyze};
 
 use crate::coverage_util::{input, manifest_dir};
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use controlgate::ExitCode;
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
 
 use crate::coverage_util::git;
 

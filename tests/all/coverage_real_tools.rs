@@ -1,7 +1,7 @@
 //! Reports produced by real tools (coverage.py, c8) and a JaCoCo-shaped report, read against the
 //! sample projects under `examples/coverage/` (see the READMEs there for how each was made).
 
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, analyze};
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, analyze};
 
 use crate::coverage_util::{input, manifest_dir};
 

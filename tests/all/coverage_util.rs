@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
 use controlgate::model::coverage::CoverageSection;
 
 pub fn manifest_dir() -> PathBuf {

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use controlgate::analyze::aggregate::Aggregator;
-use controlgate::analyze::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
 use controlgate::analyze::mapping::Mapper;
+use controlgate::gather::coverage::{ChangeSource, CoverageRequest, ReportInput, analyze};
 use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
 use controlgate::redact::{Redactions, Redactor};
 use controlgate::render;

@@ -1,0 +1,175 @@
+//! GATHER: everything the coverage stage needs from the outside world — the changed lines
+//! (git, or a unified diff file), the repository's file lists, the roots report paths may start
+//! with — as plain data for the pure [`crate::analyze::coverage`]. Reports are parsed on a
+//! second thread while git computes the diff.
+
+use std::path::{Path, PathBuf};
+
+pub use crate::analyze::coverage::ReportInput;
+use crate::analyze::coverage::{self as cov, Changes, CoverageOptions};
+use crate::error::Error;
+use crate::git;
+use crate::ingest::diff;
+use crate::model::coverage::{ChangeKind, CoverageRefs, CoverageSection};
+
+/// Where the changed lines come from.
+#[derive(Debug, Clone)]
+pub enum ChangeSource {
+    /// merge-base(`base_ref`, HEAD) → HEAD in the repository at `repo_root`. Pick the default
+    /// with [`crate::git::default_base_ref`].
+    Git { base_ref: String },
+    /// A unified diff (`--diff FILE`), for machines without history.
+    Diff { path: PathBuf, text: Vec<u8> },
+}
+
+/// Everything the coverage stage needs, as plain data.
+#[derive(Debug, Clone)]
+pub struct CoverageRequest {
+    pub repo_root: PathBuf,
+    /// Head coverage reports (LCOV, Cobertura or JaCoCo; detected by content).
+    pub reports: Vec<ReportInput>,
+    /// Coverage reports of the base commit (`--base-coverage`); empty for none.
+    pub base_reports: Vec<ReportInput>,
+    pub changes: ChangeSource,
+    /// `before::after` rewrites applied to report paths (like Codecov's `fixes`).
+    pub path_fixes: Vec<String>,
+    /// JaCoCo source roots; empty means `src/main/java`, `src/main/kotlin`.
+    pub source_roots: Vec<String>,
+    /// The value of `$GITHUB_WORKSPACE`, stripped from report paths.
+    pub workspace: Option<String>,
+    /// How many indirect changes to list.
+    pub indirect_limit: usize,
+    /// Rename similarity threshold in percent, as git's `-M<n>%` (default 50).
+    pub rename_threshold: u8,
+}
+
+impl CoverageRequest {
+    pub fn new(repo_root: impl Into<PathBuf>, changes: ChangeSource) -> Self {
+        CoverageRequest {
+            repo_root: repo_root.into(),
+            reports: Vec::new(),
+            base_reports: Vec::new(),
+            changes,
+            path_fixes: Vec::new(),
+            source_roots: Vec::new(),
+            workspace: None,
+            indirect_limit: 10,
+            rename_threshold: git::DEFAULT_RENAME_THRESHOLD,
+        }
+    }
+}
+
+/// Files under `root` (for `--diff` runs outside a git checkout), skipping `.git`.
+fn walk_files(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let p = e.path();
+            if ft.is_dir() {
+                if e.file_name() != ".git" {
+                    stack.push(p);
+                }
+            } else if ft.is_file() {
+                if let Ok(rel) = p.strip_prefix(root) {
+                    out.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The changes and repository file lists, from git or from a unified diff, and the roots
+/// report paths may start with.
+pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error> {
+    let (refs, files, head_files, base_files, workdir) = match &req.changes {
+        ChangeSource::Git { base_ref } => {
+            let g = git::changes(&req.repo_root, base_ref, want_base, req.rename_threshold)?;
+            let refs = CoverageRefs {
+                source: "git".into(),
+                base_ref: Some(g.base_ref),
+                base_sha: Some(g.base_sha),
+                merge_base_sha: Some(g.merge_base_sha),
+                head_sha: Some(g.head_sha),
+            };
+            (refs, g.files, g.head_files, g.base_files, g.workdir)
+        }
+        ChangeSource::Diff { path, text } => {
+            let files = diff::parse(text.as_slice()).map_err(|e| e.in_file(path))?;
+            let (mut tree, workdir) = match git::head_tree_files(&req.repo_root) {
+                Ok((t, w)) => (t, w),
+                Err(_) => (walk_files(&req.repo_root), None),
+            };
+            let mut base_extra = Vec::new();
+            for f in &files {
+                if f.kind != ChangeKind::Deleted {
+                    tree.push(f.path.clone());
+                }
+                base_extra.extend(f.old_path.clone());
+                if f.kind == ChangeKind::Deleted {
+                    base_extra.push(f.path.clone());
+                }
+            }
+            let refs = CoverageRefs {
+                source: "diff".into(),
+                ..Default::default()
+            };
+            (refs, files, tree, base_extra, workdir)
+        }
+    };
+    let mut roots = vec![req.repo_root.clone()];
+    if let Ok(c) = req.repo_root.canonicalize() {
+        roots.push(c);
+    }
+    if req.repo_root.is_relative()
+        && let Ok(cwd) = std::env::current_dir()
+    {
+        roots.push(cwd.join(&req.repo_root));
+    }
+    roots.extend(workdir);
+    Ok(Changes {
+        refs,
+        files,
+        head_files,
+        base_files,
+        roots,
+    })
+}
+
+/// Runs the coverage stage: gathers the changes (git runs on this thread while a second one
+/// parses the reports), then the pure analysis.
+pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
+    if req.reports.is_empty() {
+        return Err(Error::Usage(
+            "no coverage report given (--coverage <GLOB>)".into(),
+        ));
+    }
+    let source_roots = cov::source_roots(&req.source_roots);
+    let want_base = !req.base_reports.is_empty();
+    let (parsed, changes) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| {
+            Ok::<_, Error>((
+                cov::parse_reports(&req.reports, &source_roots)?,
+                cov::parse_reports(&req.base_reports, &source_roots)?,
+            ))
+        });
+        let changes = changes(req, want_base);
+        let parsed = parser
+            .join()
+            .unwrap_or_else(|_| Err(Error::Usage("coverage parser thread failed".into())));
+        (parsed, changes)
+    });
+    let changes = changes?;
+    let (head, base) = parsed?;
+    let opts = CoverageOptions {
+        path_fixes: req.path_fixes.clone(),
+        workspace: req.workspace.clone(),
+        indirect_limit: req.indirect_limit,
+    };
+    cov::analyze(&req.reports, head, &req.base_reports, base, changes, &opts)
+}
