@@ -1,27 +1,21 @@
-//! controlgate: test results and coverage → SOC 2 controls → gate verdict → evidence.
+//! controlgate: test results and coverage → SOC 2 controls → a gate verdict → evidence.
 //!
-//! Data flows one way: [`ingest`] (bytes → model) → [`model`] → [`analyze`] (controls, gates)
-//! → [`render`] (pure functions returning `String`) → publish → retain. [`inputs`] is the
-//! file-system seam; [`pipeline::report`] is the entry point the binary calls.
+//! The workspace's crates are the pipeline: `controlgate-core` (model, config, readers,
+//! analysis, renderers; pure) decides, `controlgate-evidence` retains, `controlgate-forge`
+//! meets CI and GitHub. This crate is the run itself: [`gather`] reads the outside world into
+//! plain data, [`pipeline`] decides with the core, [`action`] delivers (evidence, GitHub,
+//! trackers). The core's and the other crates' modules are re-exported under their old names.
 
 pub mod action;
-pub mod actions_env;
-pub mod analyze;
-pub mod config;
-pub mod console;
-pub mod error;
 pub mod gather;
-pub mod git;
-pub mod ingest;
-pub mod inputs;
-pub mod model;
 pub mod pipeline;
-pub mod publish;
-pub mod redact;
-pub mod render;
-pub mod retain;
-pub mod suites;
-pub mod tickets;
+
+pub use controlgate_core::{
+    analyze, config, console, error, hashing, ingest, model, redact, render,
+};
+pub use controlgate_evidence as retain;
+pub use controlgate_forge::files as inputs;
+pub use controlgate_forge::{actions_env, git, publish, suites, tickets};
 
 pub use error::{Error, ExitCode, Result};
 pub use pipeline::{ReportOutput, ReportRequest, report};

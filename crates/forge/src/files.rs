@@ -2,10 +2,10 @@
 //! parsed so each byte is read once.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
+pub use controlgate_core::hashing::{HashingReader, hex};
 
 use crate::error::Error;
 use crate::model::InputFile;
@@ -40,65 +40,6 @@ pub fn expand(patterns: &[String], base: &Path, what: &str) -> Result<Vec<PathBu
         }
     }
     Ok(out)
-}
-
-/// Reads through to the inner reader, keeping a SHA-256 and a byte count of everything read.
-pub struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<R: Read> HashingReader<R> {
-    pub fn new(inner: R) -> Self {
-        HashingReader {
-            inner,
-            hasher: Sha256::new(),
-            bytes: 0,
-        }
-    }
-
-    /// Drains what the parser left unread (trailing bytes still belong to the file's digest)
-    /// and returns (sha256 hex, bytes).
-    pub fn finish(mut self) -> std::io::Result<(String, u64)> {
-        std::io::copy(
-            &mut self.inner,
-            &mut HashSink(&mut self.hasher, &mut self.bytes),
-        )?;
-        Ok((hex(&self.hasher.finalize()), self.bytes))
-    }
-}
-
-struct HashSink<'a>(&'a mut Sha256, &'a mut u64);
-
-impl std::io::Write for HashSink<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        *self.1 += buf.len() as u64;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.

@@ -177,7 +177,7 @@ impl Source for Memory {
             )
         })?;
         use sha2::Digest;
-        let sha = crate::inputs::hex(&sha2::Sha256::digest(text.as_bytes()));
+        let sha = crate::hashing::hex(&sha2::Sha256::digest(text.as_bytes()));
         let n = text.len() as u64;
         Ok((text, sha, n))
     }

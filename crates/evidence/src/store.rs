@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use super::bundle::{Blob, Bundle, bundle_key, changed, read_checked};
 use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
-use crate::inputs::HashingReader;
+use crate::hashing::HashingReader;
 
 pub use crate::config::{EvidenceConfig, StoreConfig};
 

@@ -28,7 +28,8 @@ pub struct Tool {
 impl Default for Tool {
     fn default() -> Self {
         Tool {
-            name: env!("CARGO_PKG_NAME"),
+            // The product, not this crate (`controlgate-core`).
+            name: "controlgate",
             version: env!("CARGO_PKG_VERSION"),
         }
     }

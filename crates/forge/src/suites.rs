@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::config::Suite;
-use crate::inputs::hex;
+use crate::files::hex;
 use crate::model::report::SuiteRecord;
 
 /// A suite as run, with where its results are expected.
@@ -80,7 +80,7 @@ fn fingerprint(meta: &std::fs::Metadata) -> Fingerprint {
 fn snapshot(suite: &Suite, workdir: &Path) -> Vec<(PathBuf, Fingerprint)> {
     let mut out = Vec::new();
     for pattern in suite.junit.iter().chain(&suite.coverage) {
-        let Ok(found) = crate::inputs::expand(std::slice::from_ref(pattern), workdir, "junit")
+        let Ok(found) = crate::files::expand(std::slice::from_ref(pattern), workdir, "junit")
         else {
             continue;
         };

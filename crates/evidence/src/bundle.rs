@@ -163,7 +163,7 @@ impl Blob {
     /// The file at `path`, hashed in one streaming pass.
     pub fn file(path: &Path) -> Result<Blob> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let (sha256, size) = crate::inputs::HashingReader::new(file)
+        let (sha256, size) = crate::hashing::HashingReader::new(file)
             .finish()
             .map_err(|e| Error::io(path, e))?;
         Ok(Blob::File {
@@ -209,7 +209,7 @@ pub(crate) fn read_checked(path: &Path, sha256: &str) -> Result<Vec<u8>> {
 }
 
 /// The error for a bundle file that no longer hashes to what the bundle recorded.
-pub(crate) fn changed(path: &Path) -> Error {
+pub fn changed(path: &Path) -> Error {
     Error::Input {
         path: path.to_owned(),
         location: Default::default(),
@@ -280,12 +280,17 @@ pub struct InputCopy {
 pub fn redacted_input(path: &Path, redactor: &crate::redact::Redactor) -> Result<InputCopy> {
     let pass = |out: &mut dyn std::io::Write| -> Result<(String, u64, u64)> {
         let mut counts = crate::redact::Redactions::default();
-        let ((), read) = crate::inputs::read_hashed(path, "", |reader| {
-            redactor
-                .redact_stream(reader, out, &mut counts)
-                .map_err(|e| Error::io(path, e))
-        })?;
-        Ok((read.sha256, read.bytes, counts.total))
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut hashing = crate::hashing::HashingReader::new(file);
+        redactor
+            .redact_stream(
+                std::io::BufReader::with_capacity(256 * 1024, &mut hashing),
+                out,
+                &mut counts,
+            )
+            .map_err(|e| Error::io(path, e))?;
+        let (sha256, bytes) = hashing.finish().map_err(|e| Error::io(path, e))?;
+        Ok((sha256, bytes, counts.total))
     };
     let (sha256, size, count) = pass(&mut std::io::sink())?;
     let original = Blob::File {

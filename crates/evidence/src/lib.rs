@@ -1,7 +1,6 @@
-//! RETAIN: evidence bundles, the hash-chained ledger, stores, `verify` and `audit`.
-//!
-//! The stage takes bytes ([`BundleInput`]) and never looks inside the report. See
-//! `docs/evidence.md` for the storage layout and the canonical forms the digests cover.
+//! controlgate-evidence: what an auditor samples months later. It owns the evidence bundles,
+//! the hash-chained ledger, the stores (a directory, a git branch, S3 with Object Lock), and
+//! `verify` and `audit`; it takes bytes and never looks inside the report (`docs/evidence.md`).
 
 pub mod audit;
 pub mod base;
@@ -34,6 +33,8 @@ pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfi
 pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };
+
+pub(crate) use controlgate_core::{config, error, hashing, model, redact};
 
 use crate::error::{Error, Result};
 

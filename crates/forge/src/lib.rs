@@ -1,0 +1,14 @@
+//! controlgate-forge: where controlgate meets the outside world of a CI run. It owns the GitHub
+//! Actions environment, the suites it starts, git, the file-system seam for inputs, publishing
+//! to GitHub (comment, check run) and linking change tickets (Jira, Linear, GitHub issues).
+
+pub mod actions_env;
+pub mod files;
+pub mod git;
+pub mod publish;
+pub mod suites;
+pub mod tickets;
+
+pub(crate) use controlgate_core::{
+    analyze, config, console, error, ingest, model, redact, redact_fields, render,
+};
