@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::ledger::Entry;
+use super::open::{OpenContext, open_store};
 use super::prng::sample_indices;
-use super::store::{EvidenceStore, OpenContext, StoreConfig};
+use super::store::{EvidenceStore, StoreConfig};
 use super::verify::{Problem, VerifyOptions, load_verified};
 use crate::error::{ExitCode, Result};
 
@@ -153,7 +154,7 @@ pub struct AuditReport {
 
 /// Opens the store, verifies it, builds and renders the audit.
 pub fn audit(request: &AuditRequest) -> Result<AuditOutcome> {
-    let store = super::store::open_store(&request.store, &request.context)?;
+    let store = open_store(&request.store, &request.context)?;
     audit_store(
         store.as_ref(),
         &request.query,

@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod canonical;
 pub mod git_store;
 pub mod ledger;
+pub mod open;
 pub mod prng;
 pub mod s3_store;
 pub mod store;
@@ -29,7 +30,8 @@ pub mod identity {
     pub use crate::model::run::RunIdentity;
 }
 pub use ledger::{Entry, GENESIS, Tip};
-pub use store::{DirStore, EvidenceConfig, EvidenceStore, OpenContext, StoreConfig, open_store};
+pub use open::{OpenContext, open_store};
+pub use store::{DirStore, EvidenceConfig, EvidenceStore, StoreConfig};
 pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };

@@ -9,7 +9,8 @@ use serde_json::Value;
 use super::bundle::{MANIFEST, Manifest};
 use super::canonical::{sha256_hex, value_to_canonical};
 use super::ledger::{ENTRY_FORMATS, Entry, GENESIS, Tip, seq_of_key};
-use super::store::{EvidenceStore, OpenContext, StoreConfig};
+use super::open::{OpenContext, open_store};
+use super::store::{EvidenceStore, StoreConfig};
 use crate::error::{Error, ExitCode, Result};
 
 /// What is wrong with an entry.
@@ -116,7 +117,7 @@ pub struct VerifyRequest {
 
 /// Opens the store and verifies it. `Err` means unusable input (exit 2).
 pub fn verify(request: &VerifyRequest) -> Result<VerifyOutcome> {
-    let store = super::store::open_store(&request.store, &request.context)?;
+    let store = open_store(&request.store, &request.context)?;
     verify_store(store.as_ref(), &request.options)
 }
 

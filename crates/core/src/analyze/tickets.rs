@@ -6,8 +6,50 @@ use std::fmt::Write as _;
 use crate::config::TicketsConfig;
 use crate::model::gate::{Check, Gate};
 use crate::model::tickets::{
-    ChangeContext, Exemption, GithubIssue, Source, TicketRef, TicketsSection, Tracker,
+    ChangeContext, ControlLine, CoverageDelta, Exemption, GithubIssue, RunSummary, Source,
+    TicketRef, TicketsSection, Tracker,
 };
+
+/// The trackers' summary is derived from the report here, not in the model, so that the model's
+/// report and ticket types do not depend on each other.
+impl RunSummary {
+    /// The summary of a decided report; the caller adds `evidence` and `run_url`.
+    pub fn from_report(report: &crate::model::report::Report) -> Self {
+        use crate::model::report::{ControlStatus, GateStatus};
+        RunSummary {
+            verdict: report.verdict,
+            controls: report
+                .controls
+                .iter()
+                .map(|c| ControlLine {
+                    id: c.id.to_string(),
+                    status: match c.status {
+                        ControlStatus::Pass => "pass",
+                        ControlStatus::Fail => "fail",
+                        ControlStatus::Untested => "untested",
+                    }
+                    .to_owned(),
+                    passed: c.passed,
+                    tests: c.tests,
+                })
+                .collect(),
+            failed_gates: report
+                .gates
+                .iter()
+                .filter(|g| g.status == GateStatus::Fail)
+                .map(|g| g.name.clone())
+                .collect(),
+            coverage: report.coverage.as_ref().map(|c| CoverageDelta {
+                project: c.head.percent.map(|p| p.as_f64()),
+                base_project: c.base.as_ref().and_then(|b| b.percent).map(|p| p.as_f64()),
+                delta_pp: c.delta_pp.map(|p| p.as_f64()),
+                patch: c.patch.percent.map(|p| p.as_f64()),
+            }),
+            evidence: None,
+            run_url: None,
+        }
+    }
+}
 
 /// Finds the change's tickets: the PR title, head branch, body and commit messages (in that
 /// order), then GitHub's linked issues. Each ticket is listed once, with its first source.

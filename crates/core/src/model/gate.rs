@@ -9,6 +9,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The run's verdict: it fails when any gate counts as failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
 /// What a gate does to the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

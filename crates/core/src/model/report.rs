@@ -5,19 +5,12 @@ use serde::Serialize;
 
 use super::controls::{Category, ControlId};
 use super::coverage::CoverageSection;
-pub use super::gate::{Gate, GateResult, GateStatus};
+pub use super::gate::{Gate, GateResult, GateStatus, Verdict};
 use super::tests::{Carrier, CaseStatus, InputFile};
 
 /// Bumped on any incompatible change to `report.json`. 2: `cases[].file`/`line` are only what
 /// the report's attributes say; a location found in failure text is `cases[].location`.
 pub const SCHEMA_VERSION: u32 = 2;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verdict {
-    Pass,
-    Fail,
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::report::{Report, Verdict};
+use crate::model::gate::Verdict;
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -106,45 +106,6 @@ pub struct RunSummary {
     pub evidence: Option<EvidenceLink>,
     /// The workflow run, when known.
     pub run_url: Option<String>,
-}
-
-impl RunSummary {
-    /// The summary of a decided report; the caller adds `evidence` and `run_url`.
-    pub fn from_report(report: &Report) -> Self {
-        use crate::model::report::{ControlStatus, GateStatus};
-        RunSummary {
-            verdict: report.verdict,
-            controls: report
-                .controls
-                .iter()
-                .map(|c| ControlLine {
-                    id: c.id.to_string(),
-                    status: match c.status {
-                        ControlStatus::Pass => "pass",
-                        ControlStatus::Fail => "fail",
-                        ControlStatus::Untested => "untested",
-                    }
-                    .to_owned(),
-                    passed: c.passed,
-                    tests: c.tests,
-                })
-                .collect(),
-            failed_gates: report
-                .gates
-                .iter()
-                .filter(|g| g.status == GateStatus::Fail)
-                .map(|g| g.name.clone())
-                .collect(),
-            coverage: report.coverage.as_ref().map(|c| CoverageDelta {
-                project: c.head.percent.map(|p| p.as_f64()),
-                base_project: c.base.as_ref().and_then(|b| b.percent).map(|p| p.as_f64()),
-                delta_pp: c.delta_pp.map(|p| p.as_f64()),
-                patch: c.patch.percent.map(|p| p.as_f64()),
-            }),
-            evidence: None,
-            run_url: None,
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
