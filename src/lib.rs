@@ -7,12 +7,11 @@
 //! trackers). The core's and the other crates' modules are re-exported under their old names.
 
 pub mod action;
+pub mod error;
 pub mod gather;
 pub mod pipeline;
 
-pub use controlgate_core::{
-    analyze, config, console, error, hashing, ingest, model, redact, render,
-};
+pub use controlgate_core::{analyze, config, console, hashing, ingest, model, redact, render};
 pub use controlgate_evidence as retain;
 pub use controlgate_forge::files as inputs;
 pub use controlgate_forge::{actions_env, git, publish, suites, tickets};

@@ -6,6 +6,7 @@ use std::process::ExitCode as ProcessExit;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 
+use anyhow::Context as _;
 use controlgate::console::{self, LogWriter};
 use controlgate::redact::SecretValues;
 use controlgate::retain;
@@ -201,8 +202,14 @@ fn main() -> ProcessExit {
         Ok(code) => ProcessExit::from(code as u8),
         Err(e) => {
             // Error messages quote input (paths, keys, values): one inert, bounded line.
-            eprintln!("error: {}", console::inert(&e.to_string(), &redactor));
-            ProcessExit::from(e.exit_code() as u8)
+            eprintln!("error: {}", console::inert(&format!("{e:#}"), &redactor));
+            // The first error of the chain that is controlgate's decides the code.
+            let code = e
+                .chain()
+                .map(controlgate::error::exit_code_of)
+                .next()
+                .unwrap_or(ExitCode::BadInput);
+            ProcessExit::from(code as u8)
         }
     }
 }
@@ -211,7 +218,12 @@ fn workdir() -> Result<PathBuf, Error> {
     std::env::current_dir().map_err(|e| Error::io(".", e))
 }
 
-fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> Result<ExitCode, Error> {
+/// A library error, kept typed inside the `anyhow` chain (its exit code is read from it).
+fn lib<T>(r: Result<T, impl Into<Error>>) -> Result<T, Error> {
+    r.map_err(Into::into)
+}
+
+fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Result<ExitCode> {
     let mut req = ReportRequest::new(args.junit, workdir()?);
     req.config = args.config;
     req.har = args.har;
@@ -229,12 +241,14 @@ fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> Result<Exi
     req.env = actions_env::EnvVars(actions_env::process_vars());
     let out = controlgate::report(&req)?;
     if let Some(dir) = &args.out {
-        out.write_to(dir)?;
+        out.write_to(dir)
+            .with_context(|| format!("writing the report to {}", dir.display()))?;
     }
     if let Some(evidence) = out.evidence.clone() {
         let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
         let ev = pipeline::EvidenceRequest { evidence, base_dir };
-        let written = pipeline::retain_evidence(&out, &req, &ev)?;
+        let written =
+            pipeline::retain_evidence(&out, &req, &ev).context("retaining the evidence")?;
         eprintln!(
             "evidence: bundle {} retained at {}; ledger entry #{} ({})",
             written.bundle_digest,
@@ -249,23 +263,23 @@ fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> Result<Exi
         Format::Markdown => &markdown,
         Format::Json => &json,
     };
-    print_inert(write, log).map_err(|e| Error::io("stdout", e))?;
+    print_inert(write, log).context("writing the report to stdout")?;
     Ok(out.exit_code())
 }
 
-fn run(log: &mut Log) -> Result<ExitCode, Error> {
-    let ctx = actions_env::from_env()?;
+fn run(log: &mut Log) -> anyhow::Result<ExitCode> {
+    let ctx = lib(actions_env::from_env())?;
     Ok(controlgate::action::run(&ctx, log))
 }
 
-fn publish(args: PublishArgs, log: &mut Log) -> Result<ExitCode, Error> {
-    let ctx = actions_env::from_env()?;
+fn publish(args: PublishArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
+    let ctx = lib(actions_env::from_env())?;
     let dir = if args.from.is_absolute() {
         args.from
     } else {
         ctx.workspace.join(args.from)
     };
-    controlgate::action::publish_from(&ctx, &dir, log)
+    Ok(controlgate::action::publish_from(&ctx, &dir, log)?)
 }
 
 /// Prints the report. Under GitHub Actions stdout is the job log, where a line like
@@ -305,7 +319,7 @@ fn stop_token() -> String {
     format!("controlgate-{:016x}{:016x}", half(1), half(2))
 }
 
-fn controls(args: ControlsArgs, log: &mut Log) -> Result<ExitCode, Error> {
+fn controls(args: ControlsArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
     let dir = workdir()?;
     if args.check {
         let (config, path) = pipeline::load_config(args.config.as_deref(), &dir)?;
@@ -313,7 +327,8 @@ fn controls(args: ControlsArgs, log: &mut Log) -> Result<ExitCode, Error> {
             return Err(Error::Usage(format!(
                 "no config file: {} does not exist (pass --config FILE)",
                 pipeline::DEFAULT_CONFIG
-            )));
+            ))
+            .into());
         };
         writeln!(
             log,
@@ -322,11 +337,10 @@ fn controls(args: ControlsArgs, log: &mut Log) -> Result<ExitCode, Error> {
             config.rules.len(),
             config.required_controls().len()
         )
-        .map_err(|e| Error::io("stdout", e))?;
+        .context("writing to stdout")?;
         return Ok(ExitCode::Pass);
     }
-    let stdout_err = |e| Error::io("stdout", e);
-    writeln!(log, "{:<7} {:<21} SUMMARY", "ID", "CATEGORY").map_err(stdout_err)?;
+    writeln!(log, "{:<7} {:<21} SUMMARY", "ID", "CATEGORY").context("writing to stdout")?;
     for c in controlgate::model::controls::catalog() {
         let org = if c.organisational {
             " [organisational]"
@@ -340,7 +354,7 @@ fn controls(args: ControlsArgs, log: &mut Log) -> Result<ExitCode, Error> {
             c.category.as_str(),
             c.summary
         )
-        .map_err(stdout_err)?;
+        .context("writing to stdout")?;
     }
     Ok(ExitCode::Pass)
 }
@@ -374,7 +388,7 @@ fn store_of(args: &StoreArgs) -> Result<(retain::StoreConfig, retain::OpenContex
     ))
 }
 
-fn verify(args: VerifyArgs, log: &mut Log) -> Result<ExitCode, Error> {
+fn verify(args: VerifyArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
     let (store, context) = store_of(&args.store)?;
     let expect_tip = match &args.expect_tip {
         None => None,
@@ -398,23 +412,21 @@ fn verify(args: VerifyArgs, log: &mut Log) -> Result<ExitCode, Error> {
         expect_tip,
         repository: args.store.repository.clone(),
     };
-    let outcome = retain::verify(&retain::VerifyRequest {
+    let outcome = lib(retain::verify(&retain::VerifyRequest {
         store,
         context,
         options,
-    })?;
+    }))
+    .context("verifying the evidence")?;
     writeln!(log, "{}", console::log_text(&outcome.summary(), 64 * 1024))
-        .map_err(|e| Error::io("stdout", e))?;
+        .context("writing to stdout")?;
     Ok(outcome.exit_code())
 }
 
-fn audit(args: AuditArgs, log: &mut Log) -> Result<ExitCode, Error> {
+fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
     let (store, context) = store_of(&args.store)?;
     if args.from > args.to {
-        return Err(Error::Usage(format!(
-            "--from {} is after --to {}",
-            args.from, args.to
-        )));
+        return Err(Error::Usage(format!("--from {} is after --to {}", args.from, args.to)).into());
     }
     let format = match args.format {
         AuditFormatArg::Markdown => retain::AuditFormat::Markdown,
@@ -436,7 +448,7 @@ fn audit(args: AuditArgs, log: &mut Log) -> Result<ExitCode, Error> {
             ..Default::default()
         },
     };
-    let outcome = retain::audit(&request)?;
+    let outcome = lib(retain::audit(&request)).context("auditing the evidence")?;
     // Ledger texts were redacted when they were written; older ledgers are redacted here.
     let audit_text = log
         .redactor()
@@ -449,6 +461,6 @@ fn audit(args: AuditArgs, log: &mut Log) -> Result<ExitCode, Error> {
         }
         Ok(())
     };
-    print_inert(&text, log).map_err(|e| Error::io("stdout", e))?;
+    print_inert(&text, log).context("writing the audit to stdout")?;
     Ok(outcome.exit_code())
 }

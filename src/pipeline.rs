@@ -148,7 +148,10 @@ impl ReportOutput {
     pub fn write_to(&self, dir: &Path) -> Result<(), Error> {
         let summary = |w: &mut dyn std::io::Write| w.write_all(self.markdown.as_bytes());
         let json = |w: &mut dyn std::io::Write| render::write_json(&self.report, w);
-        inputs::write_all_or_nothing_with(dir, &[("summary.md", &summary), ("report.json", &json)])
+        Ok(inputs::write_all_or_nothing_with(
+            dir,
+            &[("summary.md", &summary), ("report.json", &json)],
+        )?)
     }
 }
 
@@ -274,7 +277,7 @@ pub fn retain_evidence(
         let path = req.workdir.join(given);
         let copy = crate::retain::bundle::redacted_input(&path, &out.redactor)?;
         if sha256.is_some_and(|want| copy.original.sha256() != want) {
-            return Err(crate::retain::bundle::changed(&path));
+            return Err(crate::retain::bundle::changed(&path).into());
         }
         match copy.redacted {
             None => files.push((given.to_owned(), copy.original)),
@@ -387,13 +390,18 @@ pub fn retain_evidence(
         fallback_dir: ev.base_dir.join(&ev.evidence.fallback_dir),
         now: None,
     };
+    use crate::retain::Error as Ev;
     match crate::retain::open_store(&ev.evidence.store, &ctx) {
-        Ok(store) => crate::retain::write_evidence_with(store.as_ref(), &bundle, &options),
+        Ok(store) => Ok(crate::retain::write_evidence_with(
+            store.as_ref(),
+            &bundle,
+            &options,
+        )?),
         // A store that cannot be opened still leaves the bundle in the fallback directory.
-        Err(e @ (Error::Store(_) | Error::Git(_) | Error::Io { .. })) => {
-            Err(crate::retain::keep_without_store(&bundle, &options, e))
+        Err(e @ (Ev::Store(_) | Ev::Git(_) | Ev::Io { .. })) => {
+            Err(crate::retain::keep_without_store(&bundle, &options, e).into())
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -726,7 +734,7 @@ fn parse_junit_files(
                                 tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                         }
                     })
-                    .map_err(|e| e.in_file(display))
+                    .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
                 })?;
                 let _ = tx.send(batch);
                 files.push(file);
@@ -1100,23 +1108,23 @@ impl GitSource<'_> {
 }
 
 impl openapi::Source for GitSource<'_> {
-    fn read(&mut self, path: &Path) -> Result<(String, String, u64), Error> {
-        let missing = |why: &str| {
-            Error::io(
-                path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, why.to_owned()),
-            )
+    fn read(&mut self, path: &Path) -> Result<(String, String, u64), controlgate_core::Error> {
+        use controlgate_core::Error as CoreError;
+        let missing = |why: String| CoreError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, why),
         };
         let rel = self
             .repo_path(path)
-            .ok_or_else(|| missing("outside the repository"))?;
+            .ok_or_else(|| missing("outside the repository".into()))?;
         let bytes = self
             .tree
-            .read(&rel)?
-            .ok_or_else(|| missing("not in the merge-base commit"))?;
+            .read(&rel)
+            .map_err(|e| missing(e.to_string()))?
+            .ok_or_else(|| missing("not in the merge-base commit".into()))?;
         let sha = inputs::hex(&sha2::Sha256::digest(&bytes));
         let n = bytes.len() as u64;
-        let text = String::from_utf8(bytes).map_err(|_| Error::Input {
+        let text = String::from_utf8(bytes).map_err(|_| CoreError::Input {
             path: path.to_owned(),
             location: Location::default(),
             message: "not UTF-8 text".into(),
@@ -1141,7 +1149,7 @@ fn read_exchanges(a: &mut api::Analyzer<'_>, req: &ReportRequest) -> Result<Vec<
                 } else {
                     har::read_log(reader, &mut on)
                 }
-                .map_err(|e| e.in_file(&path))
+                .map_err(|e| controlgate_forge::Error::from(e.in_file(&path)))
             })?;
             out.push(ApiInput {
                 kind: if is_har { "har" } else { "log" },

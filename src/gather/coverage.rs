@@ -171,5 +171,12 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
         workspace: req.workspace.clone(),
         indirect_limit: req.indirect_limit,
     };
-    cov::analyze(&req.reports, head, &req.base_reports, base, changes, &opts)
+    Ok(cov::analyze(
+        &req.reports,
+        head,
+        &req.base_reports,
+        base,
+        changes,
+        &opts,
+    )?)
 }

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::error::{Error, ParseError};
 use crate::ingest::openapi::Source;
+use controlgate_core::error::{Error, ParseError};
 
 /// The file system.
 pub struct Files;

@@ -372,7 +372,7 @@ fn verify_of_an_empty_store_is_unusable_input() {
         &VerifyOptions::default(),
     )
     .unwrap_err();
-    assert_eq!(err.exit_code(), ExitCode::BadInput);
+    assert_eq!(controlgate::error::exit_code_of(&err), ExitCode::BadInput);
     assert!(
         err.to_string().starts_with("no evidence ledger at"),
         "{err}"
@@ -386,13 +386,13 @@ impl EvidenceStore for FailingStore {
     fn location(&self, key: &str) -> String {
         format!("failing://{key}")
     }
-    fn put_create(&self, _key: &str, _bytes: &[u8]) -> controlgate::Result<Created> {
-        Err(controlgate::Error::Publish("disk on fire".into()))
+    fn put_create(&self, _key: &str, _bytes: &[u8]) -> controlgate::retain::Result<Created> {
+        Err(controlgate::retain::Error::Store("disk on fire".into()))
     }
-    fn get(&self, _key: &str) -> controlgate::Result<Option<Vec<u8>>> {
+    fn get(&self, _key: &str) -> controlgate::retain::Result<Option<Vec<u8>>> {
         Ok(None)
     }
-    fn list(&self, _prefix: &str) -> controlgate::Result<Vec<String>> {
+    fn list(&self, _prefix: &str) -> controlgate::retain::Result<Vec<String>> {
         Ok(Vec::new())
     }
 }
@@ -421,7 +421,7 @@ fn store_failure_keeps_the_bundle_locally() {
         )),
         "{msg}"
     );
-    assert_eq!(err.exit_code(), ExitCode::Fail);
+    assert_eq!(controlgate::error::exit_code_of(&err), ExitCode::Fail);
     assert_eq!(
         std::fs::read(kept.join("report.json")).unwrap(),
         *input.report_json.read().unwrap()
@@ -457,7 +457,11 @@ fn an_input_file_changed_after_hashing_is_refused_with_nothing_linked() {
         now: None,
     };
     let err = write_evidence_with(&store, &input, &opts).unwrap_err();
-    assert_eq!(err.exit_code(), ExitCode::BadInput, "{err}");
+    assert_eq!(
+        controlgate::error::exit_code_of(&err),
+        ExitCode::BadInput,
+        "{err}"
+    );
     let msg = err.to_string();
     assert!(
         msg.contains("junit.xml") && msg.contains("changed while controlgate was running"),
@@ -663,7 +667,7 @@ fn lib_entry_points_open_the_configured_store() {
         ..request
     };
     assert_eq!(
-        audit(&backwards).unwrap_err().exit_code(),
+        controlgate::error::exit_code_of(&audit(&backwards).unwrap_err()),
         ExitCode::BadInput
     );
 }

@@ -92,7 +92,10 @@ fn missing_branch_is_unusable_input_and_tokens_stay_secret() {
     )
     .unwrap();
     let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
-    assert_eq!(err.exit_code(), controlgate::ExitCode::BadInput);
+    assert_eq!(
+        controlgate::error::exit_code_of(&err),
+        controlgate::ExitCode::BadInput
+    );
     // No branch yet: an empty ledger, nothing to verify (exit 2), not tampering.
     assert!(
         err.to_string().starts_with("no evidence ledger at")

@@ -261,7 +261,7 @@ fn an_unreachable_store_or_a_missing_bucket_is_unusable_input() {
         .unwrap();
         let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
         assert_eq!(
-            err.exit_code(),
+            controlgate::error::exit_code_of(&err),
             controlgate::ExitCode::BadInput,
             "{what}: {err}"
         );

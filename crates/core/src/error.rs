@@ -1,4 +1,5 @@
-//! Library errors and the process exit codes they map to.
+//! The core's errors (bad input, config or usage: nothing could be decided) and the exit codes
+//! every command documents. Which error maps to which code is decided once, in the binary.
 
 use std::path::PathBuf;
 
@@ -73,37 +74,32 @@ impl ParseError {
     }
 }
 
+/// Why the core could not decide: all of them mean "bad input" to the user.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// An input file is not what its format says (with the line or byte where it is not).
     #[error("{}{location}: {message}", path.display())]
     Input {
         path: PathBuf,
         location: Location,
         message: String,
     },
+    /// The config file is invalid (with the line of the key).
     #[error("config {}{location}: {message}", path.display())]
     Config {
         path: PathBuf,
         location: Location,
         message: String,
     },
+    /// The request cannot be carried out as given (arguments, combinations, settings).
     #[error("{0}")]
     Usage(String),
+    /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("git: {0}")]
-    Git(String),
-    /// An evidence store could not be opened, read or written: unusable input (exit 2) when
-    /// reading; a failed write after the verdict becomes [`Error::Publish`] (with the bundle
-    /// kept locally).
-    #[error("{0}")]
-    Store(String),
-    /// The run was decided, but publishing or storing its result failed.
-    #[error("{0}")]
-    Publish(String),
 }
 
 impl Error {
@@ -111,13 +107,6 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
-        }
-    }
-
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            Error::Publish(_) => ExitCode::Fail,
-            _ => ExitCode::BadInput,
         }
     }
 }

@@ -401,7 +401,7 @@ pub fn build_bundle(input: &BundleInput) -> Result<Bundle> {
             .collect(),
     };
     let manifest_bytes =
-        to_canonical(&manifest).map_err(|e| Error::Publish(format!("evidence manifest: {e}")))?;
+        to_canonical(&manifest).map_err(|e| Error::Store(format!("evidence manifest: {e}")))?;
     let digest = sha256_hex(&manifest_bytes);
     let mut out: Vec<(String, Blob)> = files.into_iter().map(|(p, b, ..)| (p, b)).collect();
     out.push((MANIFEST.to_string(), Blob::Bytes(manifest_bytes)));

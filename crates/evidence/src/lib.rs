@@ -36,9 +36,10 @@ pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };
 
-pub(crate) use controlgate_core::{config, error, hashing, model, redact};
+pub mod error;
 
-use crate::error::{Error, Result};
+pub(crate) use controlgate_core::{config, hashing, model, redact};
+pub use error::{Error, Result};
 
 /// The ledger's entries after checking the hash chain (bundles are not re-hashed): what a PR
 /// run may take its base coverage from. A broken chain is returned as its outcome, with no
@@ -187,11 +188,11 @@ fn keep_locally(
         }
     }
     match kept {
-        Ok(path) => Error::Publish(format!(
+        Ok(path) => Error::NotRetained(format!(
             "evidence store {where_} failed: {err}; the bundle {} was kept locally at {path} (not in the ledger yet)",
             bundle.digest
         )),
-        Err(e2) => Error::Publish(format!(
+        Err(e2) => Error::NotRetained(format!(
             "evidence store {where_} failed: {err}; keeping the bundle {} locally in {} failed too: {e2}",
             bundle.digest,
             dir.display()

@@ -9,6 +9,9 @@ pub mod publish;
 pub mod suites;
 pub mod tickets;
 
+pub mod error;
+
 pub(crate) use controlgate_core::{
-    analyze, config, console, error, ingest, model, redact, redact_fields, render,
+    analyze, config, console, ingest, model, redact, redact_fields, render,
 };
+pub use error::{Error, Result};

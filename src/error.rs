@@ -1,0 +1,111 @@
+//! The binary's errors and the one place an error becomes an exit code: every crate's error
+//! kinds are matched here (a library never picks a process exit code).
+
+use std::path::PathBuf;
+
+pub use controlgate_core::error::{ExitCode, Location, ParseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input file is not what its format says.
+    #[error("{}{location}: {message}", path.display())]
+    Input {
+        path: PathBuf,
+        location: Location,
+        message: String,
+    },
+    /// The config file cannot be read.
+    #[error("config {}{location}: {message}", path.display())]
+    Config {
+        path: PathBuf,
+        location: Location,
+        message: String,
+    },
+    /// The request cannot be carried out as given.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Core(#[from] controlgate_core::Error),
+    #[error(transparent)]
+    Evidence(#[from] controlgate_evidence::Error),
+    #[error(transparent)]
+    Forge(#[from] controlgate_forge::Error),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The exit code of a command that ended with this error; see [`exit_code_of`].
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Core(e) => exit_code_of(e),
+            Error::Evidence(e) => exit_code_of(e),
+            Error::Forge(e) => exit_code_of(e),
+            Error::Input { .. } | Error::Config { .. } | Error::Usage(_) | Error::Io { .. } => {
+                ExitCode::BadInput
+            }
+        }
+    }
+}
+
+/// The one place an error becomes an exit code, whichever crate raised it: 2 when nothing could
+/// be decided (bad input, config or usage, an unreadable file or store, git), 1 when the run
+/// was decided but its evidence did not reach the store (docs/action.md, docs/evidence.md).
+/// Errors of no crate of controlgate (writing to a closed stdout) are 2 as well.
+pub fn exit_code_of(e: &(dyn std::error::Error + 'static)) -> ExitCode {
+    use controlgate_evidence::Error as Ev;
+    if let Some(e) = e.downcast_ref::<Error>() {
+        return e.exit_code();
+    }
+    if let Some(e) = e.downcast_ref::<Ev>() {
+        return match e {
+            Ev::NotRetained(_) => ExitCode::Fail,
+            Ev::Input { .. }
+            | Ev::Usage(_)
+            | Ev::Io { .. }
+            | Ev::Store(_)
+            | Ev::Git(_)
+            | Ev::Core(_) => ExitCode::BadInput,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<controlgate_forge::Error>() {
+        return match e {
+            controlgate_forge::Error::Input { .. }
+            | controlgate_forge::Error::Usage(_)
+            | controlgate_forge::Error::Io { .. }
+            | controlgate_forge::Error::Git(_)
+            | controlgate_forge::Error::Core(_) => ExitCode::BadInput,
+        };
+    }
+    if let Some(e) = e.downcast_ref::<controlgate_core::Error>() {
+        return match e {
+            controlgate_core::Error::Input { .. }
+            | controlgate_core::Error::Config { .. }
+            | controlgate_core::Error::Usage(_)
+            | controlgate_core::Error::Io { .. } => ExitCode::BadInput,
+        };
+    }
+    ExitCode::BadInput
+}
+
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Core(controlgate_core::Error::Input {
+            path: PathBuf::new(),
+            location: e.location,
+            message: e.message,
+        })
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
