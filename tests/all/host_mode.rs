@@ -188,7 +188,12 @@ fn the_installer_checks_the_release_binary_and_caches_it() {
     let runner = Runner::new();
     std::fs::create_dir_all(runner.path("workspace")).unwrap();
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_controlgate"));
-    release.publish("9.9.9", "x86_64-unknown-linux-musl", &bin, runner.dir.path());
+    release.publish(
+        "9.9.9",
+        "x86_64-unknown-linux-musl",
+        &bin,
+        runner.dir.path(),
+    );
     let install = "bash \"$GITHUB_ACTION_PATH/install.sh\"";
 
     let o = runner.step(install, &install_env(&release, "9.9.9"));
@@ -200,7 +205,11 @@ fn the_installer_checks_the_release_binary_and_caches_it() {
     assert!(String::from_utf8_lossy(&v.stdout).starts_with("controlgate "));
     let path = std::fs::read_to_string(runner.path("github-path")).unwrap();
     assert_eq!(path.trim(), cache.display().to_string());
-    assert_eq!(release.hits.lock().unwrap().len(), 2, "the asset and SHA256SUMS");
+    assert_eq!(
+        release.hits.lock().unwrap().len(),
+        2,
+        "the asset and SHA256SUMS"
+    );
 
     // Again: from the tool cache, nothing downloaded.
     let o = runner.step(install, &install_env(&release, "9.9.9"));
@@ -209,7 +218,12 @@ fn the_installer_checks_the_release_binary_and_caches_it() {
     assert_eq!(release.hits.lock().unwrap().len(), 2);
 
     // An asset that does not match SHA256SUMS is refused and not installed.
-    release.publish("9.9.8", "x86_64-unknown-linux-musl", &bin, runner.dir.path());
+    release.publish(
+        "9.9.8",
+        "x86_64-unknown-linux-musl",
+        &bin,
+        runner.dir.path(),
+    );
     release.files.lock().unwrap().insert(
         "/v9.9.8/controlgate-9.9.8-x86_64-unknown-linux-musl.tar.gz".into(),
         b"tampered".to_vec(),
@@ -217,9 +231,11 @@ fn the_installer_checks_the_release_binary_and_caches_it() {
     let o = runner.step(install, &install_env(&release, "9.9.8"));
     assert!(!o.status.success());
     assert!(text(&o).contains("refusing it"), "{}", text(&o));
-    assert!(!runner
-        .path("toolcache/controlgate/9.9.8/x86_64-unknown-linux-musl/controlgate")
-        .exists());
+    assert!(
+        !runner
+            .path("toolcache/controlgate/9.9.8/x86_64-unknown-linux-musl/controlgate")
+            .exists()
+    );
 
     // Each runner OS and architecture names its own asset; others are refused.
     for (os, arch, target) in [
@@ -273,7 +289,12 @@ fn the_host_composite_runs_its_steps_like_the_runner() {
     let runner = Runner::new();
     let ws = runner.path("workspace");
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_controlgate"));
-    release.publish(&version, "x86_64-unknown-linux-musl", &bin, runner.dir.path());
+    release.publish(
+        &version,
+        "x86_64-unknown-linux-musl",
+        &bin,
+        runner.dir.path(),
+    );
     let s = stand();
     let repo = s.repo("host-mode", |_| {});
     write(
@@ -332,12 +353,7 @@ fn the_host_composite_runs_its_steps_like_the_runner() {
             ));
         }
         let o = runner.step(step["run"].as_str().unwrap(), &env);
-        assert!(
-            o.status.success(),
-            "step {:?}: {}",
-            step["id"],
-            text(&o)
-        );
+        assert!(o.status.success(), "step {:?}: {}", step["id"], text(&o));
         if step["id"] == "install" {
             exe = runner.output("path").unwrap();
         } else {
@@ -348,7 +364,9 @@ fn the_host_composite_runs_its_steps_like_the_runner() {
         assert_eq!(st.comments.len(), 1, "one PR comment");
         assert_eq!(st.check_runs.len(), 1, "one check run");
     });
-    assert!(std::fs::read_to_string(runner.path("summary.md"))
-        .unwrap()
-        .contains("controlgate"));
+    assert!(
+        std::fs::read_to_string(runner.path("summary.md"))
+            .unwrap()
+            .contains("controlgate")
+    );
 }
