@@ -65,7 +65,7 @@ impl<R: Read> HashingReader<R> {
             &mut self.inner,
             &mut HashSink(&mut self.hasher, &mut self.bytes),
         )?;
-        Ok((hex(&self.hasher.finalize()), self.bytes))
+        Ok((hex::encode(self.hasher.finalize()), self.bytes))
     }
 }
 
@@ -89,16 +89,6 @@ impl<R: Read> Read for HashingReader<R> {
         self.bytes += n as u64;
         Ok(n)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.

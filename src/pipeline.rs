@@ -18,7 +18,6 @@ use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::render;
 use crate::retain::RunIdentity;
 use crate::tickets;
-use sha2::Digest;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -183,7 +182,7 @@ pub fn load_config(
         }
     })?;
     let mut config = config::parse(&text, &path)?;
-    config.digest = Some(inputs::hex(&sha2::Sha256::digest(text.as_bytes())));
+    config.digest = Some(crate::retain::canonical::sha256_hex(text.as_bytes()));
     Ok((config, Some(path)))
 }
 
@@ -1108,7 +1107,7 @@ impl openapi::Source for GitSource<'_> {
             .tree
             .read(&rel)?
             .ok_or_else(|| missing("not in the merge-base commit"))?;
-        let sha = inputs::hex(&sha2::Sha256::digest(&bytes));
+        let sha = crate::retain::canonical::sha256_hex(&bytes);
         let n = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|_| Error::Input {
             path: path.to_owned(),

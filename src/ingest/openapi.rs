@@ -170,10 +170,7 @@ pub struct Files;
 impl Source for Files {
     fn read(&mut self, path: &Path) -> Result<(String, String, u64), Error> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let sha = {
-            use sha2::Digest;
-            crate::inputs::hex(&sha2::Sha256::digest(&bytes))
-        };
+        let sha = crate::retain::canonical::sha256_hex(&bytes);
         let n = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|e| {
             ParseError::at(
@@ -199,8 +196,7 @@ impl Source for Memory {
                 std::io::Error::new(std::io::ErrorKind::NotFound, "no such document"),
             )
         })?;
-        use sha2::Digest;
-        let sha = crate::inputs::hex(&sha2::Sha256::digest(text.as_bytes()));
+        let sha = crate::retain::canonical::sha256_hex(text.as_bytes());
         let n = text.len() as u64;
         Ok((text, sha, n))
     }
@@ -379,35 +375,11 @@ pub fn push_escaped(out: &mut String, token: &str) {
     }
 }
 
+/// `%XX` decoded (a `%` not followed by two hex digits is kept); invalid UTF-8 is replaced.
 pub fn percent_decode(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_owned();
-    }
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = (hexval(b[i + 1]), hexval(b[i + 2]))
-        {
-            out.push(h * 16 + l);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hexval(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl Spec {

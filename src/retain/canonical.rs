@@ -57,19 +57,10 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error
     Ok(())
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
+/// Lower-case hex SHA-256 of `bytes`: the one digest format of inputs, suites, configs and
+/// evidence.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Whether `s` looks like a SHA-256 hex digest (64 lower-case hex digits).
