@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::actions_env::{ActionContext, parse_event};
-use crate::error::{Error, ExitCode};
-use crate::model::report::Verdict;
+use crate::error::{Error, ExitCode, ParseError};
+use crate::model::report::{Report, Verdict};
 use crate::pipeline::{self, ReportOutput, ReportRequest, SuiteInput};
-use crate::publish::github::{Annotation, CheckRun, GhError, GitHub, Level, RetryPolicy};
+use crate::publish::github::{Annotation, CheckRun, GhError, GitHub, RetryPolicy};
 use crate::publish::{self, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT};
 use crate::suites;
 
@@ -935,12 +935,10 @@ pub fn publish_from(
             &mut Default::default(),
         )
         .into_owned();
-    let report: Value = serde_json::from_str(&read("report.json")?).map_err(|e| {
-        Error::Usage(format!(
-            "{}: not JSON: {e}",
-            dir.join("report.json").display()
-        ))
-    })?;
+    // Typed, and of this controlgate's schema: a report of another version is refused rather
+    // than published with fields read as something they are not.
+    let report = Report::from_json(&read("report.json")?)
+        .map_err(|e| ParseError::new(e.to_string()).in_file(dir.join("report.json")))?;
     let event: Value = serde_json::from_str(&read("event.json")?).map_err(|e| {
         Error::Usage(format!(
             "{}: not JSON: {e}",
@@ -969,22 +967,18 @@ pub fn publish_from(
         (Some(trusted), _) if ctx.event_name == "workflow_run" => Some(trusted.clone()),
         (_, claimed) => claimed.clone(),
     };
-    let success = report.get("verdict").and_then(Value::as_str) == Some("pass");
-    let totals = report.get("tests").cloned().unwrap_or(Value::Null);
-    let n = |k: &str| totals.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let title = format!(
-        "{}: {} tests, {} failed, {} skipped",
-        if success { "passed" } else { "failed" },
-        n("total"),
-        n("failed") + n("errored"),
-        n("skipped")
-    );
+    let success = report.verdict == Verdict::Pass;
+    // The same title and annotations as the run that wrote the report would have posted.
     let publication = Publication {
         long_markdown: markdown.clone(),
         markdown: markdown.clone(),
         success,
-        title,
-        annotations: annotations_from_json(&report, ctx.inputs.max_annotations),
+        title: check_title(&report),
+        annotations: publish::annotations(
+            &report,
+            &uncovered_ranges(&report),
+            ctx.inputs.max_annotations,
+        ),
         pr_number: original.pr_number.or(ctx.event.pr_number),
         head_sha,
         verify_pr_head: true,
@@ -1001,61 +995,4 @@ pub fn publish_from(
     } else {
         ExitCode::Fail
     })
-}
-
-/// Failing-test annotations from a `report.json` read back.
-fn annotations_from_json(report: &Value, cap: usize) -> Vec<Annotation> {
-    let mut out = Vec::new();
-    for c in report
-        .get("cases")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let status = c.get("status").and_then(Value::as_str).unwrap_or("");
-        if status != "failed" && status != "errored" {
-            continue;
-        }
-        let Some(path) = c
-            .get("file")
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty())
-        else {
-            continue;
-        };
-        let line = c
-            .get("line")
-            .and_then(Value::as_u64)
-            .and_then(|l| u32::try_from(l).ok())
-            .unwrap_or(1)
-            .max(1);
-        let id = c.get("id").and_then(Value::as_str).unwrap_or("test");
-        let message: String = crate::render::escape::plain(
-            c.get("message")
-                .and_then(Value::as_str)
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or(status),
-            true,
-        )
-        .chars()
-        .take(4096)
-        .collect();
-        out.push(Annotation {
-            path: path.trim_start_matches("./").to_owned(),
-            start_line: line,
-            end_line: line,
-            annotation_level: Level::Failure,
-            message,
-            title: Some(
-                format!("{} {status}", crate::render::escape::plain(id, false))
-                    .chars()
-                    .take(250)
-                    .collect(),
-            ),
-        });
-        if out.len() >= cap {
-            break;
-        }
-    }
-    out
 }

@@ -967,7 +967,7 @@ fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpec
     let mut record = |spec: &openapi::Spec, kind: &'static str| {
         for d in &spec.docs {
             inputs.push(ApiInput {
-                kind,
+                kind: kind.into(),
                 path: inputs::display_path(&d.path, &req.workdir),
                 sha256: d.sha256.clone(),
                 bytes: d.bytes,
@@ -1137,7 +1137,7 @@ fn read_exchanges(a: &mut api::Analyzer<'_>, req: &ReportRequest) -> Result<Vec<
                 .map_err(|e| e.in_file(&path))
             })?;
             out.push(ApiInput {
-                kind: if is_har { "har" } else { "log" },
+                kind: (if is_har { "har" } else { "log" }).into(),
                 path: file.path,
                 sha256: file.sha256,
                 bytes: file.bytes,
