@@ -15,7 +15,9 @@ use crate::actions_env::{ActionContext, parse_event};
 use crate::error::{Error, ExitCode, ParseError};
 use crate::model::report::{Report, Verdict};
 use crate::pipeline::{self, ReportOutput, ReportRequest, SuiteInput};
-use crate::publish::github::{Annotation, CheckRun, GhError, GitHub, RetryPolicy};
+use crate::publish::github::{
+    Annotation, CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread,
+};
 use crate::publish::{self, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT};
 use crate::suites;
 
@@ -420,6 +422,10 @@ fn link_tickets(
         github: i.github_token.as_ref().map(|t| GithubCredentials {
             api_url: ctx.api_url.clone(),
             token: crate::tickets::Secret::new(t.clone()),
+            retry: RetryPolicy {
+                time_scale: ctx.retry_time_scale,
+                ..Default::default()
+            },
         }),
     };
     let mut summary = RunSummary::from_report(&d.output.report);
@@ -738,7 +744,11 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
     };
     // octocrab's client (a tower buffer) must be built inside the runtime.
     let _guard = rt.enter();
-    let gh = match GitHub::new(&ctx.api_url, token, owner, repo, policy, log) {
+    let repo = Repo {
+        owner: owner.as_str(),
+        name: repo.as_str(),
+    };
+    let gh = match GitHub::new(&ctx.api_url, token, policy, log) {
         Ok(g) => g,
         Err(e) => {
             notice(out, "error", &e.to_string());
@@ -788,7 +798,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                             &suites::random_token()[..12]
                         ),
                     };
-                    match gh.create_check_run(&run).await {
+                    match gh.create_check_run(repo, &run).await {
                         Ok(url) => {
                             let _ = writeln!(out, "controlgate: check run {}", shown(&url));
                             published.check_run_url = Some(url);
@@ -802,7 +812,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
             let mut pr_number = p.pr_number;
             if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
                 let tested = p.head_sha.as_deref().unwrap_or("");
-                match gh.pull_head_sha(pr).await {
+                match gh.pull_head_sha(repo, pr).await {
                     Ok(head) if head == tested => {}
                     Ok(head) => {
                         notice(
@@ -834,10 +844,17 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                         "the job summary and `report.json`"
                     )
                 );
-                match gh.upsert_comment(pr, &author, &marker, &body).await {
-                    Ok(url) => {
-                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&url));
-                        published.comment_url = Some(url);
+                let sticky = Sticky {
+                    marker: &marker,
+                    author: Some(&author),
+                };
+                match gh
+                    .upsert_comment(repo, Thread::PullRequest(pr), &sticky, &body)
+                    .await
+                {
+                    Ok(c) => {
+                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&c.html_url));
+                        published.comment_url = Some(c.html_url);
                     }
                     Err(e) => on_error(e, out, &mut read_only),
                 }
