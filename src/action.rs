@@ -12,10 +12,12 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::actions_env::{ActionContext, parse_event};
-use crate::error::{Error, ExitCode};
-use crate::model::report::Verdict;
+use crate::error::{Error, ExitCode, ParseError};
+use crate::model::report::{Report, Verdict};
 use crate::pipeline::{self, ReportOutput, ReportRequest, SuiteInput};
-use crate::publish::github::{Annotation, CheckRun, GhError, GitHub, Level, RetryPolicy};
+use crate::publish::github::{
+    Annotation, CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread,
+};
 use crate::publish::{self, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT};
 use crate::suites;
 
@@ -420,6 +422,10 @@ fn link_tickets(
         github: i.github_token.as_ref().map(|t| GithubCredentials {
             api_url: ctx.api_url.clone(),
             token: crate::tickets::Secret::new(t.clone()),
+            retry: RetryPolicy {
+                time_scale: ctx.retry_time_scale,
+                ..Default::default()
+            },
         }),
     };
     let mut summary = RunSummary::from_report(&d.output.report);
@@ -739,7 +745,11 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
     };
     // octocrab's client (a tower buffer) must be built inside the runtime.
     let _guard = rt.enter();
-    let gh = match GitHub::new(&ctx.api_url, token, owner, repo, policy, log) {
+    let repo = Repo {
+        owner: owner.as_str(),
+        name: repo.as_str(),
+    };
+    let gh = match GitHub::new(&ctx.api_url, token, policy, log) {
         Ok(g) => g,
         Err(e) => {
             notice(out, "error", &e.to_string());
@@ -789,7 +799,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                             &suites::random_token()[..12]
                         ),
                     };
-                    match gh.create_check_run(&run).await {
+                    match gh.create_check_run(repo, &run).await {
                         Ok(url) => {
                             let _ = writeln!(out, "controlgate: check run {}", shown(&url));
                             published.check_run_url = Some(url);
@@ -803,7 +813,7 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
             let mut pr_number = p.pr_number;
             if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
                 let tested = p.head_sha.as_deref().unwrap_or("");
-                match gh.pull_head_sha(pr).await {
+                match gh.pull_head_sha(repo, pr).await {
                     Ok(head) if head == tested => {}
                     Ok(head) => {
                         notice(
@@ -835,10 +845,17 @@ fn publish_to_github(ctx: &ActionContext, p: &Publication, out: &mut dyn Write) 
                         "the job summary and `report.json`"
                     )
                 );
-                match gh.upsert_comment(pr, &author, &marker, &body).await {
-                    Ok(url) => {
-                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&url));
-                        published.comment_url = Some(url);
+                let sticky = Sticky {
+                    marker: &marker,
+                    author: Some(&author),
+                };
+                match gh
+                    .upsert_comment(repo, Thread::PullRequest(pr), &sticky, &body)
+                    .await
+                {
+                    Ok(c) => {
+                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&c.html_url));
+                        published.comment_url = Some(c.html_url);
                     }
                     Err(e) => on_error(e, out, &mut read_only),
                 }
@@ -936,12 +953,10 @@ pub fn publish_from(
             &mut Default::default(),
         )
         .into_owned();
-    let report: Value = serde_json::from_str(&read("report.json")?).map_err(|e| {
-        Error::Usage(format!(
-            "{}: not JSON: {e}",
-            dir.join("report.json").display()
-        ))
-    })?;
+    // Typed, and of this controlgate's schema: a report of another version is refused rather
+    // than published with fields read as something they are not.
+    let report = Report::from_json(&read("report.json")?)
+        .map_err(|e| ParseError::new(e.to_string()).in_file(dir.join("report.json")))?;
     let event: Value = serde_json::from_str(&read("event.json")?).map_err(|e| {
         Error::Usage(format!(
             "{}: not JSON: {e}",
@@ -970,22 +985,18 @@ pub fn publish_from(
         (Some(trusted), _) if ctx.event_name == "workflow_run" => Some(trusted.clone()),
         (_, claimed) => claimed.clone(),
     };
-    let success = report.get("verdict").and_then(Value::as_str) == Some("pass");
-    let totals = report.get("tests").cloned().unwrap_or(Value::Null);
-    let n = |k: &str| totals.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let title = format!(
-        "{}: {} tests, {} failed, {} skipped",
-        if success { "passed" } else { "failed" },
-        n("total"),
-        n("failed") + n("errored"),
-        n("skipped")
-    );
+    let success = report.verdict == Verdict::Pass;
+    // The same title and annotations as the run that wrote the report would have posted.
     let publication = Publication {
         long_markdown: markdown.clone(),
         markdown: markdown.clone(),
         success,
-        title,
-        annotations: annotations_from_json(&report, ctx.inputs.max_annotations),
+        title: check_title(&report),
+        annotations: publish::annotations(
+            &report,
+            &uncovered_ranges(&report),
+            ctx.inputs.max_annotations,
+        ),
         pr_number: original.pr_number.or(ctx.event.pr_number),
         head_sha,
         verify_pr_head: true,
@@ -1002,61 +1013,4 @@ pub fn publish_from(
     } else {
         ExitCode::Fail
     })
-}
-
-/// Failing-test annotations from a `report.json` read back.
-fn annotations_from_json(report: &Value, cap: usize) -> Vec<Annotation> {
-    let mut out = Vec::new();
-    for c in report
-        .get("cases")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let status = c.get("status").and_then(Value::as_str).unwrap_or("");
-        if status != "failed" && status != "errored" {
-            continue;
-        }
-        let Some(path) = c
-            .get("file")
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty())
-        else {
-            continue;
-        };
-        let line = c
-            .get("line")
-            .and_then(Value::as_u64)
-            .and_then(|l| u32::try_from(l).ok())
-            .unwrap_or(1)
-            .max(1);
-        let id = c.get("id").and_then(Value::as_str).unwrap_or("test");
-        let message: String = crate::render::escape::plain(
-            c.get("message")
-                .and_then(Value::as_str)
-                .filter(|m| !m.trim().is_empty())
-                .unwrap_or(status),
-            true,
-        )
-        .chars()
-        .take(4096)
-        .collect();
-        out.push(Annotation {
-            path: path.trim_start_matches("./").to_owned(),
-            start_line: line,
-            end_line: line,
-            annotation_level: Level::Failure,
-            message,
-            title: Some(
-                format!("{} {status}", crate::render::escape::plain(id, false))
-                    .chars()
-                    .take(250)
-                    .collect(),
-            ),
-        });
-        if out.len() >= cap {
-            break;
-        }
-    }
-    out
 }

@@ -19,7 +19,6 @@ use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool, Verdict};
 use crate::model::run::RunIdentity;
 use crate::render;
 use crate::tickets;
-use sha2::Digest;
 
 /// Default config location, relative to the working directory.
 pub const DEFAULT_CONFIG: &str = ".github/controlgate.yml";
@@ -190,7 +189,7 @@ pub fn load_config(
         }
     })?;
     let mut config = config::parse(&text, &path)?;
-    config.digest = Some(inputs::hex(&sha2::Sha256::digest(text.as_bytes())));
+    config.digest = Some(crate::retain::canonical::sha256_hex(text.as_bytes()));
     Ok((config, Some(path)))
 }
 
@@ -982,7 +981,7 @@ fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<ApiSpec
     let mut record = |spec: &openapi::Spec, kind: &'static str| {
         for d in &spec.docs {
             inputs.push(ApiInput {
-                kind,
+                kind: kind.into(),
                 path: inputs::display_path(&d.path, &req.workdir),
                 sha256: d.sha256.clone(),
                 bytes: d.bytes,
@@ -1122,7 +1121,7 @@ impl openapi::Source for GitSource<'_> {
             .read(&rel)
             .map_err(|e| missing(e.to_string()))?
             .ok_or_else(|| missing("not in the merge-base commit".into()))?;
-        let sha = inputs::hex(&sha2::Sha256::digest(&bytes));
+        let sha = controlgate_core::hashing::sha256_hex(&bytes);
         let n = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|_| CoreError::Input {
             path: path.to_owned(),
@@ -1152,7 +1151,7 @@ fn read_exchanges(a: &mut api::Analyzer<'_>, req: &ReportRequest) -> Result<Vec<
                 .map_err(|e| controlgate_forge::Error::from(e.in_file(&path)))
             })?;
             out.push(ApiInput {
-                kind: if is_har { "har" } else { "log" },
+                kind: (if is_har { "har" } else { "log" }).into(),
                 path: file.path,
                 sha256: file.sha256,
                 bytes: file.bytes,

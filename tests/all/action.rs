@@ -533,6 +533,82 @@ fn publish_refuses_an_artifact_for_another_commit() {
     s.with(&repo, |st| assert!(st.requests.is_empty()));
 }
 
+/// `publish --from` reads the artifact's `report.json` as this controlgate's report: another
+/// schema version, or a report that does not parse, is refused (exit 2, the file named) and
+/// nothing is posted.
+#[test]
+fn publish_refuses_a_report_of_another_schema_version_or_shape() {
+    let s = stand();
+    let repo = s.repo("schemaversion", |st| {
+        st.pulls.insert(7, HEAD.into());
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_GITHUB-TOKEN".into(), String::new()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    let dir: PathBuf = ws.path().join("controlgate-report");
+    let report_path = dir.join("report.json");
+    let written = std::fs::read_to_string(&report_path).unwrap();
+    let stage2 = tempfile::tempdir().unwrap();
+    write(
+        &stage2.path().join("event.json"),
+        &serde_json::json!({"workflow_run": {"head_sha": HEAD, "pull_requests": []}}).to_string(),
+    );
+    let publish = |report: &str| {
+        write(&report_path, report);
+        let out = ws
+            .cmd(&["publish", "--from", &dir.to_string_lossy()])
+            .env("GITHUB_EVENT_NAME", "workflow_run")
+            .env("GITHUB_EVENT_PATH", stage2.path().join("event.json"))
+            .env("INPUT_GITHUB-TOKEN", "ghs_secrettoken123")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut v: serde_json::Value = serde_json::from_str(&written).unwrap();
+    v["schema_version"] = 1.into();
+    let (code, stderr) = publish(&v.to_string());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("report.json: `schema_version` is 1, but this controlgate")
+            && stderr.contains("reads schema_version 2"),
+        "{stderr}"
+    );
+    let mut v: serde_json::Value = serde_json::from_str(&written).unwrap();
+    v["verdict"] = "maybe".into();
+    let (code, stderr) = publish(&v.to_string());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("report.json: not a schema_version 2 report: unknown variant `maybe`"),
+        "{stderr}"
+    );
+    let (code, stderr) = publish("{\"schema_version\": 2,");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("report.json: not JSON"), "{stderr}");
+    s.with(&repo, |st| {
+        assert!(st.requests.is_empty(), "{:?}", st.requests)
+    });
+
+    // The report as written is published.
+    let (code, stderr) = publish(&written);
+    assert_eq!(code, Some(0), "{stderr}");
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(st.check_runs[0].conclusion, "success");
+        assert_eq!(st.comments.len(), 1);
+    });
+    ws.assert_clean();
+}
+
 #[test]
 fn suites_run_in_groups_and_a_suite_without_results_fails_its_gate() {
     let config = r#"

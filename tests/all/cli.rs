@@ -257,7 +257,6 @@ fn controls_prints_the_catalog() {
 
 #[test]
 fn the_run_records_the_digest_of_the_config_that_decided_it() {
-    use sha2::Digest;
     let config = b"controls:\n  required: [CC6.1]\n";
     let dir = workdir(&[
         ("good.xml", GOOD.as_bytes()),
@@ -269,7 +268,7 @@ fn the_run_records_the_digest_of_the_config_that_decided_it() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let expected = controlgate::inputs::hex(&sha2::Sha256::digest(config));
+    let expected = controlgate::retain::canonical::sha256_hex(config);
     assert_eq!(json["run"]["config_digest"], expected.as_str());
     let o = run_in(
         dir.path(),
@@ -286,6 +285,6 @@ fn the_run_records_the_digest_of_the_config_that_decided_it() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(
         json["run"]["config_digest"],
-        controlgate::inputs::hex(&sha2::Sha256::digest(b"")).as_str()
+        controlgate::retain::canonical::sha256_hex(b"").as_str()
     );
 }

@@ -9,7 +9,6 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_yaml_ng::Value;
-use sha2::Digest;
 
 use crate::github_fake::{stand, write};
 
@@ -110,7 +109,7 @@ impl Release {
             .unwrap();
         assert!(out.success());
         let bytes = std::fs::read(tmp.join(&asset)).unwrap();
-        let sum = controlgate::inputs::hex(&sha2::Sha256::digest(&bytes));
+        let sum = controlgate::retain::canonical::sha256_hex(&bytes);
         let mut f = self.files.lock().unwrap();
         f.insert(format!("/v{version}/{asset}"), bytes.clone());
         f.insert(

@@ -24,6 +24,7 @@ mod hardening;
 mod host_mode;
 mod junit;
 mod render;
+mod report_json;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;

@@ -48,8 +48,8 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
-            name: "controlgate",
-            version: "0.0.0-test",
+            name: "controlgate".into(),
+            version: "0.0.0-test".into(),
         },
         generated_at: "2026-01-02T03:04:05Z".into(),
         verdict: gates::verdict(&gates),

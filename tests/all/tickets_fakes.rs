@@ -50,6 +50,8 @@ impl Request {
 pub struct Response {
     pub status: u16,
     pub body: String,
+    /// Beyond `Content-Type`, `Content-Length` and `Connection`.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -57,6 +59,7 @@ impl Response {
         Response {
             status,
             body: v.to_string(),
+            headers: Vec::new(),
         }
     }
 }
@@ -155,9 +158,14 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let resp = handler(&req);
     log.lock().unwrap().push(req);
     let mut stream = stream;
+    let headers: String = resp
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let _ = write!(
         stream,
-        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{}",
         resp.status,
         resp.body.len(),
         resp.body
@@ -165,25 +173,9 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
 }
 
 fn basic(user: &str, token: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{token}").into_bytes();
-    let mut out = String::new();
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    format!("Basic {out}")
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}"));
+    format!("Basic {b64}")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,6 +339,7 @@ impl JiraFake {
                 return Response {
                     status: 401,
                     body: String::new(),
+                    headers: Vec::new(),
                 };
             }
             let Some((template, op, params)) = jira_route(req) else {
@@ -603,15 +596,64 @@ const GITHUB_OPERATIONS: &[(&str, &str)] = &[
 pub struct GithubState {
     /// `owner/repo#n` that exist.
     pub issues: Vec<String>,
-    /// `owner/repo#n` → comments (`id`, `body`).
+    /// `owner/repo#n` → comments (`id`, `body`; answered in GitHub's full `issue-comment`
+    /// shape, see [`gh_comment`]).
     pub comments: BTreeMap<String, Vec<Value>>,
     next_id: u64,
     pub violations: Vec<String>,
+    pub faults: Vec<GhFault>,
+}
+
+/// An injected failure: the next request with `method` is answered `status` in GitHub's error
+/// shape, with `headers`; with `apply`, after it was carried out (a create that succeeded but
+/// whose answer was lost).
+pub struct GhFault {
+    pub method: &'static str,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub message: &'static str,
+    pub apply: bool,
+}
+
+impl GhFault {
+    fn response(&self) -> Response {
+        let mut r = gh_error(self.status, self.message);
+        r.headers = self.headers.clone();
+        r
+    }
 }
 
 pub struct GithubFake {
     pub server: Server,
     pub state: Arc<Mutex<GithubState>>,
+}
+
+/// A stored comment as GitHub answers it (`issue-comment`: every property its schema requires).
+fn gh_comment(repo: &str, number: &str, c: &Value) -> Value {
+    let id = c["id"].as_u64().unwrap_or(0);
+    let api = "https://api.github.com";
+    let user = |path: &str| format!("{api}/users/controlgate-bot{path}");
+    json!({
+        "id": id,
+        "node_id": format!("IC_kwDO{id}"),
+        "url": format!("{api}/repos/{repo}/issues/comments/{id}"),
+        "html_url": format!("https://github.com/{repo}/issues/{number}#issuecomment-{id}"),
+        "issue_url": format!("{api}/repos/{repo}/issues/{number}"),
+        "body": c["body"],
+        "user": {
+            "login": "controlgate-bot", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
+            "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
+            "gravatar_id": "", "url": user(""), "html_url": "https://github.com/apps/controlgate-bot",
+            "followers_url": user("/followers"), "following_url": user("/following{/other_user}"),
+            "gists_url": user("/gists{/gist_id}"), "starred_url": user("/starred{/owner}{/repo}"),
+            "subscriptions_url": user("/subscriptions"), "organizations_url": user("/orgs"),
+            "repos_url": user("/repos"), "events_url": user("/events{/privacy}"),
+            "received_events_url": user("/received_events"), "type": "Bot", "site_admin": false
+        },
+        "created_at": "2026-01-02T03:04:05Z",
+        "updated_at": "2026-01-02T03:04:05Z",
+        "author_association": "NONE"
+    })
 }
 
 fn gh_error(status: u16, msg: &str) -> Response {
@@ -673,46 +715,80 @@ impl GithubFake {
                     s.violations.push(format!("query parameter `{k}`"));
                 }
             }
-            let repo = format!("{}/{}", p[2], p[3]);
-            match req.method.as_str() {
-                "GET" | "POST" => {
-                    let key = format!("{repo}#{}", p[5]);
-                    if !s.issues.contains(&key) {
-                        return gh_error(404, "Not Found");
-                    }
-                    if req.method == "GET" {
-                        let per: usize = req
-                            .query("per_page")
-                            .and_then(|v| v.parse().ok())
-                            .unwrap_or(30);
-                        let page: usize =
-                            req.query("page").and_then(|v| v.parse().ok()).unwrap_or(1);
-                        let all = s.comments.get(&key).cloned().unwrap_or_default();
-                        let list: Vec<Value> =
-                            all.into_iter().skip((page - 1) * per).take(per).collect();
-                        return Response::json(200, json!(list));
-                    }
-                    s.next_id += 1;
-                    let c = json!({ "id": s.next_id, "body": req.json().unwrap()["body"] });
-                    s.comments.entry(key).or_default().push(c.clone());
-                    Response::json(201, c)
+            let fault = s
+                .faults
+                .iter()
+                .position(|f| f.method == req.method)
+                .map(|i| s.faults.remove(i));
+            match fault {
+                Some(f) if !f.apply => f.response(),
+                Some(f) => {
+                    gh_answer(&mut s, req, &p);
+                    f.response()
                 }
-                _ => {
-                    let id: u64 = p[6].parse().unwrap_or(0);
-                    let body = req.json().unwrap()["body"].clone();
-                    for (k, list) in s.comments.iter_mut() {
-                        if !k.starts_with(&format!("{repo}#")) {
-                            continue;
-                        }
-                        if let Some(c) = list.iter_mut().find(|c| c["id"] == id) {
-                            c["body"] = body;
-                            return Response::json(200, c.clone());
-                        }
-                    }
-                    gh_error(404, "Not Found")
-                }
+                None => gh_answer(&mut s, req, &p),
             }
         }));
         GithubFake { server, state }
+    }
+}
+
+/// The stand-in's answer to an allowed, valid request.
+fn gh_answer(s: &mut GithubState, req: &Request, p: &[&str]) -> Response {
+    let repo = format!("{}/{}", p[2], p[3]);
+    match req.method.as_str() {
+        "GET" | "POST" => {
+            let key = format!("{repo}#{}", p[5]);
+            if !s.issues.contains(&key) {
+                return gh_error(404, "Not Found");
+            }
+            if req.method == "GET" {
+                let per: usize = req
+                    .query("per_page")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = req.query("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+                let all = s.comments.get(&key).cloned().unwrap_or_default();
+                let list: Vec<Value> = all
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|c| gh_comment(&repo, p[5], c))
+                    .collect();
+                let mut resp = Response::json(200, json!(list));
+                // Like GitHub: absolute links on its own host, whatever the client's
+                // base URL.
+                if page * per < all.len() {
+                    resp.headers.push((
+                        "Link".into(),
+                        format!(
+                            "<https://api.github.com{}?per_page={per}&page={}>; rel=\"next\"",
+                            req.path,
+                            page + 1
+                        ),
+                    ));
+                }
+                return resp;
+            }
+            s.next_id += 1;
+            let c = json!({ "id": s.next_id, "body": req.json().unwrap()["body"] });
+            s.comments.entry(key).or_default().push(c.clone());
+            Response::json(201, gh_comment(&repo, p[5], &c))
+        }
+        _ => {
+            let id: u64 = p[6].parse().unwrap_or(0);
+            let body = req.json().unwrap()["body"].clone();
+            for (k, list) in s.comments.iter_mut() {
+                if !k.starts_with(&format!("{repo}#")) {
+                    continue;
+                }
+                if let Some(c) = list.iter_mut().find(|c| c["id"] == id) {
+                    c["body"] = body;
+                    let number = k.rsplit_once('#').map_or("0", |(_, n)| n);
+                    return Response::json(200, gh_comment(&repo, number, c));
+                }
+            }
+            gh_error(404, "Not Found")
+        }
     }
 }

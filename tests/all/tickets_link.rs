@@ -12,7 +12,7 @@ use controlgate::tickets::{
 };
 use serde_json::{Value, json};
 
-use crate::tickets_fakes::{GithubFake, JiraFake, LinearFake, Response, Server, adf_text};
+use crate::tickets_fakes::{GhFault, GithubFake, JiraFake, LinearFake, Response, Server, adf_text};
 
 const JIRA_EMAIL: &str = "ci@acme.example";
 const JIRA_TOKEN: &str = "ATATT3xJIRAtok-7f3e9d";
@@ -113,7 +113,7 @@ impl Fakes {
             }),
             github: Some(GithubCredentials {
                 api_url: self.github.server.url.clone(),
-                token: GITHUB_TOKEN.into(),
+                ..GithubCredentials::new(GITHUB_TOKEN)
             }),
         }
     }
@@ -793,4 +793,111 @@ fn a_tracker_echoing_the_basic_auth_header_leaks_no_credential() {
             assert!(!text.contains(leak), "`{leak}` leaked into {text}");
         }
     }
+}
+
+/// GitHub issue comments go through the publishing client: the same retries (5xx, `429` with
+/// `retry-after`), and a create whose answer was lost is found again, not repeated.
+#[test]
+fn github_issue_comments_are_retried_like_publishing_and_never_duplicated() {
+    let f = Fakes::start();
+    let fault = |method, status, headers: &[(&str, &str)], message, apply| GhFault {
+        method,
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        message,
+        apply,
+    };
+    // The listing fails twice; then the comment is created, but the client sees an error: it
+    // must list again, find it, and update it.
+    f.github.state.lock().unwrap().faults = vec![
+        fault("GET", 502, &[], "Bad Gateway", false),
+        fault("GET", 429, &[("Retry-After", "1")], "slow down", false),
+        fault("POST", 500, &[], "Server Error", true),
+    ];
+    let mut creds = f.creds();
+    creds.github.as_mut().unwrap().retry.time_scale = 0.001;
+    let c = ChangeContext {
+        linked_issues: vec![],
+        ..ctx()
+    };
+    let cfg = cfg("tickets:\n  github: {}\n");
+    let out = tickets::link(&c, &cfg, &creds, &summary(Verdict::Pass));
+    assert_eq!(
+        statuses(&out),
+        [(
+            Tracker::Github,
+            "acme/pay#5".to_owned(),
+            "comment".to_owned(),
+            LinkStatus::Updated
+        )],
+        "{out:#?}"
+    );
+    f.assert_no_violations();
+    let gh = f.github.state.lock().unwrap();
+    assert!(gh.faults.is_empty(), "every fault was hit");
+    assert_eq!(gh.comments["acme/pay#5"].len(), 1, "no duplicate comment");
+    let methods: Vec<String> = f
+        .github
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.method.clone())
+        .collect();
+    assert_eq!(methods, ["GET", "GET", "GET", "POST", "GET", "PATCH"]);
+}
+
+/// A GitHub that cannot be reached is retried, then not tried again for the next issue; a
+/// read-only token is GitHub's own message, not retried.
+#[test]
+fn an_unreachable_github_is_given_up_on_and_a_read_only_token_says_so() {
+    let f = Fakes::start();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}", dead.local_addr().unwrap());
+    drop(dead);
+    let mut creds = f.creds();
+    let gh = creds.github.as_mut().unwrap();
+    gh.retry.time_scale = 0.001;
+    gh.api_url = dead_url;
+    let cfg = cfg("tickets:\n  github: {}\n");
+    let out = tickets::link(&ctx(), &cfg, &creds, &summary(Verdict::Pass));
+    let got: Vec<(LinkStatus, String)> = out
+        .links
+        .iter()
+        .map(|l| (l.status, l.message.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].0, LinkStatus::Failed);
+    assert!(got[0].1.starts_with("GitHub unreachable: "), "{}", got[0].1);
+    assert_eq!(
+        got[1],
+        (LinkStatus::Skipped, "not tried: GitHub unreachable".into())
+    );
+
+    f.github.state.lock().unwrap().faults = vec![GhFault {
+        method: "POST",
+        status: 403,
+        headers: vec![],
+        message: "Resource not accessible by integration",
+        apply: false,
+    }];
+    let c = ChangeContext {
+        linked_issues: vec![],
+        ..ctx()
+    };
+    let out = tickets::link(&c, &cfg, &f.creds(), &summary(Verdict::Pass));
+    assert_eq!(
+        out.links[0].message.as_deref(),
+        Some("GitHub answered 403 Forbidden: Resource not accessible by integration")
+    );
+    let posts = f
+        .github
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "a refusal is not retried");
 }

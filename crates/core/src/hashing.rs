@@ -58,3 +58,9 @@ impl<R: Read> Read for HashingReader<R> {
 pub fn hex(bytes: &[u8]) -> String {
     ::hex::encode(bytes)
 }
+
+/// Lower-case hex SHA-256 of `bytes`: the one digest format of inputs, suites, configs and
+/// evidence.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}

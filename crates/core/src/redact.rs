@@ -25,7 +25,7 @@ use std::io::{BufRead, Read, Write};
 use std::sync::OnceLock;
 
 use regex::{Captures, Regex, RegexSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Shortest runtime secret value that is redacted: shorter ones would mangle ordinary text.
 pub const MIN_SECRET_LEN: usize = 6;
@@ -108,7 +108,7 @@ impl std::fmt::Debug for SecretValues {
 }
 
 /// Redactions made in one run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redactions {
     pub total: u64,
     pub by_kind: BTreeMap<String, u64>,

@@ -8,7 +8,6 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 /// Canonical JSON bytes of `value`.
 pub fn to_canonical<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
@@ -57,20 +56,8 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), serde_json::Error
     Ok(())
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+/// The one digest format of inputs, suites, configs and evidence.
+pub use controlgate_core::hashing::sha256_hex;
 
 /// Whether `s` looks like a SHA-256 hex digest (64 lower-case hex digits).
 pub fn is_digest(s: &str) -> bool {

@@ -239,28 +239,8 @@ fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
 }
 
 fn basic_auth(token: &str) -> String {
-    base64(format!("x-access-token:{token}").as_bytes())
-}
-
-fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                s.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"))
 }
 
 /// Removes `user:password@` from URLs in `s`.
@@ -388,9 +368,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_and_redaction() {
-        assert_eq!(base64(b"x-access-token:abc"), "eC1hY2Nlc3MtdG9rZW46YWJj");
-        assert_eq!(base64(b"ab"), "YWI=");
+    fn basic_auth_and_redaction() {
+        assert_eq!(basic_auth("abc"), "eC1hY2Nlc3MtdG9rZW46YWJj");
+        assert_eq!(basic_auth("ab"), "eC1hY2Nlc3MtdG9rZW46YWI=");
         assert_eq!(
             redact_url("fatal: https://u:secret@github.com/o/r failed"),
             "fatal: https://***@github.com/o/r failed"

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::config::Suite;
-use crate::files::hex;
 use crate::model::report::SuiteRecord;
+use controlgate_core::hashing::sha256_hex;
 
 /// A suite as run, with where its results are expected.
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ pub fn random_token() -> String {
         h.update(x.finish().to_le_bytes());
     }
     h.update(std::process::id().to_le_bytes());
-    hex(&h.finalize())[..32].to_owned()
+    hex::encode(h.finalize())[..32].to_owned()
 }
 
 /// Runs every suite in order. Never fails: a suite that cannot start is recorded as such.
@@ -161,7 +161,7 @@ fn run_one(
                 exit_code: None,
                 timed_out: false,
                 duration_s,
-                output_sha256: hex(&Sha256::digest(b"")),
+                output_sha256: sha256_hex(b""),
                 output_bytes: 0,
                 error: Some(msg),
             }
@@ -305,7 +305,7 @@ fn execute(
     Ok(Outcome {
         exit_code: status.code(),
         timed_out,
-        sha256: hex(&s.hasher.clone().finalize()),
+        sha256: hex::encode(s.hasher.clone().finalize()),
         bytes: s.bytes,
     })
 }

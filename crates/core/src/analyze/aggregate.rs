@@ -379,7 +379,7 @@ fn empty_result(id: ControlId, required: bool) -> ControlResult {
         category: control
             .map(|c| c.category)
             .unwrap_or(crate::model::Category::Security),
-        summary: control.map(|c| c.summary).unwrap_or(""),
+        summary: control.map(|c| c.summary).unwrap_or("").into(),
         required,
         tests: 0,
         passed: 0,

@@ -1065,7 +1065,7 @@ pub fn gates(
                 .unwrap_or_else(|| id.clone());
             section.controls.push(ApiControl {
                 id: canonical,
-                check,
+                check: check.into(),
                 gate: g.map(|i| out[i].name.clone()),
                 passed: g.map(|i| out[i].passed).unwrap_or(natural),
             });

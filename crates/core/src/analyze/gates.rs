@@ -149,7 +149,7 @@ mod unit {
                 .map(|(id, status, tests)| ControlResult {
                     id: ControlId::parse_shape(id).unwrap(),
                     category: crate::model::Category::Security,
-                    summary: "",
+                    summary: "".into(),
                     required: false,
                     tests: *tests,
                     passed: if *status == ControlStatus::Pass {

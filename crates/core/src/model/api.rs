@@ -2,19 +2,21 @@
 //! and tagged tests, negative-auth evidence, drift against a base description and
 //! confidential-field findings (see `docs/api-coverage.md`). Plain data, no I/O.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 /// One file the section was computed from (descriptions, HAR files, exchange logs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiInput {
     /// `spec`, `base_spec`, `har` or `log`.
-    pub kind: &'static str,
+    pub kind: Cow<'static, str>,
     pub path: String,
     pub sha256: String,
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CoverageCount {
     pub described: u64,
     pub exercised: u64,
@@ -37,7 +39,7 @@ impl CoverageCount {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TagCoverage {
     /// The operation tag; `(untagged)` for operations without one.
     pub tag: String,
@@ -46,7 +48,7 @@ pub struct TagCoverage {
 }
 
 /// How an operation was shown to be exercised.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exercise {
     /// Matched requests in HAR files and exchange logs.
     pub requests: u64,
@@ -56,7 +58,7 @@ pub struct Exercise {
     pub test_count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperationReport {
     /// `GET /pets/{petId}`: method and path template as described (without base path).
     pub key: String,
@@ -76,13 +78,13 @@ pub struct OperationReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub negative_auth: Option<bool>,
     /// Operation not in the base description (only when a base was given).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub new: bool,
 }
 
 /// Where an exchange came from: the file, and the entry index (HAR `log.entries[i]`,
 /// 0-based) or the line (exchange log, 1-based).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeRef {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +105,7 @@ impl std::fmt::Display for ExchangeRef {
 
 /// Requests that matched no described operation (undocumented endpoints), grouped by method
 /// and path (query string dropped).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnmatchedRequest {
     pub method: String,
     pub path: String,
@@ -112,7 +114,7 @@ pub struct UnmatchedRequest {
     pub first: ExchangeRef,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BreakingKind {
     RemovedOperation,
@@ -136,7 +138,7 @@ impl BreakingKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BreakingChange {
     pub kind: BreakingKind,
     /// `GET /pets/{petId}`
@@ -148,14 +150,14 @@ pub struct BreakingChange {
 }
 
 /// Head description against the base (merge-base) description.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub breaking: Vec<BreakingChange>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftSection {
     #[serde(flatten)]
     pub drift: Drift,
@@ -163,7 +165,7 @@ pub struct DriftSection {
     pub new_untested: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FindingReason {
     /// The response was 4xx or 5xx.
@@ -174,7 +176,7 @@ pub enum FindingReason {
 
 /// A confidential field seen in a response body where it must not be. The value is never
 /// copied.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfidentialFinding {
     pub field: String,
     /// Path of the field in the body: `.user.ssn`, `.items[].token`.
@@ -188,32 +190,32 @@ pub struct ConfidentialFinding {
 
 /// A confidential field name and where it was declared (`x-confidential: true` at a schema
 /// pointer, or `config`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfidentialField {
     pub name: String,
     pub declared: String,
 }
 
 /// An operation tag on a test that named no described operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnknownOperationTag {
     pub tag: String,
     pub test: String,
 }
 
 /// A control the API checks evidence, and whether the check held.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiControl {
     pub id: String,
     /// `coverage`, `negative_auth` or `confidential_fields`.
-    pub check: &'static str,
+    pub check: Cow<'static, str>,
     /// The gate that decides it, when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<String>,
     pub passed: bool,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiSection {
     pub inputs: Vec<ApiInput>,
     /// Described / exercised operations overall.

@@ -3,11 +3,11 @@
 
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const CATALOG_TSV: &str = include_str!("../../data/controls.tsv");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Category {
     Security,
     Availability,
@@ -142,6 +142,19 @@ impl std::fmt::Display for ControlId {
 impl Serialize for ControlId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// Only the canonical form (`CC6.1`, as [`Serialize`] writes it): a report read back is not
+/// a place for tag normalisation.
+impl<'de> Deserialize<'de> for ControlId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        ControlId::parse_shape(&s)
+            .filter(|id| id.to_string() == s)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("`{s}` is not a criterion ID such as CC6.1"))
+            })
     }
 }
 

@@ -3,7 +3,7 @@
 //! Two layers: what a parser read from one report ([`RawReport`], paths as written in the
 //! report), and the `coverage` section of `report.json` ([`CoverageSection`]).
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// The format a coverage report was detected as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -161,6 +161,17 @@ impl Serialize for Percent {
     }
 }
 
+/// The number [`Serialize`] writes, back to hundredths (a `report.json` read back).
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if !v.is_finite() {
+            return Err(serde::de::Error::custom(format!("{v} is not a percentage")));
+        }
+        Ok(Percent::from_f64(v))
+    }
+}
+
 /// Integer division rounding half away from zero. `den` must be positive.
 fn round_div(num: i128, den: i128) -> i64 {
     let q = if num >= 0 {
@@ -172,7 +183,7 @@ fn round_div(num: i128, den: i128) -> i64 {
 }
 
 /// Line (and branch) totals of one coverage run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageTotals {
     pub lines_covered: u64,
     pub lines_measured: u64,
@@ -187,7 +198,7 @@ pub struct CoverageTotals {
 }
 
 /// Patch coverage of one changed file.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatchFile {
     /// Repository-relative path on the head side.
     pub path: String,
@@ -202,7 +213,7 @@ pub struct PatchFile {
 }
 
 /// Patch coverage: covered ∩ changed / measured ∩ changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatchCoverage {
     pub covered: u64,
     pub measured: u64,
@@ -215,7 +226,7 @@ pub struct PatchCoverage {
 }
 
 /// What was compared.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageRefs {
     /// `git` or `diff` (a unified diff given with `--diff`).
     pub source: String,
@@ -226,7 +237,7 @@ pub struct CoverageRefs {
 }
 
 /// A file outside the diff whose coverage moved between the base and head reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndirectChange {
     pub path: String,
     pub base_covered: u64,
@@ -240,7 +251,7 @@ pub struct IndirectChange {
 }
 
 /// One coverage report that was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageInput {
     pub path: String,
     /// `lcov`, `cobertura` or `jacoco`.
@@ -254,7 +265,7 @@ pub struct CoverageInput {
 }
 
 /// The `coverage` section of `report.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageSection {
     pub head: CoverageTotals,
     /// Totals of the base report (`--base-coverage`), `null` without one.
@@ -278,7 +289,7 @@ pub struct CoverageSection {
 }
 
 /// Why the base coverage could not be used.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseUnavailable {
     pub reason: String,
     /// The base record failed verification (a tampered ledger or bundle): gates that need it

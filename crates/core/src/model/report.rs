@@ -1,7 +1,9 @@
 //! The run report: what `report.json` holds (see `docs/report.md`). Later stages (coverage,
 //! evidence, tickets) extend it with their own optional sections.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use super::controls::{Category, ControlId};
 use super::coverage::CoverageSection;
@@ -12,24 +14,24 @@ use super::tests::{Carrier, CaseStatus, InputFile};
 /// the report's attributes say; a location found in failure text is `cases[].location`.
 pub const SCHEMA_VERSION: u32 = 2;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: Cow<'static, str>,
+    pub version: Cow<'static, str>,
 }
 
 impl Default for Tool {
     fn default() -> Self {
         Tool {
             // The product, not this crate (`controlgate-core`).
-            name: "controlgate",
-            version: env!("CARGO_PKG_VERSION"),
+            name: Cow::Borrowed("controlgate"),
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
         }
     }
 }
 
 /// Totals over unique tests (a test seen in several files counts once; see `runs`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub total: u64,
     pub passed: u64,
@@ -63,7 +65,7 @@ impl Totals {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ControlStatus {
     Pass,
@@ -72,11 +74,12 @@ pub enum ControlStatus {
 }
 
 /// Per-control results over the tests that evidence it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ControlResult {
     pub id: ControlId,
     pub category: Category,
-    pub summary: &'static str,
+    /// The catalog's summary (borrowed from it, owned when read back from `report.json`).
+    pub summary: Cow<'static, str>,
     pub required: bool,
     pub tests: u64,
     pub passed: u64,
@@ -86,13 +89,13 @@ pub struct ControlResult {
     pub status: ControlStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseControl {
     pub id: ControlId,
     pub carrier: Carrier,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseReport {
     pub id: String,
     pub suite: String,
@@ -127,7 +130,7 @@ impl CaseReport {
 }
 
 /// A control tag that named no criterion in the catalog.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnknownTag {
     pub tag: String,
     pub test: String,
@@ -135,7 +138,7 @@ pub struct UnknownTag {
     pub input: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
@@ -171,7 +174,7 @@ pub struct Report {
 }
 
 /// One executed suite: what ran, how it ended, and a digest of everything it printed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuiteRecord {
     pub name: String,
     pub command: String,
@@ -198,7 +201,60 @@ crate::redact_fields!(
 crate::redact_fields!(CaseReport: id, suite, classname, name, file, location, message);
 crate::redact_fields!(UnknownTag: tag, test, input);
 
+/// Why a `report.json` was not read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not JSON: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("not a controlgate report: no `schema_version` in a top-level object")]
+    NotAReport,
+    /// Written by a controlgate whose `report.json` differs in shape: the fields this one
+    /// reads may be missing or mean something else, so nothing is taken from it.
+    #[error(
+        "`schema_version` is {found}, but this controlgate ({}) reads schema_version \
+         {SCHEMA_VERSION}: publish with the controlgate release that wrote the report",
+        env!("CARGO_PKG_VERSION")
+    )]
+    SchemaVersion { found: String },
+    #[error("not a schema_version {SCHEMA_VERSION} report: {0}")]
+    Shape(#[source] serde_json::Error),
+}
+
 impl Report {
+    /// Reads a `report.json` back: its `schema_version` must be [`SCHEMA_VERSION`] (checked
+    /// before anything else is read, so an older or newer report is refused as such rather
+    /// than as a field it lacks).
+    pub fn from_json(text: &str) -> Result<Report, ReadError> {
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<serde_json::Value>,
+        }
+        // serde reads a struct from an array too (`[2]`): only an object is a report.
+        if !text.trim_start().starts_with('{') {
+            return match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Err(e) => Err(ReadError::Json(e)),
+                Ok(_) => Err(ReadError::NotAReport),
+            };
+        }
+        let v: Version = serde_json::from_str(text).map_err(|e| {
+            if e.is_data() {
+                ReadError::NotAReport
+            } else {
+                ReadError::Json(e)
+            }
+        })?;
+        match v.schema_version {
+            None => return Err(ReadError::NotAReport),
+            Some(n) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+            Some(other) => {
+                return Err(ReadError::SchemaVersion {
+                    found: other.to_string().chars().take(40).collect(),
+                });
+            }
+        }
+        serde_json::from_str(text).map_err(ReadError::Shape)
+    }
+
     /// Redacts every text of the report that did not come from the test-results aggregate
     /// (which is redacted as it is built, see `pipeline::redact_aggregate`): inputs, gates,
     /// coverage, API, tickets, suites and the run identity.

@@ -1,10 +1,10 @@
 //! Test results as read from JUnit, before any control mapping.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Outcome of one test case. Ordered by severity: when a testcase carries several result
 /// elements the most severe one wins (`Errored` > `Failed` > `Skipped` > `Passed`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     Passed,
@@ -102,7 +102,7 @@ pub struct RawProperty {
 
 /// A source location named in a failure's text (`tests/x.py:42`, a stack frame). Where an
 /// annotation can point; never part of a test's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceLocation {
     pub file: String,
     pub line: u32,
@@ -181,7 +181,7 @@ fn same_file(a: &str, b: &str) -> bool {
 }
 
 /// One result or coverage file as read, for provenance in the report and the evidence bundle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputFile {
     pub path: String,
     pub sha256: String,
@@ -189,7 +189,7 @@ pub struct InputFile {
 }
 
 /// Which carrier produced a control mapping — the auditor's "why is this test evidence for X?".
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Carrier {
     /// Testcase `<property name=..>`.

@@ -214,10 +214,10 @@ pub struct TicketsSection {
     pub exemption: Option<Exemption>,
     /// Writes to the trackers ([`link`]); empty in the report the evidence holds, which is
     /// decided before linking.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<LinkResult>,
     /// The merge-time post (merged into the default branch).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub release: bool,
 }
 

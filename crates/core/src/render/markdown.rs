@@ -183,7 +183,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
     if !missing.is_empty() {
         head.push_str("### Required controls without tests\n\n");
         for c in &missing {
-            let _ = writeln!(head, "- **{}** — {}", c.id, inline(c.summary, 200));
+            let _ = writeln!(head, "- **{}** — {}", c.id, inline(&c.summary, 200));
         }
         head.push('\n');
     }
@@ -222,7 +222,7 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
             "| **{}**{} | {} | {} | {} | {} | {} | {} |\n",
             c.id,
             if c.required { " (required)" } else { "" },
-            inline(c.summary, 120),
+            inline(&c.summary, 120),
             count(c.tests),
             count(c.passed),
             count(c.failed + c.errored),

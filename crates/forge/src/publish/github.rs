@@ -1,31 +1,61 @@
-//! The GitHub REST API: the ONLY module that talks to GitHub (through octocrab).
+//! The GitHub REST API: the ONLY module that talks to GitHub. One client, [`GitHub`] (octocrab
+//! underneath), for everything controlgate writes there: the check run, the sticky PR comment,
+//! the PR head check of `publish --from`, and the sticky comments on the change's linked GitHub
+//! issues ([`crate::tickets::github_issues`]).
 //!
-//! octocrab is used as the authenticated HTTP client (base URI from `GITHUB_API_URL`, bearer
-//! token, `X-GitHub-Api-Version`); requests and responses are plain JSON so that status codes
-//! and rate-limit headers stay visible to the retry logic. Comment updates use PATCH (octocrab's
-//! `update_comment` sends POST, which GitHub does not define).
+//! Requests go through octocrab's typed API: `checks().create_check_run()` /
+//! `update_check_run()`, `issues().list_comments()` / `create_comment()`, `pulls().get()`,
+//! `current().user()`, with octocrab's models for what comes back. A failed request is
+//! `octocrab::Error::GitHub`, which carries the status, GitHub's message and errors, and (since
+//! octocrab 0.54.3) the response headers the retries below need (`retry-after`,
+//! `x-ratelimit-remaining`, `x-ratelimit-reset`). Three calls have no typed form that fits, and
+//! use octocrab's generic typed `get`/`patch` (same errors, same headers) with its models:
+//!
+//! - a comment update is `PATCH /repos/{o}/{r}/issues/comments/{id}`: octocrab 0.54's
+//!   `update_comment` sends POST, which GitHub does not define there;
+//! - finding our check run again needs `check_name` and `filter=all`, which
+//!   `list_check_runs_for_git_ref` cannot send, and `external_id`, which
+//!   `models::checks::CheckRun` lacks (read here next to the model);
+//! - the next page of comments is read on the client's base URL (the path and query of the
+//!   `Link` header): the absolute link `Octocrab::get_page` follows names the host GitHub sees,
+//!   which is not the configured `GITHUB_API_URL` behind a proxy or with a test stand-in.
 //!
 //! Retries: 5xx, 429 and secondary rate limits (403 with `retry-after`, or an exhausted primary
-//! limit with `x-ratelimit-reset`) are retried with bounded backoff; the total wait of one
-//! publication is capped. A create (POST) is never blindly repeated: after a failure that may
-//! have reached GitHub, the comment list (or the check runs of the commit) is read again first.
+//! limit with `x-ratelimit-reset`) and transport failures are retried with bounded backoff; the
+//! total wait of one client is capped. A create (POST) is never blindly repeated: after a
+//! failure that may have reached GitHub, the comment list (or the check runs of the commit) is
+//! read again first.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::time::Duration;
 
-use octocrab::Octocrab;
-use serde::Serialize;
-use serde_json::{Value, json};
+use http::{HeaderMap, Uri};
+use octocrab::models::checks::CheckRun as GhCheckRun;
+use octocrab::models::issues::Comment;
+use octocrab::params::checks::{
+    CheckRunConclusion, CheckRunOutput, CheckRunOutputAnnotation, CheckRunOutputAnnotationLevel,
+    CheckRunStatus,
+};
+use octocrab::{Octocrab, Page};
+use serde::{Deserialize, Serialize};
 
 /// Annotations per check-run request (GitHub's limit).
 pub const ANNOTATIONS_PER_REQUEST: usize = 50;
+
+/// Pages of 100 comments read while looking for ours.
+const MAX_COMMENT_PAGES: usize = 1000;
+
+/// Longest wait to connect, and for each read of a response.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How hard to retry.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     /// Attempts per request, the first included.
     pub max_attempts: u32,
-    /// Cap on the sum of all waits of one publication.
+    /// Cap on the sum of all waits of one client.
     pub max_total_wait: Duration,
     /// First backoff when the server gives no hint; doubles per attempt.
     pub base_backoff: Duration,
@@ -45,6 +75,25 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How a request failed to get an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    TimedOut,
+    /// Refused, unknown host, no route.
+    Unreachable,
+    Failed,
+}
+
+impl std::fmt::Display for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Transport::TimedOut => "timed out",
+            Transport::Unreachable => "unreachable",
+            Transport::Failed => "request failed",
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GhError {
     /// The token may read but not write (fork or Dependabot PR).
@@ -57,8 +106,17 @@ pub enum GhError {
         message: String,
         hint: String,
     },
+    /// No answer from GitHub.
+    #[error("{what}: GitHub {failure}: {message}")]
+    Transport {
+        what: String,
+        failure: Transport,
+        message: String,
+    },
+    /// The client could not be built, a request could not be made, or an answer is not what
+    /// GitHub documents.
     #[error("{what}: {message}")]
-    Transport { what: String, message: String },
+    Client { what: String, message: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,7 +127,7 @@ pub enum Level {
     Notice,
 }
 
-/// A check-run annotation (GitHub's shape).
+/// A check-run annotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Annotation {
     pub path: String,
@@ -82,6 +140,26 @@ pub struct Annotation {
 }
 
 crate::redact_fields!(Annotation: path, message, title);
+
+impl Annotation {
+    fn to_params(&self) -> CheckRunOutputAnnotation {
+        CheckRunOutputAnnotation {
+            path: self.path.clone(),
+            start_line: self.start_line,
+            end_line: self.end_line,
+            start_column: None,
+            end_column: None,
+            annotation_level: match self.annotation_level {
+                Level::Failure => CheckRunOutputAnnotationLevel::Failure,
+                Level::Warning => CheckRunOutputAnnotationLevel::Warning,
+                Level::Notice => CheckRunOutputAnnotationLevel::Notice,
+            },
+            message: self.message.clone(),
+            title: self.title.clone(),
+            raw_details: None,
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct CheckRun {
@@ -97,29 +175,92 @@ pub struct CheckRun {
     pub external_id: String,
 }
 
-/// A response.
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
-    }
-    fn message(&self) -> String {
-        match self.json().get("message").and_then(Value::as_str) {
-            Some(m) => m.to_owned(),
-            None => self.body.chars().take(200).collect(),
+impl CheckRun {
+    fn output(&self, annotations: &[Annotation]) -> CheckRunOutput {
+        CheckRunOutput {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            text: None,
+            annotations: annotations.iter().map(Annotation::to_params).collect(),
+            images: Vec::new(),
         }
     }
+}
+
+/// A repository, `owner/name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repo<'a> {
+    pub owner: &'a str,
+    pub name: &'a str,
+}
+
+/// What a comment is kept on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Thread {
+    PullRequest(u64),
+    Issue(u64),
+}
+
+impl Thread {
+    fn number(self) -> u64 {
+        match self {
+            Thread::PullRequest(n) | Thread::Issue(n) => n,
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Thread::PullRequest(_) => "PR",
+            Thread::Issue(_) => "issue",
+        }
+    }
+
+    /// What the job's token needs to comment there.
+    fn permission(self) -> &'static str {
+        match self {
+            Thread::PullRequest(_) => "`pull-requests: write`",
+            Thread::Issue(_) => "`issues: write`",
+        }
+    }
+}
+
+/// Which existing comment is ours.
+#[derive(Debug, Clone, Copy)]
+pub struct Sticky<'a> {
+    /// The hidden marker the comment carries.
+    pub marker: &'a str,
+    /// Only comments written by this login (case-insensitively) count; `None`: anyone's.
+    pub author: Option<&'a str>,
+}
+
+impl Sticky<'_> {
+    fn matches(&self, c: &Comment) -> bool {
+        c.body.as_deref().is_some_and(|b| b.contains(self.marker))
+            && self
+                .author
+                .is_none_or(|a| c.user.login.eq_ignore_ascii_case(a))
+    }
+}
+
+/// A comment written by [`GitHub::upsert_comment`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upserted {
+    pub html_url: String,
+    /// `false`: an existing comment was updated.
+    pub created: bool,
+}
+
+/// A check run as listed, with the `external_id` octocrab's model does not carry.
+#[derive(Deserialize)]
+struct ListedCheckRun {
+    #[serde(flatten)]
+    run: GhCheckRun,
+    external_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedCheckRuns {
+    check_runs: Vec<ListedCheckRun>,
 }
 
 /// Why one attempt failed, and whether (after how long) it may be retried.
@@ -128,125 +269,52 @@ struct Failure {
     retry_after: Option<Duration>,
 }
 
+/// What a request is, for messages: `what` names it, `permission` is what the token needs.
+#[derive(Clone, Copy)]
+struct Op<'a> {
+    what: &'a str,
+    permission: Option<&'static str>,
+}
+
 pub struct GitHub {
     crab: Octocrab,
-    owner: String,
-    repo: String,
     policy: RetryPolicy,
     waited: Cell<Duration>,
     log: Box<dyn Fn(&str)>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Method {
-    Get,
-    Post,
-    Patch,
-}
-
 impl GitHub {
     /// `api_url` is `GITHUB_API_URL`; `log` receives progress lines (never the token).
+    /// Must be called inside the tokio runtime that will drive it (octocrab's client is a
+    /// tower buffer whose worker is spawned there).
     pub fn new(
         api_url: &str,
         token: &str,
-        owner: &str,
-        repo: &str,
         policy: RetryPolicy,
         log: Box<dyn Fn(&str)>,
     ) -> Result<GitHub, GhError> {
-        let setup = |message: String| GhError::Transport {
+        let setup = |message: String| GhError::Client {
             what: "GitHub client".into(),
             message,
         };
         let crab = Octocrab::builder()
-            .base_uri(api_url.trim_end_matches('/'))
+            .base_uri(api_url.trim().trim_end_matches('/'))
             .map_err(|e| setup(format!("bad GITHUB_API_URL `{api_url}`: {e}")))?
-            .personal_token(token.to_owned())
+            .personal_token(token.trim().to_owned())
             .add_header(
                 http::header::ACCEPT,
                 "application/vnd.github+json".to_owned(),
             )
+            .set_connect_timeout(Some(CONNECT_TIMEOUT))
+            .set_read_timeout(Some(READ_TIMEOUT))
             .build()
             .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(GitHub {
             crab,
-            owner: owner.to_owned(),
-            repo: repo.to_owned(),
             policy,
             waited: Cell::new(Duration::ZERO),
             log,
         })
-    }
-
-    fn repo_path(&self, rest: &str) -> String {
-        format!("/repos/{}/{}{rest}", enc(&self.owner), enc(&self.repo))
-    }
-
-    /// One attempt.
-    async fn send_once(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        what: &str,
-    ) -> Result<Resp, Failure> {
-        let sent = match method {
-            Method::Get => self.crab._get(path).await,
-            Method::Post => self.crab._post(path, body).await,
-            Method::Patch => self.crab._patch(path, body).await,
-        };
-        let resp = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                return Err(Failure {
-                    error: GhError::Transport {
-                        what: what.into(),
-                        message: format!("request failed: {e}"),
-                    },
-                    retry_after: Some(Duration::ZERO),
-                });
-            }
-        };
-        let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
-            .collect();
-        let body = self.crab.body_to_string(resp).await.map_err(|e| Failure {
-            error: GhError::Transport {
-                what: what.into(),
-                message: format!("reading the response failed: {e}"),
-            },
-            retry_after: Some(Duration::ZERO),
-        })?;
-        let r = Resp {
-            status,
-            headers,
-            body,
-        };
-        if (200..300).contains(&status) {
-            return Ok(r);
-        }
-        let message = r.message();
-        let retry_after = retry_wait(&r, &message);
-        let error = if status == 403
-            && retry_after.is_none()
-            && message.contains("Resource not accessible by integration")
-        {
-            GhError::ReadOnly {
-                what: what.into(),
-                message,
-            }
-        } else {
-            GhError::Api {
-                what: what.into(),
-                status,
-                hint: hint(status, path),
-                message,
-            }
-        };
-        Err(Failure { error, retry_after })
     }
 
     /// Waits before attempt `attempt` (1-based retry count); `false` when the budget is spent.
@@ -279,24 +347,22 @@ impl GitHub {
         true
     }
 
-    /// An idempotent request (GET, PATCH), retried.
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Value>,
-        what: &str,
-    ) -> Result<Resp, GhError> {
+    /// An idempotent request (GET, PATCH): `send` makes one attempt, retried.
+    async fn retried<T, F, Fut>(&self, op: Op<'_>, mut send: F) -> Result<T, GhError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = octocrab::Result<T>>,
+    {
         let mut attempt = 1;
         loop {
-            match self.send_once(method, path, body, what).await {
-                Ok(r) => return Ok(r),
+            match send().await.map_err(|e| failure(e, op)) {
+                Ok(v) => return Ok(v),
                 Err(Failure {
                     error,
                     retry_after: Some(wait),
                 }) => {
                     (self.log)(&error.to_string());
-                    if !self.backoff(attempt, wait, what).await {
+                    if !self.backoff(attempt, wait, op.what).await {
                         return Err(error);
                     }
                     attempt += 1;
@@ -309,212 +375,208 @@ impl GitHub {
     /// The login comments are searched under: `GET /user`, else (an Actions token may not read
     /// it) `github-actions[bot]`.
     pub async fn identity(&self) -> String {
-        match self.request(Method::Get, "/user", None, "GET /user").await {
-            Ok(r) => r
-                .json()
-                .get("login")
-                .and_then(Value::as_str)
-                .map(String::from)
-                .unwrap_or_else(|| "github-actions[bot]".into()),
+        let op = Op {
+            what: "GET /user",
+            permission: None,
+        };
+        let current = self.crab.current();
+        match self.retried(op, || current.user()).await {
+            Ok(user) => user.login,
             Err(_) => "github-actions[bot]".into(),
         }
     }
 
     /// The head commit of PR `pr` (`GET /repos/{owner}/{repo}/pulls/{pr}`).
-    pub async fn pull_head_sha(&self, pr: u64) -> Result<String, GhError> {
-        let r = self
-            .request(
-                Method::Get,
-                &self.repo_path(&format!("/pulls/{pr}")),
-                None,
-                "reading the PR",
-            )
-            .await?;
-        Ok(r.json()
-            .get("head")
-            .and_then(|h| h.get("sha"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned())
+    pub async fn pull_head_sha(&self, repo: Repo<'_>, pr: u64) -> Result<String, GhError> {
+        let op = Op {
+            what: "reading the PR",
+            permission: None,
+        };
+        let pulls = self.crab.pulls(repo.owner, repo.name);
+        let pull = self.retried(op, || pulls.get(pr)).await?;
+        Ok(pull.head.sha)
     }
 
-    /// Every comment of the PR (all pages): (id, author login, body, html_url).
-    async fn list_comments(&self, pr: u64) -> Result<Vec<(u64, String, String, String)>, GhError> {
+    /// Every comment of the issue or PR (all pages).
+    async fn list_comments(&self, repo: Repo<'_>, on: Thread) -> Result<Vec<Comment>, GhError> {
+        let what = format!("listing {} comments", on.noun());
+        let op = Op {
+            what: &what,
+            permission: Some(on.permission()),
+        };
+        let issues = self.crab.issues(repo.owner, repo.name);
+        let mut page: Page<Comment> = self
+            .retried(op, || {
+                issues.list_comments(on.number()).per_page(100).send()
+            })
+            .await?;
         let mut out = Vec::new();
-        let mut next = Some(self.repo_path(&format!("/issues/{pr}/comments?per_page=100")));
-        let mut pages = 0;
-        while let Some(path) = next.take() {
-            pages += 1;
-            if pages > 1000 {
+        for _ in 0..MAX_COMMENT_PAGES {
+            out.append(&mut page.items);
+            let Some(next) = page.next.as_ref().and_then(on_base) else {
                 break;
-            }
-            let r = self
-                .request(Method::Get, &path, None, "listing PR comments")
+            };
+            page = self
+                .retried(op, || self.crab.get(next.as_str(), None::<&()>))
                 .await?;
-            for c in r.json().as_array().into_iter().flatten() {
-                let id = c.get("id").and_then(Value::as_u64).unwrap_or(0);
-                let login = c
-                    .get("user")
-                    .and_then(|u| u.get("login"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                let body = c
-                    .get("body")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                let url = c
-                    .get("html_url")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned();
-                out.push((id, login, body, url));
-            }
-            next = r.header("link").and_then(next_link);
         }
         Ok(out)
     }
 
-    /// Creates or updates the one comment carrying `marker` written by `author`.
-    /// Returns its `html_url`.
+    /// Creates or updates the one comment on `on` that `sticky` finds.
     pub async fn upsert_comment(
         &self,
-        pr: u64,
-        author: &str,
-        marker: &str,
+        repo: Repo<'_>,
+        on: Thread,
+        sticky: &Sticky<'_>,
         body: &str,
-    ) -> Result<String, GhError> {
-        let payload = json!({ "body": body });
+    ) -> Result<Upserted, GhError> {
+        #[derive(Serialize)]
+        struct Edit<'a> {
+            body: &'a str,
+        }
+        let (update, create) = (
+            format!("updating the {} comment", on.noun()),
+            format!("creating the {} comment", on.noun()),
+        );
+        let op = |what| Op {
+            what,
+            permission: Some(on.permission()),
+        };
+        let edit = Edit { body };
+        let issues = self.crab.issues(repo.owner, repo.name);
         let mut attempt = 1;
         loop {
-            let ours: Vec<_> = self
-                .list_comments(pr)
+            let ours: Vec<Comment> = self
+                .list_comments(repo, on)
                 .await?
                 .into_iter()
-                .filter(|(_, login, b, _)| login.eq_ignore_ascii_case(author) && b.contains(marker))
+                .filter(|c| sticky.matches(c))
                 .collect();
-            if let Some((id, ..)) = ours.first() {
+            if let Some(c) = ours.first() {
                 if ours.len() > 1 {
                     (self.log)(&format!(
-                        "found {} comments with marker {marker}; updating the oldest",
-                        ours.len()
+                        "found {} comments with marker {}; updating the oldest",
+                        ours.len(),
+                        sticky.marker
                     ));
                 }
-                let r = self
-                    .request(
-                        Method::Patch,
-                        &self.repo_path(&format!("/issues/comments/{id}")),
-                        Some(&payload),
-                        "updating the PR comment",
-                    )
+                // PATCH: octocrab's `update_comment` sends POST (see the module doc).
+                let route = format!(
+                    "/repos/{}/{}/issues/comments/{}",
+                    repo.owner, repo.name, c.id
+                );
+                let updated: Comment = self
+                    .retried(op(&update), || self.crab.patch(&route, Some(&edit)))
                     .await?;
-                return Ok(html_url(&r));
+                return Ok(Upserted {
+                    html_url: updated.html_url.to_string(),
+                    created: false,
+                });
             }
-            let path = self.repo_path(&format!("/issues/{pr}/comments"));
-            match self
-                .send_once(
-                    Method::Post,
-                    &path,
-                    Some(&payload),
-                    "creating the PR comment",
-                )
-                .await
-            {
-                Ok(r) => return Ok(html_url(&r)),
-                Err(Failure {
-                    error,
-                    retry_after: Some(wait),
-                }) => {
-                    (self.log)(&error.to_string());
-                    if !self.backoff(attempt, wait, "creating the PR comment").await {
-                        return Err(error);
-                    }
-                    attempt += 1;
-                    // The create may have succeeded: list again before creating.
+            match issues.create_comment(on.number(), body).await {
+                Ok(c) => {
+                    return Ok(Upserted {
+                        html_url: c.html_url.to_string(),
+                        created: true,
+                    });
                 }
-                Err(Failure { error, .. }) => return Err(error),
+                Err(e) => match failure(e, op(&create)) {
+                    Failure {
+                        error,
+                        retry_after: Some(wait),
+                    } => {
+                        (self.log)(&error.to_string());
+                        if !self.backoff(attempt, wait, &create).await {
+                            return Err(error);
+                        }
+                        attempt += 1;
+                        // The create may have succeeded: list again before creating.
+                    }
+                    Failure { error, .. } => return Err(error),
+                },
             }
         }
     }
 
     /// Finds this run's check run (by `external_id`) after an ambiguous create.
-    async fn find_check_run(&self, run: &CheckRun) -> Result<Option<(u64, String)>, GhError> {
-        let path = self.repo_path(&format!(
-            "/commits/{}/check-runs?check_name={}&filter=all&per_page=100",
-            enc(&run.head_sha),
-            enc(&run.name)
-        ));
-        let r = self
-            .request(Method::Get, &path, None, "listing check runs")
+    async fn find_check_run(
+        &self,
+        repo: Repo<'_>,
+        run: &CheckRun,
+    ) -> Result<Option<(u64, String)>, GhError> {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            check_name: &'a str,
+            filter: &'a str,
+            per_page: u8,
+        }
+        let route = format!(
+            "/repos/{}/{}/commits/{}/check-runs",
+            repo.owner,
+            repo.name,
+            segment(&run.head_sha)
+        );
+        let query = Query {
+            check_name: &run.name,
+            filter: "all",
+            per_page: 100,
+        };
+        let op = Op {
+            what: "listing check runs",
+            permission: Some("`checks: write`"),
+        };
+        let listed: ListedCheckRuns = self
+            .retried(op, || self.crab.get(&route, Some(&query)))
             .await?;
-        let found = r
-            .json()
-            .get("check_runs")
-            .and_then(Value::as_array)
-            .and_then(|a| {
-                a.iter().find(|c| {
-                    c.get("external_id").and_then(Value::as_str) == Some(run.external_id.as_str())
-                })
-            })
-            .map(|c| {
-                (
-                    c.get("id").and_then(Value::as_u64).unwrap_or(0),
-                    c.get("html_url")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned(),
-                )
-            });
-        Ok(found)
+        Ok(listed
+            .check_runs
+            .into_iter()
+            .find(|c| c.external_id.as_deref() == Some(run.external_id.as_str()))
+            .map(|c| (c.run.id.into_inner(), c.run.html_url.unwrap_or_default())))
     }
 
     /// Creates the check run with the first 50 annotations, then PATCHes the rest in batches.
     /// Returns its `html_url`.
-    pub async fn create_check_run(&self, run: &CheckRun) -> Result<String, GhError> {
+    pub async fn create_check_run(
+        &self,
+        repo: Repo<'_>,
+        run: &CheckRun,
+    ) -> Result<String, GhError> {
         let mut chunks = run.annotations.chunks(ANNOTATIONS_PER_REQUEST);
         let first = chunks.next().unwrap_or(&[]);
-        let output = |anns: &[Annotation]| json!({ "title": run.title, "summary": run.summary, "annotations": anns });
-        let mut payload = json!({
-            "name": run.name,
-            "head_sha": run.head_sha,
-            "status": "completed",
-            "conclusion": if run.success { "success" } else { "failure" },
-            "external_id": run.external_id,
-            "output": output(first),
-        });
-        if let Some(u) = &run.details_url {
-            payload["details_url"] = json!(u);
-        }
-        let path = self.repo_path("/check-runs");
+        let checks = self.crab.checks(repo.owner, repo.name);
+        let create = Op {
+            what: "creating the check run",
+            permission: Some("`checks: write`"),
+        };
         let mut attempt = 1;
         let (id, url) = loop {
-            match self
-                .send_once(
-                    Method::Post,
-                    &path,
-                    Some(&payload),
-                    "creating the check run",
-                )
-                .await
-            {
-                Ok(r) => {
-                    let v = r.json();
-                    break (
-                        v.get("id").and_then(Value::as_u64).unwrap_or(0),
-                        html_url(&r),
-                    );
-                }
+            let mut request = checks
+                .create_check_run(&run.name, &run.head_sha)
+                .status(CheckRunStatus::Completed)
+                .conclusion(if run.success {
+                    CheckRunConclusion::Success
+                } else {
+                    CheckRunConclusion::Failure
+                })
+                .external_id(&run.external_id)
+                .output(run.output(first));
+            if let Some(u) = &run.details_url {
+                request = request.details_url(u);
+            }
+            match request.send().await.map_err(|e| failure(e, create)) {
+                Ok(c) => break (c.id.into_inner(), c.html_url.unwrap_or_default()),
                 Err(Failure {
                     error,
                     retry_after: Some(wait),
                 }) => {
                     (self.log)(&error.to_string());
-                    if !self.backoff(attempt, wait, "creating the check run").await {
+                    if !self.backoff(attempt, wait, create.what).await {
                         return Err(error);
                     }
                     attempt += 1;
-                    if let Some(found) = self.find_check_run(run).await? {
+                    if let Some(found) = self.find_check_run(repo, run).await? {
                         (self.log)("the check run was created before the failure; continuing");
                         break found;
                     }
@@ -522,75 +584,162 @@ impl GitHub {
                 Err(Failure { error, .. }) => return Err(error),
             }
         };
+        let add = Op {
+            what: "adding check-run annotations",
+            permission: Some("`checks: write`"),
+        };
         for chunk in chunks {
-            self.request(
-                Method::Patch,
-                &self.repo_path(&format!("/check-runs/{id}")),
-                Some(&json!({ "output": output(chunk) })),
-                "adding check-run annotations",
-            )
+            self.retried(add, || {
+                checks
+                    .update_check_run(id.into())
+                    .output(run.output(chunk))
+                    .send()
+            })
             .await?;
         }
         Ok(url)
     }
 }
 
-fn html_url(r: &Resp) -> String {
-    r.json()
-        .get("html_url")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
+/// Classifies a failed attempt.
+fn failure(e: octocrab::Error, op: Op<'_>) -> Failure {
+    let what = op.what.to_owned();
+    match e {
+        octocrab::Error::GitHub { source, .. } => {
+            let status = source.status_code.as_u16();
+            let message = github_message(&source.message, source.errors.as_deref());
+            let headers = source.headers.unwrap_or_default();
+            let retry_after = retry_wait(status, &headers, &message);
+            let error = if status == 403
+                && retry_after.is_none()
+                && message.contains("Resource not accessible by integration")
+            {
+                GhError::ReadOnly { what, message }
+            } else {
+                GhError::Api {
+                    what,
+                    status,
+                    hint: hint(status, op.permission),
+                    message,
+                }
+            };
+            Failure { error, retry_after }
+        }
+        // No answer (refused, reset, timed out, a broken body): worth another attempt.
+        e @ (octocrab::Error::Service { .. } | octocrab::Error::Hyper { .. }) => {
+            let (failure, message) = transport(&e);
+            Failure {
+                error: GhError::Transport {
+                    what,
+                    failure,
+                    message,
+                },
+                retry_after: Some(Duration::ZERO),
+            }
+        }
+        // A request that cannot be made, an answer that does not decode: not transient.
+        e => Failure {
+            error: GhError::Client {
+                what,
+                message: chain(&e),
+            },
+            retry_after: None,
+        },
+    }
 }
 
-/// Percent-encodes a path segment or query value.
-fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// GitHub's message with the `errors` it lists (`{"message": .., "errors": [..]}`), bounded.
+fn github_message(message: &str, errors: Option<&[serde_json::Value]>) -> String {
+    let mut msg: String = message.trim().chars().take(300).collect();
+    for e in errors.unwrap_or_default() {
+        if let Some(m) = e
+            .get("message")
+            .and_then(|m| m.as_str())
+            .or_else(|| e.as_str())
+        {
+            msg.push_str("; ");
+            msg.extend(m.chars().take(300));
         }
     }
-    out
+    msg
 }
 
-/// The path and query of the `rel="next"` link (the API host is the client's base).
-fn next_link(link: &str) -> Option<String> {
-    link.split(',').find_map(|part| {
-        let (url, params) = part.split_once(';')?;
-        if !params.split(';').any(|p| p.trim() == "rel=\"next\"") {
-            return None;
+/// An error and its sources, `: `-separated.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
         }
-        let url = url.trim().trim_start_matches('<').trim_end_matches('>');
-        let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-        let path = &after_scheme[after_scheme.find('/')?..];
-        Some(path.to_owned())
-    })
+        src = s.source();
+    }
+    msg
+}
+
+/// How a request without an answer failed, and the message.
+fn transport(e: &octocrab::Error) -> (Transport, String) {
+    use std::io::ErrorKind;
+    let mut kind = Transport::Failed;
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::TimedOut => kind = Transport::TimedOut,
+                ErrorKind::ConnectionRefused
+                | ErrorKind::HostUnreachable
+                | ErrorKind::NetworkUnreachable
+                | ErrorKind::AddrNotAvailable => kind = Transport::Unreachable,
+                _ => {}
+            }
+        }
+        // hyper's resolver reports an unknown host as an untyped I/O error.
+        if kind == Transport::Failed && s.to_string().starts_with("dns error") {
+            kind = Transport::Unreachable;
+        }
+        src = s.source();
+    }
+    (kind, chain(e))
+}
+
+/// The path and query of a `Link` URL: requested on the client's base URL (see the module doc).
+fn on_base(link: &Uri) -> Option<String> {
+    link.path_and_query().map(|pq| pq.as_str().to_owned())
+}
+
+/// Percent-encodes a path segment.
+fn segment(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// How long to wait before retrying, or `None` when the failure is final.
-fn retry_wait(r: &Resp, message: &str) -> Option<Duration> {
-    let retry_after = r
-        .header("retry-after")
+fn retry_wait(status: u16, headers: &HeaderMap, message: &str) -> Option<Duration> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let retry_after = header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(Duration::from_secs);
     let until_reset = || {
-        let reset = r.header("x-ratelimit-reset")?.trim().parse::<u64>().ok()?;
+        let reset = header("x-ratelimit-reset")?.trim().parse::<u64>().ok()?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .ok()?
             .as_secs();
         Some(Duration::from_secs(reset.saturating_sub(now).max(1)))
     };
-    match r.status {
+    match status {
         500..=599 => Some(retry_after.unwrap_or(Duration::ZERO)),
         429 => Some(retry_after.or_else(until_reset).unwrap_or(Duration::ZERO)),
         403 => {
             if retry_after.is_some() {
                 retry_after
-            } else if r.header("x-ratelimit-remaining") == Some("0") {
+            } else if header("x-ratelimit-remaining") == Some("0") {
                 until_reset()
             } else if message
                 .to_ascii_lowercase()
@@ -606,21 +755,16 @@ fn retry_wait(r: &Resp, message: &str) -> Option<Duration> {
 }
 
 /// What to tell the user about a failed request.
-fn hint(status: u16, path: &str) -> String {
-    let perm = if path.contains("/check-runs") {
-        "`checks: write`"
-    } else if path.contains("/comments") {
-        "`pull-requests: write`"
-    } else {
-        ""
-    };
-    match status {
-        401 => " (hint: the token is invalid or expired; check the `github-token` input)".into(),
-        403 | 404 if !perm.is_empty() => format!(
+fn hint(status: u16, permission: Option<&str>) -> String {
+    match (status, permission) {
+        (401, _) => {
+            " (hint: the token is invalid or expired; check the `github-token` input)".into()
+        }
+        (403 | 404, Some(perm)) => format!(
             " (hint: the job's token needs {perm} — add it to the workflow's `permissions:` block)"
         ),
-        404 => " (hint: the repository is not visible to the token)".into(),
-        422 => " (hint: GitHub rejected the request's content)".into(),
+        (404, None) => " (hint: the repository is not visible to the token)".into(),
+        (422, _) => " (hint: GitHub rejected the request's content)".into(),
         _ => String::new(),
     }
 }
@@ -629,53 +773,89 @@ fn hint(status: u16, path: &str) -> String {
 mod unit {
     use super::*;
 
-    fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Resp {
-        Resp {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.into(),
-        }
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_static(k),
+                    http::HeaderValue::from_str(v).unwrap(),
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn retry_decisions() {
-        let r = resp(502, &[], "");
-        assert_eq!(retry_wait(&r, ""), Some(Duration::ZERO));
-        let r = resp(429, &[("Retry-After", "7")], "");
-        assert_eq!(retry_wait(&r, ""), Some(Duration::from_secs(7)));
-        let r = resp(403, &[("retry-after", "3")], "");
-        assert_eq!(retry_wait(&r, "secondary"), Some(Duration::from_secs(3)));
-        let r = resp(403, &[], "");
+        assert_eq!(retry_wait(502, &headers(&[]), ""), Some(Duration::ZERO));
         assert_eq!(
-            retry_wait(&r, "Resource not accessible by integration"),
+            retry_wait(429, &headers(&[("retry-after", "7")]), ""),
+            Some(Duration::from_secs(7))
+        );
+        assert_eq!(
+            retry_wait(403, &headers(&[("retry-after", "3")]), "secondary"),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            retry_wait(403, &headers(&[]), "Resource not accessible by integration"),
             None
         );
-        let r = resp(403, &[], "");
         assert_eq!(
-            retry_wait(&r, "You have exceeded a secondary rate limit"),
+            retry_wait(
+                403,
+                &headers(&[]),
+                "You have exceeded a secondary rate limit"
+            ),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(retry_wait(&resp(422, &[], ""), ""), None);
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        let wait = retry_wait(
+            403,
+            &headers(&[
+                ("x-ratelimit-remaining", "0"),
+                ("x-ratelimit-reset", &reset.to_string()),
+            ]),
+            "API rate limit exceeded",
+        )
+        .unwrap();
+        assert!(wait > Duration::from_secs(3000), "{wait:?}");
+        assert_eq!(retry_wait(422, &headers(&[]), ""), None);
     }
 
     #[test]
-    fn next_link_keeps_path_and_query() {
-        let l = "<https://ghe.example/api/v3/repos/o/r/issues/1/comments?per_page=100&page=2>; rel=\"next\", <https://ghe.example/api/v3/x?page=5>; rel=\"last\"";
+    fn next_pages_stay_on_the_clients_base() {
+        let l: Uri = "https://ghe.example/api/v3/repos/o/r/issues/1/comments?per_page=100&page=2"
+            .parse()
+            .unwrap();
         assert_eq!(
-            next_link(l).as_deref(),
+            on_base(&l).as_deref(),
             Some("/api/v3/repos/o/r/issues/1/comments?per_page=100&page=2")
         );
-        assert_eq!(next_link("<http://h/x?page=1>; rel=\"prev\""), None);
     }
 
     #[test]
     fn hints_name_the_missing_permission() {
-        assert!(hint(403, "/repos/o/r/check-runs").contains("checks: write"));
-        assert!(hint(404, "/repos/o/r/issues/1/comments").contains("pull-requests: write"));
-        assert!(hint(401, "/user").contains("invalid or expired"));
-        assert_eq!(enc("a b/ç"), "a%20b%2F%C3%A7");
+        assert!(hint(403, Some("`checks: write`")).contains("checks: write"));
+        assert!(hint(404, Some(Thread::Issue(1).permission())).contains("issues: write"));
+        assert!(hint(404, None).contains("not visible"));
+        assert!(hint(401, None).contains("invalid or expired"));
+        assert_eq!(segment("a b/ç"), "a%20b%2F%C3%A7");
+    }
+
+    #[test]
+    fn github_messages_list_the_errors() {
+        let errors = [
+            serde_json::json!({"resource": "IssueComment", "message": "Body is too long"}),
+            serde_json::json!("plain"),
+            serde_json::json!({"code": "invalid"}),
+        ];
+        assert_eq!(
+            github_message(" Validation Failed ", Some(&errors)),
+            "Validation Failed; Body is too long; plain"
+        );
     }
 }

@@ -1,27 +1,24 @@
-//! GitHub issues (REST): the only module that writes to the change's GitHub issues.
+//! GitHub issues: the sticky comment on each of the change's linked GitHub issues.
 //!
-//! One sticky comment per linked issue, found again by its marker
-//! `<!-- controlgate:ticket:owner/repo#12 -->` (`GET /repos/{o}/{r}/issues/{n}/comments`) and
-//! edited (`PATCH /repos/{o}/{r}/issues/comments/{id}`) rather than repeated. The API base URL
-//! is injectable (`GITHUB_API_URL`; Enterprise Server; tests).
+//! One comment per linked issue, found again by its marker
+//! `<!-- controlgate:ticket:owner/repo#12 -->` (any author) and edited rather than repeated.
+//! The requests go through the one GitHub client, [`crate::publish::github::GitHub`] (octocrab's
+//! typed API, the retries and timeouts of publishing); Jira and Linear stay on `reqwest`. The
+//! API base URL is injectable (`GITHUB_API_URL`; Enterprise Server; tests).
 
 use std::fmt::Write as _;
 
-use reqwest::blocking::{Client, RequestBuilder};
-use serde_json::{Value, json};
-
-use super::http::{self, cut, status_text};
+use super::http::status_text;
 use super::text::{self, MAX_CONTROLS};
 use super::{ChangeContext, GithubCredentials, LinkResult, LinkStatus, RunSummary, Tracker};
+use crate::publish::github::{GhError, GitHub, Repo, Sticky, Thread};
 use crate::render::escape::inline;
 
-/// Pages of comments read while looking for ours (100 each).
-const MAX_PAGES: u32 = 30;
-
-pub struct Github<'a> {
-    client: &'a Client,
-    api: String,
-    creds: &'a GithubCredentials,
+/// The GitHub client on a runtime of its own: linking runs on a plain thread (see
+/// [`super::link`]), and octocrab is async.
+pub struct Github {
+    rt: tokio::runtime::Runtime,
+    gh: GitHub,
 }
 
 /// The marker that finds the comment again.
@@ -122,22 +119,29 @@ pub fn comment_body(ctx: &ChangeContext, summary: &RunSummary) -> String {
     s
 }
 
-impl<'a> Github<'a> {
-    pub fn new(client: &'a Client, creds: &'a GithubCredentials) -> Self {
-        let api = if creds.api_url.trim().is_empty() {
-            GithubCredentials::DEFAULT_URL.to_owned()
-        } else {
-            creds.api_url.trim().trim_end_matches('/').to_owned()
+impl Github {
+    pub fn new(creds: &GithubCredentials) -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("GitHub: cannot start the async runtime: {e}"))?;
+        let api = match creds.api_url.trim() {
+            "" => GithubCredentials::DEFAULT_URL,
+            url => url,
         };
-        Github { client, api, creds }
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> RequestBuilder {
-        self.client
-            .request(method, format!("{}{path}", self.api))
-            .bearer_auth(self.creds.token.expose().trim())
-            .header("Accept", "application/vnd.github+json")
-            .header("X-GitHub-Api-Version", "2022-11-28")
+        // octocrab's client must be built inside the runtime that drives it. Retries are not
+        // logged: the link result says how the request ended.
+        let gh = {
+            let _guard = rt.enter();
+            GitHub::new(
+                api,
+                creds.token.expose(),
+                creds.retry.clone(),
+                Box::new(|_| {}),
+            )
+        }
+        .map_err(|e| message(&e))?;
+        Ok(Github { rt, gh })
     }
 
     pub fn link(&self, key: &str, ctx: &ChangeContext, summary: &RunSummary) -> LinkResult {
@@ -160,92 +164,49 @@ impl<'a> Github<'a> {
         ctx: &ChangeContext,
         summary: &RunSummary,
     ) -> Result<LinkStatus, String> {
-        let (owner, repo, number) =
+        let (owner, name, number) =
             parse_key(key).ok_or_else(|| format!("`{key}` is not owner/repo#number"))?;
         let marker = marker(ctx);
-        let body = json!({ "body": comment_body(ctx, summary) });
-        let existing = self.find(owner, repo, number, &marker)?;
-        let (method, path, expect) = match existing {
-            Some(id) => (
-                reqwest::Method::PATCH,
-                format!("/repos/{owner}/{repo}/issues/comments/{id}"),
-                (200, LinkStatus::Updated),
-            ),
-            None => (
-                reqwest::Method::POST,
-                format!("/repos/{owner}/{repo}/issues/{number}/comments"),
-                (201, LinkStatus::Created),
-            ),
+        let sticky = Sticky {
+            marker: &marker,
+            author: None,
         };
-        let resp = self
-            .request(method, &path)
-            .json(&body)
-            .send()
-            .map_err(|e| http::transport("GitHub", &e))?;
-        match http::read(resp) {
-            (s, _) if s == expect.0 => Ok(expect.1),
-            (s, text) => Err(error_message(s, &text)),
-        }
-    }
-
-    fn find(
-        &self,
-        owner: &str,
-        repo: &str,
-        number: u64,
-        marker: &str,
-    ) -> Result<Option<u64>, String> {
-        for page in 1..=MAX_PAGES {
-            let resp = self
-                .request(
-                    reqwest::Method::GET,
-                    &format!(
-                        "/repos/{owner}/{repo}/issues/{number}/comments?per_page=100&page={page}"
-                    ),
-                )
-                .send()
-                .map_err(|e| http::transport("GitHub", &e))?;
-            let (status, text) = http::read(resp);
-            if status != 200 {
-                return Err(error_message(status, &text));
-            }
-            let list: Vec<Value> = serde_json::from_str(&text)
-                .map_err(|e| format!("GitHub: comment list is not a JSON array: {e}"))?;
-            if let Some(id) = list.iter().find_map(|c| {
-                c["body"]
-                    .as_str()
-                    .is_some_and(|b| b.contains(marker))
-                    .then(|| c["id"].as_u64())
-                    .flatten()
-            }) {
-                return Ok(Some(id));
-            }
-            if list.len() < 100 {
-                break;
-            }
-        }
-        Ok(None)
+        let body = comment_body(ctx, summary);
+        let done = self
+            .rt
+            .block_on(self.gh.upsert_comment(
+                Repo { owner, name },
+                Thread::Issue(number),
+                &sticky,
+                &body,
+            ))
+            .map_err(|e| message(&e))?;
+        Ok(if done.created {
+            LinkStatus::Created
+        } else {
+            LinkStatus::Updated
+        })
     }
 }
 
-/// GitHub's error body (`{"message": .., "errors": [..]}`) as one message.
-pub fn error_message(status: u16, body: &str) -> String {
-    let v: Option<Value> = serde_json::from_str(body).ok();
-    let mut msg = v
-        .as_ref()
-        .and_then(|v| v["message"].as_str())
-        .map(str::to_owned)
-        .unwrap_or_else(|| cut(body.trim(), 200));
-    if let Some(errs) = v.as_ref().and_then(|v| v["errors"].as_array()) {
-        for e in errs {
-            if let Some(m) = e["message"].as_str().or_else(|| e.as_str()) {
-                let _ = write!(msg, "; {m}");
-            }
+/// A client error as the tracker message the report shows: `GitHub answered 404 Not Found:
+/// Not Found`, `GitHub unreachable: ...` (which [`super::link`] reads to stop trying GitHub).
+pub fn message(e: &GhError) -> String {
+    let answered = |status: u16, msg: &str| {
+        if msg.is_empty() {
+            format!("GitHub answered {}", status_text(status))
+        } else {
+            format!("GitHub answered {}: {msg}", status_text(status))
         }
-    }
-    if msg.is_empty() {
-        format!("GitHub answered {}", status_text(status))
-    } else {
-        format!("GitHub answered {}: {msg}", status_text(status))
+    };
+    match e {
+        GhError::ReadOnly { message, .. } => answered(403, message),
+        GhError::Api {
+            status, message, ..
+        } => answered(*status, message),
+        GhError::Transport {
+            failure, message, ..
+        } => format!("GitHub {failure}: {message}"),
+        GhError::Client { what, message } => format!("GitHub: {what}: {message}"),
     }
 }

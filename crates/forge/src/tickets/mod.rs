@@ -93,8 +93,15 @@ fn link_all(
     if tickets.is_empty() {
         return out;
     }
+    let failed = |t: &TicketRef, action: &str, why: &str| LinkResult {
+        status: LinkStatus::Failed,
+        ..skipped(t, action, why)
+    };
+    // Jira and Linear share a blocking reqwest client; GitHub has its own (the publishing
+    // client, `publish::github`), made on first use.
     let client = http::client();
     let mut jira_client = None;
+    let mut github_client = None;
     // A tracker that timed out or could not be reached is not tried again in this run (20
     // tickets × 30 s timeouts would hold the job for ten minutes).
     let mut down: Vec<(Tracker, String)> = Vec::new();
@@ -112,27 +119,26 @@ fn link_all(
             ));
             continue;
         }
-        let client = match &client {
-            Ok(c) => c,
-            Err(e) => {
-                out.push(LinkResult {
-                    status: LinkStatus::Failed,
-                    ..skipped(t, "link", e)
-                });
+        let client = match (&client, t.tracker) {
+            (Err(e), Tracker::Jira | Tracker::Linear) => {
+                out.push(failed(t, "link", e));
                 continue;
             }
+            (c, _) => c.as_ref().ok(),
         };
         match t.tracker {
             Tracker::Jira => {
-                let Some(jcfg) = &cfg.jira else { continue };
+                let (Some(jcfg), Some(client)) = (&cfg.jira, client) else {
+                    continue;
+                };
                 let jc = jira_client.get_or_insert_with(|| jira::Jira::new(client, jcfg, creds));
                 match jc {
                     Ok(j) => out.extend(j.link(&t.key, ctx, summary)),
                     Err(why) => out.push(skipped(t, "remote_link", why)),
                 }
             }
-            Tracker::Linear => match &creds.linear {
-                Some(l) if !l.api_key.is_empty() => {
+            Tracker::Linear => match (&creds.linear, client) {
+                (Some(l), Some(client)) if !l.api_key.is_empty() => {
                     out.push(linear::Linear::new(client, l).link(&t.key, ctx, summary))
                 }
                 _ => out.push(skipped(t, "attachment", "no Linear API key")),
@@ -144,7 +150,10 @@ fn link_all(
                         out.push(skipped(t, "comment", "tickets.github.comment is off"))
                     }
                     Some(g) if !g.token.is_empty() => {
-                        out.push(github_issues::Github::new(client, g).link(&t.key, ctx, summary))
+                        match github_client.get_or_insert_with(|| github_issues::Github::new(g)) {
+                            Ok(gh) => out.push(gh.link(&t.key, ctx, summary)),
+                            Err(why) => out.push(failed(t, "comment", why)),
+                        }
                     }
                     _ => out.push(skipped(t, "comment", "no GitHub token")),
                 }

@@ -74,12 +74,13 @@ impl LinearCredentials {
     }
 }
 
-/// GitHub REST for issue comments: `GITHUB_API_URL` (differs on Enterprise Server) and a token
-/// with `issues: write`.
+/// GitHub REST for issue comments: `GITHUB_API_URL` (differs on Enterprise Server), a token
+/// with `issues: write`, and how hard the GitHub client retries (as when publishing).
 #[derive(Debug, Clone)]
 pub struct GithubCredentials {
     pub api_url: String,
     pub token: Secret,
+    pub retry: crate::publish::github::RetryPolicy,
 }
 
 impl GithubCredentials {
@@ -89,6 +90,7 @@ impl GithubCredentials {
         GithubCredentials {
             api_url: Self::DEFAULT_URL.to_owned(),
             token: token.into(),
+            retry: Default::default(),
         }
     }
 }
