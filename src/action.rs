@@ -946,7 +946,7 @@ pub fn publish_from(
     };
     // Written by the fork's job, so anything could be in it: neutralised, not trusted, and
     // redacted of this (privileged) run's secrets.
-    let redactor = ctx.secrets.redactor().map_err(Error::Usage)?;
+    let redactor = ctx.secrets.redactor()?;
     let markdown = redactor
         .redact(
             &crate::render::escape::untrusted_markdown(&read("summary.md")?),

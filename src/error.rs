@@ -92,6 +92,7 @@ pub fn exit_code_of(e: &(dyn std::error::Error + 'static)) -> ExitCode {
             controlgate_core::Error::Input { .. }
             | controlgate_core::Error::Config { .. }
             | controlgate_core::Error::Usage(_)
+            | controlgate_core::Error::Setting { .. }
             | controlgate_core::Error::Io { .. } => ExitCode::BadInput,
         };
     }

@@ -581,13 +581,14 @@ impl LedgerState {
         };
         let digest = &base.entry.bundle;
         let seq = base.entry.seq;
+        use crate::retain::verify::BundleFiles;
         let report = match crate::retain::verify::verified_files(
             view.store.as_ref(),
             digest,
             &[bundle::REPORT.to_owned()],
         )? {
-            Ok(mut files) => files.remove(bundle::REPORT),
-            Err(why) => return untrusted(why, seq),
+            BundleFiles::Verified(mut files) => files.remove(bundle::REPORT),
+            BundleFiles::Failed(why) => return untrusted(why, seq),
         };
         // Only `coverage.inputs` is read: the rest (tens of MB of cases on huge runs) is
         // skipped by the parser, not built.
@@ -620,8 +621,8 @@ impl LedgerState {
         let wanted: Vec<String> = heads.iter().map(|p| bundle::input_path(p)).collect();
         let mut files =
             match crate::retain::verify::verified_files(view.store.as_ref(), digest, &wanted)? {
-                Ok(files) => files,
-                Err(why) => return untrusted(why, seq),
+                BundleFiles::Verified(files) => files,
+                BundleFiles::Failed(why) => return untrusted(why, seq),
             };
         let mut reports = Vec::new();
         for (path, key) in heads.iter().zip(&wanted) {
@@ -753,7 +754,7 @@ fn parse_junit_files(
 pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     let started_at = Utc::now();
     let (config, _) = load_config(req.config.as_deref(), &req.workdir)?;
-    let mapper = Mapper::new(&config).map_err(Error::Usage)?;
+    let mapper = Mapper::new(&config)?;
     if req.junit.is_empty() && req.suites.is_empty() {
         return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
     }
@@ -764,7 +765,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     };
     let api_specs = load_api_specs(&config, req)?;
     let mut api_analyzer = match &api_specs {
-        Some(s) => Some(api::Analyzer::new(&s.spec, &config.api).map_err(Error::Usage)?),
+        Some(s) => Some(api::Analyzer::new(&s.spec, &config.api)?),
         None => None,
     };
 
@@ -805,8 +806,7 @@ pub fn report(req: &ReportRequest) -> Result<ReportOutput, Error> {
     })?;
     let mut aggregate = agg.finish(&config.required_controls());
     // Redact before anything is rendered, posted or stored.
-    let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)
-        .map_err(Error::Usage)?;
+    let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)?;
     let redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(&config, &aggregate);
     gate_list.extend(suite_gates);

@@ -406,7 +406,7 @@ impl TicketsConfig {
     }
 
     /// Checks project/team keys and that a required gate has something to accept.
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         let key_ok = |k: &str| {
             let mut chars = k.chars();
             chars.next().is_some_and(|c| c.is_ascii_uppercase())
@@ -776,7 +776,7 @@ fn validate(config: &Config) -> Result<(), String> {
         globset::Glob::new(g).map_err(|e| format!("api.ignore_paths[{i}]: bad glob `{g}`: {e}"))?;
     }
     config.tickets.validate()?;
-    crate::redact::Redactor::new(&[], &config.redact.patterns)?;
+    crate::redact::Redactor::new(&[], &config.redact.patterns).map_err(|e| e.to_string())?;
     // Every threshold is a finite percentage (YAML's `.nan` and `.inf` are numbers): a NaN
     // compares false both ways and would make a gate pass or fail by accident.
     let cov = &config.coverage;

@@ -94,6 +94,10 @@ pub enum Error {
     /// The request cannot be carried out as given (arguments, combinations, settings).
     #[error("{0}")]
     Usage(String),
+    /// A setting (config key or action input) whose value cannot be used: a pattern that does
+    /// not compile, a glob that does not parse.
+    #[error("{key}: {message}")]
+    Setting { key: String, message: String },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -103,6 +107,13 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn setting(key: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Error::Setting {
+            key: key.into(),
+            message: message.to_string(),
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

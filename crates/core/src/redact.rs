@@ -96,7 +96,7 @@ impl SecretValues {
     }
 
     /// A redactor for these values and the built-in shapes (no configured patterns).
-    pub fn redactor(&self) -> Result<Redactor, String> {
+    pub fn redactor(&self) -> Result<Redactor, crate::Error> {
         Redactor::new(&self.0, &[])
     }
 }
@@ -290,7 +290,7 @@ impl Redactor {
     /// `secrets`: exact values (the action's own secrets); values shorter than
     /// [`MIN_SECRET_LEN`] are ignored. `patterns`: regexes from `redact.patterns`; an invalid one
     /// is an error naming it.
-    pub fn new(secrets: &[String], patterns: &[String]) -> Result<Self, String> {
+    pub fn new(secrets: &[String], patterns: &[String]) -> Result<Self, crate::Error> {
         let mut rules: Vec<Rule> = builtin()
             .iter()
             .map(|r| Rule {
@@ -313,7 +313,7 @@ impl Redactor {
             let re = regex::RegexBuilder::new(&alt.join("|"))
                 .size_limit(64 << 20)
                 .build()
-                .map_err(|e| format!("secret values: {e}"))?;
+                .map_err(|e| crate::Error::setting("secret values", e))?;
             // Runtime secrets first: a token that is also a known shape counts as `secret`.
             rules.insert(
                 0,
@@ -328,7 +328,7 @@ impl Redactor {
             let re = regex::RegexBuilder::new(p)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| format!("redact.patterns[{i}]: {e}"))?;
+                .map_err(|e| crate::Error::setting(format!("redact.patterns[{i}]"), e))?;
             rules.push(Rule {
                 kind: "pattern",
                 re,

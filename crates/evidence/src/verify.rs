@@ -458,18 +458,27 @@ fn check_bundle(
     Ok(None)
 }
 
+/// What [`verified_files`] found.
+#[derive(Debug)]
+pub enum BundleFiles {
+    /// Every file checked out against the manifest, which hashes to the entry's digest.
+    Verified(std::collections::BTreeMap<String, Vec<u8>>),
+    /// The bundle failed verification: why.
+    Failed(String),
+}
+
 /// Files of one bundle, each checked before it is used: the manifest must hash to `digest`
 /// (what the ledger entry names) and each file to the manifest's SHA-256 and size. Returns the
-/// files of `paths` the manifest lists (others are absent from the map). `Ok(Err(why))`: the
-/// bundle failed verification (edited, missing); `Err`: the store could not be read.
+/// files of `paths` the manifest lists (others are absent from the map), or why the bundle
+/// failed verification (edited, missing); `Err`: the store could not be read.
 pub fn verified_files(
     store: &dyn EvidenceStore,
     digest: &str,
     paths: &[String],
-) -> Result<std::result::Result<std::collections::BTreeMap<String, Vec<u8>>, String>> {
+) -> Result<BundleFiles> {
     let key = |path: &str| format!("bundles/{digest}/{path}");
     let Some(manifest_bytes) = store.get(&key(MANIFEST))? else {
-        return Ok(Err(format!(
+        return Ok(BundleFiles::Failed(format!(
             "bundle {} is missing ({} not found)",
             short(digest),
             store.location(&key(MANIFEST))
@@ -477,7 +486,7 @@ pub fn verified_files(
     };
     let actual = sha256_hex(&manifest_bytes);
     if actual != digest {
-        return Ok(Err(format!(
+        return Ok(BundleFiles::Failed(format!(
             "bundle {}: manifest.json was edited (it hashes to {})",
             short(digest),
             short(&actual)
@@ -486,7 +495,7 @@ pub fn verified_files(
     let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
         Ok(m) => m,
         Err(e) => {
-            return Ok(Err(format!(
+            return Ok(BundleFiles::Failed(format!(
                 "bundle {}: manifest.json unreadable: {e}",
                 short(digest)
             )));
@@ -498,11 +507,14 @@ pub fn verified_files(
             continue;
         };
         let Some(bytes) = store.get(&key(path))? else {
-            return Ok(Err(format!("bundle {}: {path} was removed", short(digest))));
+            return Ok(BundleFiles::Failed(format!(
+                "bundle {}: {path} was removed",
+                short(digest)
+            )));
         };
         let sha = sha256_hex(&bytes);
         if sha != file.sha256 || bytes.len() as u64 != file.size {
-            return Ok(Err(format!(
+            return Ok(BundleFiles::Failed(format!(
                 "bundle {}: {path} was edited (sha256 {}; the manifest says {})",
                 short(digest),
                 short(&sha),
@@ -511,5 +523,5 @@ pub fn verified_files(
         }
         out.insert(path.clone(), bytes);
     }
-    Ok(Ok(out))
+    Ok(BundleFiles::Verified(out))
 }

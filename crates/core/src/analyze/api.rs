@@ -189,12 +189,18 @@ pub struct Analyzer<'a> {
 }
 
 impl<'a> Analyzer<'a> {
-    pub fn new(spec: &'a Spec, config: &ApiConfig) -> Result<Self, String> {
+    pub fn new(spec: &'a Spec, config: &ApiConfig) -> Result<Self, crate::Error> {
         let mut ignore = GlobSetBuilder::new();
         for g in &config.ignore_paths {
-            ignore.add(Glob::new(g).map_err(|e| format!("api.ignore_paths `{g}`: {e}"))?);
+            ignore.add(
+                Glob::new(g).map_err(|e| {
+                    crate::Error::setting("api.ignore_paths", format!("`{g}`: {e}"))
+                })?,
+            );
         }
-        let ignore = ignore.build().map_err(|e| e.to_string())?;
+        let ignore = ignore
+            .build()
+            .map_err(|e| crate::Error::setting("api.ignore_paths", e))?;
         let mut confidential: HashMap<String, String> = HashMap::new();
         for (name, at) in &spec.confidential {
             confidential

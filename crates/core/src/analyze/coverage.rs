@@ -255,7 +255,7 @@ impl PathMapper {
     }
 
     /// The first candidate that names a repository file, else `Err(first candidate)`.
-    pub fn resolve(&self, name: &str, roots: &[String]) -> Result<String, String> {
+    pub(crate) fn resolve(&self, name: &str, roots: &[String]) -> Result<String, String> {
         let mut first: Option<String> = None;
         let absolute =
             name.starts_with('/') || name.starts_with('\\') || name.get(1..2) == Some(":");

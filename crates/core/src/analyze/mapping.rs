@@ -72,19 +72,22 @@ enum Markers {
 
 impl Mapper {
     /// Builds the mapper; the config was validated at load, so patterns compile.
-    pub fn new(config: &Config) -> Result<Mapper, String> {
+    pub fn new(config: &Config) -> Result<Mapper, crate::Error> {
         let tags = &config.tags;
         let markers = if !tags.markers {
             None
         } else if let Some(p) = &tags.marker_pattern {
-            Some(Markers::Custom(Regex::new(p).map_err(|e| e.to_string())?))
+            Some(Markers::Custom(Regex::new(p).map_err(|e| {
+                crate::Error::setting("tags.marker_pattern", e)
+            })?))
         } else {
             Some(Markers::Default)
         };
         let mut rules = Vec::new();
         let mut by_target: Vec<(RuleTarget, GlobSetBuilder, Vec<usize>)> = Vec::new();
         for (i, r) in config.rules.iter().enumerate() {
-            let glob = Glob::new(&r.pattern).map_err(|e| e.to_string())?;
+            let glob = Glob::new(&r.pattern)
+                .map_err(|e| crate::Error::setting(format!("rules[{i}].pattern"), e))?;
             let ids = r
                 .controls
                 .iter()
@@ -103,7 +106,10 @@ impl Mapper {
         }
         let mut rule_sets = Vec::with_capacity(by_target.len());
         for (target, builder, idx) in by_target {
-            rule_sets.push((target, builder.build().map_err(|e| e.to_string())?, idx));
+            let set = builder
+                .build()
+                .map_err(|e| crate::Error::setting("rules", e))?;
+            rule_sets.push((target, set, idx));
         }
         Ok(Mapper {
             properties: tags

@@ -8,7 +8,7 @@ pub mod jacoco;
 pub mod junit;
 pub mod lcov;
 pub mod openapi;
-pub mod xml;
+pub(crate) mod xml;
 pub mod yaml;
 
 /// Pushes an element onto a reader's open-element stack, refusing absurd nesting: real reports

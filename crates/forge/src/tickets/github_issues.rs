@@ -120,7 +120,7 @@ pub fn comment_body(ctx: &ChangeContext, summary: &RunSummary) -> String {
 }
 
 impl Github {
-    pub fn new(creds: &GithubCredentials) -> Result<Self, String> {
+    pub(crate) fn new(creds: &GithubCredentials) -> Result<Self, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -30,7 +30,7 @@ pub struct Jira<'a> {
 
 impl<'a> Jira<'a> {
     /// `Err` is why Jira is skipped (no credentials or URL).
-    pub fn new(
+    pub(crate) fn new(
         client: &'a Client,
         cfg: &JiraConfig,
         creds: &TicketCredentials,
