@@ -572,8 +572,10 @@ fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
                     }
                 }
                 for p in fresh {
-                    let path =
-                        glob::Pattern::escape(&crate::inputs::display_path(&p, &ctx.workspace));
+                    let path = controlgate_core::glob::escape(&crate::inputs::display_path(
+                        &p,
+                        &ctx.workspace,
+                    ));
                     if !req.coverage.contains(&path) {
                         req.coverage.push(path);
                     }

@@ -119,6 +119,16 @@ pub enum RuleTarget {
     Suite,
 }
 
+impl RuleTarget {
+    /// Only `file` is a path: there `*` stays within a directory.
+    pub fn glob_subject(self) -> crate::glob::Subject {
+        match self {
+            RuleTarget::File => crate::glob::Subject::Path,
+            _ => crate::glob::Subject::Name,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
@@ -720,7 +730,7 @@ fn validate(config: &Config) -> Result<(), String> {
         }
     }
     for (i, rule) in config.rules.iter().enumerate() {
-        globset::Glob::new(&rule.pattern)
+        crate::glob::parse(&rule.pattern, rule.on.glob_subject())
             .map_err(|e| format!("rules[{i}].match: bad glob `{}`: {e}", rule.pattern))?;
         if rule.controls.is_empty() {
             return Err(format!("rules[{i}]: `controls` is empty"));
@@ -747,7 +757,8 @@ fn validate(config: &Config) -> Result<(), String> {
             ));
         }
         for g in suite.junit.iter().chain(&suite.coverage) {
-            glob::Pattern::new(g).map_err(|e| format!("{what}: bad glob `{g}`: {e}"))?;
+            crate::glob::parse(g, crate::glob::Subject::Path)
+                .map_err(|e| format!("{what}: bad glob `{g}`: {e}"))?;
         }
         for t in &suite.controls {
             check(t, &format!("{what}.controls"))?;
@@ -773,7 +784,8 @@ fn validate(config: &Config) -> Result<(), String> {
         }
     }
     for (i, g) in api.ignore_paths.iter().enumerate() {
-        globset::Glob::new(g).map_err(|e| format!("api.ignore_paths[{i}]: bad glob `{g}`: {e}"))?;
+        crate::glob::parse(g, crate::glob::Subject::Path)
+            .map_err(|e| format!("api.ignore_paths[{i}]: bad glob `{g}`: {e}"))?;
     }
     config.tickets.validate()?;
     crate::redact::Redactor::new(&[], &config.redact.patterns).map_err(|e| e.to_string())?;

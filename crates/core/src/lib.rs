@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod glob;
 pub mod hashing;
 pub mod ingest;
 pub mod model;

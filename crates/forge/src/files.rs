@@ -5,27 +5,20 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
+use controlgate_core::glob;
 pub use controlgate_core::hashing::{HashingReader, hex};
 
 use crate::error::Error;
 use crate::model::InputFile;
 
-/// Expands each glob (relative to `base`) into files, sorted, without duplicates. A pattern
-/// that matches no file is an error: a misspelt path must not pass as "no tests".
+/// Expands each glob (relative to `base`, in the dialect of `controlgate_core::glob`) into
+/// files, sorted, without duplicates. A pattern that matches no file is an error: a misspelt path
+/// must not pass as "no tests".
 pub fn expand(patterns: &[String], base: &Path, what: &str) -> Result<Vec<PathBuf>, Error> {
     let mut out: Vec<PathBuf> = Vec::new();
     for pattern in patterns {
-        let full = if Path::new(pattern).is_absolute() {
-            pattern.clone()
-        } else {
-            base.join(pattern).to_string_lossy().into_owned()
-        };
-        let paths = glob::glob(&full)
+        let mut matched = matching_files(pattern, base)
             .map_err(|e| Error::Usage(format!("--{what} `{pattern}`: bad glob: {e}")))?;
-        let mut matched: Vec<PathBuf> = paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
         if matched.is_empty() {
             return Err(Error::Usage(format!(
                 "--{what} `{pattern}` matches no file (looked in {}); check the path or the glob",
@@ -40,6 +33,62 @@ pub fn expand(patterns: &[String], base: &Path, what: &str) -> Result<Vec<PathBu
         }
     }
     Ok(out)
+}
+
+/// The files one pattern matches. The pattern's leading literal directories are joined to
+/// `base` as they are (so `base` itself may hold `[` or `*`); only the rest is a glob, matched
+/// against paths relative to that directory, walking no deeper than the glob can reach.
+fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::Error> {
+    let normalised = pattern.replace('\\', "/");
+    let pattern = if cfg!(windows) {
+        normalised.as_str()
+    } else {
+        pattern
+    };
+    let mut root = if Path::new(pattern).is_absolute() {
+        PathBuf::new()
+    } else {
+        base.to_path_buf()
+    };
+    let mut rest: Vec<&str> = Vec::new();
+    for part in pattern.split('/') {
+        if rest.is_empty() && glob::is_literal(part) {
+            root.push(if part.is_empty() { "/" } else { part });
+        } else {
+            rest.push(part);
+        }
+    }
+    if rest.is_empty() {
+        return Ok(if root.is_file() {
+            vec![root]
+        } else {
+            Vec::new()
+        });
+    }
+    let rest = rest.join("/");
+    let matcher = glob::matcher(&rest, glob::Subject::Path)?;
+    let depth = if rest.contains("**") {
+        usize::MAX
+    } else {
+        rest.split('/').count()
+    };
+    // Links are followed like a shell glob does; walkdir reports a link loop as an error entry,
+    // which is skipped.
+    let found = walkdir::WalkDir::new(&root)
+        .follow_links(true)
+        .min_depth(1)
+        .max_depth(depth)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .strip_prefix(&root)
+                .is_ok_and(|rel| matcher.is_match(rel))
+        })
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    Ok(found)
 }
 
 /// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.
@@ -112,4 +161,67 @@ pub fn write_all_or_nothing_with(dir: &Path, files: &[(&str, &WriteFn)]) -> Resu
             .map_err(|e| Error::io(&target, e.error))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(root: &Path, rel: &str) {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+
+    fn rels(found: &[PathBuf], base: &Path) -> Vec<String> {
+        found.iter().map(|p| display_path(p, base)).collect()
+    }
+
+    #[test]
+    fn globs_expand_like_a_shell_under_a_base_that_holds_meta_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        // The base itself has glob meta characters: they must be taken literally.
+        let base = dir.path().join("ws[1]*");
+        for f in [
+            "reports/a.xml",
+            "reports/b.xml",
+            "reports/old/c.xml",
+            "reports/notes.txt",
+            "out/report[1].xml",
+        ] {
+            touch(&base, f);
+        }
+        let one = |p: &str| expand(&[p.to_owned()], &base, "junit").map(|v| rels(&v, &base));
+        assert_eq!(
+            one("reports/*.xml").unwrap(),
+            ["reports/a.xml", "reports/b.xml"]
+        );
+        assert_eq!(
+            one("reports/**/*.xml").unwrap(),
+            ["reports/a.xml", "reports/b.xml", "reports/old/c.xml"]
+        );
+        assert_eq!(one("./reports/old/c.xml").unwrap(), ["reports/old/c.xml"]);
+        assert_eq!(
+            one(&glob::escape("out/report[1].xml")).unwrap(),
+            ["out/report[1].xml"]
+        );
+        // Absolute patterns are not joined to the base.
+        let abs = format!(
+            "{}/*.xml",
+            glob::escape(&base.join("reports").to_string_lossy())
+        );
+        assert_eq!(one(&abs).unwrap().len(), 2);
+        // Several patterns: sorted per pattern, without duplicates.
+        let both = expand(
+            &["reports/b.xml".into(), "reports/*.xml".into()],
+            &base,
+            "junit",
+        )
+        .unwrap();
+        assert_eq!(rels(&both, &base), ["reports/b.xml", "reports/a.xml"]);
+        let e = one("reports/*.json").unwrap_err().to_string();
+        assert!(e.contains("matches no file"), "{e}");
+        let e = one("reports/[.xml").unwrap_err().to_string();
+        assert!(e.contains("bad glob"), "{e}");
+    }
 }

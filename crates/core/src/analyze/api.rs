@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use serde_json::Value;
 
 use crate::analyze::gates::fmt_num;
@@ -193,7 +193,7 @@ impl<'a> Analyzer<'a> {
         let mut ignore = GlobSetBuilder::new();
         for g in &config.ignore_paths {
             ignore.add(
-                Glob::new(g).map_err(|e| {
+                crate::glob::parse(g, crate::glob::Subject::Path).map_err(|e| {
                     crate::Error::setting("api.ignore_paths", format!("`{g}`: {e}"))
                 })?,
             );

@@ -1,6 +1,6 @@
 //! Which controls a test evidences, and through which carrier (issue carriers a–e).
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobSet, GlobSetBuilder};
 use regex::Regex;
 
 use crate::config::{Config, RuleTarget};
@@ -86,7 +86,7 @@ impl Mapper {
         let mut rules = Vec::new();
         let mut by_target: Vec<(RuleTarget, GlobSetBuilder, Vec<usize>)> = Vec::new();
         for (i, r) in config.rules.iter().enumerate() {
-            let glob = Glob::new(&r.pattern)
+            let glob = crate::glob::parse(&r.pattern, r.on.glob_subject())
                 .map_err(|e| crate::Error::setting(format!("rules[{i}].pattern"), e))?;
             let ids = r
                 .controls
