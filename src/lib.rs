@@ -3,13 +3,17 @@
 //! The workspace's crates are the pipeline: `controlgate-core` (model, config, readers,
 //! analysis, renderers; pure) decides, `controlgate-evidence` retains, `controlgate-forge`
 //! meets CI and GitHub. This crate is the run itself: [`gather`] reads the outside world into
-//! plain data, [`pipeline`] decides with the core, [`action`] delivers (evidence, GitHub,
-//! trackers). The core's and the other crates' modules are re-exported under their old names.
+//! plain data, [`decide`] computes the verdict from it with the core, [`deliver`] renders and
+//! retains, [`pipeline`] chains the three and [`action`] adds the suites, GitHub and trackers.
+//! The other crates' modules are re-exported under their old names.
 
 pub mod action;
+pub mod decide;
+pub mod deliver;
 pub mod error;
 pub mod gather;
 pub mod pipeline;
+pub mod request;
 
 pub use controlgate_core::{analyze, config, console, hashing, ingest, model, redact, render};
 pub use controlgate_evidence as retain;

@@ -7,10 +7,14 @@ use std::path::{Path, PathBuf};
 
 pub use crate::analyze::coverage::ReportInput;
 use crate::analyze::coverage::{self as cov, Changes, CoverageOptions};
+use crate::config::Config;
 use crate::error::Error;
+use crate::gather::ledger::LedgerState;
 use crate::git;
 use crate::ingest::diff;
+use crate::inputs;
 use crate::model::coverage::{ChangeKind, CoverageRefs, CoverageSection};
+use crate::request::ReportRequest;
 
 /// Where the changed lines come from.
 #[derive(Debug, Clone)]
@@ -179,4 +183,73 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
         changes,
         &opts,
     )?)
+}
+
+/// Reads the coverage reports and computes patch and project coverage, when any were given.
+pub fn section(
+    config: &Config,
+    req: &ReportRequest,
+    ledger: Option<&LedgerState>,
+) -> Result<Option<CoverageSection>, Error> {
+    if req.coverage.is_empty() {
+        if req.diff.is_some() || !req.base_coverage.is_empty() {
+            return Err(Error::Usage(
+                "--diff and --base-coverage need --coverage <GLOB>".into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let read = |globs: &[String], what: &str| -> Result<Vec<ReportInput>, Error> {
+        inputs::expand(globs, &req.workdir, what)?
+            .into_iter()
+            .map(|path| {
+                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let path = PathBuf::from(inputs::display_path(&path, &req.workdir));
+                Ok(ReportInput { path, bytes })
+            })
+            .collect()
+    };
+    let (repo, base_ref) = req.git_base();
+    let changes = match &req.diff {
+        Some(path) => {
+            let full = req.workdir.join(path);
+            let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            ChangeSource::Diff {
+                path: path.clone(),
+                text,
+            }
+        }
+        None => ChangeSource::Git { base_ref },
+    };
+    let mut creq = CoverageRequest::new(repo, changes);
+    creq.reports = read(&req.coverage, "coverage")?;
+    if !req.base_coverage.is_empty() {
+        creq.base_reports = read(&req.base_coverage, "base-coverage")?;
+    }
+    creq.path_fixes = config.coverage.path_fixes.clone();
+    creq.source_roots = config.coverage.source_roots.clone();
+    creq.workspace = req.workspace.clone();
+    if let Some(n) = config.coverage.indirect_changes {
+        creq.indirect_limit = n;
+    }
+    creq.rename_threshold = config.coverage.renames.threshold;
+    // Without a base report, the evidence ledger supplies the base commit's coverage.
+    let mut ledger_note = None;
+    let mut unavailable = None;
+    if let (true, Some(ledger)) = (creq.base_reports.is_empty(), ledger) {
+        match ledger.coverage_base()? {
+            Ok((reports, note)) => {
+                creq.base_reports = reports;
+                ledger_note = Some(note);
+            }
+            Err(u) => {
+                ledger_note = Some(format!("no base: {}", u.reason));
+                unavailable = Some(u);
+            }
+        }
+    }
+    let mut section = analyze(&creq)?;
+    section.notes.extend(ledger_note);
+    section.base_unavailable = unavailable;
+    Ok(Some(section))
 }

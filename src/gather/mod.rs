@@ -1,5 +1,152 @@
-//! GATHER: the outside world (files, git, the evidence ledger) read into plain data for the
-//! pure decision ([`crate::analyze`]). Each submodule serves one stage.
+//! GATHER: the outside world (config, files, git, the evidence ledger) read into plain data for
+//! the pure decision ([`crate::decide`]). Each submodule serves one stage.
 
+pub mod config;
 pub mod coverage;
+pub mod junit;
+pub mod ledger;
 pub mod openapi;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::analyze::aggregate::{Aggregate, Aggregator};
+use crate::analyze::api::Analyzer;
+use crate::analyze::mapping::Mapper;
+use crate::config::Config;
+use crate::error::Error;
+use crate::inputs;
+use crate::model::InputFile;
+use crate::model::api::ApiInput;
+use crate::model::controls::ControlId;
+use crate::model::coverage::CoverageSection;
+use crate::request::ReportRequest;
+
+/// Everything one run read from the outside world, as plain data: what the decision is a
+/// function of (with the request and the config).
+pub struct Gathered<'s> {
+    pub started_at: DateTime<Utc>,
+    /// Every JUnit case, mapped to controls and aggregated as it was read.
+    pub aggregate: Aggregate,
+    /// The JUnit files as read: path, SHA-256, size.
+    pub inputs: Vec<InputFile>,
+    /// Per `req.suites` entry: how many result files of this run it left.
+    pub suite_results: Vec<usize>,
+    pub api: Option<GatheredApi<'s>>,
+    pub coverage: Option<CoverageSection>,
+    /// The checked-out commit, from git, when nothing else names it and the run is retained
+    /// (the ledger entry needs its commit).
+    pub head_sha: Option<String>,
+}
+
+/// The API descriptions, the requests and tagged tests streamed into the analyzer, and the
+/// base run's API coverage from the ledger.
+pub struct GatheredApi<'s> {
+    pub analyzer: Analyzer<'s>,
+    pub specs: &'s openapi::ApiSpecs,
+    /// The HAR files and exchange logs read.
+    pub exchanges: Vec<ApiInput>,
+    /// `None`: no ledger to compare with.
+    pub base: Option<ledger::ApiBase>,
+}
+
+/// The JUnit files named on the command line (suites' files are found by [`gather`]).
+pub fn junit_paths(req: &ReportRequest) -> Result<Vec<PathBuf>, Error> {
+    if req.junit.is_empty() && req.suites.is_empty() {
+        return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
+    }
+    if req.junit.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(inputs::expand(&req.junit, &req.workdir, "junit")?)
+}
+
+/// Reads every input of the run. JUnit cases stream from the parser thread into the core's
+/// aggregator (and the API analyzer) so a huge report is never held whole.
+pub fn gather<'s>(
+    req: &ReportRequest,
+    config: &Config,
+    mapper: &Mapper,
+    junit_paths: Vec<PathBuf>,
+    specs: Option<&'s openapi::ApiSpecs>,
+    started_at: DateTime<Utc>,
+) -> Result<Gathered<'s>, Error> {
+    let mut analyzer = match specs {
+        Some(s) => Some(Analyzer::new(&s.spec, &config.api)?),
+        None => None,
+    };
+    let mut agg = Aggregator::new(mapper);
+    // Every result file with the controls its suite gives all its tests; suites first.
+    let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
+    let mut suite_results = Vec::new();
+    for suite in &req.suites {
+        let mut found = junit::expand_lenient(&suite.junit, &suite.workdir);
+        found.retain(|p| !suite.stale.contains(p));
+        suite_results.push(found.len());
+        let defaults: Vec<(ControlId, String)> = suite
+            .controls
+            .iter()
+            .map(|c| (*c, suite.record.name.clone()))
+            .collect();
+        files.extend(found.into_iter().map(|p| (p, defaults.clone())));
+    }
+    files.extend(junit_paths.into_iter().map(|p| (p, Vec::new())));
+    let paths: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    let displays: Vec<String> = paths
+        .iter()
+        .map(|p| inputs::display_path(p, &req.workdir))
+        .collect();
+    for ((_, defaults), d) in files.into_iter().zip(&displays) {
+        agg.add_input(d.clone(), defaults);
+    }
+    let input_files = junit::parse_junit_files(&paths, &displays, &mut |case| {
+        if let Some(a) = &mut analyzer {
+            a.test_case(&case);
+        }
+        agg.push(case)
+    })?;
+    let aggregate = agg.finish(&config.required_controls());
+    // Opened only when a delta needs the ledger (a git fetch for a git store).
+    let ledger = if specs.is_some() || (!req.coverage.is_empty() && req.base_coverage.is_empty()) {
+        ledger::open_ledger(config, req)?
+    } else {
+        None
+    };
+    let api = match (analyzer, specs) {
+        (Some(mut analyzer), Some(specs)) => {
+            let exchanges = openapi::read_exchanges(&mut analyzer, req)?;
+            Some(GatheredApi {
+                analyzer,
+                specs,
+                exchanges,
+                base: ledger.as_ref().map(ledger::api_base),
+            })
+        }
+        _ => None,
+    };
+    let coverage = coverage::section(config, req, ledger.as_ref())?;
+    let known_head = req
+        .identity
+        .as_ref()
+        .and_then(|i| i.head_sha.as_ref())
+        .is_some()
+        || coverage
+            .as_ref()
+            .and_then(|c| c.refs.head_sha.as_ref())
+            .is_some();
+    let head_sha = if !known_head && req.evidence(config).is_some() {
+        crate::git::head_sha(req.repo.as_deref().unwrap_or(&req.workdir))
+    } else {
+        None
+    };
+    Ok(Gathered {
+        started_at,
+        aggregate,
+        inputs: input_files,
+        suite_results,
+        api,
+        coverage,
+        head_sha,
+    })
+}

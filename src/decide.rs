@@ -1,0 +1,303 @@
+//! DECIDE: the run's verdict as a pure function of the request, the config and what was
+//! gathered — redaction, every gate, the sections and the report. No I/O, no clock.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::analyze::{api, coverage, gates};
+use crate::config::Config;
+use crate::error::Error;
+use crate::gather::Gathered;
+use crate::gather::ledger::ApiBase;
+use crate::model::api::ApiSection;
+use crate::model::coverage::CoverageRefs;
+use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool};
+use crate::model::run::RunIdentity;
+use crate::request::ReportRequest;
+use crate::tickets;
+
+/// The decided run: the report (redacted) and the redaction that made it, which the evidence
+/// bundle's copies of raw inputs go through too.
+pub struct Decided {
+    pub report: Report,
+    pub redactor: crate::redact::Redactor,
+}
+
+/// Decides the run. `finished_at` is when the decision was taken (the identity's end time).
+pub fn decide(
+    req: &ReportRequest,
+    config: &Config,
+    gathered: Gathered<'_>,
+    finished_at: DateTime<Utc>,
+) -> Result<Decided, Error> {
+    let Gathered {
+        started_at,
+        mut aggregate,
+        inputs,
+        suite_results,
+        api: gathered_api,
+        coverage: coverage_section,
+        head_sha,
+    } = gathered;
+    // Redact before anything is rendered, posted or stored.
+    let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)?;
+    let mut redactions = redact_aggregate(&redactor, &mut aggregate);
+    let mut gate_list = gates::evaluate(config, &aggregate);
+    for (suite, &files) in req.suites.iter().zip(&suite_results) {
+        gate_list.push(suite_gate(
+            &suite.record,
+            &suite.junit,
+            files,
+            suite.stale.len(),
+        ));
+    }
+    let api_section = gathered_api.map(|g| {
+        let specs = g.specs;
+        let mut api_inputs = specs.inputs.clone();
+        api_inputs.extend(g.exchanges);
+        let mut section = g.analyzer.finish(specs.base.as_ref(), api_inputs);
+        section.base = specs.base_label.clone();
+        section.warnings.extend(specs.notes.iter().cloned());
+        if let Some(base) = g.base {
+            api_delta(&mut section, base);
+        }
+        let drift_note = specs.notes.first().map(String::as_str);
+        gate_list.extend(api::gates(&config.api, &mut section, drift_note));
+        section
+    });
+    gate_list.extend(coverage::evaluate_gates(
+        coverage_section.as_ref(),
+        &config.coverage,
+    ));
+    let tickets_section = req
+        .change
+        .as_ref()
+        .filter(|_| config.tickets.any_tracker() || config.tickets.required.is_some())
+        .map(|ctx| tickets::section(ctx, &config.tickets));
+    gate_list.extend(tickets::gate(
+        &config.tickets,
+        req.change.as_ref(),
+        tickets_section.as_ref(),
+    ));
+    let verdict = gates::verdict(&gate_list);
+    let run = run_identity(
+        req,
+        config,
+        [started_at, finished_at],
+        coverage_section.as_ref().map(|c| &c.refs),
+        head_sha,
+    );
+    let mut report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::default(),
+        generated_at: req.generated_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        verdict,
+        inputs,
+        tests: aggregate.totals,
+        controls: aggregate.controls,
+        gates: gate_list,
+        cases: aggregate.cases,
+        unknown_tags: aggregate.unknown_tags,
+        coverage: coverage_section,
+        api: api_section,
+        tickets: tickets_section,
+        warnings: aggregate.warnings,
+        suites: (!req.suites.is_empty())
+            .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
+        run: Some(run),
+        redactions: None,
+    };
+    // Everything else that came from input (coverage and HAR paths, suite commands, ticket
+    // texts, gate details quoting them) before anything is rendered, posted or stored.
+    report.redact_sections(&redactor, &mut redactions);
+    report.redactions = Some(redactions);
+    Ok(Decided { report, redactor })
+}
+
+/// The identity recorded in the report: what the caller knows (env, event) plus the times,
+/// the controlgate version and the SHA-256 of the config file that decided the gates.
+fn run_identity(
+    req: &ReportRequest,
+    config: &Config,
+    [started_at, finished_at]: [DateTime<Utc>; 2],
+    coverage_refs: Option<&CoverageRefs>,
+    head_sha: Option<String>,
+) -> RunIdentity {
+    let mut id = req.identity.clone().unwrap_or_default();
+    let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    id.started_at.get_or_insert_with(|| rfc3339(started_at));
+    id.finished_at = Some(rfc3339(finished_at));
+    id.controlgate_version = Some(env!("CARGO_PKG_VERSION").to_owned());
+    if let Some(refs) = coverage_refs {
+        // A local run knows its commit from git: that is what a later PR run's base lookup
+        // matches on.
+        if id.head_sha.is_none() {
+            id.head_sha.clone_from(&refs.head_sha);
+        }
+        if id.base_sha.is_none() {
+            id.base_sha.clone_from(&refs.merge_base_sha);
+        }
+    }
+    if id.head_sha.is_none() {
+        // Retained without coverage (JUnit, API): the entry still needs its commit.
+        id.head_sha = head_sha;
+    }
+    id.config_digest.clone_from(&config.digest);
+    id
+}
+
+/// API coverage against the base run's in the ledger: sets `delta_pp` and `delta_base`, or
+/// says in a warning why there is no delta.
+fn api_delta(section: &mut ApiSection, base: ApiBase) {
+    match base {
+        ApiBase::Found { percent, label } => {
+            section.delta_pp = Some(section.coverage.percent - percent);
+            section.delta_base = Some(label);
+        }
+        ApiBase::Missing(note) => section
+            .warnings
+            .push(format!("API coverage delta: no base: {note}")),
+    }
+}
+
+/// Redacts every text of the aggregate that came from a test run: messages, names, suites,
+/// file paths, unknown tags and warnings.
+pub fn redact_aggregate(
+    redactor: &crate::redact::Redactor,
+    aggregate: &mut crate::analyze::aggregate::Aggregate,
+) -> crate::redact::Redactions {
+    let mut counts = crate::redact::Redactions::default();
+    for c in &mut aggregate.cases {
+        for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
+            redactor.apply(s, &mut counts);
+        }
+        if let Some(f) = &mut c.file {
+            redactor.apply(f, &mut counts);
+        }
+        if let Some(l) = &mut c.location {
+            redactor.apply(&mut l.file, &mut counts);
+        }
+        if let Some(m) = &mut c.message {
+            // Redacted whole (the parser kept twice the limit), then cut: a secret that the
+            // cut goes through is never left half shown.
+            redactor.apply(m, &mut counts);
+            crate::model::Message::cut(m);
+        }
+    }
+    for t in &mut aggregate.unknown_tags {
+        redactor.apply(&mut t.tag, &mut counts);
+        redactor.apply(&mut t.test, &mut counts);
+    }
+    for w in &mut aggregate.warnings {
+        redactor.apply(w, &mut counts);
+    }
+    counts
+}
+
+/// `suite:<name>`: fails when the suite left no results of this run (whatever its exit
+/// status; files an earlier run left are not its results) or timed out; a non-zero exit with
+/// results is left to the test gates (test runners exit non-zero when a test fails).
+fn suite_gate(
+    r: &SuiteRecord,
+    junit: &[String],
+    files: usize,
+    stale: usize,
+) -> crate::model::report::Gate {
+    use crate::model::gate::{Check, Gate, GatePolicy};
+    let globs = junit
+        .iter()
+        .map(|g| format!("`{g}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let how = match (&r.error, r.timed_out, r.exit_code) {
+        (Some(e), _, _) => format!("could not start: {e}"),
+        (None, true, _) => format!("timed out after {:.0}s", r.duration_s),
+        (None, false, Some(c)) => format!("exited with status {c}"),
+        (None, false, None) => "was killed by a signal".to_owned(),
+    };
+    let ignored = if stale > 0 {
+        format!("; {stale} matching file(s) left by an earlier run were ignored")
+    } else {
+        String::new()
+    };
+    let check = if r.timed_out {
+        Check::Broken(format!(
+            "suite `{}` {how}; its results are incomplete{ignored}",
+            r.name
+        ))
+    } else if files == 0 {
+        let why = if r.exit_code == Some(0) {
+            "check the suite's `junit` globs"
+        } else {
+            "the command failed before writing results; see its log group"
+        };
+        Check::Broken(format!(
+            "suite `{}` {how} and left no JUnit results matching {globs} ({why}){ignored}",
+            r.name
+        ))
+    } else {
+        Check::Held(format!(
+            "suite `{}` {how} in {:.1}s; {files} result file(s){ignored}",
+            r.name, r.duration_s
+        ))
+    };
+    Gate::decide(format!("suite:{}", r.name), GatePolicy::STRICT, check)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::aggregate::Aggregator;
+    use crate::analyze::mapping::Mapper;
+    use crate::model::report::Verdict;
+
+    const JUNIT: &str = r#"<testsuite name="s">
+  <testcase classname="auth" name="login [cc6-1]"/>
+  <testcase classname="auth" name="logout [cc6-1]">
+    <failure message="token=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB leaked"/>
+  </testcase>
+</testsuite>"#;
+
+    /// What gather would have produced for `JUNIT`, built from bytes in memory.
+    fn gathered(config: &Config) -> Gathered<'static> {
+        let mapper = Mapper::new(config).unwrap();
+        let mut agg = Aggregator::new(&mapper);
+        agg.add_input("junit.xml".into(), Vec::new());
+        crate::ingest::junit::parse(&mut JUNIT.as_bytes(), 0, &mut |c| agg.push(c)).unwrap();
+        Gathered {
+            started_at: DateTime::UNIX_EPOCH,
+            aggregate: agg.finish(&config.required_controls()),
+            inputs: Vec::new(),
+            suite_results: Vec::new(),
+            api: None,
+            coverage: None,
+            head_sha: Some("0123abcd".into()),
+        }
+    }
+
+    #[test]
+    fn the_decision_is_a_function_of_the_gathered_data() {
+        let config = Config::default();
+        let req = ReportRequest::new(vec!["junit.xml".into()], "/nonexistent".into());
+        let at = DateTime::UNIX_EPOCH;
+        let one = decide(&req, &config, gathered(&config), at).unwrap();
+        let two = decide(&req, &config, gathered(&config), at).unwrap();
+        // Nothing read from the machine: the same data decides the same report, byte for byte.
+        assert_eq!(
+            crate::render::json(&one.report),
+            crate::render::json(&two.report)
+        );
+        assert_eq!(
+            one.report.verdict,
+            Verdict::Fail,
+            "a failing test fails the run"
+        );
+        assert_eq!(one.report.tests.failed, 1);
+        let run = one.report.run.as_ref().unwrap();
+        assert_eq!(run.head_sha.as_deref(), Some("0123abcd"));
+        assert_eq!(run.finished_at.as_deref(), Some("1970-01-01T00:00:00Z"));
+        // Redaction is part of the decision: the token in the failure message never reaches
+        // the report.
+        let json = crate::render::json(&one.report);
+        assert!(!json.contains("ghp_0123456789"), "{json}");
+    }
+}

@@ -1,0 +1,47 @@
+//! GATHER: the config file read and parsed (a missing explicit file is an error; no file means
+//! the built-in defaults), with the digest of the bytes that decided the gates.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config};
+use crate::error::{Error, Location};
+use crate::request::DEFAULT_CONFIG;
+
+/// Loads the config: the explicit path (which must exist), else the default when present,
+/// else built-in defaults. Returns the config and the path it came from.
+pub fn load_config(
+    explicit: Option<&Path>,
+    workdir: &Path,
+) -> Result<(Config, Option<PathBuf>), Error> {
+    let path = match explicit {
+        Some(p) => Some(if p.is_absolute() {
+            p.to_owned()
+        } else {
+            workdir.join(p)
+        }),
+        None => Some(workdir.join(DEFAULT_CONFIG)).filter(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok((Config::default(), None));
+    };
+    let bytes = std::fs::read(&path).map_err(|e| Error::Config {
+        path: path.clone(),
+        location: Location::default(),
+        message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        Error::Config {
+            path: path.clone(),
+            location: Location {
+                line: Some(line),
+                byte: Some(at as u64),
+            },
+            message: "not UTF-8 text".into(),
+        }
+    })?;
+    let mut config = config::parse(&text, &path)?;
+    config.digest = Some(crate::retain::canonical::sha256_hex(text.as_bytes()));
+    Ok((config, Some(path)))
+}

@@ -1,0 +1,240 @@
+//! GATHER: the evidence ledger as a PR run reads it for its bases — opened, its chain verified,
+//! the base run located on the merge-base's first-parent chain, its bundle's files verified.
+
+use std::path::PathBuf;
+
+use crate::analyze::coverage;
+use crate::config::Config;
+use crate::error::Error;
+use crate::model::coverage::BaseUnavailable;
+use crate::request::ReportRequest;
+use crate::retain::BaseEntry;
+use crate::retain::ledger::Entry;
+
+/// Names a base coverage report read from ledger entry N's bundle: `ledger#N/<path>`.
+pub const LEDGER_INPUT_PREFIX: &str = "ledger#";
+
+/// The evidence ledger as a PR run reads it for its bases: usable (its entries' chain verified,
+/// the merge-base and its first-parent ancestors known), or why not.
+pub enum LedgerState {
+    Usable(LedgerView),
+    /// No base can come from it: empty, or not intact (then `untrusted`).
+    Unavailable(BaseUnavailable),
+}
+
+pub struct LedgerView {
+    store: Box<dyn crate::retain::EvidenceStore>,
+    entries: Vec<Entry>,
+    /// The merge-base first, then its first-parent ancestors (≤ `base_max_distance`).
+    chain: Vec<String>,
+}
+
+/// `Ok(None)`: no delta can come from a ledger (no evidence store configured, or changes come
+/// from `--diff`, not git). A store that cannot be opened or read is an error (exit 2), never
+/// "no base": a run must not pass a delta gate because its evidence was unreachable.
+pub fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<LedgerState>, Error> {
+    let Some(ev) = req.evidence(config) else {
+        return Ok(None);
+    };
+    if req.diff.is_some() {
+        return Ok(None);
+    }
+    let (repo, base_ref) = req.git_base();
+    let ctx = crate::retain::OpenContext {
+        base_dir: repo.clone(),
+        repository: req
+            .identity
+            .as_ref()
+            .and_then(|i| i.repository.clone())
+            .unwrap_or_else(|| "local".into()),
+        env: req.env.clone(),
+    };
+    let unavailable = |reason: String, untrusted: bool| {
+        Ok(Some(LedgerState::Unavailable(BaseUnavailable {
+            reason,
+            untrusted,
+        })))
+    };
+    let store = crate::retain::open_store(&ev.store, &ctx)?;
+    store.refresh()?;
+    if store.list("ledger/")?.is_empty() {
+        return unavailable("the evidence ledger has no entries yet".into(), false);
+    }
+    let (outcome, entries) = crate::retain::chained_entries(store.as_ref())?;
+    if !outcome.intact {
+        return unavailable(
+            format!("the evidence ledger is not intact ({})", outcome.summary()),
+            true,
+        );
+    }
+    // Without the history the base run cannot be located (the coverage diff, which needs the
+    // same history, says how to fetch it); the store itself was readable.
+    let chain = match crate::git::merge_base_chain(&repo, &base_ref, ev.base_max_distance) {
+        Ok(chain) => chain,
+        Err(e) => {
+            return unavailable(
+                format!(
+                    "the merge-base with `{base_ref}` is unknown, so no base run can be looked up ({e})"
+                ),
+                false,
+            );
+        }
+    };
+    Ok(Some(LedgerState::Usable(LedgerView {
+        store,
+        entries,
+        chain,
+    })))
+}
+
+impl LedgerState {
+    /// The head coverage reports kept in the base entry's bundle (verified against its
+    /// manifest and the ledger entry first), with a note saying which commit was used — or why
+    /// there is no usable base. `Err`: the store could not be read.
+    pub fn coverage_base(
+        &self,
+    ) -> Result<Result<(Vec<coverage::ReportInput>, String), BaseUnavailable>, Error> {
+        use crate::retain::bundle;
+        let view = match self {
+            LedgerState::Usable(v) => v,
+            LedgerState::Unavailable(u) => return Ok(Err(u.clone())),
+        };
+        let missing = |reason: String| {
+            Ok(Err(BaseUnavailable {
+                reason,
+                untrusted: false,
+            }))
+        };
+        let untrusted = |why: String, seq: u64| {
+            Ok(Err(BaseUnavailable {
+                reason: format!(
+                    "the base run's evidence (ledger entry #{seq}) failed verification: {why}"
+                ),
+                untrusted: true,
+            }))
+        };
+        let base = match view.base(Entry::has_coverage, "coverage") {
+            Ok(b) => b,
+            Err(note) => return missing(note),
+        };
+        let digest = &base.entry.bundle;
+        let seq = base.entry.seq;
+        use crate::retain::verify::BundleFiles;
+        let report = match crate::retain::verify::verified_files(
+            view.store.as_ref(),
+            digest,
+            &[bundle::REPORT.to_owned()],
+        )? {
+            BundleFiles::Verified(mut files) => files.remove(bundle::REPORT),
+            BundleFiles::Failed(why) => return untrusted(why, seq),
+        };
+        // Only `coverage.inputs` is read: the rest (tens of MB of cases on huge runs) is
+        // skipped by the parser, not built.
+        #[derive(serde::Deserialize)]
+        struct BaseReport {
+            coverage: Option<BaseCoverage>,
+        }
+        #[derive(serde::Deserialize)]
+        struct BaseCoverage {
+            #[serde(default)]
+            inputs: Vec<BaseInput>,
+        }
+        #[derive(serde::Deserialize)]
+        struct BaseInput {
+            role: Option<String>,
+            path: Option<String>,
+        }
+        let Some(report) = report.and_then(|b| serde_json::from_slice::<BaseReport>(&b).ok())
+        else {
+            return untrusted("its report.json is missing or unreadable".into(), seq);
+        };
+        let heads: Vec<String> = report
+            .coverage
+            .map(|c| c.inputs)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|i| i.role.as_deref() == Some("head"))
+            .filter_map(|i| i.path)
+            .collect();
+        let wanted: Vec<String> = heads.iter().map(|p| bundle::input_path(p)).collect();
+        let mut files =
+            match crate::retain::verify::verified_files(view.store.as_ref(), digest, &wanted)? {
+                BundleFiles::Verified(files) => files,
+                BundleFiles::Failed(why) => return untrusted(why, seq),
+            };
+        let mut reports = Vec::new();
+        for (path, key) in heads.iter().zip(&wanted) {
+            if let Some(bytes) = files.remove(key) {
+                let path = PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{seq}/{path}"));
+                reports.push(coverage::ReportInput { path, bytes });
+            }
+        }
+        if reports.is_empty() {
+            return missing(format!(
+                "ledger entry #{seq} ({}) kept no coverage report",
+                short_sha(&base.sha)
+            ));
+        }
+        Ok(Ok((
+            reports,
+            format!("base coverage from {}", describe_base(&base)),
+        )))
+    }
+}
+
+impl LedgerView {
+    /// The entry of the merge-base, or of its nearest first-parent ancestor, that `measured`
+    /// what is compared (`what`, for the note when there is none).
+    fn base(&self, measured: impl Fn(&Entry) -> bool, what: &str) -> Result<BaseEntry, String> {
+        crate::retain::find_base_entry(&self.entries, &self.chain, measured).ok_or_else(|| {
+            format!(
+                "no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
+                self.chain.first().map_or("", |s| short_sha(s)),
+                self.chain.len().saturating_sub(1)
+            )
+        })
+    }
+}
+
+/// "ledger entry #N for commit abc1234, the merge-base".
+fn describe_base(base: &BaseEntry) -> String {
+    let whence = match base.distance {
+        0 => "the merge-base".to_owned(),
+        n => format!("{n} first-parent commit(s) before the merge-base"),
+    };
+    format!(
+        "ledger entry #{} for commit {}, {whence}",
+        base.entry.seq,
+        short_sha(&base.sha)
+    )
+}
+
+/// The base run's API coverage, for the delta.
+pub enum ApiBase {
+    /// Its percentage and which ledger entry it is.
+    Found { percent: f64, label: String },
+    /// Why there is none.
+    Missing(String),
+}
+
+/// The API coverage of the base run in the ledger, or why there is none.
+pub fn api_base(ledger: &LedgerState) -> ApiBase {
+    let found = match ledger {
+        LedgerState::Usable(view) => view.base(Entry::has_api_coverage, "API coverage"),
+        LedgerState::Unavailable(u) => Err(u.reason.clone()),
+    };
+    match found {
+        Ok(base) => match &base.entry.api {
+            Some(api) => ApiBase::Found {
+                percent: api.percent.as_f64(),
+                label: describe_base(&base),
+            },
+            None => ApiBase::Missing(format!("{} kept no API coverage", describe_base(&base))),
+        },
+        Err(note) => ApiBase::Missing(note),
+    }
+}
+
+pub fn short_sha(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
