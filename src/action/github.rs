@@ -1,0 +1,207 @@
+//! Publishing to GitHub: the check run (with annotations) and the sticky PR comment, never
+//! failing the step for a read-only token (a fork's run).
+
+use std::io::Write;
+
+use crate::actions_env::ActionContext;
+use crate::publish::github::{CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread};
+use crate::publish::{self, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT};
+use crate::suites;
+
+use super::log::{notice, shown};
+use super::publication::Publication;
+
+/// What was published, for the step outputs.
+#[derive(Debug, Default)]
+pub(super) struct Published {
+    pub(super) comment_url: Option<String>,
+    pub(super) check_run_url: Option<String>,
+    /// A publishing step failed for another reason than a read-only token.
+    pub(super) failed: bool,
+}
+
+const FORK_NOTICE: &str = "The token is read-only (a pull request from a fork, or Dependabot), so \
+the PR comment and check run were not published; the verdict is in the job summary and the exit \
+code. To publish them, upload the report directory (it contains event.json) as an artifact and \
+run `controlgate publish --from <dir>` in a second workflow triggered `on: workflow_run` with \
+`pull-requests: write` and `checks: write` — see docs/action.md.";
+
+/// Publishes the comment and the check run. Never fails: problems are reported in the log and
+/// in `Published`.
+pub(super) fn publish_to_github(
+    ctx: &ActionContext,
+    p: &Publication,
+    out: &mut dyn Write,
+) -> Published {
+    let mut published = Published::default();
+    // The last step before anything leaves for GitHub: the run's secrets (and encodings) are
+    // redacted from what is posted, whatever produced it (a fresh run, or an artifact).
+    let redactor = match ctx.secrets.redactor() {
+        Ok(r) => r,
+        Err(e) => {
+            notice(
+                out,
+                "error",
+                &format!("not publishing: the run's secrets cannot be redacted ({e})"),
+            );
+            published.failed = true;
+            return published;
+        }
+    };
+    let p = &p.redacted(&redactor);
+    let Some(token) = ctx.inputs.github_token.as_deref() else {
+        let _ = writeln!(
+            out,
+            "controlgate: no `github-token`: not publishing to GitHub"
+        );
+        return published;
+    };
+    let Some((owner, repo)) = &ctx.repository else {
+        let _ = writeln!(
+            out,
+            "controlgate: GITHUB_REPOSITORY is not set: not publishing"
+        );
+        return published;
+    };
+    let policy = RetryPolicy {
+        time_scale: ctx.retry_time_scale,
+        ..Default::default()
+    };
+    let log: Box<dyn Fn(&str)> =
+        Box::new(move |m| eprintln!("controlgate: {}", crate::console::inert(m, &redactor)));
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            notice(
+                out,
+                "error",
+                &format!("cannot start the async runtime: {e}"),
+            );
+            published.failed = true;
+            return published;
+        }
+    };
+    // octocrab's client (a tower buffer) must be built inside the runtime.
+    let _guard = rt.enter();
+    let repo = Repo {
+        owner: owner.as_str(),
+        name: repo.as_str(),
+    };
+    let gh = match GitHub::new(&ctx.api_url, token, policy, log) {
+        Ok(g) => g,
+        Err(e) => {
+            notice(out, "error", &e.to_string());
+            published.failed = true;
+            return published;
+        }
+    };
+    let name = &ctx.inputs.check_name;
+    let mut read_only = false;
+    let mut on_error = |e: GhError, out: &mut dyn Write, read_only: &mut bool| match e {
+        GhError::ReadOnly { .. } => {
+            if !*read_only {
+                notice(out, "notice", FORK_NOTICE);
+            }
+            *read_only = true;
+        }
+        e => {
+            notice(out, "error", &e.to_string());
+            published.failed = true;
+        }
+    };
+    rt.block_on(async {
+        if ctx.inputs.check_run {
+            match &p.head_sha {
+                None => notice(
+                    out,
+                    "warning",
+                    "no head commit SHA in the event: no check run",
+                ),
+                Some(sha) => {
+                    let run = CheckRun {
+                        name: name.clone(),
+                        head_sha: sha.clone(),
+                        success: p.success,
+                        title: p.title.clone(),
+                        summary: publish::fit(
+                            &p.markdown,
+                            CHECK_SUMMARY_LIMIT,
+                            "the job summary and `report.json`",
+                        ),
+                        annotations: p.annotations.clone(),
+                        details_url: ctx.run_url.clone(),
+                        // Unique per invocation (a job may run controlgate twice).
+                        external_id: format!(
+                            "controlgate:{}:{}",
+                            ctx.run_id.as_deref().unwrap_or("local"),
+                            &suites::random_token()[..12]
+                        ),
+                    };
+                    match gh.create_check_run(repo, &run).await {
+                        Ok(url) => {
+                            let _ = writeln!(out, "controlgate: check run {}", shown(&url));
+                            published.check_run_url = Some(url);
+                        }
+                        Err(e) => on_error(e, out, &mut read_only),
+                    }
+                }
+            }
+        }
+        if ctx.inputs.comment && !read_only {
+            let mut pr_number = p.pr_number;
+            if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
+                let tested = p.head_sha.as_deref().unwrap_or("");
+                match gh.pull_head_sha(repo, pr).await {
+                    Ok(head) if head == tested => {}
+                    Ok(head) => {
+                        notice(
+                            out,
+                            "warning",
+                            &format!(
+                                "not commenting on PR #{pr}: its head is {head}, not the tested commit {tested}"
+                            ),
+                        );
+                        pr_number = None;
+                    }
+                    Err(e) => {
+                        on_error(e, out, &mut read_only);
+                        pr_number = None;
+                    }
+                }
+            }
+            if let Some(pr) = pr_number {
+                let author = match &ctx.inputs.comment_author {
+                    Some(a) => a.clone(),
+                    None => gh.identity().await,
+                };
+                let marker = publish::marker(name);
+                let body = format!(
+                    "{marker}\n{}",
+                    publish::fit(
+                        &p.markdown,
+                        COMMENT_LIMIT - marker.chars().count() - 1,
+                        "the job summary and `report.json`"
+                    )
+                );
+                let sticky = Sticky {
+                    marker: &marker,
+                    author: Some(&author),
+                };
+                match gh
+                    .upsert_comment(repo, Thread::PullRequest(pr), &sticky, &body)
+                    .await
+                {
+                    Ok(c) => {
+                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&c.html_url));
+                        published.comment_url = Some(c.html_url);
+                    }
+                    Err(e) => on_error(e, out, &mut read_only),
+                }
+            }
+        }
+    });
+    published
+}

@@ -1,0 +1,82 @@
+//! Running the config's suites and collecting what they leave: each suite's record and result
+//! files, and this run's coverage files, added to the report request.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::actions_env::ActionContext;
+use crate::config::Suite;
+use crate::pipeline::{ReportRequest, SuiteInput};
+
+use super::log::notice;
+
+/// Runs `suites` (the config's, not empty) in the workspace and adds their runs and fresh
+/// coverage files to `req`.
+pub(super) fn run_suites(
+    ctx: &ActionContext,
+    suites: &[Suite],
+    req: &mut ReportRequest,
+    out: &mut dyn Write,
+) {
+    if !ctx.inputs.junit.is_empty() {
+        notice(
+            out,
+            "notice",
+            "the config defines `suites`; the `junit` input adds its files to theirs",
+        );
+    }
+    let runs = crate::suites::run_all(suites, &ctx.workspace, &ctx.suite_env.0, out);
+    for (run, suite) in runs.into_iter().zip(suites) {
+        let failed =
+            run.record.timed_out || run.record.error.is_some() || run.record.exit_code != Some(0);
+        for glob in &suite.coverage {
+            // This run's coverage files only: one left by an earlier run is not evidence.
+            let fresh: Vec<PathBuf> =
+                crate::inputs::expand(std::slice::from_ref(glob), &run.workdir, "coverage")
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| !run.stale.contains(p))
+                    .collect();
+            if fresh.is_empty() && failed {
+                // The suite gate already fails the run; say why coverage is missing.
+                notice(
+                    out,
+                    "warning",
+                    &format!(
+                        "suite `{}` failed and left no coverage report matching `{glob}`",
+                        suite.name
+                    ),
+                );
+                continue;
+            }
+            if fresh.is_empty() {
+                // Let the coverage reader say the glob matches nothing.
+                let full = run.workdir.join(glob);
+                let pattern = crate::inputs::display_path(&full, &ctx.workspace);
+                if !req.coverage.contains(&pattern) {
+                    req.coverage.push(pattern);
+                }
+            }
+            for p in fresh {
+                let path = controlgate_core::glob::escape(&crate::inputs::display_path(
+                    &p,
+                    &ctx.workspace,
+                ));
+                if !req.coverage.contains(&path) {
+                    req.coverage.push(path);
+                }
+            }
+        }
+        req.suites.push(SuiteInput {
+            record: run.record,
+            workdir: run.workdir,
+            junit: suite.junit.clone(),
+            controls: suite
+                .controls
+                .iter()
+                .filter_map(|c| crate::model::ControlId::parse_shape(c))
+                .collect(),
+            stale: run.stale,
+        });
+    }
+}
