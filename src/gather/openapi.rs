@@ -20,10 +20,7 @@ pub struct Files;
 impl Source for Files {
     fn read(&mut self, path: &Path) -> Result<(String, String, u64), controlgate_core::Error> {
         let bytes = std::fs::read(path).map_err(|e| controlgate_core::Error::io(path, e))?;
-        let sha = {
-            use sha2::Digest;
-            crate::inputs::hex(&sha2::Sha256::digest(&bytes))
-        };
+        let sha = controlgate_core::hashing::sha256_hex(&bytes);
         let n = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|e| {
             ParseError::at(
