@@ -347,7 +347,7 @@ impl GitStore {
             .find_map(|l| l.strip_prefix("tree "))
             .ok_or_else(|| Error::Git(format!("evidence store: commit {commit} has no tree")))?
             .to_string();
-        self.fetch_objects(&[root.clone()], "tree:0", false)?;
+        self.fetch_objects(std::slice::from_ref(&root), "tree:0", false)?;
         let tip = TipTrees::new(commit, self.ls_tree(&root)?);
         let below: Vec<String> = tip.bundles.iter().chain(&tip.ledger).cloned().collect();
         if !below.is_empty() {
@@ -494,7 +494,7 @@ impl GitStore {
         if dir != "ledger" {
             // Every subtree below in one round trip, not one fetch per subtree as `ls-tree -r`
             // would do on demand.
-            self.fetch_objects(&[tree.clone()], "blob:none", true)?;
+            self.fetch_objects(std::slice::from_ref(&tree), "blob:none", true)?;
         }
         let out = self.git_raw(&["ls-tree", "-r", "-z", "--name-only", &tree])?;
         let mut keys: Vec<String> = out
@@ -1007,7 +1007,7 @@ mod tests {
 
     #[test]
     fn tree_listings_parse() {
-        let out = b"040000 tree 479f463b071e3995e0ad2a78ccb063146b2681f5\tbundles\0100644 blob 188cf66826637209f7bd40069b90d0b81b64d376\ta b.json\0";
+        let out = b"040000 tree 479f463b071e3995e0ad2a78ccb063146b2681f5\tbundles\x00100644 blob 188cf66826637209f7bd40069b90d0b81b64d376\ta b.json\0";
         let entries = parse_tree(out);
         assert_eq!(entries.len(), 2);
         assert_eq!(
