@@ -1,6 +1,8 @@
-//! GATHER: the evidence ledger as a PR run reads it for its bases — opened, its chain verified,
-//! the base run located on the merge-base's first-parent chain, its bundle's files verified.
+//! GATHER: the evidence ledger as a PR run reads it for its bases — opened, read back from its
+//! tip (each entry's digest and its link to the entry after it checked) until the base run on the
+//! merge-base's first-parent chain is certain, the base run's bundle's files verified.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 
 use crate::analyze::coverage;
@@ -8,13 +10,13 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::model::coverage::BaseUnavailable;
 use crate::request::ReportRequest;
-use crate::retain::BaseEntry;
 use crate::retain::ledger::Entry;
+use crate::retain::{BaseEntry, LedgerWalk};
 
 /// Names a base coverage report read from ledger entry N's bundle: `ledger#N/<path>`.
 pub const LEDGER_INPUT_PREFIX: &str = "ledger#";
 
-/// The evidence ledger as a PR run reads it for its bases: usable (its entries' chain verified,
+/// The evidence ledger as a PR run reads it for its bases: usable (its tip read and checked,
 /// the merge-base and its first-parent ancestors known), or why not.
 pub enum LedgerState {
     Usable(LedgerView),
@@ -24,9 +26,17 @@ pub enum LedgerState {
 
 pub struct LedgerView {
     store: Box<dyn crate::retain::EvidenceStore>,
-    entries: Vec<Entry>,
+    /// The ledger read back from its tip, as far as the bases looked up so far needed.
+    walk: RefCell<LedgerWalk>,
     /// The merge-base first, then its first-parent ancestors (≤ `base_max_distance`).
     chain: Vec<String>,
+}
+
+fn not_intact(outcome: &crate::retain::VerifyOutcome) -> BaseUnavailable {
+    BaseUnavailable {
+        reason: format!("the evidence ledger is not intact ({})", outcome.summary()),
+        untrusted: true,
+    }
 }
 
 /// `Ok(None)`: no delta can come from a ledger (no evidence store configured, or changes come
@@ -56,16 +66,14 @@ pub fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<Ledger
         })))
     };
     let store = crate::retain::open_store(&ev.store, &ctx)?;
-    store.refresh()?;
-    if store.list("ledger/")?.is_empty() {
+    // The tip only (a git store fetches its top trees); entries are read as the lookup needs.
+    store.refresh_tip()?;
+    let Some(mut walk) = LedgerWalk::open(store.as_ref())? else {
         return unavailable("the evidence ledger has no entries yet".into(), false);
-    }
-    let (outcome, entries) = crate::retain::chained_entries(store.as_ref())?;
-    if !outcome.intact {
-        return unavailable(
-            format!("the evidence ledger is not intact ({})", outcome.summary()),
-            true,
-        );
+    };
+    walk.step(store.as_ref())?;
+    if let Some(outcome) = walk.problem() {
+        return Ok(Some(LedgerState::Unavailable(not_intact(&outcome))));
     }
     // Without the history the base run cannot be located (the coverage diff, which needs the
     // same history, says how to fetch it); the store itself was readable.
@@ -82,7 +90,7 @@ pub fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<Ledger
     };
     Ok(Some(LedgerState::Usable(LedgerView {
         store,
-        entries,
+        walk: RefCell::new(walk),
         chain,
     })))
 }
@@ -113,9 +121,9 @@ impl LedgerState {
                 untrusted: true,
             }))
         };
-        let base = match view.base(Entry::has_coverage, "coverage") {
+        let base = match view.base(Entry::has_coverage, "coverage")? {
             Ok(b) => b,
-            Err(note) => return missing(note),
+            Err(u) => return Ok(Err(u)),
         };
         let digest = &base.entry.bundle;
         let seq = base.entry.seq;
@@ -184,15 +192,29 @@ impl LedgerState {
 
 impl LedgerView {
     /// The entry of the merge-base, or of its nearest first-parent ancestor, that `measured`
-    /// what is compared (`what`, for the note when there is none).
-    fn base(&self, measured: impl Fn(&Entry) -> bool, what: &str) -> Result<BaseEntry, String> {
-        crate::retain::find_base_entry(&self.entries, &self.chain, measured).ok_or_else(|| {
-            format!(
-                "no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
-                self.chain.first().map_or("", |s| short_sha(s)),
-                self.chain.len().saturating_sub(1)
-            )
-        })
+    /// what is compared (`what`, for the note when there is none), or why there is none (a
+    /// broken entry on the way back from the tip: untrusted). `Err`: the store could not be
+    /// read.
+    fn base(
+        &self,
+        measured: impl Fn(&Entry) -> bool,
+        what: &str,
+    ) -> Result<Result<BaseEntry, BaseUnavailable>, Error> {
+        let mut walk = self.walk.borrow_mut();
+        Ok(
+            match walk.find_base(self.store.as_ref(), &self.chain, measured)? {
+                Ok(Some(base)) => Ok(base),
+                Ok(None) => Err(BaseUnavailable {
+                    reason: format!(
+                        "no ledger entry with {what} for the merge-base {} or its {} first-parent ancestors",
+                        self.chain.first().map_or("", |s| short_sha(s)),
+                        self.chain.len().saturating_sub(1)
+                    ),
+                    untrusted: false,
+                }),
+                Err(outcome) => Err(not_intact(&outcome)),
+            },
+        )
     }
 }
 
@@ -217,13 +239,16 @@ pub enum ApiBase {
     Missing(String),
 }
 
-/// The API coverage of the base run in the ledger, or why there is none.
-pub fn api_base(ledger: &LedgerState) -> ApiBase {
+/// The API coverage of the base run in the ledger, or why there is none. `Err`: the store
+/// could not be read.
+pub fn api_base(ledger: &LedgerState) -> Result<ApiBase, Error> {
     let found = match ledger {
-        LedgerState::Usable(view) => view.base(Entry::has_api_coverage, "API coverage"),
+        LedgerState::Usable(view) => view
+            .base(Entry::has_api_coverage, "API coverage")?
+            .map_err(|u| u.reason),
         LedgerState::Unavailable(u) => Err(u.reason.clone()),
     };
-    match found {
+    Ok(match found {
         Ok(base) => match &base.entry.api {
             Some(api) => ApiBase::Found {
                 percent: api.percent.as_f64(),
@@ -232,7 +257,7 @@ pub fn api_base(ledger: &LedgerState) -> ApiBase {
             None => ApiBase::Missing(format!("{} kept no API coverage", describe_base(&base))),
         },
         Err(note) => ApiBase::Missing(note),
-    }
+    })
 }
 
 pub fn short_sha(sha: &str) -> &str {

@@ -120,7 +120,7 @@ pub fn gather<'s>(
                 analyzer,
                 specs,
                 exchanges,
-                base: ledger.as_ref().map(ledger::api_base),
+                base: ledger.as_ref().map(ledger::api_base).transpose()?,
             })
         }
         _ => None,

@@ -157,3 +157,305 @@ fn configured_git_store_resolves_a_remote_name() {
     .unwrap();
     assert!(out.intact && out.entries == 2, "{:?}", out.problem);
 }
+
+/// Objects in the store's repository at `dir`, by type, and the bytes of the packs fetched
+/// into it (packs from the promisor remote; what the store writes itself is loose).
+fn objects(dir: &Path) -> (std::collections::BTreeMap<String, usize>, u64) {
+    let listing = git(
+        dir,
+        &[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objecttype)",
+        ],
+    );
+    let mut by_type = std::collections::BTreeMap::new();
+    for kind in listing.lines() {
+        *by_type.entry(kind.to_string()).or_insert(0) += 1;
+    }
+    let mut fetched = 0;
+    for item in std::fs::read_dir(dir.join(".git/objects/pack")).unwrap() {
+        let path = item.unwrap().path();
+        if path.extension().is_some_and(|e| e == "pack") && path.with_extension("promisor").exists()
+        {
+            fetched += std::fs::metadata(&path).unwrap().len();
+        }
+    }
+    (by_type, fetched)
+}
+
+/// Incompressible bytes, different for every `i`.
+fn noise(i: u64, len: usize) -> Vec<u8> {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+const BIG: usize = 64 * 1024;
+
+/// Run `i` of `sample_input`, with one more input of 64 KiB of noise.
+fn big_input(i: u64) -> controlgate::retain::BundleInput {
+    let mut input = sample_input("acme/app", i);
+    input
+        .inputs
+        .push(("target/big.bin".to_string(), noise(i, BIG).into()));
+    input
+}
+
+/// A bare remote whose `controlgate-evidence` branch holds `n` runs of [`big_input`] (written
+/// into a `dir` store and committed at once).
+fn long_ledger(tmp: &Path, n: u64) -> String {
+    let generated = tmp.join("gen");
+    {
+        let store = controlgate::retain::DirStore::new(&generated).without_fsync();
+        for i in 1..=n {
+            write_evidence(&store, &big_input(i)).unwrap();
+        }
+    }
+    git(&generated, &["init", "-q", "-b", "controlgate-evidence"]);
+    git(&generated, &["add", "bundles", "ledger"]);
+    git(
+        &generated,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-qm",
+            "generated",
+        ],
+    );
+    let remote = tmp.join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare"]);
+    git(
+        &generated,
+        &[
+            "push",
+            "-q",
+            &remote.to_string_lossy(),
+            "controlgate-evidence",
+        ],
+    );
+    remote.to_string_lossy().into_owned()
+}
+
+/// The acceptance: an append to a long ledger fetches the tip's top trees and entry,
+/// never the old bundles, and checks nothing out.
+#[test]
+fn an_append_to_a_long_ledger_fetches_no_old_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 120;
+    let remote = long_ledger(tmp.path(), n);
+    let work = tmp.path().join("writer");
+    let store = GitStore::open(
+        &remote,
+        "controlgate-evidence",
+        Some(work.clone()),
+        None,
+        tmp.path(),
+    )
+    .unwrap();
+    let w = write_evidence(&store, &big_input(n + 1)).unwrap();
+    assert_eq!(w.entry_seq, n + 1);
+
+    let (by_type, fetched) = objects(&work);
+    // Blobs: the new bundle's 6 files and its entry, and the tip entry it chains to.
+    assert_eq!(by_type.get("blob"), Some(&8), "{by_type:?}");
+    // Trees: the tip's root, bundles/ and ledger/, and the new ones (root, bundles/, ledger/,
+    // the bundle's directory and its inputs/ subdirectories).
+    assert!(by_type.get("tree").is_some_and(|&t| t <= 12), "{by_type:?}");
+    assert_eq!(by_type.get("commit"), Some(&2), "{by_type:?}");
+    // Less than one old bundle's worth of bytes (each holds 64 KiB of noise).
+    assert!(fetched < BIG as u64 / 2, "fetched {fetched} bytes");
+    // Nothing checked out.
+    let names: Vec<String> = std::fs::read_dir(&work)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec![".git".to_string()]);
+
+    // The chain and every bundle verify from a fresh clone.
+    let reader = GitStore::open(&remote, "controlgate-evidence", None, None, tmp.path()).unwrap();
+    let out = verify_store(&reader, &VerifyOptions::default()).unwrap();
+    assert!(out.intact, "{:?}", out.problem);
+    assert_eq!((out.entries, out.bundles_checked), (n + 1, n + 1));
+    assert_eq!(out.tip_digest.as_deref(), Some(w.entry_digest.as_str()));
+}
+
+/// A PR run's base lookup reads the ledger back from the tip to its base entry and that
+/// entry's bundle files only.
+#[test]
+fn a_base_lookup_reads_back_to_the_base_and_no_further() {
+    use controlgate::retain::verify::{BundleFiles, verified_files};
+    use controlgate::retain::{Entry, LedgerWalk};
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 120;
+    let remote = long_ledger(tmp.path(), n);
+    let work = tmp.path().join("reader");
+    let store = GitStore::open(
+        &remote,
+        "controlgate-evidence",
+        Some(work.clone()),
+        None,
+        tmp.path(),
+    )
+    .unwrap();
+    store.refresh_tip().unwrap();
+    let mut walk = LedgerWalk::open(&store).unwrap().unwrap();
+    // Run 110 is the last push run (not a PR run) before the tip: the merge-base's entry.
+    let candidates = vec![crate::evidence::sha(110), crate::evidence::sha(100)];
+    let base = walk
+        .find_base(&store, &candidates, Entry::has_coverage)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((base.entry.seq, base.distance), (110, 0));
+    // Read back to entry 110 (in batches of 1, 8, 16: the tip and 24 more), not to entry 1.
+    let read = walk.entries().len();
+    assert!((11..=25).contains(&read), "{read} entries read");
+    let files = match verified_files(
+        &store,
+        &base.entry.bundle,
+        &["inputs/abs/coverage/lcov.info".to_string()],
+    )
+    .unwrap()
+    {
+        BundleFiles::Verified(f) => f,
+        BundleFiles::Failed(why) => panic!("{why}"),
+    };
+    assert_eq!(files.len(), 1);
+    let (by_type, fetched) = objects(&work);
+    // The entries read, the base's manifest and its coverage report.
+    assert_eq!(by_type.get("blob"), Some(&(read + 2)), "{by_type:?}");
+    assert!(fetched < BIG as u64 / 2, "fetched {fetched} bytes");
+
+    // An ancestor's entry is final only once the walk has reached the start.
+    let mut walk = LedgerWalk::open(&store).unwrap().unwrap();
+    let far = vec![crate::evidence::sha(9999), crate::evidence::sha(50)];
+    let base = walk
+        .find_base(&store, &far, Entry::has_coverage)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((base.entry.seq, base.distance), (50, 1));
+    assert_eq!(walk.entries().len() as u64, n);
+}
+
+/// An edited entry between the tip and the base makes the lookup "not intact", never "no base".
+#[test]
+fn a_base_lookup_reports_a_broken_link_on_its_way() {
+    use controlgate::retain::{DirStore, Entry, LedgerWalk, ProblemKind};
+    let tmp = tempfile::tempdir().unwrap();
+    let store = DirStore::new(tmp.path()).without_fsync();
+    for i in 1..=30 {
+        write_evidence(&store, &sample_input("acme/app", i)).unwrap();
+    }
+    let key = tmp.path().join("ledger/0000000025.json");
+    let text = std::fs::read_to_string(&key)
+        .unwrap()
+        .replace("\"pass\"", "\"fail\"");
+    std::fs::write(&key, text).unwrap();
+    // The base (run 30, the tip) is before the edit: found, and nothing further read.
+    let mut walk = LedgerWalk::open(&store).unwrap().unwrap();
+    let base = walk
+        .find_base(&store, &[crate::evidence::sha(30)], Entry::has_coverage)
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(base.entry.seq, 30);
+    // The base (run 20) is behind the edit: not intact.
+    let mut walk = LedgerWalk::open(&store).unwrap().unwrap();
+    let outcome = walk
+        .find_base(&store, &[crate::evidence::sha(20)], Entry::has_coverage)
+        .unwrap()
+        .unwrap_err();
+    let problem = outcome.problem.clone().unwrap();
+    assert_eq!((problem.seq, problem.kind), (25, ProblemKind::EntryEdited));
+    assert!(outcome.summary().starts_with("evidence TAMPERED at "));
+    // A deleted entry: the same message as `verify`'s.
+    std::fs::remove_file(tmp.path().join("ledger/0000000022.json")).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    let mut walk = LedgerWalk::open(&store).unwrap().unwrap();
+    let outcome = walk
+        .find_base(&store, &[crate::evidence::sha(20)], Entry::has_coverage)
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(
+        outcome.problem.unwrap().message,
+        "entry 25 is missing: entry 26 follows entry 24"
+    );
+}
+
+/// A PR run through the binary takes its base coverage from a `git` store.
+#[test]
+fn a_pr_run_takes_its_base_from_a_git_store() {
+    use crate::evidence_cli::{commit, json, repo};
+    let dir = repo();
+    let r = dir.path();
+    let remote = r.join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare"]);
+    std::fs::write(r.join(".gitignore"), "remote.git/\nc.yml\n.controlgate/\n").unwrap();
+    std::fs::write(
+        r.join("c.yml"),
+        format!(
+            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
+            remote.display()
+        ),
+    )
+    .unwrap();
+    let report = |r: &Path| {
+        crate::cli::run_in(
+            r,
+            &[
+                "report",
+                "--junit",
+                "junit.xml",
+                "--coverage",
+                "lcov.info",
+                "--base",
+                "main",
+                "--config",
+                "c.yml",
+                "--format",
+                "json",
+            ],
+        )
+    };
+    commit(r, 10, 8, "base"); // 80 % on main
+    let o = report(r);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    git(r, &["checkout", "-qb", "feature"]);
+    commit(r, 12, 12, "feature"); // 100 % on the branch
+    let j = json(&report(r));
+    assert_eq!(j["coverage"]["base"]["percent"], 80.0, "{}", j["coverage"]);
+    let notes = j["coverage"]["notes"].to_string();
+    assert!(
+        notes.contains("base coverage from ledger entry #1") && notes.contains("the merge-base"),
+        "{notes}"
+    );
+    // Both runs are in the store.
+    let reader = GitStore::open(
+        &remote.to_string_lossy(),
+        "controlgate-evidence",
+        None,
+        None,
+        r,
+    )
+    .unwrap();
+    let out = verify_store(&reader, &VerifyOptions::default()).unwrap();
+    assert!(out.intact && out.entries == 2, "{out:?}");
+}

@@ -2,32 +2,52 @@
 //! the `dir` store, one commit per run, pushed without force. All git calls of the retain stage
 //! live here; they run the `git` CLI.
 //!
+//! Cost: a run touches O(1) objects whatever the length of the ledger. The store's repository is
+//! a shallow partial clone (`--depth=1 --filter=tree:0`, the remote a promisor remote): a fetch
+//! brings the tip commit, then its root, `bundles/` and `ledger/` trees are fetched by id
+//! (one round trip each level); entries and bundle files are fetched as they are read. An append
+//! writes its blobs and trees with `hash-object`, `write-tree` (a temporary index holding only the
+//! new bundle) and `mktree` (the old trees' listings plus the new names), commits with
+//! `commit-tree -p <tip>` and pushes: nothing is checked out. Only [`EvidenceStore::refresh`]
+//! (`verify`, `audit`, which read every bundle) fetches the whole tip in one go and checks it
+//! out.
+//!
 //! Concurrency: on a rejected push (another run pushed first) the writer fetches the new tip,
 //! re-chains its entry on top (new seq and prev; the bundle is unchanged) and pushes again,
 //! at most [`MAX_PUSH_TRIES`] times.
 //!
 //! Auth: a token (for HTTPS remotes) is passed as an `http.extraheader` through git's
 //! `GIT_CONFIG_*` environment, never on the command line, and is redacted from every message.
+//! The git processes that fetch missing objects on demand inherit that environment.
 
+use std::collections::HashMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::bundle::{Bundle, bundle_key};
+use super::bundle::{Blob, Bundle, bundle_key, changed};
 use super::ledger::{Entry, EntryDraft, entry_key};
 use super::prng::SplitMix64;
 use super::store::{Created, DirStore, EvidenceStore, read_tip};
 use crate::error::{Error, Result};
+use crate::hashing::HashingReader;
 
 pub const MAX_PUSH_TRIES: usize = 60;
 
 /// A local remote (a path) owned by another user — the runner's uid, seen from a Docker
 /// action's root — is refused by upload-pack/receive-pack as "dubious ownership", and git
-/// clears `GIT_CONFIG_*` for them, so the exception is given on their command line.
-const LOCAL_UPLOAD_PACK: &str = "--upload-pack=git -c safe.directory=* upload-pack";
-const LOCAL_RECEIVE_PACK: &str = "--receive-pack=git -c safe.directory=* receive-pack";
+/// clears `GIT_CONFIG_*` for them, so the exception is given on their command line (the
+/// remote's `uploadpack`/`receivepack`, which the on-demand fetches use too). A local
+/// upload-pack also needs filters and wants of any object (trees and blobs by id) allowed.
+const LOCAL_UPLOAD_PACK: &str = "git -c safe.directory=* -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack";
+const LOCAL_RECEIVE_PACK: &str = "git -c safe.directory=* receive-pack";
 const TRACKING: &str = "refs/controlgate/evidence-tip";
+/// The remote's name in the store's repository (a partial clone needs a named promisor remote).
+const REMOTE: &str = "controlgate-evidence-store";
+/// The temporary index an append builds its bundle's tree in.
+const BUNDLE_INDEX: &str = "controlgate-bundle.index";
 
 pub struct GitStore {
     remote: String,
@@ -37,7 +57,53 @@ pub struct GitStore {
     workdir: PathBuf,
     token: Option<String>,
     lock: Mutex<()>,
+    view: Mutex<View>,
     _tmp: Option<tempfile::TempDir>,
+}
+
+/// What reads see.
+#[derive(Debug, Clone)]
+enum View {
+    /// The work tree: empty until [`EvidenceStore::refresh`] checks the tip out (`verify`,
+    /// `audit`).
+    WorkTree,
+    /// The tip's top trees, fetched by [`EvidenceStore::refresh_tip`] or written by an append;
+    /// files are read from git objects, fetched as they are read. `None`: no branch yet.
+    Tip(Option<TipTrees>),
+}
+
+/// The tip commit and the trees every read and append starts from (present locally).
+#[derive(Debug, Clone)]
+struct TipTrees {
+    commit: String,
+    root: Vec<TreeEntry>,
+    bundles: Option<String>,
+    ledger: Option<String>,
+}
+
+impl TipTrees {
+    fn new(commit: String, root: Vec<TreeEntry>) -> TipTrees {
+        let tree = |name: &str| {
+            root.iter()
+                .find(|e| e.name == name && e.kind == "tree")
+                .map(|e| e.oid.clone())
+        };
+        TipTrees {
+            bundles: tree("bundles"),
+            ledger: tree("ledger"),
+            commit,
+            root,
+        }
+    }
+}
+
+/// One line of `git ls-tree`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TreeEntry {
+    mode: String,
+    kind: String,
+    oid: String,
+    name: String,
 }
 
 impl std::fmt::Debug for GitStore {
@@ -53,7 +119,7 @@ impl std::fmt::Debug for GitStore {
 
 impl GitStore {
     /// `remote`: a URL or path, or a remote name of the repository at `repo_dir` (resolved to
-    /// its URL). `workdir`: where the branch is checked out (default: a temp dir).
+    /// its URL). `workdir`: the store's repository (default: a temp dir).
     pub fn open(
         remote: &str,
         branch: &str,
@@ -112,13 +178,15 @@ impl GitStore {
             workdir,
             token,
             lock: Mutex::new(()),
+            view: Mutex::new(View::WorkTree),
             _tmp: tmp,
         };
         store.init()?;
         Ok(store)
     }
 
-    /// The checked-out branch (the files verify and audit read).
+    /// The store's repository; after [`EvidenceStore::refresh`], its work tree is the branch
+    /// checked out (the files verify and audit read).
     pub fn workdir(&self) -> &Path {
         &self.workdir
     }
@@ -128,31 +196,83 @@ impl GitStore {
         if !self.workdir.join(".git").exists() {
             self.git_ok(&["init", "-q"])?;
         }
-        self.git_ok(&["config", "user.name", "controlgate"])?;
-        self.git_ok(&[
-            "config",
-            "user.email",
-            "controlgate@users.noreply.github.com",
-        ])?;
-        self.git_ok(&["config", "commit.gpgsign", "false"])?;
-        self.git_ok(&["config", "core.autocrlf", "false"])?;
+        let remote = |key: &str| format!("remote.{REMOTE}.{key}");
+        let mut settings: Vec<(String, &str)> = vec![
+            ("user.name".into(), "controlgate"),
+            ("user.email".into(), "controlgate@users.noreply.github.com"),
+            ("commit.gpgsign".into(), "false"),
+            ("core.autocrlf".into(), "false"),
+            // No background gc or maintenance (a detached process outliving the run).
+            ("gc.auto".into(), "0"),
+            ("maintenance.auto".into(), "false"),
+            // A partial clone: objects missing locally are fetched from the promisor remote.
+            ("core.repositoryformatversion".into(), "1"),
+            ("extensions.partialClone".into(), REMOTE),
+            (remote("promisor"), "true"),
+            (remote("url"), self.remote.as_str()),
+        ];
+        if self.local {
+            settings.push((remote("uploadpack"), LOCAL_UPLOAD_PACK));
+            settings.push((remote("receivepack"), LOCAL_RECEIVE_PACK));
+        } else {
+            for key in ["uploadpack", "receivepack"] {
+                let _ = self.run(&["config", "--unset-all", &remote(key)]);
+            }
+        }
+        for (key, value) in &settings {
+            self.git_ok(&["config", key, value])?;
+        }
         Ok(())
+    }
+
+    fn command(&self) -> Command {
+        git_command(&self.workdir, self.token.as_deref())
     }
 
     fn run(&self, args: &[&str]) -> Result<Output> {
         git_in(&self.workdir, args, self.token.as_deref())
     }
 
+    fn failed(&self, args: &[&str], out: &Output) -> Error {
+        Error::Git(format!(
+            "evidence store: git {} failed: {}",
+            args.iter()
+                .find(|a| !a.starts_with('-') && !a.contains('='))
+                .copied()
+                .unwrap_or(""),
+            self.redact(String::from_utf8_lossy(&out.stderr).trim())
+        ))
+    }
+
     fn git_ok(&self, args: &[&str]) -> Result<String> {
         let out = self.run(args)?;
         if !out.status.success() {
-            return Err(Error::Git(format!(
-                "evidence store: git {} failed: {}",
-                args.first().copied().unwrap_or(""),
-                self.redact(String::from_utf8_lossy(&out.stderr).trim())
-            )));
+            return Err(self.failed(args, &out));
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// Runs git with `input` on its stdin; its stdout, raw.
+    fn git_input(&self, args: &[&str], input: &[u8], env: &[(&str, &Path)]) -> Result<Vec<u8>> {
+        let mut cmd = self.command();
+        cmd.args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = with_input(cmd, |w| w.write_all(input))?;
+        if !out.status.success() {
+            return Err(self.failed(args, &out));
+        }
+        Ok(out.stdout)
+    }
+
+    /// Runs git without input; its stdout, raw.
+    fn git_raw(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let out = self.run(args)?;
+        if !out.status.success() {
+            return Err(self.failed(args, &out));
+        }
+        Ok(out.stdout)
     }
 
     fn redact(&self, s: &str) -> String {
@@ -163,20 +283,37 @@ impl GitStore {
         s
     }
 
-    /// Fetches the branch; the remote tip commit, `None` if the branch does not exist yet.
-    fn fetch(&self) -> Result<Option<String>> {
-        let refspec = format!("+refs/heads/{}:{TRACKING}", self.branch);
+    fn set_view(&self, view: View) {
+        if let Ok(mut v) = self.view.lock() {
+            *v = view;
+        }
+    }
+
+    fn view(&self) -> View {
+        self.view
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or(View::WorkTree)
+    }
+
+    fn refspec(&self) -> String {
+        format!("+refs/heads/{}:{TRACKING}", self.branch)
+    }
+
+    /// Fetches the branch's tip commit with `extra` options; the tip, `None` if the branch does
+    /// not exist yet.
+    fn fetch_branch(&self, extra: &[&str]) -> Result<Option<String>> {
+        let refspec = self.refspec();
         let mut args = vec![
             "fetch",
             "-q",
             "--depth=1",
             "--no-tags",
             "--no-write-fetch-head",
+            "--recurse-submodules=no",
         ];
-        if self.local {
-            args.push(LOCAL_UPLOAD_PACK);
-        }
-        args.extend([self.remote.as_str(), refspec.as_str()]);
+        args.extend(extra);
+        args.extend([REMOTE, refspec.as_str()]);
         let out = self.run(&args)?;
         if !out.status.success() {
             let err = String::from_utf8_lossy(&out.stderr);
@@ -192,11 +329,226 @@ impl GitStore {
         Ok(Some(self.git_ok(&["rev-parse", TRACKING])?))
     }
 
-    /// Makes the work tree exactly `tip` (or an empty orphan branch).
-    fn reset_to(&self, tip: Option<&str>) -> Result<()> {
+    /// Fetches the tip commit alone, then its root tree, then its `bundles/` and `ledger/`
+    /// trees (each level in one round trip; nothing below them).
+    fn fetch_tip(&self) -> Result<Option<TipTrees>> {
+        let Some(commit) = self.fetch_branch(&["--filter=tree:0"])? else {
+            return Ok(None);
+        };
+        self.tip_trees(commit).map(Some)
+    }
+
+    fn tip_trees(&self, commit: String) -> Result<TipTrees> {
+        // The tree id from the commit itself: peeling `<commit>^{tree}` would load the tree,
+        // and a missing tree is fetched on demand with all its subtrees.
+        let text = self.git_ok(&["cat-file", "commit", &commit])?;
+        let root = text
+            .lines()
+            .find_map(|l| l.strip_prefix("tree "))
+            .ok_or_else(|| Error::Git(format!("evidence store: commit {commit} has no tree")))?
+            .to_string();
+        self.fetch_objects(std::slice::from_ref(&root), "tree:0", false)?;
+        let tip = TipTrees::new(commit, self.ls_tree(&root)?);
+        let below: Vec<String> = tip.bundles.iter().chain(&tip.ledger).cloned().collect();
+        if !below.is_empty() {
+            self.fetch_objects(&below, "tree:0", false)?;
+        }
+        Ok(tip)
+    }
+
+    /// Fetches objects by id in one round trip. `filter`: `tree:0` fetches exactly the trees
+    /// named, `blob:none` trees with all their subtrees. `again`: also objects present (a tree
+    /// present without its subtrees).
+    fn fetch_objects(&self, oids: &[String], filter: &str, again: bool) -> Result<()> {
+        if oids.is_empty() {
+            return Ok(());
+        }
+        let filter = format!("--filter={filter}");
+        let mut args = vec![
+            // No "have" lines: the server would leave out whatever the tip commit reaches.
+            "-c",
+            "fetch.negotiationAlgorithm=noop",
+            "fetch",
+            "-q",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--recurse-submodules=no",
+            &filter,
+            "--stdin",
+        ];
+        if again {
+            args.push("--refetch");
+        }
+        args.push(REMOTE);
+        let mut input = oids.join("\n");
+        input.push('\n');
+        let mut cmd = self.command();
+        cmd.args(&args);
+        let out = with_input(cmd, |w| w.write_all(input.as_bytes()))?;
+        if !out.status.success() {
+            return Err(Error::Git(format!(
+                "evidence store: fetch failed: {}",
+                self.redact(String::from_utf8_lossy(&out.stderr).trim())
+            )));
+        }
+        Ok(())
+    }
+
+    fn ls_tree(&self, tree: &str) -> Result<Vec<TreeEntry>> {
+        Ok(parse_tree(&self.git_raw(&["ls-tree", "-z", tree])?))
+    }
+
+    /// The entry at `path` of the tip (`None` if absent). Fetches the subtrees on the way that
+    /// are missing (a bundle's), never a sibling's.
+    fn tip_entry(&self, tip: &TipTrees, path: &str) -> Result<Option<TreeEntry>> {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((d, n)) => (Some(d), n),
+            None => (None, path),
+        };
+        let tree = match dir {
+            None => return Ok(tip.root.iter().find(|e| e.name == name).cloned()),
+            Some("bundles") => tip.bundles.clone(),
+            Some("ledger") => tip.ledger.clone(),
+            Some(_) => {
+                let out = self.git_raw(&[
+                    "--literal-pathspecs",
+                    "ls-tree",
+                    "-z",
+                    "--full-tree",
+                    &tip.commit,
+                    "--",
+                    path,
+                ])?;
+                return Ok(parse_tree(&out).into_iter().next().map(|e| TreeEntry {
+                    name: name.into(),
+                    ..e
+                }));
+            }
+        };
+        let Some(tree) = tree else { return Ok(None) };
+        let out = self.git_raw(&["--literal-pathspecs", "ls-tree", "-z", &tree, "--", name])?;
+        Ok(parse_tree(&out).into_iter().find(|e| e.name == name))
+    }
+
+    /// Blobs by id, fetched in one round trip if missing, read by one `cat-file --batch`.
+    fn read_blobs(&self, oids: &[String]) -> Result<HashMap<String, Vec<u8>>> {
+        let mut unique: Vec<String> = oids.to_vec();
+        unique.sort();
+        unique.dedup();
+        if unique.is_empty() {
+            return Ok(HashMap::new());
+        }
+        if unique.len() > 1 {
+            self.fetch_objects(&unique, "blob:none", false)?;
+        }
+        let mut input = unique.join("\n");
+        input.push('\n');
+        let out = self.git_input(&["cat-file", "--batch"], input.as_bytes(), &[])?;
+        let mut blobs = HashMap::new();
+        let mut rest = out.as_slice();
+        for oid in &unique {
+            let nl = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+            let header = String::from_utf8_lossy(&rest[..nl]).into_owned();
+            let mut parts = header.split(' ');
+            let (Some(got), Some(kind), Some(size)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(Error::Git(format!(
+                    "evidence store: object {oid} could not be read ({header})"
+                )));
+            };
+            let size: usize = size.parse().map_err(|_| {
+                Error::Git(format!("evidence store: cat-file: bad header {header:?}"))
+            })?;
+            let body = rest.get(nl + 1..nl + 1 + size).ok_or_else(|| {
+                Error::Git(format!("evidence store: cat-file: object {oid} cut short"))
+            })?;
+            if got != oid || kind != "blob" {
+                return Err(Error::Git(format!(
+                    "evidence store: object {oid} is a {kind}, not a blob"
+                )));
+            }
+            blobs.insert(oid.clone(), body.to_vec());
+            rest = rest.get(nl + 2 + size..).unwrap_or_default();
+        }
+        Ok(blobs)
+    }
+
+    fn tip_get(&self, tip: &TipTrees, key: &str) -> Result<Option<Vec<u8>>> {
+        check_key(key)?;
+        match self.tip_entry(tip, key)? {
+            Some(e) if e.kind == "blob" => Ok(Some(self.git_raw(&["cat-file", "blob", &e.oid])?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn tip_list(&self, tip: &TipTrees, prefix: &str) -> Result<Vec<String>> {
+        let dir = prefix.trim_end_matches('/');
+        let tree = if dir.is_empty() {
+            tip.commit.clone()
+        } else {
+            match self.tip_entry(tip, dir)? {
+                Some(e) if e.kind == "tree" => e.oid,
+                _ => return Ok(Vec::new()),
+            }
+        };
+        if dir != "ledger" {
+            // Every subtree below in one round trip, not one fetch per subtree as `ls-tree -r`
+            // would do on demand.
+            self.fetch_objects(std::slice::from_ref(&tree), "blob:none", true)?;
+        }
+        let out = self.git_raw(&["ls-tree", "-r", "-z", "--name-only", &tree])?;
+        let mut keys: Vec<String> = out
+            .split(|&b| b == 0)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                let n = String::from_utf8_lossy(n);
+                if dir.is_empty() {
+                    n.into_owned()
+                } else {
+                    format!("{dir}/{n}")
+                }
+            })
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn tip_get_many(&self, tip: &TipTrees, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        let mut ledger: Option<HashMap<String, TreeEntry>> = None;
+        let mut oids: Vec<Option<String>> = Vec::with_capacity(keys.len());
+        for key in keys {
+            check_key(key)?;
+            let entry = match (key.strip_prefix("ledger/"), &tip.ledger) {
+                (Some(name), Some(tree)) if !name.contains('/') => {
+                    if ledger.is_none() {
+                        ledger = Some(
+                            self.ls_tree(tree)?
+                                .into_iter()
+                                .map(|e| (e.name.clone(), e))
+                                .collect(),
+                        );
+                    }
+                    ledger.as_ref().and_then(|l| l.get(name)).cloned()
+                }
+                _ => self.tip_entry(tip, key)?,
+            };
+            oids.push(entry.filter(|e| e.kind == "blob").map(|e| e.oid));
+        }
+        let wanted: Vec<String> = oids.iter().flatten().cloned().collect();
+        let blobs = self.read_blobs(&wanted)?;
+        Ok(oids
+            .into_iter()
+            .map(|o| o.and_then(|o| blobs.get(&o).cloned()))
+            .collect())
+    }
+
+    /// Fetches the whole tip (every object, whatever was fetched before) and checks it out
+    /// (or an empty orphan branch).
+    fn checkout_tip(&self) -> Result<()> {
+        let tip = self.fetch_branch(&["--refetch", "--no-filter"])?;
         let head = format!("refs/heads/{}", self.branch);
         self.git_ok(&["symbolic-ref", "HEAD", &head])?;
-        match tip {
+        match tip.as_deref() {
             Some(t) => {
                 self.git_ok(&["update-ref", &head, t])?;
                 self.git_ok(&["reset", "-q", "--hard", t])?;
@@ -213,12 +565,195 @@ impl GitStore {
     fn files(&self) -> DirStore {
         DirStore::new(&self.workdir).without_fsync()
     }
+
+    /// Writes a blob into the store's repository; its id. A file is streamed through the hash
+    /// and refused if it changed since the bundle was built.
+    fn write_blob(&self, blob: &Blob) -> Result<String> {
+        let args = ["hash-object", "-w", "--stdin"];
+        let out = match blob {
+            Blob::Bytes(bytes) => self.git_input(&args, bytes, &[])?,
+            Blob::File { path, sha256, .. } => {
+                let src = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                let mut hashing = HashingReader::new(src);
+                let mut cmd = self.command();
+                cmd.args(args);
+                let out = with_input(cmd, |w| std::io::copy(&mut hashing, w).map(|_| ()))?;
+                let (copied, _) = hashing.finish().map_err(|e| Error::io(path, e))?;
+                if copied != *sha256 {
+                    return Err(changed(path));
+                }
+                if !out.status.success() {
+                    return Err(self.failed(&args, &out));
+                }
+                out.stdout
+            }
+        };
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// The tree of `files` (path → blob id), built in a temporary index holding only them.
+    fn write_files_tree(&self, files: &[(String, String)]) -> Result<String> {
+        let index = self.workdir.join(".git").join(BUNDLE_INDEX);
+        let _ = std::fs::remove_file(&index);
+        let mut input = Vec::new();
+        for (path, oid) in files {
+            input.extend_from_slice(format!("100644 blob {oid}\t{path}\0").as_bytes());
+        }
+        let env = [("GIT_INDEX_FILE", index.as_path())];
+        self.git_input(
+            &["update-index", "-z", "--add", "--index-info"],
+            &input,
+            &env,
+        )?;
+        let tree = self.git_input(&["write-tree"], b"", &env);
+        let _ = std::fs::remove_file(&index);
+        Ok(String::from_utf8_lossy(&tree?).trim().to_string())
+    }
+
+    /// A tree of `entries`; `--missing`: the subtrees it names need not be present (checking
+    /// them would fetch each).
+    fn mktree(&self, entries: &[TreeEntry]) -> Result<String> {
+        let mut input = Vec::new();
+        for e in entries {
+            input.extend_from_slice(
+                format!("{} {} {}\t{}\0", e.mode, e.kind, e.oid, e.name).as_bytes(),
+            );
+        }
+        let out = self.git_input(&["mktree", "-z", "--missing"], &input, &[])?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
+    }
+
+    /// The bundle's tree where the tip already holds a bundle of that name: the union of both,
+    /// if every file they share has the same content (the same bundle stored before).
+    fn merge_bundle(
+        &self,
+        existing: &str,
+        digest: &str,
+        files: &[(String, String)],
+    ) -> Result<String> {
+        let out = self.git_raw(&["ls-tree", "-r", "-z", existing])?;
+        let mut union: Vec<(String, String)> = parse_tree(&out)
+            .into_iter()
+            .map(|e| (e.name, e.oid))
+            .collect();
+        for (path, oid) in files {
+            match union.iter().find(|(p, _)| p == path) {
+                Some((_, o)) if o == oid => {}
+                Some(_) => {
+                    return Err(Error::Store(format!(
+                        "evidence store: {} exists with other content",
+                        self.location(&bundle_key(digest, path))
+                    )));
+                }
+                None => union.push((path.clone(), oid.clone())),
+            }
+        }
+        self.write_files_tree(&union)
+    }
+
+    /// The commit that adds the bundle (tree `bundle_tree`, files `files`) and `entry` on top
+    /// of `tip`, and the trees it leaves at the tip.
+    fn commit_on(
+        &self,
+        tip: Option<&TipTrees>,
+        digest: &str,
+        bundle_tree: &str,
+        files: &[(String, String)],
+        entry: &Entry,
+    ) -> Result<TipTrees> {
+        let listing = |tree: Option<&String>| match tree {
+            Some(t) => self.ls_tree(t),
+            None => Ok(Vec::new()),
+        };
+        let mut bundles = listing(tip.and_then(|t| t.bundles.as_ref()))?;
+        let mut ledger = listing(tip.and_then(|t| t.ledger.as_ref()))?;
+        let mut root = tip.map(|t| t.root.clone()).unwrap_or_default();
+
+        let key = entry_key(entry.seq);
+        let name = key.trim_start_matches("ledger/");
+        if ledger.iter().any(|e| e.name == name) {
+            return Err(Error::Store(format!(
+                "evidence store: {} exists beyond the ledger tip; run `controlgate verify`",
+                self.location(&key)
+            )));
+        }
+        let subtree = match bundles.iter().find(|e| e.name == digest) {
+            Some(e) if e.oid != bundle_tree => self.merge_bundle(&e.oid, digest, files)?,
+            _ => bundle_tree.to_string(),
+        };
+        upsert(&mut bundles, tree_entry(digest, &subtree));
+        let entry_blob = self.write_blob(&Blob::Bytes(entry.to_bytes()))?;
+        ledger.push(TreeEntry {
+            mode: "100644".into(),
+            kind: "blob".into(),
+            oid: entry_blob,
+            name: name.into(),
+        });
+        upsert(&mut root, tree_entry("bundles", &self.mktree(&bundles)?));
+        upsert(&mut root, tree_entry("ledger", &self.mktree(&ledger)?));
+        let root_tree = self.mktree(&root)?;
+        let msg = format!(
+            "controlgate evidence: entry {} (bundle {})",
+            entry.seq,
+            digest.get(..12).unwrap_or(digest)
+        );
+        let mut args = vec!["commit-tree", root_tree.as_str(), "-m", msg.as_str()];
+        if let Some(t) = tip {
+            args.extend(["-p", t.commit.as_str()]);
+        }
+        let commit = self.git_ok(&args)?;
+        Ok(TipTrees::new(commit, root))
+    }
 }
 
-fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
+fn tree_entry(name: &str, oid: &str) -> TreeEntry {
+    TreeEntry {
+        mode: "040000".into(),
+        kind: "tree".into(),
+        oid: oid.into(),
+        name: name.into(),
+    }
+}
+
+fn upsert(entries: &mut Vec<TreeEntry>, entry: TreeEntry) {
+    match entries.iter_mut().find(|e| e.name == entry.name) {
+        Some(e) => *e = entry,
+        None => entries.push(entry),
+    }
+}
+
+/// `git ls-tree -z` output: `<mode> <type> <oid>\t<name>\0`…
+fn parse_tree(out: &[u8]) -> Vec<TreeEntry> {
+    out.split(|&b| b == 0)
+        .filter_map(|rec| {
+            let tab = rec.iter().position(|&b| b == b'\t')?;
+            let meta = String::from_utf8_lossy(&rec[..tab]);
+            let mut parts = meta.split(' ');
+            Some(TreeEntry {
+                mode: parts.next()?.to_string(),
+                kind: parts.next()?.to_string(),
+                oid: parts.next()?.to_string(),
+                name: String::from_utf8_lossy(&rec[tab + 1..]).into_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The keys the `dir` store accepts (no empty, `.` or `..` component, no backslash).
+fn check_key(key: &str) -> Result<()> {
+    if key
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+        || key.contains('\\')
+    {
+        return Err(Error::Store(format!("evidence store: invalid key {key:?}")));
+    }
+    Ok(())
+}
+
+fn git_command(dir: &Path, token: Option<&str>) -> Command {
     let mut cmd = Command::new("git");
     cmd.current_dir(dir)
-        .args(args)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
         // In a Docker action the workspace and a local remote belong to the runner's uid, not
@@ -234,8 +769,70 @@ fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
                 format!("AUTHORIZATION: basic {}", basic_auth(t)),
             );
     }
-    cmd.output()
+    cmd
+}
+
+fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
+    git_command(dir, token)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
         .map_err(|e| Error::Git(format!("cannot run git: {e}")))
+}
+
+/// Runs `cmd`, `feed` writing its stdin (on this thread; stdout and stderr are drained on
+/// others, so neither side blocks).
+fn with_input(
+    mut cmd: Command,
+    feed: impl FnOnce(&mut std::process::ChildStdin) -> std::io::Result<()>,
+) -> Result<Output> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let fed = match child.stdin.take() {
+        Some(mut stdin) => feed(&mut stdin),
+        None => Ok(()),
+    };
+    let status = child
+        .wait()
+        .map_err(|e| Error::Git(format!("cannot run git: {e}")))?;
+    let out = Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    // A write error with git failing is git's error (it stopped reading); with git succeeding,
+    // it is ours.
+    if let Err(e) = fed
+        && out.status.success()
+    {
+        return Err(Error::Git(format!("cannot write to git: {e}")));
+    }
+    Ok(out)
 }
 
 fn basic_auth(token: &str) -> String {
@@ -275,17 +872,38 @@ impl EvidenceStore for GitStore {
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.files().get(key)
+        match self.view() {
+            View::WorkTree => self.files().get(key),
+            View::Tip(None) => check_key(key).map(|()| None),
+            View::Tip(Some(tip)) => self.tip_get(&tip, key),
+        }
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        match self.view() {
+            View::Tip(Some(tip)) => self.tip_get_many(&tip, keys),
+            _ => keys.iter().map(|k| self.get(k)).collect(),
+        }
     }
 
     fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
-        self.files().hash(key)
+        match self.view() {
+            View::WorkTree => self.files().hash(key),
+            _ => Ok(self
+                .get(key)?
+                .map(|b| (super::canonical::sha256_hex(&b), b.len() as u64))),
+        }
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        self.files().list(prefix)
+        match self.view() {
+            View::WorkTree => self.files().list(prefix),
+            View::Tip(None) => Ok(Vec::new()),
+            View::Tip(Some(tip)) => self.tip_list(&tip, prefix),
+        }
     }
 
+    /// Fetches the whole tip and checks it out (`verify`, `audit`: they read every file).
     fn refresh(&self) -> Result<()> {
         let _guard = self
             .lock
@@ -293,8 +911,21 @@ impl EvidenceStore for GitStore {
             .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
         // No branch yet is an empty ledger (a PR run then has no base; `verify` says there is
         // nothing to verify), not an error.
-        let tip = self.fetch()?;
-        self.reset_to(tip.as_deref())
+        self.checkout_tip()?;
+        self.set_view(View::WorkTree);
+        Ok(())
+    }
+
+    /// Fetches the tip commit and its top trees; entries and bundle files are fetched as they
+    /// are read.
+    fn refresh_tip(&self) -> Result<()> {
+        let _guard = self
+            .lock
+            .lock()
+            .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
+        let tip = self.fetch_tip()?;
+        self.set_view(View::Tip(tip));
+        Ok(())
     }
 
     fn append(&self, bundle: &Bundle, draft: &EntryDraft) -> Result<Entry> {
@@ -302,7 +933,6 @@ impl EvidenceStore for GitStore {
             .lock
             .lock()
             .map_err(|_| Error::Store("evidence store: lock poisoned".into()))?;
-        let files = self.files();
         let mut rng = SplitMix64::new(
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -310,49 +940,47 @@ impl EvidenceStore for GitStore {
                 ^ u64::from(std::process::id()).rotate_left(32)
                 ^ (self as *const Self as u64),
         );
-        let mut tip_commit = self.fetch()?;
+        // The bundle's blobs and tree do not depend on the tip: written once.
+        let mut files = Vec::with_capacity(bundle.files.len());
+        for (path, blob) in &bundle.files {
+            check_key(&bundle_key(&bundle.digest, path))?;
+            files.push((path.clone(), self.write_blob(blob)?));
+        }
+        let bundle_tree = self.write_files_tree(&files)?;
+        let mut tip = self.fetch_tip()?;
         for attempt in 0..MAX_PUSH_TRIES {
-            self.reset_to(tip_commit.as_deref())?;
-            let tip = read_tip(&files)?;
-            let entry = draft.chain(tip.as_ref());
-            for (path, blob) in &bundle.files {
-                super::store::put_blob(&files, &bundle_key(&bundle.digest, path), blob)?;
-            }
-            if files.put_create(&entry_key(entry.seq), &entry.to_bytes())? == Created::AlreadyExists
-            {
-                return Err(Error::Store(format!(
-                    "evidence store: {} exists beyond the ledger tip; run `controlgate verify`",
-                    self.location(&entry_key(entry.seq))
-                )));
-            }
-            self.git_ok(&["add", "-A", "--", "bundles", "ledger"])?;
-            let msg = format!(
-                "controlgate evidence: entry {} (bundle {})",
-                entry.seq,
-                bundle.digest.get(..12).unwrap_or(&bundle.digest)
-            );
-            self.git_ok(&["commit", "-q", "--no-verify", "-m", &msg])?;
-            let dest = format!("HEAD:refs/heads/{}", self.branch);
-            let mut args = vec!["push", "-q", "--no-verify"];
-            if self.local {
-                args.push(LOCAL_RECEIVE_PACK);
-            }
-            args.extend([self.remote.as_str(), dest.as_str()]);
+            self.set_view(View::Tip(tip.clone()));
+            let entry = draft.chain(read_tip(self)?.as_ref());
+            let next =
+                self.commit_on(tip.as_ref(), &bundle.digest, &bundle_tree, &files, &entry)?;
+            let dest = format!("{}:refs/heads/{}", next.commit, self.branch);
+            // Sparse reachability: the push walks only the trees on the changed paths (the
+            // others are missing here, and walking them would fetch each).
+            let args = [
+                "-c",
+                "pack.useSparse=true",
+                "push",
+                "-q",
+                "--no-verify",
+                REMOTE,
+                dest.as_str(),
+            ];
             let push = self.run(&args)?;
             if push.status.success() {
-                let _ = self.git_ok(&["update-ref", TRACKING, "HEAD"]);
+                let _ = self.git_ok(&["update-ref", TRACKING, &next.commit]);
+                self.set_view(View::Tip(Some(next)));
                 return Ok(entry);
             }
             let err = self.redact(String::from_utf8_lossy(&push.stderr).trim());
-            let new_tip = self.fetch()?;
-            if new_tip == tip_commit {
+            let new_tip = self.fetch_tip()?;
+            if new_tip.as_ref().map(|t| &t.commit) == tip.as_ref().map(|t| &t.commit) {
                 return Err(Error::Store(format!(
                     "evidence store: push to {} failed: {err}",
                     self.location("")
                 )));
             }
             // Someone else pushed first: re-chain on the new tip after a short random pause.
-            tip_commit = new_tip;
+            tip = new_tip;
             let pause = 5 + rng.below(20 + 10 * attempt.min(10) as u64);
             std::thread::sleep(Duration::from_millis(pause));
         }
@@ -374,6 +1002,21 @@ mod tests {
         assert_eq!(
             redact_url("fatal: https://u:secret@github.com/o/r failed"),
             "fatal: https://***@github.com/o/r failed"
+        );
+    }
+
+    #[test]
+    fn tree_listings_parse() {
+        let out = b"040000 tree 479f463b071e3995e0ad2a78ccb063146b2681f5\tbundles\x00100644 blob 188cf66826637209f7bd40069b90d0b81b64d376\ta b.json\0";
+        let entries = parse_tree(out);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(
+            entries[0],
+            tree_entry("bundles", "479f463b071e3995e0ad2a78ccb063146b2681f5")
+        );
+        assert_eq!(
+            (entries[1].kind.as_str(), entries[1].name.as_str()),
+            ("blob", "a b.json")
         );
     }
 }

@@ -13,6 +13,7 @@ pub mod prng;
 pub mod s3_store;
 pub mod store;
 pub mod verify;
+pub mod walk;
 
 use std::path::{Path, PathBuf};
 
@@ -35,15 +36,17 @@ pub use store::{DirStore, EvidenceConfig, EvidenceStore, StoreConfig};
 pub use verify::{
     Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };
+pub use walk::LedgerWalk;
 
 pub mod error;
 
 pub(crate) use controlgate_core::{config, hashing, model, redact};
 pub use error::{Error, Result};
 
-/// The ledger's entries after checking the hash chain (bundles are not re-hashed): what a PR
-/// run may take its base coverage from. A broken chain is returned as its outcome, with no
-/// entries, so nothing is read from a ledger that was tampered with.
+/// The ledger's entries after checking the whole hash chain (bundles are not re-hashed). A
+/// broken chain is returned as its outcome, with no entries, so nothing is read from a ledger
+/// that was tampered with. A PR run's base lookup reads less: [`LedgerWalk`] checks the chain
+/// from the tip back to the base.
 pub fn chained_entries(store: &dyn EvidenceStore) -> Result<(VerifyOutcome, Vec<Entry>)> {
     let options = VerifyOptions {
         bundles: false,

@@ -50,9 +50,23 @@ pub trait EvidenceStore: Send + Sync {
     /// Every key under `prefix` (which ends with `/`), relative to the store root, sorted.
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
 
-    /// Brings a local view up to date before reading (git: fetch). Default: nothing.
+    /// Brings a local view up to date before reading everything (`verify`, `audit`; git:
+    /// fetches the whole tip). Default: nothing.
     fn refresh(&self) -> Result<()> {
         Ok(())
+    }
+
+    /// Brings a local view up to date before reading a few keys near the tip — the ledger's
+    /// last entries and one bundle, as a PR run's base lookup does (git: fetches the tip's
+    /// top trees, then each key as it is read). Default: [`EvidenceStore::refresh`].
+    fn refresh_tip(&self) -> Result<()> {
+        self.refresh()
+    }
+
+    /// The bytes at each of `keys` (`None` if absent), in order. Stores that fetch override it
+    /// to read them in one round trip.
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|k| self.get(k)).collect()
     }
 
     /// Stores the bundle and appends the entry chained to the current tip. The default works

@@ -251,7 +251,7 @@ pub(crate) fn load_verified(
 }
 
 /// Parses an entry and checks its digest against its content.
-fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem> {
+pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem> {
     let unreadable = |why: String| Problem {
         seq: file_seq,
         kind: ProblemKind::EntryUnreadable,
@@ -290,7 +290,7 @@ fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem>
 }
 
 /// Checks where the entry sits in the chain.
-fn check_link(
+pub(crate) fn check_link(
     entry: &Entry,
     file_seq: u64,
     loc: &str,
