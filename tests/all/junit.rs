@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use controlgate::error::ParseError;
-use controlgate::ingest::junit::{self, JunitSummary};
+use controlgate::ingest::junit;
+use controlgate::ingest::results::Summary;
 use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
 
-fn parse_bytes(xml: &[u8]) -> Result<(Vec<TestCase>, JunitSummary), ParseError> {
+fn parse_bytes(xml: &[u8]) -> Result<(Vec<TestCase>, Summary), ParseError> {
     let mut cases = Vec::new();
     let summary = junit::parse(xml, 7, &mut |c| cases.push(c))?;
     Ok((cases, summary))

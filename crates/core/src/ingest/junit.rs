@@ -37,6 +37,7 @@ use quick_xml::errors::IllFormedError;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::ParseError;
+use crate::ingest::results::Summary;
 use crate::ingest::xml;
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
@@ -61,26 +62,13 @@ pub const MAX_SUITE_PROPERTY_VALUE: usize = 1024;
 /// testcase.
 pub const MAX_SUITE_PROPERTIES: usize = 64;
 
-/// What a JUnit document held besides its testcases.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JunitSummary {
-    /// `<testsuite>` elements, nested ones included.
-    pub suites: u64,
-    /// `<testcase>` elements (= calls to `on_case`).
-    pub cases: u64,
-    /// Suite properties not inherited by testcases: JVM/Surefire system properties (`java.*`,
-    /// `os.*`, ...), values over [`MAX_SUITE_PROPERTY_VALUE`] bytes, or beyond
-    /// [`MAX_SUITE_PROPERTIES`].
-    pub suite_properties_dropped: u64,
-}
-
 /// Streams `reader`, calling `on_case` once per `<testcase>` (in document order) with the
 /// testcase's merged result. `input` is stored in each case's `input` field.
 pub fn parse(
     reader: impl BufRead,
     input: usize,
     on_case: &mut dyn FnMut(TestCase),
-) -> Result<JunitSummary, ParseError> {
+) -> Result<Summary, ParseError> {
     let mut xml = Reader::from_reader(LineCounter::new(reader));
     let config = xml.config_mut();
     config.trim_text(false);
@@ -379,7 +367,7 @@ struct PendingProperty {
 struct State<'a> {
     input: usize,
     on_case: &'a mut dyn FnMut(TestCase),
-    summary: JunitSummary,
+    summary: Summary,
     stack: Vec<Kind>,
     root_seen: bool,
     saw_content: bool,
@@ -402,7 +390,7 @@ impl<'a> State<'a> {
         State {
             input,
             on_case,
-            summary: JunitSummary::default(),
+            summary: Summary::default(),
             stack: Vec::with_capacity(16),
             root_seen: false,
             saw_content: false,
@@ -846,7 +834,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn finish(self, bytes: u64, line: u64, position: u64) -> Result<JunitSummary, ParseError> {
+    fn finish(self, bytes: u64, line: u64, position: u64) -> Result<Summary, ParseError> {
         if let Some(open) = self.stack.last() {
             let what = match open {
                 Kind::Suites => "<testsuites>",

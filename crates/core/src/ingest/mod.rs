@@ -2,13 +2,20 @@
 //! whole-document DOM.
 
 pub mod cobertura;
+pub mod dart;
 pub mod diff;
+pub mod gotest;
 pub mod har;
 pub mod jacoco;
 pub mod junit;
 pub mod lcov;
+pub mod mocha;
+pub mod nunit;
 pub mod openapi;
+pub mod results;
+pub mod trx;
 pub(crate) mod xml;
+pub mod xunit;
 pub mod yaml;
 
 /// Pushes an element onto a reader's open-element stack, refusing absurd nesting: real reports

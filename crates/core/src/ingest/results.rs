@@ -1,0 +1,212 @@
+//! Test results in any supported format, detected by content and streamed as [`TestCase`]s.
+//!
+//! Every reader has the same shape as [`junit::parse`]: `impl BufRead` in, one call of
+//! `on_case` per test (document order), a [`Summary`] out, a [`ParseError`] with the line for
+//! malformed input. Detection looks only at the first bytes (the root element of an XML
+//! document, the first JSON value of a JSON one); anything it does not recognise goes to the
+//! JUnit reader, whose errors say what a report must look like.
+
+use std::io::{BufRead, Cursor, Read};
+
+use crate::error::ParseError;
+use crate::ingest::{dart, gotest, junit, mocha, nunit, trx, xunit};
+use crate::model::TestCase;
+
+/// What a results document held besides its tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Suites (JUnit `<testsuite>`, NUnit `test-suite`, xUnit.net `<collection>`, Go packages,
+    /// Dart suites, Mocha files...), nested ones included.
+    pub suites: u64,
+    /// Tests reported (= calls to `on_case`).
+    pub cases: u64,
+    /// Suite properties not inherited by tests (see [`junit::MAX_SUITE_PROPERTIES`]).
+    pub suite_properties_dropped: u64,
+}
+
+/// The formats [`parse`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JUnit XML (`<testsuites>`, `<testsuite>`), and anything not recognised.
+    Junit,
+    /// Visual Studio TRX (`<TestRun>`).
+    Trx,
+    /// NUnit 3 (`<test-run>`) and NUnit 2 (`<test-results>`).
+    Nunit,
+    /// xUnit.net v2 (`<assemblies>`, `<assembly>`).
+    Xunit,
+    /// `go test -json` / `go tool test2json` event stream.
+    GoTest,
+    /// Dart/Flutter `--reporter json` event stream.
+    Dart,
+    /// Mocha `--reporter json` document.
+    Mocha,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Junit => "JUnit XML",
+            Format::Trx => "TRX",
+            Format::Nunit => "NUnit XML",
+            Format::Xunit => "xUnit.net XML",
+            Format::GoTest => "go test -json",
+            Format::Dart => "Dart JSON",
+            Format::Mocha => "Mocha JSON",
+        }
+    }
+}
+
+/// How many leading bytes detection may look at.
+const SNIFF: usize = 64 * 1024;
+
+/// Detects the format of `reader` from its first bytes and streams it with that format's
+/// reader. Returns the format with the summary.
+pub fn parse(
+    mut reader: impl BufRead,
+    input: usize,
+    on_case: &mut dyn FnMut(TestCase),
+) -> Result<(Format, Summary), ParseError> {
+    let mut head = Vec::with_capacity(4096);
+    (&mut reader)
+        .take(SNIFF as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| ParseError::at(Some(1), Some(0), format!("cannot read input: {e}")))?;
+    let format = detect(&head);
+    let whole = Cursor::new(head).chain(reader);
+    let summary = match format {
+        Format::Junit => junit::parse(whole, input, on_case),
+        Format::Trx => trx::parse(whole, input, on_case),
+        Format::Nunit => nunit::parse(whole, input, on_case),
+        Format::Xunit => xunit::parse(whole, input, on_case),
+        Format::GoTest => gotest::parse(whole, input, on_case),
+        Format::Dart => dart::parse(whole, input, on_case),
+        Format::Mocha => mocha::parse(whole, input, on_case),
+    }?;
+    Ok((format, summary))
+}
+
+/// The format `head` (a document's first bytes) starts like.
+pub fn detect(head: &[u8]) -> Format {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let head = &head[start..];
+    match head.first() {
+        Some(b'<') => match xml_root(head) {
+            Some(b"TestRun") => Format::Trx,
+            Some(b"test-run") | Some(b"test-results") => Format::Nunit,
+            Some(b"assemblies") | Some(b"assembly") => Format::Xunit,
+            _ => Format::Junit,
+        },
+        Some(b'{') | Some(b'[') => detect_json(head),
+        _ => Format::Junit,
+    }
+}
+
+/// The local name of the first element, skipping the declaration, comments, processing
+/// instructions and a DOCTYPE.
+fn xml_root(mut s: &[u8]) -> Option<&[u8]> {
+    loop {
+        let at = s.iter().position(|&b| b == b'<')?;
+        s = &s[at..];
+        if s.starts_with(b"<?") {
+            s = &s[find(s, b"?>")? + 2..];
+        } else if s.starts_with(b"<!--") {
+            s = &s[find(s, b"-->")? + 3..];
+        } else if s.starts_with(b"<!") {
+            s = &s[find(s, b">")? + 1..];
+        } else {
+            let name = &s[1..];
+            let end = name
+                .iter()
+                .position(|&b| b.is_ascii_whitespace() || b == b'>' || b == b'/')
+                .unwrap_or(name.len());
+            let name = &name[..end];
+            // `<ns:TestRun>`: the local name decides.
+            let local = match name.iter().rposition(|&b| b == b':') {
+                Some(colon) => &name[colon + 1..],
+                None => name,
+            };
+            return Some(local);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// JSON: Go's and Dart's reporters write one event object per line, Mocha one document. The
+/// keys of the first object tell them apart: Go events have `"Action"`, Dart events `"type"`
+/// (the first one is `{"protocolVersion":…,"type":"start"}`), Mocha has `"stats"`.
+fn detect_json(head: &[u8]) -> Format {
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or(head);
+    if head.starts_with(b"{") {
+        if contains(first_line, b"\"Action\"") {
+            return Format::GoTest;
+        }
+        if contains(first_line, b"\"protocolVersion\"")
+            || (contains(first_line, b"\"type\"") && !contains(head, b"\"stats\""))
+        {
+            return Format::Dart;
+        }
+    }
+    Format::Mocha
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    find(hay, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_each_format_by_its_first_bytes() {
+        let cases: &[(&[u8], Format)] = &[
+            (b"<?xml version=\"1.0\"?>\n<testsuites/>", Format::Junit),
+            (b"\xEF\xBB\xBF<testsuite name=\"x\">", Format::Junit),
+            (
+                b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><TestRun id=\"1\" xmlns=\"http://microsoft.com/schemas/VisualStudio/TeamTest/2010\">",
+                Format::Trx,
+            ),
+            (b"<!-- NUnit --><test-run id=\"2\">", Format::Nunit),
+            (b"<?xml version=\"1.0\"?><test-results name=\"x\">", Format::Nunit),
+            (b"<assemblies timestamp=\"x\">", Format::Xunit),
+            (b"<assembly name=\"x\">", Format::Xunit),
+            (
+                b"{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"start\",\"Package\":\"p\"}\n",
+                Format::GoTest,
+            ),
+            (
+                b"{\"protocolVersion\":\"0.1.1\",\"runnerVersion\":\"1.25.0\",\"pid\":1,\"type\":\"start\",\"time\":0}\n",
+                Format::Dart,
+            ),
+            (b"{\n  \"stats\": {\n    \"suites\": 1", Format::Mocha),
+            (b"", Format::Junit),
+            (b"not a report", Format::Junit),
+            (b"<foo/>", Format::Junit),
+        ];
+        for (head, want) in cases {
+            assert_eq!(detect(head), *want, "{}", String::from_utf8_lossy(head));
+        }
+    }
+
+    #[test]
+    fn detection_does_not_swallow_the_bytes_it_looked_at() {
+        // A document longer than the sniffed head: the reader must see all of it.
+        let mut xml = String::from("<testsuites>");
+        for i in 0..5000 {
+            xml.push_str(&format!("<testcase classname=\"c\" name=\"t{i}\"/>"));
+        }
+        xml.push_str("</testsuites>");
+        assert!(xml.len() > SNIFF);
+        let mut n = 0;
+        let (format, summary) = parse(xml.as_bytes(), 0, &mut |_| n += 1).unwrap();
+        assert_eq!((format, summary.cases, n), (Format::Junit, 5000, 5000));
+    }
+}
