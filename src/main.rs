@@ -34,7 +34,7 @@ enum Command {
     Report(Box<ReportArgs>),
     /// Print the SOC 2 Trust Services Criteria catalog, or validate a config file.
     Controls(ControlsArgs),
-    /// The GitHub Action: run the suites (or read `junit` results), decide, publish the PR
+    /// The GitHub Action: run the suites (or read `results` files), decide, publish the PR
     /// comment, check run, job summary and outputs. Configured by `INPUT_*` / `GITHUB_*`.
     ///
     /// Exit status: the verdict (0 pass, 1 fail; 2 nothing could be decided).
@@ -123,9 +123,17 @@ enum Format {
 
 #[derive(clap::Args)]
 struct ReportArgs {
-    /// JUnit XML files or globs (quote globs); several merge into one run.
-    #[arg(long, value_name = "GLOB", num_args = 1.., required = true)]
-    junit: Vec<String>,
+    /// Test result files or globs (quote globs); several merge into one run. Any mix of JUnit
+    /// XML, TRX, NUnit 2/3, xUnit.net v2, `go test -json`, Dart and Mocha JSON, detected by
+    /// content. `--junit` is the same option.
+    #[arg(
+        long = "results",
+        visible_alias = "junit",
+        value_name = "GLOB",
+        num_args = 1..,
+        required = true
+    )]
+    results: Vec<String>,
     /// Config file [default: .github/controlgate.yml when it exists].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -224,7 +232,7 @@ fn lib<T>(r: Result<T, impl Into<Error>>) -> Result<T, Error> {
 }
 
 fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Result<ExitCode> {
-    let mut req = ReportRequest::new(args.junit, workdir()?);
+    let mut req = ReportRequest::new(args.results, workdir()?);
     req.config = args.config;
     req.har = args.har;
     req.api_log = args.api_log;

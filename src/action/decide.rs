@@ -25,7 +25,7 @@ const MAX_COMMITS: usize = 250;
 /// the PR base), the tickets gate (change context from the event and git) and the run identity.
 pub(super) fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided, Error> {
     let (config, _) = pipeline::load_config(ctx.inputs.config.as_deref(), &ctx.workspace)?;
-    let mut req = ReportRequest::new(ctx.inputs.junit.clone(), ctx.workspace.clone());
+    let mut req = ReportRequest::new(ctx.inputs.results.clone(), ctx.workspace.clone());
     req.config = ctx.inputs.config.clone();
     req.title = Some(ctx.inputs.check_name.clone());
     // The ledger is also where a PR run finds its base coverage.
@@ -45,9 +45,9 @@ pub(super) fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided
     req.workspace = Some(ctx.workspace.to_string_lossy().into_owned());
     if !config.suites.is_empty() {
         run_suites(ctx, &config.suites, &mut req, out);
-    } else if ctx.inputs.junit.is_empty() {
+    } else if ctx.inputs.results.is_empty() {
         return Err(Error::Usage(
-            "nothing to read: set the `junit` input (result files from an earlier step) or \
+            "nothing to read: set the `results` input (result files from an earlier step) or \
              define `suites` in the config"
                 .into(),
         ));

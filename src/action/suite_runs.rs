@@ -18,11 +18,11 @@ pub(super) fn run_suites(
     req: &mut ReportRequest,
     out: &mut dyn Write,
 ) {
-    if !ctx.inputs.junit.is_empty() {
+    if !ctx.inputs.results.is_empty() {
         notice(
             out,
             "notice",
-            "the config defines `suites`; the `junit` input adds its files to theirs",
+            "the config defines `suites`; the `results` input adds its files to theirs",
         );
     }
     let runs = crate::suites::run_all(suites, &ctx.workspace, &ctx.suite_env.0, out);

@@ -3,9 +3,9 @@
 
 pub mod config;
 pub mod coverage;
-pub mod junit;
 pub mod ledger;
 pub mod openapi;
+pub mod results;
 
 use std::path::PathBuf;
 
@@ -51,15 +51,15 @@ pub struct GatheredApi<'s> {
     pub base: Option<ledger::ApiBase>,
 }
 
-/// The JUnit files named on the command line (suites' files are found by [`gather`]).
+/// The result files named on the command line (suites' files are found by [`gather`]).
 pub fn junit_paths(req: &ReportRequest) -> Result<Vec<PathBuf>, Error> {
     if req.junit.is_empty() && req.suites.is_empty() {
-        return Err(Error::Usage("no JUnit input: pass --junit <GLOB>".into()));
+        return Err(Error::Usage("no test results: pass --results <GLOB> (JUnit, TRX, NUnit, xUnit.net, go test -json, Dart or Mocha JSON)".into()));
     }
     if req.junit.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(inputs::expand(&req.junit, &req.workdir, "junit")?)
+    Ok(inputs::expand(&req.junit, &req.workdir, "results")?)
 }
 
 /// Reads every input of the run. JUnit cases stream from the parser thread into the core's
@@ -81,7 +81,7 @@ pub fn gather<'s>(
     let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
     let mut suite_results = Vec::new();
     for suite in &req.suites {
-        let mut found = junit::expand_lenient(&suite.junit, &suite.workdir);
+        let mut found = results::expand_lenient(&suite.junit, &suite.workdir);
         found.retain(|p| !suite.stale.contains(p));
         suite_results.push(found.len());
         let defaults: Vec<(ControlId, String)> = suite
@@ -100,7 +100,7 @@ pub fn gather<'s>(
     for ((_, defaults), d) in files.into_iter().zip(&displays) {
         agg.add_input(d.clone(), defaults);
     }
-    let input_files = junit::parse_junit_files(&paths, &displays, &mut |case| {
+    let input_files = results::parse_result_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut analyzer {
             a.test_case(&case);
         }

@@ -28,8 +28,9 @@ pub struct EventInfo {
 pub struct Inputs {
     pub github_token: Option<String>,
     pub config: Option<PathBuf>,
-    /// JUnit globs (one per line or comma-separated), used when the config has no `suites`.
-    pub junit: Vec<String>,
+    /// Result globs (one per line or comma-separated; inputs `results` and `junit`), used
+    /// without `suites` or in addition to them.
+    pub results: Vec<String>,
     pub coverage: Vec<String>,
     pub base_ref: Option<String>,
     /// Post/update the sticky PR comment.
@@ -64,7 +65,7 @@ impl Default for Inputs {
         Inputs {
             github_token: None,
             config: None,
-            junit: Vec::new(),
+            results: Vec::new(),
             coverage: Vec::new(),
             base_ref: None,
             comment: true,
@@ -308,7 +309,11 @@ pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext,
     let inputs = Inputs {
         github_token: input("github-token").map(|t| t.trim().to_owned()),
         config: input("config").map(PathBuf::from),
-        junit: list(input("junit")),
+        // `results` and its older name `junit`: both may be set (their globs add up).
+        results: list(input("results"))
+            .into_iter()
+            .chain(list(input("junit")))
+            .collect(),
         coverage: list(input("coverage")),
         base_ref: input("base-ref"),
         comment: flag("comment", true)?,
@@ -639,7 +644,9 @@ mod unit {
         ])
         .unwrap();
         assert_eq!(c.inputs.github_token.as_deref(), Some("t0k"));
-        assert_eq!(c.inputs.junit, ["a/*.xml", "b.xml", "c.xml"]);
+        assert_eq!(c.inputs.results, ["a/*.xml", "b.xml", "c.xml"]);
+        let both = ctx(&[("INPUT_RESULTS", "go.json\n"), ("INPUT_JUNIT", "a.xml")]).unwrap();
+        assert_eq!(both.inputs.results, ["go.json", "a.xml"]);
         assert!(!c.inputs.comment);
         assert_eq!(c.inputs.check_name, "controlgate");
         assert_eq!(c.repository, Some(("acme".into(), "app".into())));

@@ -21,8 +21,9 @@ pub struct Suite {
     pub working_directory: Option<PathBuf>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// JUnit globs, relative to the suite's working directory.
-    #[serde(default)]
+    /// Result globs (any format `ingest::results` reads), relative to the suite's working
+    /// directory. `results:` is the same key.
+    #[serde(default, alias = "results")]
     pub junit: Vec<String>,
     #[serde(default)]
     pub coverage: Vec<String>,

@@ -1,10 +1,11 @@
-//! GATHER: JUnit files found, read, hashed and parsed on a second thread, their cases streamed
+//! GATHER: test result files (JUnit, TRX, NUnit, xUnit.net, go test -json, Dart, Mocha; see
+//! `ingest::results`) found, read, hashed and parsed on a second thread, their cases streamed
 //! into the caller's sinks (the core's aggregator and API analyzer).
 
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::ingest::junit;
+use crate::ingest::results;
 use crate::inputs;
 
 /// Test cases travel from the parser thread to the aggregating one in batches of this size.
@@ -12,7 +13,7 @@ const BATCH: usize = 1024;
 
 /// Parses the files on a second thread (reading, hashing and XML) while the caller's thread
 /// maps and aggregates: the two halves cost about the same, so this nearly halves wall time.
-pub fn parse_junit_files(
+pub fn parse_result_files(
     paths: &[PathBuf],
     displays: &[String],
     on_case: &mut dyn FnMut(crate::model::TestCase),
@@ -24,7 +25,7 @@ pub fn parse_junit_files(
             for (index, (path, display)) in paths.iter().zip(displays).enumerate() {
                 let mut batch = Vec::with_capacity(BATCH);
                 let (_, file) = inputs::read_hashed(path, display, |reader| {
-                    junit::parse(reader, index, &mut |case| {
+                    results::parse(reader, index, &mut |case| {
                         batch.push(case);
                         if batch.len() == BATCH {
                             // The receiver lives until this thread is joined.
@@ -32,6 +33,7 @@ pub fn parse_junit_files(
                                 tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                         }
                     })
+                    .map(|_| ())
                     .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
                 })?;
                 let _ = tx.send(batch);
@@ -44,7 +46,7 @@ pub fn parse_junit_files(
         }
         producer
             .join()
-            .unwrap_or_else(|_| Err(Error::Usage("JUnit reader thread failed".into())))
+            .unwrap_or_else(|_| Err(Error::Usage("test results reader thread failed".into())))
     })
 }
 
@@ -53,7 +55,7 @@ pub fn parse_junit_files(
 pub fn expand_lenient(patterns: &[String], base: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in patterns {
-        if let Ok(found) = inputs::expand(std::slice::from_ref(p), base, "junit") {
+        if let Ok(found) = inputs::expand(std::slice::from_ref(p), base, "results") {
             for f in found {
                 if !out.contains(&f) {
                     out.push(f);
