@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""The speed table of bench/README.md (issue 18), measured in one run: the shipped binary (static
+musl, as in the image) and the glibc build side by side with the peers users know, on
+`bench/gen.py --preset big` inputs. Prints median wall time, peak RSS and ratios.
+
+    bench/speed.sh [RUNS]      # builds, generates inputs, installs peers, then this
+
+Wall time and peak RSS come from os.wait4 (the child's own rusage): no /usr/bin/time parsing.
+Not a test: nothing here asserts a time."""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def measure(cmd, cwd=None, runs=5, ok=(0, 1)):
+    walls, rss = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        with open(os.devnull, "wb") as null:
+            p = subprocess.Popen(cmd, cwd=cwd, stdout=null, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(p.pid, 0)
+            err = p.stderr.read().decode(errors="replace")
+        walls.append(time.perf_counter() - start)
+        code = os.waitstatus_to_exitcode(status)
+        if code not in ok:
+            sys.exit(f"{' '.join(cmd)} exited {code}: {err[-2000:]}")
+        rss.append(usage.ru_maxrss / 1024)
+    return statistics.median(walls), max(rss)
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    runs = cfg["runs"]
+    rows = []
+
+    def row(group, label, cmd, cwd=None, ok=(0, 1)):
+        wall, rss = measure(cmd, cwd=cwd, runs=runs, ok=ok)
+        rows.append((group, label, wall, rss))
+        print(f"  {group:<10} {label:<34} {wall:7.3f} s {rss:7.1f} MB", file=sys.stderr, flush=True)
+
+    junit, tiny = cfg["junit"], cfg["tiny_junit"]
+    for name, binary in cfg["builds"]:
+        row("junit", f"controlgate ({name})", [binary, "report", "--results", junit, "--format", "json"])
+    if cfg.get("xmllint"):
+        row("junit", "xmllint --stream (floor)", [cfg["xmllint"], "--stream", "--noout", junit])
+    row("junit", "junitparser", [cfg["python"], cfg["peers"] + "/junitparser_count.py", junit], ok=(0,))
+    row("junit", "EnricoMi-style (lxml+junitparser)", [cfg["python"], cfg["peers"] + "/enricomi_style.py", junit], ok=(0,))
+    repo = cfg["repo"]
+    for group, report in (("cobertura", cfg["cobertura"]), ("lcov", cfg["lcov"])):
+        for name, binary in cfg["builds"]:
+            row(group, f"controlgate ({name})",
+                [binary, "report", "--results", tiny, "--coverage", report, "--base", "main",
+                 "--repo", repo, "--format", "json"])
+        row(group, "diff-cover", [cfg["diff_cover"], report, "--compare-branch=main", "-q"], cwd=repo, ok=(0,))
+
+    print()
+    print(f"| input | tool | median wall ({runs} runs) | peak RSS | peer ÷ shipped |")
+    print("| --- | --- | --: | --: | --: |")
+    shipped = {g: w for g, l, w, _ in rows if l == f"controlgate ({cfg['builds'][0][0]})"}
+    for group, label, wall, rss in rows:
+        ratio = "" if label.startswith("controlgate") or "floor" in label else f"{wall / shipped[group]:.1f}×"
+        print(f"| {cfg['labels'][group]} | {label} | {wall:.3f} s | {rss:.0f} MB | {ratio} |")
+
+
+main()
