@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(junit trx nunit xunit gotest dart mocha lcov cobertura jacoco diff config openapi har exchange_log)
+[ ${#targets[@]} -eq 0 ] && targets=(junit trx nunit xunit gotest dart mocha lcov cobertura jacoco clover diff config openapi har exchange_log)
 runs=${RUNS:-10000000}
 jobs=${JOBS:-1}
 export RUSTC_BOOTSTRAP=1

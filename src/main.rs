@@ -158,7 +158,7 @@ struct ReportArgs {
     /// The base (merge-base) API description, for drift and new-operation checks.
     #[arg(long = "api-base-spec", value_name = "FILE", num_args = 1..)]
     api_base_spec: Vec<PathBuf>,
-    /// Coverage reports (LCOV, Cobertura, JaCoCo; detected by content) for patch and
+    /// Coverage reports (LCOV, Cobertura, JaCoCo, Clover; detected by content) for patch and
     /// project coverage.
     #[arg(long, value_name = "GLOB", num_args = 1..)]
     coverage: Vec<String>,

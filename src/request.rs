@@ -31,7 +31,7 @@ pub struct ReportRequest {
     pub api_log: Vec<String>,
     /// The base (merge-base) API description's root documents, for drift.
     pub api_base_spec: Vec<PathBuf>,
-    /// Coverage report globs (LCOV, Cobertura, JaCoCo; detected by content).
+    /// Coverage report globs (LCOV, Cobertura, JaCoCo, Clover; detected by content).
     pub coverage: Vec<String>,
     /// Base coverage report globs (`--base-coverage`), for the project delta.
     pub base_coverage: Vec<String>,

@@ -30,7 +30,7 @@ pub enum ChangeSource {
 #[derive(Debug, Clone)]
 pub struct CoverageRequest {
     pub repo_root: PathBuf,
-    /// Head coverage reports (LCOV, Cobertura or JaCoCo; detected by content).
+    /// Head coverage reports (LCOV, Cobertura, JaCoCo or Clover; detected by content).
     pub reports: Vec<ReportInput>,
     /// Coverage reports of the base commit (`--base-coverage`); empty for none.
     pub base_reports: Vec<ReportInput>,

@@ -107,6 +107,17 @@ pub struct Answer {
 }
 
 pub fn diff_cover(repo: &Path, base: &str, reports: &[&Path], out_dir: &Path) -> Answer {
+    answer_from_json(&diff_cover_json(repo, base, reports, out_dir, &[]))
+}
+
+/// diff-cover's JSON report (`--format=json:…`) on `reports`, with `extra` arguments.
+pub fn diff_cover_json(
+    repo: &Path,
+    base: &str,
+    reports: &[&Path],
+    out_dir: &Path,
+    extra: &[&str],
+) -> serde_json::Value {
     let json = out_dir.join("diff-cover.json");
     let out = Command::new(venv_bin("diff-cover"))
         .current_dir(repo)
@@ -114,6 +125,7 @@ pub fn diff_cover(repo: &Path, base: &str, reports: &[&Path], out_dir: &Path) ->
         .arg(format!("--compare-branch={base}"))
         .arg(format!("--format=json:{}", json.display()))
         .arg("-q")
+        .args(extra)
         .output()
         .expect("diff-cover runs");
     assert!(
@@ -122,8 +134,11 @@ pub fn diff_cover(repo: &Path, base: &str, reports: &[&Path], out_dir: &Path) ->
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json")
+}
+
+/// The [`Answer`] in diff-cover's JSON report.
+pub fn answer_from_json(v: &serde_json::Value) -> Answer {
     let mut files = BTreeMap::new();
     if let Some(stats) = v["src_stats"].as_object() {
         for (path, s) in stats {

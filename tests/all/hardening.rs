@@ -827,6 +827,7 @@ fn fuzz_findings_do_not_panic() {
             "lcov" => drop(lcov::parse(data.as_slice())),
             "cobertura" => drop(cobertura::parse(data.as_slice())),
             "jacoco" => drop(jacoco::parse(data.as_slice(), &[])),
+            "clover" => drop(clover::parse(data.as_slice())),
             "diff" => drop(diff::parse(data.as_slice())),
             "config" => drop(controlgate::config::parse(&text, Path::new("c.yml"))),
             "openapi" => drop(openapi::parse_document(&text)),
@@ -874,6 +875,7 @@ proptest! {
         let _ = lcov::parse(data.as_slice());
         let _ = cobertura::parse(data.as_slice());
         let _ = jacoco::parse(data.as_slice(), &[]);
+        let _ = clover::parse(data.as_slice());
         let _ = diff::parse(data.as_slice());
         let _ = har::read_har(data.as_slice(), &mut |_| {});
         let _ = har::read_log(data.as_slice(), &mut |_| {});

@@ -5,6 +5,7 @@ mod action_container;
 mod api;
 mod api_git_base;
 mod cli;
+mod coverage_clover;
 mod coverage_conformance;
 mod coverage_diff_cover;
 mod coverage_errors;

@@ -12,6 +12,7 @@ pub enum CoverageFormat {
     Lcov,
     Cobertura,
     Jacoco,
+    Clover,
 }
 
 impl std::fmt::Display for CoverageFormat {
@@ -20,6 +21,7 @@ impl std::fmt::Display for CoverageFormat {
             CoverageFormat::Lcov => "LCOV",
             CoverageFormat::Cobertura => "Cobertura",
             CoverageFormat::Jacoco => "JaCoCo",
+            CoverageFormat::Clover => "Clover",
         })
     }
 }
@@ -37,7 +39,7 @@ pub struct LineHits {
 
 /// One file record of a report. `name` is the path exactly as the report gives it; how it
 /// resolves to a repository path depends on the report's `roots` (Cobertura `<source>`,
-/// JaCoCo source roots).
+/// JaCoCo source roots) and format (Clover paths also match by suffix).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RawFile {
     pub name: String,
@@ -254,7 +256,7 @@ pub struct IndirectChange {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoverageInput {
     pub path: String,
-    /// `lcov`, `cobertura` or `jacoco`.
+    /// `lcov`, `cobertura`, `jacoco` or `clover`.
     pub format: String,
     /// `head` or `base`.
     pub role: String,

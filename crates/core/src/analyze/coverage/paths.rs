@@ -116,6 +116,25 @@ impl PathMapper {
             first.unwrap_or(n)
         })
     }
+
+    /// [`Self::resolve`] without roots, then diff-cover's Clover rule: a report path that ends
+    /// with `/` + a repository file names that file (`/build/app/src/a.js` → `src/a.js`, a
+    /// report written on another machine). diff-cover matches every such file; the longest one
+    /// (the most specific) is taken here. `Err(normalised path)` when none matches.
+    pub(crate) fn resolve_by_suffix(&self, name: &str) -> Result<String, String> {
+        let n = match self.resolve(name, &[]) {
+            Ok(p) => return Ok(p),
+            Err(n) => n,
+        };
+        let mut rest = n.as_str();
+        while let Some(slash) = rest.find('/') {
+            rest = &rest[slash + 1..];
+            if self.files.contains(rest) {
+                return Ok(rest.to_string());
+            }
+        }
+        Err(n)
+    }
 }
 
 fn slashes(p: &str) -> String {
@@ -209,5 +228,31 @@ mod tests {
             Err("/elsewhere/z.py".into())
         );
         assert!(PathMapper::new(&[], None, &["nocolons".into()], Vec::new()).is_err());
+    }
+
+    #[test]
+    fn clover_paths_match_by_suffix() {
+        let files = ["src/a.js", "a.js", "lib/src/a.js", "b.php"].map(String::from);
+        let m = PathMapper::new(&[PathBuf::from("/repo")], None, &[], files).unwrap();
+        // exact (after the usual normalisation) first
+        assert_eq!(m.resolve_by_suffix("/repo/src/a.js"), Ok("src/a.js".into()));
+        assert_eq!(m.resolve_by_suffix("./a.js"), Ok("a.js".into()));
+        // then the longest repository file the path ends with, at a `/`
+        assert_eq!(
+            m.resolve_by_suffix("/build/app/src/a.js"),
+            Ok("src/a.js".into())
+        );
+        assert_eq!(
+            m.resolve_by_suffix("/x/lib/src/a.js"),
+            Ok("lib/src/a.js".into())
+        );
+        assert_eq!(m.resolve_by_suffix("C:\\ci\\b.php"), Ok("b.php".into()));
+        assert_eq!(
+            m.resolve_by_suffix("/build/xa.js"),
+            Err("/build/xa.js".into())
+        );
+        assert_eq!(m.resolve_by_suffix("dummy"), Err("dummy".into()));
+        // plain `resolve` does not match by suffix
+        assert!(m.resolve("/build/app/src/a.js", &[]).is_err());
     }
 }

@@ -38,7 +38,12 @@ pub(super) fn resolve_reports(
         let mut unmatched = Vec::new();
         let total = raw.files.len();
         for f in raw.files {
-            match mapper.resolve(&f.name, &raw.roots) {
+            let resolved = if raw.format == CoverageFormat::Clover {
+                mapper.resolve_by_suffix(&f.name)
+            } else {
+                mapper.resolve(&f.name, &raw.roots)
+            };
+            match resolved {
                 Ok(p) => match files.get_mut(&p) {
                     Some(existing) => {
                         existing.extend(f.lines);

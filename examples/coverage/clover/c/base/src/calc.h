@@ -1,0 +1,2 @@
+int add(int a, int b);
+int divide(int a, int b);
