@@ -872,6 +872,10 @@ proptest! {
     fn parsers_never_panic(data in any_bytes()) {
         use controlgate::ingest::*;
         let _ = junit::parse(data.as_slice(), 0, &mut |_| {});
+        let _ = trx::parse(data.as_slice(), 0, &mut |_| {});
+        let _ = nunit::parse(data.as_slice(), 0, &mut |_| {});
+        let _ = xunit::parse(data.as_slice(), 0, &mut |_| {});
+        let _ = results::parse(data.as_slice(), 0, &mut |_| {});
         let _ = lcov::parse(data.as_slice());
         let _ = cobertura::parse(data.as_slice());
         let _ = jacoco::parse(data.as_slice(), &[]);

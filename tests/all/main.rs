@@ -26,6 +26,7 @@ mod host_mode;
 mod junit;
 mod render;
 mod report_json;
+mod results_dotnet;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;

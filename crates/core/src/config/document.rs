@@ -29,9 +29,19 @@ pub struct TagSources {
 impl Default for TagSources {
     fn default() -> Self {
         TagSources {
-            properties: ["control", "controls", "soc2", "tag", "tags"]
-                .map(String::from)
-                .into(),
+            // `category`/`categories`: NUnit `[Category("cc6-1")]`, MSTest `[TestCategory]`
+            // and xUnit.net `Category` traits, read as `category` (see `ingest::cases`).
+            properties: [
+                "control",
+                "controls",
+                "soc2",
+                "tag",
+                "tags",
+                "category",
+                "categories",
+            ]
+            .map(String::from)
+            .into(),
             strict_properties: ["control", "controls", "soc2"].map(String::from).into(),
             markers: true,
             marker_pattern: None,
@@ -170,6 +180,9 @@ mod unit {
         let c = parse_str("").unwrap();
         assert_eq!(c.min_pass_rate(), Gated::new(100.0));
         assert!(c.tags.properties.contains(&"soc2".to_string()));
+        // .NET categories are tags out of the box, but not strict: most name no control.
+        assert!(c.tags.properties.contains(&"category".to_string()));
+        assert!(!c.tags.strict_properties.contains(&"category".to_string()));
         assert!(c.required_controls().is_empty());
     }
 }

@@ -21,46 +21,29 @@
 //!   the testcase's `<system-out>` (scope `SystemOut`). Other `system-out`/`system-err` text is
 //!   not kept.
 //!
-//! Robustness: a leading BOM is skipped; invalid XML characters are dropped; unknown entities
-//! are kept literally, never expanded; a `<!DOCTYPE>` declaring entities is rejected (entity
-//! expansion attacks); nesting deeper than [`MAX_DEPTH`] is rejected; strings we keep are
-//! bounded ([`MAX_STRING`], messages [`Message::LIMIT`]). Errors carry the line where the problem
-//! was detected (newlines are counted as bytes are consumed) and the byte offset.
+//! Robustness (the XML rules are [`xml::read`]'s, shared with the TRX, NUnit and xUnit.net
+//! readers): a leading BOM is skipped; invalid XML characters are dropped; undefined entities
+//! are errors, never expanded; a `<!DOCTYPE>` declaring entities is rejected (entity expansion
+//! attacks); nesting deeper than [`MAX_DEPTH`] is rejected; strings we keep are bounded
+//! ([`MAX_STRING`], messages [`Message::LIMIT`]). Errors carry the line where the problem was
+//! detected (newlines are counted as bytes are consumed) and the byte offset.
 
 mod location;
-mod text;
 
-use std::io::{self, BufRead};
+use std::io::BufRead;
 
-use quick_xml::Reader;
-use quick_xml::errors::IllFormedError;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
+use crate::ingest::cases::{self, LOCATION_SCAN, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
-use crate::ingest::xml;
+use crate::ingest::text::{self, Bounded};
+use crate::ingest::xml::{self, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
+pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
+pub use crate::ingest::xml::MAX_DEPTH;
 pub use location::find_location;
-use text::{Bounded, LineScanner};
-
-/// Maximum element nesting depth. Real reports nest a handful of suites; anything deeper is
-/// rejected rather than tracked.
-pub const MAX_DEPTH: usize = 1000;
-
-/// Longest name, classname, suite name, file or property we keep (bytes); longer values are
-/// cut on a char boundary.
-pub const MAX_STRING: usize = 64 * 1024;
-
-/// How much of a result element's text is scanned for a `file:line` location.
-const LOCATION_SCAN: usize = 64 * 1024;
-
-/// Suite properties longer than this are not copied onto testcases.
-pub const MAX_SUITE_PROPERTY_VALUE: usize = 1024;
-
-/// At most this many suite properties (all enclosing suites together) are copied onto each
-/// testcase.
-pub const MAX_SUITE_PROPERTIES: usize = 64;
 
 /// Streams `reader`, calling `on_case` once per `<testcase>` (in document order) with the
 /// testcase's merged result. `input` is stored in each case's `input` field.
@@ -69,170 +52,11 @@ pub fn parse(
     input: usize,
     on_case: &mut dyn FnMut(TestCase),
 ) -> Result<Summary, ParseError> {
-    let mut xml = Reader::from_reader(LineCounter::new(reader));
-    let config = xml.config_mut();
-    config.trim_text(false);
-    config.check_end_names = true;
-    config.expand_empty_elements = false;
-    // A bare `&` in text is an error, as in any XML processor (references are checked in
-    // `State::entity`, attribute values in `checked_attributes`).
-    config.allow_dangling_amp = false;
-    config.check_comments = true;
-
     let mut state = State::new(input, on_case);
-    let mut buf = Vec::with_capacity(16 * 1024);
-    loop {
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                let counter = xml.get_ref();
-                let msg = match e {
-                    quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
-                    quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
-                        xml::BARE_AMP_IN_TEXT.to_owned()
-                    }
-                    other if counter.bytes() == 0 => format!("not a JUnit XML document: {other}"),
-                    other => format!("malformed XML: {other}"),
-                };
-                return Err(ParseError::at(
-                    Some(counter.line()),
-                    Some(xml.error_position()),
-                    msg,
-                ));
-            }
-        };
-        let result = match event {
-            Event::Start(e) => state.start(&e, false),
-            Event::Empty(e) => state.start(&e, true),
-            Event::End(_) => {
-                state.end();
-                Ok(())
-            }
-            Event::Text(t) => state.text(&t),
-            Event::CData(_) if state.stack.is_empty() => {
-                Err("a CDATA section outside the root element is not well-formed XML".into())
-            }
-            Event::CData(t) => state.text(&t),
-            Event::GeneralRef(r) => state.entity(&r),
-            Event::DocType(d) => check_doctype(&d),
-            Event::Decl(_) if state.saw_content => Err(
-                "an XML declaration `<?xml …?>` after the document started is not \
-                     well-formed XML (concatenated reports?)"
-                    .into(),
-            ),
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => Ok(()),
-            Event::Eof => {
-                let counter = xml.get_ref();
-                return state.finish(counter.bytes(), counter.line(), xml.buffer_position());
-            }
-        };
-        if let Err(message) = result {
-            let counter = xml.get_ref();
-            // Text after the root is reported on the line where it starts, not where it ends.
-            let back = state.error_lines_back;
-            return Err(ParseError::at(
-                Some(counter.line().saturating_sub(back).max(1)),
-                Some(xml.buffer_position()),
-                message,
-            ));
-        }
-        // A huge text or attribute once must not pin its buffer for the rest of the document.
-        if buf.capacity() > 1024 * 1024 {
-            buf = Vec::with_capacity(16 * 1024);
-        } else {
-            buf.clear();
-        }
-    }
-}
-
-/// Rejects a DOCTYPE that declares entities: expanding them is how "billion laughs" and
-/// external-entity (XXE) attacks work, and no test reporter writes one.
-fn check_doctype(doctype: &[u8]) -> Result<(), String> {
-    let declares_entity = doctype
-        .windows(8)
-        .any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"));
-    if declares_entity {
-        return Err(
-            "rejected: <!DOCTYPE> declares XML entities (entity expansion / XXE is not allowed \
-             in a JUnit report)"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-/// The XML reader's input buffer. Besides buffering, it counts newlines in the bytes consumed
-/// so far, so errors can name a line without keeping or re-reading the document: each block is
-/// counted once, in one vectorised pass, when it has been consumed entirely.
-struct LineCounter<R> {
-    inner: R,
-    buf: Box<[u8]>,
-    pos: usize,
-    filled: usize,
-    /// Newlines and bytes in the blocks before the current one.
-    newlines_before: u64,
-    bytes_before: u64,
-}
-
-impl<R> LineCounter<R> {
-    const BLOCK: usize = 64 * 1024;
-
-    fn new(inner: R) -> Self {
-        LineCounter {
-            inner,
-            buf: vec![0; Self::BLOCK].into_boxed_slice(),
-            pos: 0,
-            filled: 0,
-            newlines_before: 0,
-            bytes_before: 0,
-        }
-    }
-
-    /// 1-based line of the next unconsumed byte.
-    fn line(&self) -> u64 {
-        self.newlines_before + text::count_newlines(&self.buf[..self.pos]) + 1
-    }
-
-    /// Bytes consumed so far.
-    fn bytes(&self) -> u64 {
-        self.bytes_before + self.pos as u64
-    }
-}
-
-impl<R: io::Read> io::Read for LineCounter<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let available = self.fill_buf()?;
-            let n = available.len().min(out.len());
-            out[..n].copy_from_slice(&available[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<R: io::Read> BufRead for LineCounter<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        if self.pos >= self.filled {
-            self.newlines_before += text::count_newlines(&self.buf[..self.filled]);
-            self.bytes_before += self.filled as u64;
-            self.pos = 0;
-            self.filled = 0;
-            // A `BufReader` hands reads this large straight to its source: no double copy.
-            self.filled = loop {
-                match self.inner.read(&mut self.buf) {
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
-        }
-        Ok(&self.buf[self.pos..self.filled])
-    }
-
-    fn consume(&mut self, amt: usize) {
-        self.pos = (self.pos + amt).min(self.filled);
-    }
+    xml::read(reader, &mut state)?;
+    let mut summary = state.summary;
+    summary.suite_properties_dropped = state.suite_props.dropped;
+    Ok(summary)
 }
 
 /// What an open element is, as far as JUnit is concerned.
@@ -246,30 +70,6 @@ enum Kind {
     Result,
     CaseSystemOut,
     Other,
-}
-
-/// An element's attributes with quick-xml's checks on (unquoted values and duplicate names are
-/// errors: a corrupt report, not a result to guess at), and each value checked for what XML
-/// forbids in one (`<`, a bare `&`, an undefined entity; see [`xml::check_attr_value`]).
-fn checked_attributes<'e>(
-    e: &'e BytesStart<'_>,
-) -> impl Iterator<Item = Result<quick_xml::events::attributes::Attribute<'e>, String>> {
-    e.attributes().map(|a| {
-        let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
-        xml::check_attr_value(&a.value).map_err(|m| {
-            format!(
-                "attribute {}= of <{}>: {m}",
-                String::from_utf8_lossy(a.key.as_ref()),
-                String::from_utf8_lossy(e.name().as_ref())
-            )
-        })?;
-        Ok(a)
-    })
-}
-
-/// XML's white space (§2.3 S): space, tab, CR, LF.
-fn is_xml_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Result elements by severity rank (higher wins; equal rank → the first one wins).
@@ -332,8 +132,6 @@ struct SuiteFrame {
     name: String,
     /// The suite's `filepath` attribute: the file of its testcases that have no `file`.
     filepath: Option<String>,
-    /// Length of `State::suite_props` when this suite opened.
-    props_start: usize,
 }
 
 struct CaseBuilder {
@@ -349,7 +147,7 @@ struct CaseBuilder {
     skipped_by_attr: bool,
     message: Option<Message>,
     /// A `path:line` found in the winning result element's text: for annotations only.
-    text_location: Option<(String, u32)>,
+    text_location: Option<SourceLocation>,
     properties: Vec<RawProperty>,
 }
 
@@ -369,78 +167,31 @@ struct State<'a> {
     on_case: &'a mut dyn FnMut(TestCase),
     summary: Summary,
     stack: Vec<Kind>,
-    root_seen: bool,
-    saw_content: bool,
     suites: Vec<SuiteFrame>,
-    suite_props: Vec<RawProperty>,
+    suite_props: SuiteProperties,
     case: Option<CaseBuilder>,
     result: Option<PendingResult>,
     property: Option<PendingProperty>,
-    /// Text of the element being collected (result body or property value).
-    text: Bounded,
-    collecting: bool,
-    scanner: LineScanner,
-    /// Lines between where the last error's subject starts and where the reader stands (text
-    /// after the root element is reported where it starts).
-    error_lines_back: u64,
+    /// Text of the element being collected (result body or property value), or of
+    /// `<system-out>`.
+    texts: Texts,
 }
 
-impl<'a> State<'a> {
-    fn new(input: usize, on_case: &'a mut dyn FnMut(TestCase)) -> Self {
-        State {
-            input,
-            on_case,
-            summary: Summary::default(),
-            stack: Vec::with_capacity(16),
-            root_seen: false,
-            saw_content: false,
-            suites: Vec::new(),
-            suite_props: Vec::new(),
-            case: None,
-            result: None,
-            property: None,
-            text: Bounded::new(0),
-            collecting: false,
-            scanner: LineScanner::default(),
-            error_lines_back: 0,
-        }
+impl xml::Handler for State<'_> {
+    const FORMAT: &'static str = "JUnit XML";
+    const ROOTS: &'static str = "a <testsuites> or <testsuite> root element";
+
+    fn is_root(local: &[u8]) -> bool {
+        matches!(local, b"testsuites" | b"testsuite")
     }
 
-    fn start(&mut self, e: &BytesStart<'_>, empty: bool) -> Result<(), String> {
-        self.saw_content = true;
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
         let local = e.local_name();
         let local = local.as_ref();
-        if self.stack.len() >= MAX_DEPTH {
-            return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
-        }
         let parent = self.stack.last().copied();
-        // Hardening: quick-xml accepts any bytes in a name; such a report is corrupt.
-        if std::str::from_utf8(e.name().as_ref()).is_err() {
-            return Err("invalid UTF-8 in an element name".into());
-        }
         let kind = match parent {
-            None if self.root_seen => {
-                return Err(format!(
-                    "a second root element <{}> after the first one closed (concatenated \
-                     reports?); pass each file with --junit instead",
-                    String::from_utf8_lossy(e.name().as_ref())
-                ));
-            }
-            None => {
-                if !matches!(local, b"testsuites" | b"testsuite") {
-                    return Err(format!(
-                        "not a JUnit report: expected a <testsuites> or <testsuite> root element, \
-                         found <{}>",
-                        String::from_utf8_lossy(e.name().as_ref())
-                    ));
-                }
-                self.root_seen = true;
-                if local == b"testsuite" {
-                    self.open_suite(e)?
-                } else {
-                    Kind::Suites
-                }
-            }
+            None if local == b"testsuite" => self.open_suite(e)?,
+            None => Kind::Suites,
             Some(Kind::Suites | Kind::Suite) => match local {
                 b"testsuite" => self.open_suite(e)?,
                 b"testsuites" => Kind::Suites,
@@ -453,8 +204,7 @@ impl<'a> State<'a> {
             Some(Kind::Case) => match local {
                 b"properties" => Kind::Properties(PropertyScope::Case),
                 b"system-out" => {
-                    self.scanner.reset();
-                    self.collecting = false;
+                    self.texts.begin_output();
                     Kind::CaseSystemOut
                 }
                 _ => match result_rank(local) {
@@ -467,21 +217,79 @@ impl<'a> State<'a> {
             }
             Some(_) => Kind::Other,
         };
-        // The open_* readers above checked the attributes they walked; every other element is
-        // checked here, so each element's attributes are scanned once.
-        if !matches!(
+        self.stack.push(kind);
+        // The open_* readers above checked the attributes they walked.
+        Ok(matches!(
             kind,
             Kind::Suite | Kind::Case | Kind::Result | Kind::Property(_)
-        ) {
-            for attr in checked_attributes(e) {
-                attr?;
+        ))
+    }
+
+    fn end(&mut self) -> Result<(), String> {
+        let Some(kind) = self.stack.pop() else {
+            return Ok(());
+        };
+        match kind {
+            Kind::Suite => {
+                self.suites.pop();
+                self.suite_props.close();
             }
-        }
-        self.stack.push(kind);
-        if empty {
-            self.end();
+            Kind::Case => self.close_case(),
+            Kind::Result => self.close_result(),
+            Kind::Property(_) => {
+                if let Some(pending) = self.property.take() {
+                    let value = self.texts.take_trimmed();
+                    self.add_property(RawProperty {
+                        name: pending.name,
+                        value,
+                        scope: pending.scope,
+                    });
+                }
+            }
+            Kind::CaseSystemOut => {
+                let markers = self.case.as_mut().map(|c| &mut c.properties);
+                self.texts.end_output(markers);
+            }
+            Kind::Suites | Kind::Properties(_) | Kind::Other => {}
         }
         Ok(())
+    }
+
+    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+        (
+            &mut self.texts,
+            self.case.as_mut().map(|c| &mut c.properties),
+        )
+    }
+
+    fn open_element(&self) -> &'static str {
+        match self.stack.last() {
+            Some(Kind::Suites) => "<testsuites>",
+            Some(Kind::Suite) => "<testsuite>",
+            Some(Kind::Case) => "<testcase>",
+            Some(Kind::Properties(_)) => "<properties>",
+            Some(Kind::Property(_)) => "<property>",
+            Some(Kind::Result) => "a result element",
+            Some(Kind::CaseSystemOut) => "<system-out>",
+            Some(Kind::Other) | None => "an element",
+        }
+    }
+}
+
+impl<'a> State<'a> {
+    fn new(input: usize, on_case: &'a mut dyn FnMut(TestCase)) -> Self {
+        State {
+            input,
+            on_case,
+            summary: Summary::default(),
+            stack: Vec::with_capacity(16),
+            suites: Vec::new(),
+            suite_props: SuiteProperties::default(),
+            case: None,
+            result: None,
+            property: None,
+            texts: Texts::default(),
+        }
     }
 
     fn open_suite(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
@@ -499,11 +307,8 @@ impl<'a> State<'a> {
                 _ => {}
             }
         }
-        self.suites.push(SuiteFrame {
-            name,
-            filepath,
-            props_start: self.suite_props.len(),
-        });
+        self.suites.push(SuiteFrame { name, filepath });
+        self.suite_props.open();
         Ok(Kind::Suite)
     }
 
@@ -579,8 +384,7 @@ impl<'a> State<'a> {
             }
         }
         self.result = Some(pending);
-        self.text.reset(LOCATION_SCAN);
-        self.collecting = true;
+        self.texts.begin_value(LOCATION_SCAN);
         Ok(Kind::Result)
     }
 
@@ -602,8 +406,7 @@ impl<'a> State<'a> {
             Some(value) => self.add_property(RawProperty { name, value, scope }),
             None => {
                 self.property = Some(PendingProperty { name, scope });
-                self.text.reset(MAX_STRING);
-                self.collecting = true;
+                self.texts.begin_value(MAX_STRING);
             }
         }
         Ok(Kind::Property(scope))
@@ -612,18 +415,10 @@ impl<'a> State<'a> {
     fn add_property(&mut self, property: RawProperty) {
         match property.scope {
             PropertyScope::Suite => {
-                let inherited = self.suite_props.len();
                 let system = SYSTEM_PROPERTY_PREFIXES
                     .iter()
                     .any(|p| property.name.starts_with(p));
-                if system
-                    || property.value.len() > MAX_SUITE_PROPERTY_VALUE
-                    || inherited >= MAX_SUITE_PROPERTIES
-                {
-                    self.summary.suite_properties_dropped += 1;
-                } else {
-                    self.suite_props.push(property);
-                }
+                self.suite_props.add(property, system);
             }
             _ => {
                 if let Some(case) = self.case.as_mut() {
@@ -633,83 +428,22 @@ impl<'a> State<'a> {
         }
     }
 
-    fn end(&mut self) {
-        let Some(kind) = self.stack.pop() else { return };
-        match kind {
-            Kind::Suite => {
-                if let Some(frame) = self.suites.pop() {
-                    self.suite_props.truncate(frame.props_start);
-                }
-            }
-            Kind::Case => self.close_case(),
-            Kind::Result => self.close_result(),
-            Kind::Property(_) => {
-                if let Some(pending) = self.property.take() {
-                    self.collecting = false;
-                    let value = self.text.text.trim().to_owned();
-                    self.add_property(RawProperty {
-                        name: pending.name,
-                        value,
-                        scope: pending.scope,
-                    });
-                }
-            }
-            Kind::CaseSystemOut => {
-                let mut found = Vec::new();
-                self.scanner
-                    .finish(&mut |n: &str, v: &str| found.push((n.to_owned(), v.to_owned())));
-                self.add_system_out(found);
-            }
-            Kind::Suites | Kind::Properties(_) | Kind::Other => {}
-        }
-    }
-
-    fn add_system_out(&mut self, found: Vec<(String, String)>) {
-        if let Some(case) = self.case.as_mut() {
-            case.properties
-                .extend(found.into_iter().map(|(name, value)| RawProperty {
-                    name,
-                    value,
-                    scope: PropertyScope::SystemOut,
-                }));
-        }
-    }
-
     fn close_result(&mut self) {
         let Some(pending) = self.result.take() else {
             return;
         };
-        self.collecting = false;
+        let body = &self.texts.take();
         let Some(case) = self.case.as_mut() else {
             return;
         };
-        let body = self.text.text.trim();
-        let attr = pending.message_attr.text.trim();
-        let mut message = Bounded::new(Message::KEPT);
-        if !attr.is_empty() {
-            message.push_str(attr);
+        case.message = cases::message(&pending.message_attr, body);
+        if case.message.is_none() && !pending.type_attr.trim().is_empty() {
+            case.message = Some(Message::bounded(pending.type_attr.trim()));
         }
-        if !body.is_empty() && body != attr {
-            if !attr.is_empty() {
-                message.push_str("\n");
-            }
-            message.push_str(body);
-        }
-        let mut original_len = message.total;
-        original_len += pending.message_attr.total - pending.message_attr.text.len();
-        original_len += self.text.total - self.text.text.len();
-        if message.total == 0 && !pending.type_attr.trim().is_empty() {
-            message.push_str(pending.type_attr.trim());
-            original_len = message.total;
-        }
-        case.message = (message.total > 0).then_some(Message {
-            text: message.text,
-            original_len,
-        });
         case.text_location = if case.file.is_some() && case.line.is_some() {
             None
         } else {
-            location::find_location(body).or_else(|| location::find_location(attr))
+            cases::location(&pending.message_attr, body)
         };
     }
 
@@ -727,13 +461,8 @@ impl<'a> State<'a> {
                 .find_map(|s| s.filepath.as_ref())
                 .cloned()
         });
-        let location = case
-            .text_location
-            .map(|(file, line)| SourceLocation { file, line });
         let mut properties = case.properties;
-        if !self.suite_props.is_empty() {
-            properties.extend(self.suite_props.iter().cloned());
-        }
+        self.suite_props.inherit(&mut properties);
         let suite = self
             .suites
             .last()
@@ -750,7 +479,7 @@ impl<'a> State<'a> {
             name: case.name,
             file,
             line: case.line,
-            location,
+            location: case.text_location,
             status,
             // Flaky means "passed after a retry": a case that still failed is not flaky.
             flaky: case.flaky && status == CaseStatus::Passed,
@@ -760,108 +489,5 @@ impl<'a> State<'a> {
             input: self.input,
             runs: 1,
         });
-    }
-
-    fn text(&mut self, raw: &[u8]) -> Result<(), String> {
-        if self.stack.is_empty() {
-            // Outside the root element only whitespace is allowed.
-            let Some(start) = raw.iter().position(|b| !is_xml_space(*b)) else {
-                return Ok(());
-            };
-            if !self.root_seen {
-                return Err(
-                    "not a JUnit XML document: expected a <testsuites> or <testsuite> root \
-                     element, found text"
-                        .into(),
-                );
-            }
-            self.error_lines_back = text::count_newlines(&raw[start..]);
-            return Err(format!(
-                "text after the root element is not well-formed XML: \"{}\" (console output \
-                 appended to the report?)",
-                xml::shown(raw[start..].trim_ascii_end())
-            ));
-        }
-        if self.collecting {
-            if self.text.full() {
-                self.text.skip(raw.len());
-            } else {
-                self.text.push_str(&text::clean(raw));
-            }
-        } else if self.stack.last() == Some(&Kind::CaseSystemOut) {
-            if self.scanner.idle() && !raw.contains(&b'[') {
-                return Ok(());
-            }
-            let chunk = text::clean(raw);
-            let mut found = Vec::new();
-            self.scanner.feed(&chunk, &mut |n: &str, v: &str| {
-                found.push((n.to_owned(), v.to_owned()))
-            });
-            if !found.is_empty() {
-                self.add_system_out(found);
-            }
-        }
-        Ok(())
-    }
-
-    fn entity(&mut self, name: &[u8]) -> Result<(), String> {
-        if self.stack.is_empty() {
-            return Err(format!(
-                "a reference `&{};` {}",
-                xml::shown(name),
-                if self.root_seen {
-                    "after the root element is not well-formed XML"
-                } else {
-                    "before the root element is not well-formed XML"
-                }
-            ));
-        }
-        xml::check_reference(name)?;
-        if self.collecting {
-            text::push_entity(&mut self.text, name);
-        } else if self.stack.last() == Some(&Kind::CaseSystemOut) && !self.scanner.idle() {
-            let mut found = Vec::new();
-            let scanner = &mut self.scanner;
-            text::with_entity(name, &mut |s| {
-                scanner.feed(s, &mut |n: &str, v: &str| {
-                    found.push((n.to_owned(), v.to_owned()))
-                })
-            });
-            if !found.is_empty() {
-                self.add_system_out(found);
-            }
-        }
-        Ok(())
-    }
-
-    fn finish(self, bytes: u64, line: u64, position: u64) -> Result<Summary, ParseError> {
-        if let Some(open) = self.stack.last() {
-            let what = match open {
-                Kind::Suites => "<testsuites>",
-                Kind::Suite => "<testsuite>",
-                Kind::Case => "<testcase>",
-                Kind::Properties(_) => "<properties>",
-                Kind::Property(_) => "<property>",
-                Kind::Result => "a result element",
-                Kind::CaseSystemOut => "<system-out>",
-                Kind::Other => "an element",
-            };
-            return Err(ParseError::at(
-                Some(line),
-                Some(position),
-                format!(
-                    "unexpected end of input inside {what}: the JUnit XML document is truncated"
-                ),
-            ));
-        }
-        if !self.root_seen {
-            let message = if bytes == 0 {
-                "empty input: expected a JUnit XML document with a <testsuites> or <testsuite> root element"
-            } else {
-                "not a JUnit XML document: no <testsuites> or <testsuite> root element found"
-            };
-            return Err(ParseError::at(Some(line), Some(position), message));
-        }
-        Ok(self.summary)
     }
 }

@@ -1,6 +1,7 @@
 //! Bytes → model. Parsers take `impl BufRead` or bytes, never paths, and stream: no
 //! whole-document DOM.
 
+pub(crate) mod cases;
 pub mod clover;
 pub mod cobertura;
 pub mod dart;
@@ -14,6 +15,7 @@ pub mod mocha;
 pub mod nunit;
 pub mod openapi;
 pub mod results;
+pub(crate) mod text;
 pub mod trx;
 pub(crate) mod xml;
 pub mod xunit;

@@ -31,7 +31,7 @@ pub enum Format {
     Junit,
     /// Visual Studio TRX (`<TestRun>`).
     Trx,
-    /// NUnit 3 (`<test-run>`) and NUnit 2 (`<test-results>`).
+    /// NUnit 3 (`<test-run>`, or a bare `<test-suite>`) and NUnit 2 (`<test-results>`).
     Nunit,
     /// xUnit.net v2 (`<assemblies>`, `<assembly>`).
     Xunit,
@@ -97,7 +97,7 @@ pub fn detect(head: &[u8]) -> Format {
     match head.first() {
         Some(b'<') => match xml_root(head) {
             Some(b"TestRun") => Format::Trx,
-            Some(b"test-run") | Some(b"test-results") => Format::Nunit,
+            Some(b"test-run") | Some(b"test-results") | Some(b"test-suite") => Format::Nunit,
             Some(b"assemblies") | Some(b"assembly") => Format::Xunit,
             _ => Format::Junit,
         },
@@ -176,6 +176,7 @@ mod tests {
             ),
             (b"<!-- NUnit --><test-run id=\"2\">", Format::Nunit),
             (b"<?xml version=\"1.0\"?><test-results name=\"x\">", Format::Nunit),
+            (b"\xEF\xBB\xBF<test-suite type=\"Assembly\">", Format::Nunit),
             (b"<assemblies timestamp=\"x\">", Format::Xunit),
             (b"<assembly name=\"x\">", Format::Xunit),
             (

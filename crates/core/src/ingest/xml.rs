@@ -1,5 +1,6 @@
-//! XML 1.0 rules the readers enforce themselves, shared by the JUnit, Cobertura and JaCoCo
-//! readers.
+//! XML 1.0 rules the readers enforce themselves, shared by the test-result readers (JUnit,
+//! TRX, NUnit, xUnit.net) and the Cobertura and JaCoCo readers, and the streaming driver the
+//! test-result readers share ([`read`]).
 //!
 //! quick-xml is a tokenizer, not a conforming processor: it accepts a `<` or a bare `&` inside
 //! an attribute value, hands undefined entity references to its caller, does not look at what
@@ -23,6 +24,21 @@
 //! carries no meaning for us.
 
 use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+use quick_xml::Reader;
+use quick_xml::errors::IllFormedError;
+use quick_xml::events::attributes::Attribute;
+use quick_xml::events::{BytesStart, Event};
+
+use crate::error::ParseError;
+use crate::ingest::cases::Texts;
+use crate::ingest::text;
+use crate::model::RawProperty;
+
+/// Maximum element nesting depth. Real reports nest a handful of suites; anything deeper is
+/// rejected rather than tracked.
+pub const MAX_DEPTH: usize = 1000;
 
 /// quick-xml's "unclosed reference" error, said the way a user can act on.
 pub const BARE_AMP_IN_TEXT: &str =
@@ -195,10 +211,13 @@ pub fn attr_value(raw: &[u8]) -> String {
     out
 }
 
-/// Checks every attribute of an element: quick-xml's own checks (quoted values, no duplicate
-/// names) and [`check_attr_value`] on each value, read or not.
-pub fn check_attributes(e: &quick_xml::events::BytesStart<'_>) -> Result<(), String> {
-    for a in e.attributes() {
+/// An element's attributes with quick-xml's checks on (unquoted values and duplicate names are
+/// errors: a corrupt report, not a result to guess at), and each value checked for what XML
+/// forbids in one (`<`, a bare `&`, an undefined entity; see [`check_attr_value`]).
+pub fn checked_attributes<'e>(
+    e: &'e BytesStart<'_>,
+) -> impl Iterator<Item = Result<Attribute<'e>, String>> {
+    e.attributes().map(|a| {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
         check_attr_value(&a.value).map_err(|m| {
             format!(
@@ -207,6 +226,35 @@ pub fn check_attributes(e: &quick_xml::events::BytesStart<'_>) -> Result<(), Str
                 String::from_utf8_lossy(e.name().as_ref())
             )
         })?;
+        Ok(a)
+    })
+}
+
+/// XML's white space (§2.3 S): space, tab, CR, LF.
+pub fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Rejects a DOCTYPE that declares entities: expanding them is how "billion laughs" and
+/// external-entity (XXE) attacks work, and no test reporter writes one.
+pub fn check_doctype(doctype: &[u8], format: &str) -> Result<(), String> {
+    let declares_entity = doctype
+        .windows(8)
+        .any(|w| w.eq_ignore_ascii_case(b"<!ENTITY"));
+    if declares_entity {
+        return Err(format!(
+            "rejected: <!DOCTYPE> declares XML entities (entity expansion / XXE is not allowed \
+             in a {format} document)"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every attribute of an element: quick-xml's own checks (quoted values, no duplicate
+/// names) and [`check_attr_value`] on each value, read or not.
+pub fn check_attributes(e: &BytesStart<'_>) -> Result<(), String> {
+    for attr in checked_attributes(e) {
+        attr?;
     }
     Ok(())
 }
@@ -274,6 +322,301 @@ impl Root {
             ));
         }
         Ok(())
+    }
+}
+
+/// A test-result format's reader, driven by [`read`]: it sees the elements, text and
+/// references inside the root element; [`read`] enforces the XML rules and the format's root
+/// element, counts lines and bounds nesting.
+pub(crate) trait Handler {
+    /// The format as messages name it: "JUnit XML".
+    const FORMAT: &'static str;
+    /// The root elements it reads, as messages name them: "a <testsuites> or <testsuite> root
+    /// element".
+    const ROOTS: &'static str;
+
+    /// Whether an element of this local name may be the root.
+    fn is_root(local: &[u8]) -> bool;
+
+    /// An element starts (an empty one is followed by [`Handler::end`]). `Ok(true)` when the
+    /// handler walked all its attributes with [`checked_attributes`]; otherwise [`read`] checks
+    /// them, so each element's attributes are scanned once.
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String>;
+
+    /// The innermost open element ends.
+    fn end(&mut self) -> Result<(), String>;
+
+    /// Where text inside the root element goes: the reader's [`Texts`] (collecting an
+    /// element's text, or scanning an output), and the open test's properties, which receive
+    /// the `[[PROPERTY|…]]` lines of its output.
+    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>);
+
+    /// The innermost open element as a truncation message names it: "<testcase>".
+    fn open_element(&self) -> &'static str;
+}
+
+/// Streams one document through `handler` with one reused buffer. Errors carry the line where
+/// the problem was detected (newlines are counted as bytes are consumed) and the byte offset.
+///
+/// Rules enforced here, for every format: the root element is one of [`Handler::is_root`] and
+/// the only one; nothing but white space, comments and processing instructions outside it; no
+/// XML declaration after the document started; a `<!DOCTYPE>` declaring entities is rejected;
+/// a bare `&` or an undefined entity is an error; nesting deeper than [`MAX_DEPTH`] is rejected;
+/// a document that ends inside an element is truncated.
+pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<(), ParseError> {
+    let mut xml = Reader::from_reader(LineCounter::new(reader));
+    let config = xml.config_mut();
+    config.trim_text(false);
+    config.check_end_names = true;
+    config.expand_empty_elements = false;
+    // A bare `&` in text is an error, as in any XML processor (references are checked below,
+    // attribute values by `checked_attributes`).
+    config.allow_dangling_amp = false;
+    config.check_comments = true;
+
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut depth = 0usize;
+    let mut root_seen = false;
+    loop {
+        let event = match xml.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(e) => {
+                let counter = xml.get_ref();
+                let msg = match e {
+                    quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
+                    quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
+                        BARE_AMP_IN_TEXT.to_owned()
+                    }
+                    other if counter.bytes() == 0 => {
+                        format!("not a {} document: {other}", H::FORMAT)
+                    }
+                    other => format!("malformed XML: {other}"),
+                };
+                return Err(ParseError::at(
+                    Some(counter.line()),
+                    Some(xml.error_position()),
+                    msg,
+                ));
+            }
+        };
+        // Lines between where an error's subject starts and where the reader stands.
+        let mut lines_back = 0;
+        let result = match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let started = start(handler, e, depth, root_seen);
+                root_seen = true;
+                match started {
+                    Ok(()) if matches!(event, Event::Empty(_)) => handler.end(),
+                    Ok(()) => {
+                        depth += 1;
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Event::End(_) => {
+                // quick-xml refuses an end tag that closes nothing (`check_end_names`).
+                depth = depth.saturating_sub(1);
+                handler.end()
+            }
+            Event::Text(ref t) if depth == 0 => match t.iter().position(|b| !is_xml_space(*b)) {
+                None => Ok(()),
+                Some(_) if !root_seen => Err(format!(
+                    "not a {} document: expected {}, found text",
+                    H::FORMAT,
+                    H::ROOTS
+                )),
+                Some(start) => {
+                    lines_back = text::count_newlines(&t[start..]);
+                    Err(format!(
+                        "text after the root element is not well-formed XML: \"{}\" (console \
+                         output appended to the report?)",
+                        shown(t[start..].trim_ascii_end())
+                    ))
+                }
+            },
+            Event::Text(ref t) if depth > 0 => {
+                let (texts, markers) = handler.texts();
+                texts.text(t, markers);
+                Ok(())
+            }
+            Event::CData(ref t) if depth > 0 => {
+                let (texts, markers) = handler.texts();
+                texts.text(t, markers);
+                Ok(())
+            }
+            Event::CData(_) => {
+                Err("a CDATA section outside the root element is not well-formed XML".into())
+            }
+            Event::GeneralRef(ref r) if depth == 0 => Err(format!(
+                "a reference `&{};` {} the root element is not well-formed XML",
+                shown(r),
+                if root_seen { "after" } else { "before" }
+            )),
+            Event::GeneralRef(ref r) => check_reference(r).map(|()| {
+                let (texts, markers) = handler.texts();
+                texts.reference(r, markers);
+            }),
+            Event::DocType(ref d) => check_doctype(d, H::FORMAT),
+            Event::Decl(_) if root_seen => Err(
+                "an XML declaration `<?xml …?>` after the document started is not well-formed \
+                 XML (concatenated reports?)"
+                    .into(),
+            ),
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Text(_) => Ok(()),
+            Event::Eof => {
+                let counter = xml.get_ref();
+                let (line, position) = (counter.line(), xml.buffer_position());
+                let message = if depth > 0 {
+                    format!(
+                        "unexpected end of input inside {}: the {} document is truncated",
+                        handler.open_element(),
+                        H::FORMAT
+                    )
+                } else if !root_seen && counter.bytes() == 0 {
+                    format!(
+                        "empty input: expected a {} document with {}",
+                        H::FORMAT,
+                        H::ROOTS
+                    )
+                } else if !root_seen {
+                    format!(
+                        "not a {} document: expected {}, found none",
+                        H::FORMAT,
+                        H::ROOTS
+                    )
+                } else {
+                    return Ok(());
+                };
+                return Err(ParseError::at(Some(line), Some(position), message));
+            }
+        };
+        if let Err(message) = result {
+            let counter = xml.get_ref();
+            return Err(ParseError::at(
+                Some(counter.line().saturating_sub(lines_back).max(1)),
+                Some(xml.buffer_position()),
+                message,
+            ));
+        }
+        // A huge text or attribute once must not pin its buffer for the rest of the document.
+        if buf.capacity() > 1024 * 1024 {
+            buf = Vec::with_capacity(16 * 1024);
+        } else {
+            buf.clear();
+        }
+    }
+}
+
+/// The checks on an element's start that are the same for every format, then the handler.
+fn start<H: Handler>(
+    handler: &mut H,
+    e: &BytesStart<'_>,
+    depth: usize,
+    root_seen: bool,
+) -> Result<(), String> {
+    if depth >= MAX_DEPTH {
+        return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
+    }
+    // Hardening: quick-xml accepts any bytes in a name; such a report is corrupt.
+    if std::str::from_utf8(e.name().as_ref()).is_err() {
+        return Err("invalid UTF-8 in an element name".into());
+    }
+    if depth == 0 {
+        let name = || String::from_utf8_lossy(e.name().as_ref()).into_owned();
+        if root_seen {
+            return Err(format!(
+                "a second root element <{}> after the first one closed (concatenated \
+                 reports?); pass each file with --junit instead",
+                name()
+            ));
+        }
+        if !H::is_root(e.local_name().as_ref()) {
+            return Err(format!(
+                "not a {} document: expected {}, found <{}>",
+                H::FORMAT,
+                H::ROOTS,
+                name()
+            ));
+        }
+    }
+    if !handler.start(e)? {
+        check_attributes(e)?;
+    }
+    Ok(())
+}
+
+/// The XML reader's input buffer. Besides buffering, it counts newlines in the bytes consumed
+/// so far, so errors can name a line without keeping or re-reading the document: each block is
+/// counted once, in one vectorised pass, when it has been consumed entirely.
+struct LineCounter<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    /// Newlines and bytes in the blocks before the current one.
+    newlines_before: u64,
+    bytes_before: u64,
+}
+
+impl<R> LineCounter<R> {
+    const BLOCK: usize = 64 * 1024;
+
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            buf: vec![0; Self::BLOCK].into_boxed_slice(),
+            pos: 0,
+            filled: 0,
+            newlines_before: 0,
+            bytes_before: 0,
+        }
+    }
+
+    /// 1-based line of the next unconsumed byte.
+    fn line(&self) -> u64 {
+        self.newlines_before + text::count_newlines(&self.buf[..self.pos]) + 1
+    }
+
+    /// Bytes consumed so far.
+    fn bytes(&self) -> u64 {
+        self.bytes_before + self.pos as u64
+    }
+}
+
+impl<R: io::Read> io::Read for LineCounter<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: io::Read> BufRead for LineCounter<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.pos >= self.filled {
+            self.newlines_before += text::count_newlines(&self.buf[..self.filled]);
+            self.bytes_before += self.filled as u64;
+            self.pos = 0;
+            self.filled = 0;
+            // A `BufReader` hands reads this large straight to its source: no double copy.
+            self.filled = loop {
+                match self.inner.read(&mut self.buf) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            };
+        }
+        Ok(&self.buf[self.pos..self.filled])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.filled);
     }
 }
 

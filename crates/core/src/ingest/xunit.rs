@@ -1,15 +1,457 @@
-//! Placeholder: replaced by the reader.
+//! Streaming xUnit.net XML reader: v2 (`<assemblies>`/`<assembly>`/`<collection>`/`<test>`) and
+//! the v1 shape (`<assembly>`/`<class>`/`<test>`).
+//!
+//! One pass with the shared XML driver ([`xml::read`]: well-formedness, no entity-declaring
+//! `<!DOCTYPE>`, bounded nesting, errors with their line); nothing but the test being built is
+//! held in memory. Every `<test>` element is one test; it must stand in a `<collection>` (v2)
+//! or `<class>` (v1).
+//!
+//! The mapping follows EnricoMi/publish-unit-test-result-action's `xunit-to-junit.xslt`, whose
+//! recorded answers are our conformance oracle, except where noted:
+//!
+//! - `suite` = the `<collection>`'s (`<class>`'s) `name`; `classname` = `type`.
+//! - `name` = `name` with a leading `type` and `.` removed: `Method` for a fact,
+//!   `Method(x: 1)` for each row of a theory, or the display name a test gave itself.
+//!   EnricoMi uses `method`, which gives every row of a theory the same name (it then counts
+//!   them as one test; the pipeline here would merge them into one test with several runs and
+//!   call a theory with a failing row flaky). The rule here is the one EnricoMi applies to TRX
+//!   (`testName` without its class), so a test is named the same whether xUnit.net wrote it to
+//!   TRX or to its own XML. A test without `name` is named by `method`.
+//! - Status, from `result`: `Pass` → passed, `Fail` → failed, `Skip` → skipped, `NotRun` →
+//!   skipped (an explicit test not asked for); anything else is an error naming those. A
+//!   `<failure>` child makes the test failed, a `<reason>` child skipped unless it failed (what
+//!   EnricoMi goes by; it ignores `result`, so a `result="Fail"` without `<failure>` is passed
+//!   there: failed here).
+//! - Message: `failure/message`, then `failure/stack-trace` on the next line, or the skip
+//!   `reason`; bounded like JUnit messages. No file or line in xUnit.net v2 XML: a location in
+//!   the stack trace (`in C:\src\FooTests.cs:line 12`) is kept for annotations.
+//! - Duration: `time`, in seconds (a decimal comma, `0,014`, as some locales write it, is read).
+//! - Properties: `<traits><trait name= value=>` (scope `Case`): `[Trait("control", "CC6.1")]`
+//!   → `control=CC6.1`, a `Category` trait → `category`. `[[PROPERTY|name=value]]` lines in
+//!   the test's `<output>` (scope `SystemOut`).
+//! - Not reported as tests: the assembly's `<errors>` (fixture and cleanup failures outside any
+//!   test), as in EnricoMi.
 
 use std::io::BufRead;
 
-use crate::error::ParseError;
-use crate::ingest::results::Summary;
-use crate::model::TestCase;
+use quick_xml::events::BytesStart;
 
+use crate::error::ParseError;
+use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
+use crate::ingest::results::Summary;
+use crate::ingest::text;
+use crate::ingest::xml::{self, checked_attributes};
+use crate::model::{CaseStatus, PropertyScope, RawProperty, TestCase};
+
+/// Streams `reader`, calling `on_case` once per `<test>` (in document order). `input` is stored
+/// in each case's `input` field.
 pub fn parse(
-    _reader: impl BufRead,
-    _input: usize,
-    _on_case: &mut dyn FnMut(TestCase),
+    reader: impl BufRead,
+    input: usize,
+    on_case: &mut dyn FnMut(TestCase),
 ) -> Result<Summary, ParseError> {
-    Err(ParseError::at(None, None, "xunit: reader not written yet"))
+    let mut state = State {
+        input,
+        on_case,
+        summary: Summary::default(),
+        stack: Vec::with_capacity(16),
+        collection: String::new(),
+        case: None,
+        texts: Texts::default(),
+    };
+    xml::read(reader, &mut state)?;
+    Ok(state.summary)
+}
+
+/// What an open element is, as far as xUnit.net is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Assemblies,
+    Assembly,
+    /// `<collection>` (v2) or `<class>` (v1).
+    Collection,
+    Test,
+    Traits,
+    Failure,
+    /// `failure/message`, `failure/stack-trace` or `reason`.
+    Part,
+    Output,
+    Other,
+}
+
+struct CaseBuilder {
+    classname: String,
+    name: String,
+    duration_s: f64,
+    result: Option<CaseStatus>,
+    /// The failure, the skip reason, the traits.
+    parts: Parts,
+}
+
+struct State<'a> {
+    input: usize,
+    on_case: &'a mut dyn FnMut(TestCase),
+    summary: Summary,
+    stack: Vec<Kind>,
+    /// The open collection's name.
+    collection: String,
+    case: Option<CaseBuilder>,
+    texts: Texts,
+}
+
+impl xml::Handler for State<'_> {
+    const FORMAT: &'static str = "xUnit.net XML";
+    const ROOTS: &'static str = "an <assemblies> or <assembly> root element";
+
+    fn is_root(local: &[u8]) -> bool {
+        matches!(local, b"assemblies" | b"assembly")
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
+        let local = e.local_name();
+        let local = local.as_ref();
+        let parent = self.stack.last().copied();
+        let mut checked = false;
+        let kind = match (parent, local) {
+            (None, b"assemblies") => Kind::Assemblies,
+            (None | Some(Kind::Assemblies), b"assembly") => Kind::Assembly,
+            (Some(Kind::Assembly), b"collection" | b"class") => {
+                checked = true;
+                self.summary.suites += 1;
+                self.collection.clear();
+                for attr in checked_attributes(e) {
+                    let attr = attr?;
+                    if attr.key.local_name().as_ref() == b"name" {
+                        self.collection = text::attr_string(&attr.value, MAX_STRING);
+                    }
+                }
+                Kind::Collection
+            }
+            (Some(Kind::Collection), b"test") => {
+                checked = true;
+                self.open_test(e)?
+            }
+            (_, b"test") => {
+                return Err(format!(
+                    "<test> inside {}: xUnit.net XML has tests only in a <collection> (or \
+                     v1's <class>) of an <assembly>",
+                    self.open_element()
+                ));
+            }
+            (Some(Kind::Test), b"traits") => Kind::Traits,
+            (Some(Kind::Traits), b"trait") => {
+                checked = true;
+                self.add_trait(e)?;
+                Kind::Other
+            }
+            (Some(Kind::Test), b"failure") => {
+                if let Some(case) = self.case.as_mut() {
+                    case.parts.failed = true;
+                }
+                Kind::Failure
+            }
+            (Some(Kind::Failure), b"message") => self.begin(Part::Message),
+            (Some(Kind::Failure), b"stack-trace") => self.begin(Part::Trace),
+            (Some(Kind::Test), b"reason") => {
+                if let Some(case) = self.case.as_mut() {
+                    case.parts.skipped = true;
+                }
+                self.begin(Part::Reason)
+            }
+            (Some(Kind::Test), b"output") => {
+                self.texts.begin_output();
+                Kind::Output
+            }
+            _ => Kind::Other,
+        };
+        self.stack.push(kind);
+        Ok(checked)
+    }
+
+    fn end(&mut self) -> Result<(), String> {
+        let Some(kind) = self.stack.pop() else {
+            return Ok(());
+        };
+        match kind {
+            Kind::Test => self.close_test(),
+            Kind::Part | Kind::Output => self.texts.end(self.case.as_mut().map(|c| &mut c.parts)),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+        (
+            &mut self.texts,
+            self.case.as_mut().map(|c| &mut c.parts.properties),
+        )
+    }
+
+    fn open_element(&self) -> &'static str {
+        match self.stack.last() {
+            Some(Kind::Assemblies) => "<assemblies>",
+            Some(Kind::Assembly) => "<assembly>",
+            Some(Kind::Collection) => "<collection>",
+            Some(Kind::Test) => "<test>",
+            Some(Kind::Traits) => "<traits>",
+            Some(Kind::Failure) => "<failure>",
+            Some(Kind::Part) => "<message>, <stack-trace> or <reason>",
+            Some(Kind::Output) => "<output>",
+            Some(Kind::Other) | None => "an element",
+        }
+    }
+}
+
+impl State<'_> {
+    fn begin(&mut self, part: Part) -> Kind {
+        self.texts.begin(part);
+        Kind::Part
+    }
+
+    fn open_test(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+        let mut case = CaseBuilder {
+            classname: String::new(),
+            name: String::new(),
+            duration_s: 0.0,
+            result: None,
+            parts: Parts::default(),
+        };
+        let mut method = String::new();
+        for attr in checked_attributes(e) {
+            let attr = attr?;
+            let value = &attr.value;
+            match attr.key.local_name().as_ref() {
+                b"name" => case.name = text::attr_string(value, MAX_STRING),
+                b"type" => case.classname = text::attr_string(value, MAX_STRING),
+                b"method" => method = text::attr_string(value, MAX_STRING),
+                b"time" => case.duration_s = text::parse_time(&text::clean_attr(value))?,
+                b"result" => case.result = result_status(&text::clean_attr(value))?,
+                _ => {}
+            }
+        }
+        case.name = cases::without_class(std::mem::take(&mut case.name), &case.classname);
+        if case.name.is_empty() {
+            case.name = method;
+        }
+        self.case = Some(case);
+        Ok(Kind::Test)
+    }
+
+    fn add_trait(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+        let (mut name, mut value) = (String::new(), String::new());
+        for attr in checked_attributes(e) {
+            let attr = attr?;
+            match attr.key.local_name().as_ref() {
+                b"name" => name = text::attr_string(&attr.value, MAX_STRING),
+                b"value" => value = text::attr_string(&attr.value, MAX_STRING),
+                _ => {}
+            }
+        }
+        if let (Some(case), false) = (self.case.as_mut(), name.is_empty()) {
+            case.parts
+                .properties
+                .push(cases::property(name, value, PropertyScope::Case));
+        }
+        Ok(())
+    }
+
+    fn close_test(&mut self) {
+        let Some(case) = self.case.take() else { return };
+        self.summary.cases += 1;
+        let status = case.parts.status(case.result.unwrap_or(CaseStatus::Passed));
+        let (message, location) = case.parts.message();
+        (self.on_case)(TestCase {
+            suite: self.collection.clone(),
+            classname: case.classname,
+            name: case.name,
+            file: None,
+            line: None,
+            location,
+            status,
+            flaky: false,
+            duration_s: case.duration_s,
+            message,
+            properties: case.parts.properties,
+            input: self.input,
+            runs: 1,
+        });
+    }
+}
+
+/// A `result` attribute. Empty: no result.
+fn result_status(raw: &str) -> Result<Option<CaseStatus>, String> {
+    let value = raw.trim();
+    let is = |word: &str| value.eq_ignore_ascii_case(word);
+    Ok(Some(if value.is_empty() {
+        return Ok(None);
+    } else if is("Pass") {
+        CaseStatus::Passed
+    } else if is("Fail") {
+        CaseStatus::Failed
+    } else if is("Skip") || is("NotRun") {
+        CaseStatus::Skipped
+    } else {
+        return Err(format!(
+            "result=\"{}\" of <test> is not an xUnit.net result: expected Pass, Fail, Skip or \
+             NotRun",
+            xml::shown(value.as_bytes())
+        ));
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::ingest::cases::testing::{self, msg};
+
+    fn ok(xml: &str) -> Vec<TestCase> {
+        testing::ok(|x, i, f| parse(x, i, f), xml)
+    }
+
+    fn err(xml: &str) -> ParseError {
+        testing::err(|x, i, f| parse(x, i, f), xml)
+    }
+
+    const XUNIT: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<assemblies timestamp="06/07/2018 20:33:39">
+  <assembly name="C:\ci\Auth.Tests.dll" test-framework="xUnit.net 2.4.1" total="6">
+    <errors />
+    <collection total="6" name="Test collection for Auth.Tests.TokenTests" time="0.25">
+      <test name="Auth.Tests.TokenTests.Rejects_expired" type="Auth.Tests.TokenTests" method="Rejects_expired" time="0,014" result="Pass">
+        <traits>
+          <trait name="control" value="CC6.1" />
+          <trait name="Category" value="smoke" />
+        </traits>
+        <output><![CDATA[starting
+[[PROPERTY|soc2=CC6.6]]]]></output>
+      </test>
+      <test name="Auth.Tests.TokenTests.Add(a: 1, b: 2)" type="Auth.Tests.TokenTests" method="Add" time="0.001" result="Pass" />
+      <test name="Auth.Tests.TokenTests.Add(a: 2, b: 2)" type="Auth.Tests.TokenTests" method="Add" time="0.001" result="Fail">
+        <failure exception-type="Xunit.Sdk.EqualException">
+          <message><![CDATA[Assert.Equal() Failure
+Expected: 5
+Actual:   4]]></message>
+          <stack-trace><![CDATA[   at Auth.Tests.TokenTests.Add(Int32 a, Int32 b) in C:\src\Auth.Tests\TokenTests.cs:line 16]]></stack-trace>
+        </failure>
+      </test>
+      <test name="Auth.Tests.TokenTests.Later" type="Auth.Tests.TokenTests" method="Later" time="0" result="Skip">
+        <reason><![CDATA[On purpose]]></reason>
+      </test>
+      <test name="Uninstalls the app." type="Auth.Tests.TokenTests" method="Uninstall" result="NotRun" />
+      <test type="Auth.Tests.TokenTests" method="Unnamed" result="Fail" />
+    </collection>
+  </assembly>
+</assemblies>"#;
+
+    #[test]
+    fn outcomes_names_messages_and_durations() {
+        use CaseStatus::*;
+        let cases = ok(XUNIT);
+        let got: Vec<_> = cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
+        assert_eq!(
+            got,
+            [
+                ("Rejects_expired", Passed),
+                ("Add(a: 1, b: 2)", Passed),
+                ("Add(a: 2, b: 2)", Failed),
+                ("Later", Skipped),
+                ("Uninstalls the app.", Skipped),
+                ("Unnamed", Failed),
+            ]
+        );
+        assert!(cases.iter().all(|c| c.classname == "Auth.Tests.TokenTests"
+            && c.suite == "Test collection for Auth.Tests.TokenTests"));
+        assert_eq!((cases[0].duration_s, cases[1].duration_s), (0.014, 0.001));
+        assert_eq!(
+            msg(&cases[2]),
+            "Assert.Equal() Failure\nExpected: 5\nActual:   4\nat Auth.Tests.TokenTests.Add(Int32 \
+             a, Int32 b) in C:\\src\\Auth.Tests\\TokenTests.cs:line 16"
+        );
+        let location = cases[2].location.as_ref().unwrap();
+        assert_eq!(
+            (location.file.as_str(), location.line),
+            ("C:\\src\\Auth.Tests\\TokenTests.cs", 16)
+        );
+        assert_eq!(msg(&cases[3]), "On purpose");
+        assert_eq!(cases[5].message, None);
+    }
+
+    #[test]
+    fn traits_and_output_markers_are_properties() {
+        let cases = ok(XUNIT);
+        let props: Vec<_> = cases[0]
+            .properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str(), p.scope))
+            .collect();
+        assert_eq!(
+            props,
+            [
+                ("control", "CC6.1", PropertyScope::Case),
+                ("category", "smoke", PropertyScope::Case),
+                ("soc2", "CC6.6", PropertyScope::SystemOut),
+            ]
+        );
+        assert!(cases[1].properties.is_empty());
+    }
+
+    #[test]
+    fn v1_classes_hold_tests_too() {
+        let cases = ok(r#"<assembly name="a.dll"><class name="A.B" total="1">
+            <test name="A.B.C" type="A.B" method="C" result="Pass" time="0.1"/></class></assembly>"#);
+        assert_eq!(
+            (
+                cases[0].suite.as_str(),
+                cases[0].classname.as_str(),
+                cases[0].name.as_str()
+            ),
+            ("A.B", "A.B", "C")
+        );
+    }
+
+    #[test]
+    fn malformed_documents_are_rejected_with_their_line() {
+        let e = err(
+            "<assemblies>\n<assembly name=\"a\">\n<collection name=\"c\">\n<test name=\"t\" result=\"Pass\">\n",
+        );
+        assert!(e.message.contains("truncated"), "{e}");
+        assert!(e.message.contains("<test>"), "{e}");
+        assert_eq!(e.location.line, Some(5));
+        let e =
+            err("<assemblies>\n<assembly name=\"a\">\n<test name=\"t\"/></assembly></assemblies>");
+        assert!(e.message.contains("<test> inside <assembly>"), "{e}");
+        assert_eq!(e.location.line, Some(3));
+        let e = err("<assembly>\n<collection>\n<test name=t/></collection></assembly>");
+        assert!(e.message.contains("malformed attribute"), "{e}");
+        assert_eq!(e.location.line, Some(3));
+        let e = err(
+            "<assembly>\n<collection>\n<test name=\"t\" result=\"Passed\"/></collection></assembly>",
+        );
+        assert!(
+            e.message.contains("expected Pass, Fail, Skip or NotRun"),
+            "{e}"
+        );
+        assert_eq!(e.location.line, Some(3));
+        let e =
+            err("<assembly><collection><test name=\"t\" time=\"1.2.3\"/></collection></assembly>");
+        assert!(e.message.contains("time=\"1.2.3\""), "{e}");
+        let e = err("<test-run/>");
+        assert!(
+            e.message
+                .contains("expected an <assemblies> or <assembly> root element"),
+            "{e}"
+        );
+        let e = err("<assemblies/>\n<assemblies/>");
+        assert!(e.message.contains("second root element"), "{e}");
+        assert_eq!(e.location.line, Some(2));
+    }
+
+    #[test]
+    fn entity_declarations_are_rejected() {
+        let e = err(r#"<!DOCTYPE a [
+<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>
+<assemblies><assembly name="&lol2;"/></assemblies>"#);
+        assert!(e.message.contains("declares XML entities"), "{e}");
+    }
 }

@@ -7,7 +7,8 @@
 //!    dependency folder (`node_modules`, `site-packages`, `/rustc/`, `.cargo/registry`) or a
 //!    runtime's own frames (Node's `internal/...`), e.g.
 //!    pytest `tests/test_x.py:42: AssertionError`, jest `at Object.<anonymous> (src/a.test.js:3:9)`,
-//!    Python tracebacks `File "tests/x.py", line 7`.
+//!    Python tracebacks `File "tests/x.py", line 7`, .NET stack frames
+//!    `at A.B.Test() in C:\src\Tests\BTests.cs:line 16` (a Windows drive letter is kept).
 //! 3. Else the first such path even inside a dependency folder.
 //!
 //! A bare file name without directory (Java's `(FooTest.java:123)`) is taken only when it starts
@@ -72,13 +73,24 @@ fn is_path_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'\\' | b'@' | b'+' | b'~')
 }
 
-/// `path:123` ending at the colon `colon`.
+/// `path:123` (or .NET's `path:line 123`) ending at the colon `colon`.
 fn colon_candidate(text: &str, colon: usize) -> Option<(String, u32)> {
     let bytes = text.as_bytes();
-    let line = leading_number(&text[colon + 1..])?;
+    let after = &text[colon + 1..];
+    let line = leading_number(after.strip_prefix("line ").unwrap_or(after))?;
     let mut start = colon;
     while start > 0 && is_path_byte(bytes[start - 1]) {
         start -= 1;
+    }
+    // A Windows drive letter: `C:\src\x.cs` (a letter and a colon before a `\` or `/`, not
+    // part of a longer word).
+    if start >= 2
+        && bytes[start - 1] == b':'
+        && bytes[start - 2].is_ascii_alphabetic()
+        && matches!(bytes.get(start), Some(b'\\' | b'/'))
+        && (start == 2 || !is_path_byte(bytes[start - 3]))
+    {
+        start -= 2;
     }
     let path = &text[start..colon];
     if !has_source_ext(path) {
@@ -183,5 +195,14 @@ mod tests {
         );
         assert_eq!(loc("test_x.py:9: in test"), Some(("test_x.py".into(), 9)));
         assert_eq!(loc("see http://host:8080/x at 12:30:45"), None);
+        assert_eq!(
+            loc("   at A.SampleFact.FailedTest() in c:\\ci\\A.Tests\\SampleFact.cs:line 16"),
+            Some(("c:\\ci\\A.Tests\\SampleFact.cs".into(), 16))
+        );
+        assert_eq!(
+            loc("  at A.B.Test () [0x00000] in /home/ci/src/B.cs:121 \n"),
+            Some(("/home/ci/src/B.cs".into(), 121))
+        );
+        assert_eq!(loc("   at A.B.T() in [fileLocation]:line #"), None);
     }
 }

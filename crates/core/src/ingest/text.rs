@@ -1,5 +1,6 @@
-//! Text helpers for the JUnit reader: tolerant entity decoding, control-character stripping,
-//! bounded accumulation, and `[[PROPERTY|name=value]]` line scanning.
+//! Text helpers for the XML test-result readers: tolerant entity decoding, control-character
+//! stripping, bounded accumulation, `[[PROPERTY|name=value]]` line scanning, and the number
+//! formats of their attributes.
 
 use std::borrow::Cow;
 
