@@ -28,7 +28,7 @@
 //! was detected (newlines are counted as bytes are consumed) and the byte offset.
 
 mod location;
-mod text;
+pub(crate) mod text;
 
 use std::io::{self, BufRead};
 
