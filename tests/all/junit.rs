@@ -45,7 +45,7 @@ fn msg(case: &TestCase) -> &str {
 // ---------------------------------------------------------------------------------------------
 
 /// Totals as (tests, passed, skipped, failed, errored).
-type Totals = [u64; 5];
+pub(crate) type Totals = [u64; 5];
 
 /// Inputs where our totals differ from EnricoMi's on purpose: our parser reports every
 /// `<testcase>` element, and merging the same test seen twice is the pipeline's job (`runs`),
@@ -89,7 +89,39 @@ const DIFFERENCES: &[(&str, Totals, &str)] = &[
     ),
 ];
 
-fn corpus_dir() -> PathBuf {
+/// Our totals for corpus input `rel` against EnricoMi's `expected`, given the documented
+/// `differences` (path, our totals, reason): `Ok(true)` when they agree, `Ok(false)` for a
+/// documented difference (its path added to `used`), `Err` saying what is wrong otherwise.
+pub(crate) fn judge(
+    rel: &str,
+    ours: Totals,
+    expected: Totals,
+    differences: &[(&'static str, Totals, &str)],
+    used: &mut Vec<&'static str>,
+) -> Result<bool, String> {
+    match differences.iter().find(|(path, _, _)| *path == rel) {
+        Some((path, documented, reason)) => {
+            used.push(path);
+            if ours != *documented {
+                Err(format!(
+                    "{rel}: ours {ours:?}, documented {documented:?} ({reason})"
+                ))
+            } else if ours == expected {
+                Err(format!(
+                    "{rel}: now agrees with EnricoMi; drop the table entry"
+                ))
+            } else {
+                Ok(false)
+            }
+        }
+        None if ours == expected => Ok(true),
+        None => Err(format!(
+            "{rel}: ours {ours:?} != EnricoMi {expected:?} (tests, passed, skipped, failed, errored)"
+        )),
+    }
+}
+
+pub(crate) fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/enricomi")
 }
 
@@ -116,7 +148,7 @@ fn sibling(input: &Path, ext: &str) -> PathBuf {
     input.with_file_name(format!("{stem}.{ext}"))
 }
 
-fn expected_totals(results_json: &Path) -> Totals {
+pub(crate) fn expected_totals(results_json: &Path) -> Totals {
     let text = std::fs::read_to_string(results_json).expect("read .results.json");
     let json: serde_json::Value = serde_json::from_str(&text).expect("parse .results.json");
     let stats = &json["stats"];
@@ -192,19 +224,10 @@ fn conformance_enricomi_corpus() {
             count(CaseStatus::Errored),
         ];
         covered += 1;
-        match DIFFERENCES.iter().find(|(path, _, _)| *path == rel) {
-            Some((path, documented, reason)) => {
-                used.push(*path);
-                if ours != *documented {
-                    failures.push(format!("{rel}: ours {ours:?}, documented {documented:?} ({reason})"));
-                } else if ours == expected {
-                    failures.push(format!("{rel}: now agrees with EnricoMi; drop the table entry"));
-                } else {
-                    differing += 1;
-                }
-            }
-            None if ours == expected => agreed += 1,
-            None => failures.push(format!("{rel}: ours {ours:?} != EnricoMi {expected:?} (tests, passed, skipped, failed, errored)")),
+        match judge(&rel, ours, expected, DIFFERENCES, &mut used) {
+            Ok(true) => agreed += 1,
+            Ok(false) => differing += 1,
+            Err(failure) => failures.push(failure),
         }
     }
     assert!(

@@ -25,6 +25,7 @@ mod host_mode;
 mod junit;
 mod render;
 mod report_json;
+mod results_json;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;
