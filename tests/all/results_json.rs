@@ -31,7 +31,7 @@ fn parse_ok(bytes: &[u8], what: &str) -> (Format, Vec<TestCase>, Summary) {
 /// purpose: (path relative to the corpus, our totals, reason). None today. The mapping rules that would make them differ on inputs
 /// the corpus does not hold (a Dart suite that fails to load, a failing Mocha hook) are in the
 /// readers' module docs.
-const DIFFERENCES: &[(&'static str, Totals, &str)] = &[];
+const DIFFERENCES: &[(&str, Totals, &str)] = &[];
 
 /// Every native JSON input of the corpus (`X.json`, not the `X.results.json` answers).
 fn json_inputs(dir: &Path, out: &mut Vec<PathBuf>) {
