@@ -89,6 +89,38 @@ const DIFFERENCES: &[(&str, Totals, &str)] = &[
     ),
 ];
 
+/// Our totals for corpus input `rel` against EnricoMi's `expected`, given the documented
+/// `differences` (path, our totals, reason): `Ok(true)` when they agree, `Ok(false)` for a
+/// documented difference (its path added to `used`), `Err` saying what is wrong otherwise.
+pub(crate) fn judge(
+    rel: &str,
+    ours: Totals,
+    expected: Totals,
+    differences: &[(&'static str, Totals, &str)],
+    used: &mut Vec<&'static str>,
+) -> Result<bool, String> {
+    match differences.iter().find(|(path, _, _)| *path == rel) {
+        Some((path, documented, reason)) => {
+            used.push(path);
+            if ours != *documented {
+                Err(format!(
+                    "{rel}: ours {ours:?}, documented {documented:?} ({reason})"
+                ))
+            } else if ours == expected {
+                Err(format!(
+                    "{rel}: now agrees with EnricoMi; drop the table entry"
+                ))
+            } else {
+                Ok(false)
+            }
+        }
+        None if ours == expected => Ok(true),
+        None => Err(format!(
+            "{rel}: ours {ours:?} != EnricoMi {expected:?} (tests, passed, skipped, failed, errored)"
+        )),
+    }
+}
+
 pub(crate) fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit/enricomi")
 }
@@ -199,19 +231,10 @@ fn conformance_enricomi_corpus() {
             count(CaseStatus::Errored),
         ];
         covered += 1;
-        match DIFFERENCES.iter().find(|(path, _, _)| *path == rel) {
-            Some((path, documented, reason)) => {
-                used.push(*path);
-                if ours != *documented {
-                    failures.push(format!("{rel}: ours {ours:?}, documented {documented:?} ({reason})"));
-                } else if ours == expected {
-                    failures.push(format!("{rel}: now agrees with EnricoMi; drop the table entry"));
-                } else {
-                    differing += 1;
-                }
-            }
-            None if ours == expected => agreed += 1,
-            None => failures.push(format!("{rel}: ours {ours:?} != EnricoMi {expected:?} (tests, passed, skipped, failed, errored)")),
+        match judge(&rel, ours, expected, DIFFERENCES, &mut used) {
+            Ok(true) => agreed += 1,
+            Ok(false) => differing += 1,
+            Err(failure) => failures.push(failure),
         }
     }
     assert!(

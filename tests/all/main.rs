@@ -27,6 +27,7 @@ mod junit;
 mod render;
 mod report_json;
 mod results_dotnet;
+mod results_json;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;

@@ -398,6 +398,23 @@ mod unit {
     }
 
     #[test]
+    fn go_subtest_path_segments_carry_markers() {
+        // `go test` names subtests by their path, `/`-separated, spaces as `_`.
+        let m = mapper("");
+        let sub = case("example.com/m/auth", "TestLogin/cc6_1/expired_token", &[]);
+        assert_eq!(ids(&m.map(&sub, &[])), ["CC6.1 via name marker"]);
+        let spaced = case("example.com/m/auth", "TestLogin/cc6-1_rejects_expired", &[]);
+        assert_eq!(ids(&m.map(&spaced, &[])), ["CC6.1 via name marker"]);
+        let last = case("example.com/m/auth", "TestBackup/A1.2", &[]);
+        assert_eq!(ids(&m.map(&last, &[])), ["A1.2 via name marker"]);
+        let package = case("example.com/m/cc8_1/deploy", "TestRollback", &[]);
+        assert_eq!(ids(&m.map(&package, &[])), ["CC8.1 via classname marker"]);
+        // Inside an identifier a marker is no token.
+        let glued = case("example.com/m/auth", "TestCC6_1Login/xcc6_1", &[]);
+        assert!(m.map(&glued, &[]).controls.is_empty());
+    }
+
+    #[test]
     fn custom_marker_pattern_uses_its_capture_group() {
         let c = case("c", "test_login {SOC2:CC6.6}", &[]);
         let m = mapper("tags:\n  marker_pattern: '\\{SOC2:([^}]+)\\}'\n").map(&c, &[]);

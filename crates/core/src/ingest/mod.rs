@@ -9,6 +9,7 @@ pub mod diff;
 pub mod gotest;
 pub mod har;
 pub mod jacoco;
+pub(crate) mod jsonl;
 pub mod junit;
 pub mod lcov;
 pub mod mocha;

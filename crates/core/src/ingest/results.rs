@@ -102,6 +102,7 @@ pub fn detect(head: &[u8]) -> Format {
             _ => Format::Junit,
         },
         Some(b'{') | Some(b'[') => detect_json(head),
+        Some(b'#') | Some(b'F') if go_build_output_first(head) => Format::GoTest,
         _ => Format::Junit,
     }
 }
@@ -157,6 +158,17 @@ fn detect_json(head: &[u8]) -> Format {
     Format::Mocha
 }
 
+/// Before Go 1.24, `go test -json` prints a build failure as plain text (`# example.com/m/bad
+/// [example.com/m/bad.test]`, the compiler's lines, `FAIL\texample.com/m/bad [build failed]`)
+/// on the same stream as the events, and it usually comes first (packages build before their
+/// tests run). Such a head is Go's when an event follows in it.
+fn go_build_output_first(head: &[u8]) -> bool {
+    (head.starts_with(b"# ") || head.starts_with(b"FAIL\t"))
+        && head
+            .split(|&b| b == b'\n')
+            .any(|l| l.starts_with(b"{") && contains(l, b"\"Action\""))
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     find(hay, needle).is_some()
 }
@@ -188,6 +200,15 @@ mod tests {
                 Format::Dart,
             ),
             (b"{\n  \"stats\": {\n    \"suites\": 1", Format::Mocha),
+            (
+                b"FAIL\texample.com/m/bad [build failed]\n{\"Time\":\"2024-01-01T00:00:00Z\",\"Action\":\"run\",\"Package\":\"example.com/m/ok\",\"Test\":\"TestX\"}\n",
+                Format::GoTest,
+            ),
+            (
+                b"# example.com/m/bad [example.com/m/bad.test]\nbad/x_test.go:5:2: undefined: y\n{\"Action\":\"start\",\"Package\":\"p\"}\n",
+                Format::GoTest,
+            ),
+            (b"# A heading\nFAIL\tsomething\n", Format::Junit),
             (b"", Format::Junit),
             (b"not a report", Format::Junit),
             (b"<foo/>", Format::Junit),
