@@ -288,3 +288,67 @@ fn the_run_records_the_digest_of_the_config_that_decided_it() {
         controlgate::retain::canonical::sha256_hex(b"").as_str()
     );
 }
+
+/// One run over every test-result format at once, through the binary as users call it: each
+/// file detected by content, all tests in one verdict, each format's tag carrier mapped.
+#[test]
+fn results_in_every_format_merge_into_one_run() {
+    let nunit = r#"<?xml version="1.0" encoding="utf-8"?>
+<test-run id="2" testcasecount="2" result="Failed">
+  <test-suite type="TestFixture" name="LoginTests" fullname="App.LoginTests">
+    <test-case id="1" name="RejectsExpired" fullname="App.LoginTests.RejectsExpired" classname="App.LoginTests" methodname="RejectsExpired" result="Passed">
+      <properties><property name="Category" value="cc6-1"/></properties>
+    </test-case>
+    <test-case id="2" name="Locks" fullname="App.LoginTests.Locks" classname="App.LoginTests" methodname="Locks" result="Failed">
+      <failure><message>expected locked</message></failure>
+    </test-case>
+  </test-suite>
+</test-run>
+"#;
+    let xunit = r#"<assemblies><assembly name="a.dll"><collection name="c">
+  <test name="App.Deploy.Approved" type="App.Deploy" method="Approved" result="Pass" time="0.1">
+    <traits><trait name="control" value="CC8.1"/></traits>
+  </test>
+</collection></assembly></assemblies>
+"#;
+    let go = concat!(
+        r#"{"Action":"start","Package":"example.com/auth"}"#, "\n",
+        r#"{"Action":"run","Package":"example.com/auth","Test":"TestLogin"}"#, "\n",
+        r#"{"Action":"run","Package":"example.com/auth","Test":"TestLogin/a1_2"}"#, "\n",
+        r#"{"Action":"pass","Package":"example.com/auth","Test":"TestLogin/a1_2","Elapsed":0.01}"#, "\n",
+        r#"{"Action":"pass","Package":"example.com/auth","Test":"TestLogin","Elapsed":0.02}"#, "\n",
+        r#"{"Action":"pass","Package":"example.com/auth","Elapsed":0.03}"#, "\n",
+    );
+    let mocha = r#"{"stats":{"suites":1,"tests":1,"passes":0,"pending":1,"failures":0},
+ "tests":[{"title":"rotates keys [cc6-7]","fullTitle":"keys rotates keys [cc6-7]","file":"/t/keys.spec.js","duration":0,"currentRetry":0,"err":{}}],
+ "pending":[{"title":"rotates keys [cc6-7]","fullTitle":"keys rotates keys [cc6-7]","file":"/t/keys.spec.js","currentRetry":0,"err":{}}],
+ "failures":[],"passes":[]}
+"#;
+    let dir = workdir(&[
+        ("r/a.xml", GOOD.as_bytes()),
+        ("r/b.xml", nunit.as_bytes()),
+        ("r/c.xml", xunit.as_bytes()),
+        ("r/go.json", go.as_bytes()),
+        ("r/mocha.json", mocha.as_bytes()),
+    ]);
+    for flag in ["--results", "--junit"] {
+        let o = run_in(dir.path(), &["report", flag, "r/*", "--format", "json"]);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // 2 JUnit + 2 NUnit + 1 xUnit.net + 2 Go (the test and its subtest) + 1 Mocha.
+        assert_eq!(json["tests"]["total"], 8, "{flag}: {}", json["tests"]);
+        assert_eq!(json["tests"]["failed"], 1, "{}", json["tests"]);
+        assert_eq!(json["tests"]["skipped"], 1, "{}", json["tests"]);
+        let evidenced: Vec<&str> = json["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["tests"].as_u64().unwrap_or(0) > 0)
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        for id in ["CC6.1", "CC8.1", "A1.2", "CC6.7"] {
+            assert!(evidenced.contains(&id), "{flag}: {id} not in {evidenced:?}");
+        }
+        assert_eq!(json["inputs"].as_array().unwrap().len(), 5);
+    }
+}
