@@ -311,14 +311,13 @@ fn results_in_every_format_merge_into_one_run() {
   </test>
 </collection></assembly></assemblies>
 "#;
-    let go = concat!(
-        r#"{"Action":"start","Package":"example.com/auth"}"#, "\n",
-        r#"{"Action":"run","Package":"example.com/auth","Test":"TestLogin"}"#, "\n",
-        r#"{"Action":"run","Package":"example.com/auth","Test":"TestLogin/a1_2"}"#, "\n",
-        r#"{"Action":"pass","Package":"example.com/auth","Test":"TestLogin/a1_2","Elapsed":0.01}"#, "\n",
-        r#"{"Action":"pass","Package":"example.com/auth","Test":"TestLogin","Elapsed":0.02}"#, "\n",
-        r#"{"Action":"pass","Package":"example.com/auth","Elapsed":0.03}"#, "\n",
-    );
+    let go = r#"{"Action":"start","Package":"example.com/auth"}
+{"Action":"run","Package":"example.com/auth","Test":"TestLogin"}
+{"Action":"run","Package":"example.com/auth","Test":"TestLogin/a1_2"}
+{"Action":"pass","Package":"example.com/auth","Test":"TestLogin/a1_2","Elapsed":0.01}
+{"Action":"pass","Package":"example.com/auth","Test":"TestLogin","Elapsed":0.02}
+{"Action":"pass","Package":"example.com/auth","Elapsed":0.03}
+"#;
     let mocha = r#"{"stats":{"suites":1,"tests":1,"passes":0,"pending":1,"failures":0},
  "tests":[{"title":"rotates keys [cc6-7]","fullTitle":"keys rotates keys [cc6-7]","file":"/t/keys.spec.js","duration":0,"currentRetry":0,"err":{}}],
  "pending":[{"title":"rotates keys [cc6-7]","fullTitle":"keys rotates keys [cc6-7]","file":"/t/keys.spec.js","currentRetry":0,"err":{}}],
