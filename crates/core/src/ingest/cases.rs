@@ -3,7 +3,7 @@
 //! and its trace, suite properties inherited by the tests of the suite, and
 //! `[[PROPERTY|name=value]]` lines found in a test's captured output.
 
-use crate::ingest::junit::find_location;
+use crate::ingest::location::find_location;
 use crate::ingest::text::{self, Bounded, LineScanner};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation};
 

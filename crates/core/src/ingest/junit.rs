@@ -28,8 +28,6 @@
 //! ([`MAX_STRING`], messages [`Message::LIMIT`]). Errors carry the line where the problem was
 //! detected (newlines are counted as bytes are consumed) and the byte offset.
 
-mod location;
-
 use std::io::BufRead;
 
 use quick_xml::events::BytesStart;
@@ -42,8 +40,8 @@ use crate::ingest::xml::{self, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
 pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
+pub use crate::ingest::location::find_location;
 pub use crate::ingest::xml::MAX_DEPTH;
-pub use location::find_location;
 
 /// Streams `reader`, calling `on_case` once per `<testcase>` (in document order) with the
 /// testcase's merged result. `input` is stored in each case's `input` field.

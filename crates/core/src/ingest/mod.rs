@@ -12,6 +12,7 @@ pub mod jacoco;
 pub(crate) mod jsonl;
 pub mod junit;
 pub mod lcov;
+pub(crate) mod location;
 pub mod mocha;
 pub mod nunit;
 pub mod openapi;

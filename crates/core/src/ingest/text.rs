@@ -4,6 +4,39 @@
 
 use std::borrow::Cow;
 
+/// Longest value shown in an error message.
+const SHOWN: usize = 60;
+
+/// `raw` (escaped bytes) for an error message: lossy UTF-8, at most [`SHOWN`] bytes.
+pub fn shown(raw: &[u8]) -> String {
+    let mut s = String::from_utf8_lossy(&raw[..raw.len().min(SHOWN)]).into_owned();
+    if raw.len() > SHOWN {
+        s.push('…');
+    }
+    s
+}
+
+/// The character a predefined entity or character reference stands for.
+pub fn resolve(name: &[u8]) -> Option<char> {
+    match name {
+        b"lt" => Some('<'),
+        b"gt" => Some('>'),
+        b"amp" => Some('&'),
+        b"apos" => Some('\''),
+        b"quot" => Some('"'),
+        [b'#', b'x', hex @ ..] => char_from(hex, 16),
+        [b'#', dec @ ..] => char_from(dec, 10),
+        _ => None,
+    }
+}
+
+fn char_from(digits: &[u8], radix: u32) -> Option<char> {
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    char::from_u32(u32::from_str_radix(std::str::from_utf8(digits).ok()?, radix).ok()?)
+}
+
 /// `true` for characters XML 1.0 does not allow in a document (C0 controls other than tab,
 /// newline and carriage return, and the non-characters U+FFFE/U+FFFF). Such characters are
 /// dropped from every string we keep instead of failing the whole report.
@@ -62,7 +95,7 @@ pub fn count_newlines(data: &[u8]) -> u64 {
 /// Resolves the name of an entity reference (`amp`, `#x41`, ...). Only predefined entities and
 /// character references exist (see [`crate::ingest::xml`]); `None` for anything else.
 pub fn resolve_entity(name: &[u8]) -> Option<char> {
-    crate::ingest::xml::resolve(name)
+    resolve(name)
 }
 
 /// Calls `out` with the decoded form of one entity reference: the character it stands for
@@ -328,7 +361,7 @@ pub fn parse_time(raw: &str) -> Result<f64, String> {
     let bad = |why: &str| {
         format!(
             "time=\"{}\" {why}: expected a duration in seconds such as 0.25, 1,234.5 or 1,5",
-            crate::ingest::xml::shown(raw.as_bytes())
+            shown(raw.as_bytes())
         )
     };
     let number: Cow<'_, str> = if t.contains(',') {
@@ -419,7 +452,7 @@ pub fn parse_line(raw: &str) -> Result<Option<u32>, String> {
         Ok(n) if t.bytes().all(|b| b.is_ascii_digit()) => Ok((n > 0).then_some(n)),
         _ => Err(format!(
             "line=\"{}\" is not a line number: expected a positive integer",
-            crate::ingest::xml::shown(raw.as_bytes())
+            shown(raw.as_bytes())
         )),
     }
 }

@@ -34,6 +34,7 @@ use quick_xml::events::{BytesStart, Event};
 use crate::error::ParseError;
 use crate::ingest::cases::Texts;
 use crate::ingest::text;
+pub use crate::ingest::text::{resolve, shown};
 use crate::model::RawProperty;
 
 /// Maximum element nesting depth. Real reports nest a handful of suites; anything deeper is
@@ -43,18 +44,6 @@ pub const MAX_DEPTH: usize = 1000;
 /// quick-xml's "unclosed reference" error, said the way a user can act on.
 pub const BARE_AMP_IN_TEXT: &str =
     "a bare `&` in text is not well-formed XML (the report must escape it as `&amp;`)";
-
-/// Longest value shown in an error message.
-const SHOWN: usize = 60;
-
-/// `raw` (escaped bytes) for an error message: lossy UTF-8, at most [`SHOWN`] bytes.
-pub fn shown(raw: &[u8]) -> String {
-    let mut s = String::from_utf8_lossy(&raw[..raw.len().min(SHOWN)]).into_owned();
-    if raw.len() > SHOWN {
-        s.push('…');
-    }
-    s
-}
 
 /// Checks one attribute value as it stands in the document (between the quotes, not yet
 /// unescaped). One pass: values without `<` or `&` (nearly all) cost no more.
@@ -618,27 +607,6 @@ impl<R: io::Read> BufRead for LineCounter<R> {
     fn consume(&mut self, amt: usize) {
         self.pos = (self.pos + amt).min(self.filled);
     }
-}
-
-/// The character a predefined entity or character reference stands for.
-pub fn resolve(name: &[u8]) -> Option<char> {
-    match name {
-        b"lt" => Some('<'),
-        b"gt" => Some('>'),
-        b"amp" => Some('&'),
-        b"apos" => Some('\''),
-        b"quot" => Some('"'),
-        [b'#', b'x', hex @ ..] => char_from(hex, 16),
-        [b'#', dec @ ..] => char_from(dec, 10),
-        _ => None,
-    }
-}
-
-fn char_from(digits: &[u8], radix: u32) -> Option<char> {
-    if digits.is_empty() || digits.len() > 8 {
-        return None;
-    }
-    char::from_u32(u32::from_str_radix(std::str::from_utf8(digits).ok()?, radix).ok()?)
 }
 
 #[cfg(test)]
