@@ -43,7 +43,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
 use std::io::BufRead;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use serde::Deserialize;
 
@@ -144,7 +146,7 @@ struct Running {
 #[derive(Default)]
 struct Package {
     output: Bounded,
-    running: HashMap<String, Running>,
+    running: HashMap<String, Running, Xxh3DefaultBuilder>,
     /// Tests of the package that failed or errored.
     failed: u64,
 }
@@ -153,10 +155,10 @@ struct State<'a> {
     input: usize,
     on_case: &'a mut dyn FnMut(TestCase),
     summary: Summary,
-    packages: HashMap<String, Package>,
+    packages: HashMap<String, Package, Xxh3DefaultBuilder>,
     /// Plain-text (and `build-output`) lines per package being built; "" when no header named
     /// one.
-    build_output: HashMap<String, Bounded>,
+    build_output: HashMap<String, Bounded, Xxh3DefaultBuilder>,
     /// The package named by the last `# example.com/m/bad` header.
     build_current: String,
     seq: u64,
@@ -166,7 +168,10 @@ struct State<'a> {
 }
 
 /// The state of package `name`, created on its first event.
-fn package_mut<'p>(packages: &'p mut HashMap<String, Package>, name: &str) -> &'p mut Package {
+fn package_mut<'p>(
+    packages: &'p mut HashMap<String, Package, Xxh3DefaultBuilder>,
+    name: &str,
+) -> &'p mut Package {
     if !packages.contains_key(name) {
         let package = Package {
             output: Bounded::new(Message::KEPT),
@@ -191,8 +196,8 @@ impl<'a> State<'a> {
             input,
             on_case,
             summary: Summary::default(),
-            packages: HashMap::new(),
-            build_output: HashMap::new(),
+            packages: HashMap::default(),
+            build_output: HashMap::default(),
             build_current: String::new(),
             seq: 0,
             running: 0,

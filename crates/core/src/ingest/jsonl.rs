@@ -7,7 +7,7 @@ use std::io::{self, BufRead};
 
 use crate::error::ParseError;
 use crate::ingest::junit::find_location;
-use crate::ingest::text::{Bounded, is_invalid_xml_char};
+use crate::ingest::text::{self, Bounded, is_invalid_xml_char};
 use crate::ingest::xml::shown;
 use crate::model::{Message, PropertyScope, RawProperty, SourceLocation};
 
@@ -148,7 +148,7 @@ pub fn is_json_object(line: &[u8]) -> bool {
 /// and other CSI sequences) and control characters other than tab, newline and carriage return
 /// dropped, as the XML readers drop them. Borrows when nothing changes.
 pub fn clean_text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_invalid_xml_char) {
+    if !text::may_hold_invalid_char::<false>(s.as_bytes()) || !s.chars().any(is_invalid_xml_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());

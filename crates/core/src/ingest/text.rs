@@ -62,7 +62,7 @@ pub fn clean(raw: &[u8]) -> Cow<'_, str> {
 /// attribute value normalises them). Eight bytes at a time: a word is looked at byte by byte
 /// only when it holds a byte below 0x20 or an 0xEF.
 #[inline]
-fn may_hold_invalid_char<const WS: bool>(bytes: &[u8]) -> bool {
+pub(crate) fn may_hold_invalid_char<const WS: bool>(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
     const EF: u64 = u64::from_ne_bytes([0xEF; 8]);
