@@ -206,8 +206,21 @@ pub fn attr_value(raw: &[u8]) -> String {
 pub fn checked_attributes<'e>(
     e: &'e BytesStart<'_>,
 ) -> impl Iterator<Item = Result<Attribute<'e>, String>> {
-    e.attributes().map(|a| {
+    // quick-xml's own duplicate check pushes every key into a fresh `Vec` per element: one or
+    // more heap allocations for each element of the report. The keys seen are kept here on the
+    // stack instead (same comparisons, no allocation below `Keys::INLINE` attributes).
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    let mut keys = Keys::default();
+    attributes.map(move |a| {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
+        if !keys.insert(a.key.into_inner()) {
+            return Err(format!(
+                "malformed attribute: {}= appears twice in <{}>",
+                shown(a.key.as_ref()),
+                shown(e.name().as_ref())
+            ));
+        }
         check_attr_value(&a.value).map_err(|m| {
             format!(
                 "attribute {}= of <{}>: {m}",
@@ -217,6 +230,34 @@ pub fn checked_attributes<'e>(
         })?;
         Ok(a)
     })
+}
+
+/// The attribute names of one element seen so far, for the duplicate check: the first
+/// [`Keys::INLINE`] on the stack, any more in a `Vec`.
+#[derive(Default)]
+struct Keys<'e> {
+    inline: [&'e [u8]; Keys::INLINE],
+    len: usize,
+    more: Vec<&'e [u8]>,
+}
+
+impl<'e> Keys<'e> {
+    const INLINE: usize = 24;
+
+    /// Adds `key`; `false` when it was already there.
+    fn insert(&mut self, key: &'e [u8]) -> bool {
+        let inline = &self.inline[..self.len.min(Self::INLINE)];
+        if inline.contains(&key) || self.more.contains(&key) {
+            return false;
+        }
+        if self.len < Self::INLINE {
+            self.inline[self.len] = key;
+        } else {
+            self.more.push(key);
+        }
+        self.len += 1;
+        true
+    }
 }
 
 /// XML's white space (§2.3 S): space, tab, CR, LF.
@@ -657,6 +698,31 @@ mod tests {
             assert!(!may_hold_lt_or_amp(&v));
             assert!(!may_hold_lt_or_amp(&vec![b';'; len]));
         }
+    }
+
+    #[test]
+    fn an_attribute_given_twice_is_an_error_on_any_element() {
+        let names: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
+        for count in [1, 2, 23, 24, 25, 40] {
+            for dup in 0..count {
+                let mut tag = String::from("x");
+                for name in &names[..count] {
+                    tag.push_str(&format!(" {name}=\"v\""));
+                }
+                let start = BytesStart::from_content(tag.clone(), 1);
+                assert_eq!(check_attributes(&start), Ok(()), "{tag}");
+                tag.push_str(&format!(" {}='w'", names[dup]));
+                let start = BytesStart::from_content(tag.clone(), 1);
+                let err = check_attributes(&start).unwrap_err();
+                assert!(
+                    err.contains(&format!("{}= appears twice in <x>", names[dup])),
+                    "{err}"
+                );
+            }
+        }
+        // Same local name, other prefix: two names, as XML (without namespaces) reads them.
+        let start = BytesStart::from_content("x a:n=\"1\" b:n=\"2\"", 1);
+        assert_eq!(check_attributes(&start), Ok(()));
     }
 
     #[test]
