@@ -91,6 +91,12 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
+/// Buffer size of [`read_hashed`]'s reader. The XML readers' line counter reads in blocks of
+/// this size, and a `BufReader` hands a read at least as large as its capacity straight to its
+/// source: the file's bytes are copied once into the parser's block, not first into this
+/// buffer and then again.
+pub const READ_BLOCK: usize = 64 * 1024;
+
 /// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.
 pub fn read_hashed<T>(
     path: &Path,
@@ -100,7 +106,7 @@ pub fn read_hashed<T>(
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hashing = HashingReader::new(file);
     let value = {
-        let mut buf = BufReader::with_capacity(256 * 1024, &mut hashing);
+        let mut buf = BufReader::with_capacity(READ_BLOCK, &mut hashing);
         parse(&mut buf)?
     };
     let (sha256, bytes) = hashing.finish().map_err(|e| Error::io(path, e))?;
