@@ -14,6 +14,7 @@ the same N gives the same bytes.
 """
 
 import json
+from itertools import groupby
 import sys
 from pathlib import Path
 from xml.sax.saxutils import quoteattr, escape
@@ -33,6 +34,11 @@ def tests(n):
         yield i, klass, method, status, control, seconds
 
 
+def by_class(n):
+    """The tests of `tests(n)` grouped by class, in order: (class, [test, ...])."""
+    return ((klass, list(cases)) for klass, cases in groupby(tests(n), key=lambda t: t[1]))
+
+
 MESSAGE = "Expected total 1200 but was 1150 (discount applied twice)"
 TRACE = ("   at Acme.Billing.InvoiceTests.Computes_total() in /src/Billing/InvoiceTests.cs:line 42\n"
          "   at System.RuntimeMethodHandle.InvokeMethod(Object target, Void** arguments)")
@@ -46,26 +52,23 @@ def guid(i, salt):
 
 def junit(n, out):
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')
-    current = None
-    for i, klass, method, status, control, secs in tests(n):
-        if klass != current:
-            if current is not None:
-                out.write("  </testsuite>\n")
-            current = klass
-            out.write(f'  <testsuite name="{klass}" tests="{PER_CLASS}" time="1.5">\n')
-        out.write(f'    <testcase name="{method}" classname="{klass}" time="{secs:.3f}"')
-        if status == "passed" and control is None:
-            out.write("/>\n")
-            continue
-        out.write(">\n")
-        if control:
-            out.write(f'      <properties><property name="control" value="{control}"/></properties>\n')
-        if status == "failed":
-            out.write(f'      <failure message={quoteattr(MESSAGE)} type="AssertionError">{escape(TRACE)}</failure>\n')
-        elif status == "skipped":
-            out.write('      <skipped message="flaky on CI"/>\n')
-        out.write("    </testcase>\n")
-    out.write("  </testsuite>\n</testsuites>\n")
+    for klass, cases in by_class(n):
+        out.write(f'  <testsuite name="{klass}" tests="{PER_CLASS}" time="1.5">\n')
+        for i, _, method, status, control, secs in cases:
+            out.write(f'    <testcase name="{method}" classname="{klass}" time="{secs:.3f}"')
+            if status == "passed" and control is None:
+                out.write("/>\n")
+                continue
+            out.write(">\n")
+            if control:
+                out.write(f'      <properties><property name="control" value="{control}"/></properties>\n')
+            if status == "failed":
+                out.write(f'      <failure message={quoteattr(MESSAGE)} type="AssertionError">{escape(TRACE)}</failure>\n')
+            elif status == "skipped":
+                out.write('      <skipped message="flaky on CI"/>\n')
+            out.write("    </testcase>\n")
+        out.write("  </testsuite>\n")
+    out.write("</testsuites>\n")
 
 
 TRX_OUTCOME = {"passed": "Passed", "failed": "Failed", "skipped": "NotExecuted"}
@@ -119,36 +122,33 @@ def nunit(n, out):
               '  <test-suite type="Assembly" id="0-1000" name="Acme.Billing.Tests.dll" '
               'fullname="/src/billing/bin/Debug/net8.0/Acme.Billing.Tests.dll" runstate="Runnable" '
               'result="Failed" total="0">\n')
-    current = None
-    for i, klass, method, status, control, secs in tests(n):
-        if klass != current:
-            if current is not None:
-                out.write("    </test-suite>\n")
-            current = klass
-            out.write(f'    <test-suite type="TestFixture" id="0-{i + 5000000}" name="{klass.rsplit(".", 1)[1]}" '
-                      f'fullname="{klass}" classname="{klass}" runstate="Runnable" testcasecount="{PER_CLASS}" '
-                      'result="Passed" start-time="2026-11-30 10:00:01Z" end-time="2026-11-30 10:00:02Z" '
-                      'duration="1.5" total="20" passed="20" failed="0" warnings="0" inconclusive="0" '
-                      'skipped="0" asserts="20">\n')
-        out.write(f'      <test-case id="0-{i + 1}" name="{method}" fullname="{klass}.{method}" '
-                  f'methodname="{method}" classname="{klass}" runstate="Runnable" seed="{(i * 7919) % 2147483647}" '
-                  f'result="{NUNIT_RESULT[status]}" start-time="2026-11-30 10:00:01Z" '
-                  f'end-time="2026-11-30 10:00:01Z" duration="{secs:.6f}" asserts="1"')
-        if status == "passed" and control is None:
-            out.write(" />\n")
-            continue
-        out.write(">\n")
-        if control:
-            out.write(f'        <properties>\n          <property name="Category" value="{control}" />\n'
-                      '        </properties>\n')
-        if status == "failed":
-            out.write(f'        <failure>\n          <message><![CDATA[{MESSAGE}]]></message>\n'
-                      f'          <stack-trace><![CDATA[{TRACE}]]></stack-trace>\n        </failure>\n')
-        elif status == "skipped":
-            out.write('        <reason>\n          <message><![CDATA[flaky on CI]]></message>\n'
-                      '        </reason>\n')
-        out.write("      </test-case>\n")
-    out.write("    </test-suite>\n  </test-suite>\n</test-run>\n")
+    for klass, cases in by_class(n):
+        out.write(f'    <test-suite type="TestFixture" id="0-{cases[0][0] + 5000000}" name="{klass.rsplit(".", 1)[1]}" '
+                  f'fullname="{klass}" classname="{klass}" runstate="Runnable" testcasecount="{PER_CLASS}" '
+                  'result="Passed" start-time="2026-11-30 10:00:01Z" end-time="2026-11-30 10:00:02Z" '
+                  'duration="1.5" total="20" passed="20" failed="0" warnings="0" inconclusive="0" '
+                  'skipped="0" asserts="20">\n')
+        for i, _, method, status, control, secs in cases:
+            out.write(f'      <test-case id="0-{i + 1}" name="{method}" fullname="{klass}.{method}" '
+                      f'methodname="{method}" classname="{klass}" runstate="Runnable" seed="{(i * 7919) % 2147483647}" '
+                      f'result="{NUNIT_RESULT[status]}" start-time="2026-11-30 10:00:01Z" '
+                      f'end-time="2026-11-30 10:00:01Z" duration="{secs:.6f}" asserts="1"')
+            if status == "passed" and control is None:
+                out.write(" />\n")
+                continue
+            out.write(">\n")
+            if control:
+                out.write(f'        <properties>\n          <property name="Category" value="{control}" />\n'
+                          '        </properties>\n')
+            if status == "failed":
+                out.write(f'        <failure>\n          <message><![CDATA[{MESSAGE}]]></message>\n'
+                          f'          <stack-trace><![CDATA[{TRACE}]]></stack-trace>\n        </failure>\n')
+            elif status == "skipped":
+                out.write('        <reason>\n          <message><![CDATA[flaky on CI]]></message>\n'
+                          '        </reason>\n')
+            out.write("      </test-case>\n")
+        out.write("    </test-suite>\n")
+    out.write("  </test-suite>\n</test-run>\n")
 
 
 XUNIT_RESULT = {"passed": "Pass", "failed": "Fail", "skipped": "Skip"}
@@ -161,31 +161,28 @@ def xunit(n, out):
               'test-framework="xUnit.net 2.9.2.0" run-date="2026-11-30" run-time="10:00:00" '
               f'total="{n}" passed="0" failed="0" skipped="0" time="300.0" errors="0">\n'
               '    <errors />\n')
-    current = None
-    for i, klass, method, status, control, secs in tests(n):
-        if klass != current:
-            if current is not None:
-                out.write("    </collection>\n")
-            current = klass
-            out.write(f'    <collection total="{PER_CLASS}" passed="20" failed="0" skipped="0" '
-                      f'name="Test collection for {klass}" time="1.5">\n')
-        out.write(f'      <test name="{klass}.{method}" type="{klass}" method="{method}" '
-                  f'time="{secs:.7f}" result="{XUNIT_RESULT[status]}"')
-        if status == "passed" and control is None:
-            out.write(" />\n")
-            continue
-        out.write(">\n")
-        if control:
-            out.write(f'        <traits>\n          <trait name="Category" value="{control}" />\n'
-                      '        </traits>\n')
-        if status == "failed":
-            out.write('        <failure exception-type="Xunit.Sdk.EqualException">\n'
-                      f'          <message><![CDATA[{MESSAGE}]]></message>\n'
-                      f'          <stack-trace><![CDATA[{TRACE}]]></stack-trace>\n        </failure>\n')
-        elif status == "skipped":
-            out.write('        <reason><![CDATA[flaky on CI]]></reason>\n')
-        out.write("      </test>\n")
-    out.write("    </collection>\n  </assembly>\n</assemblies>\n")
+    for klass, cases in by_class(n):
+        out.write(f'    <collection total="{PER_CLASS}" passed="20" failed="0" skipped="0" '
+                  f'name="Test collection for {klass}" time="1.5">\n')
+        for i, _, method, status, control, secs in cases:
+            out.write(f'      <test name="{klass}.{method}" type="{klass}" method="{method}" '
+                      f'time="{secs:.7f}" result="{XUNIT_RESULT[status]}"')
+            if status == "passed" and control is None:
+                out.write(" />\n")
+                continue
+            out.write(">\n")
+            if control:
+                out.write(f'        <traits>\n          <trait name="Category" value="{control}" />\n'
+                          '        </traits>\n')
+            if status == "failed":
+                out.write('        <failure exception-type="Xunit.Sdk.EqualException">\n'
+                          f'          <message><![CDATA[{MESSAGE}]]></message>\n'
+                          f'          <stack-trace><![CDATA[{TRACE}]]></stack-trace>\n        </failure>\n')
+            elif status == "skipped":
+                out.write('        <reason><![CDATA[flaky on CI]]></reason>\n')
+            out.write("      </test>\n")
+        out.write("    </collection>\n")
+    out.write("  </assembly>\n</assemblies>\n")
 
 
 def gotest(n, out):
@@ -227,35 +224,32 @@ def dart(n, out):
 
     event({"protocolVersion": "0.1.1", "runnerVersion": "1.25.8", "pid": 4242, "type": "start", "time": 0})
     next_id = 1
-    current = None
-    suite_id = group_id = None
     t = 0
-    for i, klass, method, status, control, secs in tests(n):
-        if klass != current:
-            current = klass
-            suite_id = next_id
-            group_id = next_id + 1
-            next_id += 2
-            path = f"test/billing/invoice_{i // PER_CLASS}_test.dart"
-            event({"suite": {"id": suite_id, "platform": "vm", "path": path}, "type": "suite", "time": t})
-            event({"group": {"id": group_id, "suiteID": suite_id, "parentID": None, "name": klass,
-                             "metadata": {"skip": False, "skipReason": None}, "testCount": PER_CLASS,
-                             "line": 5, "column": 3, "url": "file:///src/" + path},
-                   "type": "group", "time": t})
-        test_id = next_id
-        next_id += 1
-        name = f"{klass} {method}" + (f" [{control}]" if control else "")
-        skip = status == "skipped"
-        event({"test": {"id": test_id, "name": name, "suiteID": suite_id, "groupIDs": [group_id],
-                        "metadata": {"skip": skip, "skipReason": "flaky on CI" if skip else None},
-                        "line": 12, "column": 5, "url": "file:///src/test/billing/invoice_test.dart"},
-               "type": "testStart", "time": t})
-        if status == "failed":
-            event({"testID": test_id, "error": MESSAGE, "stackTrace": TRACE, "isFailure": True,
-                   "type": "error", "time": t})
-        t += int(secs * 1000)
-        event({"testID": test_id, "result": "failure" if status == "failed" else "success",
-               "skipped": skip, "hidden": False, "type": "testDone", "time": t})
+    for klass, cases in by_class(n):
+        suite_id = next_id
+        group_id = next_id + 1
+        next_id += 2
+        path = f"test/billing/invoice_{cases[0][0] // PER_CLASS}_test.dart"
+        event({"suite": {"id": suite_id, "platform": "vm", "path": path}, "type": "suite", "time": t})
+        event({"group": {"id": group_id, "suiteID": suite_id, "parentID": None, "name": klass,
+                         "metadata": {"skip": False, "skipReason": None}, "testCount": PER_CLASS,
+                         "line": 5, "column": 3, "url": "file:///src/" + path},
+               "type": "group", "time": t})
+        for i, _, method, status, control, secs in cases:
+            test_id = next_id
+            next_id += 1
+            name = f"{klass} {method}" + (f" [{control}]" if control else "")
+            skip = status == "skipped"
+            event({"test": {"id": test_id, "name": name, "suiteID": suite_id, "groupIDs": [group_id],
+                            "metadata": {"skip": skip, "skipReason": "flaky on CI" if skip else None},
+                            "line": 12, "column": 5, "url": "file:///src/test/billing/invoice_test.dart"},
+                   "type": "testStart", "time": t})
+            if status == "failed":
+                event({"testID": test_id, "error": MESSAGE, "stackTrace": TRACE, "isFailure": True,
+                       "type": "error", "time": t})
+            t += int(secs * 1000)
+            event({"testID": test_id, "result": "failure" if status == "failed" else "success",
+                   "skipped": skip, "hidden": False, "type": "testDone", "time": t})
     event({"success": False, "type": "done", "time": t})
 
 

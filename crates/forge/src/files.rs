@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use controlgate_core::glob;
 pub use controlgate_core::hashing::{HashingReader, hex};
+use controlgate_core::ingest::junit::READ_BLOCK;
 
 use crate::error::Error;
 use crate::model::InputFile;
@@ -91,12 +92,6 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
-/// Buffer size of [`read_hashed`]'s reader. The XML readers' line counter reads in blocks of
-/// this size, and a `BufReader` hands a read at least as large as its capacity straight to its
-/// source: the file's bytes are copied once into the parser's block, not first into this
-/// buffer and then again.
-pub const READ_BLOCK: usize = 64 * 1024;
-
 /// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.
 pub fn read_hashed<T>(
     path: &Path,
@@ -106,6 +101,7 @@ pub fn read_hashed<T>(
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut hashing = HashingReader::new(file);
     let value = {
+        // The XML readers' block size: each of their reads passes this buffer by (one copy).
         let mut buf = BufReader::with_capacity(READ_BLOCK, &mut hashing);
         parse(&mut buf)?
     };

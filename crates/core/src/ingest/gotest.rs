@@ -43,11 +43,10 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-
 use std::io::BufRead;
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use serde::Deserialize;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use crate::error::ParseError;
 use crate::ingest::jsonl::{self, Lines};

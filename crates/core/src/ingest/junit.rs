@@ -41,7 +41,7 @@ use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocati
 
 pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
 pub use crate::ingest::location::find_location;
-pub use crate::ingest::xml::MAX_DEPTH;
+pub use crate::ingest::xml::{MAX_DEPTH, READ_BLOCK};
 
 /// Streams `reader`, calling `on_case` once per `<testcase>` (in document order) with the
 /// testcase's merged result. `input` is stored in each case's `input` field.

@@ -320,12 +320,11 @@ const EXPECTED: &str = "expected a Mocha JSON report (mocha --reporter json): an
 
 /// Reads the document, then calls `on_case` once per test (and per failed hook).
 pub fn parse(
-    reader: impl BufRead,
+    mut reader: impl BufRead,
     input: usize,
     on_case: &mut dyn FnMut(TestCase),
 ) -> Result<Summary, ParseError> {
     let mut doc = Vec::new();
-    let mut reader = reader;
     reader
         .read_to_end(&mut doc)
         .map_err(|e| ParseError::at(Some(1), Some(0), format!("cannot read input: {e}")))?;

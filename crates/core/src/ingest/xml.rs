@@ -37,6 +37,12 @@ use crate::ingest::text;
 pub use crate::ingest::text::{resolve, shown};
 use crate::model::RawProperty;
 
+/// The block the XML readers' line counter reads at once. A caller that buffers the file
+/// itself should use a `BufReader` of this capacity: a read at least as large as its capacity
+/// goes straight to its source, so the file's bytes are copied once, into this block, not
+/// first into the caller's buffer and then again.
+pub const READ_BLOCK: usize = 64 * 1024;
+
 /// Maximum element nesting depth. Real reports nest a handful of suites; anything deeper is
 /// rejected rather than tracked.
 pub const MAX_DEPTH: usize = 1000;
@@ -590,9 +596,7 @@ struct LineCounter<R> {
 }
 
 impl<R> LineCounter<R> {
-    /// The block read at once. A `BufReader` source of at most this capacity (the CLI reads
-    /// files through one of 64 KiB) passes the read straight through: one copy, not two.
-    const BLOCK: usize = 64 * 1024;
+    const BLOCK: usize = READ_BLOCK;
 
     fn new(inner: R) -> Self {
         LineCounter {
