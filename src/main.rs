@@ -55,6 +55,12 @@ enum Command {
     ///
     /// Verifies the ledger first; exit status 1 when the chain is not intact.
     Audit(AuditArgs),
+    /// Export retained runs for other tools: an in-toto Statement (test-result predicate) of
+    /// one run, or OSCAL assessment results of a period.
+    ///
+    /// Only verified evidence is exported. Exit status: 0 written, 1 the chain or a bundle is
+    /// not intact (nothing written), 2 unusable input.
+    Export(ExportArgs),
 }
 
 /// Where the evidence is: `--store DIR`, else the config's `evidence.store`.
@@ -112,6 +118,36 @@ struct AuditArgs {
     /// Seed of the sample.
     #[arg(long, value_name = "S", requires = "sample")]
     seed: Option<u64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormatArg {
+    /// An in-toto Statement v1 with the test-result predicate, subjects the commit and bundle.
+    InToto,
+    /// Only the test-result predicate (for `actions/attest`, which writes the Statement).
+    InTotoPredicate,
+    /// An OSCAL assessment-results document, one result per run of the period.
+    Oscal,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long, value_enum)]
+    format: ExportFormatArg,
+    /// The run (ledger entry number) to export [default: the last entry]. in-toto only.
+    #[arg(long, value_name = "N", conflicts_with_all = ["from", "to"])]
+    seq: Option<u64>,
+    /// First day of the period (UTC, inclusive), YYYY-MM-DD. OSCAL only.
+    #[arg(long, value_name = "DATE", requires = "to")]
+    from: Option<chrono::NaiveDate>,
+    /// Last day of the period (UTC, inclusive), YYYY-MM-DD. OSCAL only.
+    #[arg(long, value_name = "DATE", requires = "from")]
+    to: Option<chrono::NaiveDate>,
+    /// Write the document to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -210,6 +246,7 @@ fn main() -> ProcessExit {
         Command::Publish(args) => publish(args, &mut stdout),
         Command::Verify(args) => verify(args, &mut stdout),
         Command::Audit(args) => audit(args, &mut stdout),
+        Command::Export(args) => export(args, &mut stdout),
     };
     let _ = stdout.finish();
     match result {
@@ -477,4 +514,66 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
     };
     print_inert(&text, log).context("writing the audit to stdout")?;
     Ok(outcome.exit_code())
+}
+
+fn export(args: ExportArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
+    let kind = match (args.format, args.from.zip(args.to)) {
+        (ExportFormatArg::InToto, None) => retain::export::ExportKind::InToto { seq: args.seq },
+        (ExportFormatArg::InTotoPredicate, None) => {
+            retain::export::ExportKind::InTotoPredicate { seq: args.seq }
+        }
+        (ExportFormatArg::Oscal, Some((from, to))) if args.seq.is_none() => {
+            retain::export::ExportKind::Oscal { from, to }
+        }
+        (ExportFormatArg::Oscal, _) => {
+            return Err(Error::Usage(
+                "--format oscal exports a period: give --from and --to (not --seq)".into(),
+            )
+            .into());
+        }
+        (_, Some(_)) => {
+            return Err(Error::Usage(
+                "--format in-toto exports one run: give --seq N (default: the last entry), \
+                 not --from/--to"
+                    .into(),
+            )
+            .into());
+        }
+    };
+    let (store, context) = store_of(&args.store)?;
+    let store = lib(retain::open_store(&store, &context))?;
+    let verify = retain::VerifyOptions {
+        repository: args.store.repository.clone(),
+        ..Default::default()
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let outcome = lib(retain::export::export_store(
+        store.as_ref(),
+        &kind,
+        &verify,
+        &now,
+    ))
+    .context("exporting the evidence")?;
+    let text = match outcome {
+        retain::export::ExportOutcome::Exported(text) => text,
+        retain::export::ExportOutcome::NotIntact(why) => {
+            eprintln!(
+                "{}; nothing was exported",
+                console::inert(&why, log.redactor())
+            );
+            return Ok(ExitCode::Fail);
+        }
+    };
+    // Ledger texts were redacted when they were written; older ledgers are redacted here.
+    let text = log
+        .redactor()
+        .redact(&text, &mut Default::default())
+        .into_owned();
+    match &args.output {
+        Some(path) => std::fs::write(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print_inert(&|w: &mut dyn Write| w.write_all(text.as_bytes()), log)
+            .context("writing the export to stdout")?,
+    }
+    Ok(ExitCode::Pass)
 }

@@ -721,7 +721,7 @@ proptest! {
 /// 91.66666666666669 and the intact entry looked edited. They verify, and read as hundredths.
 #[test]
 fn format_1_entries_with_floats_still_verify() {
-    use controlgate::retain::canonical::{sha256_hex, value_to_canonical};
+    use controlgate::retain::canonical::{legacy_value_to_canonical, sha256_hex};
     let dir = tempfile::tempdir().unwrap();
     let store = DirStore::new(dir.path());
     let mut prev = controlgate::retain::GENESIS.to_string();
@@ -754,9 +754,9 @@ fn format_1_entries_with_floats_still_verify() {
         v["api"] = serde_json::json!({"percent": api, "delta_pp": api - 50.0});
         v["coverage"] = serde_json::json!({"percent": cov, "delta_pp": null, "patch_percent": cov});
         v.as_object_mut().unwrap().remove("digest");
-        let digest = sha256_hex(&value_to_canonical(&v));
+        let digest = sha256_hex(&legacy_value_to_canonical(&v));
         v["digest"] = digest.clone().into();
-        let mut bytes = value_to_canonical(&v);
+        let mut bytes = legacy_value_to_canonical(&v);
         bytes.push(b'\n');
         assert!(
             String::from_utf8_lossy(&bytes).contains(&format!("{api}")),
@@ -782,8 +782,8 @@ fn format_1_entries_with_floats_still_verify() {
         entries[0].api.as_ref().map(|a| a.percent.to_string()),
         Some("91.67".into())
     );
-    // A new entry chains onto them in format 2.
+    // A new entry chains onto them in format 3.
     let written = write_evidence(&store, &sample_input("acme/app", 5)).unwrap();
-    assert_eq!(written.entry.format, "controlgate-ledger/2");
+    assert_eq!(written.entry.format, "controlgate-ledger/3");
     assert!(verify_store(&store, &options).unwrap().intact);
 }

@@ -16,7 +16,9 @@ use super::canonical::{sha256_hex, to_canonical};
 use crate::error::{Error, Result};
 use crate::model::run::RunIdentity;
 
-pub const MANIFEST_FORMAT: &str = "controlgate-bundle/1";
+/// Format 2: the manifest is RFC 8785 canonical JSON (format 1 used the legacy sorted form of
+/// `canonical`; its digest is over the stored bytes either way).
+pub const MANIFEST_FORMAT: &str = "controlgate-bundle/2";
 pub const MANIFEST: &str = "manifest.json";
 pub const REPORT: &str = "report.json";
 pub const SUMMARY: &str = "summary.md";

@@ -5,13 +5,26 @@ use serde::{Deserialize, Serialize};
 
 use super::bundle::{ApiSummary, ControlSummary, CoverageSummary};
 
-use super::canonical::{sha256_hex, to_canonical, value_to_canonical};
+use super::canonical::{legacy_value_to_canonical, sha256_hex, value_to_canonical};
 use crate::model::run::RunIdentity;
 
-/// The format this release writes: percentages as decimal strings (no float is hashed).
-pub const ENTRY_FORMAT: &str = "controlgate-ledger/2";
-/// Formats that verify: format 1 (percentages as JSON numbers) was written up to release 0.1.
-pub const ENTRY_FORMATS: [&str; 2] = ["controlgate-ledger/1", ENTRY_FORMAT];
+/// The format this release writes: RFC 8785 canonical JSON, percentages as decimal strings.
+pub const ENTRY_FORMAT: &str = "controlgate-ledger/3";
+/// Formats that verify: format 1 (percentages as JSON numbers) was written up to release 0.1,
+/// format 2 (decimal strings, the pre-JCS canonical form) after it.
+pub const ENTRY_FORMATS: [&str; 3] = ["controlgate-ledger/1", "controlgate-ledger/2", ENTRY_FORMAT];
+
+/// The canonical bytes of an entry's JSON (with or without `digest`) in the form its `format`
+/// names: RFC 8785 from format 3 on, the legacy sorted form before. Errors only on a value
+/// JCS cannot represent exactly (an integer beyond 2^53).
+pub fn canonical_entry_bytes(value: &serde_json::Value) -> Result<Vec<u8>, serde_json::Error> {
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some("controlgate-ledger/1" | "controlgate-ledger/2") => {
+            Ok(legacy_value_to_canonical(value))
+        }
+        _ => value_to_canonical(value),
+    }
+}
 /// `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -55,7 +68,8 @@ impl Entry {
         self.api.is_some()
     }
 
-    /// The digest this entry's content hashes to.
+    /// The digest this entry's content hashes to (empty when it cannot be canonicalised: such
+    /// an entry never verifies, and [`EntryDraft::chain`] refuses it first).
     pub fn compute_digest(&self) -> String {
         let mut value = match serde_json::to_value(self) {
             Ok(v) => v,
@@ -64,7 +78,7 @@ impl Entry {
         if let Some(map) = value.as_object_mut() {
             map.remove("digest");
         }
-        sha256_hex(&value_to_canonical(&value))
+        canonical_entry_bytes(&value).map_or_else(|_| String::new(), |b| sha256_hex(&b))
     }
 
     /// Sets `digest` from the content.
@@ -75,7 +89,9 @@ impl Entry {
 
     /// The stored form: canonical JSON and a newline.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut b = to_canonical(self).unwrap_or_default();
+        let mut b = serde_json::to_value(self)
+            .and_then(|v| canonical_entry_bytes(&v))
+            .unwrap_or_default();
         b.push(b'\n');
         b
     }
@@ -110,6 +126,15 @@ pub struct Tip {
 }
 
 impl EntryDraft {
+    /// Whether the entry can be written in canonical form (RFC 8785 refuses integers beyond
+    /// 2^53): checked before anything is stored, so that every entry written verifies.
+    pub fn check(&self) -> crate::Result<()> {
+        serde_json::to_value(self.chain(None))
+            .and_then(|v| canonical_entry_bytes(&v))
+            .map(drop)
+            .map_err(|e| crate::Error::Store(format!("ledger entry: {e}")))
+    }
+
     /// The sealed entry that follows `tip` (`None`: the first entry).
     pub fn chain(&self, tip: Option<&Tip>) -> Entry {
         Entry {

@@ -1,11 +1,13 @@
 //! controlgate-evidence: what an auditor samples months later. It owns the evidence bundles,
 //! the hash-chained ledger, the stores (a directory, a git branch, S3 with Object Lock), and
-//! `verify` and `audit`; it takes bytes and never looks inside the report (`docs/evidence.md`).
+//! `verify` and `audit`; it takes bytes and never looks inside the report (`docs/evidence.md`),
+//! but for `export`, which reads a verified bundle's report through the core's model.
 
 pub mod audit;
 pub mod base;
 pub mod bundle;
 pub mod canonical;
+pub mod export;
 pub mod git_store;
 pub mod ledger;
 pub mod open;
@@ -115,6 +117,7 @@ pub fn write_evidence_with(
         api: input.api.clone(),
         tickets: input.tickets.clone(),
     };
+    draft.check()?;
     match store.append(&bundle, &draft) {
         Ok(entry) => Ok(Written {
             bundle_digest: bundle.digest.clone(),

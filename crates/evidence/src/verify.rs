@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::bundle::{MANIFEST, Manifest};
-use super::canonical::{sha256_hex, value_to_canonical};
-use super::ledger::{ENTRY_FORMATS, Entry, GENESIS, Tip, seq_of_key};
+use super::canonical::sha256_hex;
+use super::ledger::{ENTRY_FORMATS, Entry, GENESIS, Tip, canonical_entry_bytes, seq_of_key};
 use super::open::{OpenContext, open_store};
 use super::store::{EvidenceStore, StoreConfig};
 use crate::error::{Error, ExitCode, Result};
@@ -267,7 +267,8 @@ pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entr
         Some(Value::String(s)) => s,
         _ => return Err(unreadable("no digest".into())),
     };
-    let computed = sha256_hex(&value_to_canonical(&value));
+    let computed =
+        sha256_hex(&canonical_entry_bytes(&value).map_err(|e| unreadable(e.to_string()))?);
     if computed != recorded {
         return Err(Problem {
             seq: file_seq,
@@ -469,8 +470,9 @@ pub enum BundleFiles {
 
 /// Files of one bundle, each checked before it is used: the manifest must hash to `digest`
 /// (what the ledger entry names) and each file to the manifest's SHA-256 and size. Returns the
-/// files of `paths` the manifest lists (others are absent from the map), or why the bundle
-/// failed verification (edited, missing); `Err`: the store could not be read.
+/// files of `paths` the manifest lists (others are absent from the map; `manifest.json` itself
+/// is returned when asked for), or why the bundle failed verification (edited, missing);
+/// `Err`: the store could not be read.
 pub fn verified_files(
     store: &dyn EvidenceStore,
     digest: &str,
@@ -502,6 +504,9 @@ pub fn verified_files(
         }
     };
     let mut out = std::collections::BTreeMap::new();
+    if paths.iter().any(|p| p == MANIFEST) {
+        out.insert(MANIFEST.to_string(), manifest_bytes.clone());
+    }
     for path in paths {
         let Some(file) = manifest.files.iter().find(|f| f.path == *path) else {
             continue;
