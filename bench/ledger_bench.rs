@@ -1,4 +1,5 @@
-//! Times `verify` and `audit` over a generated ledger (default 10,000 entries, a year).
+//! Times `verify` and `audit` (every format, HTML included) over a generated ledger (default
+//! 10,000 entries, a year).
 //! Run through `bench/ledger.sh` (release build). Prints one line per measurement.
 
 use std::time::Instant;
@@ -110,11 +111,13 @@ fn main() {
         to: "2025-12-31".parse().expect("date"),
         control: None,
         sample: Some((25, 42)),
+        population: None,
     };
     for (label, format) in [
         ("markdown", AuditFormat::Markdown),
         ("csv", AuditFormat::Csv),
         ("json", AuditFormat::Json),
+        ("html", AuditFormat::Html),
     ] {
         time(
             &format!("audit {label} (verifies chain + bundles)"),

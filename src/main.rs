@@ -88,6 +88,34 @@ struct VerifyArgs {
     /// detects entries removed from the end.
     #[arg(long, value_name = "SEQ:DIGEST")]
     expect_tip: Option<String>,
+    #[command(flatten)]
+    anchors: AnchorArgs,
+    /// First day of the workflow runs whose anchors are read (UTC) [default: a year before
+    /// --to].
+    #[arg(long, value_name = "DATE", requires = "anchors")]
+    from: Option<chrono::NaiveDate>,
+    /// Last day of the workflow runs whose anchors are read (UTC) [default: today].
+    #[arg(long, value_name = "DATE", requires = "anchors")]
+    to: Option<chrono::NaiveDate>,
+}
+
+/// `--anchors github`: check the chain against the tips the check runs recorded on GitHub.
+#[derive(clap::Args)]
+struct AnchorArgs {
+    /// Also check the chain against the ledger tips each run recorded in its check run's
+    /// `external_id` on GitHub (`GITHUB_TOKEN`, `GITHUB_API_URL`; the repository from
+    /// `--repository`, else `GITHUB_REPOSITORY`): detects a truncated ledger and one
+    /// rewritten from a point on.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    anchors: Option<PopulationSource>,
+    /// The check run name the runs used (the action's `check-name`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "controlgate",
+        requires = "anchors"
+    )]
+    check_name: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -95,6 +123,8 @@ enum AuditFormatArg {
     Markdown,
     Csv,
     Json,
+    /// One self-contained HTML file: per-control tables and charts, the sample's runs.
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -118,6 +148,35 @@ struct AuditArgs {
     /// Seed of the sample.
     #[arg(long, value_name = "S", requires = "sample")]
     seed: Option<u64>,
+    /// Write the audit to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Join the period's merged pull requests and direct pushes to `--branch`, listed from
+    /// GitHub's API (`GITHUB_TOKEN`; `GITHUB_API_URL`; the repository from `--repository`,
+    /// else `GITHUB_REPOSITORY`), with the ledger, and report every change it cannot account
+    /// for: no ledger entry, a failing verdict on the merged head, no ticket, an untested head.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    population: Option<PopulationSource>,
+    /// The branch changes reach [default: main].
+    #[arg(
+        long,
+        value_name = "BRANCH",
+        default_value = "main",
+        requires = "population"
+    )]
+    branch: String,
+    /// Exit 1 when the population has exceptions.
+    #[arg(long, requires = "population")]
+    fail_on_exceptions: bool,
+    #[command(flatten)]
+    anchors: AnchorArgs,
+}
+
+/// Where `--population` and `--anchors` are read from.
+#[derive(Clone, Copy, ValueEnum)]
+enum PopulationSource {
+    /// GitHub's REST API.
+    Github,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -458,10 +517,19 @@ fn verify(args: VerifyArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
             Some(retain::Tip { seq, digest })
         }
     };
+    let anchors = match args.anchors.anchors {
+        None => Vec::new(),
+        Some(PopulationSource::Github) => {
+            let to = args.to.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let from = args.from.unwrap_or_else(|| to - chrono::Days::new(365));
+            github_anchors(&args.store, &args.anchors.check_name, from, to, log)?
+        }
+    };
     let options = retain::VerifyOptions {
         bundles: !args.chain_only,
         expect_tip,
         repository: args.store.repository.clone(),
+        anchors,
     };
     let outcome = lib(retain::verify(&retain::VerifyRequest {
         store,
@@ -483,6 +551,35 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
         AuditFormatArg::Markdown => retain::AuditFormat::Markdown,
         AuditFormatArg::Csv => retain::AuditFormat::Csv,
         AuditFormatArg::Json => retain::AuditFormat::Json,
+        AuditFormatArg::Html => retain::AuditFormat::Html,
+    };
+    let anchors = match args.anchors.anchors {
+        None => Vec::new(),
+        Some(PopulationSource::Github) => github_anchors(
+            &args.store,
+            &args.anchors.check_name,
+            args.from,
+            args.to,
+            log,
+        )?,
+    };
+    let population = match args.population {
+        None => None,
+        Some(PopulationSource::Github) => {
+            let (access, repository) = github_access(&args.store)?;
+            let changes = controlgate::gather::history::github_population(
+                &access,
+                &repository,
+                &args.branch,
+                args.from,
+                args.to,
+                github_log(log),
+            )?;
+            Some(retain::population::Population {
+                source: "github".into(),
+                changes,
+            })
+        }
     };
     let request = retain::AuditRequest {
         store,
@@ -492,10 +589,12 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
             to: args.to,
             control: args.control,
             sample: args.sample.zip(args.seed),
+            population,
         },
         format,
         verify: retain::VerifyOptions {
             repository: args.store.repository.clone(),
+            anchors,
             ..Default::default()
         },
     };
@@ -505,15 +604,33 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
         .redactor()
         .redact(&outcome.text, &mut Default::default())
         .into_owned();
-    let text = |w: &mut dyn Write| {
-        w.write_all(audit_text.as_bytes())?;
-        if !audit_text.ends_with('\n') {
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    };
-    print_inert(&text, log).context("writing the audit to stdout")?;
+    emit(audit_text, args.output.as_deref(), log).context("writing the audit")?;
+    let exceptions = outcome
+        .report
+        .population
+        .as_ref()
+        .map_or(0, |p| p.exceptions.len());
+    if args.fail_on_exceptions && exceptions > 0 {
+        eprintln!("controlgate: the population has {exceptions} exception(s)");
+        return Ok(ExitCode::Fail);
+    }
     Ok(outcome.exit_code())
+}
+
+/// Writes a document to `output`, else to stdout (inert under GitHub Actions). Ends it with a
+/// newline.
+fn emit(mut text: String, output: Option<&std::path::Path>, log: &mut Log) -> anyhow::Result<()> {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    match output {
+        Some(path) => {
+            std::fs::write(path, text.as_bytes()).with_context(|| format!("{}", path.display()))
+        }
+        None => {
+            print_inert(&|w: &mut dyn Write| w.write_all(text.as_bytes()), log).context("stdout")
+        }
+    }
 }
 
 fn export(args: ExportArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
@@ -569,11 +686,56 @@ fn export(args: ExportArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
         .redactor()
         .redact(&text, &mut Default::default())
         .into_owned();
-    match &args.output {
-        Some(path) => std::fs::write(path, text.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?,
-        None => print_inert(&|w: &mut dyn Write| w.write_all(text.as_bytes()), log)
-            .context("writing the export to stdout")?,
-    }
+    emit(text, args.output.as_deref(), log).context("writing the export")?;
     Ok(ExitCode::Pass)
+}
+
+/// GitHub's address and token from the environment, and the repository to read.
+fn github_access(
+    store: &StoreArgs,
+) -> anyhow::Result<(controlgate::gather::history::GitHubAccess, String)> {
+    let vars = actions_env::process_vars();
+    let repository = store
+        .repository
+        .clone()
+        .or_else(|| {
+            vars.iter()
+                .find(|(k, v)| k == "GITHUB_REPOSITORY" && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        })
+        .ok_or_else(|| {
+            Error::Usage("reading GitHub: which repository? give --repository OWNER/NAME".into())
+        })?;
+    let access = controlgate::gather::history::GitHubAccess::from_vars(&vars)?;
+    Ok((access, repository))
+}
+
+/// Progress lines of the GitHub client: on stderr, redacted and inert.
+fn github_log(log: &Log) -> Box<dyn Fn(&str)> {
+    let redactor = log.redactor().clone();
+    Box::new(move |m| eprintln!("controlgate: {}", console::inert(m, &redactor)))
+}
+
+/// The ledger tips recorded on GitHub for the workflow runs of `from..=to`.
+fn github_anchors(
+    store: &StoreArgs,
+    check_name: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    log: &Log,
+) -> anyhow::Result<Vec<retain::Anchor>> {
+    let (access, repository) = github_access(store)?;
+    let anchors = controlgate::gather::history::github_anchors(
+        &access,
+        &repository,
+        check_name,
+        from,
+        to,
+        github_log(log),
+    )?;
+    eprintln!(
+        "controlgate: {} ledger tip(s) recorded by check runs on GitHub",
+        anchors.len()
+    );
+    Ok(anchors)
 }

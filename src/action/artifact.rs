@@ -84,6 +84,8 @@ pub fn publish_from(
         pr_number: original.pr_number.or(ctx.event.pr_number),
         head_sha,
         verify_pr_head: true,
+        // A tip from an untrusted artifact would anchor whatever it claims.
+        ledger_tip: None,
     };
     let published = publish_to_github(ctx, &publication, out);
     if let Some(path) = &ctx.step_summary {

@@ -4,7 +4,9 @@
 use std::io::Write;
 
 use crate::actions_env::ActionContext;
-use crate::publish::github::{CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread};
+use crate::publish::github::{
+    CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread, check_run_external_id,
+};
 use crate::publish::{self, CHECK_SUMMARY_LIMIT, COMMENT_LIMIT};
 use crate::suites;
 
@@ -134,10 +136,10 @@ pub(super) fn publish_to_github(
                         annotations: p.annotations.clone(),
                         details_url: ctx.run_url.clone(),
                         // Unique per invocation (a job may run controlgate twice).
-                        external_id: format!(
-                            "controlgate:{}:{}",
+                        external_id: check_run_external_id(
                             ctx.run_id.as_deref().unwrap_or("local"),
-                            &suites::random_token()[..12]
+                            &suites::random_token()[..12],
+                            p.ledger_tip.as_ref().map(|(seq, d)| (*seq, d.as_str())),
                         ),
                     };
                     match gh.create_check_run(repo, &run).await {

@@ -103,6 +103,10 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
                     verify_pr_head: false,
+                    ledger_tip: evidence
+                        .as_ref()
+                        .and_then(|e| e.as_ref().ok())
+                        .map(|w| (w.entry_seq, w.entry_digest.clone())),
                 },
                 o.exit_code(),
                 written,
@@ -126,6 +130,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     pr_number: ctx.event.pr_number,
                     head_sha: ctx.event.head_sha.clone(),
                     verify_pr_head: false,
+                    ledger_tip: None,
                 },
                 e.exit_code(),
                 false,

@@ -18,6 +18,9 @@ pub(super) struct Publication {
     /// `pr_number` came from an untrusted artifact (`publish --from`): comment only if that
     /// PR's head is `head_sha`, so a forged event cannot post on someone else's PR.
     pub(super) verify_pr_head: bool,
+    /// The evidence ledger's tip after this run appended to it (seq, entry digest), recorded
+    /// in the check run's `external_id` as an anchor. Never from an artifact.
+    pub(super) ledger_tip: Option<(u64, String)>,
 }
 
 impl Publication {
@@ -31,6 +34,7 @@ impl Publication {
             success: self.success,
             title: self.title.clone(),
             annotations: self.annotations.clone(),
+            ledger_tip: self.ledger_tip.clone(),
             pr_number: self.pr_number,
             head_sha: self.head_sha.clone(),
             verify_pr_head: self.verify_pr_head,

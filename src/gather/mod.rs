@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod coverage;
+pub mod history;
 pub mod ledger;
 pub mod openapi;
 pub mod results;

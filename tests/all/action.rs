@@ -1402,3 +1402,120 @@ suites:
         o.stdout
     );
 }
+
+/// Each run records the ledger's new tip in its check run's `external_id`; `verify --anchors
+/// github` reads them back (workflow runs → check runs, through the Prism stand-in) and finds
+/// a truncated ledger and one rewritten from entry 3 on with a consistent chain — both of
+/// which plain `verify` accepts.
+#[test]
+fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
+    use controlgate::retain::ledger::Entry;
+    let s = stand();
+    let repo = s.repo("anchors", |st| {
+        st.page_size = 2;
+        st.workflow_runs = vec![
+            "3333333333333333333333333333333333333333".into(),
+            HEAD.into(),
+        ];
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_EVIDENCE-DIR".into(), "evidence".into()));
+    for _ in 0..5 {
+        let o = ws.run(&["run"]);
+        assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    }
+    ws.assert_clean();
+    let ledger = ws.path().join("evidence/ledger");
+    let entry = |seq: u64| -> Entry {
+        serde_json::from_slice(&std::fs::read(ledger.join(format!("{seq:010}.json"))).unwrap())
+            .unwrap()
+    };
+    s.with(&repo, |st| {
+        let ids: Vec<&str> = st
+            .check_runs
+            .iter()
+            .map(|c| c.external_id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 5);
+        for (i, id) in ids.iter().enumerate() {
+            let seq = i as u64 + 1;
+            assert!(
+                id.starts_with("controlgate:42-1:")
+                    && id.ends_with(&format!(":ledger:{seq}:{}", entry(seq).digest)),
+                "{id}"
+            );
+        }
+    });
+    let verify = |anchored: bool| {
+        let mut args = vec!["verify", "--store", "evidence"];
+        if anchored {
+            args.extend(["--anchors", "github"]);
+        }
+        let out = ws
+            .cmd(&args)
+            .env("GITHUB_TOKEN", "ghs_readtoken")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let (code, text) = verify(true);
+    assert_eq!(code, Some(0), "{text}");
+
+    // Truncation: the last two entries removed. Plain verify cannot tell.
+    let saved: Vec<Vec<u8>> = (4..=5)
+        .map(|seq| std::fs::read(ledger.join(format!("{seq:010}.json"))).unwrap())
+        .collect();
+    for seq in 4..=5 {
+        std::fs::remove_file(ledger.join(format!("{seq:010}.json"))).unwrap();
+    }
+    assert_eq!(verify(false).0, Some(0));
+    let (code, text) = verify(true);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("entry 4") && text.contains("truncated") && text.contains("check run"),
+        "{text}"
+    );
+    for (i, bytes) in saved.iter().enumerate() {
+        std::fs::write(ledger.join(format!("{:010}.json", i + 4)), bytes).unwrap();
+    }
+
+    // A rewrite from entry 3 on: entry 3's verdict changed, 3..5 re-chained consistently.
+    let mut prev = entry(2).digest;
+    for seq in 3..=5u64 {
+        let mut e = entry(seq);
+        if seq == 3 {
+            e.verdict = "fail".into();
+        }
+        e.prev = prev.clone();
+        let e = e.seal();
+        prev = e.digest.clone();
+        std::fs::write(ledger.join(format!("{seq:010}.json")), e.to_bytes()).unwrap();
+    }
+    let (code, text) = verify(false);
+    assert_eq!(
+        code,
+        Some(0),
+        "a consistent rewrite passes plain verify: {text}"
+    );
+    let (code, text) = verify(true);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("entry 3") && text.contains("chain rewritten"),
+        "{text}"
+    );
+    ws.assert_clean();
+}

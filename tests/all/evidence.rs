@@ -647,6 +647,7 @@ fn lib_entry_points_open_the_configured_store() {
             to: today,
             control: Some("cc8_1".into()),
             sample: Some((2, 1)),
+            population: None,
         },
         format: "csv".parse().unwrap(),
         verify: VerifyOptions::default(),
@@ -663,6 +664,7 @@ fn lib_entry_points_open_the_configured_store() {
             to: today.pred_opt().unwrap(),
             control: None,
             sample: None,
+            population: None,
         },
         ..request
     };
@@ -786,4 +788,39 @@ fn format_1_entries_with_floats_still_verify() {
     let written = write_evidence(&store, &sample_input("acme/app", 5)).unwrap();
     assert_eq!(written.entry.format, "controlgate-ledger/3");
     assert!(verify_store(&store, &options).unwrap().intact);
+}
+
+/// A writer re-chains its entry unchanged when another took its place, so an entry may be a
+/// little older than the one before it; more than an hour older is time going backwards.
+#[test]
+fn entry_time_may_not_go_backwards_beyond_the_skew() {
+    use chrono::TimeZone;
+    let at = |h: i64, m: i64| {
+        chrono::Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
+            + chrono::Duration::hours(h)
+            + chrono::Duration::minutes(m)
+    };
+    let write = |store: &DirStore, i: u64, now| {
+        let options = WriteOptions {
+            now: Some(now),
+            ..WriteOptions::default()
+        };
+        write_evidence_with(store, &sample_input("acme/app", i), &options).unwrap();
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::new(dir.path());
+    write(&store, 1, at(10, 0));
+    write(&store, 2, at(9, 5)); // 55 minutes older: a re-chained entry
+    write(&store, 3, at(12, 0));
+    assert!(
+        verify_store(&store, &VerifyOptions::default())
+            .unwrap()
+            .intact
+    );
+
+    write(&store, 4, at(10, 30)); // 90 minutes before entry 3
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    let p = out.problem.unwrap();
+    assert_eq!((p.seq, p.kind), (4, ProblemKind::TimeReversed));
+    assert!(p.message.contains("time goes backwards"), "{}", p.message);
 }

@@ -23,6 +23,7 @@ fn query(from: &str, to: &str) -> AuditQuery {
         to: to.parse().unwrap(),
         control: None,
         sample: None,
+        population: None,
     }
 }
 
@@ -49,6 +50,7 @@ fn audit_of_a_generated_year() {
     // JSON: the numbers.
     let year = AuditQuery {
         sample: Some((25, 42)),
+        population: None,
         ..query("2025-01-01", "2025-12-31")
     };
     let out = audit_store(&store, &year, AuditFormat::Json, &v).unwrap();
@@ -122,6 +124,7 @@ fn audit_of_a_generated_year() {
     let seqs = |seed: u64| {
         let q = AuditQuery {
             sample: Some((25, seed)),
+            population: None,
             ..query("2025-01-01", "2025-12-31")
         };
         let o = audit_store(

@@ -74,6 +74,32 @@ pub struct RepoState {
     pub read_only: bool,
     /// Open pull requests: number → head commit SHA.
     pub pulls: HashMap<u64, String>,
+    /// Merged pull requests (`GET /pulls?state=closed`, `GET /commits/{sha}/pulls`).
+    pub merged_pulls: Vec<FakePull>,
+    /// Commits on the default branch (`GET /commits?sha=&since=&until=`).
+    pub branch_commits: Vec<FakeCommit>,
+    /// The head commits of the repository's workflow runs (`GET /actions/runs`).
+    pub workflow_runs: Vec<String>,
+}
+
+/// A merged pull request: its head when it merged, the commit it left on the branch, the
+/// branch commits it brought (a merge commit's second parent line), times (RFC 3339).
+#[derive(Debug, Clone, Default)]
+pub struct FakePull {
+    pub number: u64,
+    pub title: String,
+    pub head_sha: String,
+    pub merge_sha: String,
+    pub commits: Vec<String>,
+    pub merged_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeCommit {
+    pub sha: String,
+    pub date: String,
+    pub message: String,
 }
 
 #[derive(Default)]
@@ -336,6 +362,69 @@ fn check_json(repo: &str, c: &CheckRunState) -> Value {
     v
 }
 
+fn pull_json(repo: &str, p: &FakePull) -> Value {
+    let mut v = example("/repos/{owner}/{repo}/pulls", "get", "200")[0].clone();
+    v["number"] = json!(p.number);
+    v["title"] = json!(p.title);
+    v["state"] = json!("closed");
+    v["head"]["sha"] = json!(p.head_sha);
+    v["base"]["ref"] = json!("main");
+    v["merge_commit_sha"] = json!(p.merge_sha);
+    v["merged_at"] = json!(p.merged_at);
+    v["closed_at"] = json!(p.merged_at);
+    v["updated_at"] = json!(p.updated_at);
+    v["requested_teams"] = json!([]);
+    v["html_url"] = json!(format!("https://github.com/{repo}/pull/{}", p.number));
+    v
+}
+
+fn commit_json(repo: &str, c: &FakeCommit) -> Value {
+    let mut v = example("/repos/{owner}/{repo}/commits", "get", "200")[0].clone();
+    v["sha"] = json!(c.sha);
+    v["commit"]["message"] = json!(c.message);
+    v["commit"]["committer"]["date"] = json!(c.date);
+    v["html_url"] = json!(format!("https://github.com/{repo}/commit/{}", c.sha));
+    v
+}
+
+/// A query value as sent (`%3A` → `:`).
+fn decoded(v: &str) -> String {
+    percent_encoding::percent_decode_str(v)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// `per_page` and `page` of a listing (GitHub's defaults 30 and 1).
+fn paging(q: &HashMap<&str, &str>) -> (usize, usize) {
+    let per = q
+        .get("per_page")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(30usize);
+    let page = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1usize);
+    (per, page.max(1))
+}
+
+/// GitHub's `Link: rel="next"` header for `target` when items remain after `page`.
+fn next_link(target: &str, page: usize, more: bool) -> Vec<(String, String)> {
+    if !more {
+        return vec![];
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut kept: Vec<String> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("page="))
+        .map(String::from)
+        .collect();
+    kept.push(format!("page={}", page + 1));
+    vec![(
+        "link".to_string(),
+        format!(
+            "<https://api.github.com{path}?{}>; rel=\"next\"",
+            kept.join("&")
+        ),
+    )]
+}
+
 fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, Value) {
     let mut w = world.lock().unwrap();
     let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
@@ -501,6 +590,81 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
             }
             None => not_found(),
         },
+        ("GET", ["pulls"]) if q.get("state") == Some(&"closed") => {
+            let (per, page) = paging(&q);
+            let mut pulls = st.merged_pulls.clone();
+            pulls.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+            let per = per.min(st.page_size);
+            let items: Vec<Value> = pulls
+                .iter()
+                .skip((page - 1) * per)
+                .take(per)
+                .map(|p| pull_json(&repo, p))
+                .collect();
+            let more = page * per < pulls.len();
+            (200, next_link(&req.target, page, more), Value::Array(items))
+        }
+        ("GET", ["commits"]) => {
+            let (per, page) = paging(&q);
+            let since = q.get("since").map(|v| decoded(v)).unwrap_or_default();
+            let until = q
+                .get("until")
+                .map(|v| decoded(v))
+                .unwrap_or_else(|| "9999".into());
+            let per = per.min(st.page_size);
+            let mut listed: Vec<&FakeCommit> = st
+                .branch_commits
+                .iter()
+                .filter(|c| c.date >= since && c.date <= until)
+                .collect();
+            // Newest first, as GitHub lists them.
+            listed.sort_by(|a, b| b.date.cmp(&a.date));
+            let items: Vec<Value> = listed
+                .iter()
+                .skip((page - 1) * per)
+                .take(per)
+                .map(|c| commit_json(&repo, c))
+                .collect();
+            let more = page * per < listed.len();
+            (200, next_link(&req.target, page, more), Value::Array(items))
+        }
+        ("GET", ["actions", "runs"]) => {
+            let (per, page) = paging(&q);
+            let per = per.min(st.page_size);
+            let example = example("/repos/{owner}/{repo}/actions/runs", "get", "200");
+            let runs: Vec<Value> = st
+                .workflow_runs
+                .iter()
+                .enumerate()
+                .skip((page - 1) * per)
+                .take(per)
+                .map(|(i, sha)| {
+                    let mut r = example["workflow_runs"][0].clone();
+                    r["id"] = json!(5000 + i);
+                    r["head_sha"] = json!(sha);
+                    // Listed newest first, all of them today.
+                    r["created_at"] = json!(
+                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    );
+                    r
+                })
+                .collect();
+            let more = page * per < st.workflow_runs.len();
+            (
+                200,
+                next_link(&req.target, page, more),
+                json!({"total_count": st.workflow_runs.len(), "workflow_runs": runs}),
+            )
+        }
+        ("GET", ["commits", sha, "pulls"]) => {
+            let items: Vec<Value> = st
+                .merged_pulls
+                .iter()
+                .filter(|p| p.merge_sha == *sha || p.commits.iter().any(|c| c == sha))
+                .map(|p| pull_json(&repo, p))
+                .collect();
+            (200, vec![], Value::Array(items))
+        }
         ("GET", ["commits", sha, "check-runs"]) => {
             let name = q.get("check_name").copied().unwrap_or("");
             let runs: Vec<Value> = st

@@ -233,7 +233,7 @@ fn huge_inputs_are_bounded_or_rejected() {
 // Hostile text through every renderer
 
 /// Every string carries `evil` so a line that starts with it can be recognised.
-fn hostile() -> Vec<String> {
+pub(crate) fn hostile() -> Vec<String> {
     vec![
         "evil | col | col |".into(),
         "evil\n| a | b |\n|---|---|".into(),

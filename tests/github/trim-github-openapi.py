@@ -3,7 +3,7 @@ Also mirror every application/json response as application/vnd.github+json so th
 clients sending GitHub's recommended Accept header don't get 406 from Prism,
 and drop example Link headers that point at the real api.github.com."""
 # Provenance: copied from the team's shared specs folder (shared/specs/trim-github-openapi.py);
-# the `keep` list is controlgate's (the operations src/publish/github.rs calls).
+# the `keep` list is controlgate's (the operations crates/forge/src/publish/github.rs calls).
 # Regenerate the fixture after `./scripts/test` (or `npm install`) has fetched @octokit/openapi:
 #   python3 tests/github/trim-github-openapi.py \
 #     node_modules/@octokit/openapi/generated/api.github.com.deref.json \
@@ -19,6 +19,13 @@ keep = {  # path -> methods
     "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["patch"],
     "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
     "/repos/{owner}/{repo}/pulls/{pull_number}": ["get"],
+    # The audit's population (`audit --population github`): merged PRs and direct pushes.
+    "/repos/{owner}/{repo}/pulls": ["get"],
+    "/repos/{owner}/{repo}/commits": ["get"],
+    "/repos/{owner}/{repo}/commits/{commit_sha}/pulls": ["get"],
+    # The ledger anchors (`verify --anchors github`): the workflow runs whose check runs
+    # recorded a tip.
+    "/repos/{owner}/{repo}/actions/runs": ["get"],
 }
 d = json.load(open(src))
 paths = {}

@@ -4,6 +4,8 @@
 //! but for `export`, which reads a verified bundle's report through the core's model.
 
 pub mod audit;
+pub mod audit_html;
+pub mod audit_report;
 pub mod base;
 pub mod bundle;
 pub mod canonical;
@@ -11,7 +13,9 @@ pub mod export;
 pub mod git_store;
 pub mod ledger;
 pub mod open;
+pub mod population;
 pub mod prng;
+pub mod run_ref;
 pub mod s3_store;
 pub mod store;
 pub mod verify;
@@ -36,7 +40,7 @@ pub use ledger::{Entry, GENESIS, Tip};
 pub use open::{OpenContext, open_store};
 pub use store::{DirStore, EvidenceConfig, EvidenceStore, StoreConfig};
 pub use verify::{
-    Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
+    Anchor, Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,
 };
 pub use walk::LedgerWalk;
 

@@ -33,6 +33,8 @@ pub enum ProblemKind {
     Foreign,
     /// The ledger ends before the tip the caller expected.
     Truncated,
+    /// The entry is dated well before the entry it follows.
+    TimeReversed,
 }
 
 /// The first broken entry.
@@ -95,6 +97,17 @@ pub struct VerifyOptions {
     pub expect_tip: Option<Tip>,
     /// The repository every entry must name (default: the first entry's).
     pub repository: Option<String>,
+    /// Tips recorded outside the store (check runs on GitHub): the chain must hold each, with
+    /// its digest. Catches a truncated ledger and one rewritten from a point on.
+    pub anchors: Vec<Anchor>,
+}
+
+/// A ledger tip recorded where the store's writer cannot change it, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub tip: Tip,
+    /// Where it was recorded (`check run <url> on <commit>`).
+    pub source: String,
 }
 
 impl Default for VerifyOptions {
@@ -103,9 +116,15 @@ impl Default for VerifyOptions {
             bundles: true,
             expect_tip: None,
             repository: None,
+            anchors: Vec::new(),
         }
     }
 }
+
+/// How much older than the entry before it an entry may be: writers stamp an entry when they
+/// draft it and re-chain it unchanged when another writer took its place (bounded retries),
+/// so a later entry can be a little older. Anything more is time going backwards.
+pub const TIME_SKEW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 
 /// `controlgate verify`: which store to open and how to verify it.
 #[derive(Debug, Clone, Default)]
@@ -202,6 +221,9 @@ pub(crate) fn load_verified(
         if problem.is_none() {
             problem = check_link(&entry, file_seq, &loc, expected, &prev, &mut repository);
         }
+        if problem.is_none() {
+            problem = check_time(&entry, entries.last(), &loc);
+        }
         if problem.is_none() && options.bundles {
             problem = check_bundle(store, &entry, bundle_files.get(entry.bundle.as_str()))?;
             outcome.bundles_checked += 1;
@@ -213,41 +235,83 @@ pub(crate) fn load_verified(
         outcome.tip_digest = Some(entry.digest.clone());
         entries.push(entry);
     }
-    if problem.is_none()
-        && let Some(want) = &options.expect_tip
-    {
-        let found = entries.iter().find(|e| e.seq == want.seq);
-        match found {
-            Some(e) if e.digest == want.digest => {}
-            Some(e) => {
-                problem = Some(Problem {
-                    seq: want.seq,
-                    kind: ProblemKind::Foreign,
-                    message: format!(
-                        "entry {}: digest {} differs from the expected {} (chain rewritten)",
-                        want.seq,
-                        short(&e.digest),
-                        short(&want.digest)
-                    ),
-                })
-            }
-            None => {
-                problem = Some(Problem {
-                    seq: want.seq,
-                    kind: ProblemKind::Truncated,
-                    message: format!(
-                        "entry {} ({}) is missing: the ledger ends at entry {} (truncated)",
-                        want.seq,
-                        short(&want.digest),
-                        outcome.tip_seq.unwrap_or(0)
-                    ),
-                })
-            }
-        }
+    if problem.is_none() {
+        let mut wanted: Vec<(&Tip, Option<&str>)> = options
+            .expect_tip
+            .iter()
+            .map(|t| (t, None))
+            .chain(
+                options
+                    .anchors
+                    .iter()
+                    .map(|a| (&a.tip, Some(a.source.as_str()))),
+            )
+            .collect();
+        wanted.sort_by_key(|(t, _)| t.seq);
+        problem = wanted
+            .into_iter()
+            .find_map(|(want, source)| check_tip(&entries, want, source, outcome.tip_seq));
     }
     outcome.intact = problem.is_none();
     outcome.problem = problem;
     Ok((outcome, entries))
+}
+
+/// Whether the chain holds `want` (recorded at `source`, or given by the caller).
+fn check_tip(
+    entries: &[Entry],
+    want: &Tip,
+    source: Option<&str>,
+    tip_seq: Option<u64>,
+) -> Option<Problem> {
+    let by = source.map_or_else(String::new, |s| format!("; {s} recorded it"));
+    match entries.iter().find(|e| e.seq == want.seq) {
+        Some(e) if e.digest == want.digest => None,
+        Some(e) => Some(Problem {
+            seq: want.seq,
+            kind: ProblemKind::Foreign,
+            message: format!(
+                "entry {}: digest {} differs from the expected {} (chain rewritten){by}",
+                want.seq,
+                short(&e.digest),
+                short(&want.digest)
+            ),
+        }),
+        None => Some(Problem {
+            seq: want.seq,
+            kind: ProblemKind::Truncated,
+            message: format!(
+                "entry {} ({}) is missing: the ledger ends at entry {} (truncated){by}",
+                want.seq,
+                short(&want.digest),
+                tip_seq.unwrap_or(0)
+            ),
+        }),
+    }
+}
+
+/// An entry stamped more than [`TIME_SKEW`] before the entry it follows.
+fn check_time(entry: &Entry, before: Option<&Entry>, loc: &str) -> Option<Problem> {
+    let before = before?;
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (Some(t), Some(b)) = (parse(&entry.time), parse(&before.time)) else {
+        return Some(Problem {
+            seq: entry.seq,
+            kind: ProblemKind::EntryUnreadable,
+            message: format!(
+                "entry {} ({loc}): time `{}` is not an RFC 3339 time",
+                entry.seq, entry.time
+            ),
+        });
+    };
+    (t + TIME_SKEW < b).then(|| Problem {
+        seq: entry.seq,
+        kind: ProblemKind::TimeReversed,
+        message: format!(
+            "entry {} ({loc}) is dated {}, before entry {} ({}): time goes backwards (entries rewritten?)",
+            entry.seq, entry.time, before.seq, before.time
+        ),
+    })
 }
 
 /// Parses an entry and checks its digest against its content.

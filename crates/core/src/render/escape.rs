@@ -130,6 +130,30 @@ pub fn plain(s: &str, multiline: bool) -> String {
     out
 }
 
+/// Text for an HTML element or a quoted attribute value: `& < > " '` as character references,
+/// controls, bidi overrides and zero-width characters as a visible `<U+XXXX>`, line breaks
+/// and tabs as spaces, at most `max_chars` characters (an ellipsis marks the cut).
+pub fn html(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars.saturating_mul(2)) + 8);
+    for (shown, c) in s.chars().enumerate() {
+        if shown >= max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if is_invisible(c) => out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Controls, bidi overrides and zero-width characters: shown as their code point so a name
 /// cannot hide or reorder text.
 pub(crate) fn is_invisible(c: char) -> bool {
@@ -192,6 +216,15 @@ mod unit {
             inline("a\u{202E}b\u{200B}c\u{1b}[31m", 100),
             "a&lt;U+202E&gt;b&lt;U+200B&gt;c&lt;U+001B&gt;\\[31m"
         );
+    }
+
+    #[test]
+    fn html_text_cannot_open_a_tag_or_leave_an_attribute() {
+        assert_eq!(
+            html("<img src=x onerror='a(1)'>\"&\u{202E}\n", 100),
+            "&lt;img src=x onerror=&#39;a(1)&#39;&gt;&quot;&amp;&lt;U+202E&gt; "
+        );
+        assert_eq!(html("ééé", 2), "éé…");
     }
 
     #[test]

@@ -38,6 +38,8 @@ use octocrab::params::checks::{
     CheckRunStatus,
 };
 use octocrab::{Octocrab, Page};
+
+use crate::model::population::MergedChange;
 use serde::{Deserialize, Serialize};
 
 /// Annotations per check-run request (GitHub's limit).
@@ -263,6 +265,122 @@ struct ListedCheckRuns {
     check_runs: Vec<ListedCheckRun>,
 }
 
+/// The `external_id` of a check run: unique per invocation (`controlgate:<run id>:<token>`),
+/// and, when the run appended to the evidence ledger, the ledger's new tip after it
+/// (`…:ledger:<seq>:<entry digest>`): an anchor recorded on GitHub, out of the store writer's
+/// reach, that `verify --anchors github` checks the chain against.
+pub fn check_run_external_id(run_id: &str, token: &str, tip: Option<(u64, &str)>) -> String {
+    match tip {
+        Some((seq, digest)) => format!("controlgate:{run_id}:{token}:ledger:{seq}:{digest}"),
+        None => format!("controlgate:{run_id}:{token}"),
+    }
+}
+
+/// The ledger tip an `external_id` records (see [`check_run_external_id`]).
+pub fn anchored_tip(external_id: &str) -> Option<(u64, String)> {
+    let rest = external_id.strip_prefix("controlgate:")?;
+    let (_, tip) = rest.split_once(":ledger:")?;
+    let (seq, digest) = tip.split_once(':')?;
+    let seq: u64 = seq.parse().ok().filter(|n| *n > 0)?;
+    let is_digest = digest.len() == 64
+        && digest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    is_digest.then(|| (seq, digest.to_owned()))
+}
+
+/// A ledger tip recorded in a check run: which one, on which commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedTip {
+    pub seq: u64,
+    pub digest: String,
+    pub head_sha: String,
+    /// The check run's page.
+    pub url: String,
+}
+
+#[derive(Serialize)]
+struct RunsQuery {
+    per_page: u8,
+}
+
+#[derive(Deserialize)]
+struct ListedWorkflowRun {
+    head_sha: String,
+    created_at: String,
+}
+
+/// Items asked for per page of the population's listings (GitHub may send fewer), and pages
+/// at most.
+const LIST_PAGE: u8 = 100;
+const MAX_LIST_PAGES: u32 = 1000;
+
+#[derive(Serialize)]
+struct PullsQuery<'a> {
+    state: &'a str,
+    base: &'a str,
+    sort: &'a str,
+    direction: &'a str,
+    per_page: u8,
+}
+
+#[derive(Serialize)]
+struct CommitsQuery<'a> {
+    sha: &'a str,
+    since: &'a str,
+    until: &'a str,
+    per_page: u8,
+}
+
+/// The fields of a listed pull request the population reads.
+#[derive(Deserialize)]
+struct ListedPull {
+    number: u64,
+    title: String,
+    updated_at: String,
+    merged_at: Option<String>,
+    merge_commit_sha: Option<String>,
+    head: ListedSha,
+    base: ListedBase,
+    user: Option<ListedUser>,
+    html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedSha {
+    sha: String,
+}
+
+#[derive(Deserialize)]
+struct ListedBase {
+    #[serde(rename = "ref")]
+    git_ref: String,
+}
+
+#[derive(Deserialize)]
+struct ListedUser {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct ListedCommit {
+    sha: String,
+    commit: ListedCommitDetail,
+    author: Option<ListedUser>,
+    html_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedCommitDetail {
+    message: String,
+    committer: Option<ListedPerson>,
+}
+
+#[derive(Deserialize)]
+struct ListedPerson {
+    date: Option<String>,
+}
+
 /// Why one attempt failed, and whether (after how long) it may be retried.
 struct Failure {
     error: GhError,
@@ -395,6 +513,216 @@ impl GitHub {
         let pulls = self.crab.pulls(repo.owner, repo.name);
         let pull = self.retried(op, || pulls.get(pr)).await?;
         Ok(pull.head.sha)
+    }
+
+    /// The changes that reached `branch` between `since` and `until` (RFC 3339 UTC, inclusive):
+    /// every merged pull request based on it, and every commit on it that no merged pull
+    /// request brought (a direct push). Pages through everything; fails rather than return a
+    /// partial population.
+    pub async fn population(
+        &self,
+        repo: Repo<'_>,
+        branch: &str,
+        since: &str,
+        until: &str,
+    ) -> Result<Vec<MergedChange>, GhError> {
+        let in_period = |t: &str| t >= since && t <= until;
+        let mut out = Vec::new();
+        let pulls_route = format!("/repos/{}/{}/pulls", repo.owner, repo.name);
+        let op = Op {
+            what: "listing pull requests",
+            permission: Some("`pull-requests: read`"),
+        };
+        // Sorted by last update, newest first: once a PR was last updated before the period,
+        // no later one can have merged in it (a merge updates the PR).
+        let query = PullsQuery {
+            state: "closed",
+            base: branch,
+            sort: "updated",
+            direction: "desc",
+            per_page: LIST_PAGE,
+        };
+        self.list_all(op, &pulls_route, &query, |p: ListedPull| {
+            if p.updated_at.as_str() < since {
+                return false;
+            }
+            if let Some(merged_at) = p.merged_at.filter(|t| in_period(t)) {
+                out.push(MergedChange {
+                    pr: Some(p.number),
+                    title: p.title,
+                    head_sha: p.head.sha,
+                    merge_sha: p.merge_commit_sha,
+                    merged_at,
+                    by: p.user.map(|u| u.login),
+                    url: p.html_url,
+                });
+            }
+            true
+        })
+        .await?;
+        let merged: std::collections::HashSet<String> =
+            out.iter().filter_map(|c| c.merge_sha.clone()).collect();
+        let commits_route = format!("/repos/{}/{}/commits", repo.owner, repo.name);
+        let op = Op {
+            what: "listing commits",
+            permission: Some("`contents: read`"),
+        };
+        let query = CommitsQuery {
+            sha: branch,
+            since,
+            until,
+            per_page: LIST_PAGE,
+        };
+        let mut pushed = Vec::new();
+        self.list_all(op, &commits_route, &query, |c: ListedCommit| {
+            if !merged.contains(&c.sha) {
+                pushed.push(c);
+            }
+            true
+        })
+        .await?;
+        // A commit a merged PR brought (its branch's commits, with a merge commit) names that
+        // PR; one that names none was pushed to the branch directly.
+        let op = Op {
+            what: "listing a commit's pull requests",
+            permission: Some("`pull-requests: read`"),
+        };
+        for c in pushed {
+            let route = format!(
+                "/repos/{}/{}/commits/{}/pulls",
+                repo.owner,
+                repo.name,
+                segment(&c.sha)
+            );
+            let pulls: Vec<ListedPull> = self
+                .retried(op, || self.crab.get(&route, None::<&()>))
+                .await?;
+            if pulls
+                .iter()
+                .any(|p| p.merged_at.is_some() && p.base.git_ref == branch)
+            {
+                continue;
+            }
+            out.push(MergedChange {
+                pr: None,
+                title: c.commit.message.lines().next().unwrap_or("").to_owned(),
+                merge_sha: Some(c.sha.clone()),
+                merged_at: c.commit.committer.and_then(|p| p.date).unwrap_or_default(),
+                head_sha: c.sha,
+                by: c.author.map(|u| u.login),
+                url: c.html_url,
+            });
+        }
+        out.sort_by(|a, b| a.merged_at.cmp(&b.merged_at));
+        Ok(out)
+    }
+
+    /// The ledger tips recorded by the check runs named `check_name` on the head commits of
+    /// the repository's workflow runs created from `from` to `to` (`YYYY-MM-DD`, inclusive).
+    /// Every page is read; a listing that fails is an error, never "no anchors".
+    pub async fn recorded_tips(
+        &self,
+        repo: Repo<'_>,
+        check_name: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RecordedTip>, GhError> {
+        let route = format!("/repos/{}/{}/actions/runs", repo.owner, repo.name);
+        // Newest first. GitHub's description types `created` as a date-time although the API
+        // takes a range: the listing is cut here instead, at the first run before the period.
+        let query = RunsQuery {
+            per_page: LIST_PAGE,
+        };
+        let (first, last) = (format!("{from}T00:00:00Z"), format!("{to}T23:59:59Z"));
+        let op = Op {
+            what: "listing workflow runs",
+            permission: Some("`actions: read`"),
+        };
+        let mut heads: Vec<String> = Vec::new();
+        self.list_all(op, &route, &query, |r: ListedWorkflowRun| {
+            if r.created_at < first {
+                return false;
+            }
+            if r.created_at <= last && !heads.contains(&r.head_sha) {
+                heads.push(r.head_sha);
+            }
+            true
+        })
+        .await?;
+        #[derive(Serialize)]
+        struct Query<'a> {
+            check_name: &'a str,
+            filter: &'a str,
+            per_page: u8,
+        }
+        let query = Query {
+            check_name,
+            filter: "all",
+            per_page: 100,
+        };
+        let op = Op {
+            what: "listing check runs",
+            permission: Some("`checks: read`"),
+        };
+        let mut tips = Vec::new();
+        for sha in heads {
+            let route = format!(
+                "/repos/{}/{}/commits/{}/check-runs",
+                repo.owner,
+                repo.name,
+                segment(&sha)
+            );
+            let listed: ListedCheckRuns = self
+                .retried(op, || self.crab.get(&route, Some(&query)))
+                .await?;
+            for c in listed.check_runs {
+                if let Some((seq, digest)) = c.external_id.as_deref().and_then(anchored_tip) {
+                    tips.push(RecordedTip {
+                        seq,
+                        digest,
+                        head_sha: sha.clone(),
+                        url: c.run.html_url.unwrap_or_default(),
+                    });
+                }
+            }
+        }
+        tips.sort_by_key(|t| t.seq);
+        Ok(tips)
+    }
+
+    /// Every item of a listing, page by page along GitHub's `Link: rel="next"`, until `each`
+    /// returns `false`. Past [`MAX_LIST_PAGES`] pages it fails: a listing is whole or an error.
+    async fn list_all<T, Q>(
+        &self,
+        op: Op<'_>,
+        route: &str,
+        query: &Q,
+        mut each: impl FnMut(T) -> bool,
+    ) -> Result<(), GhError>
+    where
+        T: serde::de::DeserializeOwned,
+        Q: Serialize + ?Sized,
+    {
+        let mut page: Page<T> = self
+            .retried(op, || self.crab.get(route, Some(query)))
+            .await?;
+        for _ in 0..MAX_LIST_PAGES {
+            for item in std::mem::take(&mut page.items) {
+                if !each(item) {
+                    return Ok(());
+                }
+            }
+            let Some(next) = page.next.as_ref().and_then(on_base) else {
+                return Ok(());
+            };
+            page = self
+                .retried(op, || self.crab.get(next.as_str(), None::<&()>))
+                .await?;
+        }
+        Err(GhError::Client {
+            what: op.what.to_string(),
+            message: format!("more than {MAX_LIST_PAGES} pages: not listing a partial result"),
+        })
     }
 
     /// Every comment of the issue or PR (all pages).
@@ -844,6 +1172,20 @@ mod unit {
         assert!(hint(404, None).contains("not visible"));
         assert!(hint(401, None).contains("invalid or expired"));
         assert_eq!(segment("a b/ç"), "a%20b%2F%C3%A7");
+    }
+
+    #[test]
+    fn anchors_round_trip_through_the_external_id() {
+        let d = "ab".repeat(32);
+        let id = check_run_external_id("42", "tok", Some((7, &d)));
+        assert_eq!(anchored_tip(&id), Some((7, d.clone())));
+        assert_eq!(
+            anchored_tip(&check_run_external_id("42", "tok", None)),
+            None
+        );
+        assert_eq!(anchored_tip(&format!("controlgate:1:t:ledger:0:{d}")), None);
+        assert_eq!(anchored_tip("controlgate:1:t:ledger:3:XYZ"), None);
+        assert_eq!(anchored_tip(&format!("other:1:t:ledger:3:{d}")), None);
     }
 
     #[test]
