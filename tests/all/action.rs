@@ -1517,5 +1517,27 @@ fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
         text.contains("entry 3") && text.contains("chain rewritten"),
         "{text}"
     );
+    // `audit --anchors github` over the period says the same (and exits 1).
+    let out = ws
+        .cmd(&[
+            "audit",
+            "--store",
+            "evidence",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2999-12-31",
+            "--anchors",
+            "github",
+        ])
+        .env("GITHUB_TOKEN", "ghs_readtoken")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("NOT intact") && text.contains("chain rewritten"),
+        "{text}"
+    );
     ws.assert_clean();
 }

@@ -824,3 +824,51 @@ fn entry_time_may_not_go_backwards_beyond_the_skew() {
     assert_eq!((p.seq, p.kind), (4, ProblemKind::TimeReversed));
     assert!(p.message.contains("time goes backwards"), "{}", p.message);
 }
+
+/// Entries of format 2 (written before RFC 8785) keep verifying in their own canonical form,
+/// and a format-3 entry chains onto them.
+#[test]
+fn format_2_entries_still_verify_and_format_3_chains_onto_them() {
+    use controlgate::retain::canonical::{legacy_value_to_canonical, sha256_hex};
+    let dir = tempfile::tempdir().unwrap();
+    let store = DirStore::new(dir.path());
+    let mut prev = controlgate::retain::GENESIS.to_string();
+    for seq in 1..=3u64 {
+        let mut v = serde_json::to_value(Entry {
+            format: "controlgate-ledger/2".into(),
+            seq,
+            time: format!("2026-01-0{seq}T00:00:00Z"),
+            repository: "acme/app".into(),
+            run: RunIdentity::default(),
+            bundle: "b".repeat(64),
+            verdict: "pass".into(),
+            controls: vec![],
+            coverage: None,
+            api: None,
+            tickets: vec!["PROJ-\u{1f600}".into()],
+            prev: prev.clone(),
+            digest: String::new(),
+        })
+        .unwrap();
+        v.as_object_mut().unwrap().remove("digest");
+        let digest = sha256_hex(&legacy_value_to_canonical(&v));
+        v["digest"] = digest.clone().into();
+        let mut bytes = legacy_value_to_canonical(&v);
+        bytes.push(b'\n');
+        store
+            .put_create(&format!("ledger/{seq:010}.json"), &bytes)
+            .unwrap();
+        prev = digest;
+    }
+    let chain_only = VerifyOptions {
+        bundles: false,
+        ..VerifyOptions::default()
+    };
+    assert!(verify_store(&store, &chain_only).unwrap().intact);
+    let written = write_evidence(&store, &sample_input("acme/app", 4)).unwrap();
+    assert_eq!(written.entry.format, "controlgate-ledger/3");
+    assert_eq!(written.entry.prev, prev);
+    let out = verify_store(&store, &chain_only).unwrap();
+    assert!(out.intact, "{:?}", out.problem);
+    assert_eq!(out.entries, 4);
+}
