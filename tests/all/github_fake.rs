@@ -667,16 +667,23 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
         }
         ("GET", ["commits", sha, "check-runs"]) => {
             let name = q.get("check_name").copied().unwrap_or("");
-            let runs: Vec<Value> = st
+            let (per, page) = paging(&q);
+            let per = per.min(st.page_size);
+            let all: Vec<&CheckRunState> = st
                 .check_runs
                 .iter()
                 .filter(|c| c.head_sha == *sha && (name.is_empty() || enc(&c.name) == name))
+                .collect();
+            let runs: Vec<Value> = all
+                .iter()
+                .skip((page - 1) * per)
+                .take(per)
                 .map(|c| check_json(&repo, c))
                 .collect();
             (
                 200,
                 vec![],
-                json!({"total_count": runs.len(), "check_runs": runs}),
+                json!({"total_count": all.len(), "check_runs": runs}),
             )
         }
         _ => {

@@ -127,21 +127,17 @@ pub fn control_timelines(
                 }
                 t.last_evidence = Some(run_ref(e, locate));
             }
-            let bucket = t.buckets.get_mut(b.min(n_buckets - 1));
-            match c.status.as_str() {
-                "pass" => bucket.into_iter().for_each(|b| b.passing += 1),
-                status => {
-                    bucket.into_iter().for_each(|b| {
-                        if status == "fail" {
-                            b.failing += 1
-                        } else {
-                            b.untested += 1
-                        }
-                    });
-                    t.exceptions_total += 1;
-                    if t.exceptions.len() < EXCEPTIONS_SHOWN {
-                        t.exceptions.push((run_ref(e, locate), status.to_string()));
-                    }
+            if let Some(bucket) = t.buckets.get_mut(b.min(n_buckets - 1)) {
+                match c.status.as_str() {
+                    "pass" => bucket.passing += 1,
+                    "fail" => bucket.failing += 1,
+                    _ => bucket.untested += 1,
+                }
+            }
+            if c.status != "pass" {
+                t.exceptions_total += 1;
+                if t.exceptions.len() < EXCEPTIONS_SHOWN {
+                    t.exceptions.push((run_ref(e, locate), c.status.clone()));
                 }
             }
         }

@@ -262,6 +262,8 @@ struct ListedCheckRun {
 
 #[derive(Deserialize)]
 struct ListedCheckRuns {
+    #[serde(default)]
+    total_count: u64,
     check_runs: Vec<ListedCheckRun>,
 }
 
@@ -639,11 +641,12 @@ impl GitHub {
             permission: Some("`actions: read`"),
         };
         let mut heads: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         self.list_all(op, &route, &query, |r: ListedWorkflowRun| {
             if r.created_at < first {
                 return false;
             }
-            if r.created_at <= last && !heads.contains(&r.head_sha) {
+            if r.created_at <= last && seen.insert(r.head_sha.clone()) {
                 heads.push(r.head_sha);
             }
             true
@@ -654,12 +657,8 @@ impl GitHub {
             check_name: &'a str,
             filter: &'a str,
             per_page: u8,
+            page: u32,
         }
-        let query = Query {
-            check_name,
-            filter: "all",
-            per_page: 100,
-        };
         let op = Op {
             what: "listing check runs",
             permission: Some("`checks: read`"),
@@ -672,17 +671,33 @@ impl GitHub {
                 repo.name,
                 segment(&sha)
             );
-            let listed: ListedCheckRuns = self
-                .retried(op, || self.crab.get(&route, Some(&query)))
-                .await?;
-            for c in listed.check_runs {
-                if let Some((seq, digest)) = c.external_id.as_deref().and_then(anchored_tip) {
-                    tips.push(RecordedTip {
-                        seq,
-                        digest,
-                        head_sha: sha.clone(),
-                        url: c.run.html_url.unwrap_or_default(),
-                    });
+            // `{total_count, check_runs}`: paged by number until every run was read (reruns
+            // can put more than a page of runs on one commit).
+            let mut read = 0u64;
+            for page in 1..=MAX_LIST_PAGES {
+                let query = Query {
+                    check_name,
+                    filter: "all",
+                    per_page: LIST_PAGE,
+                    page,
+                };
+                let listed: ListedCheckRuns = self
+                    .retried(op, || self.crab.get(&route, Some(&query)))
+                    .await?;
+                let n = listed.check_runs.len() as u64;
+                read += n;
+                for c in listed.check_runs {
+                    if let Some((seq, digest)) = c.external_id.as_deref().and_then(anchored_tip) {
+                        tips.push(RecordedTip {
+                            seq,
+                            digest,
+                            head_sha: sha.clone(),
+                            url: c.run.html_url.unwrap_or_default(),
+                        });
+                    }
+                }
+                if n == 0 || read >= listed.total_count {
+                    break;
                 }
             }
         }
