@@ -61,6 +61,12 @@ enum Command {
     /// Only verified evidence is exported. Exit status: 0 written, 1 the chain or a bundle is
     /// not intact (nothing written), 2 unusable input.
     Export(ExportArgs),
+    /// Shields-style SVG badges of a branch's last run (verdict, coverage, SOC 2 controls
+    /// evidenced), from the verified ledger.
+    ///
+    /// Exit status: 0 written, 1 the ledger is not intact (nothing written), 2 no run of the
+    /// branch or unusable input.
+    Badge(BadgeArgs),
 }
 
 /// Where the evidence is: `--store DIR`, else the config's `evidence.store`.
@@ -210,6 +216,18 @@ struct ExportArgs {
 }
 
 #[derive(clap::Args)]
+struct BadgeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The branch whose last run (not a pull request's) the badges show.
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    branch: String,
+    /// Directory to write verdict.svg, coverage.svg and controls.svg into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+#[derive(clap::Args)]
 struct PublishArgs {
     /// The report directory `run` wrote (summary.md, report.json, event.json, context.json).
     #[arg(long, value_name = "DIR")]
@@ -306,6 +324,7 @@ fn main() -> ProcessExit {
         Command::Verify(args) => verify(args, &mut stdout),
         Command::Audit(args) => audit(args, &mut stdout),
         Command::Export(args) => export(args, &mut stdout),
+        Command::Badge(args) => badge(args),
     };
     let _ = stdout.finish();
     match result {
@@ -738,4 +757,38 @@ fn github_anchors(
         anchors.len()
     );
     Ok(anchors)
+}
+
+fn badge(args: BadgeArgs) -> anyhow::Result<ExitCode> {
+    let (store, context) = store_of(&args.store)?;
+    let store = lib(retain::open_store(&store, &context))?;
+    let verify = retain::VerifyOptions {
+        repository: args.store.repository.clone(),
+        ..Default::default()
+    };
+    match lib(retain::badge::badge_store(
+        store.as_ref(),
+        &args.branch,
+        &verify,
+    ))
+    .context("drawing the badges")?
+    {
+        retain::badge::BadgeOutcome::NotIntact(why) => {
+            eprintln!("{}; no badge was drawn", console::log_text(&why, 64 * 1024));
+            Ok(ExitCode::Fail)
+        }
+        retain::badge::BadgeOutcome::Drawn { seq, files } => {
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("creating {}", args.out.display()))?;
+            for (name, svg) in &files {
+                let path = args.out.join(name);
+                std::fs::write(&path, svg).with_context(|| format!("{}", path.display()))?;
+            }
+            eprintln!(
+                "controlgate: badges of ledger entry {seq} written to {}",
+                console::log_text(&args.out.display().to_string(), 1000)
+            );
+            Ok(ExitCode::Pass)
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod coverage_util;
 mod evidence;
 mod evidence_audit;
 mod evidence_audit_html;
+mod evidence_badge;
 mod evidence_cli;
 mod evidence_export;
 mod evidence_git;

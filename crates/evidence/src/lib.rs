@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod audit_html;
 pub mod audit_report;
+pub mod badge;
 pub mod base;
 pub mod bundle;
 pub mod canonical;

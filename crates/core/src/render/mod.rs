@@ -2,6 +2,7 @@
 //! through [`escape`].
 
 pub mod api;
+pub mod badge;
 pub mod coverage;
 pub mod escape;
 pub mod markdown;
