@@ -86,6 +86,7 @@ pub fn publish_from(
         verify_pr_head: true,
         // A tip from an untrusted artifact would anchor whatever it claims.
         ledger_tip: None,
+        fingerprint: super::publication::fingerprint(&report),
     };
     let published = publish_to_github(ctx, &publication, out);
     if let Some(path) = &ctx.step_summary {

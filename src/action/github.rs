@@ -4,6 +4,8 @@
 use std::io::Write;
 
 use crate::actions_env::ActionContext;
+use crate::actions_env::CommentMode;
+use crate::publish::CommentState;
 use crate::publish::github::{
     CheckRun, GhError, GitHub, Repo, RetryPolicy, Sticky, Thread, check_run_external_id,
 };
@@ -152,7 +154,7 @@ pub(super) fn publish_to_github(
                 }
             }
         }
-        if ctx.inputs.comment && !read_only {
+        if ctx.inputs.comment != CommentMode::Off && !read_only {
             let mut pr_number = p.pr_number;
             if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
                 let tested = p.head_sha.as_deref().unwrap_or("");
@@ -180,11 +182,20 @@ pub(super) fn publish_to_github(
                     None => gh.identity().await,
                 };
                 let marker = publish::marker(name);
+                let state = CommentState {
+                    run: run_number(ctx.run_id.as_deref()),
+                    head: p.head_sha.clone().unwrap_or_default(),
+                    fingerprint: p.fingerprint.clone(),
+                };
+                let state_line = state.line();
                 let body = format!(
-                    "{marker}\n{}",
+                    "{marker}\n{state_line}\n{}",
                     publish::fit(
                         &p.markdown,
-                        COMMENT_LIMIT - marker.chars().count() - 1,
+                        COMMENT_LIMIT
+                            - marker.chars().count()
+                            - state_line.chars().count()
+                            - 2,
                         "the job summary and `report.json`"
                     )
                 );
@@ -192,13 +203,38 @@ pub(super) fn publish_to_github(
                     marker: &marker,
                     author: Some(&author),
                 };
+                let mode = ctx.inputs.comment;
+                // `failures`: a passing run creates no comment, but updates an existing one so
+                // it never shows a failure that was fixed.
+                let create = mode != CommentMode::Failures || !p.success;
+                let keep = |existing: &str| {
+                    CommentState::find(existing)
+                        .and_then(|prev| state.keep_reason(&prev, mode == CommentMode::Changes))
+                };
                 match gh
-                    .upsert_comment(repo, Thread::PullRequest(pr), &sticky, &body)
+                    .upsert_comment_if(repo, Thread::PullRequest(pr), &sticky, &body, create, &keep)
                     .await
                 {
                     Ok(c) => {
-                        let _ = writeln!(out, "controlgate: PR comment {}", shown(&c.html_url));
-                        published.comment_url = Some(c.html_url);
+                        match &c.left {
+                            Some(why) => {
+                                let _ = writeln!(
+                                    out,
+                                    "controlgate: PR comment left as it is: {}",
+                                    shown(why)
+                                );
+                            }
+                            None => {
+                                let _ = writeln!(
+                                    out,
+                                    "controlgate: PR comment {}",
+                                    shown(&c.html_url)
+                                );
+                            }
+                        }
+                        if !c.html_url.is_empty() {
+                            published.comment_url = Some(c.html_url);
+                        }
                     }
                     Err(e) => on_error(e, out, &mut read_only),
                 }
@@ -206,4 +242,13 @@ pub(super) fn publish_to_github(
         }
     });
     published
+}
+
+/// The workflow run's number from `GITHUB_RUN_ID-GITHUB_RUN_ATTEMPT` (0 when unknown: a
+/// local run never outranks a workflow's comment).
+fn run_number(run_id: Option<&str>) -> u64 {
+    run_id
+        .and_then(|r| r.split('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }

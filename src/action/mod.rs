@@ -107,6 +107,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                         .as_ref()
                         .and_then(|e| e.as_ref().ok())
                         .map(|w| (w.entry_seq, w.entry_digest.clone())),
+                    fingerprint: publication::fingerprint(&o.report),
                 },
                 o.exit_code(),
                 written,
@@ -131,6 +132,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                     head_sha: ctx.event.head_sha.clone(),
                     verify_pr_head: false,
                     ledger_tip: None,
+                    fingerprint: String::new(),
                 },
                 e.exit_code(),
                 false,

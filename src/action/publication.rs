@@ -21,6 +21,41 @@ pub(super) struct Publication {
     /// The evidence ledger's tip after this run appended to it (seq, entry digest), recorded
     /// in the check run's `external_id` as an anchor. Never from an artifact.
     pub(super) ledger_tip: Option<(u64, String)>,
+    /// [`fingerprint`] of the report (empty when nothing was decided).
+    pub(super) fingerprint: String,
+}
+
+/// SHA-256 of what a reviewer compares between runs: the verdict, the test totals, each
+/// control's results and each gate's outcome and detail (which carries its numbers).
+/// Durations, times and run identity are left out, so an identical rerun has the same one.
+pub(super) fn fingerprint(report: &crate::model::report::Report) -> String {
+    let controls: Vec<_> = report
+        .controls
+        .iter()
+        .map(|c| {
+            (
+                c.id.to_string(),
+                c.status,
+                c.tests,
+                c.passed,
+                c.failed,
+                c.errored,
+                c.skipped,
+            )
+        })
+        .collect();
+    let gates: Vec<_> = report
+        .gates
+        .iter()
+        .map(|g| (&g.name, g.status, g.result, &g.detail))
+        .collect();
+    let value = serde_json::json!({
+        "verdict": report.verdict,
+        "tests": report.tests,
+        "controls": controls,
+        "gates": gates,
+    });
+    crate::hashing::sha256_hex(value.to_string().as_bytes())
 }
 
 impl Publication {
@@ -35,6 +70,7 @@ impl Publication {
             title: self.title.clone(),
             annotations: self.annotations.clone(),
             ledger_tip: self.ledger_tip.clone(),
+            fingerprint: self.fingerprint.clone(),
             pr_number: self.pr_number,
             head_sha: self.head_sha.clone(),
             verify_pr_head: self.verify_pr_head,

@@ -36,7 +36,7 @@ pub(super) fn write_report_dir(
         let meta = json!({
             "event_name": ctx.event_name,
             "check_name": ctx.inputs.check_name,
-            "comment": ctx.inputs.comment,
+            "comment": ctx.inputs.comment != crate::actions_env::CommentMode::Off,
         });
         crate::inputs::write_all_or_nothing(
             dir,

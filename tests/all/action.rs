@@ -1541,3 +1541,144 @@ fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
     );
     ws.assert_clean();
 }
+
+/// Writes (POST, PATCH) to the repository's comments the stand-in saw.
+fn comment_writes(repo: &str) -> usize {
+    stand().with(repo, |st| {
+        st.requests
+            .iter()
+            .filter(|r| r.method != "GET" && r.path.contains("/comments"))
+            .count()
+    })
+}
+
+fn set_event_head(ws: &Workspace, head: &str) {
+    let event = serde_json::json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {"number": 7, "head": {"sha": head, "ref": "feature"},
+                         "base": {"sha": "2222222222222222222222222222222222222222", "ref": "main"}}
+    });
+    write(&ws.path().join("event.json"), &event.to_string());
+}
+
+#[test]
+fn comment_changes_leaves_an_identical_rerun_alone_and_updates_on_new_numbers() {
+    let s = stand();
+    let repo = s.repo("comment-changes", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    let junit_path = ws.path().join("junit.xml");
+    write(&junit_path, &junit(&[("ok".into(), false, "CC8.1")]));
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_COMMENT".into(), "changes".into()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    assert_eq!(comment_writes(&repo), 1, "the first run creates it");
+
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0);
+    assert_eq!(
+        comment_writes(&repo),
+        1,
+        "an identical rerun writes nothing"
+    );
+    assert!(
+        o.stdout
+            .contains("PR comment left as it is: the verdict and the numbers are unchanged"),
+        "{}",
+        o.stdout
+    );
+
+    write(
+        &junit_path,
+        &junit(&[("ok".into(), false, "CC8.1"), ("bad".into(), true, "CC8.1")]),
+    );
+    assert_eq!(ws.run(&["run"]).code, 1);
+    assert_eq!(comment_writes(&repo), 2, "new numbers: updated");
+    s.with(&repo, |st| {
+        assert_eq!(st.comments.len(), 1);
+        assert!(st.comments[0].body.contains("controlgate-state run=42"));
+    });
+    ws.assert_clean();
+}
+
+#[test]
+fn an_older_run_never_overwrites_the_comment_of_a_newer_head() {
+    let s = stand();
+    let repo = s.repo("comment-stale", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    // The run of the newer push (run 50, HEAD) finishes first.
+    ws.extra_env.push(("GITHUB_RUN_ID".into(), "50".into()));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    assert_eq!(comment_writes(&repo), 1);
+
+    // The run of the older push (run 40, another commit) finishes later: left alone.
+    let older = "4444444444444444444444444444444444444444";
+    set_event_head(&ws, older);
+    ws.extra_env.retain(|(k, _)| k != "GITHUB_RUN_ID");
+    ws.extra_env.push(("GITHUB_RUN_ID".into(), "40".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(comment_writes(&repo), 1, "{}", o.stdout);
+    assert!(
+        o.stdout.contains(
+            "a later run (50) already commented on 1111111111111111111111111111111111111111"
+        ),
+        "{}",
+        o.stdout
+    );
+    // Its check run is on its own commit, so it cannot replace the newer one's either.
+    s.with(&repo, |st| {
+        let heads: Vec<&str> = st.check_runs.iter().map(|c| c.head_sha.as_str()).collect();
+        assert_eq!(heads, [HEAD, older]);
+    });
+
+    // A rerun of the newer head's run (same run id, next attempt) still updates it.
+    set_event_head(&ws, HEAD);
+    ws.extra_env.retain(|(k, _)| k != "GITHUB_RUN_ID");
+    ws.extra_env.push(("GITHUB_RUN_ID".into(), "50".into()));
+    ws.extra_env.push(("GITHUB_RUN_ATTEMPT".into(), "2".into()));
+    ws.run(&["run"]);
+    assert_eq!(comment_writes(&repo), 2);
+    ws.assert_clean();
+}
+
+#[test]
+fn comment_failures_creates_only_on_a_failure_and_keeps_it_current() {
+    let s = stand();
+    let repo = s.repo("comment-failures", |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    let junit_path = ws.path().join("junit.xml");
+    write(&junit_path, &junit(&[("ok".into(), false, "CC8.1")]));
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws.extra_env
+        .push(("INPUT_COMMENT".into(), "failures".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0);
+    assert_eq!(comment_writes(&repo), 0, "a passing run creates none");
+    assert!(
+        o.stdout.contains("PR comment left as it is"),
+        "{}",
+        o.stdout
+    );
+
+    write(
+        &junit_path,
+        &junit(&[("ok".into(), false, "CC8.1"), ("bad".into(), true, "CC8.1")]),
+    );
+    assert_eq!(ws.run(&["run"]).code, 1);
+    assert_eq!(comment_writes(&repo), 1, "a failure creates it");
+
+    write(&junit_path, &junit(&[("ok".into(), false, "CC8.1")]));
+    assert_eq!(ws.run(&["run"]).code, 0);
+    assert_eq!(comment_writes(&repo), 2, "the fix updates it");
+    s.with(&repo, |st| assert!(!st.comments[0].body.contains("bad")));
+    ws.assert_clean();
+}

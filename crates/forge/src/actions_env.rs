@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
@@ -23,6 +24,34 @@ pub struct EventInfo {
     pub base_sha: Option<String>,
 }
 
+/// When the sticky PR comment is written (`comment` input): like the modes reviewers know from
+/// coverage bots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CommentMode {
+    /// Create or update it on every run (`true`, the default).
+    Always,
+    /// Create it, then update it only when the verdict or the numbers changed.
+    Changes,
+    /// Create it only when the run fails; an existing comment is still updated (so it never
+    /// shows a failure that was fixed).
+    Failures,
+    /// Never (`false`).
+    Off,
+}
+
+impl CommentMode {
+    pub fn parse(v: &str) -> Option<CommentMode> {
+        match v {
+            "always" | "true" | "True" | "TRUE" | "yes" | "1" => Some(CommentMode::Always),
+            "changes" => Some(CommentMode::Changes),
+            "failures" => Some(CommentMode::Failures),
+            "off" | "false" | "False" | "FALSE" | "no" | "0" => Some(CommentMode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// The action's inputs (see `action.yml`). Empty strings are treated as unset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
@@ -33,8 +62,8 @@ pub struct Inputs {
     pub results: Vec<String>,
     pub coverage: Vec<String>,
     pub base_ref: Option<String>,
-    /// Post/update the sticky PR comment.
-    pub comment: bool,
+    /// When to post or update the sticky PR comment (`comment` input).
+    pub comment: CommentMode,
     /// Create the check run.
     pub check_run: bool,
     /// Name of the check run; also names the comment marker `<!-- controlgate:<name> -->`.
@@ -68,7 +97,7 @@ impl Default for Inputs {
             results: Vec::new(),
             coverage: Vec::new(),
             base_ref: None,
-            comment: true,
+            comment: CommentMode::Always,
             check_run: true,
             check_name: "controlgate".into(),
             report_dir: PathBuf::from("controlgate-report"),
@@ -316,7 +345,14 @@ pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext,
             .collect(),
         coverage: list(input("coverage")),
         base_ref: input("base-ref"),
-        comment: flag("comment", true)?,
+        comment: match input("comment").as_deref().map(str::trim) {
+            None => CommentMode::Always,
+            Some(v) => CommentMode::parse(v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "input `comment`: `{v}` is not one of always (true), changes, failures, off (false)"
+                ))
+            })?,
+        },
         check_run: flag("check-run", true)?,
         check_name: input("check-name").unwrap_or(defaults.check_name),
         report_dir: input("report-dir")
@@ -647,7 +683,7 @@ mod unit {
         assert_eq!(c.inputs.results, ["a/*.xml", "b.xml", "c.xml"]);
         let both = ctx(&[("INPUT_RESULTS", "go.json\n"), ("INPUT_JUNIT", "a.xml")]).unwrap();
         assert_eq!(both.inputs.results, ["go.json", "a.xml"]);
-        assert!(!c.inputs.comment);
+        assert_eq!(c.inputs.comment, CommentMode::Off);
         assert_eq!(c.inputs.check_name, "controlgate");
         assert_eq!(c.repository, Some(("acme".into(), "app".into())));
         assert_eq!(c.api_url, "http://127.0.0.1:9/api/v3");

@@ -248,8 +248,10 @@ impl Sticky<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upserted {
     pub html_url: String,
-    /// `false`: an existing comment was updated.
+    /// `false`: an existing comment was updated (or left as it is).
     pub created: bool,
+    /// The comment was not written, and why (see [`GitHub::upsert_comment_if`]).
+    pub left: Option<String>,
 }
 
 /// A check run as listed, with the `external_id` octocrab's model does not carry.
@@ -774,6 +776,21 @@ impl GitHub {
         sticky: &Sticky<'_>,
         body: &str,
     ) -> Result<Upserted, GhError> {
+        self.upsert_comment_if(repo, on, sticky, body, true, &|_| None)
+            .await
+    }
+
+    /// [`GitHub::upsert_comment`], but an existing comment is left as it is when `keep`
+    /// returns why (from its body), and none is created unless `create_missing`.
+    pub async fn upsert_comment_if(
+        &self,
+        repo: Repo<'_>,
+        on: Thread,
+        sticky: &Sticky<'_>,
+        body: &str,
+        create_missing: bool,
+        keep: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Upserted, GhError> {
         #[derive(Serialize)]
         struct Edit<'a> {
             body: &'a str,
@@ -804,6 +821,13 @@ impl GitHub {
                         sticky.marker
                     ));
                 }
+                if let Some(why) = keep(c.body.as_deref().unwrap_or("")) {
+                    return Ok(Upserted {
+                        html_url: c.html_url.to_string(),
+                        created: false,
+                        left: Some(why),
+                    });
+                }
                 // PATCH: octocrab's `update_comment` sends POST (see the module doc).
                 let route = format!(
                     "/repos/{}/{}/issues/comments/{}",
@@ -815,6 +839,14 @@ impl GitHub {
                 return Ok(Upserted {
                     html_url: updated.html_url.to_string(),
                     created: false,
+                    left: None,
+                });
+            }
+            if !create_missing {
+                return Ok(Upserted {
+                    html_url: String::new(),
+                    created: false,
+                    left: Some("no comment yet, and this run does not create one".into()),
                 });
             }
             match issues.create_comment(on.number(), body).await {
@@ -822,6 +854,7 @@ impl GitHub {
                     return Ok(Upserted {
                         html_url: c.html_url.to_string(),
                         created: true,
+                        left: None,
                     });
                 }
                 Err(e) => match failure(e, op(&create)) {

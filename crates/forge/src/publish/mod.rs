@@ -32,6 +32,63 @@ pub fn marker(name: &str) -> String {
     format!("<!-- controlgate:{safe} -->")
 }
 
+/// What a sticky comment records about the run that wrote it (a hidden line after the
+/// marker): the workflow run, the tested commit, and a fingerprint of the verdict and the
+/// numbers. Comment modes and the stale-run guard compare against it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommentState {
+    /// The workflow run id (`GITHUB_RUN_ID`, without the attempt); runs of later pushes have
+    /// larger ids.
+    pub run: u64,
+    pub head: String,
+    pub fingerprint: String,
+}
+
+impl CommentState {
+    /// The hidden line.
+    pub fn line(&self) -> String {
+        format!(
+            "<!-- controlgate-state run={} head={} fingerprint={} -->",
+            self.run, self.head, self.fingerprint
+        )
+    }
+
+    /// The state recorded in a comment body, if any.
+    pub fn find(body: &str) -> Option<CommentState> {
+        let line = body
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("<!-- controlgate-state "))?;
+        let mut state = CommentState {
+            run: 0,
+            head: String::new(),
+            fingerprint: String::new(),
+        };
+        for part in line.trim_end_matches("-->").split_whitespace() {
+            match part.split_once('=') {
+                Some(("run", v)) => state.run = v.parse().ok()?,
+                Some(("head", v)) => state.head = v.to_owned(),
+                Some(("fingerprint", v)) => state.fingerprint = v.to_owned(),
+                _ => {}
+            }
+        }
+        Some(state)
+    }
+
+    /// Why a comment holding `previous` must be left as it is by the run `self`, or `None`
+    /// to write it: a later run already commented on another (newer) commit — an older run
+    /// never overwrites it; or, with `unchanged_only`, the verdict and numbers are the same.
+    pub fn keep_reason(&self, previous: &CommentState, unchanged_only: bool) -> Option<String> {
+        if previous.run > self.run && previous.head != self.head {
+            return Some(format!(
+                "a later run ({}) already commented on {}: this run tested the older {}",
+                previous.run, previous.head, self.head
+            ));
+        }
+        (unchanged_only && previous.fingerprint == self.fingerprint)
+            .then(|| "the verdict and the numbers are unchanged".to_string())
+    }
+}
+
 /// Keeps `text` within `max_chars` characters: cut at a line boundary, with a note saying how
 /// much was left out.
 pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
