@@ -308,7 +308,7 @@ fn check_time(entry: &Entry, before: Option<&Entry>, loc: &str) -> Option<Proble
         seq: entry.seq,
         kind: ProblemKind::TimeReversed,
         message: format!(
-            "entry {} ({loc}) is dated {}, before entry {} ({}): time goes backwards (entries rewritten?)",
+            "entry {} ({loc}) is dated {}, before entry {} ({}): time goes backwards by more than an hour (entries rewritten, or a writer's clock is wrong)",
             entry.seq, entry.time, before.seq, before.time
         ),
     })
