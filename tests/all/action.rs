@@ -1542,6 +1542,19 @@ fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
     ws.assert_clean();
 }
 
+/// A workspace in the stand-in repository `name` whose run reads one passing CC8.1 test.
+fn passing_workspace(name: &str) -> (String, Workspace) {
+    let repo = stand().repo(name, |_| {});
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    (repo, ws)
+}
+
 /// Writes (POST, PATCH) to the repository's comments the stand-in saw.
 fn comment_writes(repo: &str) -> usize {
     stand().with(repo, |st| {
@@ -1565,12 +1578,8 @@ fn set_event_head(ws: &Workspace, head: &str) {
 #[test]
 fn comment_changes_leaves_an_identical_rerun_alone_and_updates_on_new_numbers() {
     let s = stand();
-    let repo = s.repo("comment-changes", |_| {});
-    let mut ws = Workspace::new(&repo, "");
+    let (repo, mut ws) = passing_workspace("comment-changes");
     let junit_path = ws.path().join("junit.xml");
-    write(&junit_path, &junit(&[("ok".into(), false, "CC8.1")]));
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
     ws.extra_env
         .push(("INPUT_COMMENT".into(), "changes".into()));
     assert_eq!(ws.run(&["run"]).code, 0);
@@ -1606,14 +1615,7 @@ fn comment_changes_leaves_an_identical_rerun_alone_and_updates_on_new_numbers() 
 #[test]
 fn an_older_run_never_overwrites_the_comment_of_a_newer_head() {
     let s = stand();
-    let repo = s.repo("comment-stale", |_| {});
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let (repo, mut ws) = passing_workspace("comment-stale");
     // The run of the newer push (run 50, HEAD) finishes first.
     ws.extra_env.push(("GITHUB_RUN_ID".into(), "50".into()));
     assert_eq!(ws.run(&["run"]).code, 0);
@@ -1652,12 +1654,8 @@ fn an_older_run_never_overwrites_the_comment_of_a_newer_head() {
 #[test]
 fn comment_failures_creates_only_on_a_failure_and_keeps_it_current() {
     let s = stand();
-    let repo = s.repo("comment-failures", |_| {});
-    let mut ws = Workspace::new(&repo, "");
+    let (repo, mut ws) = passing_workspace("comment-failures");
     let junit_path = ws.path().join("junit.xml");
-    write(&junit_path, &junit(&[("ok".into(), false, "CC8.1")]));
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
     ws.extra_env
         .push(("INPUT_COMMENT".into(), "failures".into()));
     let o = ws.run(&["run"]);

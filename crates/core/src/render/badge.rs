@@ -2,6 +2,8 @@
 //! its colour. Pure; the text is escaped for XML, the widths estimated from the characters
 //! (Verdana 11 px, as shields.io lays them out).
 
+use super::escape::html;
+
 /// Badge colours, shields.io's palette.
 pub const GREEN: &str = "#4c1";
 pub const YELLOWGREEN: &str = "#a4a61d";
@@ -34,22 +36,6 @@ fn text_width(s: &str) -> u32 {
         .sum()
 }
 
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// One flat badge: `label | message` with the message on `color`.
 pub fn svg(label: &str, message: &str, color: &str) -> String {
     let (label, message): (String, String) = (
@@ -59,8 +45,9 @@ pub fn svg(label: &str, message: &str, color: &str) -> String {
     let lw = text_width(&label) + 10;
     let mw = text_width(&message) + 10;
     let w = lw + mw;
-    let (l, m) = (xml(&label), xml(&message));
-    let color = xml(color);
+    // SVG is XML: the HTML escape (`& < > " '`, controls as `<U+XXXX>`) is valid in it.
+    let (l, m) = (html(&label, 40), html(&message, 40));
+    let color = html(color, 20);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"20\" role=\"img\" \
          aria-label=\"{l}: {m}\"><title>{l}: {m}</title>\
