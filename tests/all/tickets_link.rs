@@ -318,6 +318,88 @@ fn merge_time_post_carries_the_release_coverage_delta() {
     );
 }
 
+/// Two releases (pushes to the default branch) naming the same tickets leave two records on
+/// each, every one naming its two commits; rerunning a release's push changes neither.
+#[test]
+fn each_release_keeps_its_own_record_and_a_rerun_changes_nothing() {
+    let f = Fakes::start();
+    let (cfg, creds) = (cfg(ALL), f.creds());
+    let release = |before: &str, after: &str| ChangeContext {
+        repository: "acme/pay".into(),
+        pr_number: None,
+        head_branch: "main".into(),
+        commit_messages: vec!["ENG-1 DES-2 ship the login (fixes #5)".into()],
+        author: "alice".into(),
+        pr_url: format!("https://github.com/acme/pay/compare/{before}...{after}"),
+        merged: true,
+        base_is_default: true,
+        pushed: Some(tickets::CommitRange {
+            before: before.repeat(40),
+            after: after.repeat(40),
+        }),
+        ..Default::default()
+    };
+    let (first, second) = (release("a", "b"), release("b", "c"));
+    for c in [&first, &second] {
+        let out = tickets::link(c, &cfg, &creds, &summary(Verdict::Pass));
+        assert!(out.release);
+        assert!(
+            out.links.iter().all(|l| l.status != LinkStatus::Failed),
+            "{out:#?}"
+        );
+    }
+    f.assert_no_violations();
+    let snapshot = |f: &Fakes| {
+        let jira = f.jira.state.lock().unwrap();
+        let linear = f.linear.state.lock().unwrap();
+        let gh = f.github.state.lock().unwrap();
+        format!(
+            "{:?}{:?}{:?}{:?}",
+            jira.remote_links, jira.comments, linear.attachments, gh.comments
+        )
+    };
+    {
+        let jira = f.jira.state.lock().unwrap();
+        let links = &jira.remote_links["ENG-1"];
+        assert_eq!(links.len(), 2, "{links:#?}");
+        assert_eq!(
+            links[0]["globalId"],
+            "controlgate:acme/pay@main:aaaaaaa..bbbbbbb"
+        );
+        assert_eq!(
+            links[1]["object"]["title"],
+            "acme/pay@main bbbbbbb..ccccccc merged · controlgate PASS"
+        );
+        assert!(
+            links
+                .iter()
+                .all(|l| l["object"]["status"]["resolved"] == true)
+        );
+        let comments = &jira.comments["ENG-1"];
+        assert_eq!(comments.len(), 2);
+        let texts: Vec<String> = comments.iter().map(|c| adf_text(&c["body"])).collect();
+        assert!(texts[0].contains("aaaaaaa..bbbbbbb") && texts[1].contains("bbbbbbb..ccccccc"));
+        let linear = f.linear.state.lock().unwrap();
+        assert_eq!(linear.attachments.len(), 2);
+        let gh = f.github.state.lock().unwrap();
+        let on_issue = &gh.comments["acme/pay#5"];
+        assert_eq!(on_issue.len(), 2);
+        assert!(
+            on_issue[1]["body"]
+                .as_str()
+                .unwrap()
+                .contains("bbbbbbb..ccccccc")
+        );
+    }
+    let before = snapshot(&f);
+    tickets::link(&second, &cfg, &creds, &summary(Verdict::Pass));
+    assert_eq!(
+        snapshot(&f),
+        before,
+        "a rerun of the second release changes nothing"
+    );
+}
+
 #[test]
 fn tracker_failures_carry_the_trackers_message_and_never_abort() {
     let f = Fakes::start();

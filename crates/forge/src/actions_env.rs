@@ -526,6 +526,7 @@ pub fn change_context(
                 linked_issues: Vec::new(),
                 merged: pr.get("merged").and_then(Value::as_bool).unwrap_or(false),
                 base_is_default: is_default(&s(pr, &["base", "ref"])),
+                pushed: None,
             })
         }
         "push" => {
@@ -551,6 +552,11 @@ pub fn change_context(
                     .unwrap_or_default(),
                 merged: true,
                 base_is_default: is_default(&branch),
+                // A new branch has an all-zero `before`: no previous tip.
+                pushed: str_at(ev, &["before"])
+                    .filter(|b| b.bytes().any(|c| c != b'0'))
+                    .zip(str_at(ev, &["after"]))
+                    .map(|(before, after)| crate::model::tickets::CommitRange { before, after }),
                 ..Default::default()
             })
         }
@@ -818,6 +824,19 @@ mod unit {
         assert_eq!(c.commit_messages, ["ENG-2 one", "two"]);
         assert!(c.is_release());
         assert_eq!(c.author, "carol");
+        assert_eq!(c.pushed, None, "no `before`/`after`: no range");
+        let mut release = push.clone();
+        release["before"] = "1".repeat(40).into();
+        release["after"] = "2".repeat(40).into();
+        let c = change_context("push", &release, "a/b", None).unwrap();
+        assert_eq!(c.stable_id(), "controlgate:a/b@main:1111111..2222222");
+        release["before"] = "0".repeat(40).into();
+        let c = change_context("push", &release, "a/b", None).unwrap();
+        assert_eq!(
+            c.stable_id(),
+            "controlgate:a/b@main",
+            "a new branch has no previous tip"
+        );
         let tag = serde_json::json!({"ref": "refs/tags/v1"});
         assert!(
             change_context("push", &tag, "a/b", None).is_none(),

@@ -42,6 +42,20 @@ pub struct ChangeContext {
     pub merged: bool,
     /// It landed on (or targets) the repository's default branch.
     pub base_is_default: bool,
+    /// A push: the branch's previous tip and the pushed commit. A release (a push to the
+    /// default branch) is its own record on the ticket, named by both.
+    pub pushed: Option<CommitRange>,
+}
+
+/// A push's commits: the branch's tip before and after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitRange {
+    pub before: String,
+    pub after: String,
+}
+
+fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
 }
 
 impl ChangeContext {
@@ -50,19 +64,43 @@ impl ChangeContext {
         self.merged && self.base_is_default
     }
 
-    /// One stable ID per repository + PR (Jira `globalId`, comment markers).
+    /// The push's commits when this is a release (a push to the default branch).
+    fn release_range(&self) -> Option<&CommitRange> {
+        self.pushed
+            .as_ref()
+            .filter(|_| self.pr_number.is_none() && self.is_release())
+    }
+
+    /// One stable ID per repository + PR (Jira `globalId`, comment markers); per release for a
+    /// push to the default branch, so that a later release adds its own record and never
+    /// overwrites an earlier one's (`controlgate:owner/repo@main:1a2b3c4..5d6e7f8`).
     pub fn stable_id(&self) -> String {
-        match self.pr_number {
-            Some(n) => format!("controlgate:{}#{n}", self.repository),
-            None => format!("controlgate:{}@{}", self.repository, self.head_branch),
+        match (self.pr_number, self.release_range()) {
+            (Some(n), _) => format!("controlgate:{}#{n}", self.repository),
+            (None, Some(r)) => format!(
+                "controlgate:{}@{}:{}..{}",
+                self.repository,
+                self.head_branch,
+                short_sha(&r.before),
+                short_sha(&r.after)
+            ),
+            (None, None) => format!("controlgate:{}@{}", self.repository, self.head_branch),
         }
     }
 
-    /// `owner/repo#12`, or `owner/repo@branch` without a PR.
+    /// `owner/repo#12`; `owner/repo@main 1a2b3c4..5d6e7f8` for a release; else
+    /// `owner/repo@branch`.
     pub fn change_name(&self) -> String {
-        match self.pr_number {
-            Some(n) => format!("{}#{n}", self.repository),
-            None => format!("{}@{}", self.repository, self.head_branch),
+        match (self.pr_number, self.release_range()) {
+            (Some(n), _) => format!("{}#{n}", self.repository),
+            (None, Some(r)) => format!(
+                "{}@{} {}..{}",
+                self.repository,
+                self.head_branch,
+                short_sha(&r.before),
+                short_sha(&r.after)
+            ),
+            (None, None) => format!("{}@{}", self.repository, self.head_branch),
         }
     }
 }
@@ -241,5 +279,16 @@ mod unit {
         assert_eq!(c.stable_id(), "controlgate:acme/pay#7");
         c.pr_number = None;
         assert_eq!(c.stable_id(), "controlgate:acme/pay@main");
+        // A release: a push to the default branch is named by its commits.
+        c.merged = true;
+        c.base_is_default = true;
+        c.pushed = Some(CommitRange {
+            before: "1a2b3c4d5e".into(),
+            after: "5d6e7f8a9b".into(),
+        });
+        assert_eq!(c.stable_id(), "controlgate:acme/pay@main:1a2b3c4..5d6e7f8");
+        assert_eq!(c.change_name(), "acme/pay@main 1a2b3c4..5d6e7f8");
+        c.base_is_default = false;
+        assert_eq!(c.stable_id(), "controlgate:acme/pay@main", "not a release");
     }
 }
