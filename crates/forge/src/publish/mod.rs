@@ -45,11 +45,16 @@ pub struct CommentState {
 }
 
 impl CommentState {
-    /// The hidden line.
+    /// The hidden line. Only alphanumerics of the head and fingerprint are written: the head
+    /// of a `publish --from` artifact is whatever the artifact claims, and must not close
+    /// the comment.
     pub fn line(&self) -> String {
+        let safe = |s: &str| -> String { s.chars().filter(char::is_ascii_alphanumeric).collect() };
         format!(
             "<!-- controlgate-state run={} head={} fingerprint={} -->",
-            self.run, self.head, self.fingerprint
+            self.run,
+            safe(&self.head),
+            safe(&self.fingerprint)
         )
     }
 
@@ -86,6 +91,41 @@ impl CommentState {
         }
         (unchanged_only && previous.fingerprint == self.fingerprint)
             .then(|| "the verdict and the numbers are unchanged".to_string())
+    }
+}
+
+#[cfg(test)]
+mod comment_state {
+    use super::CommentState;
+
+    #[test]
+    fn the_state_line_round_trips_and_cannot_close_the_comment() {
+        let s = CommentState {
+            run: 42,
+            head: "abc123 --> <img src=x>".into(),
+            fingerprint: "f00d".into(),
+        };
+        let line = s.line();
+        assert_eq!(line.matches("-->").count(), 1, "{line}");
+        let back = CommentState::find(&format!("<!-- m -->\n{line}\nbody")).unwrap();
+        assert_eq!((back.run, back.head.as_str()), (42, "abc123imgsrcx"));
+        let newer = CommentState {
+            run: 50,
+            head: "b".into(),
+            fingerprint: "f".into(),
+        };
+        let older = CommentState {
+            run: 40,
+            head: "a".into(),
+            fingerprint: "f".into(),
+        };
+        assert!(
+            older.keep_reason(&newer, false).is_some(),
+            "an older run keeps off"
+        );
+        assert!(newer.keep_reason(&older, false).is_none());
+        assert!(newer.keep_reason(&newer, true).is_some(), "unchanged");
+        assert!(newer.keep_reason(&newer, false).is_none());
     }
 }
 
