@@ -6,13 +6,11 @@ use serde::Serialize;
 
 use super::audit_html::{GateLine, HtmlAudit, SampledRun, control_timelines, render_html};
 pub use super::audit_report::*;
-use super::bundle::REPORT;
 use super::ledger::Entry;
 use super::open::{OpenContext, open_store};
 use super::store::{EvidenceStore, StoreConfig};
-use super::verify::{BundleFiles, VerifyOptions, load_verified, verified_files};
+use super::verify::{VerifiedReport, VerifyOptions, load_verified, verified_report};
 use crate::error::{ExitCode, Result};
-use crate::model::report::Report;
 
 /// `controlgate audit`.
 #[derive(Debug, Clone)]
@@ -105,27 +103,23 @@ pub fn audit_store(
 /// read; a bundle that fails verification is shown as such).
 fn sampled_run(store: &dyn EvidenceStore, entries: &[Entry], run: &RunRef) -> Result<SampledRun> {
     let entry = entries.iter().find(|e| e.seq == run.seq);
-    let (bundle_problem, gates) = match verified_files(store, &run.bundle, &[REPORT.to_string()])? {
-        BundleFiles::Failed(why) => (Some(why), Err("the bundle failed verification".into())),
-        BundleFiles::Verified(files) => (
+    let (bundle_problem, gates) = match verified_report(store, &run.bundle, &[])? {
+        VerifiedReport::Failed(why) => (Some(why), Err("the bundle failed verification".into())),
+        VerifiedReport::Verified { report, .. } => (
             None,
-            match files.get(REPORT) {
+            match report {
                 None => Err("the bundle holds no report.json".into()),
-                Some(bytes) => std::str::from_utf8(bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(|t| Report::from_json(t).map_err(|e| format!("report.json: {e}")))
-                    .map(|report| {
-                        report
-                            .gates
-                            .iter()
-                            .map(|g| GateLine {
-                                name: g.name.clone(),
-                                status: enum_name(&g.status),
-                                result: enum_name(&g.result),
-                                detail: g.detail.clone(),
-                            })
-                            .collect()
-                    }),
+                Some(Err(why)) => Err(format!("report.json: {why}")),
+                Some(Ok(report)) => Ok(report
+                    .gates
+                    .iter()
+                    .map(|g| GateLine {
+                        name: g.name.clone(),
+                        status: enum_name(&g.status),
+                        result: enum_name(&g.result),
+                        detail: g.detail.clone(),
+                    })
+                    .collect()),
             },
         ),
     };

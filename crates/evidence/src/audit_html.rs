@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use chrono::NaiveDate;
 
-use super::audit_report::{AuditQuery, AuditReport, normalize_control};
+use super::audit_report::{AuditQuery, AuditReport, normalize_control, scoped_controls};
 use super::ledger::Entry;
 use super::run_ref::{RunRef, run_ref};
 use controlgate_core::render::escape::html;
@@ -96,11 +96,7 @@ pub fn control_timelines(
     for e in in_scope {
         let Some(day) = e.date() else { continue };
         let b = ((day - query.from).num_days() / bucket_days) as usize;
-        for c in &e.controls {
-            let key = normalize_control(&c.id);
-            if want.as_ref().is_some_and(|w| *w != key) {
-                continue;
-            }
+        for (key, c) in scoped_controls(e, want.as_deref()) {
             let i = *index.entry(key).or_insert_with(|| {
                 out.push(ControlTimeline {
                     id: c.id.clone(),

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::bundle::ControlSummary;
 use super::ledger::Entry;
 use super::population::{self, Population, PopulationReport};
 use super::prng::sample_indices;
@@ -132,11 +133,20 @@ pub fn in_scope<'a>(entries: &'a [Entry], query: &AuditQuery) -> Vec<&'a Entry> 
     entries
         .iter()
         .filter(|e| e.date().is_some_and(|d| d >= query.from && d <= query.to))
-        .filter(|e| match &want {
-            None => true,
-            Some(w) => e.controls.iter().any(|c| normalize_control(&c.id) == *w),
-        })
+        .filter(|e| want.is_none() || scoped_controls(e, want.as_deref()).next().is_some())
         .collect()
+}
+
+/// The controls `e` reported that are in scope (`want`: one normalised id, or every control),
+/// each with its normalised id.
+pub fn scoped_controls<'e>(
+    e: &'e Entry,
+    want: Option<&'e str>,
+) -> impl Iterator<Item = (String, &'e ControlSummary)> + 'e {
+    e.controls
+        .iter()
+        .map(|c| (normalize_control(&c.id), c))
+        .filter(move |(key, _)| want.is_none_or(|w| w == key))
 }
 
 /// The audit of `entries` (in ledger order) for `query`. Pure.
@@ -160,11 +170,7 @@ pub fn build_audit(
             "fail" => failing += 1,
             _ => {}
         }
-        for c in &e.controls {
-            let key = normalize_control(&c.id);
-            if want.as_ref().is_some_and(|w| *w != key) {
-                continue;
-            }
+        for (key, c) in scoped_controls(e, want.as_deref()) {
             let i = *index.entry(key).or_insert_with(|| {
                 controls.push(ControlRow {
                     id: c.id.clone(),

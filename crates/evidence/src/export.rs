@@ -10,11 +10,11 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
-use super::bundle::{MANIFEST, Manifest, REPORT};
+use super::bundle::{MANIFEST, Manifest};
 use super::canonical::sha256_hex;
 use super::ledger::Entry;
 use super::store::EvidenceStore;
-use super::verify::{BundleFiles, VerifyOptions, VerifyOutcome, load_verified, verified_files};
+use super::verify::{VerifiedReport, VerifyOptions, VerifyOutcome, load_verified, verified_report};
 use crate::error::{Error, Result};
 use crate::model::report::{GateResult, GateStatus, Report, Verdict};
 use crate::model::tests::CaseStatus;
@@ -131,35 +131,28 @@ fn load_run(
     store: &dyn EvidenceStore,
     entry: &Entry,
 ) -> Result<std::result::Result<ExportedRun, String>> {
-    let files = match verified_files(
-        store,
-        &entry.bundle,
-        &[MANIFEST.to_string(), REPORT.to_string()],
-    )? {
-        BundleFiles::Verified(files) => files,
-        BundleFiles::Failed(why) => return Ok(Err(why)),
+    let (report, files) = match verified_report(store, &entry.bundle, &[MANIFEST])? {
+        VerifiedReport::Verified { report, files } => (report, files),
+        VerifiedReport::Failed(why) => return Ok(Err(why)),
     };
     let location = store.location(&format!("bundles/{}/", entry.bundle));
     let manifest: Manifest = match files.get(MANIFEST).map(|b| serde_json::from_slice(b)) {
         Some(Ok(m)) => m,
         _ => return Ok(Err("manifest.json unreadable".into())),
     };
-    let Some(report) = files.get(REPORT) else {
+    let Some(report) = report else {
         return Ok(Err("the bundle holds no report.json".into()));
     };
     // An intact bundle whose report this release cannot read is not tampering: bad input.
-    let report = std::str::from_utf8(report)
-        .map_err(|e| e.to_string())
-        .and_then(|text| Report::from_json(text).map_err(|e| e.to_string()))
-        .map_err(|why| Error::Input {
-            path: location.clone().into(),
-            location: Default::default(),
-            message: format!("report.json of entry {}: {why}", entry.seq),
-        })?;
+    let report = report.map_err(|why| Error::Input {
+        path: location.clone().into(),
+        location: Default::default(),
+        message: format!("report.json of entry {}: {why}", entry.seq),
+    })?;
     Ok(Ok(ExportedRun {
         entry: entry.clone(),
         manifest,
-        report,
+        report: *report,
         location,
     }))
 }

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::bundle::{MANIFEST, Manifest};
+use super::bundle::{MANIFEST, Manifest, REPORT};
 use super::canonical::sha256_hex;
 use super::ledger::{ENTRY_FORMATS, Entry, GENESIS, Tip, canonical_entry_bytes, seq_of_key};
 use super::open::{OpenContext, open_store};
 use super::store::{EvidenceStore, StoreConfig};
 use crate::error::{Error, ExitCode, Result};
+use crate::model::report::Report;
 
 /// What is wrong with an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -521,6 +522,43 @@ fn check_bundle(
         }
     }
     Ok(None)
+}
+
+/// What [`verified_report`] found.
+#[derive(Debug)]
+pub enum VerifiedReport {
+    /// The bundle verified. `report`: its `report.json` read with the core's model (`None`:
+    /// the manifest lists none; `Some(Err)`: not UTF-8 or not a report this release reads);
+    /// `files`: the other files asked for.
+    Verified {
+        report: Option<std::result::Result<Box<Report>, String>>,
+        files: std::collections::BTreeMap<String, Vec<u8>>,
+    },
+    /// The bundle failed verification: why.
+    Failed(String),
+}
+
+/// A bundle's `report.json` (and the files of `also`), read only once the bundle verified
+/// ([`verified_files`]). `Err`: the store could not be read.
+pub fn verified_report(
+    store: &dyn EvidenceStore,
+    digest: &str,
+    also: &[&str],
+) -> Result<VerifiedReport> {
+    let mut paths: Vec<String> = also.iter().map(|p| p.to_string()).collect();
+    paths.push(REPORT.to_string());
+    Ok(match verified_files(store, digest, &paths)? {
+        BundleFiles::Failed(why) => VerifiedReport::Failed(why),
+        BundleFiles::Verified(mut files) => VerifiedReport::Verified {
+            report: files.remove(REPORT).map(|bytes| {
+                String::from_utf8(bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|text| Report::from_json(&text).map_err(|e| e.to_string()))
+                    .map(Box::new)
+            }),
+            files,
+        },
+    })
 }
 
 /// What [`verified_files`] found.

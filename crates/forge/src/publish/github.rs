@@ -654,37 +654,14 @@ impl GitHub {
             true
         })
         .await?;
-        #[derive(Serialize)]
-        struct Query<'a> {
-            check_name: &'a str,
-            filter: &'a str,
-            per_page: u8,
-            page: u32,
-        }
-        let op = Op {
-            what: "listing check runs",
-            permission: Some("`checks: read`"),
-        };
         let mut tips = Vec::new();
         for sha in heads {
-            let route = format!(
-                "/repos/{}/{}/commits/{}/check-runs",
-                repo.owner,
-                repo.name,
-                segment(&sha)
-            );
-            // `{total_count, check_runs}`: paged by number until every run was read (reruns
-            // can put more than a page of runs on one commit).
+            // Paged by number until every run was read (reruns can put more than a page of
+            // runs on one commit).
             let mut read = 0u64;
             for page in 1..=MAX_LIST_PAGES {
-                let query = Query {
-                    check_name,
-                    filter: "all",
-                    per_page: LIST_PAGE,
-                    page,
-                };
-                let listed: ListedCheckRuns = self
-                    .retried(op, || self.crab.get(&route, Some(&query)))
+                let listed = self
+                    .check_runs_page(repo, &sha, check_name, page, "`checks: read`")
                     .await?;
                 let n = listed.check_runs.len() as u64;
                 read += n;
@@ -875,35 +852,51 @@ impl GitHub {
         }
     }
 
+    /// Page `page` of the check runs named `name` on commit `sha`, all of them (`filter=all`),
+    /// 100 a page: `{total_count, check_runs}`, paged by number (no `Link` is needed).
+    async fn check_runs_page(
+        &self,
+        repo: Repo<'_>,
+        sha: &str,
+        name: &str,
+        page: u32,
+        permission: &'static str,
+    ) -> Result<ListedCheckRuns, GhError> {
+        #[derive(Serialize)]
+        struct Query<'a> {
+            check_name: &'a str,
+            filter: &'a str,
+            per_page: u8,
+            page: u32,
+        }
+        let route = format!(
+            "/repos/{}/{}/commits/{}/check-runs",
+            repo.owner,
+            repo.name,
+            segment(sha)
+        );
+        let query = Query {
+            check_name: name,
+            filter: "all",
+            per_page: LIST_PAGE,
+            page,
+        };
+        let op = Op {
+            what: "listing check runs",
+            permission: Some(permission),
+        };
+        self.retried(op, || self.crab.get(&route, Some(&query)))
+            .await
+    }
+
     /// Finds this run's check run (by `external_id`) after an ambiguous create.
     async fn find_check_run(
         &self,
         repo: Repo<'_>,
         run: &CheckRun,
     ) -> Result<Option<(u64, String)>, GhError> {
-        #[derive(Serialize)]
-        struct Query<'a> {
-            check_name: &'a str,
-            filter: &'a str,
-            per_page: u8,
-        }
-        let route = format!(
-            "/repos/{}/{}/commits/{}/check-runs",
-            repo.owner,
-            repo.name,
-            segment(&run.head_sha)
-        );
-        let query = Query {
-            check_name: &run.name,
-            filter: "all",
-            per_page: 100,
-        };
-        let op = Op {
-            what: "listing check runs",
-            permission: Some("`checks: write`"),
-        };
-        let listed: ListedCheckRuns = self
-            .retried(op, || self.crab.get(&route, Some(&query)))
+        let listed = self
+            .check_runs_page(repo, &run.head_sha, &run.name, 1, "`checks: write`")
             .await?;
         Ok(listed
             .check_runs
