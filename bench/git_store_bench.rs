@@ -116,6 +116,7 @@ fn input(i: u64) -> BundleInput {
         }),
         api: None,
         tickets: Vec::new(),
+        tests: None,
     }
 }
 

@@ -54,6 +54,7 @@ fn input(i: u64) -> BundleInput {
         }),
         api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
+        tests: None,
     }
 }
 

@@ -20,6 +20,8 @@ use crate::tickets;
 pub struct Decided {
     pub report: Report,
     pub redactor: crate::redact::Redactor,
+    /// Every test by identity, for the ledger entry (`None`: the run is not retained).
+    pub tests: Option<crate::model::history::RecordedTests>,
 }
 
 /// Decides the run. `finished_at` is when the decision was taken (the identity's end time).
@@ -37,11 +39,20 @@ pub fn decide(
         api: gathered_api,
         coverage: coverage_section,
         head_sha,
+        history,
     } = gathered;
+    // Compared by identity before names are redacted (identities are of the names as read).
+    let comparison = history
+        .as_ref()
+        .and_then(|h| crate::analyze::changes::compare(&aggregate, h));
+    let tests = aggregate
+        .index
+        .take()
+        .map(|index| index.record(&aggregate.totals));
     // Redact before anything is rendered, posted or stored.
     let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)?;
     let mut redactions = redact_aggregate(&redactor, &mut aggregate);
-    let mut gate_list = gates::evaluate(config, &aggregate);
+    let mut gate_list = gates::evaluate(config, &aggregate, comparison.as_ref());
     for (suite, &files) in req.suites.iter().zip(&suite_results) {
         gate_list.push(suite_gate(
             &suite.record,
@@ -104,13 +115,18 @@ pub fn decide(
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
         run: Some(run),
+        changes: comparison.map(|c| c.section),
         redactions: None,
     };
     // Everything else that came from input (coverage and HAR paths, suite commands, ticket
     // texts, gate details quoting them) before anything is rendered, posted or stored.
     report.redact_sections(&redactor, &mut redactions);
     report.redactions = Some(redactions);
-    Ok(Decided { report, redactor })
+    Ok(Decided {
+        report,
+        redactor,
+        tests,
+    })
 }
 
 /// The identity recorded in the report: what the caller knows (env, event) plus the times,
@@ -271,6 +287,7 @@ mod tests {
             api: None,
             coverage: None,
             head_sha: Some("0123abcd".into()),
+            history: None,
         }
     }
 

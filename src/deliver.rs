@@ -24,6 +24,8 @@ pub struct ReportOutput {
     /// The run's redaction (built-in rules, its secret values, `redact.patterns`): raw inputs
     /// copied into the evidence bundle are redacted with the same rules as the report.
     pub redactor: crate::redact::Redactor,
+    /// Every test by identity, for the ledger entry (`None`: not retained).
+    pub tests: Option<crate::model::history::RecordedTests>,
 }
 
 impl ReportOutput {
@@ -54,7 +56,11 @@ impl ReportOutput {
 /// Renders the decided run: the Markdown summary within the request's budget, its coverage,
 /// API and ticket sections, and the evidence configuration it will be retained under.
 pub fn render(req: &ReportRequest, config: &Config, decided: Decided) -> ReportOutput {
-    let Decided { report, redactor } = decided;
+    let Decided {
+        report,
+        redactor,
+        tests,
+    } = decided;
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
         ..Default::default()
@@ -75,12 +81,19 @@ pub fn render(req: &ReportRequest, config: &Config, decided: Decided) -> ReportO
     if let Some(t) = &report.tickets {
         extra.push(tickets::render_tickets(t));
     }
+    if let Some(c) = &report.changes {
+        let section = render::changes::render_changes(c, req.markdown_budget / 5);
+        if !section.is_empty() {
+            extra.push(section);
+        }
+    }
     let markdown = render::markdown::render(&report, &opts, &extra);
     ReportOutput {
         report,
         markdown,
         evidence: req.evidence(config),
         redactor,
+        tests,
     }
 }
 
@@ -215,6 +228,10 @@ pub fn retain_evidence(
             .as_ref()
             .map(|t| t.tickets.iter().map(|f| f.key.clone()).collect())
             .unwrap_or_default(),
+        tests: out
+            .tests
+            .as_ref()
+            .map(crate::retain::tests_record::TestsRecord::encode),
         identity,
     };
     let ctx = crate::retain::OpenContext {

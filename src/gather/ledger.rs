@@ -9,6 +9,7 @@ use crate::analyze::coverage;
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::coverage::BaseUnavailable;
+use crate::model::history::{BaseRun, History, RecentRun, TestIndex, test_identity};
 use crate::request::ReportRequest;
 use crate::retain::ledger::Entry;
 use crate::retain::{BaseEntry, LedgerWalk};
@@ -190,7 +191,125 @@ impl LedgerState {
     }
 }
 
+impl LedgerState {
+    /// What the comparison with earlier runs needs: the base run's test record (with the names
+    /// of the tests it may report as gone, from the base run's verified report) and the recent
+    /// default-branch runs' records. `Err`: the store could not be read.
+    pub fn history(&self, config: &Config, index: &TestIndex) -> Result<History, Error> {
+        let view = match self {
+            LedgerState::Usable(v) => v,
+            LedgerState::Unavailable(u) => {
+                return Ok(History {
+                    base: Err(u.clone()),
+                    recent: Vec::new(),
+                });
+            }
+        };
+        let base = match view.base(Entry::has_tests, "a test record")? {
+            Ok(b) => view.base_tests(b, index)?,
+            Err(u) => Err(u),
+        };
+        // Default-branch runs: not PR runs, on the merge-base's first-parent history.
+        let on_branch: std::collections::HashSet<&str> =
+            view.chain.iter().map(String::as_str).collect();
+        let found =
+            view.walk
+                .borrow_mut()
+                .recent(view.store.as_ref(), config.history_runs(), |e| {
+                    e.run.pr_number.is_none()
+                        && e.has_tests()
+                        && e.run
+                            .head_sha
+                            .as_deref()
+                            .is_some_and(|s| on_branch.contains(s))
+                })?;
+        let recent = match found {
+            Ok(entries) => entries
+                .into_iter()
+                .filter_map(|e| {
+                    let tests = e.tests.as_ref()?.decode().ok()?;
+                    Some(RecentRun {
+                        seq: e.seq,
+                        sha: e.run.head_sha.clone().unwrap_or_default(),
+                        date: e.date().map(|d| d.to_string()).unwrap_or_default(),
+                        coverage: e
+                            .coverage
+                            .as_ref()
+                            .and_then(|c| c.percent)
+                            .map(|p| p.as_f64()),
+                        tests,
+                    })
+                })
+                .collect(),
+            // The base lookup reports a broken ledger; the history is simply not used.
+            Err(_) => Vec::new(),
+        };
+        Ok(History { base, recent })
+    }
+}
+
 impl LedgerView {
+    /// The base entry's test record decoded, with the names of the tests gone from its
+    /// controls read from its verified `report.json`.
+    fn base_tests(
+        &self,
+        base: BaseEntry,
+        index: &TestIndex,
+    ) -> Result<Result<BaseRun, BaseUnavailable>, Error> {
+        use crate::retain::bundle;
+        use crate::retain::verify::BundleFiles;
+        let seq = base.entry.seq;
+        let untrusted = |why: String| BaseUnavailable {
+            reason: format!("the base run's evidence (ledger entry #{seq}) is unusable: {why}"),
+            untrusted: true,
+        };
+        let tests = match base.entry.tests.as_ref().map(|t| t.decode()) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => return Ok(Err(untrusted(format!("its test record: {e}")))),
+            None => return Ok(Err(untrusted("it has no test record".into()))),
+        };
+        let gone = crate::analyze::changes::gone_from_controls(index, &tests);
+        let mut names = Vec::new();
+        if !gone.is_empty() {
+            let report = match crate::retain::verify::verified_files(
+                self.store.as_ref(),
+                &base.entry.bundle,
+                &[bundle::REPORT.to_owned()],
+            )? {
+                BundleFiles::Verified(mut files) => files.remove(bundle::REPORT),
+                BundleFiles::Failed(why) => return Ok(Err(untrusted(why))),
+            };
+            // Only the cases' names are read.
+            #[derive(serde::Deserialize)]
+            struct NamesReport {
+                #[serde(default)]
+                cases: Vec<NamedCase>,
+            }
+            #[derive(serde::Deserialize)]
+            struct NamedCase {
+                id: String,
+                classname: String,
+                name: String,
+                file: Option<String>,
+            }
+            if let Some(r) = report.and_then(|b| serde_json::from_slice::<NamesReport>(&b).ok()) {
+                for c in r.cases {
+                    let v = tests.value(test_identity(&c.classname, &c.name, c.file.as_deref()));
+                    if gone.binary_search(&v).is_ok() {
+                        names.push((v, c.id));
+                    }
+                }
+            }
+        }
+        Ok(Ok(BaseRun {
+            label: describe_base(&base),
+            seq,
+            sha: base.sha.clone(),
+            tests,
+            names,
+        }))
+    }
+
     /// The entry of the merge-base, or of its nearest first-parent ancestor, that `measured`
     /// what is compared (`what`, for the note when there is none), or why there is none (a
     /// broken entry on the way back from the tip: untrusted). `Err`: the store could not be

@@ -39,6 +39,9 @@ pub struct Gathered<'s> {
     /// The checked-out commit, from git, when nothing else names it and the run is retained
     /// (the ledger entry needs its commit).
     pub head_sha: Option<String>,
+    /// The ledger's base run and recent default-branch runs, when the run is retained and
+    /// git can place it (`None`: no ledger to compare with).
+    pub history: Option<crate::model::history::History>,
 }
 
 /// The API descriptions, the requests and tagged tests streamed into the analyzer, and the
@@ -77,7 +80,12 @@ pub fn gather<'s>(
         Some(s) => Some(Analyzer::new(&s.spec, &config.api)?),
         None => None,
     };
+    let retained = req.evidence(config).is_some();
     let mut agg = Aggregator::new(mapper);
+    if retained {
+        // The ledger entry records every test by identity; later runs compare with it.
+        agg = agg.with_index();
+    }
     // Every result file with the controls its suite gives all its tests; suites first.
     let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
     let mut suite_results = Vec::new();
@@ -108,11 +116,12 @@ pub fn gather<'s>(
         agg.push(case)
     })?;
     let aggregate = agg.finish(&config.required_controls());
-    // Opened only when a delta needs the ledger (a git fetch for a git store).
-    let ledger = if specs.is_some() || (!req.coverage.is_empty() && req.base_coverage.is_empty()) {
-        ledger::open_ledger(config, req)?
-    } else {
-        None
+    // A retained run compares its tests with the ledger's; without a store configured there
+    // is no ledger (`None`).
+    let ledger = ledger::open_ledger(config, req)?;
+    let history = match (&ledger, &aggregate.index) {
+        (Some(l), Some(index)) => Some(l.history(config, index)?),
+        _ => None,
     };
     let api = match (analyzer, specs) {
         (Some(mut analyzer), Some(specs)) => {
@@ -136,7 +145,7 @@ pub fn gather<'s>(
             .as_ref()
             .and_then(|c| c.refs.head_sha.as_ref())
             .is_some();
-    let head_sha = if !known_head && req.evidence(config).is_some() {
+    let head_sha = if !known_head && retained {
         crate::git::head_sha(req.repo.as_deref().unwrap_or(&req.workdir))
     } else {
         None
@@ -149,5 +158,6 @@ pub fn gather<'s>(
         api,
         coverage,
         head_sha,
+        history,
     })
 }

@@ -89,6 +89,7 @@ pub fn sample_input(repository: &str, i: u64) -> BundleInput {
         }),
         api: None,
         tickets: pr.map(|p| vec![format!("PROJ-{p}")]).unwrap_or_default(),
+        tests: None,
     }
 }
 
@@ -747,6 +748,7 @@ fn format_1_entries_with_floats_still_verify() {
             coverage: None,
             api: None,
             tickets: vec![],
+            tests: None,
             prev: prev.clone(),
             digest: String::new(),
         };
@@ -846,6 +848,7 @@ fn format_2_entries_still_verify_and_format_3_chains_onto_them() {
             coverage: None,
             api: None,
             tickets: vec!["PROJ-\u{1f600}".into()],
+            tests: None,
             prev: prev.clone(),
             digest: String::new(),
         })

@@ -27,6 +27,7 @@ mod evidence_s3;
 mod git_differential;
 mod github_fake;
 mod hardening;
+mod history;
 mod host_mode;
 mod junit;
 mod render;

@@ -44,7 +44,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         agg.push(c);
     }
     let a = agg.finish(&config.required_controls());
-    let gates = gates::evaluate(&config, &a);
+    let gates = gates::evaluate(&config, &a, None);
     Report {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -65,6 +65,7 @@ pub fn report_of(cases: Vec<TestCase>, yaml: &str) -> Report {
         warnings: a.warnings,
         suites: None,
         run: None,
+        changes: None,
         redactions: None,
     }
 }

@@ -238,6 +238,8 @@ pub struct BundleInput {
     pub api: Option<ApiSummary>,
     /// Ticket keys linked to the change (e.g. `PROJ-12`).
     pub tickets: Vec<String>,
+    /// The run's tests by identity, for the entry.
+    pub tests: Option<crate::tests_record::TestsRecord>,
 }
 
 /// One file of a bundle, as listed in the manifest.

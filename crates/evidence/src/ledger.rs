@@ -52,6 +52,10 @@ pub struct Entry {
     pub api: Option<ApiSummary>,
     #[serde(default)]
     pub tickets: Vec<String>,
+    /// The run's tests by identity (format 3 on; absent in entries written before it, which
+    /// keep their digests): what later runs compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<crate::tests_record::TestsRecord>,
     /// Digest of the previous entry; [`GENESIS`] for seq 1.
     pub prev: String,
     pub digest: String,
@@ -66,6 +70,11 @@ impl Entry {
     /// The run recorded API operation coverage (a base for API coverage deltas).
     pub fn has_api_coverage(&self) -> bool {
         self.api.is_some()
+    }
+
+    /// The run recorded its tests by identity (a base for test comparisons).
+    pub fn has_tests(&self) -> bool {
+        self.tests.is_some()
     }
 
     /// The digest this entry's content hashes to (empty when it cannot be canonicalised: such
@@ -116,6 +125,7 @@ pub struct EntryDraft {
     pub coverage: Option<CoverageSummary>,
     pub api: Option<ApiSummary>,
     pub tickets: Vec<String>,
+    pub tests: Option<crate::tests_record::TestsRecord>,
 }
 
 /// The last entry of a ledger: what the next entry chains to.
@@ -149,6 +159,7 @@ impl EntryDraft {
             coverage: self.coverage.clone(),
             api: self.api.clone(),
             tickets: self.tickets.clone(),
+            tests: self.tests.clone(),
             prev: tip.map_or_else(|| GENESIS.to_string(), |t| t.digest.clone()),
             digest: String::new(),
         }

@@ -19,6 +19,7 @@ pub mod prng;
 pub mod run_ref;
 pub mod s3_store;
 pub mod store;
+pub mod tests_record;
 pub mod verify;
 pub mod walk;
 
@@ -121,6 +122,7 @@ pub fn write_evidence_with(
         coverage: input.coverage.clone(),
         api: input.api.clone(),
         tickets: input.tickets.clone(),
+        tests: input.tests.clone(),
     };
     draft.check()?;
     match store.append(&bundle, &draft) {
@@ -163,6 +165,7 @@ pub fn keep_without_store(input: &BundleInput, options: &WriteOptions, err: Erro
         coverage: input.coverage.clone(),
         api: input.api.clone(),
         tickets: input.tickets.clone(),
+        tests: input.tests.clone(),
     };
     keep_locally(
         &options.fallback_dir,

@@ -162,6 +162,35 @@ impl LedgerWalk {
         false
     }
 
+    /// The newest `n` entries that `wanted` accepts, newest first, reading back from the tip
+    /// until there are `n` of them or the ledger's start. `Ok(Err(outcome))`: an entry on the
+    /// way is broken. `Err`: the store could not be read.
+    pub fn recent(
+        &mut self,
+        store: &dyn EvidenceStore,
+        n: usize,
+        wanted: impl Fn(&Entry) -> bool,
+    ) -> Result<Result<Vec<Entry>, VerifyOutcome>> {
+        loop {
+            if let Some(outcome) = self.problem() {
+                return Ok(Err(outcome));
+            }
+            let found: Vec<&Entry> = self.entries.iter().filter(|e| wanted(e)).take(n).collect();
+            if found.len() == n || self.complete || !self.step(store)? {
+                if let Some(outcome) = self.problem() {
+                    return Ok(Err(outcome));
+                }
+                return Ok(Ok(self
+                    .entries
+                    .iter()
+                    .filter(|e| wanted(e))
+                    .take(n)
+                    .cloned()
+                    .collect()));
+            }
+        }
+    }
+
     /// [`find_base_entry`] over the whole ledger, reading back from the tip only until the
     /// answer cannot change: the merge-base's own entry from a run that was not a PR run is
     /// final (entries further back are older runs for it or for farther commits); otherwise the

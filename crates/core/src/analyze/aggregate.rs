@@ -15,6 +15,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::analyze::mapping::{Mapper, Mapping};
 use crate::model::controls::ControlId;
+use crate::model::history::TestIndex;
 use crate::model::report::{
     CaseControl, CaseReport, ControlResult, ControlStatus, Totals, UnknownTag,
 };
@@ -66,6 +67,8 @@ pub struct Aggregate {
     pub warnings: Vec<String>,
     /// Totals over the tests mapped to at least one control.
     pub tagged: Totals,
+    /// Every test by identity (when asked for with [`Aggregator::with_index`]).
+    pub index: Option<TestIndex>,
 }
 
 pub struct Aggregator<'a> {
@@ -81,6 +84,9 @@ pub struct Aggregator<'a> {
     plain_passed: Vec<u64>,
     retained: Vec<Retained>,
     totals: Totals,
+    /// `Some` when the run's [`TestIndex`] is wanted (the run is retained): the identities of
+    /// the passing tests that evidence nothing, collected as `plain_passed` is merged.
+    index: Option<Vec<u64>>,
 }
 
 impl<'a> Aggregator<'a> {
@@ -93,7 +99,14 @@ impl<'a> Aggregator<'a> {
             plain_passed: Vec::new(),
             retained: Vec::new(),
             totals: Totals::default(),
+            index: None,
         }
+    }
+
+    /// Also builds the run's [`TestIndex`] (every test by identity, for the ledger).
+    pub fn with_index(mut self) -> Self {
+        self.index = Some(Vec::new());
+        self
     }
 
     /// Registers an input file; returns its index for [`TestCase::input`].
@@ -106,13 +119,7 @@ impl<'a> Aggregator<'a> {
     /// 128-bit XXH3 of the test identity: collisions are negligible (about 2^-64 even for
     /// billions of tests), so passing tests need not keep their names.
     fn key(c: &TestCase) -> u128 {
-        let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-        h.update(c.classname.as_bytes());
-        h.update(&[0xff]);
-        h.update(c.name.as_bytes());
-        h.update(&[0xff]);
-        h.update(c.file.as_deref().unwrap_or("").as_bytes());
-        h.digest128()
+        crate::model::history::test_key(&c.classname, &c.name, c.file.as_deref())
     }
 
     fn map(&self, c: &TestCase) -> Mapping {
@@ -224,6 +231,9 @@ impl<'a> Aggregator<'a> {
                 .map(|(_, k)| *k);
             let Some(slot) = full.and_then(|k| self.seen.get_mut(&k)) else {
                 self.totals.add(CaseStatus::Passed);
+                if let Some(index) = &mut self.index {
+                    index.push(key);
+                }
                 continue;
             };
             slot.runs = slot.runs.saturating_add(n as u32);
@@ -247,6 +257,7 @@ impl<'a> Aggregator<'a> {
 
     pub fn finish(mut self, required: &[ControlId]) -> Aggregate {
         self.merge_plain_passed();
+        let mut index = self.index.take().map(|plain| self.index_of_seen(plain));
         let mut per_control: HashMap<ControlId, ControlResult> = HashMap::new();
         let mut tagged = Totals::default();
         let mut unknown_tags = Vec::new();
@@ -274,6 +285,15 @@ impl<'a> Aggregator<'a> {
                     tagged.flaky += 1;
                 }
                 tagged.runs += u64::from(case.runs);
+            }
+            if let Some(index) = &mut index {
+                let key = Self::key(&case) as u64;
+                for cid in &ids {
+                    match index.controls.iter_mut().find(|(c, _)| c == cid) {
+                        Some((_, list)) => list.push(key),
+                        None => index.controls.push((*cid, vec![key])),
+                    }
+                }
             }
             for cid in ids {
                 let Some(control) = cid.control() else {
@@ -343,6 +363,13 @@ impl<'a> Aggregator<'a> {
                 )
             })
             .collect();
+        if let Some(index) = &mut index {
+            index.controls.sort_by_key(|(c, _)| *c);
+            for (_, list) in &mut index.controls {
+                list.sort_unstable();
+                list.dedup();
+            }
+        }
         Aggregate {
             totals: self.totals,
             controls,
@@ -350,6 +377,32 @@ impl<'a> Aggregator<'a> {
             unknown_tags,
             warnings,
             tagged,
+            index,
+        }
+    }
+
+    /// The index of every test: `plain` (passing, evidencing nothing, seen once per key) and
+    /// every test in `seen` with its final status.
+    fn index_of_seen(&self, mut tests: Vec<u64>) -> TestIndex {
+        let (mut failing, mut skipped) = (Vec::new(), Vec::new());
+        for (key, slot) in &self.seen {
+            let id = *key as u64;
+            tests.push(id);
+            match slot.status {
+                s if s.is_failure() => failing.push(id),
+                CaseStatus::Skipped => skipped.push(id),
+                _ => {}
+            }
+        }
+        for list in [&mut tests, &mut failing, &mut skipped] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        TestIndex {
+            tests,
+            failing,
+            skipped,
+            controls: Vec::new(),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! through the one gate model of [`crate::model::gate`].
 
 use crate::analyze::aggregate::Aggregate;
-use crate::config::{Config, PassRateScope};
+use crate::analyze::changes::Comparison;
+use crate::config::{Config, FailOn, FlakyPolicy, PassRateScope};
 use crate::model::gate::{Check, Gate, GateStatus};
 use crate::model::report::{ControlStatus, Totals, Verdict};
 
@@ -12,8 +13,9 @@ pub fn pass_rate(t: &Totals) -> Option<f64> {
     (ran > 0).then(|| t.passed as f64 * 100.0 / ran as f64)
 }
 
-/// The test and control gates, in a stable order.
-pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
+/// The test and control gates, in a stable order. `comparison`: this run against the ledger's
+/// base and recent runs (`None`: no ledger to compare with).
+pub fn evaluate(config: &Config, agg: &Aggregate, comparison: Option<&Comparison>) -> Vec<Gate> {
     let mut gates = Vec::new();
 
     let min = config.min_pass_rate();
@@ -26,14 +28,16 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
         Some(rate) => {
             let ran = totals.passed + totals.failed + totals.errored;
             let ok = totals.passed as f64 * 100.0 >= min.value * ran as f64 - 1e-9;
-            Check::from_bool(
-                ok,
-                format!(
-                    "{rate:.2}% of {scope} passed ({} of {ran}); minimum {}%",
-                    totals.passed,
-                    fmt_num(min.value)
-                ),
-            )
+            let detail = format!(
+                "{rate:.2}% of {scope} passed ({} of {ran}); minimum {}%",
+                totals.passed,
+                fmt_num(min.value)
+            );
+            if ok {
+                Check::Held(detail)
+            } else {
+                excused_check(config, totals, comparison, detail)
+            }
         }
         None => Check::missing(no_tests_ran(&agg.totals, totals, scope)),
     };
@@ -68,6 +72,16 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
         ));
     }
 
+    if let Some(g) = &config.controls.no_evidence_loss
+        && g.value
+    {
+        gates.push(Gate::decide(
+            "controls.no_evidence_loss",
+            g.policy(),
+            evidence_loss(config, comparison),
+        ));
+    }
+
     if let Some(g) = &config.controls.fail_on_unknown
         && g.value
     {
@@ -88,6 +102,124 @@ pub fn evaluate(config: &Config, agg: &Aggregate) -> Vec<Gate> {
         ));
     }
     gates
+}
+
+/// The pass rate missed its minimum: with `tests.fail_on: regressions` pre-existing failures,
+/// with `tests.flaky: quarantine` known flaky ones are not counted (and are named).
+fn excused_check(
+    config: &Config,
+    totals: &Totals,
+    comparison: Option<&Comparison>,
+    detail: String,
+) -> Check {
+    let regressions = config.tests.fail_on == FailOn::Regressions;
+    let quarantine = config.tests.flaky == FlakyPolicy::Quarantine;
+    if !regressions && !quarantine {
+        return Check::Broken(detail);
+    }
+    if regressions {
+        let why = match comparison {
+            None => Some((false, "no evidence ledger to compare with".to_owned())),
+            Some(c) => c
+                .base_unavailable
+                .as_ref()
+                .map(|u| (u.untrusted, u.reason.clone())),
+        };
+        if let Some((untrusted, why)) = why {
+            let reason = format!(
+                "{detail}; `fail_on: regressions` needs the base run to tell new failures from \
+                 pre-existing ones: {why}"
+            );
+            return if untrusted {
+                Check::untrusted(reason)
+            } else {
+                Check::missing(reason)
+            };
+        }
+    }
+    let Some(c) = comparison else {
+        return Check::Broken(detail);
+    };
+    let tagged = config.tests.scope == PassRateScope::Tagged;
+    let in_scope = c.failing.iter().filter(|f| f.mapped || !tagged);
+    let (mut pre, mut flaky) = (0u64, 0u64);
+    for f in in_scope {
+        if regressions && f.pre_existing == Some(true) {
+            pre += 1;
+        } else if quarantine && f.flaky {
+            flaky += 1;
+        }
+    }
+    let ran = totals.passed + totals.failed + totals.errored - pre - flaky;
+    let min = config.min_pass_rate().value;
+    let ok = ran == 0 || totals.passed as f64 * 100.0 >= min * ran as f64 - 1e-9;
+    let mut not_counted = Vec::new();
+    if regressions {
+        not_counted.push(format!("{pre} pre-existing failure(s)"));
+    }
+    if quarantine {
+        not_counted.push(format!("{flaky} quarantined flaky failure(s)"));
+    }
+    let rest = if ran == 0 {
+        "no other test ran".to_owned()
+    } else {
+        format!(
+            "{:.2}% of the rest passed ({} of {ran})",
+            totals.passed as f64 * 100.0 / ran as f64,
+            totals.passed
+        )
+    };
+    Check::from_bool(
+        ok,
+        format!("{detail}; not counted: {}; {rest}", not_counted.join(", ")),
+    )
+}
+
+/// `controls.no_evidence_loss`: no control in scope (the required ones, else all) lost a test
+/// or a passing test against the base run.
+fn evidence_loss(config: &Config, comparison: Option<&Comparison>) -> Check {
+    let Some(c) = comparison else {
+        return Check::missing("no evidence ledger to compare with (configure `evidence:`)");
+    };
+    if let Some(u) = &c.base_unavailable {
+        let reason = format!("no base run to compare with: {}", u.reason);
+        return if u.untrusted {
+            Check::untrusted(reason)
+        } else {
+            Check::missing(reason)
+        };
+    }
+    let required = config.required_controls();
+    let problems: Vec<String> = c
+        .lost
+        .iter()
+        .filter(|(id, _)| required.is_empty() || required.contains(id))
+        .map(|(id, tests)| {
+            let shown: Vec<&str> = tests.iter().take(3).map(String::as_str).collect();
+            let more = tests.len().saturating_sub(shown.len());
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{id} lost {} test(s): {}{more}",
+                tests.len(),
+                shown.join(", ")
+            )
+        })
+        .collect();
+    let base = c.section.base.as_deref().unwrap_or("the base run");
+    if problems.is_empty() {
+        let scope = if required.is_empty() {
+            "no control"
+        } else {
+            "no required control"
+        };
+        Check::Held(format!("{scope} lost evidence against {base}"))
+    } else {
+        Check::Broken(format!("{} (against {base})", problems.join("; ")))
+    }
 }
 
 /// Why no test in scope ran: nothing was read at all, everything was skipped, or (for the
@@ -142,6 +274,7 @@ mod unit {
             ..Totals::default()
         };
         Aggregate {
+            index: None,
             tagged: tagged.clone(),
             totals: tagged,
             controls: controls
@@ -178,8 +311,8 @@ mod unit {
     #[test]
     fn pass_rate_gate_passes_fails_and_can_be_informational() {
         let a = agg(19, 1, &[]);
-        assert_eq!(evaluate(&config(""), &a)[0].status, GateStatus::Fail);
-        let g = &evaluate(&config("tests: {min_pass_rate: 95}"), &a)[0];
+        assert_eq!(evaluate(&config(""), &a, None)[0].status, GateStatus::Fail);
+        let g = &evaluate(&config("tests: {min_pass_rate: 95}"), &a, None)[0];
         assert_eq!(
             (g.status, g.detail.as_str()),
             (
@@ -188,12 +321,13 @@ mod unit {
             )
         );
         assert_eq!(
-            evaluate(&config("tests: {min_pass_rate: 95.1}"), &a)[0].status,
+            evaluate(&config("tests: {min_pass_rate: 95.1}"), &a, None)[0].status,
             GateStatus::Fail
         );
         let g = &evaluate(
             &config("tests: {min_pass_rate: {value: 100, informational: true}}"),
             &a,
+            None,
         )[0];
         assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
         assert_eq!(verdict(std::slice::from_ref(g)), Verdict::Pass);
@@ -203,7 +337,7 @@ mod unit {
     fn no_tests_in_scope_is_not_evaluated_and_fails_closed() {
         use crate::model::gate::GateResult;
         // Nothing ran at all (an empty `<testsuites/>`).
-        let g = &evaluate(&config(""), &agg(0, 0, &[]))[0];
+        let g = &evaluate(&config(""), &agg(0, 0, &[]), None)[0];
         assert_eq!(
             (g.status, g.result),
             (GateStatus::Fail, GateResult::NotEvaluated)
@@ -220,7 +354,7 @@ mod unit {
             failed: 500,
             ..Totals::default()
         };
-        let g = &evaluate(&config("tests: {scope: tagged}"), &a)[0];
+        let g = &evaluate(&config("tests: {scope: tagged}"), &a, None)[0];
         assert_eq!(
             (g.status, g.result),
             (GateStatus::Fail, GateResult::NotEvaluated)
@@ -231,12 +365,13 @@ mod unit {
             g.detail
         );
         // The default scope counts them, and fails on them.
-        let g = &evaluate(&config(""), &a)[0];
+        let g = &evaluate(&config(""), &a, None)[0];
         assert_eq!((g.status, g.result), (GateStatus::Fail, GateResult::Fail));
         // Said otherwise on purpose.
         let g = &evaluate(
             &config("tests: {scope: tagged, min_pass_rate: {value: 100, when_unavailable: pass}}"),
             &a,
+            None,
         )[0];
         assert_eq!(
             (g.status, g.result),
@@ -256,7 +391,7 @@ mod unit {
                 ("CC8.1", ControlStatus::Fail, 1),
             ],
         );
-        let gates = evaluate(&config(yaml), &a);
+        let gates = evaluate(&config(yaml), &a, None);
         assert_eq!(gates[1].status, GateStatus::Fail);
         assert_eq!(
             gates[1].detail,
@@ -272,13 +407,13 @@ mod unit {
             ],
         );
         assert_eq!(
-            statuses(&evaluate(&config(yaml), &a))[1],
+            statuses(&evaluate(&config(yaml), &a, None))[1],
             ("controls.required".into(), GateStatus::Pass)
         );
         let inf = "controls: {required: {value: [CC7.2], informational: true}}";
         let a = agg(1, 0, &[("CC7.2", ControlStatus::Untested, 0)]);
         assert_eq!(
-            evaluate(&config(inf), &a)[1].status,
+            evaluate(&config(inf), &a, None)[1].status,
             GateStatus::Informational
         );
     }
@@ -292,15 +427,15 @@ mod unit {
             carrier: crate::model::Carrier::NameMarker,
             input: "a.xml".into(),
         });
-        assert_eq!(evaluate(&config(""), &a).len(), 1);
-        let g = &evaluate(&config("controls: {fail_on_unknown: true}"), &a)[1];
+        assert_eq!(evaluate(&config(""), &a, None).len(), 1);
+        let g = &evaluate(&config("controls: {fail_on_unknown: true}"), &a, None)[1];
         assert_eq!(
             (g.status, g.detail.as_str()),
             (GateStatus::Fail, "1 unknown control tag(s): cc9-5")
         );
         a.unknown_tags.clear();
         assert_eq!(
-            evaluate(&config("controls: {fail_on_unknown: true}"), &a)[1].status,
+            evaluate(&config("controls: {fail_on_unknown: true}"), &a, None)[1].status,
             GateStatus::Pass
         );
     }

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod api;
+pub mod changes;
 pub mod coverage;
 pub mod gates;
 pub mod mapping;

@@ -90,6 +90,10 @@ pub struct ControlsConfig {
     pub required: Option<Gated<Vec<String>>>,
     /// Fail when a control tag names no criterion (`cc9-5`).
     pub fail_on_unknown: Option<Gated<bool>>,
+    /// Fail when a control (the required ones; every control when none is required) loses
+    /// evidence against the base run: a test removed or untagged, or a test that passed there
+    /// and does not pass now. Not evaluated (→ `when_unavailable`) without a base run.
+    pub no_evidence_loss: Option<Gated<bool>>,
 }
 
 /// Which tests `tests.min_pass_rate` counts.
@@ -110,7 +114,36 @@ pub struct TestsConfig {
     /// Not evaluated (→ `when_unavailable`, default fail) when no test in scope ran.
     pub min_pass_rate: Option<Gated<f64>>,
     pub scope: PassRateScope,
+    /// Which failures `min_pass_rate` counts: all (`any`, the default) or only `regressions`
+    /// (failures of tests that passed or did not exist on the base run).
+    pub fail_on: FailOn,
+    /// Whether a known flaky failure (it failed and passed within the recent default-branch
+    /// runs) counts: `fail` (the default) or `quarantine` (listed, not counted).
+    pub flaky: FlakyPolicy,
+    /// How many recent default-branch runs of the ledger make a test's history (default 30).
+    pub history: Option<usize>,
 }
+
+/// `tests.fail_on`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    #[default]
+    Any,
+    Regressions,
+}
+
+/// `tests.flaky`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlakyPolicy {
+    #[default]
+    Fail,
+    Quarantine,
+}
+
+/// Default of `tests.history`.
+pub const DEFAULT_HISTORY_RUNS: usize = 30;
 
 /// The `redact:` section.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -148,6 +181,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// `tests.history`, or its default.
+    pub fn history_runs(&self) -> usize {
+        self.tests.history.unwrap_or(DEFAULT_HISTORY_RUNS)
+    }
+
     pub fn min_pass_rate(&self) -> Gated<f64> {
         self.tests
             .min_pass_rate

@@ -96,6 +96,12 @@ pub(super) fn validate(config: &Config) -> Result<(), String> {
             ));
         }
     }
+    if config.tests.history == Some(0) || config.tests.history.is_some_and(|n| n > 1000) {
+        return Err(format!(
+            "tests.history: {} is not a number of runs from 1 to 1000",
+            config.tests.history.unwrap_or_default()
+        ));
+    }
     if cov.renames.threshold > 100 {
         return Err(format!(
             "coverage.renames.threshold: {} is not a percentage (0-100)",

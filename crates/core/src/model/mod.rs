@@ -6,6 +6,7 @@ pub mod controls;
 pub mod coverage;
 pub mod env;
 pub mod gate;
+pub mod history;
 pub mod population;
 pub mod report;
 pub mod run;

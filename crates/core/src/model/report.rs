@@ -168,6 +168,10 @@ pub struct Report {
     /// digest (see `docs/report.md#run`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<super::run::RunIdentity>,
+    /// This run against the ledger's base run and recent default-branch runs (when retained
+    /// and a ledger was there to compare with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<super::history::ChangesSection>,
     /// Secrets replaced with `[REDACTED:<kind>]` in the texts above (`None`: not redacted).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redactions: Option<crate::redact::Redactions>,
@@ -271,5 +275,6 @@ impl Report {
         self.tickets.redact_with(redactor, counts);
         self.suites.redact_with(redactor, counts);
         self.run.redact_with(redactor, counts);
+        self.changes.redact_with(redactor, counts);
     }
 }

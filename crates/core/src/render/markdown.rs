@@ -254,6 +254,25 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
         "### Failing tests\n\n| Test | Controls | Message |\n|---|---|---|\n",
         failing.len(),
     );
+    // What the ledger's history says of each failing test: " (pre-existing; flaky: ...)".
+    let mut history: std::collections::HashMap<&str, Vec<String>> =
+        std::collections::HashMap::new();
+    if let Some(ch) = &report.changes {
+        for t in &ch.pre_existing {
+            history.entry(t).or_default().push("pre-existing".into());
+        }
+        for f in ch.failure_history.iter().filter(|f| f.failed > 0) {
+            let what = if f.flaky { "flaky: failed" } else { "failed" };
+            history.entry(&f.test).or_default().push(format!(
+                "{what} {} of {} recent runs",
+                f.failed, ch.recent_runs
+            ));
+        }
+    }
+    let history: std::collections::HashMap<&str, String> = history
+        .into_iter()
+        .map(|(t, parts)| (t, format!(" ({})", parts.join("; "))))
+        .collect();
     let fail_row = |c: &&crate::model::report::CaseReport| {
         let mut ids: Vec<String> = c.controls.iter().map(|cc| cc.id.to_string()).collect();
         ids.dedup();
@@ -268,8 +287,9 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
             ""
         };
         let flaky = if c.flaky { " (flaky)" } else { "" };
+        let known = history.get(c.id.as_str()).map_or("", String::as_str);
         format!(
-            "| {}{kind}{flaky}{where_} | {} | {} |\n",
+            "| {}{kind}{flaky}{known}{where_} | {} | {} |\n",
             inline(&c.id, NAME_CHARS),
             if ids.is_empty() {
                 "—".to_owned()

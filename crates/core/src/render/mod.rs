@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod badge;
+pub mod changes;
 pub mod coverage;
 pub mod escape;
 pub mod markdown;

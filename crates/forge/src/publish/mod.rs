@@ -191,12 +191,13 @@ pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) ->
             continue;
         };
         let line = line.unwrap_or(1).max(1);
-        let mut message = escape::plain(
+        let mut message = known_failure(report, &c.id);
+        message.push_str(&escape::plain(
             &c.message
                 .clone()
                 .unwrap_or_else(|| format!("{} ({})", c.id, c.status.as_str())),
             true,
-        );
+        ));
         if message.len() > ANNOTATION_MESSAGE_LIMIT {
             let mut end = ANNOTATION_MESSAGE_LIMIT;
             while !message.is_char_boundary(end) {
@@ -239,6 +240,33 @@ pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) ->
         });
     }
     out.truncate(cap);
+    out
+}
+
+/// What the ledger's history says of a failing test, as the annotation's first line: flaky
+/// (failed and passed within the recent default-branch runs) and/or failing on the base too.
+fn known_failure(report: &Report, test: &str) -> String {
+    let Some(ch) = &report.changes else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(f) = ch
+        .failure_history
+        .iter()
+        .find(|f| f.test == test && f.flaky)
+    {
+        out.push_str(&format!(
+            "Flaky: failed {} of the last {} default-branch runs. ",
+            f.failed, ch.recent_runs
+        ));
+    }
+    if ch.pre_existing.iter().any(|t| t == test) {
+        out.push_str("Pre-existing: failing on the base run too. ");
+    }
+    if !out.is_empty() {
+        out.pop();
+        out.push('\n');
+    }
     out
 }
 

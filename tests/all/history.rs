@@ -1,0 +1,422 @@
+//! Control evidence over time (issue 16, parts 1–3): a PR compared with its base run in the
+//! ledger, per control, and each failing test against the recent default-branch runs — on a
+//! real git history with a ledger of ten runs, through the binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::coverage_util::git;
+use crate::evidence_cli::{exits, json, repo};
+
+const CONFIG: &str = "\
+controls:
+  required: [CC6.1]
+  no_evidence_loss: true
+tests:
+  fail_on: regressions
+  flaky: quarantine
+  history: 10
+";
+
+/// One test: classname, name, the control its `control` property names (if any), failing.
+type Case<'a> = (&'a str, &'a str, Option<&'a str>, bool);
+
+fn junit(cases: &[Case]) -> String {
+    let mut x = String::from(r#"<testsuite name="s">"#);
+    for (class, name, control, failing) in cases {
+        x.push_str(&format!(r#"<testcase classname="{class}" name="{name}">"#));
+        if let Some(c) = control {
+            x.push_str(&format!(
+                r#"<properties><property name="control" value="{c}"/></properties>"#
+            ));
+        }
+        if *failing {
+            x.push_str(r#"<failure message="boom">trace</failure>"#);
+        }
+        x.push_str("</testcase>");
+    }
+    x.push_str("</testsuite>");
+    x
+}
+
+/// The main branch's tests in run `i` (1-based): `net::retry` fails in runs 2, 5 and 8;
+/// `legacy::old` always fails.
+fn main_cases(i: u32) -> Vec<Case<'static>> {
+    vec![
+        ("auth", "login", Some("cc6-1"), false),
+        ("auth", "logout", Some("cc6-1"), false),
+        ("auth", "mfa", Some("cc6-1"), false),
+        ("auth", "session", Some("cc6-1"), false),
+        ("ops", "backup", Some("a1-2"), false),
+        ("legacy", "old", None, true),
+        ("net", "retry", None, i % 3 == 2),
+    ]
+}
+
+fn bin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn report(dir: &Path, config: &str) -> Output {
+    bin(
+        dir,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            config,
+            "--evidence",
+            "ev",
+            "--format",
+            "json",
+        ],
+    )
+}
+
+fn commit_run(r: &Path, cases: &[Case], msg: &str) {
+    std::fs::write(r.join("junit.xml"), junit(cases)).unwrap();
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-q", "--allow-empty", "-m", msg]);
+}
+
+/// Ten runs on main, one per commit, each retained.
+fn main_history() -> tempfile::TempDir {
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("c.yml"), CONFIG).unwrap();
+    for i in 1..=10 {
+        commit_run(r, &main_cases(i), &format!("main {i}"));
+        let o = report(r, "c.yml");
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert_eq!(std::fs::read_dir(r.join("ev/ledger")).unwrap().count(), 10);
+    dir
+}
+
+fn gate<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
+}
+
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_pr_is_compared_with_its_base_run_per_control_and_with_the_recent_runs() {
+    let dir = main_history();
+    let r = dir.path();
+    let base_sha = git(r, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(r, &["checkout", "-qb", "feature"]);
+    // The PR deletes auth::logout, untags auth::mfa (still run), breaks auth::session; the
+    // old failure and the flaky test fail as well.
+    let pr = |session_fails: bool| -> Vec<Case<'static>> {
+        vec![
+            ("auth", "login", Some("cc6-1"), false),
+            ("auth", "mfa", None, false),
+            ("auth", "session", Some("cc6-1"), session_fails),
+            ("auth", "sso", Some("cc6-1"), false),
+            ("ops", "backup", Some("a1-2"), false),
+            ("legacy", "old", None, true),
+            ("net", "retry", None, true),
+        ]
+    };
+    commit_run(r, &pr(true), "pr");
+    let o = report(r, "c.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let ch = &rep["changes"];
+    assert_eq!(
+        ch["base"],
+        format!(
+            "ledger entry #10 for commit {}, the merge-base",
+            &base_sha[..12]
+        )
+        .as_str(),
+        "{ch}"
+    );
+    let cc61 = ch["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "CC6.1")
+        .unwrap_or_else(|| panic!("{ch}"));
+    assert_eq!(strings(&cc61["removed"]), ["auth::logout"]);
+    assert_eq!(strings(&cc61["untagged"]), ["auth::mfa"]);
+    assert_eq!(strings(&cc61["newly_failing"]), ["auth::session"]);
+    assert_eq!(strings(&cc61["added"]), ["auth::sso"]);
+    assert!(strings(&cc61["fixed"]).is_empty() && strings(&cc61["newly_skipped"]).is_empty());
+    assert!(
+        ch["controls"].as_array().unwrap().len() == 1,
+        "A1.2 did not change: {ch}"
+    );
+    assert_eq!(strings(&ch["pre_existing"]), ["legacy::old"]);
+    assert_eq!(
+        strings(&ch["newly_failing"]),
+        ["auth::session", "net::retry"]
+    );
+    // History: net::retry failed 3 of the last 10 main runs (flaky), legacy::old all 10.
+    assert_eq!(ch["recent_runs"], 10);
+    let hist: Vec<(String, u64, u64, bool)> = ch["failure_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["test"].as_str().unwrap().to_owned(),
+                f["failed"].as_u64().unwrap(),
+                f["passed"].as_u64().unwrap(),
+                f["flaky"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        hist,
+        [
+            ("auth::session".to_owned(), 0, 10, false),
+            ("legacy::old".to_owned(), 10, 0, false),
+            ("net::retry".to_owned(), 3, 7, true),
+        ]
+    );
+    // The gates: CC6.1 lost three tests; the new failure fails `fail_on: regressions`.
+    let loss = gate(&rep, "controls.no_evidence_loss");
+    assert_eq!(loss["status"], "fail", "{loss}");
+    let detail = loss["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("CC6.1 lost 3 test(s): auth::logout, auth::mfa, auth::session"),
+        "{detail}"
+    );
+    let rate = gate(&rep, "tests.min_pass_rate");
+    assert_eq!(rate["status"], "fail", "{rate}");
+    let detail = rate["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("not counted: 1 pre-existing failure(s), 1 quarantined flaky failure(s)")
+            && detail.contains("80.00% of the rest passed (4 of 5)"),
+        "{detail}"
+    );
+    // The summary shows the same, flaky and pre-existing failures marked.
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "c.yml",
+            "--evidence",
+            "ev",
+        ],
+    );
+    let md = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        md.contains("### Changes against ledger entry &#35;10"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- **CC6.1** — removed: auth::logout; untagged: auth::mfa; newly failing: auth::session; added: auth::sso"),
+        "{md}"
+    );
+    assert!(
+        md.contains("net::retry (flaky: failed 3 of 10 recent runs)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("legacy::old (pre-existing; failed 10 of 10 recent runs)"),
+        "{md}"
+    );
+
+    // Fixing the regression: only the pre-existing and the quarantined flaky failure are
+    // left, and they do not fail the pass-rate gate (still listed); the evidence loss still
+    // fails its own gate.
+    git(r, &["reset", "-q", "--hard", "HEAD~1"]);
+    commit_run(r, &pr(false), "pr, fixed");
+    let o = report(r, "c.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let rate = gate(&rep, "tests.min_pass_rate");
+    assert_eq!(rate["status"], "pass", "{rate}");
+    assert!(
+        rate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not counted: 1 pre-existing failure(s), 1 quarantined flaky failure(s); 100.00% of the rest passed (5 of 5)"),
+        "{rate}"
+    );
+    assert_eq!(gate(&rep, "controls.no_evidence_loss")["status"], "fail");
+    assert_eq!(
+        strings(&rep["changes"]["controls"][0]["removed"]),
+        ["auth::logout"]
+    );
+}
+
+#[test]
+fn without_a_base_run_the_change_gates_follow_when_unavailable() {
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("c.yml"), CONFIG).unwrap();
+    let pass_when_missing =
+        "controls:\n  no_evidence_loss: {value: true, when_unavailable: pass}\n";
+    std::fs::write(r.join("lenient.yml"), pass_when_missing).unwrap();
+    commit_run(r, &main_cases(1), "first");
+    // The first run: nothing in the ledger. The loss gate is not evaluated and fails closed;
+    // the pass-rate gate needs the base only to excuse failures, and there are some.
+    let o = report(r, "c.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let loss = gate(&rep, "controls.no_evidence_loss");
+    assert_eq!(
+        (loss["status"].as_str(), loss["result"].as_str()),
+        (Some("fail"), Some("not_evaluated"))
+    );
+    assert!(
+        loss["detail"]
+            .as_str()
+            .unwrap()
+            .contains("the evidence ledger has no entries yet"),
+        "{loss}"
+    );
+    let rate = gate(&rep, "tests.min_pass_rate");
+    assert_eq!(rate["result"], "not_evaluated", "{rate}");
+    assert!(
+        rate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`fail_on: regressions` needs the base run"),
+        "{rate}"
+    );
+    assert!(rep["changes"]["base_unavailable"].is_string(), "{rep}");
+    // Said otherwise on purpose.
+    std::fs::write(r.join("junit.xml"), junit(&main_cases(1)[..5])).unwrap();
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "lenient.yml",
+            "--evidence",
+            "ev2",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 0);
+    let rep = json(&o);
+    assert_eq!(
+        gate(&rep, "controls.no_evidence_loss")["result"],
+        "not_evaluated"
+    );
+    // A tampered base entry is never "no base": the gate fails whatever when_unavailable says.
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "lenient.yml",
+            "--evidence",
+            "ev2",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 0);
+    let entry = r.join("ev2/ledger/0000000002.json");
+    let text = std::fs::read_to_string(&entry)
+        .unwrap()
+        .replace("\"pass\"", "\"fail\"");
+    std::fs::write(&entry, text).unwrap();
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "lenient.yml",
+            "--evidence",
+            "ev2",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 1);
+    let rep = json(&o);
+    let loss = gate(&rep, "controls.no_evidence_loss");
+    assert_eq!(loss["status"], "fail", "{loss}");
+    assert!(
+        loss["detail"].as_str().unwrap().contains("not intact"),
+        "{loss}"
+    );
+}
+
+#[test]
+fn each_retained_run_records_its_tests_in_the_ledger_entry() {
+    let dir = main_history();
+    let r = dir.path();
+    let entry: Value = serde_json::from_str(
+        &std::fs::read_to_string(r.join("ev/ledger/0000000002.json")).unwrap(),
+    )
+    .unwrap();
+    let t = &entry["tests"];
+    assert_eq!(
+        t["counts"],
+        serde_json::json!({"total": 7, "passed": 5, "failed": 2, "errored": 0, "skipped": 0})
+    );
+    assert_eq!(
+        (t["ids"]["n"].as_u64(), t["ids"]["p"].as_u64()),
+        (Some(7), Some(20))
+    );
+    assert_eq!(t["failing"]["n"], 2);
+    let controls: Vec<(&str, u64)> = t["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap(), c["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(controls, [("CC6.1", 4), ("A1.2", 1)]);
+    // The record is part of the entry's digest: the ledger verifies, and an edited record
+    // does not.
+    let o = bin(r, &["verify", "--store", "ev"]);
+    exits(&o, 0);
+    let path = r.join("ev/ledger/0000000002.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replacen("\"failing\":{\"n\":2", "\"failing\":{\"n\":1", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&path, edited).unwrap();
+    let o = bin(r, &["verify", "--store", "ev"]);
+    exits(&o, 1);
+}
