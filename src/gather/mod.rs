@@ -117,10 +117,35 @@ pub fn gather<'s>(
     })?;
     let aggregate = agg.finish(&config.required_controls());
     // A retained run compares its tests with the ledger's; without a store configured there
-    // is no ledger (`None`).
-    let ledger = ledger::open_ledger(config, req)?;
+    // is no ledger (`None`). A store that cannot be read fails the run when a gate needs the
+    // ledger (a delta, a gate on change); when only the summary's comparison would, the
+    // comparison says why it is missing and the verdict stands (retaining fails visibly later).
+    use crate::config::{FailOn, FlakyPolicy};
+    let gates_need_ledger = specs.is_some()
+        || (!req.coverage.is_empty() && req.base_coverage.is_empty())
+        || config
+            .controls
+            .no_evidence_loss
+            .as_ref()
+            .is_some_and(|g| g.value)
+        || config.tests.fail_on == FailOn::Regressions
+        || config.tests.flaky == FlakyPolicy::Quarantine;
+    let unreadable = |e: Error| crate::model::coverage::BaseUnavailable {
+        reason: format!("the evidence store could not be read: {e}"),
+        untrusted: false,
+    };
+    let ledger = match ledger::open_ledger(config, req) {
+        Err(e) if !gates_need_ledger => Some(ledger::LedgerState::Unavailable(unreadable(e))),
+        other => other?,
+    };
     let history = match (&ledger, &aggregate.index) {
-        (Some(l), Some(index)) => Some(l.history(config, index)?),
+        (Some(l), Some(index)) => match l.history(config, index) {
+            Err(e) if !gates_need_ledger => Some(crate::model::history::History {
+                base: Err(unreadable(e)),
+                recent: Vec::new(),
+            }),
+            other => Some(other?),
+        },
         _ => None,
     };
     let api = match (analyzer, specs) {
