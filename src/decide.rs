@@ -90,6 +90,10 @@ pub fn decide(
         tickets_section.as_ref(),
     ));
     let verdict = gates::verdict(&gate_list);
+    let (this_coverage, totals) = (
+        section_coverage(coverage_section.as_ref()),
+        aggregate.totals.clone(),
+    );
     let run = run_identity(
         req,
         config,
@@ -115,7 +119,13 @@ pub fn decide(
         suites: (!req.suites.is_empty())
             .then(|| req.suites.iter().map(|s| s.record.clone()).collect()),
         run: Some(run),
-        changes: comparison.map(|c| c.section),
+        changes: comparison.map(|c| {
+            let mut section = c.section;
+            if let Some(h) = &history {
+                section.trend = crate::analyze::changes::trend(&h.recent, this_coverage, &totals);
+            }
+            section
+        }),
         redactions: None,
     };
     // Everything else that came from input (coverage and HAR paths, suite commands, ticket
@@ -127,6 +137,11 @@ pub fn decide(
         redactor,
         tests,
     })
+}
+
+/// This run's project line coverage in percent, when measured.
+fn section_coverage(c: Option<&crate::model::coverage::CoverageSection>) -> Option<f64> {
+    c.and_then(|c| c.head.percent).map(|p| p.as_f64())
 }
 
 /// The identity recorded in the report: what the caller knows (env, event) plus the times,

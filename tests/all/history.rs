@@ -420,3 +420,121 @@ fn each_retained_run_records_its_tests_in_the_ledger_entry() {
     let o = bin(r, &["verify", "--store", "ev"]);
     exits(&o, 1);
 }
+
+/// The ```mermaid block of a summary, without its fences.
+fn mermaid_block(md: &str) -> &str {
+    let start = md
+        .find("```mermaid\n")
+        .unwrap_or_else(|| panic!("no chart: {md}"))
+        + 11;
+    let len = md[start..].find("```").unwrap();
+    &md[start..start + len]
+}
+
+#[test]
+fn the_trend_chart_parses_and_renders_with_mermaid() {
+    let dir = main_history();
+    let r = dir.path();
+    git(r, &["checkout", "-qb", "feature"]);
+    commit_run(r, &main_cases(11), "pr");
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "c.yml",
+            "--evidence",
+            "ev",
+        ],
+    );
+    let md = String::from_utf8_lossy(&o.stdout).into_owned();
+    let chart = mermaid_block(&md).to_owned();
+    // Ten main runs (pass rate 5/7 or 6/7) and this one; no coverage measured, one line.
+    assert!(chart.starts_with("xychart-beta\n"), "{chart}");
+    assert_eq!(chart.matches("    line [").count(), 1, "{chart}");
+    assert!(chart.contains(", \"this run\"]"), "{chart}");
+    assert!(
+        chart.contains("    line [85.71, 71.43, 85.71, 85.71, 71.43"),
+        "{chart}"
+    );
+    // Parsed (and drawn) by mermaid itself, offline, in headless Chromium; a broken chart is
+    // refused by the same parse, so the check can fail.
+    let broken = chart.replace("x-axis [", "x-axis [[");
+    let mermaid = std::fs::read_to_string(
+        crate::coverage_util::manifest_dir().join("node_modules/mermaid/dist/mermaid.min.js"),
+    )
+    .expect("node_modules/mermaid: run ./scripts/test (npm ci)")
+    .replace("</script", "<\\/script");
+    let charts = serde_json::to_string(&[chart.as_str(), broken.as_str()])
+        .unwrap()
+        .replace('<', "\\u003c");
+    let page = r.join("mermaid.html");
+    std::fs::write(
+        &page,
+        format!(
+            "<!doctype html><meta charset=\"utf-8\"><title>trend</title><body><div id=\"out\"></div>\
+             <script>{mermaid}</script><script>window.CHARTS = {charts};\
+             mermaid.initialize({{startOnLoad: false}});</script>"
+        ),
+    )
+    .unwrap();
+    let got = crate::evidence_audit_html::browse_with(
+        &page,
+        "trend-chart",
+        r##"(async () => {
+            const parsed = [];
+            for (const t of window.CHARTS) {
+                parsed.push(await mermaid.parse(t, {suppressErrors: true}) ? "ok" : "invalid");
+            }
+            const { svg } = await mermaid.render("trend", window.CHARTS[0]);
+            document.getElementById("out").innerHTML = svg;
+            const lines = document.querySelectorAll("#out svg .line-plot-0 path").length;
+            return JSON.stringify({ parsed, lines, text: document.getElementById("out").textContent });
+        })()"##,
+    );
+    assert_eq!(got["parsed"], serde_json::json!(["ok", "invalid"]), "{got}");
+    assert_eq!(got["lines"], 1, "{got}");
+    assert!(got["text"].as_str().unwrap().contains("this run"), "{got}");
+}
+
+#[test]
+fn the_changes_section_renders_bounded_and_inert() {
+    use controlgate::model::ControlId;
+    use controlgate::model::history::{ChangesSection, ControlChanges, FailureHistory, TrendPoint};
+    let mut cc61 = ControlChanges::new(ControlId::parse_shape("CC6.1").unwrap());
+    cc61.removed = (1..=7).map(|i| format!("auth::removed_{i}")).collect();
+    cc61.untagged = vec!["auth::<img src=x onerror=alert(1)> @team #12".into()];
+    cc61.fixed = vec!["auth::healed".into()];
+    let mut a12 = ControlChanges::new(ControlId::parse_shape("A1.2").unwrap());
+    a12.added = vec!["ops::backup_restore".into()];
+    let section = ChangesSection {
+        base: Some("ledger entry #41 for commit 0123456789ab, the merge-base".into()),
+        base_unavailable: None,
+        controls: vec![cc61, a12],
+        newly_failing: vec!["net::retry".into()],
+        pre_existing: vec!["legacy::old".into()],
+        recent_runs: 3,
+        failure_history: vec![FailureHistory {
+            test: "net::retry".into(),
+            failed: 1,
+            passed: 2,
+            flaky: true,
+        }],
+        trend: ["1111111aaaa", "2222222bbbb", "3333333cccc", "this run"]
+            .iter()
+            .zip([(80.0, 100.0), (81.25, 90.0), (81.5, 100.0), (79.0, 95.5)])
+            .map(|(run, (cov, rate))| TrendPoint {
+                run: (*run).into(),
+                coverage: Some(cov),
+                pass_rate: rate,
+            })
+            .collect(),
+    };
+    insta::assert_snapshot!(controlgate::render::changes::render_changes(
+        &section, 10_000
+    ));
+}

@@ -9,9 +9,10 @@ use crate::analyze::aggregate::Aggregate;
 use crate::model::controls::ControlId;
 use crate::model::coverage::BaseUnavailable;
 use crate::model::history::{
-    BaseRun, ChangesSection, ControlChanges, FailureHistory, History, Recorded, RecordedTests,
-    TestIndex, test_identity,
+    BaseRun, ChangesSection, ControlChanges, FailureHistory, History, RecentRun, Recorded,
+    RecordedTests, RecordedTotals, TestIndex, TrendPoint, test_identity,
 };
+use crate::model::report::Totals;
 
 /// A failing test of this run, classified against the history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,39 @@ pub fn compare(agg: &Aggregate, history: &History) -> Option<Comparison> {
         .failure_history
         .sort_by(|a, b| a.test.cmp(&b.test));
     Some(out)
+}
+
+/// The trend: each recent run that ran tests (oldest first), then this run (`coverage`,
+/// `totals`). Empty when there is no recent run to draw against.
+pub fn trend(recent: &[RecentRun], coverage: Option<f64>, totals: &Totals) -> Vec<TrendPoint> {
+    let mut points: Vec<TrendPoint> = recent
+        .iter()
+        .rev()
+        .filter_map(|r| {
+            Some(TrendPoint {
+                run: r
+                    .sha
+                    .chars()
+                    .filter(char::is_ascii_hexdigit)
+                    .take(7)
+                    .collect(),
+                coverage: r.coverage,
+                pass_rate: r.tests.totals.pass_rate()?,
+            })
+        })
+        .collect();
+    let Some(pass_rate) = RecordedTotals::from(totals).pass_rate() else {
+        return Vec::new();
+    };
+    if points.is_empty() {
+        return Vec::new();
+    }
+    points.push(TrendPoint {
+        run: "this run".into(),
+        coverage,
+        pass_rate,
+    });
+    points
 }
 
 /// Per control: this run's tests (full identities) against the base run's (recorded values).
@@ -227,8 +261,7 @@ pub fn gone_from_controls(index: &TestIndex, base: &RecordedTests) -> Vec<u64> {
 #[cfg(test)]
 mod unit {
     use super::*;
-    use crate::model::history::RecentRun;
-    use crate::model::report::{CaseControl, CaseReport, Totals};
+    use crate::model::report::{CaseControl, CaseReport};
     use crate::model::{Carrier, CaseStatus};
 
     fn cid(s: &str) -> ControlId {

@@ -229,6 +229,21 @@ pub struct ChangesSection {
     pub recent_runs: usize,
     /// Per failing test: how often it failed recently, and whether it is flaky.
     pub failure_history: Vec<FailureHistory>,
+    /// Project coverage and pass rate of the recent default-branch runs, oldest first, then
+    /// this run (the summary's chart).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trend: Vec<TrendPoint>,
+}
+
+/// One run of the trend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendPoint {
+    /// The commit's first 7 hex digits, or `this run`.
+    pub run: String,
+    /// Project line coverage in percent, when measured.
+    pub coverage: Option<f64>,
+    /// Passed of the tests that ran, in percent.
+    pub pass_rate: f64,
 }
 
 /// What changed under one control against the base run (test ids).
@@ -279,9 +294,10 @@ pub struct FailureHistory {
     pub flaky: bool,
 }
 
-crate::redact_fields!(ChangesSection: base, base_unavailable, controls, newly_failing, pre_existing, failure_history);
+crate::redact_fields!(ChangesSection: base, base_unavailable, controls, newly_failing, pre_existing, failure_history, trend);
 crate::redact_fields!(ControlChanges: added, removed, untagged, newly_failing, fixed, newly_skipped);
 crate::redact_fields!(FailureHistory: test);
+crate::redact_fields!(TrendPoint: run);
 
 #[cfg(test)]
 mod unit {

@@ -96,6 +96,53 @@ pub fn render_changes(c: &ChangesSection, budget: usize) -> String {
         }
         out.push('\n');
     }
+    out.push_str(&trend_chart(c));
+    out
+}
+
+/// A Mermaid `xychart-beta` of project coverage and pass rate over the recent default-branch
+/// runs and this run (GitHub renders it in comments). Only hex commit prefixes, fixed words and
+/// numbers go into it. Empty with fewer than two points.
+pub fn trend_chart(c: &ChangesSection) -> String {
+    let points = &c.trend;
+    if points.len() < 2 {
+        return String::new();
+    }
+    let label = |run: &str| -> String {
+        if run == "this run" {
+            run.to_owned()
+        } else {
+            run.chars()
+                .filter(char::is_ascii_hexdigit)
+                .take(7)
+                .collect()
+        }
+    };
+    let num = |v: f64| format!("{:.2}", v.clamp(0.0, 100.0));
+    let runs: Vec<String> = points
+        .iter()
+        .map(|p| format!("\"{}\"", label(&p.run)))
+        .collect();
+    let rates: Vec<String> = points.iter().map(|p| num(p.pass_rate)).collect();
+    let coverage: Option<Vec<String>> = points.iter().map(|p| p.coverage.map(num)).collect();
+    let mut out = String::new();
+    let what = if coverage.is_some() {
+        "Line coverage (first line) and pass rate (second), %"
+    } else {
+        "Pass rate, %"
+    };
+    let _ = writeln!(
+        out,
+        "\n```mermaid\nxychart-beta\n    title \"{what}: last {} default-branch run(s), then this run\"",
+        points.len() - 1
+    );
+    let _ = writeln!(out, "    x-axis [{}]", runs.join(", "));
+    out.push_str("    y-axis \"%\" 0 --> 100\n");
+    if let Some(cov) = coverage {
+        let _ = writeln!(out, "    line [{}]", cov.join(", "));
+    }
+    let _ = writeln!(out, "    line [{}]", rates.join(", "));
+    out.push_str("```\n");
     out
 }
 
