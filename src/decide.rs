@@ -75,6 +75,12 @@ pub fn decide(
         gate_list.extend(api::gates(&config.api, &mut section, drift_note));
         section
     });
+    if let Some(legs) = &req.legs {
+        // A merge: the legs it expects must all be there (no gate without `expect:`).
+        if let Some(expect) = &config.expect {
+            gate_list.push(gates::expect_gate(expect, legs));
+        }
+    }
     gate_list.extend(coverage::evaluate_gates(
         coverage_section.as_ref(),
         &config.coverage,

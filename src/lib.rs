@@ -12,10 +12,13 @@ pub mod decide;
 pub mod deliver;
 pub mod error;
 pub mod gather;
+pub mod legs;
 pub mod pipeline;
 pub mod request;
 
-pub use controlgate_core::{analyze, config, console, hashing, ingest, model, redact, render};
+pub use controlgate_core::{
+    analyze, config, console, glob, hashing, ingest, model, redact, render,
+};
 pub use controlgate_evidence as retain;
 pub use controlgate_forge::files as inputs;
 pub use controlgate_forge::{actions_env, git, publish, suites, tickets};

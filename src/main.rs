@@ -38,6 +38,14 @@ enum Command {
     ///
     /// Exit status: 0 all gates pass, 1 a gate failed, 2 bad input, usage or config error.
     Report(Box<ReportArgs>),
+    /// Combine matrix legs (directories written by `report --leg NAME --out DIR` or the
+    /// Action's `leg` input) into one decided report: tests deduplicated by identity (the worst
+    /// run wins; passed on one leg and failed on another is flaky), coverage merged, and the
+    /// config's `expect:` legs required.
+    ///
+    /// Exit status: 0 all gates pass, 1 a gate failed (a missing leg fails `expect.legs`),
+    /// 2 bad input (a directory that is not a leg, a copy that changed).
+    Merge(Box<MergeArgs>),
     /// Print the SOC 2 Trust Services Criteria catalog, or validate a config file.
     Controls(ControlsArgs),
     /// The GitHub Action: run the suites (or read `results` files), decide, publish the PR
@@ -291,6 +299,41 @@ struct ReportArgs {
     /// [default: the config file's `evidence.store`, if any].
     #[arg(long, value_name = "DIR")]
     evidence: Option<PathBuf>,
+    /// This run is matrix leg NAME: `--out DIR` also receives `leg.json` and copies of the
+    /// result and coverage files read, for `controlgate merge`.
+    #[arg(long, value_name = "NAME", requires = "out")]
+    leg: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The legs' directories.
+    #[arg(value_name = "DIR", required = true, num_args = 1..)]
+    legs: Vec<PathBuf>,
+    /// Config file [default: .github/controlgate.yml when it exists].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: Format,
+    /// Also write summary.md and report.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Base branch to compare with [default: the PR base, else origin/HEAD's branch, else main].
+    #[arg(long, value_name = "REF", conflicts_with = "diff")]
+    base: Option<String>,
+    /// Changed lines from a unified diff instead of git (for machines without history).
+    #[arg(long, value_name = "FILE")]
+    diff: Option<PathBuf>,
+    /// The base commit's coverage report(s), for the project coverage delta.
+    #[arg(long = "base-coverage", value_name = "GLOB", num_args = 1..)]
+    base_coverage: Vec<String>,
+    /// Repository root for git and coverage paths [default: the working directory].
+    #[arg(long, value_name = "DIR")]
+    repo: Option<PathBuf>,
+    /// Retain the merged run in this directory store [default: the config's `evidence.store`].
+    #[arg(long, value_name = "DIR")]
+    evidence: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -318,6 +361,7 @@ fn main() -> ProcessExit {
     let mut stdout = LogWriter::new(std::io::stdout(), redactor.clone());
     let result = match cli.command {
         Command::Report(args) => report(*args, &secrets, &mut stdout),
+        Command::Merge(args) => merge(*args, &secrets, &mut stdout),
         Command::Controls(args) => controls(args, &mut stdout),
         Command::Run => run(&mut stdout),
         Command::Publish(args) => publish(args, &mut stdout),
@@ -368,16 +412,53 @@ fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Re
     req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
     req.secrets = secrets.clone();
     req.env = actions_env::EnvVars(actions_env::process_vars());
-    let out = controlgate::report(&req)?;
-    if let Some(dir) = &args.out {
+    decide_and_deliver(
+        &req,
+        args.out.as_deref(),
+        args.leg.as_deref(),
+        args.format,
+        log,
+    )
+}
+
+fn merge(args: MergeArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Result<ExitCode> {
+    let mut req = ReportRequest::new(Vec::new(), workdir()?);
+    let dirs: Vec<PathBuf> = args.legs.iter().map(|d| req.workdir.join(d)).collect();
+    let legs = lib(controlgate::legs::read_legs(&dirs))?;
+    controlgate::legs::merge_into(&mut req, &legs);
+    req.config = args.config;
+    req.base_coverage = args.base_coverage;
+    req.base_ref = args.base;
+    req.diff = args.diff;
+    req.repo = args.repo;
+    req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
+    req.secrets = secrets.clone();
+    req.env = actions_env::EnvVars(actions_env::process_vars());
+    decide_and_deliver(&req, args.out.as_deref(), None, args.format, log)
+}
+
+/// Decides the run, writes `out` (and the leg's files), retains the evidence, prints.
+fn decide_and_deliver(
+    req: &ReportRequest,
+    out_dir: Option<&std::path::Path>,
+    leg: Option<&str>,
+    format: Format,
+    log: &mut Log,
+) -> anyhow::Result<ExitCode> {
+    let out = controlgate::report(req)?;
+    if let Some(dir) = out_dir {
         out.write_to(dir)
             .with_context(|| format!("writing the report to {}", dir.display()))?;
+        if let Some(name) = leg {
+            lib(controlgate::legs::write_leg(&out, req, name, dir))
+                .with_context(|| format!("writing leg `{name}` to {}", dir.display()))?;
+        }
     }
     if let Some(evidence) = out.evidence.clone() {
         let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
         let ev = pipeline::EvidenceRequest { evidence, base_dir };
         let written =
-            pipeline::retain_evidence(&out, &req, &ev).context("retaining the evidence")?;
+            pipeline::retain_evidence(&out, req, &ev).context("retaining the evidence")?;
         eprintln!(
             "evidence: bundle {} retained at {}; ledger entry #{} ({})",
             written.bundle_digest,
@@ -388,7 +469,7 @@ fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Re
     }
     let markdown = |w: &mut dyn std::io::Write| w.write_all(out.markdown.as_bytes());
     let json = |w: &mut dyn std::io::Write| controlgate::render::write_json(&out.report, w);
-    let write: &controlgate::inputs::WriteFn = match args.format {
+    let write: &controlgate::inputs::WriteFn = match format {
         Format::Markdown => &markdown,
         Format::Json => &json,
     };

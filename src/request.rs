@@ -63,6 +63,9 @@ pub struct ReportRequest {
     pub suites: Vec<SuiteInput>,
     /// Heading of the Markdown summary (the check name).
     pub title: Option<String>,
+    /// A merge of matrix legs (`controlgate merge`): which legs came, with how many result
+    /// files each (for `expect:`). `None`: not a merge.
+    pub legs: Option<Vec<crate::analyze::gates::LegSeen>>,
 }
 
 /// One executed suite's results, for [`report`].
@@ -98,6 +101,7 @@ impl ReportRequest {
             workspace: None,
             suites: Vec::new(),
             title: None,
+            legs: None,
             change: None,
             identity: None,
             evidence_dir: None,

@@ -30,6 +30,7 @@ mod hardening;
 mod history;
 mod host_mode;
 mod junit;
+mod merge;
 mod render;
 mod report_json;
 mod results_dotnet;

@@ -4,7 +4,7 @@
 use crate::analyze::aggregate::Aggregate;
 use crate::analyze::changes::Comparison;
 use crate::config::{Config, FailOn, FlakyPolicy, PassRateScope};
-use crate::model::gate::{Check, Gate, GateStatus};
+use crate::model::gate::{Check, Gate, GatePolicy, GateStatus};
 use crate::model::report::{ControlStatus, Totals, Verdict};
 
 /// Pass rate in percent over tests that ran (skipped tests excluded), `None` when none ran.
@@ -102,6 +102,71 @@ pub fn evaluate(config: &Config, agg: &Aggregate, comparison: Option<&Comparison
         ));
     }
     gates
+}
+
+/// One matrix leg a merge combined: its name and how many result files it brought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegSeen {
+    pub name: String,
+    pub results: usize,
+}
+
+/// `expect.legs`: every expected leg is there with results (a merge only).
+pub fn expect_gate(expect: &crate::config::ExpectConfig, legs: &[LegSeen]) -> Gate {
+    let with_results: Vec<&str> = legs
+        .iter()
+        .filter(|l| l.results > 0)
+        .map(|l| l.name.as_str())
+        .collect();
+    let empty: Vec<&str> = legs
+        .iter()
+        .filter(|l| l.results == 0)
+        .map(|l| l.name.as_str())
+        .collect();
+    let mut problems = Vec::new();
+    let missing: Vec<&str> = expect
+        .legs
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !with_results.contains(n))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!("missing leg(s): {}", missing.join(", ")));
+    }
+    if let Some(n) = expect.runs
+        && with_results.len() < n
+        && missing.is_empty()
+    {
+        problems.push(format!(
+            "{} of {n} expected legs brought results",
+            with_results.len()
+        ));
+    }
+    if !empty.is_empty() {
+        problems.push(format!("no results from: {}", empty.join(", ")));
+    }
+    let detail = if problems.is_empty() {
+        format!(
+            "all {} expected legs merged: {}",
+            with_results.len(),
+            with_results.join(", ")
+        )
+    } else {
+        format!(
+            "{} (merged: {})",
+            problems.join("; "),
+            if with_results.is_empty() {
+                "none".to_owned()
+            } else {
+                with_results.join(", ")
+            }
+        )
+    };
+    Gate::decide(
+        "expect.legs",
+        GatePolicy::STRICT,
+        Check::from_bool(problems.is_empty(), detail),
+    )
 }
 
 /// The pass rate missed its minimum: with `tests.fail_on: regressions` pre-existing failures,

@@ -124,6 +124,16 @@ pub struct TestsConfig {
     pub history: Option<usize>,
 }
 
+/// `expect:` which matrix legs a `controlgate merge` must combine: a count (`runs: 3`) or
+/// names (`legs: [linux, macos]`). A merge that misses one fails the `expect.legs` gate
+/// instead of publishing a partial verdict.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExpectConfig {
+    pub runs: Option<usize>,
+    pub legs: Vec<String>,
+}
+
 /// `tests.fail_on`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -165,6 +175,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     pub controls: ControlsConfig,
     pub tests: TestsConfig,
+    /// The matrix legs a merge expects (`controlgate merge`).
+    pub expect: Option<ExpectConfig>,
     /// Test suites `controlgate run` executes, in order.
     pub suites: Vec<Suite>,
     /// Where evidence bundles and the ledger go (`docs/evidence.md`); absent: not retained

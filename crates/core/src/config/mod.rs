@@ -14,8 +14,8 @@ mod validation;
 pub use self::api::{ApiConfig, ApiControls};
 pub use self::coverage::{CoverageConfig, NoLinesResult, PatchGates, ProjectGates, Renames};
 pub use self::document::{
-    Config, ControlsConfig, DEFAULT_HISTORY_RUNS, FailOn, FlakyPolicy, PassRateScope, RedactConfig,
-    Rule, RuleTarget, TagSources, TestsConfig,
+    Config, ControlsConfig, DEFAULT_HISTORY_RUNS, ExpectConfig, FailOn, FlakyPolicy, PassRateScope,
+    RedactConfig, Rule, RuleTarget, TagSources, TestsConfig,
 };
 pub use self::evidence::{EvidenceConfig, StoreConfig, default_branch};
 pub use self::gated::Gated;

@@ -96,6 +96,19 @@ pub(super) fn validate(config: &Config) -> Result<(), String> {
             ));
         }
     }
+    if let Some(e) = &config.expect {
+        match (e.runs, e.legs.is_empty()) {
+            (None, true) => return Err("expect: give `runs: N` or `legs: [names]`".into()),
+            (Some(0), _) => return Err("expect.runs: 0 is not a number of legs".into()),
+            (Some(n), false) if n != e.legs.len() => {
+                return Err(format!(
+                    "expect: `runs: {n}` and {} named legs disagree",
+                    e.legs.len()
+                ));
+            }
+            _ => {}
+        }
+    }
     if config.tests.history == Some(0) || config.tests.history.is_some_and(|n| n > 1000) {
         return Err(format!(
             "tests.history: {} is not a number of runs from 1 to 1000",

@@ -1,0 +1,274 @@
+//! Shard fan-in (issue 16, part 5): matrix legs written by `report --leg NAME --out DIR`,
+//! combined by `controlgate merge` — tests deduplicated by identity (worst run wins, flaky
+//! across legs), coverage merged, `expect:` failing a merge that misses a leg — through the
+//! binary on a real git repository.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::coverage_util::git;
+use crate::evidence_cli::{exits, json, repo};
+
+fn bin(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn gate<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
+}
+
+/// An LCOV report of `app.py` covering the given lines of 10.
+fn lcov(covered: std::ops::RangeInclusive<u32>) -> String {
+    let mut s = String::from("TN:\nSF:app.py\n");
+    for l in 1..=10 {
+        s.push_str(&format!("DA:{l},{}\n", u32::from(covered.contains(&l))));
+    }
+    s.push_str("end_of_record\n");
+    s
+}
+
+/// The leg `name` runs its tests (`retry_fails`: the flaky one fails there) and writes its
+/// leg directory `legs/<name>`.
+fn leg(r: &Path, name: &str, retry_fails: bool, covered: std::ops::RangeInclusive<u32>) {
+    let junit = format!(
+        r#"<testsuite name="{name}"><testcase classname="auth" name="login [cc6-1]"/><testcase classname="net" name="retry">{}</testcase><testcase classname="{name}" name="platform_only"/></testsuite>"#,
+        if retry_fails {
+            r#"<failure message="timeout">t</failure>"#
+        } else {
+            ""
+        }
+    );
+    std::fs::write(r.join(format!("junit-{name}.xml")), junit).unwrap();
+    std::fs::write(r.join(format!("lcov-{name}.info")), lcov(covered)).unwrap();
+    let out = format!("legs/{name}");
+    let junit = format!("junit-{name}.xml");
+    let cov = format!("lcov-{name}.info");
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            &junit,
+            "--coverage",
+            &cov,
+            "--base",
+            "main",
+            "--leg",
+            name,
+            "--out",
+            &out,
+        ],
+    );
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Each leg's own files are gone by the time the fan-in job runs.
+    std::fs::remove_file(r.join(format!("junit-{name}.xml"))).unwrap();
+    std::fs::remove_file(r.join(format!("lcov-{name}.info"))).unwrap();
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = repo();
+    let r = dir.path();
+    let app: String = (1..=10).map(|i| format!("x{i} = {i}\n")).collect();
+    std::fs::write(r.join("app.py"), app).unwrap();
+    std::fs::write(
+        r.join("c.yml"),
+        "expect:\n  legs: [linux, macos, windows]\n",
+    )
+    .unwrap();
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-qm", "base"]);
+    leg(r, "linux", false, 1..=4);
+    leg(r, "macos", true, 5..=8);
+    leg(r, "windows", false, 9..=9);
+    dir
+}
+
+#[test]
+fn three_legs_merge_into_one_report_deduplicated_flaky_across_legs_coverage_merged() {
+    let dir = setup();
+    let r = dir.path();
+    let o = bin(
+        r,
+        &[
+            "merge",
+            "legs/linux",
+            "legs/macos",
+            "legs/windows",
+            "--config",
+            "c.yml",
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+    );
+    // net::retry failed on macos: the worst run wins, and it is flaky (passed elsewhere).
+    exits(&o, 1);
+    let rep = json(&o);
+    // auth::login and net::retry once each, three platform-only tests: 5 tests, 9 runs.
+    assert_eq!(rep["tests"]["total"], 5, "{}", rep["tests"]);
+    assert_eq!(rep["tests"]["runs"], 9);
+    assert_eq!(rep["tests"]["failed"], 1);
+    assert_eq!(rep["tests"]["flaky"], 1);
+    let retry = rep["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "net::retry")
+        .unwrap();
+    assert_eq!(
+        (
+            retry["status"].as_str(),
+            retry["flaky"].as_bool(),
+            retry["runs"].as_u64()
+        ),
+        (Some("failed"), Some(true), Some(3))
+    );
+    // Coverage: lines 1-4, 5-8 and 9 of the legs' reports: 9 of 10 covered.
+    assert_eq!(
+        rep["coverage"]["head"]["lines_covered"], 9,
+        "{}",
+        rep["coverage"]["head"]
+    );
+    assert_eq!(rep["coverage"]["head"]["lines_measured"], 10);
+    let g = gate(&rep, "expect.legs");
+    assert_eq!(g["status"], "pass", "{g}");
+    assert_eq!(
+        g["detail"],
+        "all 3 expected legs merged: linux, macos, windows"
+    );
+    // Every input of the merged report is a leg's verified copy.
+    let inputs: Vec<&str> = rep["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        inputs,
+        [
+            "legs/linux/inputs/results/0-junit-linux.xml",
+            "legs/macos/inputs/results/0-junit-macos.xml",
+            "legs/windows/inputs/results/0-junit-windows.xml"
+        ]
+    );
+}
+
+#[test]
+fn a_missing_leg_fails_the_merge_and_is_named() {
+    let dir = setup();
+    let r = dir.path();
+    let o = bin(
+        r,
+        &[
+            "merge",
+            "legs/linux",
+            "legs/windows",
+            "--config",
+            "c.yml",
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 1);
+    let rep = json(&o);
+    let g = gate(&rep, "expect.legs");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(
+        g["detail"],
+        "missing leg(s): macos (merged: linux, windows)"
+    );
+    // Without macos nothing failed: only the missing leg fails the run.
+    assert_eq!(rep["tests"]["failed"], 0);
+    // `runs: N` counts instead of naming.
+    std::fs::write(r.join("n.yml"), "expect:\n  runs: 3\n").unwrap();
+    let o = bin(
+        r,
+        &[
+            "merge",
+            "legs/linux",
+            "legs/windows",
+            "--config",
+            "n.yml",
+            "--base",
+            "main",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 1);
+    assert_eq!(
+        gate(&json(&o), "expect.legs")["detail"],
+        "2 of 3 expected legs brought results (merged: linux, windows)"
+    );
+}
+
+#[test]
+fn a_leg_that_changed_or_is_not_a_leg_is_bad_input() {
+    let dir = setup();
+    let r = dir.path();
+    let copy = r.join("legs/macos/inputs/results/0-junit-macos.xml");
+    let text = std::fs::read_to_string(&copy)
+        .unwrap()
+        .replace("<failure message=\"timeout\">t</failure>", "");
+    std::fs::write(&copy, text).unwrap();
+    let o = bin(
+        r,
+        &["merge", "legs/linux", "legs/macos", "--config", "c.yml"],
+    );
+    exits(&o, 2);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("0-junit-macos.xml does not match the SHA-256 its leg `macos` recorded"),
+        "{err}"
+    );
+    std::fs::create_dir_all(r.join("legs/empty")).unwrap();
+    let o = bin(r, &["merge", "legs/linux", "legs/empty"]);
+    exits(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is not a controlgate leg"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Two directories claiming one leg.
+    copy_dir(&r.join("legs/linux"), &r.join("legs/linux-again"));
+    let o = bin(r, &["merge", "legs/linux", "legs/linux-again"]);
+    exits(&o, 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("two legs are named `linux`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
