@@ -43,12 +43,28 @@ pub(super) fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided
     req.base_ref = ctx.inputs.base_ref.clone();
     req.repo = Some(ctx.workspace.clone());
     req.workspace = Some(ctx.workspace.to_string_lossy().into_owned());
+    if !ctx.inputs.merge.is_empty() {
+        // Fan-in: every directory the globs name that holds a `leg.json` is one leg.
+        let manifests: Vec<String> = ctx
+            .inputs
+            .merge
+            .iter()
+            .map(|g| format!("{}/{}", g.trim_end_matches('/'), crate::legs::LEG_FILE))
+            .collect();
+        let dirs: Vec<std::path::PathBuf> =
+            crate::inputs::expand(&manifests, &ctx.workspace, "merge")?
+                .into_iter()
+                .filter_map(|f| f.parent().map(std::path::Path::to_path_buf))
+                .collect();
+        let legs = crate::legs::read_legs(&dirs)?;
+        crate::legs::merge_into(&mut req, &legs);
+    }
     if !config.suites.is_empty() {
         run_suites(ctx, &config.suites, &mut req, out);
-    } else if ctx.inputs.results.is_empty() {
+    } else if req.junit.is_empty() {
         return Err(Error::Usage(
-            "nothing to read: set the `results` input (result files from an earlier step) or \
-             define `suites` in the config"
+            "nothing to read: set the `results` input (result files from an earlier step), \
+             `merge` (a matrix's leg directories) or define `suites` in the config"
                 .into(),
         ));
     }

@@ -64,9 +64,11 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
     let title = ctx.inputs.check_name.clone();
     let decided = decide(ctx, out);
     let report_dir = resolve(&ctx.workspace, &ctx.inputs.report_dir);
+    // A matrix leg publishes nothing of its own: the fan-in job's merge does.
+    let leg = ctx.inputs.leg.as_deref();
     let evidence = match &decided {
-        Ok(d) => retain(ctx, d, out),
-        Err(_) => None,
+        Ok(d) if leg.is_none() => retain(ctx, d, out),
+        _ => None,
     };
     let evidence_md = evidence.as_ref().map(evidence_section);
     let (mut publication, mut code, report_written) = match &decided {
@@ -77,7 +79,11 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                 markdown.push_str(&format!("\n{e}"));
             }
             let markdown = redact(&markdown);
-            let written = match write_report_dir(ctx, o, &markdown, &report_dir) {
+            let written = match write_report_dir(ctx, o, &markdown, &report_dir).and_then(|()| {
+                leg.map_or(Ok(()), |name| {
+                    crate::legs::write_leg(o, &d.req, name, &report_dir)
+                })
+            }) {
                 Ok(()) => true,
                 Err(e) => {
                     notice(
@@ -152,10 +158,27 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         }
         publication.title.push_str(" — evidence not retained");
     }
-    let published = publish_to_github(ctx, &publication, out);
+    let published = match leg {
+        None => publish_to_github(ctx, &publication, out),
+        Some(name) => {
+            let _ = writeln!(
+                out,
+                "controlgate: leg `{}`: written to the report directory for the fan-in job's \
+                 `merge`; nothing published",
+                shown(name)
+            );
+            if !report_written && code != ExitCode::BadInput {
+                // The fan-in cannot merge a leg that was not written: fail closed.
+                code = ExitCode::BadInput;
+            }
+            github::Published::default()
+        }
+    };
     let tickets = match &decided {
-        Ok(d) => link_tickets(ctx, d, evidence.as_ref().and_then(|e| e.as_ref().ok()), out),
-        Err(_) => None,
+        Ok(d) if leg.is_none() => {
+            link_tickets(ctx, d, evidence.as_ref().and_then(|e| e.as_ref().ok()), out)
+        }
+        _ => None,
     };
     if let Ok(d) = &decided {
         publication.long_markdown = long_summary(&d.output.report, &title, tickets.as_ref());

@@ -1680,3 +1680,70 @@ fn comment_failures_creates_only_on_a_failure_and_keeps_it_current() {
     s.with(&repo, |st| assert!(!st.comments[0].body.contains("bad")));
     ws.assert_clean();
 }
+
+#[test]
+fn matrix_legs_publish_nothing_and_the_fan_in_merge_fails_naming_a_missing_leg() {
+    let s = stand();
+    let repo = s.repo("matrix", |_| {});
+    let mut ws = Workspace::new(&repo, "expect:\n  legs: [linux, macos, windows]\n");
+    // Two of the three legs ran; net retry fails on macos only.
+    for (name, retry_fails) in [("linux", false), ("macos", true)] {
+        write(
+            &ws.path().join(format!("junit-{name}.xml")),
+            &junit(&[
+                ("login".into(), false, "CC6.1"),
+                ("retry".into(), retry_fails, ""),
+            ]),
+        );
+        ws.extra_env = vec![
+            ("INPUT_JUNIT".into(), format!("junit-{name}.xml")),
+            ("INPUT_LEG".into(), name.into()),
+            ("INPUT_REPORT-DIR".into(), format!("legs/{name}")),
+        ];
+        let o = ws.run(&["run"]);
+        assert_eq!(o.code, i32::from(retry_fails), "{}\n{}", o.stdout, o.stderr);
+        assert!(o.stdout.contains("nothing published"), "{}", o.stdout);
+        assert!(ws.path().join(format!("legs/{name}/leg.json")).is_file());
+        std::fs::remove_file(ws.path().join(format!("junit-{name}.xml"))).unwrap();
+    }
+    s.with(&repo, |st| {
+        assert!(
+            st.check_runs.is_empty() && st.comments.is_empty(),
+            "legs publish nothing"
+        );
+    });
+    // The fan-in job: one check run and one comment over both legs; windows is missing.
+    ws.extra_env = vec![("INPUT_MERGE".into(), "legs/*".into())];
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let report = ws.report();
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "expect.legs")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        gate["detail"],
+        "missing leg(s): windows (merged: linux, macos)"
+    );
+    assert_eq!(
+        (
+            report["tests"]["total"].as_u64(),
+            report["tests"]["flaky"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(st.check_runs[0].conclusion, "failure");
+        assert!(
+            st.check_runs[0].summaries[0].contains("missing leg(s): windows"),
+            "{}",
+            st.check_runs[0].summaries[0]
+        );
+        assert_eq!(st.comments.len(), 1);
+    });
+    ws.assert_clean();
+}

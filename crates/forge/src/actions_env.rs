@@ -87,6 +87,11 @@ pub struct Inputs {
     /// `pass-env`: names of job environment variables the suites may see besides the
     /// allow-list ([`SUITE_ENV_ALLOWED`]). Set in the workflow, never in the (PR's) config.
     pub pass_env: Vec<String>,
+    /// `leg`: this job is matrix leg NAME — it writes its leg files into `report-dir` for a
+    /// later `merge` and publishes nothing (no comment, check run, evidence or ticket link).
+    pub leg: Option<String>,
+    /// `merge`: globs of leg directories (each holding `leg.json`) to combine into this run.
+    pub merge: Vec<String>,
 }
 
 impl Default for Inputs {
@@ -110,6 +115,8 @@ impl Default for Inputs {
             jira_api_token: None,
             linear_api_key: None,
             pass_env: Vec::new(),
+            leg: None,
+            merge: Vec::new(),
         }
     }
 }
@@ -367,6 +374,8 @@ pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext,
         jira_api_token: input("jira-api-token").map(|v| Secret::new(v.trim())),
         linear_api_key: input("linear-api-key").map(|v| Secret::new(v.trim())),
         pass_env: list(input("pass-env")),
+        leg: input("leg").map(|v| v.trim().to_owned()),
+        merge: list(input("merge")),
     };
     let workspace = var("GITHUB_WORKSPACE")
         .map(PathBuf::from)
