@@ -48,7 +48,7 @@ pub fn decide(
     let tests = aggregate
         .index
         .take()
-        .map(|index| index.record(&aggregate.totals));
+        .map(|index| index.record((&aggregate.totals).into()));
     // Redact before anything is rendered, posted or stored.
     let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)?;
     let mut redactions = redact_aggregate(&redactor, &mut aggregate);

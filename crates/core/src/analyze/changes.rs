@@ -342,7 +342,7 @@ mod unit {
         }
 
         fn recorded(&self) -> RecordedTests {
-            self.index().record(&Totals::default())
+            self.index().record(RecordedTotals::default())
         }
     }
 

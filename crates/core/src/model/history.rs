@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::controls::ControlId;
 use crate::model::coverage::BaseUnavailable;
-use crate::model::report::Totals;
 
 /// `P`: bits of the reduced range per test (a false match about once per 2^20 lookups).
 pub const REDUCED_BITS: u32 = 20;
@@ -64,14 +63,14 @@ impl TestIndex {
     }
 
     /// The form the ledger keeps, with this run's totals.
-    pub fn record(&self, totals: &Totals) -> RecordedTests {
+    pub fn record(&self, totals: RecordedTotals) -> RecordedTests {
         let range = (self.tests.len() as u64).max(1) << REDUCED_BITS;
         let reduce_all = |ids: &[u64]| -> Vec<u64> {
             // Reduction keeps order: sorted identities give sorted values.
             ids.iter().map(|&h| reduce(h, range)).collect()
         };
         RecordedTests {
-            totals: RecordedTotals::from(totals),
+            totals,
             range,
             tests: reduce_all(&self.tests),
             failing: reduce_all(&self.failing),
@@ -98,18 +97,6 @@ pub struct RecordedTotals {
     pub failed: u64,
     pub errored: u64,
     pub skipped: u64,
-}
-
-impl From<&Totals> for RecordedTotals {
-    fn from(t: &Totals) -> Self {
-        RecordedTotals {
-            total: t.total,
-            passed: t.passed,
-            failed: t.failed,
-            errored: t.errored,
-            skipped: t.skipped,
-        }
-    }
 }
 
 impl RecordedTotals {
@@ -328,7 +315,7 @@ mod unit {
             skipped: vec![],
             controls: vec![(ControlId::parse_shape("CC6.1").unwrap(), vec![a])],
         };
-        let rec = index.record(&Totals::default());
+        let rec = index.record(RecordedTotals::default());
         assert_eq!(rec.range, 2 << REDUCED_BITS);
         assert_eq!(rec.outcome(a), Recorded::Passed);
         assert_eq!(rec.outcome(b), Recorded::Failing);

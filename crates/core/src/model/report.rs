@@ -43,6 +43,18 @@ pub struct Totals {
     pub runs: u64,
 }
 
+impl From<&Totals> for super::history::RecordedTotals {
+    fn from(t: &Totals) -> Self {
+        super::history::RecordedTotals {
+            total: t.total,
+            passed: t.passed,
+            failed: t.failed,
+            errored: t.errored,
+            skipped: t.skipped,
+        }
+    }
+}
+
 impl Totals {
     pub fn add(&mut self, status: CaseStatus) {
         self.total += 1;
