@@ -261,15 +261,6 @@ struct ReportArgs {
         required = true
     )]
     results: Vec<String>,
-    /// Config file [default: .github/controlgate.yml when it exists].
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value = "markdown")]
-    format: Format,
-    /// Also write summary.md and report.json into DIR.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
     /// HAR files or globs recorded by the tests (API coverage; needs `api.specs`).
     #[arg(long, value_name = "GLOB", num_args = 1..)]
     har: Vec<String>,
@@ -283,6 +274,35 @@ struct ReportArgs {
     /// project coverage.
     #[arg(long, value_name = "GLOB", num_args = 1..)]
     coverage: Vec<String>,
+    #[command(flatten)]
+    decide: DecideArgs,
+    /// This run is matrix leg NAME: `--out DIR` also receives `leg.json` and copies of the
+    /// result and coverage files read, for `controlgate merge`.
+    #[arg(long, value_name = "NAME", requires = "out")]
+    leg: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct MergeArgs {
+    /// The legs' directories.
+    #[arg(value_name = "DIR", required = true, num_args = 1..)]
+    legs: Vec<PathBuf>,
+    #[command(flatten)]
+    decide: DecideArgs,
+}
+
+/// What `report` and `merge` share: the config, the output, the base and the evidence.
+#[derive(clap::Args)]
+struct DecideArgs {
+    /// Config file [default: .github/controlgate.yml when it exists].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// What to print on stdout.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: Format,
+    /// Also write summary.md and report.json into DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
     /// Base branch to compare with [default: the PR base, else origin/HEAD's branch, else main].
     #[arg(long, value_name = "REF", conflicts_with = "diff")]
     base: Option<String>,
@@ -299,41 +319,23 @@ struct ReportArgs {
     /// [default: the config file's `evidence.store`, if any].
     #[arg(long, value_name = "DIR")]
     evidence: Option<PathBuf>,
-    /// This run is matrix leg NAME: `--out DIR` also receives `leg.json` and copies of the
-    /// result and coverage files read, for `controlgate merge`.
-    #[arg(long, value_name = "NAME", requires = "out")]
-    leg: Option<String>,
 }
 
-#[derive(clap::Args)]
-struct MergeArgs {
-    /// The legs' directories.
-    #[arg(value_name = "DIR", required = true, num_args = 1..)]
-    legs: Vec<PathBuf>,
-    /// Config file [default: .github/controlgate.yml when it exists].
-    #[arg(long, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// What to print on stdout.
-    #[arg(long, value_enum, default_value = "markdown")]
-    format: Format,
-    /// Also write summary.md and report.json into DIR.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
-    /// Base branch to compare with [default: the PR base, else origin/HEAD's branch, else main].
-    #[arg(long, value_name = "REF", conflicts_with = "diff")]
-    base: Option<String>,
-    /// Changed lines from a unified diff instead of git (for machines without history).
-    #[arg(long, value_name = "FILE")]
-    diff: Option<PathBuf>,
-    /// The base commit's coverage report(s), for the project coverage delta.
-    #[arg(long = "base-coverage", value_name = "GLOB", num_args = 1..)]
-    base_coverage: Vec<String>,
-    /// Repository root for git and coverage paths [default: the working directory].
-    #[arg(long, value_name = "DIR")]
-    repo: Option<PathBuf>,
-    /// Retain the merged run in this directory store [default: the config's `evidence.store`].
-    #[arg(long, value_name = "DIR")]
-    evidence: Option<PathBuf>,
+impl DecideArgs {
+    /// Sets the shared options on `req` (relative directories from where the user stands).
+    fn apply(self, req: &mut ReportRequest, secrets: &SecretValues) -> (Option<PathBuf>, Format) {
+        req.config = self.config;
+        req.base_coverage = self.base_coverage;
+        req.base_ref = self.base;
+        req.diff = self.diff;
+        req.repo = self.repo;
+        // A directory given on the command line is relative to where the user stands (the
+        // config's `evidence.store.path` is relative to the repository root).
+        req.evidence_dir = self.evidence.map(|d| req.workdir.join(d));
+        req.secrets = secrets.clone();
+        req.env = actions_env::EnvVars(actions_env::process_vars());
+        (self.out, self.format)
+    }
 }
 
 #[derive(clap::Args)]
@@ -398,27 +400,12 @@ fn lib<T>(r: Result<T, impl Into<Error>>) -> Result<T, Error> {
 
 fn report(args: ReportArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Result<ExitCode> {
     let mut req = ReportRequest::new(args.results, workdir()?);
-    req.config = args.config;
     req.har = args.har;
     req.api_log = args.api_log;
     req.api_base_spec = args.api_base_spec;
     req.coverage = args.coverage;
-    req.base_coverage = args.base_coverage;
-    req.base_ref = args.base;
-    req.diff = args.diff;
-    req.repo = args.repo;
-    // A directory given on the command line is relative to where the user stands (the config's
-    // `evidence.store.path` is relative to the repository root).
-    req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
-    req.secrets = secrets.clone();
-    req.env = actions_env::EnvVars(actions_env::process_vars());
-    decide_and_deliver(
-        &req,
-        args.out.as_deref(),
-        args.leg.as_deref(),
-        args.format,
-        log,
-    )
+    let (out, format) = args.decide.apply(&mut req, secrets);
+    decide_and_deliver(&req, out.as_deref(), args.leg.as_deref(), format, log)
 }
 
 fn merge(args: MergeArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Result<ExitCode> {
@@ -426,15 +413,8 @@ fn merge(args: MergeArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Resu
     let dirs: Vec<PathBuf> = args.legs.iter().map(|d| req.workdir.join(d)).collect();
     let legs = lib(controlgate::legs::read_legs(&dirs))?;
     controlgate::legs::merge_into(&mut req, &legs);
-    req.config = args.config;
-    req.base_coverage = args.base_coverage;
-    req.base_ref = args.base;
-    req.diff = args.diff;
-    req.repo = args.repo;
-    req.evidence_dir = args.evidence.map(|d| req.workdir.join(d));
-    req.secrets = secrets.clone();
-    req.env = actions_env::EnvVars(actions_env::process_vars());
-    decide_and_deliver(&req, args.out.as_deref(), None, args.format, log)
+    let (out, format) = args.decide.apply(&mut req, secrets);
+    decide_and_deliver(&req, out.as_deref(), None, format, log)
 }
 
 /// Decides the run, writes `out` (and the leg's files), retains the evidence, prints.

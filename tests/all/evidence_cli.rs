@@ -40,6 +40,16 @@ pub(crate) fn exits(o: &Output, code: i32) {
     );
 }
 
+/// The gate named `name` in a report.json value.
+pub(crate) fn gate<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name)
+        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
+}
+
 pub(crate) fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), String::from_utf8_lossy(&o.stderr)))

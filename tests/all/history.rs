@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::coverage_util::git;
-use crate::evidence_cli::{exits, json, repo};
+use crate::evidence_cli::{exits, gate, json, repo};
 
 const CONFIG: &str = "\
 controls:
@@ -55,7 +55,8 @@ fn main_cases(i: u32) -> Vec<Case<'static>> {
     ]
 }
 
-fn bin(dir: &Path, args: &[&str]) -> Output {
+/// The binary in `dir` with only `PATH` from the environment (no runner variables).
+pub(crate) fn bin(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_controlgate"))
         .current_dir(dir)
         .env_clear()
@@ -66,6 +67,11 @@ fn bin(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn report(dir: &Path, config: &str) -> Output {
+    report_into(dir, config, "ev")
+}
+
+/// `report --format json` of `junit.xml` against `main`, retained in the `dir` store `evidence`.
+fn report_into(dir: &Path, config: &str, evidence: &str) -> Output {
     bin(
         dir,
         &[
@@ -77,7 +83,7 @@ fn report(dir: &Path, config: &str) -> Output {
             "--config",
             config,
             "--evidence",
-            "ev",
+            evidence,
             "--format",
             "json",
         ],
@@ -106,15 +112,6 @@ fn main_history() -> tempfile::TempDir {
     }
     assert_eq!(std::fs::read_dir(r.join("ev/ledger")).unwrap().count(), 10);
     dir
-}
-
-fn gate<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -312,22 +309,7 @@ fn without_a_base_run_the_change_gates_follow_when_unavailable() {
     assert!(rep["changes"]["base_unavailable"].is_string(), "{rep}");
     // Said otherwise on purpose.
     std::fs::write(r.join("junit.xml"), junit(&main_cases(1)[..5])).unwrap();
-    let o = bin(
-        r,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "lenient.yml",
-            "--evidence",
-            "ev2",
-            "--format",
-            "json",
-        ],
-    );
+    let o = report_into(r, "lenient.yml", "ev2");
     exits(&o, 0);
     let rep = json(&o);
     assert_eq!(
@@ -335,44 +317,14 @@ fn without_a_base_run_the_change_gates_follow_when_unavailable() {
         "not_evaluated"
     );
     // A tampered base entry is never "no base": the gate fails whatever when_unavailable says.
-    let o = bin(
-        r,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "lenient.yml",
-            "--evidence",
-            "ev2",
-            "--format",
-            "json",
-        ],
-    );
+    let o = report_into(r, "lenient.yml", "ev2");
     exits(&o, 0);
     let entry = r.join("ev2/ledger/0000000002.json");
     let text = std::fs::read_to_string(&entry)
         .unwrap()
         .replace("\"pass\"", "\"fail\"");
     std::fs::write(&entry, text).unwrap();
-    let o = bin(
-        r,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "lenient.yml",
-            "--evidence",
-            "ev2",
-            "--format",
-            "json",
-        ],
-    );
+    let o = report_into(r, "lenient.yml", "ev2");
     exits(&o, 1);
     let rep = json(&o);
     let loss = gate(&rep, "controls.no_evidence_loss");

@@ -4,31 +4,10 @@
 //! binary on a real git repository.
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-use serde_json::Value;
 
 use crate::coverage_util::git;
-use crate::evidence_cli::{exits, json, repo};
-
-fn bin(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_controlgate"))
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn gate<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
-}
+use crate::evidence_cli::{exits, gate, json, repo};
+use crate::history::bin;
 
 /// An LCOV report of `app.py` covering the given lines of 10.
 fn lcov(covered: std::ops::RangeInclusive<u32>) -> String {

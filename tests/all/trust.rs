@@ -10,7 +10,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 
 use crate::coverage_util::git;
-use crate::evidence_cli::{commit, exits, json, repo};
+use crate::evidence_cli::{commit, exits, gate, json, repo};
 
 /// The bundle directory of ledger entry `seq` in the `dir` store at `store`.
 fn entry_bundle(store: &Path, seq: u64) -> std::path::PathBuf {
@@ -43,16 +43,6 @@ fn stderr(o: &Output) -> String {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The gate named `name` in a report.json value.
-fn gate<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == name)
-        .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
 }
 
 const PASSING: &str =
