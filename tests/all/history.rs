@@ -70,6 +70,25 @@ fn report(dir: &Path, config: &str) -> Output {
     report_into(dir, config, "ev")
 }
 
+/// The Markdown summary of `junit.xml` against `main` with `c.yml`, retained in `ev`.
+fn summary(dir: &Path) -> String {
+    let o = bin(
+        dir,
+        &[
+            "report",
+            "--junit",
+            "junit.xml",
+            "--base",
+            "main",
+            "--config",
+            "c.yml",
+            "--evidence",
+            "ev",
+        ],
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 /// `report --format json` of `junit.xml` against `main`, retained in the `dir` store `evidence`.
 fn report_into(dir: &Path, config: &str, evidence: &str) -> Output {
     bin(
@@ -215,21 +234,7 @@ fn a_pr_is_compared_with_its_base_run_per_control_and_with_the_recent_runs() {
         "{detail}"
     );
     // The summary shows the same, flaky and pre-existing failures marked.
-    let o = bin(
-        r,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "c.yml",
-            "--evidence",
-            "ev",
-        ],
-    );
-    let md = String::from_utf8_lossy(&o.stdout).into_owned();
+    let md = summary(r);
     assert!(
         md.contains("### Changes against ledger entry &#35;10"),
         "{md}"
@@ -389,21 +394,7 @@ fn the_trend_chart_parses_and_renders_with_mermaid() {
     let r = dir.path();
     git(r, &["checkout", "-qb", "feature"]);
     commit_run(r, &main_cases(11), "pr");
-    let o = bin(
-        r,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "c.yml",
-            "--evidence",
-            "ev",
-        ],
-    );
-    let md = String::from_utf8_lossy(&o.stdout).into_owned();
+    let md = summary(r);
     let chart = mermaid_block(&md).to_owned();
     // Ten main runs (pass rate 5/7 or 6/7) and this one; no coverage measured, one line.
     assert!(chart.starts_with("xychart-beta\n"), "{chart}");

@@ -61,6 +61,14 @@ fn leg(r: &Path, name: &str, retry_fails: bool, covered: std::ops::RangeInclusiv
     std::fs::remove_file(r.join(format!("lcov-{name}.info"))).unwrap();
 }
 
+/// `merge LEGS... --config CONFIG --base main --format json`.
+fn merge_json(r: &Path, legs: &[&str], config: &str) -> std::process::Output {
+    let mut args = vec!["merge"];
+    args.extend_from_slice(legs);
+    args.extend_from_slice(&["--config", config, "--base", "main", "--format", "json"]);
+    bin(r, &args)
+}
+
 fn setup() -> tempfile::TempDir {
     let dir = repo();
     let r = dir.path();
@@ -83,21 +91,7 @@ fn setup() -> tempfile::TempDir {
 fn three_legs_merge_into_one_report_deduplicated_flaky_across_legs_coverage_merged() {
     let dir = setup();
     let r = dir.path();
-    let o = bin(
-        r,
-        &[
-            "merge",
-            "legs/linux",
-            "legs/macos",
-            "legs/windows",
-            "--config",
-            "c.yml",
-            "--base",
-            "main",
-            "--format",
-            "json",
-        ],
-    );
+    let o = merge_json(r, &["legs/linux", "legs/macos", "legs/windows"], "c.yml");
     // net::retry failed on macos: the worst run wins, and it is flaky (passed elsewhere).
     exits(&o, 1);
     let rep = json(&o);
@@ -154,20 +148,7 @@ fn three_legs_merge_into_one_report_deduplicated_flaky_across_legs_coverage_merg
 fn a_missing_leg_fails_the_merge_and_is_named() {
     let dir = setup();
     let r = dir.path();
-    let o = bin(
-        r,
-        &[
-            "merge",
-            "legs/linux",
-            "legs/windows",
-            "--config",
-            "c.yml",
-            "--base",
-            "main",
-            "--format",
-            "json",
-        ],
-    );
+    let o = merge_json(r, &["legs/linux", "legs/windows"], "c.yml");
     exits(&o, 1);
     let rep = json(&o);
     let g = gate(&rep, "expect.legs");
@@ -180,20 +161,7 @@ fn a_missing_leg_fails_the_merge_and_is_named() {
     assert_eq!(rep["tests"]["failed"], 0);
     // `runs: N` counts instead of naming.
     std::fs::write(r.join("n.yml"), "expect:\n  runs: 3\n").unwrap();
-    let o = bin(
-        r,
-        &[
-            "merge",
-            "legs/linux",
-            "legs/windows",
-            "--config",
-            "n.yml",
-            "--base",
-            "main",
-            "--format",
-            "json",
-        ],
-    );
+    let o = merge_json(r, &["legs/linux", "legs/windows"], "n.yml");
     exits(&o, 1);
     assert_eq!(
         gate(&json(&o), "expect.legs")["detail"],
