@@ -230,7 +230,9 @@ fn a_pr_is_compared_with_its_base_run_per_control_and_with_the_recent_runs() {
     let detail = rate["detail"].as_str().unwrap();
     assert!(
         detail.contains("not counted: 1 pre-existing failure(s), 1 quarantined flaky failure(s)")
-            && detail.contains("80.00% of the rest passed (4 of 5)"),
+            && detail.ends_with(
+                "80.00% of the rest passed (4 of 5); pre-existing: legacy::old; quarantined: net::retry"
+            ),
         "{detail}"
     );
     // The summary shows the same, flaky and pre-existing failures marked.

@@ -18,6 +18,8 @@ use crate::model::report::Totals;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailingTest {
     pub id: u64,
+    /// Its test id, as the report names it.
+    pub test: String,
     /// Mapped to at least one control.
     pub mapped: bool,
     /// Failing on the base run too (`None`: no base run).
@@ -94,6 +96,7 @@ pub fn compare(agg: &Aggregate, history: &History) -> Option<Comparison> {
         }
         out.failing.push(FailingTest {
             id,
+            test: name(id),
             mapped: mapped.get(&id).copied().unwrap_or(false),
             pre_existing,
             flaky,

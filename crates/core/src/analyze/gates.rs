@@ -207,14 +207,16 @@ fn excused_check(
     };
     let tagged = config.tests.scope == PassRateScope::Tagged;
     let in_scope = c.failing.iter().filter(|f| f.mapped || !tagged);
-    let (mut pre, mut flaky) = (0u64, 0u64);
+    let (mut pre, mut flaky) = (Vec::new(), Vec::new());
     for f in in_scope {
         if regressions && f.pre_existing == Some(true) {
-            pre += 1;
+            pre.push(f.test.as_str());
         } else if quarantine && f.flaky {
-            flaky += 1;
+            flaky.push(f.test.as_str());
         }
     }
+    let (named_pre, named_flaky) = (names(&pre), names(&flaky));
+    let (pre, flaky) = (pre.len() as u64, flaky.len() as u64);
     // Each excused failure is one of the failures counted in `totals`.
     let ran = (totals.passed + totals.failed + totals.errored).saturating_sub(pre + flaky);
     let min = config.min_pass_rate().value;
@@ -235,10 +237,29 @@ fn excused_check(
             totals.passed
         )
     };
+    let mut listed = String::new();
+    if !named_pre.is_empty() {
+        listed.push_str(&format!("; pre-existing: {named_pre}"));
+    }
+    if !named_flaky.is_empty() {
+        listed.push_str(&format!("; quarantined: {named_flaky}"));
+    }
     Check::from_bool(
         ok,
-        format!("{detail}; not counted: {}; {rest}", not_counted.join(", ")),
+        format!(
+            "{detail}; not counted: {}; {rest}{listed}",
+            not_counted.join(", ")
+        ),
     )
+}
+
+/// `a, b, c and 4 more`: the first three names of a list for a gate's detail.
+fn names(list: &[&str]) -> String {
+    let shown = list.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+    match list.len().saturating_sub(3) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
 }
 
 /// `controls.no_evidence_loss`: no control in scope (the required ones, else all) lost a test
@@ -261,18 +282,8 @@ fn evidence_loss(config: &Config, comparison: Option<&Comparison>) -> Check {
         .iter()
         .filter(|(id, _)| required.is_empty() || required.contains(id))
         .map(|(id, tests)| {
-            let shown: Vec<&str> = tests.iter().take(3).map(String::as_str).collect();
-            let more = tests.len().saturating_sub(shown.len());
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            format!(
-                "{id} lost {} test(s): {}{more}",
-                tests.len(),
-                shown.join(", ")
-            )
+            let tests: Vec<&str> = tests.iter().map(String::as_str).collect();
+            format!("{id} lost {} test(s): {}", tests.len(), names(&tests))
         })
         .collect();
     let base = c.section.base.as_deref().unwrap_or("the base run");
