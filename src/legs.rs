@@ -108,12 +108,12 @@ pub fn write_leg(
                 None => from.clone(),
             };
             std::fs::copy(&kept, &to).map_err(|e| Error::io(&to, e))?;
-            let bytes = std::fs::read(&to).map_err(|e| Error::io(&to, e))?;
+            let (sha256, size) = file_sha256(&to)?;
             list.push(LegFile {
                 path: rel,
                 source: source.to_owned(),
-                sha256: crate::hashing::sha256_hex(&bytes),
-                size: bytes.len() as u64,
+                sha256,
+                size,
             });
         }
     }
@@ -168,8 +168,8 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
                         )));
                     }
                     let p = dir.join(rel);
-                    let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-                    if bytes.len() as u64 != f.size || crate::hashing::sha256_hex(&bytes) != f.sha256 {
+                    let (sha256, size) = file_sha256(&p)?;
+                    if size != f.size || sha256 != f.sha256 {
                         return Err(Error::Usage(format!(
                             "{} does not match the SHA-256 its leg `{}` recorded: changed since the leg wrote it",
                             p.display(),
@@ -188,6 +188,15 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
         });
     }
     Ok(legs)
+}
+
+/// SHA-256 and size of a file, streamed (a leg's copies can be hundreds of MB).
+fn file_sha256(path: &Path) -> Result<(String, u64), Error> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // `finish` drains the reader through the hash.
+    crate::hashing::HashingReader::new(file)
+        .finish()
+        .map_err(|e| Error::io(path, e))
 }
 
 /// Sets the request up to decide over `legs`: their result and coverage copies, and which legs
