@@ -202,8 +202,17 @@ fn excused_check(
             };
         }
     }
+    // Without recent default-branch runs no failure is known to be flaky: nothing is excused,
+    // and the detail says why.
+    const NO_HISTORY: &str = "`flaky: quarantine` found no recent default-branch run in the \
+                              ledger, so no failure is known to be flaky";
     let Some(c) = comparison else {
-        return Check::Broken(detail);
+        return Check::Broken(format!("{detail}; {NO_HISTORY}"));
+    };
+    let detail = if quarantine && c.section.recent_runs == 0 {
+        format!("{detail}; {NO_HISTORY}")
+    } else {
+        detail
     };
     let tagged = config.tests.scope == PassRateScope::Tagged;
     let in_scope = c.failing.iter().filter(|f| f.mapped || !tagged);
@@ -341,6 +350,41 @@ mod unit {
 
     fn config(yaml: &str) -> Config {
         crate::config::parse(yaml, Path::new("t")).unwrap()
+    }
+
+    #[test]
+    fn quarantine_without_history_excuses_nothing_and_says_so() {
+        use crate::analyze::changes::{Comparison, FailingTest};
+        let a = agg(9, 1, &[]);
+        let flaky_elsewhere = FailingTest {
+            id: 1,
+            test: "net::retry".into(),
+            mapped: false,
+            pre_existing: None,
+            flaky: false,
+        };
+        let mut c = Comparison::default();
+        c.failing.push(flaky_elsewhere.clone());
+        let cfg = config("tests: {flaky: quarantine}");
+        for comparison in [None, Some(&c)] {
+            let g = &evaluate(&cfg, &a, comparison)[0];
+            assert_eq!(g.status, GateStatus::Fail);
+            assert!(
+                g.detail.contains("found no recent default-branch run"),
+                "{}",
+                g.detail
+            );
+        }
+        // With a history that knows it flaky, it is not counted, and named.
+        c.section.recent_runs = 10;
+        c.failing[0].flaky = true;
+        let g = &evaluate(&cfg, &a, Some(&c))[0];
+        assert_eq!(g.status, GateStatus::Pass, "{}", g.detail);
+        assert!(
+            g.detail.ends_with("; quarantined: net::retry"),
+            "{}",
+            g.detail
+        );
     }
 
     fn agg(passed: u64, failed: u64, controls: &[(&str, ControlStatus, u64)]) -> Aggregate {
