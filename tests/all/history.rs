@@ -72,25 +72,18 @@ fn report(dir: &Path, config: &str) -> Output {
 
 /// The Markdown summary of `junit.xml` against `main` with `c.yml`, retained in `ev`.
 fn summary(dir: &Path) -> String {
-    let o = bin(
-        dir,
-        &[
-            "report",
-            "--junit",
-            "junit.xml",
-            "--base",
-            "main",
-            "--config",
-            "c.yml",
-            "--evidence",
-            "ev",
-        ],
-    );
+    let o = report_as(dir, "c.yml", "ev", "markdown");
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// `report --format json` of `junit.xml` against `main`, retained in the `dir` store `evidence`.
 fn report_into(dir: &Path, config: &str, evidence: &str) -> Output {
+    report_as(dir, config, evidence, "json")
+}
+
+/// `report` of `junit.xml` against `main` with `config`, retained in `evidence`, printed as
+/// `format`.
+fn report_as(dir: &Path, config: &str, evidence: &str, format: &str) -> Output {
     bin(
         dir,
         &[
@@ -104,7 +97,7 @@ fn report_into(dir: &Path, config: &str, evidence: &str) -> Output {
             "--evidence",
             evidence,
             "--format",
-            "json",
+            format,
         ],
     )
 }
