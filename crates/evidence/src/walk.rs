@@ -171,24 +171,19 @@ impl LedgerWalk {
         n: usize,
         wanted: impl Fn(&Entry) -> bool,
     ) -> Result<Result<Vec<Entry>, VerifyOutcome>> {
-        loop {
-            if let Some(outcome) = self.problem() {
-                return Ok(Err(outcome));
-            }
-            let found: Vec<&Entry> = self.entries.iter().filter(|e| wanted(e)).take(n).collect();
-            if found.len() == n || self.complete || !self.step(store)? {
-                if let Some(outcome) = self.problem() {
-                    return Ok(Err(outcome));
-                }
-                return Ok(Ok(self
-                    .entries
-                    .iter()
-                    .filter(|e| wanted(e))
-                    .take(n)
-                    .cloned()
-                    .collect()));
-            }
+        let wanted_read = |w: &LedgerWalk| w.entries.iter().filter(|e| wanted(e)).take(n).count();
+        // `step` reads nothing more once the start is reached or a problem is found.
+        while wanted_read(self) < n && self.step(store)? {}
+        if let Some(outcome) = self.problem() {
+            return Ok(Err(outcome));
         }
+        Ok(Ok(self
+            .entries
+            .iter()
+            .filter(|e| wanted(e))
+            .take(n)
+            .cloned()
+            .collect()))
     }
 
     /// [`find_base_entry`] over the whole ledger, reading back from the tip only until the
