@@ -111,9 +111,9 @@ pub fn gather<'s>(
     }
     let input_files = results::parse_result_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut analyzer {
-            a.test_case(&case);
+            a.test_case(case);
         }
-        agg.push(case)
+        agg.push_mut(case)
     })?;
     let aggregate = agg.finish(&config.required_controls());
     // A retained run compares its tests with the ledger's; without a store configured there

@@ -16,33 +16,39 @@ const BATCH: usize = 1024;
 pub fn parse_result_files(
     paths: &[PathBuf],
     displays: &[String],
-    on_case: &mut dyn FnMut(crate::model::TestCase),
+    on_case: &mut dyn FnMut(&mut crate::model::TestCase),
 ) -> Result<Vec<crate::model::InputFile>, Error> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::model::TestCase>>(16);
     std::thread::scope(|scope| {
-        let producer = scope.spawn(move || {
-            let mut files = Vec::with_capacity(paths.len());
-            for (index, (path, display)) in paths.iter().zip(displays).enumerate() {
-                let mut batch = Vec::with_capacity(BATCH);
-                let (_, file) = inputs::read_hashed(path, display, |reader| {
-                    results::parse(reader, index, &mut |case| {
-                        batch.push(case);
-                        if batch.len() == BATCH {
-                            // The receiver lives until this thread is joined.
-                            let _ =
-                                tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                        }
-                    })
-                    .map(|_| ())
-                    .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
-                })?;
-                let _ = tx.send(batch);
-                files.push(file);
-            }
-            Ok(files)
-        });
-        for batch in rx {
-            batch.into_iter().for_each(&mut *on_case);
+        // Named so a profile tells the two halves apart.
+        let producer = std::thread::Builder::new()
+            .name("results-reader".into())
+            .spawn_scoped(scope, move || {
+                let mut files = Vec::with_capacity(paths.len());
+                for (index, (path, display)) in paths.iter().zip(displays).enumerate() {
+                    let mut batch = Vec::with_capacity(BATCH);
+                    let (_, file) = inputs::read_hashed(path, display, |reader| {
+                        results::parse(reader, index, &mut |case| {
+                            batch.push(case);
+                            if batch.len() == BATCH {
+                                // The receiver lives until this thread is joined.
+                                let _ = tx
+                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                            }
+                        })
+                        .map(|_| ())
+                        .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
+                    })?;
+                    let _ = tx.send(batch);
+                    files.push(file);
+                }
+                Ok(files)
+            });
+        let producer =
+            producer.map_err(|e| Error::Usage(format!("cannot start the results reader: {e}")))?;
+        for mut batch in rx {
+            // Lent, not moved: a case is a few hundred bytes and most are only looked at.
+            batch.iter_mut().for_each(&mut *on_case);
         }
         producer
             .join()

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use controlgate_core::glob;
 pub use controlgate_core::hashing::{HashingReader, hex};
 use controlgate_core::ingest::junit::READ_BLOCK;
+use sha2::{Digest as _, Sha256};
 
 use crate::error::Error;
 use crate::model::InputFile;
@@ -92,28 +93,99 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
-/// Opens `path` for a streaming parser; `parse` gets a buffered, hashing reader.
+/// Opens `path` for a streaming parser; `parse` gets a buffered reader whose bytes are hashed
+/// on a second thread (the SHA-256 of a large report is a tenth of its parse, taken off the
+/// parser's path). The digest is of exactly the bytes the parser read, then of the rest of the
+/// file it left unread.
 pub fn read_hashed<T>(
     path: &Path,
     display: &str,
-    parse: impl FnOnce(&mut BufReader<&mut HashingReader<File>>) -> Result<T, Error>,
+    parse: impl FnOnce(&mut BufReader<&mut TeeReader<File>>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut hashing = HashingReader::new(file);
-    let value = {
-        // The XML readers' block size: each of their reads passes this buffer by (one copy).
-        let mut buf = BufReader::with_capacity(READ_BLOCK, &mut hashing);
-        parse(&mut buf)?
-    };
-    let (sha256, bytes) = hashing.finish().map_err(|e| Error::io(path, e))?;
-    Ok((
-        value,
-        InputFile {
-            path: display.to_owned(),
-            sha256,
-            bytes,
-        },
-    ))
+    std::thread::scope(|scope| {
+        let (to_hasher, blocks) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+        let hasher = std::thread::Builder::new()
+            .name("input-hasher".into())
+            .spawn_scoped(scope, move || {
+                let mut hasher = Sha256::new();
+                let mut bytes = 0u64;
+                for mut block in blocks {
+                    hasher.update(&block);
+                    bytes += block.len() as u64;
+                    block.clear();
+                    // The reader may be gone already: the block is then simply dropped.
+                    let _ = give_back.send(block);
+                }
+                (hex(&hasher.finalize()), bytes)
+            })
+            .map_err(|e| Error::io(path, e))?;
+        let mut tee = TeeReader {
+            inner: file,
+            pending: Vec::with_capacity(TeeReader::<File>::BLOCK),
+            to_hasher,
+            spare,
+        };
+        let value = {
+            // The XML readers' block size: each of their reads passes this buffer by (one copy).
+            let mut buf = BufReader::with_capacity(READ_BLOCK, &mut tee);
+            parse(&mut buf)?
+        };
+        // Trailing bytes the parser left unread still belong to the file's digest.
+        std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
+        tee.send();
+        drop(tee);
+        let (sha256, bytes) = hasher.join().map_err(|_| {
+            Error::io(
+                path,
+                std::io::Error::other("the thread hashing the input failed"),
+            )
+        })?;
+        Ok((
+            value,
+            InputFile {
+                path: display.to_owned(),
+                sha256,
+                bytes,
+            },
+        ))
+    })
+}
+
+/// A reader that passes every byte it reads, in blocks, to the hashing thread of
+/// [`read_hashed`]. Blocks come back emptied for reuse, so a file of any size costs a few.
+pub struct TeeReader<R> {
+    inner: R,
+    pending: Vec<u8>,
+    to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
+    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+impl<R> TeeReader<R> {
+    const BLOCK: usize = 1 << 20;
+
+    fn send(&mut self) {
+        let next = self
+            .spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
+        let full = std::mem::replace(&mut self.pending, next);
+        // The hashing thread lives until this reader is dropped; should it have died, `join`
+        // in `read_hashed` reports it.
+        let _ = self.to_hasher.send(full);
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for TeeReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() >= Self::BLOCK {
+            self.send();
+        }
+        Ok(n)
+    }
 }
 
 /// Shows `path` relative to `base` when it is inside it.
@@ -168,6 +240,47 @@ pub fn write_all_or_nothing_with(dir: &Path, files: &[(&str, &WriteFn)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_digest_is_of_every_byte_whatever_the_parser_reads() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        // Sizes around the hashing thread's block, and a file of several blocks.
+        for len in [
+            0usize,
+            1,
+            65_537,
+            (1 << 20) - 1,
+            1 << 20,
+            (1 << 20) + 1,
+            3_500_001,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.path().join(format!("in-{len}"));
+            std::fs::write(&path, &data).unwrap();
+            let want = hex(&Sha256::digest(&data));
+            for read in [0, len / 3, len] {
+                let (got, file) = read_hashed(&path, "in", |r| {
+                    let mut head = vec![0u8; read];
+                    r.read_exact(&mut head).unwrap();
+                    Ok(head)
+                })
+                .unwrap();
+                assert_eq!(got, data[..read], "{len} {read}");
+                assert_eq!(
+                    (file.sha256.as_str(), file.bytes),
+                    (want.as_str(), len as u64)
+                );
+            }
+        }
+        let failed = read_hashed(&dir.path().join("in-1"), "in", |_| {
+            Err::<(), _>(Error::io(
+                Path::new("in"),
+                std::io::Error::other("bad input"),
+            ))
+        });
+        assert!(failed.unwrap_err().to_string().contains("bad input"));
+    }
 
     fn touch(root: &Path, rel: &str) {
         let p = root.join(rel);

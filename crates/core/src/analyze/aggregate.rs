@@ -50,10 +50,24 @@ struct Retained {
     mapping: Mapping,
 }
 
-/// What is kept of a case: its properties were only needed for the mapping, already done.
-fn kept(mut case: TestCase) -> Box<TestCase> {
-    case.properties = Vec::new();
-    Box::new(case)
+/// What is kept of a case, moved out of the caller's: its properties were only needed for the
+/// mapping, already done.
+fn kept(case: &mut TestCase) -> Box<TestCase> {
+    Box::new(TestCase {
+        suite: std::mem::take(&mut case.suite),
+        classname: std::mem::take(&mut case.classname),
+        name: std::mem::take(&mut case.name),
+        file: case.file.take(),
+        line: case.line,
+        location: case.location.take(),
+        status: case.status,
+        flaky: case.flaky,
+        duration_s: case.duration_s,
+        message: case.message.take(),
+        properties: Vec::new(),
+        input: case.input,
+        runs: case.runs,
+    })
 }
 
 /// Result of aggregation, ready for gates and rendering.
@@ -127,14 +141,20 @@ impl<'a> Aggregator<'a> {
         self.mapper.map(c, defaults)
     }
 
-    pub fn push(&mut self, case: TestCase) {
+    pub fn push(&mut self, mut case: TestCase) {
+        self.push_mut(&mut case);
+    }
+
+    /// [`Aggregator::push`] without moving the case: a test case is a few hundred bytes, and
+    /// most are only looked at. What is kept of it is taken out of `case` (left emptied).
+    pub fn push_mut(&mut self, case: &mut TestCase) {
         self.totals.runs += 1;
-        let key = Self::key(&case);
+        let key = Self::key(case);
         let passed = case.status == CaseStatus::Passed;
         let failed = case.status.is_failure();
         match self.seen.get(&key).copied() {
             None => {
-                let mapping = self.map(&case);
+                let mapping = self.map(case);
                 if passed
                     && !case.flaky
                     && mapping.controls.is_empty()
@@ -186,7 +206,7 @@ impl<'a> Aggregator<'a> {
                     slot.status = case.status;
                     // The worst run is the one reported: its message, file and line.
                     if slot.retained == NOT_RETAINED {
-                        let mapping = self.map(&case);
+                        let mapping = self.map(case);
                         self.retained.push(Retained {
                             case: kept(case),
                             mapping,

@@ -223,7 +223,9 @@ impl Markers {
 
 /// Finds `cc6_1`-shaped tokens: series letters (CC, PI, A, C, P) at a token start, one or two
 /// digits, one of `-_.`, one or two digits, then a token end. A hand-written scan rather than a
-/// regex: it runs on every test name and classname, and most names hold no marker.
+/// regex: it runs on every test name and classname, and most names hold no marker. It looks
+/// only where a digit follows a letter (every marker has one, few names do) and checks the
+/// letters before it from there.
 fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
     let digits = move |from: usize| {
@@ -236,22 +238,27 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < b.len() {
-            let start = i;
-            if !b[i].is_ascii_alphabetic() || (i > 0 && alnum(i - 1)) {
-                i += 1;
+            let digit = i + b[i..].iter().position(u8::is_ascii_digit)?;
+            i = digit + 1;
+            if digit == 0 || !b[digit - 1].is_ascii_alphabetic() {
                 continue;
             }
-            let letters = b[i..]
+            // The run of letters the digit follows must start a token.
+            let letters = b[..digit]
                 .iter()
+                .rev()
                 .take_while(|c| c.is_ascii_alphabetic())
                 .count();
-            i += letters;
-            let series = &b[start..start + letters];
+            let start = digit - letters;
+            if start > 0 && alnum(start - 1) {
+                continue;
+            }
+            let series = &b[start..digit];
             let known = [&b"cc"[..], b"pi", b"a", b"c", b"p"];
             if !known.iter().any(|k| series.eq_ignore_ascii_case(k)) {
                 continue;
             }
-            let Some(after_major) = digits(i) else {
+            let Some(after_major) = digits(digit) else {
                 continue;
             };
             if !matches!(b.get(after_major), Some(b'-' | b'_' | b'.')) {
@@ -273,6 +280,75 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    /// The scan as first written (every token start, then its letters): what the scan from
+    /// the digits must find.
+    fn reference_markers(b: &[u8]) -> Vec<(usize, usize)> {
+        let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
+        let digits = |from: usize| {
+            let n = b[from.min(b.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            (1..=2).contains(&n).then_some(from + n)
+        };
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let start = i;
+            if !b[i].is_ascii_alphabetic() || (i > 0 && alnum(i - 1)) {
+                i += 1;
+                continue;
+            }
+            let letters = b[i..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            i += letters;
+            let series = &b[start..start + letters];
+            if ![&b"cc"[..], b"pi", b"a", b"c", b"p"]
+                .iter()
+                .any(|k| series.eq_ignore_ascii_case(k))
+            {
+                continue;
+            }
+            let Some(after_major) = digits(i) else {
+                continue;
+            };
+            if !matches!(b.get(after_major), Some(b'-' | b'_' | b'.')) {
+                continue;
+            }
+            let Some(end) = digits(after_major + 1) else {
+                continue;
+            };
+            if alnum(end) {
+                continue;
+            }
+            i = end;
+            out.push((start, end));
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_marker_scan_finds_what_the_token_scan_finds(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "c", "C", "cc", "p", "i", "a", "x", "1", "6", "12", "0", "-", "_", ".",
+                    " ", "[", "@", "é", "cc6", "-1", "test",
+                ]),
+                0..20,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(
+                default_markers(text.as_bytes()).collect::<Vec<_>>(),
+                reference_markers(text.as_bytes()),
+                "{:?}", text
+            );
+        }
+    }
     use crate::model::{CaseStatus, RawProperty};
     use std::path::Path;
 

@@ -20,12 +20,35 @@ pub const REDUCED_BITS: u32 = 20;
 
 /// The identity key of a test: XXH3-128 of classname, name and the file the report gives.
 pub fn test_key(classname: &str, name: &str, file: Option<&str>) -> u128 {
+    let parts = [
+        classname.as_bytes(),
+        name.as_bytes(),
+        file.unwrap_or("").as_bytes(),
+    ];
+    let len = parts.iter().map(|p| p.len()).sum::<usize>() + 2;
+    // XXH3 of the same bytes, streamed or in one call, is the same hash. Most identities fit
+    // on the stack, and the one-call form skips the streaming state's set-up (a fifth of the
+    // aggregation's time per test).
+    const STACK: usize = 512;
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        let mut at = 0;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                buf[at] = 0xff;
+                at += 1;
+            }
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        return xxhash_rust::xxh3::xxh3_128(&buf[..at]);
+    }
     let mut h = xxhash_rust::xxh3::Xxh3Default::new();
-    h.update(classname.as_bytes());
+    h.update(parts[0]);
     h.update(&[0xff]);
-    h.update(name.as_bytes());
+    h.update(parts[1]);
     h.update(&[0xff]);
-    h.update(file.unwrap_or("").as_bytes());
+    h.update(parts[2]);
     h.digest128()
 }
 
@@ -289,6 +312,32 @@ crate::redact_fields!(TrendPoint: run);
 #[cfg(test)]
 mod unit {
     use super::*;
+
+    #[test]
+    fn a_test_key_is_the_hash_of_its_identity_at_any_length() {
+        // Ledger entries hold these keys: the one-call form must give what the streamed one
+        // gave, on both sides of the stack buffer's size.
+        for len in [
+            0usize, 1, 100, 250, 253, 254, 255, 300, 509, 510, 511, 600, 5000,
+        ] {
+            let classname = "c".repeat(len / 2);
+            let name = "n".repeat(len - len / 2);
+            for file in [None, Some("tests/x.py")] {
+                let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+                h.update(classname.as_bytes());
+                h.update(&[0xff]);
+                h.update(name.as_bytes());
+                h.update(&[0xff]);
+                h.update(file.unwrap_or("").as_bytes());
+                assert_eq!(
+                    test_key(&classname, &name, file),
+                    h.digest128(),
+                    "{len} {file:?}"
+                );
+            }
+        }
+        assert_ne!(test_key("a", "b", None), test_key("a", "", Some("b")));
+    }
 
     #[test]
     fn reduction_keeps_order_and_range() {

@@ -9,6 +9,8 @@ pub mod escape;
 pub mod markdown;
 pub mod tickets;
 
+use std::io::Write as _;
+
 use crate::model::report::Report;
 
 /// `report.json`: the contract documented in `docs/report.md`.
@@ -21,6 +23,10 @@ pub fn json(report: &Report) -> String {
 
 /// [`json`] streamed into `w`, for reports too large to hold twice.
 pub fn write_json(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, report)?;
-    w.write_all(b"\n")
+    // The serializer makes a write per token; through `dyn Write` each is an indirect call.
+    // A concrete buffer in front takes them inline and passes `w` large blocks.
+    let mut w = std::io::BufWriter::with_capacity(64 * 1024, w);
+    serde_json::to_writer_pretty(&mut w, report)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }
