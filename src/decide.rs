@@ -202,24 +202,45 @@ pub fn redact_aggregate(
     redactor: &crate::redact::Redactor,
     aggregate: &mut crate::analyze::aggregate::Aggregate,
 ) -> crate::redact::Redactions {
-    let mut counts = crate::redact::Redactions::default();
-    for c in &mut aggregate.cases {
-        for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
-            redactor.apply(s, &mut counts);
+    // The kept cases of a large run are thousands of messages; the parser's thread is done by
+    // now, so the two halves are redacted side by side.
+    let redact_cases = |cases: &mut [crate::model::report::CaseReport]| {
+        let mut counts = crate::redact::Redactions::default();
+        for c in cases {
+            for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
+                redactor.apply(s, &mut counts);
+            }
+            if let Some(f) = &mut c.file {
+                redactor.apply(f, &mut counts);
+            }
+            if let Some(l) = &mut c.location {
+                redactor.apply(&mut l.file, &mut counts);
+            }
+            if let Some(m) = &mut c.message {
+                // Redacted whole (the parser kept twice the limit), then cut: a secret that the
+                // cut goes through is never left half shown.
+                redactor.apply(m, &mut counts);
+                crate::model::Message::cut(m);
+            }
         }
-        if let Some(f) = &mut c.file {
-            redactor.apply(f, &mut counts);
-        }
-        if let Some(l) = &mut c.location {
-            redactor.apply(&mut l.file, &mut counts);
-        }
-        if let Some(m) = &mut c.message {
-            // Redacted whole (the parser kept twice the limit), then cut: a secret that the
-            // cut goes through is never left half shown.
-            redactor.apply(m, &mut counts);
-            crate::model::Message::cut(m);
-        }
-    }
+        counts
+    };
+    let half = aggregate.cases.len() / 2;
+    let mut counts = if half < 256 {
+        redact_cases(&mut aggregate.cases)
+    } else {
+        let (first, second) = aggregate.cases.split_at_mut(half);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| redact_cases(second));
+            let mut counts = redact_cases(first);
+            // A panic in the other half is a bug; it is raised here rather than lost.
+            let other = other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            counts.merge(&other);
+            counts
+        })
+    };
     for t in &mut aggregate.unknown_tags {
         redactor.apply(&mut t.tag, &mut counts);
         redactor.apply(&mut t.test, &mut counts);
@@ -309,6 +330,36 @@ mod tests {
             coverage: None,
             head_sha: Some("0123abcd".into()),
             history: None,
+        }
+    }
+
+    #[test]
+    fn every_kept_case_is_redacted_when_the_halves_run_side_by_side() {
+        // Enough failing cases for the two-thread path, a token in each: every one redacted,
+        // every one counted, the order kept.
+        let config = Config::default();
+        let mapper = Mapper::new(&config).unwrap();
+        let mut agg = Aggregator::new(&mapper);
+        agg.add_input("junit.xml".into(), Vec::new());
+        let n = 1001;
+        let mut junit = String::from("<testsuite name=\"s\">");
+        for i in 0..n {
+            junit.push_str(&format!(
+                "<testcase classname=\"c\" name=\"t{i}\"><failure message=\"token=\
+                 ghp_0123456789abcdefghijklmnopqrstuvwxyzAB at {i}\"/></testcase>"
+            ));
+        }
+        junit.push_str("</testsuite>");
+        crate::ingest::junit::parse(&mut junit.as_bytes(), 0, &mut |c| agg.push(c)).unwrap();
+        let mut aggregate = agg.finish(&[]);
+        let redactor = crate::redact::Redactor::new(&[], &[]).unwrap();
+        let counts = redact_aggregate(&redactor, &mut aggregate);
+        assert_eq!(counts.total, n);
+        assert_eq!(aggregate.cases.len(), n as usize);
+        for (i, c) in aggregate.cases.iter().enumerate() {
+            let m = c.message.as_deref().unwrap();
+            assert!(!m.contains("ghp_0123"), "{m}");
+            assert!(m.ends_with(&format!(" at {i}")), "{m}");
         }
     }
 

@@ -364,7 +364,7 @@ pub fn parse_time(raw: &str) -> Result<f64, String> {
             shown(raw.as_bytes())
         )
     };
-    let number: Cow<'_, str> = if t.contains(',') {
+    let number: Cow<'_, str> = if t.as_bytes().contains(&b',') {
         Cow::Owned(uncomma(t).ok_or_else(|| bad("is not a number"))?)
     } else {
         Cow::Borrowed(t)

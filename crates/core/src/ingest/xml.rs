@@ -664,7 +664,9 @@ fn start<H: Handler>(
         return Err(format!("elements nested deeper than {MAX_DEPTH} levels"));
     }
     // Hardening: quick-xml accepts any bytes in a name; such a report is corrupt.
-    if std::str::from_utf8(e.name().as_ref()).is_err() {
+    // Names are nearly always ASCII: checked inline, the full UTF-8 check only otherwise.
+    let name = e.name();
+    if !name.as_ref().is_ascii() && std::str::from_utf8(name.as_ref()).is_err() {
         return Err("invalid UTF-8 in an element name".into());
     }
     if depth == 0 {
@@ -932,6 +934,14 @@ mod tests {
             let e = BytesStart::from_content(tag.as_str(), 1);
             proptest::prop_assert_eq!(split(&e), reference(&e), "{:?}", tag);
         }
+    }
+
+    #[test]
+    fn element_names_are_utf8_ascii_or_not() {
+        let parse = |doc: &[u8]| crate::ingest::junit::parse(doc, 0, &mut |_| {}).map(|_| ());
+        assert_eq!(parse("<testsuite><é/><ok/></testsuite>".as_bytes()), Ok(()));
+        let err = parse(b"<testsuite><t\xff/></testsuite>").unwrap_err();
+        assert!(err.message.contains("invalid UTF-8 in an element name"), "{err}");
     }
 
     #[test]
