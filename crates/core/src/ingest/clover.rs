@@ -38,7 +38,6 @@
 //! without `num` are errors.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -69,9 +68,9 @@ struct Tally {
 }
 
 /// Parses a Clover XML report.
-pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
-    let mut xml = reader_for(reader);
-    let mut buf = Vec::with_capacity(1024);
+/// Reads the report from its bytes in memory (events borrow them, as in [`super::cobertura`]).
+pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
+    let mut xml = reader_for(bytes);
     let mut stack: Vec<Tag> = Vec::with_capacity(16);
     let mut files: Vec<RawFile> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -81,9 +80,7 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
     let mut tally = Tally::default();
     loop {
         let pos = xml.buffer_position();
-        let ev = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_error(&xml, e))?;
+        let ev = xml.read_event().map_err(|e| xml_error(&xml, e))?;
         let at = |m: String| ParseError::at(None, Some(pos), m);
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -169,7 +166,6 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
             }
             _ => {}
         }
-        buf.clear();
     }
     if !root.seen {
         return Err(ParseError::new("empty XML document: no <coverage> element"));
@@ -259,7 +255,7 @@ fn read_line(e: &BytesStart<'_>, tally: &mut Tally) -> Result<Option<LineHits>, 
     let mut num: Option<u32> = None;
     let mut kind: Option<&'static str> = None;
     let (mut count, mut truecount, mut falsecount) = (None, None, None);
-    for a in e.attributes() {
+    for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         match a.key.local_name().as_ref() {
             b"num" => {

@@ -30,9 +30,10 @@ enum Tag {
 }
 
 /// Parses a Cobertura XML report.
-pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
-    let mut xml = reader_for(reader);
-    let mut buf = Vec::with_capacity(1024);
+/// Reads the report from its bytes in memory: quick-xml hands out events that borrow them, no
+/// copy per element.
+pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
+    let mut xml = reader_for(bytes);
     let mut stack: Vec<Tag> = Vec::with_capacity(16);
     let mut roots: Vec<String> = Vec::new();
     let mut source_text: Option<String> = None;
@@ -43,9 +44,7 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
     let mut uncounted = 0u64;
     loop {
         let pos = xml.buffer_position();
-        let ev = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_error(&xml, e))?;
+        let ev = xml.read_event().map_err(|e| xml_error(&xml, e))?;
         let at = |m: String| ParseError::at(None, Some(pos), m);
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -160,7 +159,6 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
             }
             _ => {}
         }
-        buf.clear();
     }
     if !root.seen {
         return Err(ParseError::new("empty XML document: no <coverage> element"));
@@ -210,7 +208,7 @@ fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
     let mut lh = LineHits::default();
     let mut have_number = false;
     let mut have_hits = false;
-    for a in e.attributes() {
+    for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         match a.key.local_name().as_ref() {
             b"number" => {
@@ -294,7 +292,7 @@ pub(crate) fn attr_string<R>(
     e: &BytesStart<'_>,
     key: &[u8],
 ) -> Result<Option<String>, ParseError> {
-    for a in e.attributes() {
+    for a in xml::checked_split(e) {
         let a = a.map_err(|err| {
             ParseError::at(
                 None,

@@ -12,7 +12,6 @@
 //! lines are not measured. The report's `warnings` say how many lines carried no count.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
 
@@ -63,9 +62,9 @@ impl Uncounted {
 }
 
 /// Parses a JaCoCo XML report. `source_roots` are copied into the result's `roots`.
-pub fn parse(reader: impl BufRead, source_roots: &[String]) -> Result<RawReport, ParseError> {
-    let mut xml = reader_for(reader);
-    let mut buf = Vec::with_capacity(1024);
+/// Reads the report from its bytes in memory (events borrow them, as in [`super::cobertura`]).
+pub fn parse(bytes: &[u8], source_roots: &[String]) -> Result<RawReport, ParseError> {
+    let mut xml = reader_for(bytes);
     let mut stack: Vec<Tag> = Vec::with_capacity(16);
     let mut files: Vec<RawFile> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -75,9 +74,7 @@ pub fn parse(reader: impl BufRead, source_roots: &[String]) -> Result<RawReport,
     let mut uncounted = Uncounted::default();
     loop {
         let pos = xml.buffer_position();
-        let ev = xml
-            .read_event_into(&mut buf)
-            .map_err(|e| xml_error(&xml, e))?;
+        let ev = xml.read_event().map_err(|e| xml_error(&xml, e))?;
         let at = |m: String| ParseError::at(None, Some(pos), m);
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
@@ -184,7 +181,6 @@ pub fn parse(reader: impl BufRead, source_roots: &[String]) -> Result<RawReport,
             }
             _ => {}
         }
-        buf.clear();
     }
     if !root.seen {
         return Err(ParseError::new("empty XML document: no <report> element"));
@@ -214,7 +210,7 @@ pub fn parse(reader: impl BufRead, source_roots: &[String]) -> Result<RawReport,
 /// counter types.
 fn line_counter(e: &BytesStart<'_>) -> Result<Option<(u64, u64)>, String> {
     let (mut line, mut missed, mut covered) = (false, None, None);
-    for a in e.attributes() {
+    for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         let value = || {
             parse_uint(&a.value).ok_or_else(|| {
@@ -244,7 +240,7 @@ fn read_line(e: &BytesStart<'_>) -> Result<(LineHits, bool), String> {
     let (mut have_nr, mut mb) = (false, 0u64);
     let mut cb = 0u64;
     let mut counted = false;
-    for a in e.attributes() {
+    for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
         let key = a.key.local_name();
         let key = key.as_ref();
