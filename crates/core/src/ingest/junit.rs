@@ -489,3 +489,17 @@ impl<'a> State<'a> {
         });
     }
 }
+
+#[cfg(test)]
+mod unit {
+    #[test]
+    fn element_names_are_utf8_ascii_or_not() {
+        let parse = |doc: &[u8]| super::parse(doc, 0, &mut |_| {}).map(|_| ());
+        assert_eq!(parse("<testsuite><é/><ok/></testsuite>".as_bytes()), Ok(()));
+        let err = parse(b"<testsuite><t\xff/></testsuite>").unwrap_err();
+        assert!(
+            err.message.contains("invalid UTF-8 in an element name"),
+            "{err}"
+        );
+    }
+}
