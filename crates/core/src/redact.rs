@@ -226,6 +226,13 @@ fn builtin_literals() -> &'static aho_corasick::AhoCorasick {
     })
 }
 
+/// The built-in rules' quick check, compiled once per process: a run builds several redactors
+/// (the log's, the config check's, the decision's), most with no secret or pattern of their own.
+fn builtin_any() -> &'static Option<RegexSet> {
+    static ANY: OnceLock<Option<RegexSet>> = OnceLock::new();
+    ANY.get_or_init(|| RegexSet::new(builtin().iter().map(|r| r.re.as_str())).ok())
+}
+
 /// A runtime secret and the encodings it travels in: URL-encoded (`%3D`), JSON-escaped, and
 /// base64 in both alphabets at each of the three byte offsets it can sit at inside a longer
 /// encoded text (the characters that also depend on neighbouring bytes are left out), so
@@ -335,7 +342,11 @@ impl Redactor {
                 group: 0,
             });
         }
-        let any = RegexSet::new(rules.iter().map(|r| r.re.as_str())).ok();
+        let any = if values.is_empty() && patterns.is_empty() {
+            builtin_any().clone()
+        } else {
+            RegexSet::new(rules.iter().map(|r| r.re.as_str())).ok()
+        };
         let literals = if !patterns.is_empty() {
             None
         } else if values.is_empty() {

@@ -93,16 +93,48 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
-/// Opens `path` for a streaming parser; `parse` gets a buffered reader whose bytes are hashed
-/// on a second thread (the SHA-256 of a large report is a tenth of its parse, taken off the
-/// parser's path). The digest is of exactly the bytes the parser read, then of the rest of the
-/// file it left unread.
+/// Opens `path` for a streaming parser; `parse` gets a buffered reader whose bytes are hashed,
+/// on a second thread for a large file (the SHA-256 of a large report is a tenth of its parse,
+/// taken off the parser's path). The digest is of exactly the bytes the parser read, then of the
+/// rest of the file it left unread.
 pub fn read_hashed<T>(
     path: &Path,
     display: &str,
     parse: impl FnOnce(&mut BufReader<&mut TeeReader<File>>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
+    read_hashed_from(path, display, HASH_THREAD_FROM, parse)
+}
+
+/// Files smaller than this are hashed inline: a thread costs more than hashing them, and a run
+/// may read a thousand small result files.
+const HASH_THREAD_FROM: u64 = 2 << 20;
+
+/// [`read_hashed`], with the size from which the hashing thread is used.
+fn read_hashed_from<T>(
+    path: &Path,
+    display: &str,
+    thread_from: u64,
+    parse: impl FnOnce(&mut BufReader<&mut TeeReader<File>>) -> Result<T, Error>,
+) -> Result<(T, InputFile), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len < thread_from {
+        let mut tee = TeeReader::inline(file);
+        let value = {
+            let mut buf = BufReader::with_capacity(READ_BLOCK, &mut tee);
+            parse(&mut buf)?
+        };
+        std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
+        let (sha256, bytes) = tee.inline_digest();
+        return Ok((
+            value,
+            InputFile {
+                path: display.to_owned(),
+                sha256,
+                bytes,
+            },
+        ));
+    }
     std::thread::scope(|scope| {
         let (to_hasher, blocks) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
         let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
@@ -123,9 +155,11 @@ pub fn read_hashed<T>(
             .map_err(|e| Error::io(path, e))?;
         let mut tee = TeeReader {
             inner: file,
-            pending: Vec::with_capacity(TeeReader::<File>::BLOCK),
-            to_hasher,
-            spare,
+            sink: Sink::Thread {
+                pending: Vec::with_capacity(TeeReader::<File>::BLOCK),
+                to_hasher,
+                spare,
+            },
         };
         let value = {
             // The XML readers' block size: each of their reads passes this buffer by (one copy).
@@ -153,36 +187,81 @@ pub fn read_hashed<T>(
     })
 }
 
-/// A reader that passes every byte it reads, in blocks, to the hashing thread of
-/// [`read_hashed`]. Blocks come back emptied for reuse, so a file of any size costs a few.
+/// A reader that hashes every byte it reads: inline for a small file, else passing them in
+/// blocks to the hashing thread of [`read_hashed`] (blocks come back emptied for reuse, so a
+/// file of any size costs a few).
 pub struct TeeReader<R> {
     inner: R,
-    pending: Vec<u8>,
-    to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
-    spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    sink: Sink,
+}
+
+enum Sink {
+    Inline {
+        hasher: Sha256,
+        bytes: u64,
+    },
+    Thread {
+        pending: Vec<u8>,
+        to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
+        spare: std::sync::mpsc::Receiver<Vec<u8>>,
+    },
 }
 
 impl<R> TeeReader<R> {
     const BLOCK: usize = 1 << 20;
 
+    fn inline(inner: R) -> Self {
+        TeeReader {
+            inner,
+            sink: Sink::Inline {
+                hasher: Sha256::new(),
+                bytes: 0,
+            },
+        }
+    }
+
+    /// (sha256 hex, bytes) of an inline reader.
+    fn inline_digest(self) -> (String, u64) {
+        match self.sink {
+            Sink::Inline { hasher, bytes } => (hex(&hasher.finalize()), bytes),
+            // `read_hashed_from` asks only its inline readers.
+            Sink::Thread { .. } => unreachable!("a threaded reader's digest comes from its thread"),
+        }
+    }
+
+    /// Hands the pending block to the hashing thread.
     fn send(&mut self) {
-        let next = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
-        let full = std::mem::replace(&mut self.pending, next);
-        // The hashing thread lives until this reader is dropped; should it have died, `join`
-        // in `read_hashed` reports it.
-        let _ = self.to_hasher.send(full);
+        if let Sink::Thread {
+            pending,
+            to_hasher,
+            spare,
+        } = &mut self.sink
+        {
+            let next = spare
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
+            let full = std::mem::replace(pending, next);
+            // The hashing thread lives until this reader is dropped; should it have died,
+            // `join` in `read_hashed` reports it.
+            let _ = to_hasher.send(full);
+        }
     }
 }
 
 impl<R: std::io::Read> std::io::Read for TeeReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.pending.extend_from_slice(&buf[..n]);
-        if self.pending.len() >= Self::BLOCK {
-            self.send();
+        match &mut self.sink {
+            Sink::Inline { hasher, bytes } => {
+                hasher.update(&buf[..n]);
+                *bytes += n as u64;
+            }
+            Sink::Thread { pending, .. } => {
+                pending.extend_from_slice(&buf[..n]);
+                if pending.len() >= Self::BLOCK {
+                    self.send();
+                }
+            }
         }
         Ok(n)
     }
@@ -259,27 +338,32 @@ mod tests {
             let path = dir.path().join(format!("in-{len}"));
             std::fs::write(&path, &data).unwrap();
             let want = hex(&Sha256::digest(&data));
-            for read in [0, len / 3, len] {
-                let (got, file) = read_hashed(&path, "in", |r| {
+            for (read, thread_from) in [0, len / 3, len]
+                .into_iter()
+                .flat_map(|read| [(read, 0), (read, u64::MAX)])
+            {
+                let (got, file) = read_hashed_from(&path, "in", thread_from, |r| {
                     let mut head = vec![0u8; read];
                     r.read_exact(&mut head).unwrap();
                     Ok(head)
                 })
                 .unwrap();
-                assert_eq!(got, data[..read], "{len} {read}");
+                assert_eq!(got, data[..read], "{len} {read} {thread_from}");
                 assert_eq!(
                     (file.sha256.as_str(), file.bytes),
                     (want.as_str(), len as u64)
                 );
             }
         }
-        let failed = read_hashed(&dir.path().join("in-1"), "in", |_| {
-            Err::<(), _>(Error::io(
-                Path::new("in"),
-                std::io::Error::other("bad input"),
-            ))
-        });
-        assert!(failed.unwrap_err().to_string().contains("bad input"));
+        for thread_from in [0, u64::MAX] {
+            let failed = read_hashed_from(&dir.path().join("in-1"), "in", thread_from, |_| {
+                Err::<(), _>(Error::io(
+                    Path::new("in"),
+                    std::io::Error::other("bad input"),
+                ))
+            });
+            assert!(failed.unwrap_err().to_string().contains("bad input"));
+        }
     }
 
     fn touch(root: &Path, rel: &str) {
