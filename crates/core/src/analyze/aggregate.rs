@@ -33,6 +33,9 @@ fn run_rank(s: CaseStatus) -> u8 {
 
 const NOT_RETAINED: u32 = u32::MAX;
 
+/// Length of the runs of `plain_passed` sorted as they fill.
+const SORTED_RUN: usize = 1 << 14;
+
 #[derive(Clone, Copy)]
 struct Slot {
     status: CaseStatus,
@@ -161,6 +164,12 @@ impl<'a> Aggregator<'a> {
                     && mapping.unknown.is_empty()
                 {
                     self.plain_passed.push(key as u64);
+                    // Sorted a run at a time while the parser is still reading (this thread
+                    // waits on it), so `finish` only merges the runs.
+                    if self.plain_passed.len() % SORTED_RUN == 0 {
+                        let at = self.plain_passed.len() - SORTED_RUN;
+                        self.plain_passed[at..].sort_unstable();
+                    }
                     return;
                 }
                 let (status, flaky) = (case.status, case.flaky);
@@ -230,7 +239,8 @@ impl<'a> Aggregator<'a> {
     /// passing runs are merged into that entry as in [`Aggregator::push`].
     fn merge_plain_passed(&mut self) {
         let mut keys = std::mem::take(&mut self.plain_passed);
-        keys.sort_unstable();
+        // The stable sort finds the runs `push` sorted and merges them.
+        keys.sort();
         // `seen`'s keys by their low 64 bits, sorted: walked in step with `keys` (a sorted
         // vector is a third of a hash map's size at the peak of a huge run).
         let mut in_seen: Vec<(u64, u128)> = self.seen.keys().map(|k| (*k as u64, *k)).collect();
@@ -512,6 +522,34 @@ mod unit {
             .filter_map(|t| ControlId::parse_shape(t))
             .collect();
         agg.finish(&req)
+    }
+
+    #[test]
+    fn passing_tests_beyond_several_sorted_runs_merge_exactly() {
+        // More plain passing runs than three of `push`'s sorted runs, every test twice (the
+        // second pass in reverse order), and a few that also fail or are skipped elsewhere.
+        let n = 2 * SORTED_RUN + 1000;
+        let mut cases: Vec<TestCase> = (0..n)
+            .map(|i| case(&format!("t{i}"), CaseStatus::Passed, None))
+            .collect();
+        cases.extend(
+            (0..n)
+                .rev()
+                .map(|i| case(&format!("t{i}"), CaseStatus::Passed, None)),
+        );
+        cases.push(case("t7", CaseStatus::Failed, None));
+        cases.push(case(&format!("t{}", n - 1), CaseStatus::Skipped, None));
+        let a = run(cases, &[]);
+        assert_eq!(
+            (
+                a.totals.total,
+                a.totals.passed,
+                a.totals.failed,
+                a.totals.flaky
+            ),
+            (n as u64, n as u64 - 1, 1, 1)
+        );
+        assert_eq!(a.totals.runs, 2 * n as u64 + 2);
     }
 
     #[test]
