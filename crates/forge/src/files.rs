@@ -100,7 +100,7 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
 pub fn read_hashed<T>(
     path: &Path,
     display: &str,
-    parse: impl FnOnce(&mut BufReader<&mut TeeReader<File>>) -> Result<T, Error>,
+    parse: impl FnOnce(&mut BufReader<&mut TeeReader<'_, File>>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
     read_hashed_from(path, display, HASH_THREAD_FROM, parse)
 }
@@ -114,28 +114,55 @@ fn read_hashed_from<T>(
     path: &Path,
     display: &str,
     thread_from: u64,
-    parse: impl FnOnce(&mut BufReader<&mut TeeReader<File>>) -> Result<T, Error>,
+    parse: impl FnOnce(&mut BufReader<&mut TeeReader<'_, File>>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
-    if len < thread_from {
-        let mut tee = TeeReader::inline(file);
+    std::thread::scope(|scope| {
+        let mut tee = if len < thread_from {
+            TeeReader::Inline(HashingReader::new(file))
+        } else {
+            TeeReader::threaded(file, scope).map_err(|e| Error::io(path, e))?
+        };
         let value = {
+            // The XML readers' block size: each of their reads passes this buffer by (one copy).
             let mut buf = BufReader::with_capacity(READ_BLOCK, &mut tee);
             parse(&mut buf)?
         };
-        std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
-        let (sha256, bytes) = tee.inline_digest();
-        return Ok((
+        let (sha256, bytes) = tee.finish().map_err(|e| Error::io(path, e))?;
+        Ok((
             value,
             InputFile {
                 path: display.to_owned(),
                 sha256,
                 bytes,
             },
-        ));
-    }
-    std::thread::scope(|scope| {
+        ))
+    })
+}
+
+/// A reader that hashes every byte it reads: inline for a small file, else passing them in
+/// blocks to a hashing thread (blocks come back emptied for reuse, so a file of any size costs
+/// a few).
+pub enum TeeReader<'scope, R> {
+    Inline(HashingReader<R>),
+    Thread {
+        inner: R,
+        pending: Vec<u8>,
+        to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
+        spare: std::sync::mpsc::Receiver<Vec<u8>>,
+        hasher: std::thread::ScopedJoinHandle<'scope, (String, u64)>,
+    },
+}
+
+impl<'scope, R> TeeReader<'scope, R> {
+    const BLOCK: usize = 1 << 20;
+
+    /// Starts the hashing thread ("input-hasher") in `scope`.
+    fn threaded<'env>(
+        inner: R,
+        scope: &'scope std::thread::Scope<'scope, 'env>,
+    ) -> std::io::Result<Self> {
         let (to_hasher, blocks) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
         let (give_back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
         let hasher = std::thread::Builder::new()
@@ -151,119 +178,70 @@ fn read_hashed_from<T>(
                     let _ = give_back.send(block);
                 }
                 (hex(&hasher.finalize()), bytes)
-            })
-            .map_err(|e| Error::io(path, e))?;
-        let mut tee = TeeReader {
-            inner: file,
-            sink: Sink::Thread {
-                pending: Vec::with_capacity(TeeReader::<File>::BLOCK),
-                to_hasher,
-                spare,
-            },
-        };
-        let value = {
-            // The XML readers' block size: each of their reads passes this buffer by (one copy).
-            let mut buf = BufReader::with_capacity(READ_BLOCK, &mut tee);
-            parse(&mut buf)?
-        };
-        // Trailing bytes the parser left unread still belong to the file's digest.
-        std::io::copy(&mut tee, &mut std::io::sink()).map_err(|e| Error::io(path, e))?;
-        tee.send();
-        drop(tee);
-        let (sha256, bytes) = hasher.join().map_err(|_| {
-            Error::io(
-                path,
-                std::io::Error::other("the thread hashing the input failed"),
-            )
-        })?;
-        Ok((
-            value,
-            InputFile {
-                path: display.to_owned(),
-                sha256,
-                bytes,
-            },
-        ))
-    })
-}
-
-/// A reader that hashes every byte it reads: inline for a small file, else passing them in
-/// blocks to the hashing thread of [`read_hashed`] (blocks come back emptied for reuse, so a
-/// file of any size costs a few).
-pub struct TeeReader<R> {
-    inner: R,
-    sink: Sink,
-}
-
-enum Sink {
-    Inline {
-        hasher: Sha256,
-        bytes: u64,
-    },
-    Thread {
-        pending: Vec<u8>,
-        to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
-        spare: std::sync::mpsc::Receiver<Vec<u8>>,
-    },
-}
-
-impl<R> TeeReader<R> {
-    const BLOCK: usize = 1 << 20;
-
-    fn inline(inner: R) -> Self {
-        TeeReader {
+            })?;
+        Ok(TeeReader::Thread {
             inner,
-            sink: Sink::Inline {
-                hasher: Sha256::new(),
-                bytes: 0,
-            },
-        }
-    }
-
-    /// (sha256 hex, bytes) of an inline reader.
-    fn inline_digest(self) -> (String, u64) {
-        match self.sink {
-            Sink::Inline { hasher, bytes } => (hex(&hasher.finalize()), bytes),
-            // `read_hashed_from` asks only its inline readers.
-            Sink::Thread { .. } => unreachable!("a threaded reader's digest comes from its thread"),
-        }
+            pending: Vec::with_capacity(Self::BLOCK),
+            to_hasher,
+            spare,
+            hasher,
+        })
     }
 
     /// Hands the pending block to the hashing thread.
     fn send(&mut self) {
-        if let Sink::Thread {
+        if let TeeReader::Thread {
             pending,
             to_hasher,
             spare,
-        } = &mut self.sink
+            ..
+        } = self
         {
             let next = spare
                 .try_recv()
                 .unwrap_or_else(|_| Vec::with_capacity(Self::BLOCK));
             let full = std::mem::replace(pending, next);
-            // The hashing thread lives until this reader is dropped; should it have died,
-            // `join` in `read_hashed` reports it.
+            // The hashing thread lives until this reader is finished or dropped; should it have
+            // died, `finish` reports it.
             let _ = to_hasher.send(full);
         }
     }
 }
 
-impl<R: std::io::Read> std::io::Read for TeeReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        match &mut self.sink {
-            Sink::Inline { hasher, bytes } => {
-                hasher.update(&buf[..n]);
-                *bytes += n as u64;
+impl<R: std::io::Read> TeeReader<'_, R> {
+    /// Drains what the parser left unread (trailing bytes still belong to the file's digest)
+    /// and returns (sha256 hex, bytes).
+    fn finish(mut self) -> std::io::Result<(String, u64)> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        self.send();
+        match self {
+            TeeReader::Inline(hashing) => hashing.finish(),
+            TeeReader::Thread {
+                to_hasher, hasher, ..
+            } => {
+                // The thread ends when its channel closes.
+                drop(to_hasher);
+                hasher
+                    .join()
+                    .map_err(|_| std::io::Error::other("the thread hashing the input failed"))
             }
-            Sink::Thread { pending, .. } => {
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for TeeReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            TeeReader::Inline(hashing) => hashing.read(buf),
+            TeeReader::Thread { inner, pending, .. } => {
+                let n = inner.read(buf)?;
                 pending.extend_from_slice(&buf[..n]);
                 if pending.len() >= Self::BLOCK {
                     self.send();
                 }
+                Ok(n)
             }
         }
-        Ok(n)
     }
 }
 
