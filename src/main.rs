@@ -17,6 +17,9 @@ type Log = LogWriter<std::io::Stdout>;
 
 // The shipped binary is static musl, whose allocator is built for size, not speed: with it every
 // parse path ran 1.5–2× slower than the glibc build (bench/README.md has the figures).
+#[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
+mod memcpy;
+
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
