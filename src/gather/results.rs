@@ -3,22 +3,27 @@
 //! into the caller's sinks (the core's aggregator and API analyzer).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::SyncSender;
 
 use crate::error::Error;
+use crate::ingest::batch::{CaseBatch, CaseSink, RawStrings};
 use crate::ingest::results;
 use crate::inputs;
 
-/// Test cases travel from the parser thread to the aggregating one in batches of this size.
+/// Test cases travel from the parser thread to the aggregating one in batches of this size...
 const BATCH: usize = 1024;
+/// ...or of this many bytes of raw strings, whichever comes first.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Parses the files on a second thread (reading, hashing and XML) while the caller's thread
-/// maps and aggregates: the two halves cost about the same, so this nearly halves wall time.
+/// decodes the JUnit testcases' strings, maps and aggregates (`ingest::batch` says why the
+/// strings are decoded here): the halves cost about the same, so this nearly halves wall time.
 pub fn parse_result_files(
     paths: &[PathBuf],
     displays: &[String],
     on_case: &mut dyn FnMut(&mut crate::model::TestCase),
 ) -> Result<Vec<crate::model::InputFile>, Error> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::model::TestCase>>(16);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<CaseBatch>(16);
     std::thread::scope(|scope| {
         // Named so a profile tells the two halves apart.
         let producer = std::thread::Builder::new()
@@ -26,34 +31,58 @@ pub fn parse_result_files(
             .spawn_scoped(scope, move || {
                 let mut files = Vec::with_capacity(paths.len());
                 for (index, (path, display)) in paths.iter().zip(displays).enumerate() {
-                    let mut batch = Vec::with_capacity(BATCH);
+                    let mut sink = Batches {
+                        batch: CaseBatch::with_capacity(BATCH),
+                        tx: &tx,
+                    };
                     let (_, file) = inputs::read_hashed(path, display, |reader| {
-                        results::parse(reader, index, &mut |case| {
-                            batch.push(case);
-                            if batch.len() == BATCH {
-                                // The receiver lives until this thread is joined.
-                                let _ = tx
-                                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                            }
-                        })
-                        .map(|_| ())
-                        .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
+                        results::parse_into(reader, index, &mut sink)
+                            .map(|_| ())
+                            .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
                     })?;
-                    let _ = tx.send(batch);
+                    let _ = tx.send(sink.batch);
                     files.push(file);
                 }
                 Ok(files)
             });
         let producer =
             producer.map_err(|e| Error::Usage(format!("cannot start the results reader: {e}")))?;
-        for mut batch in rx {
+        for batch in rx {
             // Lent, not moved: a case is a few hundred bytes and most are only looked at.
-            batch.iter_mut().for_each(&mut *on_case);
+            batch.lend_each(&mut *on_case);
         }
         producer
             .join()
             .unwrap_or_else(|_| Err(Error::Usage("test results reader thread failed".into())))
     })
+}
+
+/// The reading thread's sink: cases into the current batch, full batches to the channel.
+struct Batches<'a> {
+    batch: CaseBatch,
+    tx: &'a SyncSender<CaseBatch>,
+}
+
+impl Batches<'_> {
+    fn send_when_full(&mut self) {
+        if self.batch.len() == BATCH || self.batch.bytes() >= BATCH_BYTES {
+            let full = std::mem::replace(&mut self.batch, CaseBatch::with_capacity(BATCH));
+            // The receiver lives until this thread is joined.
+            let _ = self.tx.send(full);
+        }
+    }
+}
+
+impl CaseSink for Batches<'_> {
+    fn case(&mut self, case: crate::model::TestCase) {
+        self.batch.case(case);
+        self.send_when_full();
+    }
+
+    fn raw_case(&mut self, case: crate::model::TestCase, raw: &RawStrings<'_>) {
+        self.batch.raw_case(case, raw);
+        self.send_when_full();
+    }
 }
 
 /// Expands a suite's result globs; matching nothing is not an error here (the suite gate says

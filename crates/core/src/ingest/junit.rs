@@ -29,10 +29,12 @@
 //! detected (newlines are counted as bytes are consumed) and the byte offset.
 
 use std::io::BufRead;
+use std::ops::Range;
 
 use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
+use crate::ingest::batch::{CaseSink, Field, RawStrings};
 use crate::ingest::cases::{self, LOCATION_SCAN, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
@@ -48,9 +50,19 @@ pub use crate::ingest::xml::{MAX_DEPTH, READ_BLOCK};
 pub fn parse(
     reader: impl BufRead,
     input: usize,
-    on_case: &mut dyn FnMut(TestCase),
+    mut on_case: &mut dyn FnMut(TestCase),
 ) -> Result<Summary, ParseError> {
-    let mut state = State::new(input, on_case);
+    parse_into(reader, input, &mut on_case)
+}
+
+/// [`parse`], handing each case to `sink` with its strings raw ([`CaseSink::raw_case`]): the
+/// sink decodes them, now or on another thread.
+pub fn parse_into(
+    reader: impl BufRead,
+    input: usize,
+    sink: &mut dyn CaseSink,
+) -> Result<Summary, ParseError> {
+    let mut state = State::new(input, sink);
     xml::read(reader, &mut state)?;
     let mut summary = state.summary;
     summary.suite_properties_dropped = state.suite_props.dropped;
@@ -132,10 +144,13 @@ struct SuiteFrame {
     filepath: Option<String>,
 }
 
+/// The open testcase. Its strings stay raw (where in [`State::raw`]) until a sink decodes
+/// them ([`RawStrings::decode_into`]).
 struct CaseBuilder {
-    classname: String,
-    name: String,
-    file: Option<String>,
+    classname: Option<Range<usize>>,
+    class: Option<Range<usize>>,
+    name: Option<Range<usize>>,
+    file: Option<Range<usize>>,
     line: Option<u32>,
     duration_s: f64,
     rank: u8,
@@ -144,7 +159,8 @@ struct CaseBuilder {
     /// element says otherwise.
     skipped_by_attr: bool,
     message: Option<Message>,
-    /// A `path:line` found in the winning result element's text: for annotations only.
+    /// A `path:line` found in the winning result element's text: for annotations only (and
+    /// only when the testcase's attributes do not give both file and line).
     text_location: Option<SourceLocation>,
     properties: Vec<RawProperty>,
 }
@@ -162,12 +178,14 @@ struct PendingProperty {
 
 struct State<'a> {
     input: usize,
-    on_case: &'a mut dyn FnMut(TestCase),
+    sink: &'a mut dyn CaseSink,
     summary: Summary,
     stack: Vec<Kind>,
     suites: Vec<SuiteFrame>,
     suite_props: SuiteProperties,
     case: Option<CaseBuilder>,
+    /// The open testcase's string attributes as written, one after another.
+    raw: Vec<u8>,
     result: Option<PendingResult>,
     property: Option<PendingProperty>,
     /// Text of the element being collected (result body or property value), or of
@@ -275,15 +293,16 @@ impl xml::Handler for State<'_> {
 }
 
 impl<'a> State<'a> {
-    fn new(input: usize, on_case: &'a mut dyn FnMut(TestCase)) -> Self {
+    fn new(input: usize, sink: &'a mut dyn CaseSink) -> Self {
         State {
             input,
-            on_case,
+            sink,
             summary: Summary::default(),
             stack: Vec::with_capacity(16),
             suites: Vec::new(),
             suite_props: SuiteProperties::default(),
             case: None,
+            raw: Vec::new(),
             result: None,
             property: None,
             texts: Texts::default(),
@@ -312,8 +331,9 @@ impl<'a> State<'a> {
 
     fn open_case(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
         let mut case = CaseBuilder {
-            classname: String::new(),
-            name: String::new(),
+            classname: None,
+            class: None,
+            name: None,
             file: None,
             line: None,
             duration_s: 0.0,
@@ -324,18 +344,21 @@ impl<'a> State<'a> {
             text_location: None,
             properties: Vec::new(),
         };
-        let mut class_attr = None;
+        self.raw.clear();
+        let raw = &mut self.raw;
+        let mut keep = |value: &[u8]| {
+            let at = raw.len();
+            raw.extend_from_slice(value);
+            Some(at..raw.len())
+        };
         for attr in checked_attributes(e) {
             let attr = attr?;
             let value = &attr.value;
             match attr.key.local_name().as_ref() {
-                b"name" => case.name = text::attr_string(value, MAX_STRING),
-                b"classname" => case.classname = text::attr_string(value, MAX_STRING),
-                b"class" => class_attr = Some(text::attr_string(value, MAX_STRING)),
-                b"file" => {
-                    let file = text::attr_string(value, MAX_STRING);
-                    case.file = (!file.trim().is_empty()).then_some(file);
-                }
+                b"name" => case.name = keep(value),
+                b"classname" => case.classname = keep(value),
+                b"class" => case.class = keep(value),
+                b"file" => case.file = keep(value),
                 b"line" => case.line = text::parse_line(&text::clean_attr(value))?,
                 b"time" => case.duration_s = text::parse_time(&text::clean_attr(value))?,
                 b"status" | b"result" => {
@@ -347,11 +370,6 @@ impl<'a> State<'a> {
                             .any(|s| v.eq_ignore_ascii_case(s));
                 }
                 _ => {}
-            }
-        }
-        if case.classname.is_empty() {
-            if let Some(class) = class_attr {
-                case.classname = class;
             }
         }
         self.case = Some(case);
@@ -438,11 +456,9 @@ impl<'a> State<'a> {
         if case.message.is_none() && !pending.type_attr.trim().is_empty() {
             case.message = Some(Message::bounded(pending.type_attr.trim()));
         }
-        case.text_location = if case.file.is_some() && case.line.is_some() {
-            None
-        } else {
-            cases::location(&pending.message_attr, body)
-        };
+        // Dropped by the decoding when the attributes give both file and line (whether the
+        // file is blank is known only then).
+        case.text_location = cases::location(&pending.message_attr, body);
     }
 
     fn close_case(&mut self) {
@@ -452,30 +468,34 @@ impl<'a> State<'a> {
         // it is part of the test's identity. A location in the failure text is where the
         // failure happened, kept apart for annotations: the same test failing on one shard and
         // passing on another, or failing with two different traces, stays one test.
-        let file = case.file.or_else(|| {
-            self.suites
-                .iter()
-                .rev()
-                .find_map(|s| s.filepath.as_ref())
-                .cloned()
-        });
+        let suite_file = self.suites.iter().rev().find_map(|s| s.filepath.as_deref());
         let mut properties = case.properties;
         self.suite_props.inherit(&mut properties);
-        let suite = self
-            .suites
-            .last()
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
         let status = if case.rank == 0 && case.skipped_by_attr {
             CaseStatus::Skipped
         } else {
             rank_status(case.rank)
         };
-        (self.on_case)(TestCase {
-            suite,
-            classname: case.classname,
-            name: case.name,
-            file,
+        let raw = |range: Option<Range<usize>>| match range {
+            Some(r) => Field::Raw(&self.raw[r]),
+            None => Field::Absent,
+        };
+        let strings = RawStrings {
+            suite: self
+                .suites
+                .last()
+                .map_or(Field::Absent, |s| Field::Text(&s.name)),
+            suite_file: suite_file.map_or(Field::Absent, Field::Text),
+            classname: raw(case.classname),
+            class: raw(case.class),
+            name: raw(case.name),
+            file: raw(case.file),
+        };
+        let case = TestCase {
+            suite: String::new(),
+            classname: String::new(),
+            name: String::new(),
+            file: None,
             line: case.line,
             location: case.text_location,
             status,
@@ -486,12 +506,101 @@ impl<'a> State<'a> {
             properties,
             input: self.input,
             runs: 1,
-        });
+        };
+        self.sink.raw_case(case, &strings);
     }
 }
 
 #[cfg(test)]
 mod unit {
+    use crate::ingest::batch::CaseBatch;
+    use crate::model::TestCase;
+
+    /// The pipeline decodes a testcase's strings on the aggregating thread, from a batch of
+    /// raw bytes, into buffers reused from case to case; every other caller decodes as the
+    /// reader goes. Both must read every case the same, whatever the case before it held.
+    #[test]
+    fn strings_decoded_from_a_batch_equal_strings_decoded_at_once() {
+        let long = "n".repeat(super::MAX_STRING + 10);
+        let doc = format!(
+            r#"<testsuites>
+  <testcase name="outside any suite"/>
+  <testsuite name="outer &amp; co" filepath="suite/file.py">
+    <testsuite name="in&#x41;">
+      <testcase classname="c.A" name="a &amp; b &#65;" file="a.py" line="3">
+        <failure message="boom">tests/a.py:9: AssertionError</failure>
+      </testcase>
+      <testcase classname="" class="FromClass" name="no own file" line="4">
+        <failure>tests/elsewhere.py:7: AssertionError</failure>
+      </testcase>
+      <testcase class="Only" name="blank file" file="&#32;" line="5">
+        <failure>tests/other.py:8: AssertionError</failure>
+      </testcase>
+      <testcase name="{long}" classname="c&#1;d"/>
+      <testcase name="bytes &#xE9;"/>
+    </testsuite>
+  </testsuite>
+</testsuites>"#
+        );
+        let doc = doc.replace("bytes", "bytes \u{2603}");
+        let mut at_once = Vec::new();
+        super::parse(doc.as_bytes(), 3, &mut |c| at_once.push(c)).unwrap();
+        let mut batch = CaseBatch::with_capacity(4);
+        super::parse_into(doc.as_bytes(), 3, &mut batch).unwrap();
+        let mut batched: Vec<TestCase> = Vec::new();
+        batch.lend_each(&mut |c| batched.push(c.clone()));
+        assert_eq!(batched, at_once);
+
+        let brief: Vec<_> = at_once
+            .iter()
+            .map(|c| {
+                let name: String = c.name.chars().take(12).collect();
+                let at = c
+                    .location
+                    .as_ref()
+                    .map(|l| format!("{}:{}", l.file, l.line));
+                (
+                    c.suite.as_str(),
+                    c.classname.as_str(),
+                    name,
+                    c.file.clone(),
+                    at,
+                )
+            })
+            .collect();
+        let s = |v: &str| Some(v.to_owned());
+        assert_eq!(
+            brief,
+            vec![
+                ("", "", "outside any ".into(), None, None),
+                ("inA", "c.A", "a & b A".into(), s("a.py"), None),
+                (
+                    "inA",
+                    "FromClass",
+                    "no own file".into(),
+                    s("suite/file.py"),
+                    s("tests/elsewhere.py:7")
+                ),
+                (
+                    "inA",
+                    "Only",
+                    "blank file".into(),
+                    s("suite/file.py"),
+                    s("tests/other.py:8")
+                ),
+                ("inA", "cd", "n".repeat(12), s("suite/file.py"), None),
+                (
+                    "inA",
+                    "",
+                    "bytes \u{2603} é".into(),
+                    s("suite/file.py"),
+                    None
+                ),
+            ]
+        );
+        assert!(at_once[4].name.len() <= super::MAX_STRING);
+    }
+
     #[test]
     fn element_names_are_utf8_ascii_or_not() {
         let parse = |doc: &[u8]| super::parse(doc, 0, &mut |_| {}).map(|_| ());

@@ -1,6 +1,7 @@
 //! Bytes → model. Parsers take `impl BufRead` or bytes, never paths, and stream: no
 //! whole-document DOM.
 
+pub mod batch;
 pub(crate) mod cases;
 pub mod clover;
 pub mod cobertura;

@@ -9,6 +9,7 @@
 use std::io::{BufRead, Cursor, Read};
 
 use crate::error::ParseError;
+use crate::ingest::batch::CaseSink;
 use crate::ingest::{dart, gotest, junit, mocha, nunit, trx, xunit};
 use crate::model::TestCase;
 
@@ -63,10 +64,21 @@ const SNIFF: usize = 64 * 1024;
 /// Detects the format of `reader` from its first bytes and streams it with that format's
 /// reader. Returns the format with the summary.
 pub fn parse(
+    reader: impl BufRead,
+    input: usize,
+    mut on_case: &mut dyn FnMut(TestCase),
+) -> Result<(Format, Summary), ParseError> {
+    parse_into(reader, input, &mut on_case)
+}
+
+/// [`parse`] into a [`CaseSink`]: JUnit cases arrive with their strings raw, for the sink to
+/// decode (see [`crate::ingest::batch`]); every other format's, decoded.
+pub fn parse_into(
     mut reader: impl BufRead,
     input: usize,
-    on_case: &mut dyn FnMut(TestCase),
+    sink: &mut dyn CaseSink,
 ) -> Result<(Format, Summary), ParseError> {
+    let on_case = &mut |case| sink.case(case);
     let mut head = Vec::with_capacity(4096);
     (&mut reader)
         .take(SNIFF as u64)
@@ -75,7 +87,7 @@ pub fn parse(
     let format = detect(&head);
     let whole = Cursor::new(head).chain(reader);
     let summary = match format {
-        Format::Junit => junit::parse(whole, input, on_case),
+        Format::Junit => junit::parse_into(whole, input, sink),
         Format::Trx => trx::parse(whole, input, on_case),
         Format::Nunit => nunit::parse(whole, input, on_case),
         Format::Xunit => xunit::parse(whole, input, on_case),

@@ -169,15 +169,25 @@ pub fn decode_attr_into(raw: &[u8], acc: &mut Bounded) {
 
 /// Decodes an attribute value into an owned string of at most `limit` bytes.
 pub fn attr_string(raw: &[u8], limit: usize) -> String {
+    let mut out = String::new();
+    attr_string_into(raw, limit, &mut out);
+    out
+}
+
+/// [`attr_string`] into `out` (emptied first, its allocation kept).
+pub fn attr_string_into(raw: &[u8], limit: usize, out: &mut String) {
+    out.clear();
     if !raw.contains(&b'&') && raw.len() <= limit {
-        return clean_attr(raw).into_owned();
+        out.push_str(&clean_attr(raw));
+        return;
     }
     let mut acc = Bounded::new(limit);
+    acc.text = std::mem::take(out);
     decode_attr_into(raw, &mut acc);
     if acc.total > acc.text.len() {
         drop_cut_word(&mut acc.text);
     }
-    acc.text
+    *out = acc.text;
 }
 
 /// After a cut: drops the last word when it may be the start of a secret the cut went through
