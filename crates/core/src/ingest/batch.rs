@@ -12,8 +12,7 @@
 
 use std::ops::Range;
 
-use crate::ingest::cases::MAX_STRING;
-use crate::ingest::text;
+use crate::ingest::text::{self, MAX_STRING};
 use crate::model::TestCase;
 
 /// One of a testcase's strings.

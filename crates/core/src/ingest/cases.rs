@@ -7,9 +7,7 @@ use crate::ingest::location::find_location;
 use crate::ingest::text::{self, Bounded, LineScanner};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation};
 
-/// Longest name, classname, suite name, file or property we keep (bytes); longer values are
-/// cut on a char boundary.
-pub const MAX_STRING: usize = 64 * 1024;
+pub use crate::ingest::text::MAX_STRING;
 
 /// How much of a failure's trace is kept, and scanned for a `file:line` location.
 pub const LOCATION_SCAN: usize = 64 * 1024;

@@ -4,6 +4,10 @@
 
 use std::borrow::Cow;
 
+/// Longest name, classname, suite name, file or property we keep (bytes); longer values are
+/// cut on a char boundary.
+pub const MAX_STRING: usize = 64 * 1024;
+
 /// Longest value shown in an error message.
 const SHOWN: usize = 60;
 
