@@ -359,8 +359,18 @@ impl<'a> State<'a> {
                 b"classname" => case.classname = keep(value),
                 b"class" => case.class = keep(value),
                 b"file" => case.file = keep(value),
-                b"line" => case.line = text::parse_line(&text::clean_attr(value))?,
-                b"time" => case.duration_s = text::parse_time(&text::clean_attr(value))?,
+                b"line" => {
+                    case.line = match text::plain_line(value) {
+                        Some(line) => line,
+                        None => text::parse_line(&text::clean_attr(value))?,
+                    }
+                }
+                b"time" => {
+                    case.duration_s = match text::plain_time(value) {
+                        Some(t) => t,
+                        None => text::parse_time(&text::clean_attr(value))?,
+                    }
+                }
                 b"status" | b"result" => {
                     let v = text::clean_attr(value);
                     let v = v.trim();

@@ -358,6 +358,32 @@ pub fn scan_property_markers(line: &str, found: &mut impl FnMut(&str, &str)) {
     }
 }
 
+/// A `time=` value as nearly every report writes it (`0.012`, `3`), read straight from the
+/// attribute's bytes; `None` for any other shape, which [`parse_time`] reads (it gives the same
+/// value for these, a property test says so).
+pub fn plain_time(raw: &[u8]) -> Option<f64> {
+    let (int, frac) = match memchr::memchr(b'.', raw) {
+        Some(dot) => (&raw[..dot], Some(&raw[dot + 1..])),
+        None => (raw, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if int.len() > 15 || !digits(int) || frac.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    let v: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// A `line=` value of one to nine digits, read straight from the bytes (as [`parse_line`]
+/// reads it); `None` for any other shape.
+pub fn plain_line(raw: &[u8]) -> Option<Option<u32>> {
+    if raw.is_empty() || raw.len() > 9 || !raw.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = raw.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+    Some((n > 0).then_some(n))
+}
+
 /// Parses a JUnit `time` attribute (already normalised): seconds, as a decimal number with an
 /// optional exponent. An empty value is no time (0.0).
 ///
@@ -468,5 +494,60 @@ pub fn parse_line(raw: &str) -> Result<Option<u32>, String> {
             "line=\"{}\" is not a line number: expected a positive integer",
             shown(raw.as_bytes())
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn plain_numbers_take_the_common_shapes_only() {
+        assert_eq!(plain_time(b"0.012"), Some(0.012));
+        assert_eq!(plain_time(b"12"), Some(12.0));
+        for other in [
+            &b"1."[..],
+            b".5",
+            b"-1",
+            b"1e3",
+            b" 1",
+            b"1,5",
+            b"",
+            b"1.2.3",
+        ] {
+            assert_eq!(
+                plain_time(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        assert_eq!(plain_line(b"42"), Some(Some(42)));
+        assert_eq!(plain_line(b"0"), Some(None));
+        assert_eq!(plain_line(b"999999999"), Some(Some(999_999_999)));
+        for other in [&b"1234567890"[..], b"", b"+1", b" 1", b"1.0"] {
+            assert_eq!(
+                plain_line(other),
+                None,
+                "{}",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+
+    proptest! {
+        /// Where the fast readers answer, they answer what the general ones do.
+        #[test]
+        fn plain_numbers_agree_with_the_general_readers(
+            raw in "[0-9]{0,18}(\\.[0-9]{0,18})?|[0-9 .,eE+-]{0,12}",
+        ) {
+            if let Some(t) = plain_time(raw.as_bytes()) {
+                prop_assert_eq!(parse_time(&clean_attr(raw.as_bytes())), Ok(t));
+            }
+            if let Some(line) = plain_line(raw.as_bytes()) {
+                prop_assert_eq!(parse_line(&clean_attr(raw.as_bytes())), Ok(line));
+            }
+        }
     }
 }
