@@ -55,8 +55,16 @@ pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
                 if stack.is_empty() && name != b"coverage" {
                     return Err(at(root_error(name)));
                 }
-                xml::check_attributes(e).map_err(at)?;
                 let parent = stack.last().copied();
+                // A class's `<line>` (most of a report) is checked as it is read.
+                let reads_line = name == b"line"
+                    && current.is_some()
+                    && parent == Some(Tag::Lines)
+                    && stack.len() >= 2
+                    && stack[stack.len() - 2] == Tag::Class;
+                if !reads_line {
+                    xml::check_attributes(e).map_err(at)?;
+                }
                 let tag = match name {
                     b"sources" => Tag::Sources,
                     b"source" if parent == Some(Tag::Sources) => {
@@ -85,19 +93,14 @@ pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
                     }
                     b"lines" => Tag::Lines,
                     b"line" => {
-                        let in_class_lines = parent == Some(Tag::Lines)
-                            && stack.len() >= 2
-                            && stack[stack.len() - 2] == Tag::Class;
-                        if in_class_lines {
-                            if let Some(idx) = current {
-                                match read_line(e).map_err(at)? {
-                                    Some(lh) => {
-                                        if let Some(f) = files.get_mut(idx) {
-                                            f.lines.push(lh);
-                                        }
+                        if let (true, Some(idx)) = (reads_line, current) {
+                            match read_line(e).map_err(at)? {
+                                Some(lh) => {
+                                    if let Some(f) = files.get_mut(idx) {
+                                        f.lines.push(lh);
                                     }
-                                    None => uncounted += 1,
                                 }
+                                None => uncounted += 1,
                             }
                         }
                         Tag::Other
@@ -203,27 +206,38 @@ fn root_error(name: &[u8]) -> String {
     )
 }
 
-/// One `class/lines/line`; `None` when it carries no hit count.
+/// One `class/lines/line`, its attributes checked as they are read; `None` when it carries no
+/// hit count. The errors are those of checking the element first, then reading it: a value
+/// that does not parse is reported only once every attribute has passed the XML checks.
 fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
     let mut lh = LineHits::default();
     let mut have_number = false;
     let mut have_hits = false;
-    for a in xml::checked_split(e) {
-        let a = a.map_err(|e| format!("bad attribute: {e}"))?;
+    let mut bad: Option<String> = None;
+    for a in xml::checked_attributes(e) {
+        let a = a?;
         match a.key.local_name().as_ref() {
-            b"number" => {
-                lh.line = parse_uint(&a.value)
-                    .and_then(|v| u32::try_from(v).ok())
-                    .ok_or_else(|| bad_attr("number", &a.value))?;
-                if lh.line == 0 {
-                    return Err(line_zero("number"));
+            b"number" => match parse_uint(&a.value).and_then(|v| u32::try_from(v).ok()) {
+                Some(0) => {
+                    bad.get_or_insert_with(|| line_zero("number"));
                 }
-                have_number = true;
-            }
-            b"hits" => {
-                lh.hits = parse_hits(&a.value).ok_or_else(|| bad_attr("hits", &a.value))?;
-                have_hits = true;
-            }
+                Some(line) => {
+                    lh.line = line;
+                    have_number = true;
+                }
+                None => {
+                    bad.get_or_insert_with(|| bad_attr("number", &a.value));
+                }
+            },
+            b"hits" => match parse_hits(&a.value) {
+                Some(hits) => {
+                    lh.hits = hits;
+                    have_hits = true;
+                }
+                None => {
+                    bad.get_or_insert_with(|| bad_attr("hits", &a.value));
+                }
+            },
             b"condition-coverage" => {
                 if let Some((c, t)) = parse_condition(&a.value) {
                     lh.branches_covered = c;
@@ -232,6 +246,9 @@ fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
             }
             _ => {}
         }
+    }
+    if let Some(bad) = bad {
+        return Err(bad);
     }
     if !have_number {
         return Err("<line> without a number attribute".into());
@@ -251,15 +268,18 @@ fn bad_attr(name: &str, v: &[u8]) -> String {
     )
 }
 
+/// A count or line number: ASCII digits (white space around allowed); past `u64::MAX`,
+/// `u64::MAX`.
 pub(crate) fn parse_uint(b: &[u8]) -> Option<u64> {
     let b = b.trim_ascii();
     if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
     Some(
-        std::str::from_utf8(b)
-            .ok()?
-            .parse::<u64>()
+        b.iter()
+            .try_fold(0u64, |n, &d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
             .unwrap_or(u64::MAX),
     )
 }
@@ -406,5 +426,42 @@ mod tests {
         assert!(parse(&b"<coverage><class filename='a'><lines><line number='x'/>"[..]).is_err());
         assert!(parse(&b"<coverage><packages></coverage>"[..]).is_err());
         assert!(parse(&b""[..]).is_err());
+    }
+
+    /// A class's `<line>` is checked while it is read; the errors stay those of checking the
+    /// element whole first (an XML error in any attribute), then reading it (the first value
+    /// that does not parse), then what is missing.
+    #[test]
+    fn a_line_reports_xml_errors_before_bad_values() {
+        let err = |line: &str| {
+            let doc = format!(
+                r#"<coverage><packages><package><classes><class filename="a.py"><lines>{line}</lines></class></classes></package></packages></coverage>"#
+            );
+            parse(doc.as_bytes()).unwrap_err().message
+        };
+        let cases = [
+            (r#"<line number="x" hits="1" hits="2"/>"#, "appears twice"),
+            (r#"<line number="0" hits="a<b"/>"#, "attribute hits= of <line>"),
+            (r#"<line number="x" hits="1" branch=unquoted/>"#, "malformed attribute"),
+            (r#"<line number="x" hits="y"/>"#, "number=\"x\""),
+            (r#"<line hits="y" number="0"/>"#, "hits=\"y\""),
+            (r#"<line number="0" hits="y"/>"#, "number=\"0\""),
+            (r#"<line hits="1"/>"#, "without a number"),
+        ];
+        for (line, expected) in cases {
+            let message = err(line);
+            assert!(message.contains(expected), "{line}: {message}");
+        }
+    }
+
+    #[test]
+    fn counts_are_digits_and_saturate() {
+        assert_eq!(parse_uint(b" 42 "), Some(42));
+        assert_eq!(parse_uint(b"18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_uint(b"99999999999999999999999"), Some(u64::MAX));
+        assert_eq!(parse_uint(b"18446744073709551614"), Some(u64::MAX - 1));
+        for bad in [&b""[..], b"4a", b"-1", b"1.5", b"+3"] {
+            assert_eq!(parse_uint(bad), None);
+        }
     }
 }
