@@ -441,8 +441,14 @@ mod tests {
         };
         let cases = [
             (r#"<line number="x" hits="1" hits="2"/>"#, "appears twice"),
-            (r#"<line number="0" hits="a<b"/>"#, "attribute hits= of <line>"),
-            (r#"<line number="x" hits="1" branch=unquoted/>"#, "malformed attribute"),
+            (
+                r#"<line number="0" hits="a<b"/>"#,
+                "attribute hits= of <line>",
+            ),
+            (
+                r#"<line number="x" hits="1" branch=unquoted/>"#,
+                "malformed attribute",
+            ),
             (r#"<line number="x" hits="y"/>"#, "number=\"x\""),
             (r#"<line hits="y" number="0"/>"#, "hits=\"y\""),
             (r#"<line number="0" hits="y"/>"#, "number=\"0\""),
