@@ -370,6 +370,19 @@ pub fn plain_time(raw: &[u8]) -> Option<f64> {
     if int.len() > 15 || !digits(int) || frac.is_some_and(|f| !digits(f)) {
         return None;
     }
+    let frac = frac.unwrap_or_default();
+    if int.len() + frac.len() <= 15 {
+        // Fifteen digits are below 2^53 and 10^15 is exact: one correctly rounded division
+        // gives the nearest double, as `str::parse` does (its own fast path is this one).
+        let whole = int
+            .iter()
+            .chain(frac)
+            .fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        return Some(whole as f64 / POW10[frac.len()]);
+    }
     let v: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
     v.is_finite().then_some(v)
 }
@@ -540,7 +553,7 @@ mod tests {
         /// Where the fast readers answer, they answer what the general ones do.
         #[test]
         fn plain_numbers_agree_with_the_general_readers(
-            raw in "[0-9]{0,18}(\\.[0-9]{0,18})?|[0-9 .,eE+-]{0,12}",
+            raw in "[0-9]{1,15}\\.[0-9]{1,15}|[0-9]{0,18}(\\.[0-9]{0,18})?|[0-9 .,eE+-]{0,12}",
         ) {
             if let Some(t) = plain_time(raw.as_bytes()) {
                 prop_assert_eq!(parse_time(&clean_attr(raw.as_bytes())), Ok(t));
