@@ -15,11 +15,12 @@ use controlgate::{Error, ExitCode, ReportRequest, actions_env, pipeline};
 /// The job log: every line redacted and inert (see `controlgate::console`).
 type Log = LogWriter<std::io::Stdout>;
 
-// The shipped binary is static musl, whose allocator is built for size, not speed: with it every
-// parse path ran 1.5–2× slower than the glibc build (bench/README.md has the figures).
+// musl's `memcpy` is built for size too; the x86_64 musl link routes every call to this one.
 #[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
 mod memcpy;
 
+// The shipped binary is static musl, whose allocator is built for size, not speed: with it every
+// parse path ran 1.5–2× slower than the glibc build (bench/README.md has the figures).
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
