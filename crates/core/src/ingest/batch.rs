@@ -2,13 +2,13 @@
 //! testcase's own strings (suite, class name, name, file) still as the report wrote them.
 //!
 //! Decoding those strings (UTF-8 checks, entities, invalid characters, a `String` each) was
-//! about a quarter of the reading thread's work on a large report, while the aggregating thread
-//! waited on it. A reader hands each case to a [`CaseSink`]; the default sink decodes at once (what
-//! every caller but the pipeline wants), a [`CaseBatch`] keeps the raw bytes instead, and
-//! [`CaseBatch::lend_each`] decodes on the receiving thread, into buffers it reuses. The
-//! decoding is the same function either way ([`RawStrings::decode_into`]): a case reads the
-//! same whichever thread decoded it. Decoding cannot fail, so no error moves to another
-//! thread or changes order.
+//! about a quarter of the reading thread's work on a large report, while the aggregating
+//! thread waited on it. A reader hands each case to a [`CaseSink`]; the default sink decodes
+//! at once (what every caller but the pipeline wants), a [`CaseBatch`] keeps the raw bytes
+//! instead, and [`CaseBatch::lend_each`] decodes on the receiving thread, into buffers it
+//! reuses. The decoding is the same function either way ([`RawStrings::decode_into`]): a case
+//! reads the same whichever thread decoded it. Decoding cannot fail, so no error moves to
+//! another thread or changes order.
 
 use std::ops::Range;
 
