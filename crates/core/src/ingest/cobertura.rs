@@ -9,9 +9,13 @@
 //! Records no tool writes are errors: line number 0 and negative hit counts. A `<line>` without
 //! a `hits` attribute carries no hit count: it is not measured (never read as uncovered), and
 //! the report's `warnings` say how many there were.
+//!
+//! A large report is read on two threads (see [`parse`]); the answer, errors included, is the
+//! one reading it front to back gives.
 
 use std::collections::HashMap;
 use std::io::BufRead;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -20,7 +24,7 @@ use super::xml;
 use crate::error::ParseError;
 use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Tag {
     Sources,
     Source,
@@ -29,159 +33,391 @@ enum Tag {
     Other,
 }
 
+/// An open element: what it is to the reader, and its name as written (`None` when it could
+/// not be taken from the document: such a part never hands over).
+type Open<'a> = (Tag, Option<&'a [u8]>);
+
+/// Reports from this size on are read by two threads.
+const SPLIT_MIN: usize = 4 << 20;
+
 /// Parses a Cobertura XML report.
+///
 /// Reads the report from its bytes in memory: quick-xml hands out events that borrow them, no
-/// copy per element.
+/// copy per element. From [`SPLIT_MIN`] bytes on, a second thread reads the second half
+/// speculatively: it starts at a `<class` tag past the middle, assuming the elements open
+/// there are those open around the first class (`coverage/packages/package/classes`, as every
+/// tool writes them). Its result is taken only when the first thread, reading on, stops at
+/// exactly that tag with exactly those elements open (names and meaning) and the second
+/// thread read to the end without any error; otherwise the first thread reads on alone. So a
+/// document that is not shaped that way, or has an error anywhere, reads (and fails) exactly
+/// as on one thread.
 pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
-    let mut xml = reader_for(bytes);
-    let mut stack: Vec<Tag> = Vec::with_capacity(16);
-    let mut roots: Vec<String> = Vec::new();
-    let mut source_text: Option<String> = None;
-    let mut files: Vec<RawFile> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut current: Option<usize> = None;
-    let mut root = xml::Root::default();
-    let mut uncounted = 0u64;
-    loop {
-        let pos = xml.buffer_position();
-        let ev = xml.read_event().map_err(|e| xml_error(&xml, e))?;
-        let at = |m: String| ParseError::at(None, Some(pos), m);
-        match ev {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(ev, Event::Empty(_));
-                let name = e.local_name();
-                let name = name.as_ref();
-                root.element(stack.len(), e.name().as_ref()).map_err(at)?;
-                if stack.is_empty() && name != b"coverage" {
-                    return Err(at(root_error(name)));
-                }
-                let parent = stack.last().copied();
-                // A class's `<line>` (most of a report) is checked as it is read.
-                let reads_line = name == b"line"
-                    && current.is_some()
-                    && parent == Some(Tag::Lines)
-                    && stack.len() >= 2
-                    && stack[stack.len() - 2] == Tag::Class;
-                if !reads_line {
-                    xml::check_attributes(e).map_err(at)?;
-                }
-                let tag = match name {
-                    b"sources" => Tag::Sources,
-                    b"source" if parent == Some(Tag::Sources) => {
-                        if !empty {
-                            source_text = Some(String::new());
-                        }
-                        Tag::Source
-                    }
-                    b"class" => {
-                        let filename = attr_string(&xml, e, b"filename")?;
-                        current = match filename {
-                            Some(f) if !f.is_empty() => {
-                                let next = files.len();
-                                let idx = *index.entry(f.clone()).or_insert(next);
-                                if idx == next {
-                                    files.push(RawFile {
-                                        name: f,
-                                        lines: Vec::new(),
-                                    });
-                                }
-                                Some(idx)
-                            }
-                            _ => None,
-                        };
-                        Tag::Class
-                    }
-                    b"lines" => Tag::Lines,
-                    b"line" => {
-                        if let (true, Some(idx)) = (reads_line, current) {
-                            match read_line(e).map_err(at)? {
-                                Some(lh) => {
-                                    if let Some(f) = files.get_mut(idx) {
-                                        f.lines.push(lh);
-                                    }
-                                }
-                                None => uncounted += 1,
-                            }
-                        }
-                        Tag::Other
-                    }
-                    _ => Tag::Other,
-                };
-                if empty {
-                    root.end(stack.len());
-                } else {
-                    super::push_bounded(&mut stack, tag, pos)?;
-                }
+    parse_split(bytes, (bytes.len() >= SPLIT_MIN).then_some(bytes.len() / 2)).0
+}
+
+/// [`parse`], the second thread starting at the first `<class` tag at or after `split`
+/// (`None`: one thread); `true` when the second thread's result was used.
+fn parse_split(doc: &[u8], split: Option<usize>) -> (Result<RawReport, ParseError>, bool) {
+    let mut first = Part::new(doc, 0, Vec::new(), xml::Root::default(), None);
+    let start = match split {
+        None => None,
+        Some(split) => match first.run(Until::FirstClass) {
+            Err(e) => return (Err(e), false),
+            Ok(Stop::Eof) => return (first.into_report(), false),
+            Ok(Stop::At(first_class)) => class_tag_from(doc, split.max(first_class + 1)),
+        },
+    };
+    let Some(start) = start else {
+        return (
+            first.run(Until::End).and_then(|_| first.into_report()),
+            false,
+        );
+    };
+    let context = first.stack.clone();
+    let root = first.root.clone();
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let second = std::thread::Builder::new()
+            .name("cobertura-2".into())
+            .spawn_scoped(scope, || {
+                let mut second =
+                    Part::new(doc, start, context.clone(), root.clone(), Some(&cancel));
+                second.run(Until::End).ok().map(|_| second)
+            });
+        let Ok(second) = second else {
+            return (
+                first.run(Until::End).and_then(|_| first.into_report()),
+                false,
+            );
+        };
+        let stop = first.run(Until::Offset(start));
+        // (The same elements open means the same place relative to the root element.)
+        let at_start = matches!(stop, Ok(Stop::At(at)) if at == start)
+            && first.source_text.is_none()
+            && same_elements(&first.stack, &context);
+        if !at_start {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        let second = second.join().ok().flatten();
+        let used = match (stop, second) {
+            (Err(e), _) => return (Err(e), false),
+            (Ok(Stop::At(_)), Some(second)) if at_start => {
+                first.absorb(second);
+                true
             }
-            Event::End(_) => {
-                let tag = stack.pop();
-                root.end(stack.len());
-                match tag {
-                    Some(Tag::Source) => {
-                        if let Some(t) = source_text.take() {
-                            let t = t.trim();
-                            if !t.is_empty() {
-                                roots.push(t.to_string());
-                            }
-                        }
-                    }
-                    Some(Tag::Class) => current = None,
-                    _ => {}
+            (Ok(Stop::At(_)), _) => {
+                if let Err(e) = first.run(Until::End) {
+                    return (Err(e), false);
                 }
+                false
             }
-            Event::Text(ref t) => {
-                root.text(stack.len(), t)
-                    .map_err(|(off, m)| ParseError::at(None, Some(pos + off as u64), m))?;
-                if let Some(s) = source_text.as_mut() {
-                    let raw = t
-                        .decode()
-                        .map_err(|e| ParseError::at(None, Some(pos), e.to_string()))?;
-                    s.push_str(&raw);
-                }
-            }
-            Event::CData(ref t) => {
-                root.markup(stack.len(), "a CDATA section").map_err(at)?;
-                if let Some(s) = source_text.as_mut() {
-                    s.push_str(&String::from_utf8_lossy(t));
-                }
-            }
-            Event::GeneralRef(ref r) => {
-                root.markup(stack.len(), "a reference").map_err(at)?;
-                let c = resolve_ref(r).map_err(at)?;
-                if let Some(s) = source_text.as_mut() {
-                    s.push_str(&c);
-                }
-            }
-            Event::DocType(ref d) => check_doctype(d, pos)?,
-            Event::Decl(_) if root.seen => return Err(at(decl_after_start())),
-            Event::Eof => {
-                if !stack.is_empty() {
-                    return Err(truncated(pos));
-                }
-                break;
-            }
-            _ => {}
+            (Ok(Stop::Eof), _) => false,
+        };
+        (first.into_report(), used)
+    })
+}
+
+/// The first `<class` start tag at or after `from`.
+fn class_tag_from(doc: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = memchr::memmem::find(doc.get(at..)?, b"<class") {
+        let tag = at + i;
+        if is_class_tag(&doc[tag..]) {
+            return Some(tag);
+        }
+        at = tag + 1;
+    }
+    None
+}
+
+/// `rest` starts with a `<class` start tag (not `<classes`).
+fn is_class_tag(rest: &[u8]) -> bool {
+    rest.starts_with(b"<class")
+        && matches!(
+            rest.get(6),
+            Some(b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>')
+        )
+}
+
+/// The same elements open, outermost first: same meaning, same names (all known).
+fn same_elements(a: &[Open<'_>], b: &[Open<'_>]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.0 == y.0 && x.1.is_some() && x.1 == y.1)
+}
+
+/// Where [`Part::run`] stops.
+#[derive(Clone, Copy)]
+enum Until {
+    End,
+    /// Before the first `<class` start tag.
+    FirstClass,
+    /// Before the first event at or past this offset.
+    Offset(usize),
+}
+
+enum Stop {
+    Eof,
+    /// Stopped before the event at this offset.
+    At(usize),
+}
+
+/// One reader's state over the document from `base` on.
+struct Part<'a> {
+    doc: &'a [u8],
+    base: usize,
+    xml: Reader<&'a [u8]>,
+    stack: Vec<Open<'a>>,
+    /// How many elements at the bottom of `stack` were open when this part started (the
+    /// second part's context): quick-xml did not see them start, so their end tags are checked
+    /// here.
+    inherited: usize,
+    root: xml::Root,
+    roots: Vec<String>,
+    source_text: Option<String>,
+    files: Vec<RawFile>,
+    index: HashMap<String, usize>,
+    current: Option<usize>,
+    uncounted: u64,
+    /// Set when the second part's result will not be used.
+    cancel: Option<&'a AtomicBool>,
+}
+
+impl<'a> Part<'a> {
+    fn new(
+        doc: &'a [u8],
+        base: usize,
+        context: Vec<Open<'a>>,
+        root: xml::Root,
+        cancel: Option<&'a AtomicBool>,
+    ) -> Part<'a> {
+        let mut xml = reader_for(&doc[base..]);
+        // The context's end tags are checked by `run`; a stray end tag past the context
+        // fails there too.
+        xml.config_mut().allow_unmatched_ends = base > 0;
+        let mut stack = Vec::with_capacity(16);
+        let inherited = context.len();
+        stack.extend(context);
+        Part {
+            doc,
+            base,
+            xml,
+            stack,
+            inherited,
+            root,
+            roots: Vec::new(),
+            source_text: None,
+            files: Vec::new(),
+            index: HashMap::new(),
+            current: None,
+            uncounted: 0,
+            cancel,
         }
     }
-    if !root.seen {
-        return Err(ParseError::new("empty XML document: no <coverage> element"));
+
+    /// Reads events until `until`. (A second part's errors are never shown: the first part
+    /// reads that stretch again and reports its own.)
+    fn run(&mut self, until: Until) -> Result<Stop, ParseError> {
+        loop {
+            let at = self.base + self.xml.buffer_position() as usize;
+            match until {
+                Until::FirstClass if is_class_tag(&self.doc[at..]) => return Ok(Stop::At(at)),
+                Until::Offset(offset) if at >= offset => return Ok(Stop::At(at)),
+                _ => {}
+            }
+            let pos = at as u64;
+            let ev = self.xml.read_event().map_err(|e| xml_error(&self.xml, e))?;
+            let err = |m: String| ParseError::at(None, Some(pos), m);
+            match ev {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(ev, Event::Empty(_));
+                    let name = e.local_name();
+                    let name = name.as_ref();
+                    self.root
+                        .element(self.stack.len(), e.name().as_ref())
+                        .map_err(err)?;
+                    if self.stack.is_empty() && name != b"coverage" {
+                        return Err(err(root_error(name)));
+                    }
+                    let depth = self.stack.len();
+                    let parent = self.stack.last().map(|o| o.0);
+                    // A class's `<line>` (most of a report) is checked as it is read.
+                    let reads_line = name == b"line"
+                        && self.current.is_some()
+                        && parent == Some(Tag::Lines)
+                        && depth >= 2
+                        && self.stack[depth - 2].0 == Tag::Class;
+                    if !reads_line {
+                        xml::check_attributes(e).map_err(err)?;
+                    }
+                    let tag = match name {
+                        b"sources" => Tag::Sources,
+                        b"source" if parent == Some(Tag::Sources) => {
+                            if !empty {
+                                self.source_text = Some(String::new());
+                            }
+                            Tag::Source
+                        }
+                        b"class" => {
+                            if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                                return Err(err("not needed".into()));
+                            }
+                            self.class(attr_string(&self.xml, e, b"filename")?);
+                            Tag::Class
+                        }
+                        b"lines" => Tag::Lines,
+                        b"line" => {
+                            if let (true, Some(idx)) = (reads_line, self.current) {
+                                match read_line(e).map_err(err)? {
+                                    Some(lh) => {
+                                        if let Some(f) = self.files.get_mut(idx) {
+                                            f.lines.push(lh);
+                                        }
+                                    }
+                                    None => self.uncounted += 1,
+                                }
+                            }
+                            Tag::Other
+                        }
+                        _ => Tag::Other,
+                    };
+                    if empty {
+                        self.root.end(depth);
+                    } else {
+                        // The name as written, taken from the document so a part's open
+                        // elements can be compared with another's.
+                        let qname = e.name();
+                        let written = self
+                            .doc
+                            .get(at + 1..at + 1 + qname.as_ref().len())
+                            .filter(|w| *w == qname.as_ref());
+                        super::push_bounded(&mut self.stack, (tag, written), pos)?;
+                    }
+                }
+                Event::End(ref e) => {
+                    let Some((tag, written)) = self.stack.pop() else {
+                        return Err(err("an end tag outside every element".into()));
+                    };
+                    if self.stack.len() < self.inherited {
+                        self.inherited -= 1;
+                        if written != Some(e.name().as_ref()) {
+                            return Err(err("an end tag that does not match".into()));
+                        }
+                    }
+                    self.root.end(self.stack.len());
+                    match tag {
+                        Tag::Source => {
+                            if let Some(t) = self.source_text.take() {
+                                let t = t.trim();
+                                if !t.is_empty() {
+                                    self.roots.push(t.to_string());
+                                }
+                            }
+                        }
+                        Tag::Class => self.current = None,
+                        _ => {}
+                    }
+                }
+                Event::Text(ref t) => {
+                    self.root
+                        .text(self.stack.len(), t)
+                        .map_err(|(off, m)| ParseError::at(None, Some(pos + off as u64), m))?;
+                    if let Some(s) = self.source_text.as_mut() {
+                        let raw = t
+                            .decode()
+                            .map_err(|e| ParseError::at(None, Some(pos), e.to_string()))?;
+                        s.push_str(&raw);
+                    }
+                }
+                Event::CData(ref t) => {
+                    self.root
+                        .markup(self.stack.len(), "a CDATA section")
+                        .map_err(err)?;
+                    if let Some(s) = self.source_text.as_mut() {
+                        s.push_str(&String::from_utf8_lossy(t));
+                    }
+                }
+                Event::GeneralRef(ref r) => {
+                    self.root
+                        .markup(self.stack.len(), "a reference")
+                        .map_err(err)?;
+                    let c = resolve_ref(r).map_err(err)?;
+                    if let Some(s) = self.source_text.as_mut() {
+                        s.push_str(&c);
+                    }
+                }
+                Event::DocType(ref d) => check_doctype(d, pos)?,
+                Event::Decl(_) if self.root.seen => return Err(err(decl_after_start())),
+                Event::Eof => {
+                    if !self.stack.is_empty() {
+                        return Err(truncated(pos));
+                    }
+                    return Ok(Stop::Eof);
+                }
+                _ => {}
+            }
+        }
     }
-    for f in &mut files {
-        normalize_lines(&mut f.lines);
+
+    /// A `<class>` starts: its lines go to the record of its `filename` (none when it has
+    /// no file name).
+    fn class(&mut self, filename: Option<String>) {
+        self.current = match filename {
+            Some(f) if !f.is_empty() => {
+                let next = self.files.len();
+                let idx = *self.index.entry(f.clone()).or_insert(next);
+                if idx == next {
+                    self.files.push(RawFile {
+                        name: f,
+                        lines: Vec::new(),
+                    });
+                }
+                Some(idx)
+            }
+            _ => None,
+        };
     }
-    let mut warnings = Vec::new();
-    if uncounted > 0 {
-        warnings.push(format!(
-            "{uncounted} <line> element(s) carry no hit count (no `hits` attribute): those \
-             lines are not measured"
-        ));
+
+    /// Takes in what the second part read, which follows this part's in the document.
+    fn absorb(&mut self, second: Part<'a>) {
+        self.roots.extend(second.roots);
+        self.uncounted += second.uncounted;
+        for f in second.files {
+            match self.index.get(&f.name) {
+                Some(&i) => self.files[i].lines.extend(f.lines),
+                None => {
+                    self.index.insert(f.name.clone(), self.files.len());
+                    self.files.push(f);
+                }
+            }
+        }
+        self.root = second.root;
+        self.stack = second.stack;
     }
-    Ok(RawReport {
-        format: CoverageFormat::Cobertura,
-        roots,
-        files,
-        warnings,
-    })
+
+    fn into_report(mut self) -> Result<RawReport, ParseError> {
+        if !self.root.seen {
+            return Err(ParseError::new("empty XML document: no <coverage> element"));
+        }
+        for f in &mut self.files {
+            normalize_lines(&mut f.lines);
+        }
+        let mut warnings = Vec::new();
+        if self.uncounted > 0 {
+            warnings.push(format!(
+                "{} <line> element(s) carry no hit count (no `hits` attribute): those \
+                 lines are not measured",
+                self.uncounted
+            ));
+        }
+        Ok(RawReport {
+            format: CoverageFormat::Cobertura,
+            roots: self.roots,
+            files: self.files,
+            warnings,
+        })
+    }
 }
 
 /// A quick-xml reader with the checks a conforming processor makes that quick-xml can make
@@ -457,6 +693,186 @@ mod tests {
         for (line, expected) in cases {
             let message = err(line);
             assert!(message.contains(expected), "{line}: {message}");
+        }
+    }
+
+    /// Reads `doc` with the second thread starting at every possible place (the second
+    /// thread starts at the first `<class` tag at or after the split, so these are the
+    /// splits at each `<class`, and past the end): the answer (report or error) is always
+    /// the one-thread answer. Returns at how many places the second thread's result was used.
+    fn split_everywhere(doc: &[u8]) -> usize {
+        let (alone, used) = parse_split(doc, None);
+        assert!(!used);
+        let splits = memchr::memmem::find_iter(doc, b"<class").chain([0, doc.len()]);
+        let mut handed = 0;
+        for split in splits {
+            let (two, used) = parse_split(doc, Some(split));
+            assert_eq!(two, alone, "second thread from byte {split}");
+            handed += usize::from(used);
+        }
+        handed
+    }
+
+    const PACKAGES: &str = r#"<?xml version="1.0"?>
+<coverage><sources><source>/repo</source></sources>
+<packages><package name="p"><classes>
+<class name="A" filename="a.py"><methods><method><lines><line number="9" hits="0"/></lines></method></methods>
+<lines><line number="1" hits="3"/><line number="2" hits="0" branch="true" condition-coverage="50% (1/2)"/></lines></class>
+<class name="B" filename="b.py"><lines><line number="1" hits="1"/><line number="4"/></lines></class>
+</classes></package>
+<package name="q"><classes>
+<class name="A2" filename="a.py"><lines><line number="2" hits="4"/><line number="3" hits="0"/></lines></class>
+<class filename="c.py"><lines><line number="5" hits="1"/></lines></class>
+<class name="B2" filename="b.py"><lines><line number="4"/></lines></class>
+</classes></package></packages></coverage>
+"#;
+
+    #[test]
+    fn two_threads_read_as_one() {
+        // Classes of one file in both halves, lines without hits, branches, sources.
+        let handed = split_everywhere(PACKAGES.as_bytes());
+        assert!(
+            handed >= 4,
+            "the second thread's result was used {handed} times"
+        );
+        let r = parse_split(PACKAGES.as_bytes(), Some(PACKAGES.len() / 2));
+        assert!(r.1);
+        let r = r.0.unwrap();
+        let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a.py", "b.py", "c.py"]);
+        let a: Vec<(u32, u64)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
+        assert_eq!(a, [(1, 3), (2, 4), (3, 0)]);
+        assert_eq!(r.roots, ["/repo"]);
+        assert!(r.warnings[0].starts_with("2 <line>"), "{:?}", r.warnings);
+        // `<sources>` after the packages (no tool writes that, but it reads).
+        let late = PACKAGES.replace(
+            "</packages>",
+            "</packages><sources><source>/late</source></sources>",
+        );
+        assert!(split_everywhere(late.as_bytes()) > 0);
+        assert_eq!(parse(late.as_bytes()).unwrap().roots, ["/repo", "/late"]);
+    }
+
+    #[test]
+    fn two_threads_fail_as_one() {
+        let broken = [
+            // In the second half: a bad value, a mismatched end tag at the context's level
+            // and inside a class, a stray end tag, truncation, a second root, text after it.
+            (
+                "<line number=\"3\" hits=\"0\"/>",
+                "<line number=\"3\" hits=\"x\"/>",
+            ),
+            (
+                "</classes></package></packages>",
+                "</classes></pkg></packages>",
+            ),
+            (
+                "</classes></package></packages>",
+                "</klasses></package></packages>",
+            ),
+            (
+                "<line number=\"5\" hits=\"1\"/></lines>",
+                "<line number=\"5\" hits=\"1\"/></line>",
+            ),
+            (
+                "</packages></coverage>",
+                "</packages></coverage></coverage>",
+            ),
+            ("</packages></coverage>\n", "</packages>"),
+            ("</coverage>\n", "</coverage><coverage/>"),
+            ("</coverage>\n", "</coverage>text"),
+            ("</coverage>\n", "</coverage><?xml version=\"1.0\"?>"),
+            // Past the middle, a `<classes>` opened under another name: the second thread,
+            // which assumes the first class's ancestors, would close it without complaint.
+            (
+                "<package name=\"q\"><classes>",
+                "<package name=\"q\"><klasses>",
+            ),
+            // In the first half.
+            (
+                "<line number=\"1\" hits=\"3\"/>",
+                "<line number=\"0\" hits=\"3\"/>",
+            ),
+            (
+                "<class name=\"B\" filename=\"b.py\">",
+                "<class name=\"B\" filename=\"b.py\" name=\"C\">",
+            ),
+        ];
+        for (from, to) in broken {
+            assert!(PACKAGES.contains(from), "{from}");
+            let doc = PACKAGES.replacen(from, to, 1);
+            assert!(parse(doc.as_bytes()).is_err(), "{to}");
+            split_everywhere(doc.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_second_thread_in_the_wrong_place_is_not_used() {
+        // `<class` in a comment, a CDATA section and a processing instruction; classes at
+        // another depth, under other names, inside `<sources>`.
+        let docs = [
+            PACKAGES.replace("<class name=\"A2\"", "<!-- <class a --><class name=\"A2\""),
+            PACKAGES.replace("<class name=\"A2\"", "<x><![CDATA[<class a]]></x><class name=\"A2\""),
+            PACKAGES.replace("<class name=\"A2\"", "<?pi <class a?><class name=\"A2\""),
+            // A `<class` tag that reads well from inside the CDATA section.
+            PACKAGES.replace(
+                "<class name=\"A2\"",
+                "<![CDATA[<class filename=\"z.py\"/>]]><class name=\"A2\"",
+            ),
+            PACKAGES.replace("<package name=\"q\"><classes>", "<package name=\"q\"><klasses>").replace(
+                "</classes></package></packages>",
+                "</klasses></package></packages>",
+            ),
+            PACKAGES.replace("<package name=\"q\"><classes>", "<package name=\"q\"><classes><group>")
+                .replace("</classes></package></packages>", "</group></classes></package></packages>"),
+            PACKAGES.replace(
+                "<source>/repo</source>",
+                "<source>/repo<class filename=\"s.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class>/x</source>",
+            ),
+            // Two classes inside one `<source>`: the source's text so far is not the second
+            // thread's to know.
+            PACKAGES.replace(
+                "<source>/repo</source>",
+                "<source>/repo<class filename=\"s.py\"/> mid <class filename=\"t.py\"/>/x</source>",
+            ),
+        ];
+        for doc in &docs {
+            assert!(parse(doc.as_bytes()).is_ok(), "{doc}");
+            split_everywhere(doc.as_bytes());
+        }
+        // Names differ past the middle: never handed over there.
+        let (r, used) = parse_split(
+            docs[3].as_bytes(),
+            Some(docs[3].find("name=\"q\"").unwrap()),
+        );
+        assert!(r.is_ok());
+        assert!(!used);
+    }
+
+    /// Reports written by gcovr, Istanbul, c8 (V8) and coverage.py, and the malformed
+    /// corpus: the second thread changes no answer.
+    #[test]
+    fn real_reports_read_alike_on_two_threads() {
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures");
+        let real = [
+            "coverage/rename-project/reports/c/cobertura.xml",
+            "coverage/rename-project/reports/js/istanbul/cobertura-coverage.xml",
+            "coverage/rename-project/reports/js/v8/cobertura-coverage.xml",
+            "coverage/rename-project/reports/python/coverage.xml",
+            "coverage/diff-cover/luacoverage.xml",
+        ];
+        for path in real {
+            let doc = std::fs::read_to_string(format!("{fixtures}/{path}")).unwrap();
+            assert!(parse(doc.as_bytes()).is_ok(), "{path}");
+            assert!(
+                split_everywhere(doc.as_bytes()) > 0,
+                "{path}: never handed over"
+            );
+        }
+        for entry in std::fs::read_dir(format!("{fixtures}/malformed/cobertura")).unwrap() {
+            let path = entry.unwrap().path();
+            let doc = std::fs::read(&path).unwrap();
+            split_everywhere(&doc);
         }
     }
 

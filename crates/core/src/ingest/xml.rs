@@ -431,7 +431,7 @@ pub fn check_attributes(e: &BytesStart<'_>) -> Result<(), String> {
 /// Where a streaming reader stands relative to the document's one root element, for the
 /// rules quick-xml leaves to its caller: nothing but white space, comments and processing
 /// instructions may stand outside it, and there is only one.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Root {
     /// The root element has started.
     pub seen: bool,
