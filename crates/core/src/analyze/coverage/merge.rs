@@ -5,22 +5,19 @@ use std::collections::HashMap;
 
 use crate::model::coverage::LineHits;
 
-/// One repository file's merged line data: (line, covered, branches covered, branches total).
-#[derive(Debug, Clone, Default)]
-pub(super) struct FileCov {
-    pub(super) lines: Vec<(u32, bool, u32, u32)>,
-}
+/// One repository file's merged line data, sorted by line: a line is covered when its `hits`
+/// is not 0 (after merging several reports, 1 or 0).
+pub(super) type FileCov = Vec<LineHits>;
 
-impl FileCov {
-    pub(super) fn totals(&self) -> (u64, u64, u64, u64) {
-        let mut t = (0u64, self.lines.len() as u64, 0u64, 0u64);
-        for &(_, c, bc, bt) in &self.lines {
-            t.0 += u64::from(c);
-            t.2 += u64::from(bc);
-            t.3 += u64::from(bt);
-        }
-        t
+/// (lines covered, lines measured, branches covered, branches measured) of one file.
+pub(super) fn file_totals(lines: &[LineHits]) -> (u64, u64, u64, u64) {
+    let mut t = (0u64, lines.len() as u64, 0u64, 0u64);
+    for l in lines {
+        t.0 += u64::from(l.hits > 0);
+        t.2 += u64::from(l.branches_covered);
+        t.3 += u64::from(l.branches_total);
     }
+    t
 }
 
 /// diff-cover's rule across reports: measured = union; uncovered only if every report that
@@ -32,16 +29,8 @@ pub(super) fn merge(per_report: Vec<HashMap<String, Vec<LineHits>>>) -> HashMap<
         return HashMap::new();
     };
     if n == 1 {
-        return first
-            .into_iter()
-            .map(|(p, lines)| {
-                let lines = lines
-                    .into_iter()
-                    .map(|l| (l.line, l.hits > 0, l.branches_covered, l.branches_total))
-                    .collect();
-                (p, FileCov { lines })
-            })
-            .collect();
+        // One report: its lines are the answer as they are (no copy).
+        return first;
     }
     // (reports mentioning, per line: (zero-hit votes, lines seen))
     let mut acc: HashMap<String, (u32, Vec<LineHits>)> = HashMap::new();
@@ -55,7 +44,7 @@ pub(super) fn merge(per_report: Vec<HashMap<String, Vec<LineHits>>>) -> HashMap<
     acc.into_iter()
         .map(|(p, (mentions, mut lines))| {
             lines.sort_by_key(|l| l.line);
-            let mut merged: Vec<(u32, bool, u32, u32)> = Vec::new();
+            let mut merged: FileCov = Vec::new();
             let mut i = 0;
             while i < lines.len() {
                 let ln = lines[i].line;
@@ -72,9 +61,14 @@ pub(super) fn merge(per_report: Vec<HashMap<String, Vec<LineHits>>>) -> HashMap<
                     i += 1;
                 }
                 let uncovered = !any_hit && zero_votes >= mentions;
-                merged.push((ln, !uncovered, bc, bt));
+                merged.push(LineHits {
+                    line: ln,
+                    hits: u64::from(!uncovered),
+                    branches_covered: bc,
+                    branches_total: bt,
+                });
             }
-            (p, FileCov { lines: merged })
+            (p, merged)
         })
         .collect()
 }
@@ -102,9 +96,12 @@ mod tests {
         // line 1 uncovered in both; 2 covered in b; 3 covered; 4 only in b → a does not call it
         // uncovered, so it is covered under diff-cover's rule.
         assert_eq!(
-            m["f"].lines.iter().map(|l| (l.0, l.1)).collect::<Vec<_>>(),
+            m["f"]
+                .iter()
+                .map(|l| (l.line, l.hits > 0))
+                .collect::<Vec<_>>(),
             vec![(1, false), (2, true), (3, true), (4, true)]
         );
-        assert!(!m["only_a"].lines[0].1);
+        assert_eq!(m["only_a"][0].hits, 0);
     }
 }

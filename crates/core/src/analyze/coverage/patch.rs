@@ -39,12 +39,12 @@ pub(super) fn patch(changed: &[ChangedFile], cov: &HashMap<String, FileCov>) -> 
         if let Some(fc) = cov.get(&f.path) {
             let mut j = 0;
             for &ln in &f.added_lines {
-                while j < fc.lines.len() && fc.lines[j].0 < ln {
+                while j < fc.len() && fc[j].line < ln {
                     j += 1;
                 }
-                if j < fc.lines.len() && fc.lines[j].0 == ln {
+                if j < fc.len() && fc[j].line == ln {
                     measured += 1;
-                    if fc.lines[j].1 {
+                    if fc[j].hits > 0 {
                         covered += 1;
                     } else {
                         uncovered.push(ln);

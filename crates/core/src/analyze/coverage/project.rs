@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::merge::FileCov;
+use super::merge::{FileCov, file_totals};
 use crate::model::coverage::{ChangedFile, CoverageTotals, IndirectChange, Percent};
 
 pub(super) fn totals(files: &HashMap<String, FileCov>) -> CoverageTotals {
     let (mut c, mut m, mut bc, mut bt) = (0u64, 0u64, 0u64, 0u64);
     for f in files.values() {
-        let t = f.totals();
+        let t = file_totals(f);
         c += t.0;
         m += t.1;
         bc += t.2;
@@ -43,8 +43,8 @@ pub(super) fn indirect(
             continue;
         }
         let Some(b) = base.get(path) else { continue };
-        let (hc, hm, ..) = h.totals();
-        let (bc, bm, ..) = b.totals();
+        let (hc, hm, ..) = file_totals(h);
+        let (bc, bm, ..) = file_totals(b);
         if hc == bc && hm == bm {
             continue;
         }
