@@ -145,7 +145,49 @@ pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error>
     })
 }
 
-/// Runs the coverage stage: gathers the changes (git runs on this thread while a second one
+/// The changes of `req`, computed on their own thread of `scope` from now on (git runs while
+/// the caller reads and parses the reports).
+fn start_changes<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    req: &'scope CoverageRequest,
+    want_base: bool,
+) -> std::thread::ScopedJoinHandle<'scope, Result<Changes, Error>> {
+    scope.spawn(move || changes(req, want_base))
+}
+
+/// Parses the reports on this thread, then takes the changes from their thread and runs the
+/// pure analysis. A git error comes before a report's.
+fn finish(
+    req: &CoverageRequest,
+    reports: &[ReportInput],
+    base_reports: &[ReportInput],
+    changes: std::thread::ScopedJoinHandle<'_, Result<Changes, Error>>,
+) -> Result<CoverageSection, Error> {
+    let source_roots = cov::source_roots(&req.source_roots);
+    let head = cov::parse_reports(reports, &source_roots);
+    let base = head
+        .is_ok()
+        .then(|| cov::parse_reports(base_reports, &source_roots));
+    let changes = changes
+        .join()
+        .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))?;
+    let (head, base) = (head?, base.unwrap_or(Ok(Vec::new()))?);
+    let opts = CoverageOptions {
+        path_fixes: req.path_fixes.clone(),
+        workspace: req.workspace.clone(),
+        indirect_limit: req.indirect_limit,
+    };
+    Ok(cov::analyze(
+        reports,
+        head,
+        base_reports,
+        base,
+        changes,
+        &opts,
+    )?)
+}
+
+/// Runs the coverage stage: gathers the changes (git runs on a second thread while this one
 /// parses the reports), then the pure analysis.
 pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
     if req.reports.is_empty() {
@@ -153,36 +195,11 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
             "no coverage report given (--coverage <GLOB>)".into(),
         ));
     }
-    let source_roots = cov::source_roots(&req.source_roots);
     let want_base = !req.base_reports.is_empty();
-    let (parsed, changes) = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| {
-            Ok::<_, Error>((
-                cov::parse_reports(&req.reports, &source_roots)?,
-                cov::parse_reports(&req.base_reports, &source_roots)?,
-            ))
-        });
-        let changes = changes(req, want_base);
-        let parsed = parser
-            .join()
-            .unwrap_or_else(|_| Err(Error::Usage("coverage parser thread failed".into())));
-        (parsed, changes)
-    });
-    let changes = changes?;
-    let (head, base) = parsed?;
-    let opts = CoverageOptions {
-        path_fixes: req.path_fixes.clone(),
-        workspace: req.workspace.clone(),
-        indirect_limit: req.indirect_limit,
-    };
-    Ok(cov::analyze(
-        &req.reports,
-        head,
-        &req.base_reports,
-        base,
-        changes,
-        &opts,
-    )?)
+    std::thread::scope(|scope| {
+        let changes = start_changes(scope, req, want_base);
+        finish(req, &req.reports, &req.base_reports, changes)
+    })
 }
 
 /// Reads the coverage reports and computes patch and project coverage, when any were given.
@@ -222,10 +239,6 @@ pub fn section(
         None => ChangeSource::Git { base_ref },
     };
     let mut creq = CoverageRequest::new(repo, changes);
-    creq.reports = read(&req.coverage, "coverage")?;
-    if !req.base_coverage.is_empty() {
-        creq.base_reports = read(&req.base_coverage, "base-coverage")?;
-    }
     creq.path_fixes = config.coverage.path_fixes.clone();
     creq.source_roots = config.coverage.source_roots.clone();
     creq.workspace = req.workspace.clone();
@@ -233,23 +246,35 @@ pub fn section(
         creq.indirect_limit = n;
     }
     creq.rename_threshold = config.coverage.renames.threshold;
-    // Without a base report, the evidence ledger supplies the base commit's coverage.
-    let mut ledger_note = None;
-    let mut unavailable = None;
-    if let (true, Some(ledger)) = (creq.base_reports.is_empty(), ledger) {
-        match ledger.coverage_base()? {
-            Ok((reports, note)) => {
-                creq.base_reports = reports;
-                ledger_note = Some(note);
-            }
-            Err(u) => {
-                ledger_note = Some(format!("no base: {}", u.reason));
-                unavailable = Some(u);
+    // git starts first; the reports are read and parsed meanwhile. Base files are listed
+    // whenever a base may come (from `--base-coverage` or the ledger).
+    let want_base = !req.base_coverage.is_empty() || ledger.is_some();
+    std::thread::scope(|scope| {
+        let changes = start_changes(scope, &creq, want_base);
+        let reports = read(&req.coverage, "coverage")?;
+        let mut base_reports = if req.base_coverage.is_empty() {
+            Vec::new()
+        } else {
+            read(&req.base_coverage, "base-coverage")?
+        };
+        // Without a base report, the evidence ledger supplies the base commit's coverage.
+        let mut ledger_note = None;
+        let mut unavailable = None;
+        if let (true, Some(ledger)) = (base_reports.is_empty(), ledger) {
+            match ledger.coverage_base()? {
+                Ok((found, note)) => {
+                    base_reports = found;
+                    ledger_note = Some(note);
+                }
+                Err(u) => {
+                    ledger_note = Some(format!("no base: {}", u.reason));
+                    unavailable = Some(u);
+                }
             }
         }
-    }
-    let mut section = analyze(&creq)?;
-    section.notes.extend(ledger_note);
-    section.base_unavailable = unavailable;
-    Ok(Some(section))
+        let mut section = finish(&creq, &reports, &base_reports, changes)?;
+        section.notes.extend(ledger_note);
+        section.base_unavailable = unavailable;
+        Ok(Some(section))
+    })
 }

@@ -226,18 +226,22 @@ pub fn changes(
         .tree()
         .map_err(|e| git_err("merge-base tree", e))?;
     let new_tree = head.tree().map_err(|e| git_err("HEAD tree", e))?;
-    let files = git_diff(
+    // The trees are walked while git diffs; git's errors come first.
+    let (files, (head_files, base_files)) = git_diff(
         repo.path(),
         &merge_base.to_string(),
         &head.id().to_string(),
         rename_threshold,
+        || {
+            let base_files = if want_base_files {
+                tree_paths(&old_tree)
+            } else {
+                Ok(Vec::new())
+            };
+            (tree_paths(&new_tree), base_files)
+        },
     )?;
-    let head_files = tree_paths(&new_tree)?;
-    let base_files = if want_base_files {
-        tree_paths(&old_tree)?
-    } else {
-        Vec::new()
-    };
+    let (head_files, base_files) = (head_files?, base_files?);
     Ok(GitChanges {
         base_ref: base_ref.to_string(),
         base_sha: base.id().to_string(),
@@ -304,14 +308,16 @@ fn tree_paths(tree: &git2::Tree<'_>) -> Result<Vec<String>, Error> {
 pub const DEFAULT_RENAME_THRESHOLD: u8 = 50;
 
 /// The changed files of `old..new` from `git diff -M<threshold>% -U0`, parsed as diff-cover
-/// parses it. `git_dir` is the repository's `.git` directory (works for bare repositories
-/// and for any working directory).
-pub fn git_diff(
+/// parses it, and what `meanwhile` returns: it runs on this thread while git runs (its
+/// output is read on another). `git_dir` is the repository's `.git` directory (works for
+/// bare repositories and for any working directory).
+pub fn git_diff<T>(
     git_dir: &Path,
     old: &str,
     new: &str,
     rename_threshold: u8,
-) -> Result<Vec<ChangedFile>, Error> {
+    meanwhile: impl FnOnce() -> T,
+) -> Result<(Vec<ChangedFile>, T), Error> {
     use std::process::{Command, Stdio};
     let mut cmd = Command::new("git");
     cmd.arg("--git-dir")
@@ -374,8 +380,15 @@ pub fn git_diff(
             kept
         })
     });
-    let parsed = match child.stdout.take() {
-        Some(out) => crate::ingest::diff::parse(std::io::BufReader::with_capacity(256 * 1024, out)),
+    let stdout = child.stdout.take().map(|out| {
+        std::thread::spawn(move || {
+            crate::ingest::diff::parse(std::io::BufReader::with_capacity(256 * 1024, out))
+        })
+    });
+    let also = meanwhile();
+    let parsed = match stdout.map(std::thread::JoinHandle::join) {
+        Some(Ok(parsed)) => parsed,
+        Some(Err(_)) => return Err(Error::Git("the `git diff` reader thread failed".into())),
         None => Ok(Vec::new()),
     };
     let status = child
@@ -403,7 +416,7 @@ pub fn git_diff(
         f.added_lines.sort_unstable();
         f.added_lines.dedup();
     }
-    Ok(files)
+    Ok((files, also))
 }
 
 /// The SHA of HEAD; `None` outside a repository or before the first commit.
