@@ -220,7 +220,7 @@ pub fn section(
         inputs::expand(globs, &req.workdir, what)?
             .into_iter()
             .map(|path| {
-                let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+                let bytes = inputs::read_whole(&path).map_err(|e| Error::io(&path, e))?;
                 let path = PathBuf::from(inputs::display_path(&path, &req.workdir));
                 Ok(ReportInput { path, bytes })
             })

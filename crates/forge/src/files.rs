@@ -93,6 +93,50 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
+/// Reads a whole file, like `std::fs::read`. A large one (a coverage report of tens of MB)
+/// goes into memory the kernel is asked to back with 2 MiB pages: reading 42 MB into fresh
+/// 4 KiB pages costs ten thousand page faults, half the time of the read here.
+pub fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut file = File::open(path)?;
+    let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);
+    let mut bytes = Vec::new();
+    // One more byte than the file holds: a file that grew is read whole all the same.
+    bytes.try_reserve_exact(len.saturating_add(1))?;
+    if len >= HUGE_PAGES_FROM {
+        advise_huge_pages(&mut bytes);
+    }
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Files from this size on are read into huge pages ([`read_whole`]).
+const HUGE_PAGES_FROM: usize = 4 << 20;
+
+/// Asks for transparent huge pages over the whole 2 MiB pages inside `bytes`' spare capacity
+/// (advice only: where the kernel has none to give, or does not know the call, nothing
+/// changes).
+fn advise_huge_pages(bytes: &mut Vec<u8>) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let spare = bytes.spare_capacity_mut();
+        let at = spare.as_mut_ptr() as usize;
+        let start = at.next_multiple_of(HUGE);
+        let end = (at + spare.len()) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: [start, end) lies inside this vector's allocation, which nothing else
+            // references; MADV_HUGEPAGE changes how its pages are backed, never their contents
+            // or whether they may be accessed.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = bytes;
+}
+
 /// Opens `path` for a streaming parser; `parse` gets a buffered reader whose bytes are hashed,
 /// on a second thread for a large file (the SHA-256 of a large report is a tenth of its parse,
 /// taken off the parser's path). The digest is of exactly the bytes the parser read, then of the
@@ -297,6 +341,27 @@ pub fn write_all_or_nothing_with(dir: &Path, files: &[(&str, &WriteFn)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_whole_reads_every_byte_of_small_and_huge_page_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [
+            0usize,
+            1,
+            HUGE_PAGES_FROM - 1,
+            HUGE_PAGES_FROM,
+            HUGE_PAGES_FROM + (2 << 20) + 12_345,
+        ] {
+            let path = dir.path().join(format!("f{len}"));
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
+            std::fs::write(&path, &bytes).unwrap();
+            let read = read_whole(&path).unwrap();
+            assert_eq!(read.len(), len);
+            assert!(read == bytes, "{len} bytes read back differently");
+        }
+        let missing = read_whole(&dir.path().join("missing")).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
 
     #[test]
     fn the_digest_is_of_every_byte_whatever_the_parser_reads() {
