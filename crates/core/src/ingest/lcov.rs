@@ -48,6 +48,15 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
             finish(&mut rec, &mut files);
             return Ok(());
         }
+        // Most of a tracefile: `DA:<line>,<count>` in plain digits, read in one pass (an `SF`
+        // came first, so the directive is counted). Anything else (white space, a checksum,
+        // a sign, line 0, no file yet) is read below.
+        if let (Some(content), Some(_)) = (line.strip_prefix(b"DA:"), rec.file)
+            && let Some(hits) = plain_da(content)
+        {
+            rec.da.push(hits);
+            return Ok(());
+        }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             return Err(ParseError::at_line(line_no, not_lcov(line)));
         };
@@ -72,18 +81,13 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
             }
             b"DA" => {
                 need_file(&rec, line_no, "DA")?;
-                let mut it = content.split(|&b| b == b',');
-                let ln = it.next().and_then(parse_u32);
-                let hits = it.next().map(parse_count);
-                match (ln, hits, it.nth(1)) {
-                    (Some(0), Some(_), None) => return Err(line_zero(line_no, line)),
-                    (Some(_), Some(Count::Negative), None) => return Err(negative(line_no, line)),
-                    (Some(line), Some(Count::Ok(hits)), None) => rec.da.push(LineHits {
-                        line,
-                        hits,
-                        ..Default::default()
-                    }),
-                    _ => return Err(bad(line_no, "DA:<line>,<count>[,<checksum>]", line)),
+                match read_da(content) {
+                    Ok(hits) => rec.da.push(hits),
+                    Err(BadDa::LineZero) => return Err(line_zero(line_no, line)),
+                    Err(BadDa::Negative) => return Err(negative(line_no, line)),
+                    Err(BadDa::Shape) => {
+                        return Err(bad(line_no, "DA:<line>,<count>[,<checksum>]", line));
+                    }
                 }
             }
             b"BRDA" => {
@@ -221,6 +225,63 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
         n = n.checked_mul(10)?.checked_add(u32::from(d))?;
     }
     Some(n)
+}
+
+/// What is wrong with a `DA` record.
+#[derive(Debug, PartialEq, Eq)]
+enum BadDa {
+    LineZero,
+    Negative,
+    /// Not `<line>,<count>[,<checksum>]`.
+    Shape,
+}
+
+/// A `DA` record's content: `<line>,<count>[,<checksum>]`.
+fn read_da(content: &[u8]) -> Result<LineHits, BadDa> {
+    let mut it = content.split(|&b| b == b',');
+    let ln = it.next().and_then(parse_u32);
+    let hits = it.next().map(parse_count);
+    match (ln, hits, it.nth(1)) {
+        (Some(0), Some(_), None) => Err(BadDa::LineZero),
+        (Some(_), Some(Count::Negative), None) => Err(BadDa::Negative),
+        (Some(line), Some(Count::Ok(hits)), None) => Ok(LineHits {
+            line,
+            hits,
+            ..Default::default()
+        }),
+        _ => Err(BadDa::Shape),
+    }
+}
+
+/// [`read_da`] for its common shape only, `<digits>,<digits>` with a line above 0 and no
+/// overflow: one pass over the bytes. `None` for anything else, which [`read_da`] reads.
+fn plain_da(content: &[u8]) -> Option<LineHits> {
+    let comma = memchr::memchr(b',', content)?;
+    let (ln, count) = (&content[..comma], &content[comma + 1..]);
+    if ln.is_empty() || count.is_empty() {
+        return None;
+    }
+    let mut line: u32 = 0;
+    for &c in ln {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        line = line.checked_mul(10)?.checked_add(u32::from(d))?;
+    }
+    let mut hits: u64 = 0;
+    for &c in count {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        hits = hits.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    (line > 0).then_some(LineHits {
+        line,
+        hits,
+        ..Default::default()
+    })
 }
 
 /// An execution count as read.
@@ -371,6 +432,53 @@ mod tests {
 
     fn p(s: &str) -> Result<RawReport, ParseError> {
         parse(s.as_bytes())
+    }
+
+    /// The one-pass `DA` reader answers only what the general one answers the same.
+    #[test]
+    fn plain_da_agrees_with_read_da() {
+        let table: [&[u8]; 14] = [
+            b"12,3",
+            b"1,0",
+            b"007,0010",
+            b"4294967295,18446744073709551615",
+            b"4294967296,1",
+            b"1,18446744073709551616",
+            b"0,1",
+            b"1,-1",
+            b" 1,2",
+            b"1,2 ",
+            b"1,2,abc",
+            b"1,",
+            b",1",
+            b"1;2",
+        ];
+        let plain: Vec<bool> = table.iter().map(|c| plain_da(c).is_some()).collect();
+        // The first four are plain; overflow, line 0, signs, blanks, checksums and bad
+        // shapes go the general way.
+        assert_eq!(
+            plain,
+            [
+                true, true, true, true, false, false, false, false, false, false, false, false,
+                false, false
+            ]
+        );
+        for c in table {
+            if let Some(fast) = plain_da(c) {
+                assert_eq!(Ok(fast), read_da(c), "{:?}", String::from_utf8_lossy(c));
+            }
+        }
+        assert_eq!(read_da(b"1,18446744073709551616").unwrap().hits, u64::MAX);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn plain_da_is_read_da_where_it_answers(c in "[0-9]{0,22},[0-9]{0,22}|[0-9 ,+-]{0,12}|[\\PC]{0,8}") {
+            if let Some(fast) = plain_da(c.as_bytes()) {
+                proptest::prop_assert_eq!(Ok(fast), read_da(c.as_bytes()));
+            }
+        }
     }
 
     #[test]
