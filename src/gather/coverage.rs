@@ -1,7 +1,7 @@
 //! GATHER: everything the coverage stage needs from the outside world — the changed lines
 //! (git, or a unified diff file), the repository's file lists, the roots report paths may start
-//! with — as plain data for the pure [`crate::analyze::coverage`]. Reports are parsed on a
-//! second thread while git computes the diff.
+//! with — as plain data for the pure [`crate::analyze::coverage`]. git starts first, on a
+//! second thread; the reports are read and parsed while it computes the diff.
 
 use std::path::{Path, PathBuf};
 
@@ -251,27 +251,38 @@ pub fn section(
     let want_base = !req.base_coverage.is_empty() || ledger.is_some();
     std::thread::scope(|scope| {
         let changes = start_changes(scope, &creq, want_base);
-        let reports = read(&req.coverage, "coverage")?;
-        let mut base_reports = if req.base_coverage.is_empty() {
-            Vec::new()
-        } else {
-            read(&req.base_coverage, "base-coverage")?
-        };
-        // Without a base report, the evidence ledger supplies the base commit's coverage.
-        let mut ledger_note = None;
-        let mut unavailable = None;
-        if let (true, Some(ledger)) = (base_reports.is_empty(), ledger) {
-            match ledger.coverage_base()? {
-                Ok((found, note)) => {
-                    base_reports = found;
-                    ledger_note = Some(note);
-                }
-                Err(u) => {
-                    ledger_note = Some(format!("no base: {}", u.reason));
-                    unavailable = Some(u);
+        let read_all = || {
+            let reports = read(&req.coverage, "coverage")?;
+            let mut base_reports = if req.base_coverage.is_empty() {
+                Vec::new()
+            } else {
+                read(&req.base_coverage, "base-coverage")?
+            };
+            // Without a base report, the evidence ledger supplies the base commit's coverage.
+            let mut ledger_note = None;
+            let mut unavailable = None;
+            if let (true, Some(ledger)) = (base_reports.is_empty(), ledger) {
+                match ledger.coverage_base()? {
+                    Ok((found, note)) => {
+                        base_reports = found;
+                        ledger_note = Some(note);
+                    }
+                    Err(u) => {
+                        ledger_note = Some(format!("no base: {}", u.reason));
+                        unavailable = Some(u);
+                    }
                 }
             }
-        }
+            Ok::<_, Error>((reports, base_reports, ledger_note, unavailable))
+        };
+        let (reports, base_reports, ledger_note, unavailable) = match read_all() {
+            Ok(read) => read,
+            Err(e) => {
+                // Joined here, so a failed git thread cannot panic the scope instead.
+                let _ = changes.join();
+                return Err(e);
+            }
+        };
         let mut section = finish(&creq, &reports, &base_reports, changes)?;
         section.notes.extend(ledger_note);
         section.base_unavailable = unavailable;

@@ -388,7 +388,9 @@ pub fn git_diff<T>(
     let also = meanwhile();
     let parsed = match stdout.map(std::thread::JoinHandle::join) {
         Some(Ok(parsed)) => parsed,
-        Some(Err(_)) => return Err(Error::Git("the `git diff` reader thread failed".into())),
+        Some(Err(_)) => Err(crate::error::ParseError::new(
+            "the thread reading it failed",
+        )),
         None => Ok(Vec::new()),
     };
     let status = child
