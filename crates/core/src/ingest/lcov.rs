@@ -362,7 +362,10 @@ fn finish(rec: &mut Record, files: &mut [RawFile]) {
         rec.functions.clear();
         return;
     };
-    let mut lines = std::mem::take(&mut rec.da);
+    // Copied out at its size, so `rec.da` keeps its buffer for the next record (taking it
+    // would grow a new one from nothing, record after record).
+    let mut lines = rec.da.clone();
+    rec.da.clear();
     normalize_lines(&mut lines);
     if !rec.brda.is_empty() {
         rec.brda.sort_unstable_by_key(|b| b.0);
