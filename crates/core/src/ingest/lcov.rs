@@ -209,20 +209,24 @@ fn need_file(rec: &Record, line_no: u64, key: &str) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// A line number: ASCII digits (surrounding blanks allowed) up to `u32::MAX`. One pass, no
-/// UTF-8 validation: this runs on every `DA` line.
+/// A line number: ASCII digits (surrounding blanks allowed) up to `u32::MAX`.
 fn parse_u32(b: &[u8]) -> Option<u32> {
-    let b = b.trim_ascii();
+    u32::try_from(digits(b.trim_ascii())?).ok()
+}
+
+/// ASCII digits only, at least one: their value; `None` past `u64::MAX`. One pass, no UTF-8
+/// validation: this runs on every `DA` line.
+fn digits(b: &[u8]) -> Option<u64> {
     if b.is_empty() {
         return None;
     }
-    let mut n: u32 = 0;
+    let mut n: u64 = 0;
     for &c in b {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             return None;
         }
-        n = n.checked_mul(10)?.checked_add(u32::from(d))?;
+        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
     }
     Some(n)
 }
@@ -257,26 +261,8 @@ fn read_da(content: &[u8]) -> Result<LineHits, BadDa> {
 /// overflow: one pass over the bytes. `None` for anything else, which [`read_da`] reads.
 fn plain_da(content: &[u8]) -> Option<LineHits> {
     let comma = memchr::memchr(b',', content)?;
-    let (ln, count) = (&content[..comma], &content[comma + 1..]);
-    if ln.is_empty() || count.is_empty() {
-        return None;
-    }
-    let mut line: u32 = 0;
-    for &c in ln {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        line = line.checked_mul(10)?.checked_add(u32::from(d))?;
-    }
-    let mut hits: u64 = 0;
-    for &c in count {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return None;
-        }
-        hits = hits.checked_mul(10)?.checked_add(u64::from(d))?;
-    }
+    let line = u32::try_from(digits(&content[..comma])?).ok()?;
+    let hits = digits(&content[comma + 1..])?;
     (line > 0).then_some(LineHits {
         line,
         hits,
