@@ -876,6 +876,43 @@ mod tests {
         }
     }
 
+    /// The size at which `parse` splits, on gcovr's report grown past it: its packages
+    /// repeated, every other copy under other file names (so some files have classes in both
+    /// halves, some in one).
+    #[test]
+    fn a_report_past_the_split_size_reads_as_one() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/coverage/rename-project/reports/c/cobertura.xml"
+        );
+        let doc = std::fs::read_to_string(path).unwrap();
+        let (open, close) = (
+            doc.find("<packages>").unwrap() + 10,
+            doc.find("</packages>").unwrap(),
+        );
+        let packages = &doc[open..close];
+        let mut big = doc[..open].to_string();
+        let mut copy = 0;
+        while big.len() < SPLIT_MIN + 4096 {
+            if copy % 2 == 0 {
+                big.push_str(packages);
+            } else {
+                big.push_str(&packages.replace("filename=\"", &format!("filename=\"copy{copy}/")));
+            }
+            copy += 1;
+        }
+        big.push_str(&doc[close..]);
+        let big = big.as_bytes();
+        let (alone, _) = parse_split(big, None);
+        let alone = alone.unwrap();
+        // What `parse` does at this size.
+        let (two, used) = parse_split(big, Some(big.len() / 2));
+        assert!(used, "the second thread's result was not used");
+        assert_eq!(two.unwrap(), alone);
+        assert_eq!(parse(big).unwrap(), alone);
+        assert!(alone.files.len() > 3);
+    }
+
     #[test]
     fn counts_are_digits_and_saturate() {
         assert_eq!(parse_uint(b" 42 "), Some(42));
