@@ -278,29 +278,23 @@ enum Count {
     Bad,
 }
 
-/// Execution counts: non-negative integers, saturating at `u64::MAX`. One pass, like
-/// [`parse_u32`].
+/// Execution counts: non-negative integers, saturating at `u64::MAX`. One pass through
+/// [`digits`], like [`parse_u32`] (a second only past `u64::MAX` or on a bad count).
 fn parse_count(b: &[u8]) -> Count {
     let b = b.trim_ascii();
+    let all_digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
     if let Some(neg) = b.strip_prefix(b"-") {
-        return if !neg.is_empty() && neg.iter().all(u8::is_ascii_digit) {
+        return if all_digits(neg) {
             Count::Negative
         } else {
             Count::Bad
         };
     }
-    if b.is_empty() {
-        return Count::Bad;
+    match digits(b) {
+        Some(n) => Count::Ok(n),
+        None if all_digits(b) => Count::Ok(u64::MAX),
+        None => Count::Bad,
     }
-    let mut n: u64 = 0;
-    for &c in b {
-        let d = c.wrapping_sub(b'0');
-        if d > 9 {
-            return Count::Bad;
-        }
-        n = n.saturating_mul(10).saturating_add(u64::from(d));
-    }
-    Count::Ok(n)
 }
 
 /// Calls `f(line_no, line)` for every line (1-based, without its `\n`), borrowing it from the
