@@ -46,7 +46,7 @@ fn read(paths: &[PathBuf]) -> Result<Vec<ReportInput>, controlgate::Error> {
             std::fs::read(p)
                 .map(|bytes| ReportInput {
                     path: p.clone(),
-                    bytes,
+                    bytes: bytes.into(),
                 })
                 .map_err(|e| controlgate::Error::io(p, e))
         })

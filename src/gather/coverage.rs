@@ -4,7 +4,9 @@
 //! second thread; the reports are read and parsed while it computes the diff.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::analyze::coverage::ReportBytes;
 pub use crate::analyze::coverage::ReportInput;
 use crate::analyze::coverage::{self as cov, Changes, CoverageOptions};
 use crate::config::Config;
@@ -216,11 +218,16 @@ pub fn section(
         }
         return Ok(None);
     }
+    // Every report as read (a large one is mapped from its file), to check afterwards that
+    // none was written meanwhile.
+    let held: std::cell::RefCell<Vec<(PathBuf, Arc<inputs::WholeFile>)>> = Default::default();
     let read = |globs: &[String], what: &str| -> Result<Vec<ReportInput>, Error> {
         inputs::expand(globs, &req.workdir, what)?
             .into_iter()
             .map(|path| {
-                let bytes = inputs::read_whole(&path).map_err(|e| Error::io(&path, e))?;
+                let whole = Arc::new(inputs::read_whole(&path).map_err(|e| Error::io(&path, e))?);
+                let bytes = ReportBytes::shared(whole.clone());
+                held.borrow_mut().push((path.clone(), whole));
                 let path = PathBuf::from(inputs::display_path(&path, &req.workdir));
                 Ok(ReportInput { path, bytes })
             })
@@ -284,6 +291,17 @@ pub fn section(
             }
         };
         let mut section = finish(&creq, &reports, &base_reports, changes)?;
+        for (path, whole) in held.take() {
+            if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
+                return Err(Error::Input {
+                    path,
+                    location: Default::default(),
+                    message: "changed while controlgate was reading it; nothing was decided \
+                              from it (run again once the file is written)"
+                        .into(),
+                });
+            }
+        }
         section.notes.extend(ledger_note);
         section.base_unavailable = unavailable;
         Ok(Some(section))

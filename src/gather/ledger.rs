@@ -175,7 +175,10 @@ impl LedgerState {
         for (path, key) in heads.iter().zip(&wanted) {
             if let Some(bytes) = files.remove(key) {
                 let path = PathBuf::from(format!("{LEDGER_INPUT_PREFIX}{seq}/{path}"));
-                reports.push(coverage::ReportInput { path, bytes });
+                reports.push(coverage::ReportInput {
+                    path,
+                    bytes: bytes.into(),
+                });
             }
         }
         if reports.is_empty() {

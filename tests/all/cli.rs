@@ -19,7 +19,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const GOOD: &str = r#"<?xml version="1.0"?>
+pub const GOOD: &str = r#"<?xml version="1.0"?>
 <testsuites>
   <testsuite name="auth" tests="2">
     <testcase classname="tests.auth" name="test_login [cc6-1]" time="0.1"/>

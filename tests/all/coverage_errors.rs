@@ -23,7 +23,7 @@ fn repo_with_branch(dir: &Path) -> std::path::PathBuf {
 fn lcov() -> ReportInput {
     ReportInput {
         path: "lcov.info".into(),
-        bytes: b"SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n".to_vec(),
+        bytes: b"SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n".to_vec().into(),
     }
 }
 
@@ -116,7 +116,9 @@ fn report_matching_no_files() {
     let repo = repo_with_branch(t.path());
     let r = ReportInput {
         path: "other.info".into(),
-        bytes: b"SF:/elsewhere/project/b.py\nDA:1,1\nend_of_record\n".to_vec(),
+        bytes: b"SF:/elsewhere/project/b.py\nDA:1,1\nend_of_record\n"
+            .to_vec()
+            .into(),
     };
     let e = run(&repo, "main", r).to_string();
     assert!(
@@ -132,7 +134,7 @@ fn malformed_lcov() {
     let repo = repo_with_branch(t.path());
     let r = ReportInput {
         path: "bad.info".into(),
-        bytes: b"SF:a.py\nDA:1,1\nDA:two,1\n".to_vec(),
+        bytes: b"SF:a.py\nDA:1,1\nDA:two,1\n".to_vec().into(),
     };
     let e = run(&repo, "main", r).to_string();
     assert!(e.starts_with("bad.info:3: malformed LCOV record"), "{e}");
@@ -144,7 +146,7 @@ fn malformed_cobertura() {
     let repo = repo_with_branch(t.path());
     let r = ReportInput {
         path: "coverage.xml".into(),
-        bytes: b"<?xml version=\"1.0\"?>\n<coverage>\n<packages><package><classes><class filename=\"a.py\"><lines>\n<line number=\"1\" hits=\"lots\"/>\n".to_vec(),
+        bytes: b"<?xml version=\"1.0\"?>\n<coverage>\n<packages><package><classes><class filename=\"a.py\"><lines>\n<line number=\"1\" hits=\"lots\"/>\n".to_vec().into(),
     };
     let e = run(&repo, "main", r).to_string();
     assert!(e.starts_with("coverage.xml:4"), "{e}");
@@ -152,13 +154,13 @@ fn malformed_cobertura() {
     // truncated document
     let r = ReportInput {
         path: "cut.xml".into(),
-        bytes: b"<coverage><packages><package>".to_vec(),
+        bytes: b"<coverage><packages><package>".to_vec().into(),
     };
     assert!(run(&repo, "main", r).to_string().contains("truncated"));
     // entity declarations are refused
     let r = ReportInput {
         path: "lol.xml".into(),
-        bytes: b"<?xml version=\"1.0\"?><!DOCTYPE c [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><coverage>&b;</coverage>".to_vec(),
+        bytes: b"<?xml version=\"1.0\"?><!DOCTYPE c [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]><coverage>&b;</coverage>".to_vec().into(),
     };
     assert!(run(&repo, "main", r).to_string().contains("entities"));
 }
@@ -169,7 +171,7 @@ fn malformed_jacoco() {
     let repo = repo_with_branch(t.path());
     let r = ReportInput {
         path: "jacoco.xml".into(),
-        bytes: b"<?xml version=\"1.0\"?>\n<report name=\"x\"><package name=\"a\"><sourcefile name=\"A.java\">\n<line nr=\"1\" mi=\"0\" ci=\"-3\"/>\n".to_vec(),
+        bytes: b"<?xml version=\"1.0\"?>\n<report name=\"x\"><package name=\"a\"><sourcefile name=\"A.java\">\n<line nr=\"1\" mi=\"0\" ci=\"-3\"/>\n".to_vec().into(),
     };
     let e = run(&repo, "main", r).to_string();
     assert!(
@@ -201,7 +203,7 @@ fn garbage_never_panics() {
         );
         req.reports = vec![ReportInput {
             path: "g".into(),
-            bytes: s.to_vec(),
+            bytes: s.to_vec().into(),
         }];
         if let Err(e) = analyze(&req) {
             assert_eq!(e.exit_code(), ExitCode::BadInput);
@@ -222,7 +224,7 @@ fn check_rejected(repo: &Path, cases: Vec<(&str, String, u64, &str)>) {
         );
         req.reports = vec![ReportInput {
             path: path.into(),
-            bytes: bytes.into_bytes(),
+            bytes: bytes.into_bytes().into(),
         }];
         match analyze(&req) {
             Ok(_) => wrong.push(format!("{path}: accepted")),
@@ -382,7 +384,8 @@ fn jacoco_lines_without_hit_counts_are_not_read_as_uncovered() {
              <counter type=\"BRANCH\" missed=\"0\" covered=\"0\"/></sourcefile>\
              <counter type=\"LINE\" missed=\"{missed}\" covered=\"{covered}\"/></package></report>\n"
         )
-        .into_bytes(),
+        .into_bytes()
+        .into(),
     }
     };
     let analyze_one = |report: ReportInput| {
@@ -417,4 +420,77 @@ fn jacoco_lines_without_hit_counts_are_not_read_as_uncovered() {
     // No line covered.
     let s = analyze_one(gcovr(3, 0));
     assert_eq!((s.patch.covered, s.patch.measured), (0, 1), "{:?}", s.patch);
+}
+
+/// A coverage report written while controlgate reads it is refused (exit 2, nothing decided
+/// from it), whether it was mapped (large) or read (small). The file is appended to by a `git`
+/// on PATH that does so before running the real git: the report was read by then (git starts
+/// first, the reports are read meanwhile, and the check comes after git is done).
+#[test]
+fn a_report_written_while_it_is_read_is_refused() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_branch(t.path());
+    let real_git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let bin = t.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let report = repo.join("lcov.info");
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\nsleep 1\nprintf 'TN:\\n' >> '{}'\nexec '{}' \"$@\"\n",
+            report.display(),
+            real_git.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(repo.join("t.xml"), crate::cli::GOOD).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Past 1 MiB a report is mapped; the small one is read.
+    let record = "SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n";
+    for copies in [1, (2 << 20) / record.len()] {
+        std::fs::write(&report, record.repeat(copies)).unwrap();
+        let run = |path: &str| {
+            crate::cli::bin()
+                .current_dir(&repo)
+                .env("PATH", path)
+                .args([
+                    "report",
+                    "--results",
+                    "t.xml",
+                    "--coverage",
+                    "lcov.info",
+                    "--base",
+                    "main",
+                ])
+                .output()
+                .unwrap()
+        };
+        let out = run(&path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{copies} records: {err}");
+        assert!(
+            err.contains("lcov.info: changed while controlgate was reading it"),
+            "{copies} records: {err}"
+        );
+        // Left alone, the same report is read.
+        let out = run(&std::env::var("PATH").unwrap_or_default());
+        assert!(
+            out.status.success(),
+            "{copies} records: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -82,7 +82,7 @@ pub fn generate(dir: &Path, preset: &str, extra: &[&str]) -> (PathBuf, PathBuf) 
 pub fn input(path: &Path) -> ReportInput {
     ReportInput {
         path: path.to_path_buf(),
-        bytes: std::fs::read(path).expect("report readable"),
+        bytes: std::fs::read(path).expect("report readable").into(),
     }
 }
 

@@ -502,7 +502,7 @@ fn hostile_paths_are_inert_in_the_coverage_section() {
     );
     req.reports = vec![ReportInput {
         path: "cov <img>.info".into(),
-        bytes: lcov.into_bytes(),
+        bytes: lcov.into_bytes().into(),
     }];
     let section = analyze(&req).expect("coverage analyses");
     assert!(!section.patch.files.is_empty());
@@ -1000,7 +1000,7 @@ proptest! {
             tmp.path(),
             ChangeSource::Diff { path: "change.diff".into(), text: diff.into_bytes() },
         );
-        req.reports = vec![ReportInput { path: "lcov.info".into(), bytes: lcov.into_bytes() }];
+        req.reports = vec![ReportInput { path: "lcov.info".into(), bytes: lcov.into_bytes().into() }];
         let s = analyze(&req).unwrap();
         let p = &s.patch;
         prop_assert!(p.covered <= p.measured, "{} > {}", p.covered, p.measured);

@@ -93,48 +93,113 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
     Ok(found)
 }
 
-/// Reads a whole file, like `std::fs::read`. A large one (a coverage report of tens of MB)
-/// goes into memory the kernel is asked to back with 2 MiB pages: reading 42 MB into fresh
-/// 4 KiB pages costs ten thousand page faults, half the time of the read here.
-pub fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read as _;
-    let mut file = File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(0);
-    let mut bytes = Vec::new();
-    // One more byte than the file holds: a file that grew is read whole all the same.
-    bytes.try_reserve_exact(len.saturating_add(1))?;
-    if len >= HUGE_PAGES_FROM {
-        advise_huge_pages(&mut bytes);
-    }
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+/// A whole input file in memory, for a parser that needs all of it: a large one is mapped
+/// from the page cache instead of copied (copying 42 MB into fresh memory took longer here
+/// than parsing it), a small one is read.
+///
+/// Mapped bytes are the file's own: should another process rewrite the file meanwhile, a parse
+/// could see a mix of old and new. [`WholeFile::unchanged`] tells whether the file is still as
+/// it was opened, and the caller fails the run when it is not; a file cut short while mapped
+/// ends the process (SIGBUS) — a failed run, never a result from half a file.
+pub struct WholeFile {
+    bytes: Held,
+    file: File,
+    opened: Stamp,
 }
 
-/// Files from this size on are read into huge pages ([`read_whole`]).
-const HUGE_PAGES_FROM: usize = 4 << 20;
+enum Held {
+    Read(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
 
-/// Asks for transparent huge pages over the whole 2 MiB pages inside `bytes`' spare capacity
-/// (advice only: where the kernel has none to give, or does not know the call, nothing
-/// changes).
-fn advise_huge_pages(bytes: &mut Vec<u8>) {
-    #[cfg(target_os = "linux")]
-    {
-        const HUGE: usize = 2 << 20;
-        let spare = bytes.spare_capacity_mut();
-        let at = spare.as_mut_ptr() as usize;
-        let start = at.next_multiple_of(HUGE);
-        let end = (at + spare.len()) / HUGE * HUGE;
-        if end > start {
-            // SAFETY: [start, end) lies inside this vector's allocation, which nothing else
-            // references; MADV_HUGEPAGE changes how its pages are backed, never their contents
-            // or whether they may be accessed.
-            unsafe {
-                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-            }
+/// What tells a rewritten file from the one opened: its identity, size and times.
+#[derive(Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    identity: (u64, u64, i64, i64),
+}
+
+impl Stamp {
+    fn of(file: &File) -> std::io::Result<Stamp> {
+        let meta = file.metadata()?;
+        Ok(Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            // The change time moves on every write and cannot be set back by the writer.
+            #[cfg(unix)]
+            identity: {
+                use std::os::unix::fs::MetadataExt as _;
+                (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec())
+            },
+        })
+    }
+}
+
+/// Files from this size on are mapped ([`read_whole`]); below it a read is as fast.
+const MAP_FROM: u64 = 1 << 20;
+
+/// Reads (or maps) the whole file at `path`: see [`WholeFile`].
+pub fn read_whole(path: &Path) -> std::io::Result<WholeFile> {
+    read_whole_from(path, MAP_FROM)
+}
+
+/// [`read_whole`], with the size from which files are mapped.
+fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
+    use std::io::Read as _;
+    let mut file = File::open(path)?;
+    let opened = Stamp::of(&file)?;
+    let bytes = if opened.len >= map_from && file.metadata()?.is_file() {
+        // SAFETY: the mapping is read only and private to this process. Its bytes may change
+        // under it only if another process writes the file; `unchanged` is how the caller
+        // finds out, and the run fails then (the type's documentation says what remains).
+        Held::Mapped(unsafe { memmap2::MmapOptions::new().populate().map(&file)? })
+    } else {
+        let mut bytes = Vec::new();
+        // One more byte than the file holds: a file that grew is read whole all the same.
+        bytes.try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))?;
+        file.read_to_end(&mut bytes)?;
+        Held::Read(bytes)
+    };
+    Ok(WholeFile {
+        bytes,
+        file,
+        opened,
+    })
+}
+
+impl WholeFile {
+    /// Whether the file is still the one opened, as it was: same file, size and times.
+    pub fn unchanged(&self) -> std::io::Result<bool> {
+        Ok(Stamp::of(&self.file)? == self.opened)
+    }
+}
+
+impl AsRef<[u8]> for WholeFile {
+    fn as_ref(&self) -> &[u8] {
+        match &self.bytes {
+            Held::Read(v) => v,
+            Held::Mapped(m) => m,
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = bytes;
+}
+
+impl std::fmt::Debug for WholeFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = match self.bytes {
+            Held::Read(_) => "read",
+            Held::Mapped(_) => "mapped",
+        };
+        write!(f, "WholeFile({} bytes, {how})", self.len())
+    }
+}
+
+impl std::ops::Deref for WholeFile {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_ref()
+    }
 }
 
 /// Opens `path` for a streaming parser; `parse` gets a buffered reader whose bytes are hashed,
@@ -343,24 +408,67 @@ mod tests {
     use super::*;
 
     #[test]
-    fn read_whole_reads_every_byte_of_small_and_huge_page_files() {
+    fn read_whole_reads_every_byte_of_read_and_mapped_files() {
         let dir = tempfile::tempdir().unwrap();
-        for len in [
-            0usize,
-            1,
-            HUGE_PAGES_FROM - 1,
-            HUGE_PAGES_FROM,
-            HUGE_PAGES_FROM + (2 << 20) + 12_345,
-        ] {
+        let map_from = 64 << 10;
+        for len in [0usize, 1, map_from - 1, map_from, map_from + 12_345] {
             let path = dir.path().join(format!("f{len}"));
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4096) as u8).collect();
             std::fs::write(&path, &bytes).unwrap();
-            let read = read_whole(&path).unwrap();
+            let read = read_whole_from(&path, map_from as u64).unwrap();
+            assert_eq!(
+                matches!(read.bytes, Held::Mapped(_)),
+                len >= map_from,
+                "{len} bytes"
+            );
             assert_eq!(read.len(), len);
-            assert!(read == bytes, "{len} bytes read back differently");
+            assert!(*read == bytes[..], "{len} bytes read back differently");
+            assert!(read.unchanged().unwrap());
         }
         let missing = read_whole(&dir.path().join("missing")).unwrap_err();
         assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn a_file_written_or_replaced_after_it_was_read_is_not_unchanged() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report");
+        for map_from in [1, u64::MAX] {
+            std::fs::write(&path, b"SF:a\nDA:1,1\nend_of_record\n").unwrap();
+            // Appended to.
+            let read = read_whole_from(&path, map_from).unwrap();
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap()
+                .write_all(b"\n")
+                .unwrap();
+            assert!(!read.unchanged().unwrap(), "append, map from {map_from}");
+            // Same size, other bytes: its change time moves (past the clock's coarse tick).
+            let read = read_whole_from(&path, map_from).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .write_all(b"SF:b")
+                .unwrap();
+            assert!(!read.unchanged().unwrap(), "rewrite, map from {map_from}");
+            // Replaced by another file under the same name: the bytes read stay the old
+            // file's, and losing its name moves its change time too.
+            let read = read_whole_from(&path, map_from).unwrap();
+            let other = dir.path().join("other");
+            std::fs::write(&other, b"SF:c\n").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::fs::rename(&other, &path).unwrap();
+            assert_eq!(&read[..4], b"SF:b");
+            assert!(!read.unchanged().unwrap(), "replaced, map from {map_from}");
+            // Left alone, it stays unchanged.
+            let read = read_whole_from(&path, map_from).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(read.unchanged().unwrap(), "untouched, map from {map_from}");
+        }
     }
 
     #[test]

@@ -150,7 +150,7 @@ fn after<'a>(b: &'a [u8], pat: &[u8]) -> &'a [u8] {
 
 /// Parses one report (format detected by content). Errors name the file and line.
 pub fn parse_report(input: &ReportInput, source_roots: &[String]) -> Result<RawReport, Error> {
-    let bytes = input.bytes.as_slice();
+    let bytes: &[u8] = &input.bytes;
     let res = match detect_format(bytes) {
         CoverageFormat::Lcov => lcov::parse(bytes),
         CoverageFormat::Cobertura => cobertura::parse(bytes),
@@ -236,7 +236,7 @@ mod tests {
     fn clover_errors_name_the_file_and_line() {
         let input = ReportInput {
             path: "cov/clover.xml".into(),
-            bytes: b"<?xml version=\"1.0\"?>\n<coverage clover=\"4\">\n<project>\n<file path=\"a.js\">\n<line num=\"0\" count=\"1\" type=\"stmt\"/>\n</file></project></coverage>\n".to_vec(),
+            bytes: b"<?xml version=\"1.0\"?>\n<coverage clover=\"4\">\n<project>\n<file path=\"a.js\">\n<line num=\"0\" count=\"1\" type=\"stmt\"/>\n</file></project></coverage>\n".to_vec().into(),
         };
         let e = parse_report(&input, &[]).unwrap_err().to_string();
         assert!(e.contains("cov/clover.xml:5"), "{e}");

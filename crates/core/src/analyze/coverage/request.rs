@@ -2,6 +2,7 @@
 //! measured, and the options.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::model::coverage::{ChangedFile, CoverageRefs};
 
@@ -10,7 +11,39 @@ use crate::model::coverage::{ChangedFile, CoverageRefs};
 pub struct ReportInput {
     /// Shown in messages and in `coverage.inputs`.
     pub path: PathBuf,
-    pub bytes: Vec<u8>,
+    pub bytes: ReportBytes,
+}
+
+/// A report's bytes, only ever read here: a vector, or whatever the caller holds them in (a
+/// large report is mapped from its file rather than copied: copying tens of MB into fresh
+/// memory costs more than parsing them).
+#[derive(Clone)]
+pub struct ReportBytes(Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl ReportBytes {
+    /// Bytes the caller holds (and may keep a handle on, to check later).
+    pub fn shared(bytes: Arc<dyn AsRef<[u8]> + Send + Sync>) -> Self {
+        ReportBytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for ReportBytes {
+    fn from(bytes: Vec<u8>) -> Self {
+        ReportBytes(Arc::new(bytes))
+    }
+}
+
+impl std::ops::Deref for ReportBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+impl std::fmt::Debug for ReportBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ReportBytes({} bytes)", self.len())
+    }
 }
 
 /// The change measured: where it came from, the changed files with their added lines, and the
