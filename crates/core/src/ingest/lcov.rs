@@ -15,7 +15,6 @@
 //! uncovered lines). `FN:0,…` names no line and is not measured.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 
 use crate::error::ParseError;
 use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
@@ -31,121 +30,47 @@ struct Record {
 }
 
 /// Parses an LCOV tracefile.
-pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
-    let mut files: Vec<RawFile> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    let mut rec = Record::default();
-    let mut seen_directive = false;
-    for_each_line(reader, |line_no, line| {
-        let mut line = line.trim_ascii();
-        if line_no == 1 {
-            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
-        }
-        if line.is_empty() {
-            return Ok(());
-        }
-        if line == b"end_of_record" {
-            finish(&mut rec, &mut files);
-            return Ok(());
-        }
-        // Most of a tracefile: `DA:<line>,<count>` in plain digits, read in one pass (an `SF`
-        // came first, so the directive is counted). Anything else (white space, a checksum,
-        // a sign, line 0, no file yet) is read below.
-        if let (Some(content), Some(_)) = (line.strip_prefix(b"DA:"), rec.file)
-            && let Some(hits) = plain_da(content)
-        {
-            rec.da.push(hits);
-            return Ok(());
-        }
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return Err(ParseError::at_line(line_no, not_lcov(line)));
-        };
-        let (key, content) = (&line[..colon], &line[colon + 1..]);
-        if key.is_empty() || !key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') {
-            return Err(ParseError::at_line(line_no, not_lcov(line)));
-        }
-        seen_directive = true;
-        match key {
-            b"SF" => {
-                finish(&mut rec, &mut files);
-                let name = String::from_utf8_lossy(content).into_owned();
-                let next = files.len();
-                let idx = *index.entry(name.clone()).or_insert(next);
-                if idx == next {
-                    files.push(RawFile {
-                        name,
-                        lines: Vec::new(),
-                    });
-                }
-                rec.file = Some(idx);
+pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
+    parse_with(bytes, true)
+}
+
+/// [`parse`]. With `fast`, plain `DA` and `BRDA` lines are read in one pass each, end of line
+/// included ([`da_line`], [`brda_line`]); without it (tests only) every line goes through
+/// [`Parser::line`], the general reader, which answers the same.
+fn parse_with(bytes: &[u8], fast: bool) -> Result<RawReport, ParseError> {
+    let mut p = Parser::default();
+    let (mut pos, mut line_no) = (0usize, 0u64);
+    while pos < bytes.len() {
+        line_no += 1;
+        let rest = &bytes[pos..];
+        // Most of a tracefile (an `SF` came first, so the directive is counted). Anything
+        // else — white space, CR, a checksum, a sign, line 0, an overflow — is read below.
+        if fast && p.rec.file.is_some() {
+            if let Some(da) = rest.strip_prefix(b"DA:")
+                && let Some((hits, len)) = da_line(da)
+            {
+                p.rec.da.push(hits);
+                pos += 3 + len;
+                continue;
             }
-            b"DA" => {
-                need_file(&rec, line_no, "DA")?;
-                match read_da(content) {
-                    Ok(hits) => rec.da.push(hits),
-                    Err(BadDa::LineZero) => return Err(line_zero(line_no, line)),
-                    Err(BadDa::Negative) => return Err(negative(line_no, line)),
-                    Err(BadDa::Shape) => {
-                        return Err(bad(line_no, "DA:<line>,<count>[,<checksum>]", line));
-                    }
-                }
+            if let Some(brda) = rest.strip_prefix(b"BRDA:")
+                && let Some((branch, len)) = brda_line(brda)
+            {
+                p.rec.brda.push(branch);
+                pos += 5 + len;
+                continue;
             }
-            b"BRDA" => {
-                need_file(&rec, line_no, "BRDA")?;
-                let mut parts = content.split(|&b| b == b',');
-                let ln = parts.next().and_then(parse_u32);
-                let taken = parts.nth(2).map(|p| {
-                    if p.trim_ascii() == b"-" {
-                        Count::Ok(0)
-                    } else {
-                        parse_count(p)
-                    }
-                });
-                match (parts.next().is_none(), ln, taken) {
-                    (true, Some(0), Some(_)) => return Err(line_zero(line_no, line)),
-                    (true, Some(_), Some(Count::Negative)) => return Err(negative(line_no, line)),
-                    (true, Some(l), Some(Count::Ok(t))) => rec.brda.push((l, t)),
-                    _ => return Err(bad(line_no, "BRDA:<line>,<block>,<branch>,<taken|->", line)),
-                }
-            }
-            b"FN" => {
-                need_file(&rec, line_no, "FN")?;
-                // FN:<line>,<name> or FN:<start>,<end>,<name>; names may contain commas.
-                let Some(c1) = content.iter().position(|&b| b == b',') else {
-                    return Err(bad(line_no, "FN:<line>[,<end>],<name>", line));
-                };
-                let Some(start) = parse_u32(&content[..c1]) else {
-                    return Err(bad(line_no, "FN:<line>[,<end>],<name>", line));
-                };
-                let rest = &content[c1 + 1..];
-                let name = match rest.iter().position(|&b| b == b',') {
-                    Some(c2) if parse_u32(&rest[..c2]).is_some() => &rest[c2 + 1..],
-                    _ => rest,
-                };
-                // `FN:0,…` names no line of the file: the function's start is not measured
-                // (a declaration, not a line record, so it is not worth refusing the report).
-                if start > 0 {
-                    rec.functions.insert(name.to_vec(), (start, 0));
-                }
-            }
-            b"FNDA" => {
-                need_file(&rec, line_no, "FNDA")?;
-                let Some(c1) = content.iter().position(|&b| b == b',') else {
-                    return Err(bad(line_no, "FNDA:<count>,<name>", line));
-                };
-                let count = match parse_count(&content[..c1]) {
-                    Count::Ok(count) => count,
-                    Count::Negative => return Err(negative(line_no, line)),
-                    Count::Bad => return Err(bad(line_no, "FNDA:<count>,<name>", line)),
-                };
-                if let Some(f) = rec.functions.get_mut(&content[c1 + 1..]) {
-                    f.1 = count;
-                }
-            }
-            _ => {}
         }
-        Ok(())
-    })?;
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        p.line(line_no, &rest[..end])?;
+        pos += end + 1;
+    }
+    let Parser {
+        mut files,
+        mut rec,
+        seen_directive,
+        ..
+    } = p;
     finish(&mut rec, &mut files);
     if !seen_directive {
         return Err(ParseError::at(
@@ -163,6 +88,129 @@ pub fn parse(reader: impl BufRead) -> Result<RawReport, ParseError> {
         files,
         warnings: Vec::new(),
     })
+}
+
+/// The reader's state: files so far, the record being read.
+#[derive(Default)]
+struct Parser {
+    files: Vec<RawFile>,
+    index: HashMap<String, usize>,
+    rec: Record,
+    seen_directive: bool,
+}
+
+impl Parser {
+    /// Reads one line (1-based `line_no`, without its `\n`).
+    fn line(&mut self, line_no: u64, line: &[u8]) -> Result<(), ParseError> {
+        let mut line = line.trim_ascii();
+        if line_no == 1 {
+            line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+        }
+        if line.is_empty() {
+            return Ok(());
+        }
+        if line == b"end_of_record" {
+            finish(&mut self.rec, &mut self.files);
+            return Ok(());
+        }
+        // Most of a tracefile: `DA:<line>,<count>` in plain digits, read in one pass (an `SF`
+        // came first, so the directive is counted). Anything else (white space, a checksum,
+        // a sign, line 0, no file yet) is read below.
+        if let (Some(content), Some(_)) = (line.strip_prefix(b"DA:"), self.rec.file)
+            && let Some(hits) = plain_da(content)
+        {
+            self.rec.da.push(hits);
+            return Ok(());
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return Err(ParseError::at_line(line_no, not_lcov(line)));
+        };
+        let (key, content) = (&line[..colon], &line[colon + 1..]);
+        if key.is_empty() || !key.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_') {
+            return Err(ParseError::at_line(line_no, not_lcov(line)));
+        }
+        self.seen_directive = true;
+        match key {
+            b"SF" => {
+                finish(&mut self.rec, &mut self.files);
+                let name = String::from_utf8_lossy(content).into_owned();
+                let next = self.files.len();
+                let idx = *self.index.entry(name.clone()).or_insert(next);
+                if idx == next {
+                    self.files.push(RawFile {
+                        name,
+                        lines: Vec::new(),
+                    });
+                }
+                self.rec.file = Some(idx);
+            }
+            b"DA" => {
+                need_file(&self.rec, line_no, "DA")?;
+                match read_da(content) {
+                    Ok(hits) => self.rec.da.push(hits),
+                    Err(BadDa::LineZero) => return Err(line_zero(line_no, line)),
+                    Err(BadDa::Negative) => return Err(negative(line_no, line)),
+                    Err(BadDa::Shape) => {
+                        return Err(bad(line_no, "DA:<line>,<count>[,<checksum>]", line));
+                    }
+                }
+            }
+            b"BRDA" => {
+                need_file(&self.rec, line_no, "BRDA")?;
+                let mut parts = content.split(|&b| b == b',');
+                let ln = parts.next().and_then(parse_u32);
+                let taken = parts.nth(2).map(|p| {
+                    if p.trim_ascii() == b"-" {
+                        Count::Ok(0)
+                    } else {
+                        parse_count(p)
+                    }
+                });
+                match (parts.next().is_none(), ln, taken) {
+                    (true, Some(0), Some(_)) => return Err(line_zero(line_no, line)),
+                    (true, Some(_), Some(Count::Negative)) => return Err(negative(line_no, line)),
+                    (true, Some(l), Some(Count::Ok(t))) => self.rec.brda.push((l, t)),
+                    _ => return Err(bad(line_no, "BRDA:<line>,<block>,<branch>,<taken|->", line)),
+                }
+            }
+            b"FN" => {
+                need_file(&self.rec, line_no, "FN")?;
+                // FN:<line>,<name> or FN:<start>,<end>,<name>; names may contain commas.
+                let Some(c1) = content.iter().position(|&b| b == b',') else {
+                    return Err(bad(line_no, "FN:<line>[,<end>],<name>", line));
+                };
+                let Some(start) = parse_u32(&content[..c1]) else {
+                    return Err(bad(line_no, "FN:<line>[,<end>],<name>", line));
+                };
+                let rest = &content[c1 + 1..];
+                let name = match rest.iter().position(|&b| b == b',') {
+                    Some(c2) if parse_u32(&rest[..c2]).is_some() => &rest[c2 + 1..],
+                    _ => rest,
+                };
+                // `FN:0,…` names no line of the file: the function's start is not measured
+                // (a declaration, not a line record, so it is not worth refusing the report).
+                if start > 0 {
+                    self.rec.functions.insert(name.to_vec(), (start, 0));
+                }
+            }
+            b"FNDA" => {
+                need_file(&self.rec, line_no, "FNDA")?;
+                let Some(c1) = content.iter().position(|&b| b == b',') else {
+                    return Err(bad(line_no, "FNDA:<count>,<name>", line));
+                };
+                let count = match parse_count(&content[..c1]) {
+                    Count::Ok(count) => count,
+                    Count::Negative => return Err(negative(line_no, line)),
+                    Count::Bad => return Err(bad(line_no, "FNDA:<count>,<name>", line)),
+                };
+                if let Some(f) = self.rec.functions.get_mut(&content[c1 + 1..]) {
+                    f.1 = count;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 fn not_lcov(line: &[u8]) -> String {
@@ -214,21 +262,85 @@ fn parse_u32(b: &[u8]) -> Option<u32> {
     u32::try_from(digits(b.trim_ascii())?).ok()
 }
 
-/// ASCII digits only, at least one: their value; `None` past `u64::MAX`. One pass, no UTF-8
-/// validation: this runs on every `DA` line.
+/// ASCII digits only, at least one: their value; `None` past `u64::MAX`.
 fn digits(b: &[u8]) -> Option<u64> {
-    if b.is_empty() {
-        return None;
-    }
+    lead_digits(b).and_then(|(n, len)| (len == b.len()).then_some(n))
+}
+
+/// The ASCII digits `b` starts with, at least one: their value and how many; `None` past
+/// `u64::MAX`. One pass, no UTF-8 validation: this runs on every `DA` line.
+fn lead_digits(b: &[u8]) -> Option<(u64, usize)> {
     let mut n: u64 = 0;
-    for &c in b {
+    let mut len = 0;
+    while let Some(&c) = b.get(len) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
-            return None;
+            break;
         }
         n = n.checked_mul(10)?.checked_add(u64::from(d))?;
+        len += 1;
     }
-    Some(n)
+    (len > 0).then_some((n, len))
+}
+
+/// Where the line ends when its content ends at `at`: past its `\n`, or at the end of the
+/// input; `None` when anything else follows.
+fn line_end(b: &[u8], at: usize) -> Option<usize> {
+    match b.get(at) {
+        None => Some(at),
+        Some(b'\n') => Some(at + 1),
+        Some(_) => None,
+    }
+}
+
+/// A plain `DA` line after its `DA:` — `<line>,<count>` in digits, line above 0, no
+/// overflow, nothing else before the line's end: the line and its length with its `\n`.
+/// `None` for anything else, which the general reader reads.
+fn da_line(b: &[u8]) -> Option<(LineHits, usize)> {
+    let (line, at) = lead_digits(b)?;
+    if b.get(at) != Some(&b',') {
+        return None;
+    }
+    let (hits, n) = lead_digits(&b[at + 1..])?;
+    let len = line_end(b, at + 1 + n)?;
+    let line = u32::try_from(line).ok().filter(|&l| l > 0)?;
+    Some((
+        LineHits {
+            line,
+            hits,
+            ..Default::default()
+        },
+        len,
+    ))
+}
+
+/// A plain `BRDA` line after its `BRDA:` — `<line>,<block>,<branch>,<taken|->` in digits,
+/// line above 0, no overflow, nothing else before the line's end: (line, taken) and its
+/// length with its `\n`. `None` for anything else, which the general reader reads.
+fn brda_line(b: &[u8]) -> Option<((u32, u64), usize)> {
+    let (line, mut at) = lead_digits(b)?;
+    // The block and branch numbers are not kept (the general reader takes any text there).
+    for _ in 0..2 {
+        if b.get(at) != Some(&b',') {
+            return None;
+        }
+        at += 1 + lead_digits(&b[at + 1..])?.1;
+    }
+    if b.get(at) != Some(&b',') {
+        return None;
+    }
+    at += 1;
+    let taken = if b.get(at) == Some(&b'-') {
+        at += 1;
+        0
+    } else {
+        let (taken, n) = lead_digits(&b[at..])?;
+        at += n;
+        taken
+    };
+    let len = line_end(b, at)?;
+    let line = u32::try_from(line).ok().filter(|&l| l > 0)?;
+    Some(((line, taken), len))
 }
 
 /// What is wrong with a `DA` record.
@@ -295,43 +407,6 @@ fn parse_count(b: &[u8]) -> Count {
         None if all_digits(b) => Count::Ok(u64::MAX),
         None => Count::Bad,
     }
-}
-
-/// Calls `f(line_no, line)` for every line (1-based, without its `\n`), borrowing it from the
-/// reader's buffer unless it spans two fills: no copy per line, one `memchr` pass.
-fn for_each_line(
-    mut reader: impl BufRead,
-    mut f: impl FnMut(u64, &[u8]) -> Result<(), ParseError>,
-) -> Result<(), ParseError> {
-    let mut carry: Vec<u8> = Vec::new();
-    let mut line_no: u64 = 0;
-    loop {
-        let buf = reader
-            .fill_buf()
-            .map_err(|e| ParseError::at_line(line_no + 1, format!("read error: {e}")))?;
-        if buf.is_empty() {
-            break;
-        }
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', buf) {
-            line_no += 1;
-            if carry.is_empty() {
-                f(line_no, &buf[start..nl])?;
-            } else {
-                carry.extend_from_slice(&buf[start..nl]);
-                f(line_no, &carry)?;
-                carry.clear();
-            }
-            start = nl + 1;
-        }
-        carry.extend_from_slice(&buf[start..]);
-        let n = buf.len();
-        reader.consume(n);
-    }
-    if !carry.is_empty() {
-        f(line_no + 1, &carry)?;
-    }
-    Ok(())
 }
 
 /// Applies one record's DA/BRDA/FN data to its file (diff-cover's end-of-record rules).
@@ -509,49 +584,136 @@ mod tests {
         assert!(p("SF:a\nBRDA:1,2\n").is_err());
     }
 
-    #[test]
-    fn lines_split_across_buffer_fills_read_the_same() {
-        // CRLF, a BOM, a blank line and no final newline: every carry path of `for_each_line`.
-        let text = "\u{feff}TN:t\r\nSF:src/a.rs\r\nDA:1,3\nDA:22,0\n\nBRDA:22,0,0,-\nBRDA:22,0,1,4\n\
-                    end_of_record\nSF:b.rs\nDA:7,18446744073709551616\nend_of_record";
-        let whole = p(text).unwrap();
-        let lines = |r: &RawReport| -> Vec<(String, u32, u64, u32, u32)> {
-            r.files
-                .iter()
-                .flat_map(|f| {
-                    f.lines.iter().map(|l| {
-                        (
-                            f.name.clone(),
-                            l.line,
-                            l.hits,
-                            l.branches_covered,
-                            l.branches_total,
-                        )
-                    })
+    /// Every line of a report as (file, line, hits, branches covered, branches total).
+    fn lines(r: &RawReport) -> Vec<(String, u32, u64, u32, u32)> {
+        r.files
+            .iter()
+            .flat_map(|f| {
+                f.lines.iter().map(|l| {
+                    (
+                        f.name.clone(),
+                        l.line,
+                        l.hits,
+                        l.branches_covered,
+                        l.branches_total,
+                    )
                 })
-                .collect()
-        };
-        assert_eq!(
-            lines(&whole),
-            vec![
-                ("src/a.rs".into(), 1, 3, 0, 0),
-                ("src/a.rs".into(), 22, 4, 1, 2),
-                ("b.rs".into(), 7, u64::MAX, 0, 0),
-            ]
-        );
-        for cap in [1, 2, 3, 5, 8, 13] {
-            let r = parse(std::io::BufReader::with_capacity(cap, text.as_bytes())).unwrap();
-            assert_eq!(lines(&r), lines(&whole), "buffer of {cap} bytes");
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crlf_a_bom_blank_lines_and_no_final_newline_read_the_same() {
+        let text = "\u{feff}TN:t\r\nSF:src/a.rs\r\nDA:1,3\nDA:22,0\n\nBRDA:22,0,0,-\nBRDA:22,0,1,4\n\
+                    end_of_record\nSF:b.rs\nDA:7,18446744073709551616\nBRDA:9,0,0,4\r\n\
+                    BRDA:9,0,1,0\nend_of_record";
+        let expected = vec![
+            ("src/a.rs".into(), 1, 3, 0, 0),
+            ("src/a.rs".into(), 22, 4, 1, 2),
+            ("b.rs".into(), 7, u64::MAX, 0, 0),
+            ("b.rs".into(), 9, 0, 1, 2),
+        ];
+        for fast in [true, false] {
+            assert_eq!(lines(&parse_with(text.as_bytes(), fast).unwrap()), expected);
         }
-        let e = parse(std::io::BufReader::with_capacity(
-            4,
-            &b"SF:a\nDA:1,1\nDA:4294967296,1\n"[..],
-        ))
-        .unwrap_err();
+        let e = p("SF:a\nDA:1,1\nDA:4294967296,1\n").unwrap_err();
         assert_eq!(
             e.location.line,
             Some(3),
             "a line number past u32 is an error on its line"
         );
+        let e = p("SF:a\nDA:1,1\nBRDA:0,0,0,1").unwrap_err();
+        assert_eq!(e.location.line, Some(3), "{e:?}");
+        assert!(e.message.contains("line 0"), "{e:?}");
+    }
+
+    /// The one-pass line readers take only what is theirs: plain digits up to the line's end.
+    #[test]
+    fn one_pass_lines_take_plain_digits_to_the_end_of_the_line() {
+        /// A line after its key, and what is read from it: (line, count, length).
+        type Case = (&'static [u8], Option<(u32, u64, usize)>);
+        let da: [Case; 10] = [
+            (b"12,3\nDA:", Some((12, 3, 5))),
+            (b"12,3", Some((12, 3, 4))),
+            (b"007,0010\n", Some((7, 10, 9))),
+            (b"12,3\r\n", None),
+            (b"12,3 \n", None),
+            (b"12,3,ab\n", None),
+            (b"0,3\n", None),
+            (b"4294967296,1\n", None),
+            (b"1,18446744073709551616\n", None),
+            (b",1\n", None),
+        ];
+        for (b, want) in da {
+            let got = da_line(b).map(|(h, len)| (h.line, h.hits, len));
+            assert_eq!(got, want, "DA:{}", String::from_utf8_lossy(b));
+        }
+        let brda: [Case; 8] = [
+            (b"22,0,1,4\n", Some((22, 4, 9))),
+            (b"22,0,1,-\n", Some((22, 0, 9))),
+            (b"22,0,1,-", Some((22, 0, 8))),
+            (b"22,e0,1,4\n", None),
+            (b"22,0,1\n", None),
+            (b"22,0,1,4,5\n", None),
+            (b"22,0,1,-3\n", None),
+            (b"0,0,1,4\n", None),
+        ];
+        for (b, want) in brda {
+            let got = brda_line(b).map(|((line, taken), len)| (line, taken, len));
+            assert_eq!(got, want, "BRDA:{}", String::from_utf8_lossy(b));
+        }
+    }
+
+    /// A number as LCOV writers (and broken ones) write it.
+    fn number() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => "[1-9][0-9]{0,3}",
+            1 => Just("0".to_owned()),
+            1 => "0[0-9]",
+            1 => "4294967295|4294967296|18446744073709551615|18446744073709551616",
+            1 => "|-1|e0| 7|\\+3",
+        ]
+    }
+
+    /// A line of a tracefile: mostly `DA` and `BRDA`, plain or not, among the rest.
+    fn tracefile_line() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let end = "|\r| |,ab|,1";
+        prop_oneof![
+            1 => "SF:[a-c]\\.py",
+            1 => Just("end_of_record".to_owned()),
+            4 => (number(), number(), end)
+                .prop_map(|(l, h, e)| format!("DA:{l},{h}{e}")),
+            3 => (number(), number(), number(), prop_oneof![number(), Just("-".to_owned())], end)
+                .prop_map(|(l, b, br, t, e)| format!("BRDA:{l},{b},{br},{t}{e}")),
+            1 => "FN(DA)?:[0-9],f",
+            1 => "[ -~]{0,6}",
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+        /// Read in one pass or line by line, any document reads the same, errors included
+        /// (their line numbers too).
+        #[test]
+        fn one_pass_lines_read_as_the_general_reader_does(
+            body in proptest::collection::vec(tracefile_line(), 0..40),
+            last_newline in proptest::bool::ANY,
+        ) {
+            let mut text = format!("SF:a.py\n{}", body.join("\n"));
+            if last_newline {
+                text.push('\n');
+            }
+            let fast = parse_with(text.as_bytes(), true);
+            let general = parse_with(text.as_bytes(), false);
+            match (fast, general) {
+                (Ok(f), Ok(g)) => proptest::prop_assert_eq!(lines(&f), lines(&g)),
+                (f, g) => proptest::prop_assert_eq!(
+                    format!("{:?}", f.err()),
+                    format!("{:?}", g.err())
+                ),
+            }
+        }
     }
 }
