@@ -147,14 +147,21 @@ pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error>
     })
 }
 
+/// The changes of a coverage request, being computed on their own thread.
+pub type PendingChanges<'scope> = std::thread::ScopedJoinHandle<'scope, Result<Changes, Error>>;
+
 /// The changes of `req`, computed on their own thread of `scope` from now on (git runs while
-/// the caller reads and parses the reports).
-fn start_changes<'scope>(
+/// the caller reads and parses). A panic there is an error of the run when joined, never a
+/// panic of the scope.
+pub fn start_changes<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     req: &'scope CoverageRequest,
     want_base: bool,
-) -> std::thread::ScopedJoinHandle<'scope, Result<Changes, Error>> {
-    scope.spawn(move || changes(req, want_base))
+) -> PendingChanges<'scope> {
+    scope.spawn(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes(req, want_base)))
+            .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))
+    })
 }
 
 /// Parses the reports on this thread, then takes the changes from their thread and runs the
@@ -163,7 +170,7 @@ fn finish(
     req: &CoverageRequest,
     reports: &[ReportInput],
     base_reports: &[ReportInput],
-    changes: std::thread::ScopedJoinHandle<'_, Result<Changes, Error>>,
+    changes: PendingChanges<'_>,
 ) -> Result<CoverageSection, Error> {
     let source_roots = cov::source_roots(&req.source_roots);
     let head = cov::parse_reports(reports, &source_roots);
@@ -204,12 +211,53 @@ pub fn analyze(req: &CoverageRequest) -> Result<CoverageSection, Error> {
     })
 }
 
+/// The coverage request of a run whose changes come from git, built before anything else is
+/// read so that git starts first (the JUnit files, the ledger and the reports are read while
+/// it runs), with whether base file lists are wanted: `None` without coverage or with `--diff`.
+pub fn early_git(config: &Config, req: &ReportRequest) -> Option<(CoverageRequest, bool)> {
+    if req.coverage.is_empty() || req.diff.is_some() {
+        return None;
+    }
+    let (repo, base_ref) = req.git_base();
+    // Base file lists are walked whenever a base may come: from `--base-coverage`, or from
+    // the ledger, which a run with an evidence store opens (see `ledger::open_ledger`).
+    let want_base = !req.base_coverage.is_empty() || req.evidence(config).is_some();
+    Some((
+        request(config, req, repo, ChangeSource::Git { base_ref }),
+        want_base,
+    ))
+}
+
+/// The coverage stage's request for `req`, with its changes from `changes`.
+fn request(
+    config: &Config,
+    req: &ReportRequest,
+    repo: PathBuf,
+    changes: ChangeSource,
+) -> CoverageRequest {
+    let mut creq = CoverageRequest::new(repo, changes);
+    creq.path_fixes = config.coverage.path_fixes.clone();
+    creq.source_roots = config.coverage.source_roots.clone();
+    creq.workspace = req.workspace.clone();
+    if let Some(n) = config.coverage.indirect_changes {
+        creq.indirect_limit = n;
+    }
+    creq.rename_threshold = config.coverage.renames.threshold;
+    creq
+}
+
 /// Reads the coverage reports and computes patch and project coverage, when any were given.
+/// `early` is the request of [`early_git`] with git already running for it; without it (a
+/// `--diff` run) the changes are read here.
 pub fn section(
     config: &Config,
     req: &ReportRequest,
     ledger: Option<&LedgerState>,
+    early: Option<(&CoverageRequest, PendingChanges<'_>)>,
 ) -> Result<Option<CoverageSection>, Error> {
+    if let Some((creq, changes)) = early {
+        return read_and_finish(req, creq, ledger, changes).map(Some);
+    }
     if req.coverage.is_empty() {
         if req.diff.is_some() || !req.base_coverage.is_empty() {
             return Err(Error::Usage(
@@ -218,6 +266,33 @@ pub fn section(
         }
         return Ok(None);
     }
+    let (repo, base_ref) = req.git_base();
+    let changes = match &req.diff {
+        Some(path) => {
+            let full = req.workdir.join(path);
+            let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            ChangeSource::Diff {
+                path: path.clone(),
+                text,
+            }
+        }
+        None => ChangeSource::Git { base_ref },
+    };
+    let creq = request(config, req, repo, changes);
+    let want_base = !req.base_coverage.is_empty() || ledger.is_some();
+    std::thread::scope(|scope| {
+        let changes = start_changes(scope, &creq, want_base);
+        read_and_finish(req, &creq, ledger, changes).map(Some)
+    })
+}
+
+/// Reads the reports (and the ledger's base) while the changes are computed, then finishes.
+fn read_and_finish(
+    req: &ReportRequest,
+    creq: &CoverageRequest,
+    ledger: Option<&LedgerState>,
+    changes: PendingChanges<'_>,
+) -> Result<CoverageSection, Error> {
     // Every report as read (a large one is mapped from its file), to check afterwards that
     // none was written meanwhile.
     let held: std::cell::RefCell<Vec<(PathBuf, Arc<inputs::WholeFile>)>> = Default::default();
@@ -233,77 +308,51 @@ pub fn section(
             })
             .collect()
     };
-    let (repo, base_ref) = req.git_base();
-    let changes = match &req.diff {
-        Some(path) => {
-            let full = req.workdir.join(path);
-            let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
-            ChangeSource::Diff {
-                path: path.clone(),
-                text,
-            }
-        }
-        None => ChangeSource::Git { base_ref },
-    };
-    let mut creq = CoverageRequest::new(repo, changes);
-    creq.path_fixes = config.coverage.path_fixes.clone();
-    creq.source_roots = config.coverage.source_roots.clone();
-    creq.workspace = req.workspace.clone();
-    if let Some(n) = config.coverage.indirect_changes {
-        creq.indirect_limit = n;
-    }
-    creq.rename_threshold = config.coverage.renames.threshold;
-    // git starts first; the reports are read and parsed meanwhile. Base files are listed
-    // whenever a base may come (from `--base-coverage` or the ledger).
-    let want_base = !req.base_coverage.is_empty() || ledger.is_some();
-    std::thread::scope(|scope| {
-        let changes = start_changes(scope, &creq, want_base);
-        let read_all = || {
-            let reports = read(&req.coverage, "coverage")?;
-            let mut base_reports = if req.base_coverage.is_empty() {
-                Vec::new()
-            } else {
-                read(&req.base_coverage, "base-coverage")?
-            };
-            // Without a base report, the evidence ledger supplies the base commit's coverage.
-            let mut ledger_note = None;
-            let mut unavailable = None;
-            if let (true, Some(ledger)) = (base_reports.is_empty(), ledger) {
-                match ledger.coverage_base()? {
-                    Ok((found, note)) => {
-                        base_reports = found;
-                        ledger_note = Some(note);
-                    }
-                    Err(u) => {
-                        ledger_note = Some(format!("no base: {}", u.reason));
-                        unavailable = Some(u);
-                    }
+    let read_all = || {
+        let reports = read(&req.coverage, "coverage")?;
+        let mut base_reports = if req.base_coverage.is_empty() {
+            Vec::new()
+        } else {
+            read(&req.base_coverage, "base-coverage")?
+        };
+        // Without a base report, the evidence ledger supplies the base commit's coverage.
+        let mut ledger_note = None;
+        let mut unavailable = None;
+        if let (true, Some(ledger)) = (base_reports.is_empty(), ledger) {
+            match ledger.coverage_base()? {
+                Ok((found, note)) => {
+                    base_reports = found;
+                    ledger_note = Some(note);
+                }
+                Err(u) => {
+                    ledger_note = Some(format!("no base: {}", u.reason));
+                    unavailable = Some(u);
                 }
             }
-            Ok::<_, Error>((reports, base_reports, ledger_note, unavailable))
-        };
-        let (reports, base_reports, ledger_note, unavailable) = match read_all() {
-            Ok(read) => read,
-            Err(e) => {
-                // Joined here, so a failed git thread cannot panic the scope instead.
-                let _ = changes.join();
-                return Err(e);
-            }
-        };
-        let mut section = finish(&creq, &reports, &base_reports, changes)?;
-        for (path, whole) in held.take() {
-            if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
-                return Err(Error::Input {
-                    path,
-                    location: Default::default(),
-                    message: "changed while controlgate was reading it; nothing was decided \
-                              from it (run again once the file is written)"
-                        .into(),
-                });
-            }
         }
-        section.notes.extend(ledger_note);
-        section.base_unavailable = unavailable;
-        Ok(Some(section))
-    })
+        Ok::<_, Error>((reports, base_reports, ledger_note, unavailable))
+    };
+    let (reports, base_reports, ledger_note, unavailable) = match read_all() {
+        Ok(read) => read,
+        Err(e) => {
+            // Joined here: git is done before the run ends.
+            let _ = changes.join();
+            return Err(e);
+        }
+    };
+    let mut section = finish(creq, &reports, &base_reports, changes)?;
+    for (path, whole) in held.take() {
+        if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
+            return Err(Error::Input {
+                path,
+                location: Default::default(),
+                message: "changed while controlgate was reading it; nothing was decided from \
+                          it (run again once the file is written)"
+                    .into(),
+            });
+        }
+    }
+    section.notes.extend(ledger_note);
+    section.base_unavailable = unavailable;
+    Ok(section)
 }

@@ -75,6 +75,7 @@ pub fn gather<'s>(
     junit_paths: Vec<PathBuf>,
     specs: Option<&'s openapi::ApiSpecs>,
     started_at: DateTime<Utc>,
+    early_git: Option<(&coverage::CoverageRequest, coverage::PendingChanges<'_>)>,
 ) -> Result<Gathered<'s>, Error> {
     let mut analyzer = match specs {
         Some(s) => Some(Analyzer::new(&s.spec, &config.api)?),
@@ -160,7 +161,7 @@ pub fn gather<'s>(
         }
         _ => None,
     };
-    let coverage = coverage::section(config, req, ledger.as_ref())?;
+    let coverage = coverage::section(config, req, ledger.as_ref(), early_git)?;
     let known_head = req
         .identity
         .as_ref()
