@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::analyze::coverage::ReportBytes;
 pub use crate::analyze::coverage::ReportInput;
-use crate::analyze::coverage::{self as cov, Changes, CoverageOptions};
+use crate::analyze::coverage::{self as cov, Changes, CoverageOptions, RepoFiles};
 use crate::config::Config;
 use crate::error::Error;
 use crate::gather::ledger::LedgerState;
@@ -91,11 +91,38 @@ fn walk_files(root: &Path) -> Vec<String> {
 }
 
 /// The changes and repository file lists, from git or from a unified diff, and the roots
-/// report paths may start with.
-pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error> {
-    let (refs, files, head_files, base_files, workdir) = match &req.changes {
+/// report paths may start with. The repository's files are also sent to `early` as soon as
+/// they are known (git walks the trees while it diffs).
+pub fn changes(
+    req: &CoverageRequest,
+    want_base: bool,
+    early: Option<&std::sync::mpsc::Sender<RepoFiles>>,
+) -> Result<Changes, Error> {
+    let send = |repo: &RepoFiles| {
+        if let Some(tx) = early {
+            // The receiver may have stopped waiting (its own error came first).
+            let _ = tx.send(repo.clone());
+        }
+    };
+    let (refs, files, repo) = match &req.changes {
         ChangeSource::Git { base_ref } => {
-            let g = git::changes(&req.repo_root, base_ref, want_base, req.rename_threshold)?;
+            let mut repo = None;
+            let g = git::changes_with(
+                &req.repo_root,
+                base_ref,
+                want_base,
+                req.rename_threshold,
+                |t| {
+                    let found = repo_files(
+                        req,
+                        t.head_files.to_vec(),
+                        t.base_files.to_vec(),
+                        t.workdir.map(Path::to_path_buf),
+                    );
+                    send(&found);
+                    repo = Some(found);
+                },
+            )?;
             let refs = CoverageRefs {
                 source: "git".into(),
                 base_ref: Some(g.base_ref),
@@ -103,7 +130,9 @@ pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error>
                 merge_base_sha: Some(g.merge_base_sha),
                 head_sha: Some(g.head_sha),
             };
-            (refs, g.files, g.head_files, g.base_files, g.workdir)
+            let repo =
+                repo.unwrap_or_else(|| repo_files(req, g.head_files, g.base_files, g.workdir));
+            (refs, g.files, repo)
         }
         ChangeSource::Diff { path, text } => {
             let files = diff::parse(text.as_slice()).map_err(|e| e.in_file(path))?;
@@ -125,9 +154,22 @@ pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error>
                 source: "diff".into(),
                 ..Default::default()
             };
-            (refs, files, tree, base_extra, workdir)
+            let repo = repo_files(req, tree, base_extra, workdir);
+            send(&repo);
+            (refs, files, repo)
         }
     };
+    Ok(Changes { refs, files, repo })
+}
+
+/// The repository's file lists with the roots report paths may start with: the root as given,
+/// canonical, from the current directory, and git's work tree.
+fn repo_files(
+    req: &CoverageRequest,
+    head_files: Vec<String>,
+    base_files: Vec<String>,
+    workdir: Option<PathBuf>,
+) -> RepoFiles {
     let mut roots = vec![req.repo_root.clone()];
     if let Ok(c) = req.repo_root.canonicalize() {
         roots.push(c);
@@ -138,17 +180,27 @@ pub fn changes(req: &CoverageRequest, want_base: bool) -> Result<Changes, Error>
         roots.push(cwd.join(&req.repo_root));
     }
     roots.extend(workdir);
-    Ok(Changes {
-        refs,
-        files,
+    RepoFiles {
         head_files,
         base_files,
         roots,
-    })
+    }
 }
 
-/// The changes of a coverage request, being computed on their own thread.
-pub type PendingChanges<'scope> = std::thread::ScopedJoinHandle<'scope, Result<Changes, Error>>;
+/// The changes of a coverage request, being computed on their own thread: the repository's
+/// files come first, on `repo`.
+pub struct PendingChanges<'scope> {
+    thread: std::thread::ScopedJoinHandle<'scope, Result<Changes, Error>>,
+    repo: std::sync::mpsc::Receiver<RepoFiles>,
+}
+
+impl PendingChanges<'_> {
+    fn join(self) -> Result<Changes, Error> {
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))
+    }
+}
 
 /// The changes of `req`, computed on their own thread of `scope` from now on (git runs while
 /// the caller reads and parses). A panic there is an error of the run when joined, never a
@@ -158,14 +210,19 @@ pub fn start_changes<'scope>(
     req: &'scope CoverageRequest,
     want_base: bool,
 ) -> PendingChanges<'scope> {
-    scope.spawn(move || {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| changes(req, want_base)))
-            .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))
-    })
+    let (tx, repo) = std::sync::mpsc::channel();
+    let thread = scope.spawn(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            changes(req, want_base, Some(&tx))
+        }))
+        .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))
+    });
+    PendingChanges { thread, repo }
 }
 
-/// Parses the reports on this thread, then takes the changes from their thread and runs the
-/// pure analysis. A git error comes before a report's.
+/// Parses the reports on this thread, maps them to the repository's files as soon as those are
+/// known (git walks the trees while it diffs), then takes the diff from the changes' thread.
+/// A git error comes before a report's.
 fn finish(
     req: &CoverageRequest,
     reports: &[ReportInput],
@@ -173,27 +230,43 @@ fn finish(
     changes: PendingChanges<'_>,
 ) -> Result<CoverageSection, Error> {
     let source_roots = cov::source_roots(&req.source_roots);
-    let head = cov::parse_reports(reports, &source_roots);
-    let base = head
-        .is_ok()
-        .then(|| cov::parse_reports(base_reports, &source_roots));
-    let changes = changes
-        .join()
-        .unwrap_or_else(|_| Err(Error::Usage("the git thread failed".into())))?;
-    let (head, base) = (head?, base.unwrap_or(Ok(Vec::new()))?);
     let opts = CoverageOptions {
         path_fixes: req.path_fixes.clone(),
         workspace: req.workspace.clone(),
         indirect_limit: req.indirect_limit,
     };
-    Ok(cov::analyze(
-        reports,
-        head,
-        base_reports,
-        base,
-        changes,
+    let parsed = cov::parse_reports(reports, &source_roots)
+        .and_then(|head| Ok((head, cov::parse_reports(base_reports, &source_roots)?)));
+    // No files when the changes' thread failed first: its error is taken below.
+    let mapped = match (parsed, changes.repo.recv()) {
+        (Ok((head, base)), Ok(repo)) => Ok(Some(cov::map_reports(
+            reports,
+            head,
+            base_reports,
+            base,
+            repo,
+            &opts,
+        ))),
+        (Ok(_), Err(_)) => Ok(None),
+        (Err(e), _) => Err(e),
+    };
+    let changes = changes.join()?;
+    let mapped = match mapped? {
+        Some(mapped) => mapped?,
+        // The thread ended well without telling its files (it always tells them): an error,
+        // never a guess.
+        None => {
+            return Err(Error::Usage(
+                "the git thread ended without the repository's files".into(),
+            ));
+        }
+    };
+    Ok(cov::with_changes(
+        mapped,
+        changes.refs,
+        &changes.files,
         &opts,
-    )?)
+    ))
 }
 
 /// Runs the coverage stage: gathers the changes (git runs on a second thread while this one

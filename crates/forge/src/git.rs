@@ -215,6 +215,32 @@ pub fn changes(
     want_base_files: bool,
     rename_threshold: u8,
 ) -> Result<GitChanges, Error> {
+    changes_with(
+        repo_root,
+        base_ref,
+        want_base_files,
+        rename_threshold,
+        |_| {},
+    )
+}
+
+/// The trees' file lists as soon as they are walked, while `git diff` may still run.
+pub struct TreeFiles<'a> {
+    pub head_files: &'a [String],
+    /// Empty unless asked for.
+    pub base_files: &'a [String],
+    pub workdir: Option<&'a Path>,
+}
+
+/// [`changes`], telling `walked` the trees' file lists as soon as they are walked (not when
+/// the trees cannot be read: the error comes back instead).
+pub fn changes_with(
+    repo_root: &Path,
+    base_ref: &str,
+    want_base_files: bool,
+    rename_threshold: u8,
+    walked: impl FnOnce(TreeFiles<'_>),
+) -> Result<GitChanges, Error> {
     let repo = open(repo_root)?;
     let head = repo
         .head()
@@ -238,7 +264,15 @@ pub fn changes(
             } else {
                 Ok(Vec::new())
             };
-            (tree_paths(&new_tree), base_files)
+            let head_files = tree_paths(&new_tree);
+            if let (Ok(head_files), Ok(base_files)) = (&head_files, &base_files) {
+                walked(TreeFiles {
+                    head_files,
+                    base_files,
+                    workdir: repo.workdir(),
+                });
+            }
+            (head_files, base_files)
         },
     )?;
     let (head_files, base_files) = (head_files?, base_files?);

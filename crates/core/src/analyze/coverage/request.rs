@@ -47,12 +47,19 @@ impl std::fmt::Debug for ReportBytes {
 }
 
 /// The change measured: where it came from, the changed files with their added lines, and the
-/// repository's file lists (head, and base when a base report is matched). Gathered by the
-/// caller from git or a unified diff; plain data here.
+/// repository's files. Gathered by the caller from git or a unified diff; plain data here.
 #[derive(Debug, Clone, Default)]
 pub struct Changes {
     pub refs: CoverageRefs,
     pub files: Vec<ChangedFile>,
+    pub repo: RepoFiles,
+}
+
+/// The repository's file lists (head, and base when a base report is matched) and roots: what
+/// report paths are matched against. Known before the diff is (git walks the trees while it
+/// diffs), so the reports can be mapped meanwhile ([`super::map_reports`]).
+#[derive(Debug, Clone, Default)]
+pub struct RepoFiles {
     /// Every file path of the head tree (repository-relative).
     pub head_files: Vec<String>,
     /// Every file path of the base tree (empty unless a base report is to be matched).
