@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use regex::{Captures, Regex, RegexSet};
 use serde::{Deserialize, Serialize};
@@ -137,51 +137,61 @@ struct Rule {
     group: usize,
 }
 
-/// Built-in rules. The regexes are constants: compiling them cannot fail at run time, and a
-/// failure would only drop that rule (never panic).
+/// The built-in rules: (kind, regex, capture group holding the secret).
+const BUILTIN_SPECS: [(&str, &str, usize); 9] = [
+    (
+        "private_key",
+        r"(?s)-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----|\z)",
+        0,
+    ),
+    (
+        "github_token",
+        r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})",
+        0,
+    ),
+    ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", 0),
+    (
+        "aws_secret_key",
+        r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
+        1,
+    ),
+    ("slack_token", r"xox[abprs]-[A-Za-z0-9-]{10,250}", 0),
+    (
+        "jwt",
+        r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+        0,
+    ),
+    (
+        "authorization",
+        r#"(?i)(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
+        1,
+    ),
+    // A recorded header as JSON (HAR: `{"name": "Authorization", "value": "Basic …"}`).
+    (
+        "authorization",
+        r#"(?i)"name"\s*:\s*"(?:proxy-)?authorization"\s*,\s*"value"\s*:\s*"([^"]{8,})""#,
+        1,
+    ),
+    // A bearer token without the header name (`curl -H "Bearer …"` echoes, logs).
+    ("authorization", r"Bearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
+];
+
+/// Built-in rules, compiled when first needed (text containing none of
+/// [`BUILTIN_LITERALS`] or a secret never needs them; most runs never do). The regexes are
+/// constants: compiling them cannot fail at run time, and a failure would only drop that rule
+/// (never panic).
 fn builtin() -> &'static [Rule] {
     static RULES: OnceLock<Vec<Rule>> = OnceLock::new();
     RULES.get_or_init(|| {
-        let specs: [(&'static str, &str, usize); 9] = [
-            (
-                "private_key",
-                r"(?s)-----BEGIN[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----.*?(?:-----END[A-Z0-9 ]{0,40} PRIVATE KEY( BLOCK)?-----|\z)",
-                0,
-            ),
-            (
-                "github_token",
-                r"(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{30,255})",
-                0,
-            ),
-            ("aws_access_key", r"(?:AKIA|ASIA)[0-9A-Z]{16}", 0),
-            (
-                "aws_secret_key",
-                r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+=]{40})(?:[^A-Za-z0-9/+=]|$)"#,
-                1,
-            ),
-            ("slack_token", r"xox[abprs]-[A-Za-z0-9-]{10,250}", 0),
-            (
-                "jwt",
-                r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-                0,
-            ),
-            (
-                "authorization",
-                r#"(?i)(?:proxy-)?authorization["']?\s*[:=]\s*["']?((?:(?:bearer|basic|token|digest|negotiate|bot|apikey|aws4-hmac-sha256)\s+)?[A-Za-z0-9._~+/=:,-]{8,})"#,
-                1,
-            ),
-            // A recorded header as JSON (HAR: `{"name": "Authorization", "value": "Basic …"}`).
-            (
-                "authorization",
-                r#"(?i)"name"\s*:\s*"(?:proxy-)?authorization"\s*,\s*"value"\s*:\s*"([^"]{8,})""#,
-                1,
-            ),
-            // A bearer token without the header name (`curl -H "Bearer …"` echoes, logs).
-            ("authorization", r"Bearer\s+([A-Za-z0-9._~+/=-]{16,})", 1),
-        ];
-        specs
+        BUILTIN_SPECS
             .into_iter()
-            .filter_map(|(kind, re, group)| Some(Rule { kind, re: Regex::new(re).ok()?, group }))
+            .filter_map(|(kind, re, group)| {
+                Some(Rule {
+                    kind,
+                    re: Regex::new(re).ok()?,
+                    group,
+                })
+            })
             .collect()
     })
 }
@@ -189,9 +199,13 @@ fn builtin() -> &'static [Rule] {
 /// Redacts text with the built-in rules, the run's secret values and configured patterns.
 #[derive(Clone)]
 pub struct Redactor {
-    rules: Vec<Rule>,
-    /// Quick "anything to do?" check over all rules.
-    any: Option<RegexSet>,
+    /// The alternation of the run's secret values: checked first.
+    secrets: Option<Rule>,
+    /// `redact.patterns`: checked after the built-in rules.
+    patterns: Vec<Rule>,
+    /// Quick "anything to do?" check over all rules, compiled when first needed (shared by
+    /// clones).
+    any: Arc<OnceLock<Option<RegexSet>>>,
     /// Without `redact.patterns`, every rule's match contains one of [`BUILTIN_LITERALS`] or a
     /// secret value: text containing none of them (nearly all test names, messages and report
     /// lines) skips the regexes. `None` with patterns (arbitrary regexes).
@@ -278,7 +292,10 @@ impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the rules: one of them is the alternation of the run's secret values.
         f.debug_struct("Redactor")
-            .field("rules", &self.rules.len())
+            .field(
+                "rules",
+                &(usize::from(self.secrets.is_some()) + BUILTIN_SPECS.len() + self.patterns.len()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -286,8 +303,9 @@ impl std::fmt::Debug for Redactor {
 impl Default for Redactor {
     fn default() -> Self {
         Redactor::new(&[], &[]).unwrap_or(Redactor {
-            rules: Vec::new(),
-            any: None,
+            secrets: None,
+            patterns: Vec::new(),
+            any: Arc::default(),
             literals: None,
         })
     }
@@ -298,14 +316,6 @@ impl Redactor {
     /// [`MIN_SECRET_LEN`] are ignored. `patterns`: regexes from `redact.patterns`; an invalid one
     /// is an error naming it.
     pub fn new(secrets: &[String], patterns: &[String]) -> Result<Self, crate::Error> {
-        let mut rules: Vec<Rule> = builtin()
-            .iter()
-            .map(|r| Rule {
-                kind: r.kind,
-                re: r.re.clone(),
-                group: r.group,
-            })
-            .collect();
         let mut values: Vec<String> = secrets
             .iter()
             .map(|s| s.trim())
@@ -315,38 +325,33 @@ impl Redactor {
         // Longest first, so a secret containing another is replaced whole.
         values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         values.dedup();
-        if !values.is_empty() {
+        // Runtime secrets come first: a token that is also a known shape counts as `secret`.
+        let secret_rule = if values.is_empty() {
+            None
+        } else {
             let alt: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
             let re = regex::RegexBuilder::new(&alt.join("|"))
                 .size_limit(64 << 20)
                 .build()
                 .map_err(|e| crate::Error::setting("secret values", e))?;
-            // Runtime secrets first: a token that is also a known shape counts as `secret`.
-            rules.insert(
-                0,
-                Rule {
-                    kind: "secret",
-                    re,
-                    group: 0,
-                },
-            );
-        }
+            Some(Rule {
+                kind: "secret",
+                re,
+                group: 0,
+            })
+        };
+        let mut own_patterns = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
             let re = regex::RegexBuilder::new(p)
                 .size_limit(1 << 20)
                 .build()
                 .map_err(|e| crate::Error::setting(format!("redact.patterns[{i}]"), e))?;
-            rules.push(Rule {
+            own_patterns.push(Rule {
                 kind: "pattern",
                 re,
                 group: 0,
             });
         }
-        let any = if values.is_empty() && patterns.is_empty() {
-            builtin_any().clone()
-        } else {
-            RegexSet::new(rules.iter().map(|r| r.re.as_str())).ok()
-        };
         let literals = if !patterns.is_empty() {
             None
         } else if values.is_empty() {
@@ -363,10 +368,27 @@ impl Redactor {
                 .ok()
         };
         Ok(Redactor {
-            rules,
-            any,
+            secrets: secret_rule,
+            patterns: own_patterns,
+            any: Arc::default(),
             literals,
         })
+    }
+
+    /// Every rule, in the order they apply: the secret values, the built-in rules, the
+    /// configured patterns.
+    fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.secrets.iter().chain(builtin()).chain(&self.patterns)
+    }
+
+    /// The quick check over [`Redactor::rules`]: the built-in rules' own when there are no
+    /// others.
+    fn any(&self) -> &Option<RegexSet> {
+        if self.secrets.is_none() && self.patterns.is_empty() {
+            return builtin_any();
+        }
+        self.any
+            .get_or_init(|| RegexSet::new(self.rules().map(|r| r.re.as_str())).ok())
     }
 
     /// Returns `text` with every secret replaced by `[REDACTED:<kind>]`, counting each.
@@ -376,13 +398,13 @@ impl Redactor {
         {
             return Cow::Borrowed(text);
         }
-        if let Some(any) = &self.any
+        if let Some(any) = self.any()
             && !any.is_match(text)
         {
             return Cow::Borrowed(text);
         }
         let mut out = Cow::Borrowed(text);
-        for rule in &self.rules {
+        for rule in self.rules() {
             if !rule.re.is_match(&out) {
                 continue;
             }
