@@ -150,17 +150,24 @@ fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
     use std::io::Read as _;
     let mut file = File::open(path)?;
     let opened = Stamp::of(&file)?;
-    let bytes = if opened.len >= map_from && file.metadata()?.is_file() {
+    let mapped = if opened.len >= map_from && file.metadata()?.is_file() {
         // SAFETY: the mapping is read only and private to this process. Its bytes may change
         // under it only if another process writes the file; `unchanged` is how the caller
         // finds out, and the run fails then (the type's documentation says what remains).
-        Held::Mapped(unsafe { memmap2::MmapOptions::new().populate().map(&file)? })
+        unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()
     } else {
-        let mut bytes = Vec::new();
-        // One more byte than the file holds: a file that grew is read whole all the same.
-        bytes.try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))?;
-        file.read_to_end(&mut bytes)?;
-        Held::Read(bytes)
+        None
+    };
+    // Small files, and files where mapping is refused (a file system without it), are read.
+    let bytes = match mapped {
+        Some(m) => Held::Mapped(m),
+        None => {
+            let mut bytes = Vec::new();
+            // One more byte than the file holds: a file that grew is read whole all the same.
+            bytes.try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))?;
+            file.read_to_end(&mut bytes)?;
+            Held::Read(bytes)
+        }
     };
     Ok(WholeFile {
         bytes,
