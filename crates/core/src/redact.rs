@@ -694,3 +694,38 @@ mod unit {
         assert_eq!(c.total, 2);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiled on first need, the built-in rules all still compile (a failure would drop one
+    /// silently) and apply, after the run's secrets and before the configured patterns.
+    #[test]
+    fn built_in_rules_compile_and_apply_in_order_when_first_needed() {
+        assert_eq!(builtin().len(), BUILTIN_SPECS.len());
+        let token = "ghp_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        let text = format!("pushed with {token}; ticket XYZ-1234");
+        let mut counts = Redactions::default();
+        let plain = Redactor::new(&[], &[]).unwrap();
+        let out = plain.redact(&text, &mut counts);
+        assert_eq!(out, "pushed with [REDACTED:github_token]; ticket XYZ-1234");
+        // The same token given as the run's secret counts as one; a pattern applies after.
+        let mut counts = Redactions::default();
+        let own = Redactor::new(&[token.to_owned()], &["XYZ-[0-9]+".to_owned()]).unwrap();
+        let out = own.redact(&text, &mut counts);
+        assert_eq!(
+            out,
+            "pushed with [REDACTED:secret]; ticket [REDACTED:pattern]"
+        );
+        assert_eq!(counts.by_kind.get("secret"), Some(&1));
+        assert_eq!(counts.by_kind.get("github_token"), None);
+        // A clone shares what was compiled, and answers the same.
+        let mut counts = Redactions::default();
+        assert_eq!(own.clone().redact(&text, &mut counts), out);
+        assert_eq!(
+            plain.redact("nothing to see", &mut counts),
+            "nothing to see"
+        );
+    }
+}
