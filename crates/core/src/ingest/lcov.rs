@@ -113,11 +113,11 @@ impl Parser {
             finish(&mut self.rec, &mut self.files);
             return Ok(());
         }
-        // Most of a tracefile: `DA:<line>,<count>` in plain digits, read in one pass (an `SF`
-        // came first, so the directive is counted). Anything else (white space, a checksum,
-        // a sign, line 0, no file yet) is read below.
+        // A plain `DA` line the one-pass reader did not take (it was trimmed here: CRLF,
+        // blanks), read the same way (an `SF` came first, so the directive is counted).
+        // Anything else (a checksum, a sign, line 0, no file yet) is read below.
         if let (Some(content), Some(_)) = (line.strip_prefix(b"DA:"), self.rec.file)
-            && let Some(hits) = plain_da(content)
+            && let Some((hits, _)) = da_line(content)
         {
             self.rec.da.push(hits);
             return Ok(());
@@ -369,19 +369,6 @@ fn read_da(content: &[u8]) -> Result<LineHits, BadDa> {
     }
 }
 
-/// [`read_da`] for its common shape only, `<digits>,<digits>` with a line above 0 and no
-/// overflow: one pass over the bytes. `None` for anything else, which [`read_da`] reads.
-fn plain_da(content: &[u8]) -> Option<LineHits> {
-    let comma = memchr::memchr(b',', content)?;
-    let line = u32::try_from(digits(&content[..comma])?).ok()?;
-    let hits = digits(&content[comma + 1..])?;
-    (line > 0).then_some(LineHits {
-        line,
-        hits,
-        ..Default::default()
-    })
-}
-
 /// An execution count as read.
 enum Count {
     Ok(u64),
@@ -494,7 +481,7 @@ mod tests {
 
     /// The one-pass `DA` reader answers only what the general one answers the same.
     #[test]
-    fn plain_da_agrees_with_read_da() {
+    fn da_line_agrees_with_read_da() {
         let table: [&[u8]; 14] = [
             b"12,3",
             b"1,0",
@@ -511,7 +498,7 @@ mod tests {
             b",1",
             b"1;2",
         ];
-        let plain: Vec<bool> = table.iter().map(|c| plain_da(c).is_some()).collect();
+        let plain: Vec<bool> = table.iter().map(|c| da_line(c).is_some()).collect();
         // The first four are plain; overflow, line 0, signs, blanks, checksums and bad
         // shapes go the general way.
         assert_eq!(
@@ -522,7 +509,7 @@ mod tests {
             ]
         );
         for c in table {
-            if let Some(fast) = plain_da(c) {
+            if let Some((fast, _)) = da_line(c) {
                 assert_eq!(Ok(fast), read_da(c), "{:?}", String::from_utf8_lossy(c));
             }
         }
@@ -532,8 +519,8 @@ mod tests {
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
         #[test]
-        fn plain_da_is_read_da_where_it_answers(c in "[0-9]{0,22},[0-9]{0,22}|[0-9 ,+-]{0,12}|[\\PC]{0,8}") {
-            if let Some(fast) = plain_da(c.as_bytes()) {
+        fn da_line_is_read_da_where_it_answers(c in "[0-9]{0,22},[0-9]{0,22}|[0-9 ,+-]{0,12}|[\\PC]{0,8}") {
+            if let Some((fast, _)) = da_line(c.as_bytes()) {
                 proptest::prop_assert_eq!(Ok(fast), read_da(c.as_bytes()));
             }
         }
