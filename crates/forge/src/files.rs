@@ -123,8 +123,11 @@ struct Stamp {
 
 impl Stamp {
     fn of(file: &File) -> std::io::Result<Stamp> {
-        let meta = file.metadata()?;
-        Ok(Stamp {
+        Ok(Stamp::from(&file.metadata()?))
+    }
+
+    fn from(meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
             len: meta.len(),
             modified: meta.modified().ok(),
             // The change time moves on every write and cannot be set back by the writer.
@@ -133,7 +136,7 @@ impl Stamp {
                 use std::os::unix::fs::MetadataExt as _;
                 (meta.dev(), meta.ino(), meta.ctime(), meta.ctime_nsec())
             },
-        })
+        }
     }
 }
 
@@ -149,8 +152,9 @@ pub fn read_whole(path: &Path) -> std::io::Result<WholeFile> {
 fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
     use std::io::Read as _;
     let mut file = File::open(path)?;
-    let opened = Stamp::of(&file)?;
-    let mapped = if opened.len >= map_from && file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    let opened = Stamp::from(&meta);
+    let mapped = if opened.len >= map_from && meta.is_file() {
         // SAFETY: the mapping is read only and private to this process. Its bytes may change
         // under it only if another process writes the file; `unchanged` is how the caller
         // finds out, and the run fails then (the type's documentation says what remains).
