@@ -416,13 +416,7 @@ fn read_and_finish(
     let mut section = finish(creq, &reports, &base_reports, changes)?;
     for (path, whole) in held.take() {
         if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
-            return Err(Error::Input {
-                path,
-                location: Default::default(),
-                message: "changed while controlgate was reading it; nothing was decided from \
-                          it (run again once the file is written)"
-                    .into(),
-            });
+            return Err(inputs::changed_while_read(&path).into());
         }
     }
     section.notes.extend(ledger_note);

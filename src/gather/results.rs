@@ -1,6 +1,8 @@
 //! GATHER: test result files (JUnit, TRX, NUnit, xUnit.net, go test -json, Dart, Mocha; see
 //! `ingest::results`) found, read, hashed and parsed on a second thread, their cases streamed
-//! into the caller's sinks (the core's aggregator and API analyzer).
+//! into the caller's sinks (the core's aggregator and API analyzer). A regular file is parsed
+//! in place (`files::read_hashed_in_place`: a large one mapped, hashed behind the parser and its
+//! pages let go behind it), anything else as a stream.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::SyncSender;
@@ -35,10 +37,17 @@ pub fn parse_result_files(
                         batch: CaseBatch::with_capacity(BATCH),
                         tx: &tx,
                     };
-                    let (_, file) = inputs::read_hashed(path, display, |reader| {
-                        results::parse_into(reader, index, &mut sink)
-                            .map(|_| ())
-                            .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
+                    let (_, file) = inputs::read_hashed_in_place(path, display, |input| {
+                        match input {
+                            inputs::Input::Bytes { bytes, done_before } => {
+                                results::parse_bytes_into(bytes, index, &mut sink, done_before)
+                            }
+                            inputs::Input::Stream(reader) => {
+                                results::parse_into(reader, index, &mut sink)
+                            }
+                        }
+                        .map(|_| ())
+                        .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
                     })?;
                     let _ = tx.send(sink.batch);
                     files.push(file);

@@ -5,13 +5,62 @@ use std::path::{Path, PathBuf};
 
 use controlgate::error::ParseError;
 use controlgate::ingest::junit;
-use controlgate::ingest::results::Summary;
+use controlgate::ingest::results::{self, Format, Summary};
 use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCase};
 
+/// Reads `xml` as a stream and from memory, in place (`junit::parse_bytes_into`, the way a
+/// file is read), and requires the same answer both ways: the same cases and summary, or the
+/// same error at the same line and byte.
 fn parse_bytes(xml: &[u8]) -> Result<(Vec<TestCase>, Summary), ParseError> {
     let mut cases = Vec::new();
-    let summary = junit::parse(xml, 7, &mut |c| cases.push(c))?;
-    Ok((cases, summary))
+    let streamed = junit::parse(xml, 7, &mut |c| cases.push(c)).map(|s| (cases, s));
+    let mut cases = Vec::new();
+    let mut progress = Vec::new();
+    let in_place =
+        junit::parse_bytes_into(xml, 7, &mut |c| cases.push(c), &mut |n| progress.push(n))
+            .map(|s| (cases, s));
+    assert_eq!(
+        streamed, in_place,
+        "read in place, the document reads otherwise"
+    );
+    check_progress(&progress, xml.len());
+    streamed
+}
+
+/// Read in place, a reader tells how far it has got: forward, at least
+/// [`junit::PROGRESS_EVERY`] bytes at a time, within the document.
+pub(crate) fn check_progress(progress: &[usize], len: usize) {
+    let mut last = 0;
+    for &n in progress {
+        assert!(
+            n >= last + junit::PROGRESS_EVERY && n <= len,
+            "progress {progress:?} in {len} bytes"
+        );
+        last = n;
+    }
+}
+
+/// [`results::parse`], also read in place ([`results::parse_bytes_into`]): the same answer both
+/// ways is required.
+pub(crate) fn results_both_ways(
+    bytes: &[u8],
+    input: usize,
+) -> Result<(Format, Vec<TestCase>, Summary), ParseError> {
+    let mut cases = Vec::new();
+    let streamed = results::parse(bytes, input, &mut |c| cases.push(c))
+        .map(|(format, summary)| (format, cases, summary));
+    let mut cases = Vec::new();
+    let mut progress = Vec::new();
+    let in_place = results::parse_bytes_into(bytes, input, &mut |c| cases.push(c), &mut |n| {
+        progress.push(n)
+    })
+    .map(|(format, summary)| (format, cases, summary));
+    assert_eq!(
+        streamed, in_place,
+        "read in place, the document reads otherwise"
+    );
+    check_progress(&progress, bytes.len());
+    streamed
 }
 
 fn parse_ok(xml: &str) -> Vec<TestCase> {
@@ -600,6 +649,66 @@ fn ten_megabyte_attribute_is_accepted() {
     let xml = format!(r#"<testsuite><testcase name="{big}"/></testsuite>"#);
     let cases = parse_ok(&xml);
     assert_eq!(cases[0].name.len(), junit::MAX_STRING, "names are bounded");
+}
+
+/// A document of several megabytes (where a file is read in place and its progress heard)
+/// reads the same both ways, broken or not, and so does a `go test -json` stream of that size
+/// (read as a stream over the bytes, with the same progress).
+#[test]
+fn a_large_document_reads_the_same_in_place_and_tells_its_progress() {
+    let mut doc = String::from("<?xml version=\"1.0\"?>\n<testsuites>\n");
+    let mut go = String::new();
+    for suite in 0..120 {
+        doc.push_str(&format!(
+            "<testsuite name=\"s{suite}\"><properties><property name=\"tag\" value=\"cc6-1\"/></properties>\n"
+        ));
+        for case in 0..300 {
+            doc.push_str(&format!(
+                "<testcase classname=\"c.C{suite}\" name=\"t{case} &amp; more\" time=\"0.{case:03}\">"
+            ));
+            match case % 5 {
+                0 => doc.push_str("<failure message=\"boom\">at x.rs:12 &lt;here&gt;</failure>"),
+                1 => doc.push_str(
+                    "<system-out>[[PROPERTY|control=cc8-1]]\nlog &amp; more</system-out>",
+                ),
+                2 => doc.push_str("<skipped/>"),
+                _ => {}
+            }
+            doc.push_str("</testcase>\n");
+            go.push_str(&format!(
+                "{{\"Action\":\"{}\",\"Package\":\"p/s{suite}\",\"Test\":\"Test{case}\",\"Elapsed\":0.01}}\n",
+                if case % 4 == 0 { "fail" } else { "pass" }
+            ));
+        }
+        doc.push_str("</testsuite>\n");
+        go.push_str(&format!(
+            "{{\"Action\":\"fail\",\"Package\":\"p/s{suite}\",\"Elapsed\":1}}\n"
+        ));
+    }
+    doc.push_str("</testsuites>\n");
+    assert!(
+        doc.len() > 3 * junit::PROGRESS_EVERY && go.len() > 2 * junit::PROGRESS_EVERY,
+        "{} {}",
+        doc.len(),
+        go.len()
+    );
+    let (cases, _) = parse_bytes(doc.as_bytes()).unwrap();
+    assert_eq!(cases.len(), 36_000);
+    let mut progress = Vec::new();
+    junit::parse_bytes_into(doc.as_bytes(), 0, &mut |_| {}, &mut |n| progress.push(n)).unwrap();
+    assert!(progress.len() >= 3, "{progress:?}");
+    // Broken near the end: the same error both ways, with its line.
+    let at = doc.rfind("t299 &amp;").unwrap();
+    let broken = format!("{}t299 &nbsp;{}", &doc[..at], &doc[at + 10..]);
+    let e = parse_bytes(broken.as_bytes()).unwrap_err();
+    let line = doc[..at].matches('\n').count() as u64 + 1;
+    assert_eq!(e.location.line, Some(line), "{e}");
+    assert!(e.message.contains("&nbsp;"), "{e}");
+    let (format, cases, _) = results_both_ways(go.as_bytes(), 0).unwrap();
+    assert_eq!((format, cases.len()), (Format::GoTest, 36_000));
+    let mut progress = Vec::new();
+    results::parse_bytes_into(go.as_bytes(), 0, &mut |_| {}, &mut |n| progress.push(n)).unwrap();
+    assert!(progress.len() >= 2, "{progress:?}");
 }
 
 #[test]

@@ -5,16 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::junit::{Totals, corpus_dir, expected_totals};
+use super::junit::{Totals, corpus_dir, expected_totals, results_both_ways};
 use controlgate::analyze::mapping::Mapper;
 use controlgate::error::ParseError;
-use controlgate::ingest::results::{self, Format, Summary};
+use controlgate::ingest::results::{Format, Summary};
 use controlgate::model::{CaseStatus, TestCase};
 
 fn parse_bytes(bytes: &[u8]) -> Result<(Format, Vec<TestCase>, Summary), ParseError> {
-    let mut cases = Vec::new();
-    let (format, summary) = results::parse(bytes, 0, &mut |c| cases.push(c))?;
-    Ok((format, cases, summary))
+    results_both_ways(bytes, 0)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,14 +7,13 @@ use std::process::Command;
 
 use controlgate::analyze::mapping::Mapper;
 use controlgate::error::ParseError;
-use controlgate::ingest::results::{self, Format, Summary};
+use controlgate::ingest::results::{Format, Summary};
 use controlgate::model::{CaseStatus, PropertyScope, RawProperty, TestCase};
 
-use crate::junit::{Totals, corpus_dir, expected_totals, judge};
+use crate::junit::{Totals, corpus_dir, expected_totals, judge, results_both_ways};
 
 fn parse(bytes: &[u8]) -> Result<(Format, Vec<TestCase>, Summary), ParseError> {
-    let mut cases = Vec::new();
-    let (format, summary) = results::parse(bytes, 0, &mut |c| cases.push(c))?;
+    let (format, cases, summary) = results_both_ways(bytes, 0)?;
     assert_eq!(summary.cases, cases.len() as u64);
     Ok((format, cases, summary))
 }

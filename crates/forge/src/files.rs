@@ -225,6 +225,160 @@ pub fn read_hashed<T>(
     read_hashed_from(path, display, HASH_THREAD_FROM, parse)
 }
 
+/// An input file as [`read_hashed_in_place`] hands it to its parser.
+pub enum Input<'a> {
+    /// A regular file's bytes, read (a small file) or mapped: parse them in place, calling
+    /// `done_before(n)` as the parse passes offset `n` (the bytes before it are hashed behind
+    /// the parser, and the pages of a mapped file let go, so memory stays flat on any file).
+    Bytes {
+        bytes: &'a [u8],
+        done_before: &'a mut dyn FnMut(usize),
+    },
+    /// Anything else (a pipe, or a file that cannot be mapped): a stream, hashed as it is read.
+    Stream(&'a mut dyn std::io::BufRead),
+}
+
+/// [`read_hashed`] for a parser that can read bytes in place ([`Input::Bytes`]): a regular
+/// file is read whole when small and mapped when large (no copy at all; its pages are
+/// released behind the parser), anything else is streamed. The digest is of the whole file,
+/// and a mapped file written while it was read fails (see [`WholeFile`]): nothing is decided
+/// from bytes that may be a mix of two versions.
+pub fn read_hashed_in_place<T>(
+    path: &Path,
+    display: &str,
+    parse: impl FnOnce(Input<'_>) -> Result<T, Error>,
+) -> Result<(T, InputFile), Error> {
+    read_hashed_in_place_from(path, display, MAP_FROM, HASH_THREAD_FROM, parse)
+}
+
+/// [`read_hashed_in_place`], with the sizes from which files are mapped and hashed on a thread.
+fn read_hashed_in_place_from<T>(
+    path: &Path,
+    display: &str,
+    map_from: u64,
+    thread_from: u64,
+    parse: impl FnOnce(Input<'_>) -> Result<T, Error>,
+) -> Result<(T, InputFile), Error> {
+    use std::io::Read as _;
+    let io = |e| Error::io(path, e);
+    let mut file = File::open(path).map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let opened = Stamp::from(&meta);
+    if !meta.is_file() {
+        return read_hashed_file(file, path, display, thread_from, |reader| {
+            parse(Input::Stream(reader))
+        });
+    }
+    if opened.len < map_from {
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))
+            .map_err(|e| io(e.into()))?;
+        file.read_to_end(&mut bytes).map_err(io)?;
+        let value = parse(Input::Bytes {
+            bytes: &bytes,
+            done_before: &mut |_| {},
+        })?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        return Ok((value, input_file(display, sha256, bytes.len() as u64)));
+    }
+    // SAFETY: read only and private to this process; its bytes change under it only if another
+    // process writes the file, which `Stamp` finds out after the parse (and the run fails).
+    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else {
+        return read_hashed_file(file, path, display, thread_from, |reader| {
+            parse(Input::Stream(reader))
+        });
+    };
+    // Read-ahead for a file not in the page cache; ignored where unsupported.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    let bytes: &[u8] = &map;
+    let (value, sha256) = if opened.len < thread_from {
+        let value = parse(Input::Bytes {
+            bytes,
+            done_before: &mut |_| {},
+        });
+        (value, hex(&Sha256::digest(bytes)))
+    } else {
+        std::thread::scope(|scope| {
+            let (to_hasher, progress) = std::sync::mpsc::channel::<usize>();
+            let hasher = std::thread::Builder::new()
+                .name("input-hasher".into())
+                .spawn_scoped(scope, || hash_behind(&map, progress))
+                .map_err(io)?;
+            let value = parse(Input::Bytes {
+                bytes,
+                // The hasher outlives the parse: a failed send cannot happen.
+                done_before: &mut |n| {
+                    let _ = to_hasher.send(n);
+                },
+            });
+            // Then the rest of the file, parsed or not.
+            let _ = to_hasher.send(bytes.len());
+            drop(to_hasher);
+            let sha256 = hasher
+                .join()
+                .map_err(|_| io(std::io::Error::other("the thread hashing the input failed")))?;
+            Ok::<_, Error>((value, sha256))
+        })?
+    };
+    // Checked before the parse's answer is used, an error included: a file written meanwhile
+    // may have read as broken.
+    if Stamp::of(&file).map_err(io)? != opened {
+        return Err(changed_while_read(path));
+    }
+    Ok((value?, input_file(display, sha256, opened.len)))
+}
+
+/// Hashes `map` as far as `progress` says the parser has read, releasing the pages behind both.
+fn hash_behind(map: &memmap2::Mmap, progress: std::sync::mpsc::Receiver<usize>) -> String {
+    const PAGE: usize = 4096;
+    let mut hasher = Sha256::new();
+    let mut hashed = 0;
+    let mut released = 0;
+    for upto in progress {
+        let upto = upto.min(map.len());
+        if upto <= hashed {
+            continue;
+        }
+        hasher.update(&map[hashed..upto]);
+        hashed = upto;
+        let whole_pages = hashed / PAGE * PAGE;
+        if whole_pages > released {
+            // SAFETY: the mapping is private and never written: a page let go is read again
+            // from the file, the same bytes, should anything look at it again (the line count
+            // of an error does).
+            let _ = unsafe {
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    released,
+                    whole_pages - released,
+                )
+            };
+            released = whole_pages;
+        }
+    }
+    hex(&hasher.finalize())
+}
+
+fn input_file(display: &str, sha256: String, bytes: u64) -> InputFile {
+    InputFile {
+        path: display.to_owned(),
+        sha256,
+        bytes,
+    }
+}
+
+/// The error for an input written while controlgate read it.
+pub fn changed_while_read(path: &Path) -> Error {
+    Error::Input {
+        path: path.to_path_buf(),
+        location: Default::default(),
+        message: "changed while controlgate was reading it; nothing was decided from it (run \
+                  again once the file is written)"
+            .into(),
+    }
+}
+
 /// Files smaller than this are hashed inline: a thread costs more than hashing them, and a run
 /// may read a thousand small result files.
 const HASH_THREAD_FROM: u64 = 2 << 20;
@@ -237,6 +391,17 @@ fn read_hashed_from<T>(
     parse: impl FnOnce(&mut BufReader<&mut TeeReader<'_, File>>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    read_hashed_file(file, path, display, thread_from, parse)
+}
+
+/// [`read_hashed_from`] on a file already open.
+fn read_hashed_file<T>(
+    file: File,
+    path: &Path,
+    display: &str,
+    thread_from: u64,
+    parse: impl FnOnce(&mut BufReader<&mut TeeReader<'_, File>>) -> Result<T, Error>,
+) -> Result<(T, InputFile), Error> {
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     std::thread::scope(|scope| {
         let mut tee = if len < thread_from {
@@ -525,6 +690,137 @@ mod tests {
                 ))
             });
             assert!(failed.unwrap_err().to_string().contains("bad input"));
+        }
+    }
+
+    /// The bytes a parser gets in place, read or mapped, hashed inline or behind it on a thread.
+    fn in_place(
+        path: &Path,
+        map_from: u64,
+        thread_from: u64,
+        stop_at: usize,
+    ) -> (Vec<u8>, InputFile) {
+        let (got, file) = read_hashed_in_place_from(path, "in", map_from, thread_from, |input| {
+            let Input::Bytes { bytes, done_before } = input else {
+                panic!("a regular file is read in place");
+            };
+            // Progress as a reader reports it, then a stop short of the end.
+            for n in (1 << 20..stop_at).step_by(1 << 20) {
+                done_before(n);
+            }
+            Ok(bytes[..stop_at.min(bytes.len())].to_vec())
+        })
+        .unwrap();
+        (got, file)
+    }
+
+    #[test]
+    fn read_in_place_every_byte_is_handed_over_and_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0usize, 1, 65_537, (1 << 20) + 1, 3_500_001] {
+            let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.path().join(format!("in-{len}"));
+            std::fs::write(&path, &data).unwrap();
+            let want = hex(&Sha256::digest(&data));
+            // Read, mapped and hashed inline, mapped and hashed on a thread; the parser reading
+            // all of it or stopping early (the rest is hashed all the same).
+            for (map_from, thread_from) in [(u64::MAX, u64::MAX), (0, u64::MAX), (0, 0)] {
+                for stop_at in [len, len / 2] {
+                    let (got, file) = in_place(&path, map_from, thread_from, stop_at);
+                    assert!(got == data[..stop_at], "{len} {map_from} {thread_from}");
+                    assert_eq!(
+                        (file.sha256.as_str(), file.bytes),
+                        (want.as_str(), len as u64),
+                        "{len} {map_from} {thread_from} {stop_at}"
+                    );
+                }
+            }
+        }
+        // A parser's error is the answer.
+        for (map_from, thread_from) in [(u64::MAX, u64::MAX), (0, u64::MAX), (0, 0)] {
+            let failed = read_hashed_in_place_from(
+                &dir.path().join("in-65537"),
+                "in",
+                map_from,
+                thread_from,
+                |_| Err::<(), _>(Error::Usage("bad input".into())),
+            );
+            assert_eq!(failed.unwrap_err().to_string(), "bad input");
+        }
+    }
+
+    /// What is not a regular file (a pipe) is streamed, and hashed the same.
+    #[cfg(unix)]
+    #[test]
+    fn read_in_place_a_pipe_is_streamed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let data: Vec<u8> = (0..3_000_001usize).map(|i| (i * 7 % 253) as u8).collect();
+        let writer = {
+            let (fifo, data) = (fifo.clone(), data.clone());
+            std::thread::spawn(move || std::fs::write(fifo, data).unwrap())
+        };
+        let (got, file) = read_hashed_in_place(&fifo, "fifo", |input| {
+            let Input::Stream(reader) = input else {
+                panic!("a pipe is streamed");
+            };
+            let mut all = Vec::new();
+            reader.read_to_end(&mut all).unwrap();
+            Ok(all)
+        })
+        .unwrap();
+        writer.join().unwrap();
+        assert!(got == data);
+        assert_eq!(file.sha256, hex(&Sha256::digest(&data)));
+    }
+
+    /// A mapped file written while it is parsed fails the read, whatever the parser answered:
+    /// its bytes may be a mix of two versions. A small file is read into memory first, so its
+    /// parse and digest are of the same bytes, and it passes.
+    #[test]
+    fn a_file_written_while_it_is_read_in_place_fails() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report");
+        let append = |path: &Path| {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            f.write_all(b"<!-- more -->").unwrap();
+        };
+        for (map_from, thread_from) in [(u64::MAX, u64::MAX), (0, u64::MAX), (0, 0)] {
+            for parse_fails in [false, true] {
+                std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
+                let result =
+                    read_hashed_in_place_from(&path, "report", map_from, thread_from, |_| {
+                        append(&path);
+                        if parse_fails {
+                            Err(Error::Usage("bad input".into()))
+                        } else {
+                            Ok(())
+                        }
+                    });
+                let said = match &result {
+                    Ok(_) => "ok".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let want = match (map_from, parse_fails) {
+                    (u64::MAX, false) => "ok",
+                    (u64::MAX, true) => "bad input",
+                    _ => "changed while controlgate was reading it",
+                };
+                assert!(
+                    said.contains(want),
+                    "{map_from} {thread_from} {parse_fails}: {said}"
+                );
+            }
+            // Left alone, it reads.
+            std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
+            read_hashed_in_place_from(&path, "report", map_from, thread_from, |_| Ok(())).unwrap();
         }
     }
 

@@ -1,8 +1,9 @@
 //! Streaming JUnit XML reader.
 //!
-//! One pass over the document with `quick_xml::Reader::read_event_into` and one reused buffer;
+//! One pass over the document: a file's bytes in place ([`parse_bytes_into`], events borrowed
+//! from a mapping, nothing copied), or a stream through one reused buffer ([`parse_into`]);
 //! nothing but the testcase being built (and the enclosing suites' names and properties) is
-//! held in memory. Dialect rules (see `docs`/field notes "JUnit XML: one name, many dialects"):
+//! kept. Dialect rules (see `docs`/field notes "JUnit XML: one name, many dialects"):
 //!
 //! - Root `<testsuites>` or a bare `<testsuite>`; suites nest; every `<testcase>` element is
 //!   counted, suite `tests=` attributes are ignored. `TestCase::suite` = innermost suite name.
@@ -43,7 +44,7 @@ use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocati
 
 pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
 pub use crate::ingest::location::find_location;
-pub use crate::ingest::xml::{MAX_DEPTH, READ_BLOCK};
+pub use crate::ingest::xml::{MAX_DEPTH, PROGRESS_EVERY, READ_BLOCK};
 
 /// Streams `reader`, calling `on_case` once per `<testcase>` (in document order) with the
 /// testcase's merged result. `input` is stored in each case's `input` field.
@@ -64,6 +65,21 @@ pub fn parse_into(
 ) -> Result<Summary, ParseError> {
     let mut state = State::new(input, sink);
     xml::read(reader, &mut state)?;
+    let mut summary = state.summary;
+    summary.suite_properties_dropped = state.suite_props.dropped;
+    Ok(summary)
+}
+
+/// [`parse_into`] over a document in memory: see [`xml::read_bytes`] (same answers and errors;
+/// `done_before` hears how far the reader has got).
+pub fn parse_bytes_into(
+    bytes: &[u8],
+    input: usize,
+    sink: &mut dyn CaseSink,
+    done_before: &mut dyn FnMut(usize),
+) -> Result<Summary, ParseError> {
+    let mut state = State::new(input, sink);
+    xml::read_bytes(bytes, &mut state, done_before)?;
     let mut summary = state.summary;
     summary.suite_properties_dropped = state.suite_props.dropped;
     Ok(summary)

@@ -10,7 +10,7 @@ use std::io::{BufRead, Cursor, Read};
 
 use crate::error::ParseError;
 use crate::ingest::batch::CaseSink;
-use crate::ingest::{dart, gotest, junit, mocha, nunit, trx, xunit};
+use crate::ingest::{dart, gotest, junit, mocha, nunit, trx, xml, xunit};
 use crate::model::TestCase;
 
 /// What a results document held besides its tests.
@@ -78,7 +78,6 @@ pub fn parse_into(
     input: usize,
     sink: &mut dyn CaseSink,
 ) -> Result<(Format, Summary), ParseError> {
-    let on_case = &mut |case| sink.case(case);
     let mut head = Vec::with_capacity(4096);
     (&mut reader)
         .take(SNIFF as u64)
@@ -86,16 +85,90 @@ pub fn parse_into(
         .map_err(|e| ParseError::at(Some(1), Some(0), format!("cannot read input: {e}")))?;
     let format = detect(&head);
     let whole = Cursor::new(head).chain(reader);
-    let summary = match format {
-        Format::Junit => junit::parse_into(whole, input, sink),
-        Format::Trx => trx::parse(whole, input, on_case),
-        Format::Nunit => nunit::parse(whole, input, on_case),
-        Format::Xunit => xunit::parse(whole, input, on_case),
-        Format::GoTest => gotest::parse(whole, input, on_case),
-        Format::Dart => dart::parse(whole, input, on_case),
-        Format::Mocha => mocha::parse(whole, input, on_case),
-    }?;
+    let summary = parse_as(format, whole, input, sink)?;
     Ok((format, summary))
+}
+
+/// [`parse_into`] over a document in memory (or mapped). JUnit is read from the bytes in place
+/// ([`junit::parse_bytes_into`]); the other formats as a stream. Same answers and errors.
+/// `done_before(n)` is called as the reader passes each [`xml::PROGRESS_EVERY`] bytes: the
+/// bytes before `n` will not be looked at again (but to count the lines before an error).
+pub fn parse_bytes_into(
+    bytes: &[u8],
+    input: usize,
+    sink: &mut dyn CaseSink,
+    done_before: &mut dyn FnMut(usize),
+) -> Result<(Format, Summary), ParseError> {
+    let format = detect(&bytes[..bytes.len().min(SNIFF)]);
+    let summary = match format {
+        Format::Junit => junit::parse_bytes_into(bytes, input, sink, done_before)?,
+        other => {
+            let reader = Progress {
+                bytes,
+                at: 0,
+                next: xml::PROGRESS_EVERY,
+                done_before,
+            };
+            parse_as(other, reader, input, sink)?
+        }
+    };
+    Ok((format, summary))
+}
+
+/// `format`'s reader over `reader`.
+fn parse_as(
+    format: Format,
+    reader: impl BufRead,
+    input: usize,
+    sink: &mut dyn CaseSink,
+) -> Result<Summary, ParseError> {
+    if format == Format::Junit {
+        return junit::parse_into(reader, input, sink);
+    }
+    let on_case = &mut |case| sink.case(case);
+    match format {
+        Format::Junit | Format::Trx => trx::parse(reader, input, on_case),
+        Format::Nunit => nunit::parse(reader, input, on_case),
+        Format::Xunit => xunit::parse(reader, input, on_case),
+        Format::GoTest => gotest::parse(reader, input, on_case),
+        Format::Dart => dart::parse(reader, input, on_case),
+        Format::Mocha => mocha::parse(reader, input, on_case),
+    }
+}
+
+/// Bytes in memory as a stream that tells how far it has been consumed.
+struct Progress<'a, 'f> {
+    bytes: &'a [u8],
+    at: usize,
+    next: usize,
+    done_before: &'f mut dyn FnMut(usize),
+}
+
+impl std::io::Read for Progress<'_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(out.len());
+            out[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for Progress<'_, '_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        Ok(&self.bytes[self.at..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.at = (self.at + amt).min(self.bytes.len());
+        if self.at >= self.next {
+            (self.done_before)(self.at);
+            self.next = self.at + xml::PROGRESS_EVERY;
+        }
+    }
 }
 
 /// The format `head` (a document's first bytes) starts like.

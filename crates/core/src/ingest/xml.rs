@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use quick_xml::Reader;
-use quick_xml::errors::IllFormedError;
+use quick_xml::errors::{IllFormedError, SyntaxError};
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 
@@ -534,7 +534,102 @@ pub(crate) trait Handler {
 /// a document that ends inside an element is truncated.
 pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<(), ParseError> {
     let mut xml = Reader::from_reader(LineCounter::new(reader));
-    let config = xml.config_mut();
+    configure(xml.config_mut());
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let mut walk = Walk::default();
+    loop {
+        let step = match xml.read_event_into(&mut buf) {
+            Ok(event) => walk.event(event, xml.get_ref().bytes(), handler),
+            Err(e) => {
+                let counter = xml.get_ref();
+                let message = read_error::<H>(e, counter.bytes());
+                return Err(ParseError::at(
+                    Some(counter.line()),
+                    Some(xml.error_position()),
+                    message,
+                ));
+            }
+        };
+        match step {
+            Ok(Step::More) => {}
+            Ok(Step::Done) => return Ok(()),
+            Err((message, lines_back)) => {
+                return Err(ParseError::at(
+                    Some(xml.get_ref().line().saturating_sub(lines_back).max(1)),
+                    Some(xml.buffer_position()),
+                    message,
+                ));
+            }
+        }
+        // A huge text or attribute once must not pin its buffer for the rest of the document.
+        if buf.capacity() > 1024 * 1024 {
+            buf = Vec::with_capacity(16 * 1024);
+        } else {
+            buf.clear();
+        }
+    }
+}
+
+/// How often [`read_bytes`] tells its caller how far it has read.
+pub const PROGRESS_EVERY: usize = 1 << 20;
+
+/// [`read`] over a document already in memory (or mapped): events borrow the bytes, nothing is
+/// copied. Same rules, answers and errors as [`read`] (the line of an error is counted only
+/// then). `done_before(n)` is called as the reader passes each [`PROGRESS_EVERY`] bytes: it
+/// will not look at the bytes before `n` again (but to count the lines before an error), so a
+/// caller may hash them and let their pages go.
+pub(crate) fn read_bytes<H: Handler>(
+    bytes: &[u8],
+    handler: &mut H,
+    done_before: &mut dyn FnMut(usize),
+) -> Result<(), ParseError> {
+    let mut xml = Reader::from_reader(bytes);
+    configure(xml.config_mut());
+    let mut walk = Walk::default();
+    let mut next_progress = PROGRESS_EVERY;
+    // The line of the next unconsumed byte, as `LineCounter::line` counts it.
+    let line = |rest: &[u8]| text::count_newlines(&bytes[..bytes.len() - rest.len()]) + 1;
+    loop {
+        let step = match xml.read_event() {
+            Ok(event) => walk.event(event, (bytes.len() - xml.get_ref().len()) as u64, handler),
+            Err(e) => {
+                // Where the stream's reader would stand: a markup left open is found at the
+                // end of the input, every byte read; anything else where the reader stopped.
+                let rest = match e {
+                    quick_xml::Error::Syntax(ref s) if *s != SyntaxError::InvalidBangMarkup => {
+                        &bytes[bytes.len()..]
+                    }
+                    _ => *xml.get_ref(),
+                };
+                let message = read_error::<H>(e, (bytes.len() - rest.len()) as u64);
+                return Err(ParseError::at(
+                    Some(line(rest)),
+                    Some(xml.error_position()),
+                    message,
+                ));
+            }
+        };
+        match step {
+            Ok(Step::More) => {}
+            Ok(Step::Done) => return Ok(()),
+            Err((message, lines_back)) => {
+                return Err(ParseError::at(
+                    Some(line(xml.get_ref()).saturating_sub(lines_back).max(1)),
+                    Some(xml.buffer_position()),
+                    message,
+                ));
+            }
+        }
+        let consumed = bytes.len() - xml.get_ref().len();
+        if consumed >= next_progress {
+            done_before(consumed);
+            next_progress = consumed + PROGRESS_EVERY;
+        }
+    }
+}
+
+/// The reader settings every format shares.
+fn configure(config: &mut quick_xml::reader::Config) {
     config.trim_text(false);
     config.check_end_names = true;
     config.expand_empty_elements = false;
@@ -542,42 +637,52 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
     // attribute values by `checked_attributes`).
     config.allow_dangling_amp = false;
     config.check_comments = true;
+}
 
-    let mut buf = Vec::with_capacity(16 * 1024);
-    let mut depth = 0usize;
-    let mut root_seen = false;
-    loop {
-        let event = match xml.read_event_into(&mut buf) {
-            Ok(event) => event,
-            Err(e) => {
-                let counter = xml.get_ref();
-                let msg = match e {
-                    quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
-                    quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
-                        BARE_AMP_IN_TEXT.to_owned()
-                    }
-                    other if counter.bytes() == 0 => {
-                        format!("not a {} document: {other}", H::FORMAT)
-                    }
-                    other => format!("malformed XML: {other}"),
-                };
-                return Err(ParseError::at(
-                    Some(counter.line()),
-                    Some(xml.error_position()),
-                    msg,
-                ));
-            }
-        };
+/// quick-xml's error, said for a user; `consumed` bytes of the document were read before it.
+fn read_error<H: Handler>(e: quick_xml::Error, consumed: u64) -> String {
+    match e {
+        quick_xml::Error::Io(io) => format!("cannot read input: {io}"),
+        quick_xml::Error::IllFormed(IllFormedError::UnclosedReference) => {
+            BARE_AMP_IN_TEXT.to_owned()
+        }
+        other if consumed == 0 => format!("not a {} document: {other}", H::FORMAT),
+        other => format!("malformed XML: {other}"),
+    }
+}
+
+/// Where a document's walk stands between events.
+#[derive(Default)]
+struct Walk {
+    depth: usize,
+    root_seen: bool,
+}
+
+enum Step {
+    More,
+    Done,
+}
+
+impl Walk {
+    /// One event through `handler`; `consumed` bytes of the document were read so far. An
+    /// error comes with how many lines before the reader's position its subject starts.
+    fn event<H: Handler>(
+        &mut self,
+        event: Event<'_>,
+        consumed: u64,
+        handler: &mut H,
+    ) -> Result<Step, (String, u64)> {
         // Lines between where an error's subject starts and where the reader stands.
         let mut lines_back = 0;
+        let (depth, root_seen) = (self.depth, self.root_seen);
         let result = match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let started = start(handler, e, depth, root_seen);
-                root_seen = true;
+                self.root_seen = true;
                 match started {
                     Ok(()) if matches!(event, Event::Empty(_)) => handler.end(),
                     Ok(()) => {
-                        depth += 1;
+                        self.depth += 1;
                         Ok(())
                     }
                     Err(e) => Err(e),
@@ -585,7 +690,7 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
             }
             Event::End(_) => {
                 // quick-xml refuses an end tag that closes nothing (`check_end_names`).
-                depth = depth.saturating_sub(1);
+                self.depth = depth.saturating_sub(1);
                 handler.end()
             }
             Event::Text(ref t) if depth == 0 => match t.iter().position(|b| !is_xml_space(*b)) {
@@ -634,15 +739,13 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
             ),
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::Text(_) => Ok(()),
             Event::Eof => {
-                let counter = xml.get_ref();
-                let (line, position) = (counter.line(), xml.buffer_position());
                 let message = if depth > 0 {
                     format!(
                         "unexpected end of input inside {}: the {} document is truncated",
                         handler.open_element(),
                         H::FORMAT
                     )
-                } else if !root_seen && counter.bytes() == 0 {
+                } else if !root_seen && consumed == 0 {
                     format!(
                         "empty input: expected a {} document with {}",
                         H::FORMAT,
@@ -655,25 +758,14 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
                         H::ROOTS
                     )
                 } else {
-                    return Ok(());
+                    return Ok(Step::Done);
                 };
-                return Err(ParseError::at(Some(line), Some(position), message));
+                return Err((message, 0));
             }
         };
-        if let Err(message) = result {
-            let counter = xml.get_ref();
-            return Err(ParseError::at(
-                Some(counter.line().saturating_sub(lines_back).max(1)),
-                Some(xml.buffer_position()),
-                message,
-            ));
-        }
-        // A huge text or attribute once must not pin its buffer for the rest of the document.
-        if buf.capacity() > 1024 * 1024 {
-            buf = Vec::with_capacity(16 * 1024);
-        } else {
-            buf.clear();
-        }
+        result
+            .map(|()| Step::More)
+            .map_err(|message| (message, lines_back))
     }
 }
 
