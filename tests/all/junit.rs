@@ -19,25 +19,50 @@ fn parse_bytes(xml: &[u8]) -> Result<(Vec<TestCase>, Summary), ParseError> {
     let in_place =
         junit::parse_bytes_into(xml, 7, &mut |c| cases.push(c), &mut |n| progress.push(n))
             .map(|s| (cases, s));
-    assert_eq!(
-        streamed, in_place,
-        "read in place, the document reads otherwise"
-    );
+    same_both_ways(&streamed, &in_place);
     check_progress(&progress, xml.len());
     streamed
 }
 
-/// Read in place, a reader tells how far it has got: forward, at least
-/// [`junit::PROGRESS_EVERY`] bytes at a time, within the document.
+/// Fails, showing where they part, unless the stream's and the in-place reader's answers are
+/// the same (answers can be megabytes).
+fn same_both_ways<T: PartialEq + std::fmt::Debug>(streamed: &T, in_place: &T) {
+    if streamed == in_place {
+        return;
+    }
+    let (a, b) = (format!("{streamed:?}"), format!("{in_place:?}"));
+    let at = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
+    let around = |s: &str| {
+        let mut from = at.saturating_sub(300);
+        while !s.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut to = (at + 300).min(s.len());
+        while !s.is_char_boundary(to) {
+            to += 1;
+        }
+        s[from..to].to_owned()
+    };
+    panic!(
+        "read in place, the document reads otherwise; from byte {at} of their debug forms:\n\
+         streamed: …{}…\nin place: …{}…",
+        around(&a),
+        around(&b)
+    );
+}
+
+/// Read in place, a reader tells how far it has got: forward, within the document, not for
+/// every event (about every [`junit::PROGRESS_EVERY`] bytes).
 pub(crate) fn check_progress(progress: &[usize], len: usize) {
     let mut last = 0;
     for &n in progress {
-        assert!(
-            n >= last + junit::PROGRESS_EVERY && n <= len,
-            "progress {progress:?} in {len} bytes"
-        );
+        assert!(n > last && n <= len, "progress {progress:?} in {len} bytes");
         last = n;
     }
+    assert!(
+        progress.len() <= 2 * (len / junit::PROGRESS_EVERY) + 1,
+        "progress {progress:?} in {len} bytes"
+    );
 }
 
 /// [`results::parse`], also read in place ([`results::parse_bytes_into`]): the same answer both
@@ -55,10 +80,7 @@ pub(crate) fn results_both_ways(
         progress.push(n)
     })
     .map(|(format, summary)| (format, cases, summary));
-    assert_eq!(
-        streamed, in_place,
-        "read in place, the document reads otherwise"
-    );
+    same_both_ways(&streamed, &in_place);
     check_progress(&progress, bytes.len());
     streamed
 }
@@ -709,6 +731,78 @@ fn a_large_document_reads_the_same_in_place_and_tells_its_progress() {
     let mut progress = Vec::new();
     results::parse_bytes_into(go.as_bytes(), 0, &mut |_| {}, &mut |n| progress.push(n)).unwrap();
     assert!(progress.len() >= 2, "{progress:?}");
+}
+
+/// Text nodes of megabytes (a captured output, a failure's trace, a CDATA section; lines of
+/// multi-byte characters, one line longer than the piece size, invalid characters, CRLF) are
+/// read in place in pieces as they are passed: the same cases, messages, lengths and markers
+/// as the stream reader's, and progress heard inside each node.
+#[test]
+fn huge_text_nodes_read_the_same_in_pieces() {
+    let line = "ünïcødé € log line \u{1} with [[PROPERTY|control=cc6-1]] and more ✓\r\n";
+    let output = line.repeat(5 << 20 >> 6);
+    let long_line = "é".repeat(1_500_000);
+    let trace = format!(
+        "{}\nat tests/x.rs:42\n{long_line}\n\u{2}tail",
+        "Ω trace line\n".repeat(200_000)
+    );
+    let cdata = "<not markup> & ∑ \u{3}\n".repeat(100_000);
+    let doc = format!(
+        "<testsuite name=\"s\">\
+         <testcase classname=\"c\" name=\"out\"><system-out>{output}</system-out></testcase>\
+         <testcase classname=\"c\" name=\"failed\"><failure message=\"m\">{trace}</failure></testcase>\
+         <testcase classname=\"c\" name=\"errored\"><error><![CDATA[{cdata}]]></error></testcase>\
+         <testcase classname=\"c\" name=\"long\"><system-out>{long_line}[[PROPERTY|tag=a1-2]]</system-out></testcase>\
+         </testsuite>"
+    );
+    let (cases, _) = parse_bytes(doc.as_bytes()).unwrap();
+    assert_eq!(cases.len(), 4);
+    let markers = |c: &TestCase| {
+        c.properties
+            .iter()
+            .filter(|p| p.scope == PropertyScope::SystemOut)
+            .count()
+    };
+    assert_eq!(markers(&cases[0]), 5 << 20 >> 6, "every line's marker");
+    assert_eq!(markers(&cases[3]), 1);
+    let message = cases[1].message.as_ref().unwrap();
+    assert!(message.text.starts_with("m"), "{}", &message.text[..40]);
+    // Runs broken by a reference and by an element (mixed content) read as the stream reads
+    // them, and so do documents that end or go wrong after megabytes of text: truncated inside
+    // a run, a CDATA section never closed, an undefined entity after a run.
+    let mixed = format!(
+        "<testsuite><testcase name=\"t\"><system-out>{output}&amp;{output}<b/>{output}</system-out>\
+         <failure>{trace}&lt;{trace}</failure></testcase></testsuite>"
+    );
+    let (cases, _) = parse_bytes(mixed.as_bytes()).unwrap();
+    assert_eq!(markers(&cases[0]), 3 * (5 << 20 >> 6));
+    let cut = doc.find(&trace).unwrap() + trace.len() / 2;
+    let unclosed = doc.replacen("]]></error>", "]]</error>", 1);
+    let bad_entity = doc.replacen("</failure>", "&nbsp;</failure>", 1);
+    for (what, broken, says) in [
+        ("truncated inside a run", &doc[..cut], "truncated"),
+        ("CDATA never closed", &unclosed[..], "CDATA not closed"),
+        ("an undefined entity after a run", &bad_entity[..], "&nbsp;"),
+    ] {
+        let e = parse_bytes(broken.as_bytes()).unwrap_err();
+        assert!(e.message.contains(says), "{what}: {e}");
+    }
+    // The other XML formats share the reader: an xUnit.net trace of megabytes too.
+    let xunit = format!(
+        "<assemblies><assembly name=\"a\"><collection name=\"c\">\
+         <test name=\"c.T\" type=\"c\" method=\"T\" result=\"Fail\" time=\"0.1\">\
+         <failure><message>{trace}</message><stack-trace><![CDATA[{cdata}]]></stack-trace></failure>\
+         <output>{output}</output></test></collection></assembly></assemblies>"
+    );
+    let (format, cases, _) = results_both_ways(xunit.as_bytes(), 0).unwrap();
+    assert_eq!((format, cases.len()), (Format::Xunit, 1));
+    let mut progress = Vec::new();
+    junit::parse_bytes_into(doc.as_bytes(), 0, &mut |_| {}, &mut |n| progress.push(n)).unwrap();
+    // Every node's pieces are heard, not only the boundaries between elements.
+    assert!(
+        progress.len() * junit::PROGRESS_EVERY >= doc.len() - 4 * junit::PROGRESS_EVERY,
+        "{progress:?}"
+    );
 }
 
 #[test]

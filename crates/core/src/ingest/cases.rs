@@ -191,7 +191,9 @@ impl Collector {
             return;
         }
         if self.text.full() {
-            self.text.skip(raw.len());
+            // Counted as it would have been kept, so a text counts the same however it
+            // arrives (in one piece or several).
+            self.text.skip(text::clean(raw).len());
         } else {
             self.text.push_str(&text::clean(raw));
         }

@@ -39,7 +39,7 @@ use crate::ingest::batch::{CaseSink, Field, RawStrings};
 use crate::ingest::cases::{self, LOCATION_SCAN, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
-use crate::ingest::xml::{self, checked_attributes};
+use crate::ingest::xml::{self, Document, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
 pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
@@ -63,11 +63,7 @@ pub fn parse_into(
     input: usize,
     sink: &mut dyn CaseSink,
 ) -> Result<Summary, ParseError> {
-    let mut state = State::new(input, sink);
-    xml::read(reader, &mut state)?;
-    let mut summary = state.summary;
-    summary.suite_properties_dropped = state.suite_props.dropped;
-    Ok(summary)
+    parse_document(Document::Stream(reader), input, sink)
 }
 
 /// [`parse_into`] over a document in memory: see [`xml::read_bytes`] (same answers and errors;
@@ -78,8 +74,17 @@ pub fn parse_bytes_into(
     sink: &mut dyn CaseSink,
     done_before: &mut dyn FnMut(usize),
 ) -> Result<Summary, ParseError> {
+    let document: Document<'_, &[u8]> = Document::InPlace { bytes, done_before };
+    parse_document(document, input, sink)
+}
+
+fn parse_document(
+    document: Document<'_, impl BufRead>,
+    input: usize,
+    sink: &mut dyn CaseSink,
+) -> Result<Summary, ParseError> {
     let mut state = State::new(input, sink);
-    xml::read_bytes(bytes, &mut state, done_before)?;
+    xml::read_document(document, &mut state)?;
     let mut summary = state.summary;
     summary.suite_properties_dropped = state.suite_props.dropped;
     Ok(summary)

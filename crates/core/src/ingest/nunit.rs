@@ -53,13 +53,33 @@ use crate::error::ParseError;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
-use crate::ingest::xml::{self, checked_attributes};
+use crate::ingest::xml::{self, Document, checked_attributes};
 use crate::model::{CaseStatus, PropertyScope, RawProperty, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test-case>` (in document order). `input` is
 /// stored in each case's `input` field.
 pub fn parse(
     reader: impl BufRead,
+    input: usize,
+    on_case: &mut dyn FnMut(TestCase),
+) -> Result<Summary, ParseError> {
+    parse_document(Document::Stream(reader), input, on_case)
+}
+
+/// [`parse`] over a document in memory: see [`xml::read_bytes`] (same answers and errors;
+/// `done_before` hears how far the reader has got).
+pub fn parse_bytes(
+    bytes: &[u8],
+    input: usize,
+    on_case: &mut dyn FnMut(TestCase),
+    done_before: &mut dyn FnMut(usize),
+) -> Result<Summary, ParseError> {
+    let document: Document<'_, &[u8]> = Document::InPlace { bytes, done_before };
+    parse_document(document, input, on_case)
+}
+
+fn parse_document(
+    document: Document<'_, impl BufRead>,
     input: usize,
     on_case: &mut dyn FnMut(TestCase),
 ) -> Result<Summary, ParseError> {
@@ -73,7 +93,7 @@ pub fn parse(
         case: None,
         texts: Texts::default(),
     };
-    xml::read(reader, &mut state)?;
+    xml::read_document(document, &mut state)?;
     let mut summary = state.summary;
     summary.suite_properties_dropped = state.suite_props.dropped;
     Ok(summary)

@@ -89,8 +89,9 @@ pub fn parse_into(
     Ok((format, summary))
 }
 
-/// [`parse_into`] over a document in memory (or mapped). JUnit is read from the bytes in place
-/// ([`junit::parse_bytes_into`]); the other formats as a stream. Same answers and errors.
+/// [`parse_into`] over a document in memory (or mapped). The XML formats are read from the
+/// bytes in place (events borrowed, a large text in pieces: [`junit::parse_bytes_into`]), the
+/// JSON ones as a stream over them. Same answers and errors.
 /// `done_before(n)` is called as the reader passes each [`xml::PROGRESS_EVERY`] bytes: the
 /// bytes before `n` will not be looked at again (but to count the lines before an error).
 pub fn parse_bytes_into(
@@ -100,8 +101,12 @@ pub fn parse_bytes_into(
     done_before: &mut dyn FnMut(usize),
 ) -> Result<(Format, Summary), ParseError> {
     let format = detect(&bytes[..bytes.len().min(SNIFF)]);
+    let on_case = &mut |case| sink.case(case);
     let summary = match format {
         Format::Junit => junit::parse_bytes_into(bytes, input, sink, done_before)?,
+        Format::Trx => trx::parse_bytes(bytes, input, on_case, done_before)?,
+        Format::Nunit => nunit::parse_bytes(bytes, input, on_case, done_before)?,
+        Format::Xunit => xunit::parse_bytes(bytes, input, on_case, done_before)?,
         other => {
             let reader = Progress {
                 bytes,

@@ -213,12 +213,15 @@ pub fn drop_cut_word(text: &mut String) {
 }
 
 /// A string that keeps its first `limit` bytes (cut on a char boundary) and counts the rest.
+/// What it keeps is a prefix of everything pushed, however the pushes split it: once a push is
+/// cut, nothing more is kept (a short character after a cut one would otherwise slip in).
 #[derive(Debug, Default)]
 pub struct Bounded {
     pub text: String,
     /// Total length in bytes of everything pushed, kept or not.
     pub total: usize,
     limit: usize,
+    cut: bool,
 }
 
 impl Bounded {
@@ -227,6 +230,7 @@ impl Bounded {
             text: String::new(),
             total: 0,
             limit,
+            cut: false,
         }
     }
 
@@ -235,11 +239,12 @@ impl Bounded {
         self.text.clear();
         self.total = 0;
         self.limit = limit;
+        self.cut = false;
     }
 
     /// `true` when nothing more will be kept (pushes only count).
     pub fn full(&self) -> bool {
-        self.text.len() >= self.limit
+        self.cut || self.text.len() >= self.limit
     }
 
     /// Counts `len` bytes that are not kept.
@@ -249,10 +254,10 @@ impl Bounded {
 
     pub fn push_str(&mut self, s: &str) {
         self.total += s.len();
-        let room = self.limit.saturating_sub(self.text.len());
-        if room == 0 {
+        if self.full() {
             return;
         }
+        let room = self.limit - self.text.len();
         if s.len() <= room {
             self.text.push_str(s);
         } else {
@@ -261,6 +266,7 @@ impl Bounded {
                 end -= 1;
             }
             self.text.push_str(&s[..end]);
+            self.cut = true;
         }
     }
 }
@@ -513,6 +519,29 @@ pub fn parse_line(raw: &str) -> Result<Option<u32>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Kept text and count are those of one push however the text is split into pushes: a
+    /// short character after one the limit cut is not kept.
+    #[test]
+    fn bounded_keeps_a_prefix_however_the_pushes_split_it() {
+        let text = "ab∑c€d✓e\nfg";
+        for limit in 0..=text.len() + 1 {
+            let mut whole = Bounded::new(limit);
+            whole.push_str(text);
+            assert!(text.starts_with(&whole.text));
+            for (at, _) in text.char_indices().skip(1) {
+                let mut split = Bounded::new(limit);
+                split.push_str(&text[..at]);
+                split.push_str(&text[at..]);
+                assert_eq!(
+                    (split.text.as_str(), split.total, split.full()),
+                    (whole.text.as_str(), whole.total, whole.full()),
+                    "limit {limit}, split at {at}"
+                );
+            }
+        }
+    }
+
     use proptest::prelude::*;
 
     #[test]

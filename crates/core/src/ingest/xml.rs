@@ -27,7 +27,7 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use quick_xml::Reader;
-use quick_xml::errors::{IllFormedError, SyntaxError};
+use quick_xml::errors::IllFormedError;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 
@@ -570,14 +570,35 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
     }
 }
 
+/// A document for [`read_document`]: a stream, or bytes read in place.
+pub(crate) enum Document<'a, R> {
+    Stream(R),
+    InPlace {
+        bytes: &'a [u8],
+        done_before: &'a mut dyn FnMut(usize),
+    },
+}
+
+/// [`read`] or [`read_bytes`], as the document comes.
+pub(crate) fn read_document<H: Handler>(
+    document: Document<'_, impl BufRead>,
+    handler: &mut H,
+) -> Result<(), ParseError> {
+    match document {
+        Document::Stream(reader) => read(reader, handler),
+        Document::InPlace { bytes, done_before } => read_bytes(bytes, handler, done_before),
+    }
+}
+
 /// How often [`read_bytes`] tells its caller how far it has read.
 pub const PROGRESS_EVERY: usize = 1 << 20;
 
 /// [`read`] over a document already in memory (or mapped): events borrow the bytes, nothing is
 /// copied. Same rules, answers and errors as [`read`] (the line of an error is counted only
-/// then). `done_before(n)` is called as the reader passes each [`PROGRESS_EVERY`] bytes: it
-/// will not look at the bytes before `n` again (but to count the lines before an error), so a
-/// caller may hash them and let their pages go.
+/// then). `done_before(n)` is called, `n` growing, as the reader passes each [`PROGRESS_EVERY`]
+/// bytes or so (and after each piece of a larger text): it will not look at the bytes before
+/// `n` again (but to count the lines before an error), so a caller may hash them and let their
+/// pages go.
 pub(crate) fn read_bytes<H: Handler>(
     bytes: &[u8],
     handler: &mut H,
@@ -589,22 +610,47 @@ pub(crate) fn read_bytes<H: Handler>(
     let mut next_progress = PROGRESS_EVERY;
     // The line of the next unconsumed byte, as `LineCounter::line` counts it.
     let line = |rest: &[u8]| text::count_newlines(&bytes[..bytes.len() - rest.len()]) + 1;
+    let mut progress = |consumed: usize, now: bool| {
+        if now || consumed >= next_progress {
+            done_before(consumed);
+            next_progress = consumed + PROGRESS_EVERY;
+        }
+    };
+    // Bytes of long texts read here rather than by quick-xml (its positions do not count them).
+    let mut skipped = 0u64;
+    // Whether the last event was text: quick-xml then stands inside markup or a reference.
+    let mut after_text = false;
     loop {
+        if walk.depth > 0 && !after_text {
+            // A long text or CDATA section is read here, in pieces, each let go once read:
+            // quick-xml would look at all of it before handing it over (a 300 MB output would
+            // be 300 MB of the file's pages at once).
+            let rest = *xml.get_ref();
+            let at = bytes.len() - rest.len();
+            let taken = take_long_text(rest, handler, &mut |end| progress(at + end, true));
+            if taken > 0 {
+                *xml.get_mut() = &rest[taken..];
+                skipped += taken as u64;
+            }
+        }
         let step = match xml.read_event() {
-            Ok(event) => walk.event(event, (bytes.len() - xml.get_ref().len()) as u64, handler),
+            Ok(event) => {
+                after_text = matches!(event, Event::Text(_));
+                walk.event(event, (bytes.len() - xml.get_ref().len()) as u64, handler)
+            }
             Err(e) => {
-                // Where the stream's reader would stand: a markup left open is found at the
-                // end of the input, every byte read; anything else where the reader stopped.
-                let rest = match e {
-                    quick_xml::Error::Syntax(ref s) if *s != SyntaxError::InvalidBangMarkup => {
-                        &bytes[bytes.len()..]
-                    }
-                    _ => *xml.get_ref(),
+                let consumed = match e {
+                    // Markup the tokenizer could not close: the stream's reader stands where
+                    // it gave up, which its buffered reading decides (the end of the input, or
+                    // just past a malformed `<![CDATA[`), so the document is tokenized again as
+                    // a stream to stand there too. Errors only: no cost on a good document.
+                    quick_xml::Error::Syntax(_) => stream_stops_at(bytes),
+                    _ => bytes.len() - xml.get_ref().len(),
                 };
-                let message = read_error::<H>(e, (bytes.len() - rest.len()) as u64);
+                let message = read_error::<H>(e, consumed as u64);
                 return Err(ParseError::at(
-                    Some(line(rest)),
-                    Some(xml.error_position()),
+                    Some(line(&bytes[consumed..])),
+                    Some(xml.error_position() + skipped),
                     message,
                 ));
             }
@@ -615,17 +661,92 @@ pub(crate) fn read_bytes<H: Handler>(
             Err((message, lines_back)) => {
                 return Err(ParseError::at(
                     Some(line(xml.get_ref()).saturating_sub(lines_back).max(1)),
-                    Some(xml.buffer_position()),
+                    Some(xml.buffer_position() + skipped),
                     message,
                 ));
             }
         }
-        let consumed = bytes.len() - xml.get_ref().len();
-        if consumed >= next_progress {
-            done_before(consumed);
-            next_progress = consumed + PROGRESS_EVERY;
+        progress(bytes.len() - xml.get_ref().len(), false);
+    }
+}
+
+/// Where the tokenizer stands between markup (inside an element), a text run or a CDATA
+/// section longer than [`PROGRESS_EVERY`] at the start of `rest` is handed to the handler in
+/// pieces as it is found, `read(end)` telling after each how far into `rest` it was read.
+/// Returns how many bytes of `rest` it took, for the tokenizer to go on after them: 0 when
+/// nothing long starts there, and for a CDATA section never closed (the tokenizer then reports
+/// it; what the handler was given no longer matters). A text run ends where the tokenizer
+/// would end it: at a `<`, a `&` or the end of the input.
+fn take_long_text<H: Handler>(rest: &[u8], handler: &mut H, read: &mut dyn FnMut(usize)) -> usize {
+    const CDATA: &[u8] = b"<![CDATA[";
+    let cdata = rest.starts_with(CDATA);
+    let start = if cdata { CDATA.len() } else { 0 };
+    let body = &rest[start..];
+    let end_in = |window: &[u8]| {
+        if cdata {
+            memchr::memmem::find(window, b"]]>")
+        } else {
+            memchr::memchr2(b'<', b'&', window)
+        }
+    };
+    let mut at = 0;
+    loop {
+        let window_end = (at + PROGRESS_EVERY).min(body.len());
+        // Past the window by the terminator's length, so one across its end is seen.
+        let ends = end_in(&body[at..(window_end + 2).min(body.len())]);
+        if at == 0 && (ends.is_some() || window_end == body.len()) {
+            // Short: the tokenizer reads it.
+            return 0;
+        }
+        let cut = match ends {
+            Some(i) => at + i,
+            None if window_end == body.len() => body.len(),
+            None => at + piece_len(&body[at..window_end]),
+        };
+        let (texts, markers) = handler.texts();
+        texts.text(&body[at..cut], markers);
+        read(start + cut);
+        at = cut;
+        match ends {
+            Some(_) if cdata => return start + cut + 3,
+            Some(_) => return cut,
+            None if cut == body.len() => return if cdata { 0 } else { cut },
+            None => {}
         }
     }
+}
+
+/// Where to end a piece of a long text within `window`: after its last newline, else before
+/// its last byte that does not continue a UTF-8 sequence, else all of it. Pieces cut there
+/// decode as the whole does (a sequence, valid or not, never goes on past such a byte), and
+/// after a newline the lines scan the same too.
+fn piece_len(window: &[u8]) -> usize {
+    if let Some(i) = memchr::memrchr(b'\n', window) {
+        return i + 1;
+    }
+    match window.iter().rposition(|&b| !(0x80..0xC0).contains(&b)) {
+        Some(i) if i > 0 => i,
+        _ => window.len(),
+    }
+}
+
+/// How many bytes of `document` the stream's reader ([`read`]) consumes before its tokenizer
+/// fails (the tokenizer alone: the handler's errors come after the tokenizer's).
+fn stream_stops_at(document: &[u8]) -> usize {
+    let mut xml = Reader::from_reader(LineCounter::new(document));
+    configure(xml.config_mut());
+    let mut buf = Vec::new();
+    while let Ok(event) = xml.read_event_into(&mut buf) {
+        if event == Event::Eof {
+            break;
+        }
+        if buf.capacity() > 1024 * 1024 {
+            buf = Vec::new();
+        } else {
+            buf.clear();
+        }
+    }
+    xml.get_ref().bytes() as usize
 }
 
 /// The reader settings every format shares.
