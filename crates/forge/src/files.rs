@@ -300,7 +300,10 @@ fn read_hashed_in_place_from<T>(
         (value, hex(&Sha256::digest(bytes)))
     } else {
         std::thread::scope(|scope| {
-            let (to_hasher, progress) = std::sync::mpsc::channel::<usize>();
+            // Bounded: a parser racing through a long text (memchr runs at gigabytes per
+            // second, hashing at about one) waits for the hasher, so the pages it has read and
+            // the hasher not yet let go stay a few megabytes.
+            let (to_hasher, progress) = std::sync::mpsc::sync_channel::<usize>(4);
             let hasher = std::thread::Builder::new()
                 .name("input-hasher".into())
                 .spawn_scoped(scope, || hash_behind(&map, progress))
