@@ -91,9 +91,9 @@ pub fn parse_into(
 
 /// [`parse_into`] over a document in memory (or mapped). The XML formats are read from the
 /// bytes in place (events borrowed, a large text in pieces: [`junit::parse_bytes_into`]), the
-/// JSON ones as a stream over them. Same answers and errors.
-/// `done_before(n)` is called as the reader passes each [`xml::PROGRESS_EVERY`] bytes: the
-/// bytes before `n` will not be looked at again (but to count the lines before an error).
+/// JSON ones as a stream over them. Same answers and errors. `done_before(n)` is called, `n`
+/// growing, about every [`junit::PROGRESS_EVERY`] bytes read: the bytes before `n` will not be
+/// looked at again (but after an error, to find its line).
 pub fn parse_bytes_into(
     bytes: &[u8],
     input: usize,

@@ -596,9 +596,9 @@ pub const PROGRESS_EVERY: usize = 1 << 20;
 /// [`read`] over a document already in memory (or mapped): events borrow the bytes, nothing is
 /// copied. Same rules, answers and errors as [`read`] (the line of an error is counted only
 /// then). `done_before(n)` is called, `n` growing, as the reader passes each [`PROGRESS_EVERY`]
-/// bytes or so (and after each piece of a larger text): it will not look at the bytes before
-/// `n` again (but to count the lines before an error), so a caller may hash them and let their
-/// pages go.
+/// bytes or so (and after each piece of a long text): it will not look at the bytes before `n`
+/// again (but after an error, to find its line), so a caller may hash them and let their pages
+/// go.
 pub(crate) fn read_bytes<H: Handler>(
     bytes: &[u8],
     handler: &mut H,
