@@ -66,19 +66,8 @@ pub fn parse(
     parse_document(Document::Stream(reader), input, on_case)
 }
 
-/// [`parse`] over a document in memory: see [`xml::read_bytes`] (same answers and errors;
-/// `done_before` hears how far the reader has got).
-pub fn parse_bytes(
-    bytes: &[u8],
-    input: usize,
-    on_case: &mut dyn FnMut(TestCase),
-    done_before: &mut dyn FnMut(usize),
-) -> Result<Summary, ParseError> {
-    let document: Document<'_, &[u8]> = Document::InPlace { bytes, done_before };
-    parse_document(document, input, on_case)
-}
-
-fn parse_document(
+/// [`parse`] of a stream or of bytes in place ([`xml::read_document`]).
+pub(crate) fn parse_document(
     document: Document<'_, impl BufRead>,
     input: usize,
     on_case: &mut dyn FnMut(TestCase),

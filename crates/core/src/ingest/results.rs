@@ -104,9 +104,9 @@ pub fn parse_bytes_into(
     let on_case = &mut |case| sink.case(case);
     let summary = match format {
         Format::Junit => junit::parse_bytes_into(bytes, input, sink, done_before)?,
-        Format::Trx => trx::parse_bytes(bytes, input, on_case, done_before)?,
-        Format::Nunit => nunit::parse_bytes(bytes, input, on_case, done_before)?,
-        Format::Xunit => xunit::parse_bytes(bytes, input, on_case, done_before)?,
+        Format::Trx => trx::parse_document(in_place(bytes, done_before), input, on_case)?,
+        Format::Nunit => nunit::parse_document(in_place(bytes, done_before), input, on_case)?,
+        Format::Xunit => xunit::parse_document(in_place(bytes, done_before), input, on_case)?,
         other => {
             let reader = Progress {
                 bytes,
@@ -118,6 +118,14 @@ pub fn parse_bytes_into(
         }
     };
     Ok((format, summary))
+}
+
+/// `bytes` to read in place.
+fn in_place<'a>(
+    bytes: &'a [u8],
+    done_before: &'a mut dyn FnMut(usize),
+) -> xml::Document<'a, &'a [u8]> {
+    xml::Document::InPlace { bytes, done_before }
 }
 
 /// `format`'s reader over `reader`.
@@ -151,14 +159,7 @@ struct Progress<'a, 'f> {
 
 impl std::io::Read for Progress<'_, '_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = {
-            let available = self.fill_buf()?;
-            let n = available.len().min(out.len());
-            out[..n].copy_from_slice(&available[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        xml::read_buffered(self, out)
     }
 }
 

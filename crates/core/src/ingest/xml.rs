@@ -975,15 +975,20 @@ impl<R> LineCounter<R> {
 
 impl<R: io::Read> io::Read for LineCounter<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let n = {
-            let available = self.fill_buf()?;
-            let n = available.len().min(out.len());
-            out[..n].copy_from_slice(&available[..n]);
-            n
-        };
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, out)
     }
+}
+
+/// `Read::read` for a reader whose buffer is the truth: from `fill_buf`, then `consume`d.
+pub(crate) fn read_buffered(r: &mut impl BufRead, out: &mut [u8]) -> io::Result<usize> {
+    let n = {
+        let available = r.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        n
+    };
+    r.consume(n);
+    Ok(n)
 }
 
 impl<R: io::Read> BufRead for LineCounter<R> {
