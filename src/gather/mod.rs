@@ -110,13 +110,22 @@ pub fn gather<'s>(
     for ((_, defaults), d) in files.into_iter().zip(&displays) {
         agg.add_input(d.clone(), defaults);
     }
-    let input_files = results::parse_result_files(&paths, &displays, &mut |case| {
+    let read = results::parse_result_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut analyzer {
             a.test_case(case);
         }
         agg.push_mut(case)
     })?;
-    let aggregate = agg.finish(&config.required_controls());
+    let input_files = read.files;
+    let mut aggregate = agg.finish(&config.required_controls());
+    // What was not read is said: a test's controls come from the properties read.
+    for (file, dropped) in read.properties_dropped {
+        aggregate.warnings.push(format!(
+            "{file}: {dropped} test properties not read (a test's first {} properties and \
+             `[[PROPERTY|…]]` lines are read; its controls come from those)",
+            controlgate_core::ingest::junit::MAX_CASE_PROPERTIES
+        ));
+    }
     // A retained run compares its tests with the ledger's; without a store configured there
     // is no ledger (`None`). A store that cannot be read fails the run when a gate needs the
     // ledger (a delta, a gate on change); when only the summary's comparison would, the

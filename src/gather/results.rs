@@ -20,11 +20,19 @@ const BATCH_BYTES: usize = 1 << 20;
 /// Parses the files on a second thread (reading, hashing and XML) while the caller's thread
 /// decodes the JUnit testcases' strings, maps and aggregates (`ingest::batch` says why the
 /// strings are decoded here): the halves cost about the same, so this nearly halves wall time.
+/// What reading the result files gave besides their cases.
+pub struct ReadResults {
+    pub files: Vec<crate::model::InputFile>,
+    /// Properties of tests not read past the cap (`junit::MAX_CASE_PROPERTIES` per test), and
+    /// the files that had them.
+    pub properties_dropped: Vec<(String, u64)>,
+}
+
 pub fn parse_result_files(
     paths: &[PathBuf],
     displays: &[String],
     on_case: &mut dyn FnMut(&mut crate::model::TestCase),
-) -> Result<Vec<crate::model::InputFile>, Error> {
+) -> Result<ReadResults, Error> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<CaseBatch>(16);
     std::thread::scope(|scope| {
         // Named so a profile tells the two halves apart.
@@ -32,12 +40,13 @@ pub fn parse_result_files(
             .name("results-reader".into())
             .spawn_scoped(scope, move || {
                 let mut files = Vec::with_capacity(paths.len());
+                let mut properties_dropped = Vec::new();
                 for (index, (path, display)) in paths.iter().zip(displays).enumerate() {
                     let mut sink = Batches {
                         batch: CaseBatch::with_capacity(BATCH),
                         tx: &tx,
                     };
-                    let (_, file) = inputs::read_hashed_in_place(path, display, |input| {
+                    let (summary, file) = inputs::read_hashed_in_place(path, display, |input| {
                         match input {
                             inputs::Input::Bytes { bytes, done_before } => {
                                 results::parse_bytes_into(bytes, index, &mut sink, done_before)
@@ -46,13 +55,19 @@ pub fn parse_result_files(
                                 results::parse_into(reader, index, &mut sink)
                             }
                         }
-                        .map(|_| ())
+                        .map(|(_, summary)| summary)
                         .map_err(|e| controlgate_forge::Error::from(e.in_file(display)))
                     })?;
                     let _ = tx.send(sink.batch);
                     files.push(file);
+                    if summary.case_properties_dropped > 0 {
+                        properties_dropped.push((display.clone(), summary.case_properties_dropped));
+                    }
                 }
-                Ok(files)
+                Ok(ReadResults {
+                    files,
+                    properties_dropped,
+                })
             });
         let producer =
             producer.map_err(|e| Error::Usage(format!("cannot start the results reader: {e}")))?;

@@ -755,7 +755,7 @@ fn huge_text_nodes_read_the_same_in_pieces() {
          <testcase classname=\"c\" name=\"long\"><system-out>{long_line}[[PROPERTY|tag=a1-2]]</system-out></testcase>\
          </testsuite>"
     );
-    let (cases, _) = parse_bytes(doc.as_bytes()).unwrap();
+    let (cases, summary) = parse_bytes(doc.as_bytes()).unwrap();
     assert_eq!(cases.len(), 4);
     let markers = |c: &TestCase| {
         c.properties
@@ -763,7 +763,13 @@ fn huge_text_nodes_read_the_same_in_pieces() {
             .filter(|p| p.scope == PropertyScope::SystemOut)
             .count()
     };
-    assert_eq!(markers(&cases[0]), 5 << 20 >> 6, "every line's marker");
+    // Every line's marker is found (the first are kept, the rest counted).
+    let lines = 5 << 20 >> 6;
+    assert_eq!(markers(&cases[0]), junit::MAX_CASE_PROPERTIES);
+    assert_eq!(
+        summary.case_properties_dropped,
+        (lines - junit::MAX_CASE_PROPERTIES) as u64
+    );
     assert_eq!(markers(&cases[3]), 1);
     let message = cases[1].message.as_ref().unwrap();
     assert!(message.text.starts_with("m"), "{}", &message.text[..40]);
@@ -774,8 +780,11 @@ fn huge_text_nodes_read_the_same_in_pieces() {
         "<testsuite><testcase name=\"t\"><system-out>{output}&amp;{output}<b/>{output}</system-out>\
          <failure>{trace}&lt;{trace}</failure></testcase></testsuite>"
     );
-    let (cases, _) = parse_bytes(mixed.as_bytes()).unwrap();
-    assert_eq!(markers(&cases[0]), 3 * (5 << 20 >> 6));
+    let (cases, summary) = parse_bytes(mixed.as_bytes()).unwrap();
+    assert_eq!(
+        summary.case_properties_dropped,
+        (3 * lines - junit::MAX_CASE_PROPERTIES) as u64
+    );
     let cut = doc.find(&trace).unwrap() + trace.len() / 2;
     let unclosed = doc.replacen("]]></error>", "]]</error>", 1);
     let bad_entity = doc.replacen("</failure>", "&nbsp;</failure>", 1);
@@ -1212,5 +1221,53 @@ fn the_file_attribute_and_the_suite_filepath_are_part_of_the_identity() {
             "tests/three.test.js",
             "tests/two.test.js"
         ]
+    );
+}
+
+/// A test's own properties are read up to `junit::MAX_CASE_PROPERTIES` (its `<properties>`
+/// first, then its output's marker lines): an output of millions of marker lines holds no more.
+/// The report says how many were not read, and in which file; the controls come from the ones
+/// read.
+#[test]
+fn a_test_with_too_many_properties_keeps_the_first_and_the_report_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = 40;
+    let markers: String = (0..junit::MAX_CASE_PROPERTIES + extra)
+        .map(|i| format!("[[PROPERTY|note=n{i}]]\n"))
+        .collect();
+    std::fs::write(
+        dir.path().join("many.xml"),
+        format!(
+            r#"<testsuite name="s"><testcase classname="c" name="t"><properties><property name="control" value="CC6.1"/></properties><system-out>{markers}[[PROPERTY|control=CC8.1]]</system-out></testcase><testcase classname="c" name="u"/></testsuite>"#
+        ),
+    )
+    .unwrap();
+    let (cases, summary) =
+        parse_bytes(&std::fs::read(dir.path().join("many.xml")).unwrap()).unwrap();
+    assert_eq!(cases[0].properties.len(), junit::MAX_CASE_PROPERTIES);
+    assert_eq!(summary.case_properties_dropped, extra as u64 + 2);
+    assert_eq!(cases[0].properties[0].value, "CC6.1");
+    let json = report_json(dir.path(), &["many.xml"]);
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!("many.xml: {} test properties not read", extra + 2)),
+        "{warnings}"
+    );
+    let controls = json["cases"][0]["controls"].to_string();
+    assert!(
+        controls.contains("CC6.1") && !controls.contains("CC8.1"),
+        "{controls}"
+    );
+    // Within the cap, nothing is said.
+    std::fs::write(
+        dir.path().join("few.xml"),
+        r#"<testsuite name="s"><testcase classname="c" name="t"><system-out>[[PROPERTY|control=CC8.1]]</system-out></testcase></testsuite>"#,
+    )
+    .unwrap();
+    let json = report_json(dir.path(), &["few.xml"]);
+    assert!(
+        !json["warnings"].to_string().contains("not read"),
+        "{}",
+        json["warnings"]
     );
 }

@@ -19,6 +19,35 @@ pub const MAX_SUITE_PROPERTY_VALUE: usize = 1024;
 /// test.
 pub const MAX_SUITE_PROPERTIES: usize = 64;
 
+/// At most this many properties of a test's own (its `<properties>`, traits or categories, and
+/// `[[PROPERTY|…]]` lines of its output) are read: a report is untrusted, and an output of
+/// millions of marker lines must not hold millions of properties. More are counted, and the
+/// report warns ([`crate::ingest::results::Summary::case_properties_dropped`]).
+pub const MAX_CASE_PROPERTIES: usize = 256;
+
+/// A test's own properties as they are read: the first [`MAX_CASE_PROPERTIES`], and how many
+/// more there were.
+#[derive(Debug, Default, Clone)]
+pub struct CaseProperties {
+    list: Vec<RawProperty>,
+    dropped: u64,
+}
+
+impl CaseProperties {
+    pub fn push(&mut self, property: RawProperty) {
+        if self.list.len() < MAX_CASE_PROPERTIES {
+            self.list.push(property);
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// The properties kept, and how many were not.
+    pub fn into_parts(self) -> (Vec<RawProperty>, u64) {
+        (self.list, self.dropped)
+    }
+}
+
 /// Which part of a test an element's text is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Part {
@@ -41,7 +70,7 @@ pub(crate) struct Parts {
     pub failed: bool,
     /// A skip element (or a not-run attribute) was read.
     pub skipped: bool,
-    pub properties: Vec<RawProperty>,
+    pub properties: CaseProperties,
 }
 
 impl Parts {
@@ -101,7 +130,7 @@ impl Texts {
     }
 
     /// Text inside the root element; `markers` receives the property lines of an output.
-    pub fn text(&mut self, raw: &[u8], markers: Option<&mut Vec<RawProperty>>) {
+    pub fn text(&mut self, raw: &[u8], markers: Option<&mut CaseProperties>) {
         if self.collector.active() {
             self.collector.text(raw);
         } else if let Some(markers) = markers {
@@ -110,7 +139,7 @@ impl Texts {
     }
 
     /// A reference inside the root element (see [`Texts::text`]).
-    pub fn reference(&mut self, name: &[u8], markers: Option<&mut Vec<RawProperty>>) {
+    pub fn reference(&mut self, name: &[u8], markers: Option<&mut CaseProperties>) {
         if self.collector.active() {
             self.collector.reference(name);
         } else if let Some(markers) = markers {
@@ -144,10 +173,10 @@ impl Texts {
     }
 
     /// The output element ends (its last line need not end with a newline).
-    pub fn end_output(&mut self, markers: Option<&mut Vec<RawProperty>>) {
+    pub fn end_output(&mut self, markers: Option<&mut CaseProperties>) {
         match markers {
             Some(markers) => self.output.finish(markers),
-            None => self.output.finish(&mut Vec::new()),
+            None => self.output.finish(&mut CaseProperties::default()),
         }
     }
 
@@ -309,7 +338,7 @@ impl OutputMarkers {
         self.active = true;
     }
 
-    fn text(&mut self, raw: &[u8], found: &mut Vec<RawProperty>) {
+    fn text(&mut self, raw: &[u8], found: &mut CaseProperties) {
         if !self.active || (self.scanner.idle() && !raw.contains(&b'[')) {
             return;
         }
@@ -318,7 +347,7 @@ impl OutputMarkers {
             .feed(&chunk, &mut |n: &str, v: &str| found.push(marker(n, v)));
     }
 
-    fn reference(&mut self, name: &[u8], found: &mut Vec<RawProperty>) {
+    fn reference(&mut self, name: &[u8], found: &mut CaseProperties) {
         if !self.active || self.scanner.idle() {
             return;
         }
@@ -329,7 +358,7 @@ impl OutputMarkers {
     }
 
     /// The output element ends (its last line need not end with a newline).
-    fn finish(&mut self, found: &mut Vec<RawProperty>) {
+    fn finish(&mut self, found: &mut CaseProperties) {
         if std::mem::take(&mut self.active) {
             self.scanner
                 .finish(&mut |n: &str, v: &str| found.push(marker(n, v)));
@@ -458,16 +487,36 @@ mod tests {
     #[test]
     fn output_markers_span_chunks_and_references() {
         let mut m = OutputMarkers::default();
-        let mut found = Vec::new();
+        let mut found = CaseProperties::default();
         m.text(b"[[PROPERTY|control=CC6.1]]\n", &mut found);
-        assert!(found.is_empty(), "not collecting before begin");
+        assert!(found.list.is_empty(), "not collecting before begin");
         m.begin();
         m.text(b"log\n[[PROPERTY|con", &mut found);
         m.text(b"trol=CC6", &mut found);
         m.reference(b"#46", &mut found);
         m.text(b"1]]", &mut found);
         m.finish(&mut found);
-        assert_eq!(found, [marker("control", "CC6.1")]);
+        assert_eq!(found.into_parts(), (vec![marker("control", "CC6.1")], 0));
+    }
+
+    /// A test keeps its first `MAX_CASE_PROPERTIES` properties, marker lines of its output
+    /// included, and counts the rest.
+    #[test]
+    fn a_test_keeps_its_first_properties_and_counts_the_rest() {
+        let mut m = OutputMarkers::default();
+        let mut found = CaseProperties::default();
+        m.begin();
+        for i in 0..MAX_CASE_PROPERTIES + 40 {
+            m.text(format!("[[PROPERTY|tag=t{i}]]\n").as_bytes(), &mut found);
+        }
+        found.push(marker("control", "CC6.1"));
+        m.finish(&mut found);
+        let (kept, dropped) = found.into_parts();
+        assert_eq!((kept.len(), dropped), (MAX_CASE_PROPERTIES, 41));
+        assert_eq!(
+            kept[MAX_CASE_PROPERTIES - 1],
+            marker("tag", &format!("t{}", MAX_CASE_PROPERTIES - 1))
+        );
     }
 
     #[test]

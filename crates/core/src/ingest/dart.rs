@@ -46,10 +46,11 @@ use std::io::BufRead;
 use serde::Deserialize;
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::jsonl::{self, Lines};
 use crate::ingest::results::Summary;
 use crate::ingest::text::LineScanner;
-use crate::model::{CaseStatus, Message, RawProperty, SourceLocation, TestCase};
+use crate::model::{CaseStatus, Message, SourceLocation, TestCase};
 
 /// Most tests running (started, not done) at once.
 pub const MAX_RUNNING: usize = 100_000;
@@ -182,7 +183,7 @@ struct Running {
     error: Option<Message>,
     skip_reason: Option<String>,
     scanner: LineScanner,
-    properties: Vec<RawProperty>,
+    properties: CaseProperties,
 }
 
 /// What is remembered of an ended test.
@@ -345,7 +346,7 @@ impl State<'_> {
                 error: None,
                 skip_reason,
                 scanner: LineScanner::default(),
-                properties: Vec::new(),
+                properties: CaseProperties::default(),
             },
         );
         Ok(())
@@ -380,7 +381,7 @@ impl State<'_> {
             error: jsonl::message(parts),
             skip_reason: None,
             scanner: LineScanner::default(),
-            properties: Vec::new(),
+            properties: CaseProperties::default(),
         };
         self.emit(test, CaseStatus::Errored, 0.0);
     }
@@ -395,6 +396,8 @@ impl State<'_> {
             CaseStatus::Failed | CaseStatus::Errored => test.error,
         };
         self.summary.cases += 1;
+        let (properties, dropped) = test.properties.into_parts();
+        self.summary.case_properties_dropped += dropped;
         (self.on_case)(TestCase {
             suite: test.suite,
             classname: String::new(),
@@ -406,7 +409,7 @@ impl State<'_> {
             flaky: false,
             duration_s,
             message,
-            properties: test.properties,
+            properties,
             input: self.input,
             runs: 1,
         });
@@ -416,7 +419,7 @@ impl State<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::PropertyScope;
+    use crate::model::{PropertyScope, RawProperty};
 
     fn run(stream: &str) -> Result<Vec<TestCase>, ParseError> {
         let mut cases = Vec::new();

@@ -49,10 +49,11 @@ use serde::Deserialize;
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::jsonl::{self, Lines};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{Bounded, LineScanner};
-use crate::model::{CaseStatus, Message, RawProperty, TestCase};
+use crate::model::{CaseStatus, Message, TestCase};
 
 /// Most tests running (started, not ended) at once, all packages together.
 pub const MAX_RUNNING: usize = 100_000;
@@ -139,7 +140,7 @@ struct Running {
     result_line: String,
     panicked: bool,
     scanner: LineScanner,
-    properties: Vec<RawProperty>,
+    properties: CaseProperties,
 }
 
 #[derive(Default)]
@@ -258,7 +259,7 @@ impl<'a> State<'a> {
             result_line: String::new(),
             panicked: false,
             scanner: LineScanner::default(),
-            properties: Vec::new(),
+            properties: CaseProperties::default(),
         };
         self.package(package)
             .running
@@ -318,7 +319,7 @@ impl<'a> State<'a> {
                 result_line: String::new(),
                 panicked: false,
                 scanner: LineScanner::default(),
-                properties: Vec::new(),
+                properties: CaseProperties::default(),
             },
         };
         let status = if status == CaseStatus::Failed && running.panicked {
@@ -377,10 +378,12 @@ impl<'a> State<'a> {
         name: &str,
         status: CaseStatus,
         message: Option<Message>,
-        properties: Vec<RawProperty>,
+        properties: CaseProperties,
         duration_s: f64,
     ) {
         self.summary.cases += 1;
+        let (properties, dropped) = properties.into_parts();
+        self.summary.case_properties_dropped += dropped;
         (self.on_case)(TestCase {
             suite: package.to_owned(),
             classname: package.to_owned(),
@@ -457,7 +460,7 @@ impl<'a> State<'a> {
             name,
             CaseStatus::Errored,
             Some(message),
-            Vec::new(),
+            CaseProperties::default(),
             0.0,
         );
     }
@@ -530,7 +533,7 @@ fn bounded(s: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PropertyScope, SourceLocation};
+    use crate::model::{PropertyScope, RawProperty, SourceLocation};
 
     fn run(stream: &str) -> Result<(Vec<TestCase>, Summary), ParseError> {
         let mut cases = Vec::new();

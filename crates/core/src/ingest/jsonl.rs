@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::io::{self, BufRead};
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::junit::find_location;
 use crate::ingest::text::{self, Bounded, is_invalid_xml_char};
 use crate::ingest::xml::shown;
@@ -196,7 +197,7 @@ pub fn message(parts: &[&str]) -> Option<Message> {
 
 /// Where a `[[PROPERTY|name=value]]` found in a test's output goes: a property of scope
 /// `SystemOut`, as the JUnit reader files the same line in `<system-out>`.
-pub fn output_properties(properties: &mut Vec<RawProperty>) -> impl FnMut(&str, &str) + '_ {
+pub fn output_properties(properties: &mut CaseProperties) -> impl FnMut(&str, &str) + '_ {
     |name: &str, value: &str| {
         properties.push(RawProperty {
             name: name.to_owned(),

@@ -36,13 +36,16 @@ use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
 use crate::ingest::batch::{CaseSink, Field, RawStrings};
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, LOCATION_SCAN, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
 use crate::ingest::xml::{self, Document, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
-pub use crate::ingest::cases::{MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE};
+pub use crate::ingest::cases::{
+    MAX_CASE_PROPERTIES, MAX_STRING, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE,
+};
 pub use crate::ingest::location::find_location;
 pub use crate::ingest::xml::{MAX_DEPTH, PROGRESS_EVERY, READ_BLOCK};
 
@@ -183,7 +186,7 @@ struct CaseBuilder {
     /// A `path:line` found in the winning result element's text: for annotations only (and
     /// only when the testcase's attributes do not give both file and line).
     text_location: Option<SourceLocation>,
-    properties: Vec<RawProperty>,
+    properties: CaseProperties,
 }
 
 /// The result element currently collecting its text (only when it is the most severe so far).
@@ -292,7 +295,7 @@ impl xml::Handler for State<'_> {
         Ok(())
     }
 
-    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+    fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {
         (
             &mut self.texts,
             self.case.as_mut().map(|c| &mut c.properties),
@@ -363,7 +366,7 @@ impl<'a> State<'a> {
             skipped_by_attr: false,
             message: None,
             text_location: None,
-            properties: Vec::new(),
+            properties: CaseProperties::default(),
         };
         self.raw.clear();
         let raw = &mut self.raw;
@@ -500,7 +503,8 @@ impl<'a> State<'a> {
         // failure happened, kept apart for annotations: the same test failing on one shard and
         // passing on another, or failing with two different traces, stays one test.
         let suite_file = self.suites.iter().rev().find_map(|s| s.filepath.as_deref());
-        let mut properties = case.properties;
+        let (mut properties, dropped) = case.properties.into_parts();
+        self.summary.case_properties_dropped += dropped;
         self.suite_props.inherit(&mut properties);
         let status = if case.rank == 0 && case.skipped_by_attr {
             CaseStatus::Skipped

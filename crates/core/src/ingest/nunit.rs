@@ -50,11 +50,12 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
 use crate::ingest::xml::{self, Document, checked_attributes};
-use crate::model::{CaseStatus, PropertyScope, RawProperty, TestCase};
+use crate::model::{CaseStatus, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test-case>` (in document order). `input` is
 /// stored in each case's `input` field.
@@ -233,7 +234,7 @@ impl xml::Handler for State<'_> {
         Ok(())
     }
 
-    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+    fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {
         (
             &mut self.texts,
             self.case.as_mut().map(|c| &mut c.parts.properties),
@@ -381,7 +382,8 @@ impl State<'_> {
         };
         let status = case.parts.status(reported);
         let (message, location) = case.parts.message();
-        let mut properties = case.parts.properties;
+        let (mut properties, dropped) = case.parts.properties.into_parts();
+        self.summary.case_properties_dropped += dropped;
         self.suite_props.inherit(&mut properties);
         (self.on_case)(TestCase {
             suite: self

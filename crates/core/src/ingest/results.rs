@@ -23,6 +23,8 @@ pub struct Summary {
     pub cases: u64,
     /// Suite properties not inherited by tests (see [`junit::MAX_SUITE_PROPERTIES`]).
     pub suite_properties_dropped: u64,
+    /// Properties of tests past the first [`junit::MAX_CASE_PROPERTIES`] of a test: not read.
+    pub case_properties_dropped: u64,
 }
 
 /// The formats [`parse`] reads.

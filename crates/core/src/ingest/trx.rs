@@ -49,11 +49,12 @@ use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text;
 use crate::ingest::xml::{self, Document, checked_attributes};
-use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
+use crate::model::{CaseStatus, Message, PropertyScope, SourceLocation, TestCase};
 
 /// Streams `reader`, calling `on_case` once per test result (in the order of the results).
 /// `input` is stored in each case's `input` field.
@@ -137,7 +138,7 @@ struct Finished {
     duration_s: f64,
     message: Option<Message>,
     location: Option<SourceLocation>,
-    markers: Vec<RawProperty>,
+    markers: CaseProperties,
 }
 
 /// Tests by id: index into `State::tests`.
@@ -149,7 +150,7 @@ struct Definition {
     id: String,
     execution_id: String,
     classname: String,
-    properties: Vec<RawProperty>,
+    properties: CaseProperties,
 }
 
 struct State<'a> {
@@ -320,7 +321,7 @@ impl xml::Handler for State<'_> {
         Ok(())
     }
 
-    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+    fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {
         (
             &mut self.texts,
             self.results.last_mut().map(|r| &mut r.parts.properties),
@@ -446,8 +447,13 @@ impl State<'_> {
         let test = index.map(|i| &self.tests[i]);
         let classname = test.map(|t| t.classname.clone()).unwrap_or_default();
         let name = cases::without_class(result.test_name, &classname);
-        let mut properties = test.map(|t| t.properties.clone()).unwrap_or_default();
-        properties.extend(result.markers);
+        let (mut properties, dropped) = test
+            .map(|t| t.properties.clone())
+            .unwrap_or_default()
+            .into_parts();
+        let (markers, markers_dropped) = result.markers.into_parts();
+        properties.extend(markers);
+        self.summary.case_properties_dropped += dropped + markers_dropped;
         (self.on_case)(TestCase {
             suite: self.run_name.clone(),
             classname,

@@ -32,10 +32,10 @@ use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::Texts;
 use crate::ingest::text;
 pub use crate::ingest::text::{resolve, shown};
-use crate::model::RawProperty;
 
 /// The block the XML readers' line counter reads at once. A caller that buffers the file
 /// itself should use a `BufReader` of this capacity: a read at least as large as its capacity
@@ -518,7 +518,7 @@ pub(crate) trait Handler {
     /// Where text inside the root element goes: the reader's [`Texts`] (collecting an
     /// element's text, or scanning an output), and the open test's properties, which receive
     /// the `[[PROPERTY|…]]` lines of its output.
-    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>);
+    fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>);
 
     /// The innermost open element as a truncation message names it: "<testcase>".
     fn open_element(&self) -> &'static str;

@@ -37,11 +37,12 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use crate::error::ParseError;
+use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text;
 use crate::ingest::xml::{self, Document, checked_attributes};
-use crate::model::{CaseStatus, PropertyScope, RawProperty, TestCase};
+use crate::model::{CaseStatus, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test>` (in document order). `input` is stored
 /// in each case's `input` field.
@@ -189,7 +190,7 @@ impl xml::Handler for State<'_> {
         Ok(())
     }
 
-    fn texts(&mut self) -> (&mut Texts, Option<&mut Vec<RawProperty>>) {
+    fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {
         (
             &mut self.texts,
             self.case.as_mut().map(|c| &mut c.parts.properties),
@@ -269,6 +270,8 @@ impl State<'_> {
         self.summary.cases += 1;
         let status = case.parts.status(case.result.unwrap_or(CaseStatus::Passed));
         let (message, location) = case.parts.message();
+        let (properties, dropped) = case.parts.properties.into_parts();
+        self.summary.case_properties_dropped += dropped;
         (self.on_case)(TestCase {
             suite: self.collection.clone(),
             classname: case.classname,
@@ -280,7 +283,7 @@ impl State<'_> {
             flaky: false,
             duration_s: case.duration_s,
             message,
-            properties: case.parts.properties,
+            properties,
             input: self.input,
             runs: 1,
         });
