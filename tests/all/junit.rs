@@ -780,7 +780,7 @@ fn huge_text_nodes_read_the_same_in_pieces() {
         "<testsuite><testcase name=\"t\"><system-out>{output}&amp;{output}<b/>{output}</system-out>\
          <failure>{trace}&lt;{trace}</failure></testcase></testsuite>"
     );
-    let (cases, summary) = parse_bytes(mixed.as_bytes()).unwrap();
+    let (_, summary) = parse_bytes(mixed.as_bytes()).unwrap();
     assert_eq!(
         summary.case_properties_dropped,
         (3 * lines - junit::MAX_CASE_PROPERTIES) as u64
