@@ -150,7 +150,6 @@ pub fn read_whole(path: &Path) -> std::io::Result<WholeFile> {
 
 /// [`read_whole`], with the size from which files are mapped.
 fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
-    use std::io::Read as _;
     let mut file = File::open(path)?;
     let meta = file.metadata()?;
     let opened = Stamp::from(&meta);
@@ -165,19 +164,23 @@ fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
     // Small files, and files where mapping is refused (a file system without it), are read.
     let bytes = match mapped {
         Some(m) => Held::Mapped(m),
-        None => {
-            let mut bytes = Vec::new();
-            // One more byte than the file holds: a file that grew is read whole all the same.
-            bytes.try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))?;
-            file.read_to_end(&mut bytes)?;
-            Held::Read(bytes)
-        }
+        None => Held::Read(read_all(&mut file, opened.len)?),
     };
     Ok(WholeFile {
         bytes,
         file,
         opened,
     })
+}
+
+/// The rest of `file`, `len` bytes when it was opened, in one allocation.
+fn read_all(file: &mut File, len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    // One more byte than the file holds: a file that grew is read whole all the same.
+    bytes.try_reserve_exact(usize::try_from(len).unwrap_or(0).saturating_add(1))?;
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl WholeFile {
@@ -259,7 +262,6 @@ fn read_hashed_in_place_from<T>(
     thread_from: u64,
     parse: impl FnOnce(Input<'_>) -> Result<T, Error>,
 ) -> Result<(T, InputFile), Error> {
-    use std::io::Read as _;
     let io = |e| Error::io(path, e);
     let mut file = File::open(path).map_err(io)?;
     let meta = file.metadata().map_err(io)?;
@@ -270,11 +272,7 @@ fn read_hashed_in_place_from<T>(
         });
     }
     if opened.len < map_from {
-        let mut bytes = Vec::new();
-        bytes
-            .try_reserve_exact(usize::try_from(opened.len).unwrap_or(0).saturating_add(1))
-            .map_err(|e| io(e.into()))?;
-        file.read_to_end(&mut bytes).map_err(io)?;
+        let bytes = read_all(&mut file, opened.len).map_err(io)?;
         let value = parse(Input::Bytes {
             bytes: &bytes,
             done_before: &mut |_| {},

@@ -110,11 +110,10 @@ pub fn parse_bytes_into(
         Format::Nunit => nunit::parse_document(in_place(bytes, done_before), input, on_case)?,
         Format::Xunit => xunit::parse_document(in_place(bytes, done_before), input, on_case)?,
         other => {
-            let reader = Progress {
+            let reader = Stream {
                 bytes,
                 at: 0,
-                next: xml::PROGRESS_EVERY,
-                done_before,
+                progress: xml::Progress::new(done_before),
             };
             parse_as(other, reader, input, sink)?
         }
@@ -152,30 +151,26 @@ fn parse_as(
 }
 
 /// Bytes in memory as a stream that tells how far it has been consumed.
-struct Progress<'a, 'f> {
+struct Stream<'a, 'f> {
     bytes: &'a [u8],
     at: usize,
-    next: usize,
-    done_before: &'f mut dyn FnMut(usize),
+    progress: xml::Progress<'f>,
 }
 
-impl std::io::Read for Progress<'_, '_> {
+impl std::io::Read for Stream<'_, '_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         xml::read_buffered(self, out)
     }
 }
 
-impl BufRead for Progress<'_, '_> {
+impl BufRead for Stream<'_, '_> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
         Ok(&self.bytes[self.at..])
     }
 
     fn consume(&mut self, amt: usize) {
         self.at = (self.at + amt).min(self.bytes.len());
-        if self.at >= self.next {
-            (self.done_before)(self.at);
-            self.next = self.at + xml::PROGRESS_EVERY;
-        }
+        self.progress.at(self.at, false);
     }
 }
 

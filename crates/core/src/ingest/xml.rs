@@ -550,16 +550,8 @@ pub(crate) fn read<H: Handler>(reader: impl BufRead, handler: &mut H) -> Result<
                 ));
             }
         };
-        match step {
-            Ok(Step::More) => {}
-            Ok(Step::Done) => return Ok(()),
-            Err((message, lines_back)) => {
-                return Err(ParseError::at(
-                    Some(xml.get_ref().line().saturating_sub(lines_back).max(1)),
-                    Some(xml.buffer_position()),
-                    message,
-                ));
-            }
+        if let Some(end) = settle(step, || xml.get_ref().line(), xml.buffer_position()) {
+            return end;
         }
         // A huge text or attribute once must not pin its buffer for the rest of the document.
         if buf.capacity() > 1024 * 1024 {
@@ -593,6 +585,30 @@ pub(crate) fn read_document<H: Handler>(
 /// How often [`read_bytes`] tells its caller how far it has read.
 pub const PROGRESS_EVERY: usize = 1 << 20;
 
+/// Tells a reader's caller how far it has read: about every [`PROGRESS_EVERY`] bytes, or now.
+pub(crate) struct Progress<'f> {
+    next: usize,
+    done_before: &'f mut dyn FnMut(usize),
+}
+
+impl<'f> Progress<'f> {
+    pub(crate) fn new(done_before: &'f mut dyn FnMut(usize)) -> Self {
+        Progress {
+            next: PROGRESS_EVERY,
+            done_before,
+        }
+    }
+
+    /// `consumed` bytes are read: told when [`PROGRESS_EVERY`] more were read since last told,
+    /// or when `now`.
+    pub(crate) fn at(&mut self, consumed: usize, now: bool) {
+        if now || consumed >= self.next {
+            (self.done_before)(consumed);
+            self.next = consumed + PROGRESS_EVERY;
+        }
+    }
+}
+
 /// [`read`] over a document already in memory (or mapped): events borrow the bytes, nothing is
 /// copied. Same rules, answers and errors as [`read`] (the line of an error is counted only
 /// then). `done_before(n)` is called, `n` growing, as the reader passes each [`PROGRESS_EVERY`]
@@ -607,15 +623,9 @@ pub(crate) fn read_bytes<H: Handler>(
     let mut xml = Reader::from_reader(bytes);
     configure(xml.config_mut());
     let mut walk = Walk::default();
-    let mut next_progress = PROGRESS_EVERY;
+    let mut progress = Progress::new(done_before);
     // The line of the next unconsumed byte, as `LineCounter::line` counts it.
     let line = |rest: &[u8]| text::count_newlines(&bytes[..bytes.len() - rest.len()]) + 1;
-    let mut progress = |consumed: usize, now: bool| {
-        if now || consumed >= next_progress {
-            done_before(consumed);
-            next_progress = consumed + PROGRESS_EVERY;
-        }
-    };
     // Bytes of long texts read here rather than by quick-xml (its positions do not count them).
     let mut skipped = 0u64;
     // Whether the last event was text: quick-xml then stands inside markup or a reference.
@@ -627,7 +637,7 @@ pub(crate) fn read_bytes<H: Handler>(
             // be 300 MB of the file's pages at once).
             let rest = *xml.get_ref();
             let at = bytes.len() - rest.len();
-            let taken = take_long_text(rest, handler, &mut |end| progress(at + end, true));
+            let taken = take_long_text(rest, handler, &mut |end| progress.at(at + end, true));
             if taken > 0 {
                 *xml.get_mut() = &rest[taken..];
                 skipped += taken as u64;
@@ -655,18 +665,11 @@ pub(crate) fn read_bytes<H: Handler>(
                 ));
             }
         };
-        match step {
-            Ok(Step::More) => {}
-            Ok(Step::Done) => return Ok(()),
-            Err((message, lines_back)) => {
-                return Err(ParseError::at(
-                    Some(line(xml.get_ref()).saturating_sub(lines_back).max(1)),
-                    Some(xml.buffer_position() + skipped),
-                    message,
-                ));
-            }
+        let position = xml.buffer_position() + skipped;
+        if let Some(end) = settle(step, || line(xml.get_ref()), position) {
+            return end;
         }
-        progress(bytes.len() - xml.get_ref().len(), false);
+        progress.at(bytes.len() - xml.get_ref().len(), false);
     }
 }
 
@@ -787,6 +790,25 @@ struct Walk {
 enum Step {
     More,
     Done,
+}
+
+/// What a driver does after a step: go on (`None`), or end with the answer. An error's line is
+/// `line()` (where the reader stands: counted only for an error) less the lines its subject
+/// starts before it; its byte, `position`.
+fn settle(
+    step: Result<Step, (String, u64)>,
+    line: impl FnOnce() -> u64,
+    position: u64,
+) -> Option<Result<(), ParseError>> {
+    match step {
+        Ok(Step::More) => None,
+        Ok(Step::Done) => Some(Ok(())),
+        Err((message, lines_back)) => Some(Err(ParseError::at(
+            Some(line().saturating_sub(lines_back).max(1)),
+            Some(position),
+            message,
+        ))),
+    }
 }
 
 impl Walk {
