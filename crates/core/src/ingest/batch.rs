@@ -38,9 +38,13 @@ impl Field<'_> {
                 text::attr_string_into(raw, MAX_STRING, out);
                 true
             }
+            // A suite's name is the same for every case of the suite: usually already there,
+            // in the buffer reused from the case before.
             Field::Text(s) => {
-                out.clear();
-                out.push_str(s);
+                if out != s {
+                    out.clear();
+                    out.push_str(s);
+                }
                 true
             }
         }
@@ -104,8 +108,8 @@ impl<F: FnMut(TestCase)> CaseSink for F {
     }
 }
 
-/// Where a field's bytes are in a batch's buffer.
-#[derive(Debug, Clone)]
+/// Where a field's value is in a batch: raw in its bytes, or text in its texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Span {
     Absent,
     Raw(Range<usize>),
@@ -118,6 +122,11 @@ pub struct CaseBatch {
     cases: Vec<(TestCase, Option<[Span; 6]>)>,
     /// Every raw field's bytes, one after another.
     bytes: Vec<u8>,
+    /// Every text field, one after another (text already: read back without a UTF-8 check).
+    texts: String,
+    /// Each field's span in the case before: a text repeated from it (the suite's name and
+    /// file, case after case) is kept once.
+    last: [Option<Span>; 6],
 }
 
 /// Fields longer than this are decoded by the reader (bounded to [`MAX_STRING`]) rather than
@@ -131,6 +140,8 @@ impl CaseBatch {
             // A testcase's class, name and file take about 100 bytes: room for more, so a batch
             // of typical cases never grows (each growth copies the batch so far).
             bytes: Vec::with_capacity(cases * 160),
+            texts: String::new(),
+            last: Default::default(),
         }
     }
 
@@ -143,29 +154,36 @@ impl CaseBatch {
         self.cases.is_empty()
     }
 
-    /// Bytes of raw strings held.
+    /// Bytes of strings held.
     pub fn bytes(&self) -> usize {
-        self.bytes.len()
+        self.bytes.len() + self.texts.len()
     }
 
-    fn keep(&mut self, field: Field<'_>) -> Span {
-        let at = self.bytes.len();
-        match field {
+    /// Keeps field `slot` of a case.
+    fn keep(&mut self, slot: usize, field: Field<'_>) -> Span {
+        let span = match field {
             Field::Absent => Span::Absent,
             Field::Raw(raw) if raw.len() <= RAW_MAX => {
+                let at = self.bytes.len();
                 self.bytes.extend_from_slice(raw);
                 Span::Raw(at..self.bytes.len())
             }
-            Field::Raw(raw) => {
-                let decoded = text::attr_string(raw, MAX_STRING);
-                self.bytes.extend_from_slice(decoded.as_bytes());
-                Span::Text(at..self.bytes.len())
-            }
-            Field::Text(s) => {
-                self.bytes.extend_from_slice(s.as_bytes());
-                Span::Text(at..self.bytes.len())
-            }
+            Field::Raw(raw) => self.keep_text(slot, &text::attr_string(raw, MAX_STRING)),
+            Field::Text(s) => self.keep_text(slot, s),
+        };
+        self.last[slot] = Some(span.clone());
+        span
+    }
+
+    fn keep_text(&mut self, slot: usize, s: &str) -> Span {
+        if let Some(Span::Text(r)) = &self.last[slot]
+            && &self.texts[r.clone()] == s
+        {
+            return Span::Text(r.clone());
         }
+        let at = self.texts.len();
+        self.texts.push_str(s);
+        Span::Text(at..self.texts.len())
     }
 
     /// Each case in order, its strings decoded, lent to `on_case`. The strings' buffers are
@@ -174,12 +192,11 @@ impl CaseBatch {
         // The strings of the case before, kept for their buffers.
         let (mut suite, mut classname, mut name, mut file) =
             (String::new(), String::new(), String::new(), String::new());
-        let bytes = self.bytes;
+        let (bytes, texts) = (self.bytes, self.texts);
         let field = |span: &Span| match span {
             Span::Absent => Field::Absent,
             Span::Raw(r) => Field::Raw(&bytes[r.clone()]),
-            // Copied from a `&str`, so whole UTF-8.
-            Span::Text(r) => Field::Text(std::str::from_utf8(&bytes[r.clone()]).unwrap_or("")),
+            Span::Text(r) => Field::Text(&texts[r.clone()]),
         };
         let mut cases = self.cases;
         // Borrowed in place: a case is a few hundred bytes.
@@ -217,12 +234,12 @@ impl CaseSink for CaseBatch {
 
     fn raw_case(&mut self, case: TestCase, raw: &RawStrings<'_>) {
         let spans = [
-            self.keep(raw.suite),
-            self.keep(raw.suite_file),
-            self.keep(raw.classname),
-            self.keep(raw.class),
-            self.keep(raw.name),
-            self.keep(raw.file),
+            self.keep(0, raw.suite),
+            self.keep(1, raw.suite_file),
+            self.keep(2, raw.classname),
+            self.keep(3, raw.class),
+            self.keep(4, raw.name),
+            self.keep(5, raw.file),
         ];
         self.cases.push((case, Some(spans)));
     }

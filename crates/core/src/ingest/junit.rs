@@ -574,6 +574,8 @@ mod unit {
       <testcase name="{long}" classname="c&#1;d"/>
       <testcase name="bytes &#xE9;"/>
     </testsuite>
+    <testsuite name="inB" filepath="b.py"><testcase name="in b"/></testsuite>
+    <testcase name="in outer"/>
   </testsuite>
 </testsuites>"#
         );
@@ -631,6 +633,9 @@ mod unit {
                     s("suite/file.py"),
                     None
                 ),
+                // Another suite's name and file, then the outer suite's again.
+                ("inB", "", "in b".into(), s("b.py"), None),
+                ("outer & co", "", "in outer".into(), s("suite/file.py"), None),
             ]
         );
         assert!(at_once[4].name.len() <= super::MAX_STRING);

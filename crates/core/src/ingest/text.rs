@@ -181,9 +181,15 @@ pub fn attr_string(raw: &[u8], limit: usize) -> String {
 /// [`attr_string`] into `out` (emptied first, its allocation kept).
 pub fn attr_string_into(raw: &[u8], limit: usize, out: &mut String) {
     out.clear();
-    if !raw.contains(&b'&') && raw.len() <= limit {
-        out.push_str(&clean_attr(raw));
-        return;
+    if raw.len() <= limit {
+        if let Some(s) = plain_ascii(raw) {
+            out.push_str(s);
+            return;
+        }
+        if !raw.contains(&b'&') {
+            out.push_str(&clean_attr(raw));
+            return;
+        }
     }
     let mut acc = Bounded::new(limit);
     acc.text = std::mem::take(out);
@@ -192,6 +198,29 @@ pub fn attr_string_into(raw: &[u8], limit: usize, out: &mut String) {
         drop_cut_word(&mut acc.text);
     }
     *out = acc.text;
+}
+
+/// `raw` as text when it is printable ASCII without a `&` (nearly every name, class name and
+/// file): such a value decodes to itself. One pass, eight bytes at a time, where the general
+/// decoding looks for `&`, checks UTF-8 and looks for characters to drop or normalise in turn.
+#[inline]
+fn plain_ascii(raw: &[u8]) -> Option<&str> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Exact "some byte" tests: a byte from 0x80, a byte below 0x20, an `&`.
+    let plain = |w: u64| {
+        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        let amp = w ^ (ONES * u64::from(b'&'));
+        let amp = amp.wrapping_sub(ONES) & !amp & HIGH;
+        (w & HIGH) | below_space | amp == 0
+    };
+    let mut chunks = raw.chunks_exact(8);
+    let words_plain = chunks.all(|c| plain(u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]))));
+    let rest = chunks.remainder();
+    if !words_plain || !rest.iter().all(|&b| (0x20..0x80).contains(&b) && b != b'&') {
+        return None;
+    }
+    std::str::from_utf8(raw).ok()
 }
 
 /// After a cut: drops the last word when it may be the start of a secret the cut went through
@@ -518,6 +547,33 @@ pub fn parse_line(raw: &str) -> Result<Option<u32>, String> {
 
 #[cfg(test)]
 mod tests {
+    /// Every byte at every place of values up to two words and a bit long: the plain-ASCII
+    /// path gives what the general decoding gives, and is taken only for plain values.
+    #[test]
+    fn a_plain_value_decodes_as_the_general_decoding_decodes_it() {
+        let general = |raw: &[u8]| {
+            let mut acc = Bounded::new(MAX_STRING);
+            decode_attr_into(raw, &mut acc);
+            acc.text
+        };
+        let mut out = String::from("left over");
+        for len in 1..=19 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut raw = b"tests.pkg_000.Test_".to_vec();
+                    raw.truncate(len);
+                    raw[at] = byte;
+                    attr_string_into(&raw, MAX_STRING, &mut out);
+                    assert_eq!(out, general(&raw), "{raw:?}");
+                    let plain = (0x20..0x80).contains(&byte) && byte != b'&';
+                    assert_eq!(plain_ascii(&raw).is_some(), plain, "{raw:?}");
+                }
+            }
+        }
+        attr_string_into(b"a &amp; b\tc", MAX_STRING, &mut out);
+        assert_eq!(out, "a & b c");
+    }
+
     use super::*;
 
     /// Kept text and count are those of one push however the text is split into pushes: a
