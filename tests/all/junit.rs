@@ -1271,3 +1271,44 @@ fn a_test_with_too_many_properties_keeps_the_first_and_the_report_says_so() {
         json["warnings"]
     );
 }
+
+/// Read in place, the blank text between tags is stepped over unless an element's text is
+/// being read: inside a failure, a property and an output it is kept, and an error after
+/// stepped-over indentation names the same line and byte either way.
+#[test]
+fn indentation_is_stepped_over_only_where_no_text_is_read() {
+    let xml = "<testsuites>\n  <testsuite name=\"s\">\n    <testcase name=\"a\">\n      \
+               <failure message=\"m\">\n        <![CDATA[boom]]>\n        <!-- c -->  \
+               at t.py:3\n      </failure>\n      <properties>\n        <property \
+               name=\"tag\">  <!-- c -->  cc6-1  </property>\n      </properties>\n      \
+               <system-out>\n  <![CDATA[x]]>\n  [[PROPERTY|k=v]]\n  </system-out>\n    \
+               </testcase>\n  </testsuite>\n</testsuites>\n";
+    let cases = parse_ok(xml);
+    let text = |c: &TestCase| {
+        c.message
+            .as_ref()
+            .map(|m| m.text.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        text(&cases[0]).contains("boom\n        "),
+        "{:?}",
+        text(&cases[0])
+    );
+    assert!(
+        text(&cases[0]).contains("  at t.py:3"),
+        "{:?}",
+        text(&cases[0])
+    );
+    let props: Vec<_> = cases[0]
+        .properties
+        .iter()
+        .map(|p| (p.name.as_str(), p.value.as_str()))
+        .collect();
+    assert_eq!(props, [("tag", "cc6-1"), ("k", "v")]);
+
+    let bad = "<testsuites>\n  <testsuite name=\"s\">\n    <testcase name=\"a\"/>\n    \
+               <testcase name=\"b\" time=\"soon\"/>\n  </testsuite>\n</testsuites>\n";
+    let err = parse_err(bad.as_bytes());
+    assert_eq!(err.location.line, Some(4), "{err}");
+}

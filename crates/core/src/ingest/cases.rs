@@ -129,6 +129,12 @@ impl Texts {
         self.output.begin();
     }
 
+    /// Whether text now would be read (collected, or scanned as an output): when not, a
+    /// driver may step over it.
+    pub fn wants_text(&self) -> bool {
+        self.collector.active() || self.output.active
+    }
+
     /// Text inside the root element; `markers` receives the property lines of an output.
     pub fn text(&mut self, raw: &[u8], markers: Option<&mut CaseProperties>) {
         if self.collector.active() {

@@ -635,7 +635,13 @@ mod unit {
                 ),
                 // Another suite's name and file, then the outer suite's again.
                 ("inB", "", "in b".into(), s("b.py"), None),
-                ("outer & co", "", "in outer".into(), s("suite/file.py"), None),
+                (
+                    "outer & co",
+                    "",
+                    "in outer".into(),
+                    s("suite/file.py"),
+                    None
+                ),
             ]
         );
         assert!(at_once[4].name.len() <= super::MAX_STRING);
