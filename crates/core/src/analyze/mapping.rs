@@ -296,11 +296,7 @@ fn letter_then_digit(b: &[u8]) -> bool {
     };
     // Bit 7 of the last byte of the word before: a letter there.
     let mut letter_before = 0u64;
-    let mut chunks = b.chunks(8);
-    chunks.any(|chunk| {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
+    let mut found = |w: u64| {
         // ASCII letters are the bytes that, with 0x20 set, fall in `a..=z`.
         let letters = in_range(w | (ONES * 0x20), b'a', b'z');
         let digits = in_range(w, b'0', b'9');
@@ -308,7 +304,19 @@ fn letter_then_digit(b: &[u8]) -> bool {
         let found = ((letters << 8) | (letter_before >> 56)) & digits != 0;
         letter_before = letters;
         found
-    })
+    };
+    let mut chunks = b.chunks_exact(8);
+    if chunks.any(|c| found(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))) {
+        return true;
+    }
+    // The last bytes, zero above them (a zero byte is neither a letter nor a digit), put
+    // together without a call to copy them.
+    let rest = chunks
+        .remainder()
+        .iter()
+        .enumerate()
+        .fold(0u64, |w, (i, &byte)| w | (u64::from(byte) << (8 * i)));
+    found(rest)
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ pub enum Field<'a> {
     Absent,
     /// An attribute value as written (entities and all): decoded by [`text::attr_string`].
     Raw(&'a [u8]),
+    /// [`Field::Raw`] known to be UTF-8 (decoded by [`text::attr_str_into`]).
+    RawText(&'a str),
     /// Already text (a suite's name, or a value too long to carry raw: decoded by the reader).
     Text(&'a str),
 }
@@ -36,6 +38,10 @@ impl Field<'_> {
             }
             Field::Raw(raw) => {
                 text::attr_string_into(raw, MAX_STRING, out);
+                true
+            }
+            Field::RawText(raw) => {
+                text::attr_str_into(raw, MAX_STRING, out);
                 true
             }
             // A suite's name is the same for every case of the suite: usually already there,
@@ -163,16 +169,21 @@ impl CaseBatch {
     fn keep(&mut self, slot: usize, field: Field<'_>) -> Span {
         let span = match field {
             Field::Absent => Span::Absent,
-            Field::Raw(raw) if raw.len() <= RAW_MAX => {
-                let at = self.bytes.len();
-                self.bytes.extend_from_slice(raw);
-                Span::Raw(at..self.bytes.len())
-            }
-            Field::Raw(raw) => self.keep_text(slot, &text::attr_string(raw, MAX_STRING)),
+            Field::Raw(raw) => self.keep_raw(slot, raw),
+            Field::RawText(raw) => self.keep_raw(slot, raw.as_bytes()),
             Field::Text(s) => self.keep_text(slot, s),
         };
         self.last[slot] = Some(span.clone());
         span
+    }
+
+    fn keep_raw(&mut self, slot: usize, raw: &[u8]) -> Span {
+        if raw.len() > RAW_MAX {
+            return self.keep_text(slot, &text::attr_string(raw, MAX_STRING));
+        }
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(raw);
+        Span::Raw(at..self.bytes.len())
     }
 
     fn keep_text(&mut self, slot: usize, s: &str) -> Span {
@@ -193,9 +204,16 @@ impl CaseBatch {
         let (mut suite, mut classname, mut name, mut file) =
             (String::new(), String::new(), String::new(), String::new());
         let (bytes, texts) = (self.bytes, self.texts);
+        // UTF-8 checked once for the whole batch (a report nearly always is), not field by
+        // field: a field of it is then text already (unless it is part of a character that
+        // fields around it complete).
+        let valid = std::str::from_utf8(&bytes).ok();
         let field = |span: &Span| match span {
             Span::Absent => Field::Absent,
-            Span::Raw(r) => Field::Raw(&bytes[r.clone()]),
+            Span::Raw(r) => match valid.and_then(|t| t.get(r.clone())) {
+                Some(text) => Field::RawText(text),
+                None => Field::Raw(&bytes[r.clone()]),
+            },
             Span::Text(r) => Field::Text(&texts[r.clone()]),
         };
         let mut cases = self.cases;

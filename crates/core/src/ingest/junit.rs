@@ -647,6 +647,26 @@ mod unit {
         assert!(at_once[4].name.len() <= super::MAX_STRING);
     }
 
+    /// A batch's bytes are checked for UTF-8 once, as a whole: a field that is not UTF-8 on
+    /// its own decodes as it does alone, even when the fields around it make the whole valid
+    /// (`\xC3` ending a class name, `\xA9` starting the name: `é` together).
+    #[test]
+    fn fields_not_utf8_on_their_own_decode_alike_in_a_batch() {
+        for doc in [
+            &b"<testsuite><testcase classname=\"c\xC3\" name=\"\xA9n\"/><testcase name=\"ok\"/></testsuite>"[..],
+            b"<testsuite><testcase classname=\"a\xFFb\" name=\"t\"/><testcase name=\"ok &amp; \xC3\xA9\"/></testsuite>",
+        ] {
+            let mut at_once = Vec::new();
+            super::parse(doc, 0, &mut |c| at_once.push(c)).unwrap();
+            let mut batch = CaseBatch::with_capacity(4);
+            super::parse_into(doc, 0, &mut batch).unwrap();
+            let mut batched: Vec<TestCase> = Vec::new();
+            batch.lend_each(&mut |c| batched.push(c.clone()));
+            assert_eq!(batched, at_once);
+            assert!(at_once[0].classname.contains('\u{FFFD}'), "{:?}", at_once[0]);
+        }
+    }
+
     #[test]
     fn element_names_are_utf8_ascii_or_not() {
         let parse = |doc: &[u8]| super::parse(doc, 0, &mut |_| {}).map(|_| ());

@@ -200,6 +200,39 @@ pub fn attr_string_into(raw: &[u8], limit: usize, out: &mut String) {
     *out = acc.text;
 }
 
+/// [`attr_string_into`] for a value known to be UTF-8: one with nothing to decode (no `&`, no
+/// character below U+0020, no U+FFFE or U+FFFF) is copied as it is, in one pass.
+pub fn attr_str_into(raw: &str, limit: usize, out: &mut String) {
+    if raw.len() <= limit && !needs_decoding(raw.as_bytes()) {
+        out.clear();
+        out.push_str(raw);
+        return;
+    }
+    attr_string_into(raw.as_bytes(), limit, out);
+}
+
+/// Whether UTF-8 `bytes` hold an `&`, a byte below 0x20 or an 0xEF (the lead byte of U+FFFE
+/// and U+FFFF): what [`decode_attr_into`] changes. Eight bytes at a time.
+#[inline]
+fn needs_decoding(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let words = chunks.any(|c| {
+        let w = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+        w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0 || has(w, b'&') || has(w, 0xEF)
+    });
+    words
+        || chunks
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'&' || b == 0xEF)
+}
+
 /// `raw` as text when it is printable ASCII without a `&` (nearly every name, class name and
 /// file): such a value decodes to itself. One pass, eight bytes at a time, where the general
 /// decoding looks for `&`, checks UTF-8 and looks for characters to drop or normalise in turn.
@@ -572,6 +605,47 @@ mod tests {
         }
         attr_string_into(b"a &amp; b\tc", MAX_STRING, &mut out);
         assert_eq!(out, "a & b c");
+    }
+
+    /// The same for values known to be UTF-8: every character at every place, `&`, controls,
+    /// U+FFFE/U+FFFF and their neighbours among them.
+    #[test]
+    fn a_utf8_value_decodes_as_its_bytes_decode() {
+        let chars = [
+            'a',
+            '&',
+            ' ',
+            '\t',
+            '\n',
+            '\r',
+            '\u{1}',
+            '\u{1f}',
+            '\u{7f}',
+            'é',
+            '\u{fffd}',
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{e000}',
+            '\u{10000}',
+            '\u{2603}',
+        ];
+        let (mut a, mut b) = (String::new(), String::new());
+        for len in 1..=18 {
+            for at in 0..len {
+                for c in chars {
+                    let mut value: String = "tests.pkg_00.Test_".chars().take(len).collect();
+                    value.replace_range(at..at + 1, c.encode_utf8(&mut [0; 4]));
+                    value.push_str("&amp;;");
+                    value.truncate(value.len() - 6 + (at % 7));
+                    attr_str_into(&value, MAX_STRING, &mut a);
+                    attr_string_into(value.as_bytes(), MAX_STRING, &mut b);
+                    assert_eq!(a, b, "{value:?}");
+                }
+            }
+        }
+        attr_str_into("ab&amp;", 4, &mut a);
+        attr_string_into(b"ab&amp;", 4, &mut b);
+        assert_eq!(a, b);
     }
 
     use super::*;
