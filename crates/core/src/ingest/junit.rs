@@ -354,7 +354,8 @@ impl<'a> State<'a> {
     }
 
     fn open_case(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
-        let mut case = CaseBuilder {
+        // Built where it stays, not moved there: a testcase is read by the hundred thousand.
+        let case = self.case.insert(CaseBuilder {
             classname: None,
             class: None,
             name: None,
@@ -367,7 +368,7 @@ impl<'a> State<'a> {
             message: None,
             text_location: None,
             properties: CaseProperties::default(),
-        };
+        });
         self.raw.clear();
         let raw = &mut self.raw;
         let mut keep = |value: &[u8]| {
@@ -406,7 +407,6 @@ impl<'a> State<'a> {
                 _ => {}
             }
         }
-        self.case = Some(case);
         Ok(Kind::Case)
     }
 
@@ -496,14 +496,17 @@ impl<'a> State<'a> {
     }
 
     fn close_case(&mut self) {
-        let Some(case) = self.case.take() else { return };
+        // Read where it is (not moved out) and closed at the end.
+        let Some(case) = self.case.as_mut() else {
+            return;
+        };
         self.summary.cases += 1;
         // The test's file is what the report says (its `file`, else the suite's `filepath`):
         // it is part of the test's identity. A location in the failure text is where the
         // failure happened, kept apart for annotations: the same test failing on one shard and
         // passing on another, or failing with two different traces, stays one test.
         let suite_file = self.suites.iter().rev().find_map(|s| s.filepath.as_deref());
-        let (mut properties, dropped) = case.properties.into_parts();
+        let (mut properties, dropped) = std::mem::take(&mut case.properties).into_parts();
         self.summary.case_properties_dropped += dropped;
         self.suite_props.inherit(&mut properties);
         let status = if case.rank == 0 && case.skipped_by_attr {
@@ -521,10 +524,10 @@ impl<'a> State<'a> {
                 .last()
                 .map_or(Field::Absent, |s| Field::Text(&s.name)),
             suite_file: suite_file.map_or(Field::Absent, Field::Text),
-            classname: raw(case.classname),
-            class: raw(case.class),
-            name: raw(case.name),
-            file: raw(case.file),
+            classname: raw(case.classname.take()),
+            class: raw(case.class.take()),
+            name: raw(case.name.take()),
+            file: raw(case.file.take()),
         };
         let case = TestCase {
             suite: String::new(),
@@ -532,17 +535,18 @@ impl<'a> State<'a> {
             name: String::new(),
             file: None,
             line: case.line,
-            location: case.text_location,
+            location: case.text_location.take(),
             status,
             // Flaky means "passed after a retry": a case that still failed is not flaky.
             flaky: case.flaky && status == CaseStatus::Passed,
             duration_s: case.duration_s,
-            message: case.message,
+            message: case.message.take(),
             properties,
             input: self.input,
             runs: 1,
         };
         self.sink.raw_case(case, &strings);
+        self.case = None;
     }
 }
 
