@@ -12,5 +12,6 @@ pub mod ingest;
 pub mod model;
 pub mod redact;
 pub mod render;
+pub(crate) mod words;
 
 pub use error::{Error, ExitCode, Result};

@@ -6,6 +6,7 @@ use regex::Regex;
 use crate::config::{Config, RuleTarget};
 use crate::model::controls::{self, ControlId};
 use crate::model::{Carrier, PropertyScope, TestCase};
+use crate::words;
 
 /// A tag that looked like a control claim but named no criterion.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,40 +284,19 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// for digits was most of the mapping's time on a large report, where most names have none
 /// after a letter (`test_parse_3`, `tests.pkg_000`).
 fn letter_then_digit(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    const LOW7: u64 = u64::from_le_bytes([0x7F; 8]);
-    // The high bit of each byte of `w` that is ASCII and in `lo..=hi`. Each byte's low seven
-    // bits plus at most 0x80 stays within the byte, so no sum carries into the next.
-    let in_range = |w: u64, lo: u8, hi: u8| {
-        let low = w & LOW7;
-        let at_least_lo = low + ONES * u64::from(0x80 - lo);
-        let above_hi = low + ONES * u64::from(0x7F - hi);
-        at_least_lo & !above_hi & !w & HIGH
-    };
-    // Bit 7 of the last byte of the word before: a letter there.
+    // The last byte of the word before was a letter (its flag moved to byte 0's place).
     let mut letter_before = 0u64;
     let mut found = |w: u64| {
         // ASCII letters are the bytes that, with 0x20 set, fall in `a..=z`.
-        let letters = in_range(w | (ONES * 0x20), b'a', b'z');
-        let digits = in_range(w, b'0', b'9');
-        // Byte k+1 is a digit where byte k is a letter (little-endian: k+1 is 8 bits up).
+        let letters = words::in_range(w | u64::from_le_bytes([0x20; 8]), b'a', b'z');
+        let digits = words::in_range(w, b'0', b'9');
+        // Byte k+1 is a digit where byte k is a letter (byte k+1 is 8 bits up).
         let found = ((letters << 8) | (letter_before >> 56)) & digits != 0;
         letter_before = letters;
         found
     };
     let mut chunks = b.chunks_exact(8);
-    if chunks.any(|c| found(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))) {
-        return true;
-    }
-    // The last bytes, zero above them (a zero byte is neither a letter nor a digit), put
-    // together without a call to copy them.
-    let rest = chunks
-        .remainder()
-        .iter()
-        .enumerate()
-        .fold(0u64, |w, (i, &byte)| w | (u64::from(byte) << (8 * i)));
-    found(rest)
+    chunks.any(|c| found(words::word(c))) || found(words::partial_word(chunks.remainder()))
 }
 
 #[cfg(test)]

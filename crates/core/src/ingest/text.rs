@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use crate::words;
+
 /// Longest name, classname, suite name, file or property we keep (bytes); longer values are
 /// cut on a char boundary.
 pub const MAX_STRING: usize = 64 * 1024;
@@ -67,19 +69,12 @@ pub fn clean(raw: &[u8]) -> Cow<'_, str> {
 /// only when it holds a byte below 0x20 or an 0xEF.
 #[inline]
 pub(crate) fn may_hold_invalid_char<const WS: bool>(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const EF: u64 = u64::from_ne_bytes([0xEF; 8]);
     let suspicious =
         |b: &u8| (*b < 0x20 && (WS || !matches!(*b, b'\t' | b'\n' | b'\r'))) || *b == 0xEF;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
-        let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-        // Some byte < 0x20 (exact "any" test), or some byte == 0xEF.
-        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let e = w ^ EF;
-        let ef = e.wrapping_sub(ONES) & !e & HIGH;
-        if (below_space | ef) != 0 && chunk.iter().any(suspicious) {
+        let w = words::word(chunk);
+        if words::below(w, 0x20) | words::equal(w, 0xEF) != 0 && chunk.iter().any(suspicious) {
             return true;
         }
     }
@@ -215,18 +210,12 @@ pub fn attr_str_into(raw: &str, limit: usize, out: &mut String) {
 /// and U+FFFF): what [`decode_attr_into`] changes. Eight bytes at a time.
 #[inline]
 fn needs_decoding(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH != 0
-    };
     let mut chunks = bytes.chunks_exact(8);
-    let words = chunks.any(|c| {
-        let w = u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
-        w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0 || has(w, b'&') || has(w, 0xEF)
+    let in_words = chunks.any(|c| {
+        let w = words::word(c);
+        words::below(w, 0x20) | words::equal(w, b'&') | words::equal(w, 0xEF) != 0
     });
-    words
+    in_words
         || chunks
             .remainder()
             .iter()
@@ -238,17 +227,9 @@ fn needs_decoding(bytes: &[u8]) -> bool {
 /// decoding looks for `&`, checks UTF-8 and looks for characters to drop or normalise in turn.
 #[inline]
 fn plain_ascii(raw: &[u8]) -> Option<&str> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    // Exact "some byte" tests: a byte from 0x80, a byte below 0x20, an `&`.
-    let plain = |w: u64| {
-        let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        let amp = w ^ (ONES * u64::from(b'&'));
-        let amp = amp.wrapping_sub(ONES) & !amp & HIGH;
-        (w & HIGH) | below_space | amp == 0
-    };
+    let plain = |w: u64| words::non_ascii(w) | words::below(w, 0x20) | words::equal(w, b'&') == 0;
     let mut chunks = raw.chunks_exact(8);
-    let words_plain = chunks.all(|c| plain(u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]))));
+    let words_plain = chunks.all(|c| plain(words::word(c)));
     let rest = chunks.remainder();
     if !words_plain || !rest.iter().all(|&b| (0x20..0x80).contains(&b) && b != b'&') {
         return None;

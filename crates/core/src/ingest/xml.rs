@@ -37,6 +37,7 @@ use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::Texts;
 use crate::ingest::text;
 pub use crate::ingest::text::{resolve, shown};
+use crate::words;
 
 /// The block the XML readers' line counter reads at once. A caller that buffers the file
 /// itself should use a `BufReader` of this capacity: a read at least as large as its capacity
@@ -73,16 +74,10 @@ pub fn check_attr_value(raw: &[u8]) -> Result<(), String> {
 /// `true` when `raw` holds a `<` or an `&` (exact: the word test has no false positives).
 #[inline]
 fn may_hold_lt_or_amp(raw: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    let has_byte = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH != 0
-    };
     let mut chunks = raw.chunks_exact(8);
     for chunk in &mut chunks {
-        let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
-        if has_byte(w, b'<') || has_byte(w, b'&') {
+        let w = words::word(chunk);
+        if words::equal(w, b'<') | words::equal(w, b'&') != 0 {
             return true;
         }
     }
@@ -322,18 +317,12 @@ struct Split {
 /// in one pass (a value is short: a name, a time, a line).
 #[inline]
 fn value_len(rest: &[u8], quote: u8) -> Option<(usize, bool)> {
-    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-    // The lowest byte flagged is exact (a false flag only ever follows a true one).
-    let flags = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x & HIGH
-    };
     let mut chunks = rest.chunks_exact(8);
     let mut base = 0;
     for chunk in &mut chunks {
-        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        let found = flags(w, quote) | flags(w, b'<') | flags(w, b'&');
+        let w = words::word(chunk);
+        // The lowest byte flagged is the first of the three.
+        let found = words::equal(w, quote) | words::equal(w, b'<') | words::equal(w, b'&');
         if found != 0 {
             let at = base + (found.trailing_zeros() / 8) as usize;
             return finish_value(rest, quote, at);
