@@ -5,7 +5,7 @@
 //! pages let go behind it), anything else as a stream.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 
 use crate::error::Error;
 use crate::ingest::batch::{CaseBatch, CaseSink, RawStrings};
@@ -34,10 +34,6 @@ pub fn parse_result_files(
     on_case: &mut dyn FnMut(&mut crate::model::TestCase),
 ) -> Result<ReadResults, Error> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<CaseBatch>(16);
-    // Emptied batches go back to the reading thread to be filled again: a fresh batch's
-    // half-megabyte was new memory, its pages faulted in and zeroed by the kernel as the
-    // reader first wrote them.
-    let (back, recycled) = std::sync::mpsc::sync_channel::<CaseBatch>(RECYCLED);
     std::thread::scope(|scope| {
         // Named so a profile tells the two halves apart.
         let producer = std::thread::Builder::new()
@@ -49,7 +45,6 @@ pub fn parse_result_files(
                     let mut sink = Batches {
                         batch: CaseBatch::with_capacity(BATCH),
                         tx: &tx,
-                        recycled: &recycled,
                     };
                     let (summary, file) = inputs::read_hashed_in_place(path, display, |input| {
                         match input {
@@ -76,11 +71,9 @@ pub fn parse_result_files(
             });
         let producer =
             producer.map_err(|e| Error::Usage(format!("cannot start the results reader: {e}")))?;
-        for mut batch in rx {
+        for batch in rx {
             // Lent, not moved: a case is a few hundred bytes and most are only looked at.
             batch.lend_each(&mut *on_case);
-            // Dropped when enough are waiting (never waits on the reader).
-            let _ = back.try_send(batch);
         }
         producer
             .join()
@@ -88,25 +81,16 @@ pub fn parse_result_files(
     })
 }
 
-/// Emptied batches held for the reading thread at most.
-const RECYCLED: usize = 4;
-
-/// The reading thread's sink: cases into the current batch, full batches to the channel, the
-/// next batch an emptied one when one came back.
+/// The reading thread's sink: cases into the current batch, full batches to the channel.
 struct Batches<'a> {
     batch: CaseBatch,
     tx: &'a SyncSender<CaseBatch>,
-    recycled: &'a Receiver<CaseBatch>,
 }
 
 impl Batches<'_> {
     fn send_when_full(&mut self) {
         if self.batch.len() == BATCH || self.batch.bytes() >= BATCH_BYTES {
-            let next = self
-                .recycled
-                .try_recv()
-                .unwrap_or_else(|_| CaseBatch::with_capacity(BATCH));
-            let full = std::mem::replace(&mut self.batch, next);
+            let full = std::mem::replace(&mut self.batch, CaseBatch::with_capacity(BATCH));
             // The receiver lives until this thread is joined.
             let _ = self.tx.send(full);
         }
@@ -146,9 +130,8 @@ mod tests {
     use super::*;
     use crate::model::TestCase;
 
-    /// The pipeline (a reading thread, batches of raw strings decoded on this thread, batches
-    /// emptied here filled again there as they come back) gives every case the core's reader
-    /// gives, in order: across many batches and two files (one mapped, one read whole), suites
+    /// The pipeline (a reading thread, batches of raw strings decoded on this thread) gives
+    /// every case the core's reader gives, in order: across many batches and two files (one mapped, one read whole), suites
     /// changing inside a batch, names with references, non-ASCII and bytes that are not UTF-8
     /// on their own.
     #[test]

@@ -198,17 +198,16 @@ impl CaseBatch {
     }
 
     /// Each case in order, its strings decoded, lent to `on_case`. The strings' buffers are
-    /// reused from one case to the next (those `on_case` takes are replaced). Leaves the batch
-    /// empty, its memory kept to be filled again.
-    pub fn lend_each(&mut self, on_case: &mut dyn FnMut(&mut TestCase)) {
+    /// reused from one case to the next (those `on_case` takes are replaced).
+    pub fn lend_each(self, on_case: &mut dyn FnMut(&mut TestCase)) {
         // The strings of the case before, kept for their buffers.
         let (mut suite, mut classname, mut name, mut file) =
             (String::new(), String::new(), String::new(), String::new());
-        let (bytes, texts) = (&self.bytes, &self.texts);
+        let (bytes, texts) = (self.bytes, self.texts);
         // UTF-8 checked once for the whole batch (a report nearly always is), not field by
         // field: a field of it is then text already (unless it is part of a character that
         // fields around it complete).
-        let valid = std::str::from_utf8(bytes).ok();
+        let valid = std::str::from_utf8(&bytes).ok();
         let field = |span: &Span| match span {
             Span::Absent => Field::Absent,
             Span::Raw(r) => match valid.and_then(|t| t.get(r.clone())) {
@@ -217,8 +216,9 @@ impl CaseBatch {
             },
             Span::Text(r) => Field::Text(&texts[r.clone()]),
         };
+        let mut cases = self.cases;
         // Borrowed in place: a case is a few hundred bytes.
-        for (case, spans) in &mut self.cases {
+        for (case, spans) in &mut cases {
             let Some(spans) = spans else {
                 on_case(case);
                 continue;
@@ -242,10 +242,6 @@ impl CaseBatch {
             name = std::mem::take(&mut case.name);
             file = case.file.take().unwrap_or_default();
         }
-        self.cases.clear();
-        self.bytes.clear();
-        self.texts.clear();
-        self.last = Default::default();
     }
 }
 
