@@ -131,9 +131,9 @@ mod tests {
     use crate::model::TestCase;
 
     /// The pipeline (a reading thread, batches of raw strings decoded on this thread) gives
-    /// every case the core's reader gives, in order: across many batches and two files (one mapped, one read whole), suites
-    /// changing inside a batch, names with references, non-ASCII and bytes that are not UTF-8
-    /// on their own.
+    /// every case the core's reader gives, in order: across many batches and two files (one
+    /// mapped, one read whole), suites changing inside a batch, names with references,
+    /// non-ASCII and bytes that are not UTF-8 on their own.
     #[test]
     fn the_pipeline_reads_what_the_reader_reads_across_batches() {
         let dir = tempfile::tempdir().unwrap();
