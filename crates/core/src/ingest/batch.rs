@@ -125,7 +125,10 @@ enum Span {
 /// Test cases with their raw strings, for another thread to decode ([`CaseBatch::lend_each`]).
 #[derive(Debug, Default)]
 pub struct CaseBatch {
-    cases: Vec<(TestCase, Option<[Span; 6]>)>,
+    cases: Vec<TestCase>,
+    /// Each case's raw strings (`None`: its strings are final). Apart from the cases, so a case
+    /// is moved into the batch as it is, not into a pair first.
+    spans: Vec<Option<[Span; 6]>>,
     /// Every raw field's bytes, one after another.
     bytes: Vec<u8>,
     /// Every text field, one after another (text already: read back without a UTF-8 check).
@@ -143,6 +146,7 @@ impl CaseBatch {
     pub fn with_capacity(cases: usize) -> Self {
         CaseBatch {
             cases: Vec::with_capacity(cases),
+            spans: Vec::with_capacity(cases),
             // A testcase's class, name and file take about 100 bytes: room for more, so a batch
             // of typical cases never grows (each growth copies the batch so far).
             bytes: Vec::with_capacity(cases * 160),
@@ -218,7 +222,7 @@ impl CaseBatch {
         };
         let mut cases = self.cases;
         // Borrowed in place: a case is a few hundred bytes.
-        for (case, spans) in &mut cases {
+        for (case, spans) in cases.iter_mut().zip(&self.spans) {
             let Some(spans) = spans else {
                 on_case(case);
                 continue;
@@ -247,7 +251,8 @@ impl CaseBatch {
 
 impl CaseSink for CaseBatch {
     fn case(&mut self, case: TestCase) {
-        self.cases.push((case, None));
+        self.cases.push(case);
+        self.spans.push(None);
     }
 
     fn raw_case(&mut self, case: TestCase, raw: &RawStrings<'_>) {
@@ -259,6 +264,7 @@ impl CaseSink for CaseBatch {
             self.keep(4, raw.name),
             self.keep(5, raw.file),
         ];
-        self.cases.push((case, Some(spans)));
+        self.cases.push(case);
+        self.spans.push(Some(spans));
     }
 }
