@@ -284,7 +284,8 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
 /// for digits was most of the mapping's time on a large report, where most names have none
 /// after a letter (`test_parse_3`, `tests.pkg_000`).
 fn letter_then_digit(b: &[u8]) -> bool {
-    // The last byte of the word before was a letter (its flag moved to byte 0's place).
+    // The letters of the word before: its last byte's flag, moved down to byte 0's place,
+    // pairs with a digit starting this word.
     let mut letter_before = 0u64;
     let mut found = |w: u64| {
         // ASCII letters are the bytes that, with 0x20 set, fall in `a..=z`.

@@ -115,7 +115,7 @@ impl<F: FnMut(TestCase)> CaseSink for F {
 }
 
 /// Where a field's value is in a batch: raw in its bytes, or text in its texts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 enum Span {
     Absent,
     Raw(Range<usize>),
