@@ -4,6 +4,7 @@
 //! `[[PROPERTY|name=value]]` lines found in a test's captured output.
 
 use crate::ingest::location::find_location;
+use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded, LineScanner};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation};
 
@@ -42,9 +43,10 @@ impl CaseProperties {
         }
     }
 
-    /// The properties kept, and how many were not.
-    pub fn into_parts(self) -> (Vec<RawProperty>, u64) {
-        (self.list, self.dropped)
+    /// The properties kept; how many were not is added to `summary`.
+    pub(crate) fn kept(self, summary: &mut Summary) -> Vec<RawProperty> {
+        summary.case_properties_dropped += self.dropped;
+        self.list
     }
 }
 
@@ -502,7 +504,10 @@ mod tests {
         m.reference(b"#46", &mut found);
         m.text(b"1]]", &mut found);
         m.finish(&mut found);
-        assert_eq!(found.into_parts(), (vec![marker("control", "CC6.1")], 0));
+        assert_eq!(
+            (found.list, found.dropped),
+            (vec![marker("control", "CC6.1")], 0)
+        );
     }
 
     /// A test keeps its first `MAX_CASE_PROPERTIES` properties, marker lines of its output
@@ -517,7 +522,7 @@ mod tests {
         }
         found.push(marker("control", "CC6.1"));
         m.finish(&mut found);
-        let (kept, dropped) = found.into_parts();
+        let (kept, dropped) = (found.list, found.dropped);
         assert_eq!((kept.len(), dropped), (MAX_CASE_PROPERTIES, 41));
         assert_eq!(
             kept[MAX_CASE_PROPERTIES - 1],

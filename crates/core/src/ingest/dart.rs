@@ -396,8 +396,7 @@ impl State<'_> {
             CaseStatus::Failed | CaseStatus::Errored => test.error,
         };
         self.summary.cases += 1;
-        let (properties, dropped) = test.properties.into_parts();
-        self.summary.case_properties_dropped += dropped;
+        let properties = test.properties.kept(&mut self.summary);
         (self.on_case)(TestCase {
             suite: test.suite,
             classname: String::new(),

@@ -382,8 +382,7 @@ impl<'a> State<'a> {
         duration_s: f64,
     ) {
         self.summary.cases += 1;
-        let (properties, dropped) = properties.into_parts();
-        self.summary.case_properties_dropped += dropped;
+        let properties = properties.kept(&mut self.summary);
         (self.on_case)(TestCase {
             suite: package.to_owned(),
             classname: package.to_owned(),

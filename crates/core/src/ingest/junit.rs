@@ -506,8 +506,7 @@ impl<'a> State<'a> {
         // failure happened, kept apart for annotations: the same test failing on one shard and
         // passing on another, or failing with two different traces, stays one test.
         let suite_file = self.suites.iter().rev().find_map(|s| s.filepath.as_deref());
-        let (mut properties, dropped) = std::mem::take(&mut case.properties).into_parts();
-        self.summary.case_properties_dropped += dropped;
+        let mut properties = std::mem::take(&mut case.properties).kept(&mut self.summary);
         self.suite_props.inherit(&mut properties);
         let status = if case.rank == 0 && case.skipped_by_attr {
             CaseStatus::Skipped

@@ -382,8 +382,7 @@ impl State<'_> {
         };
         let status = case.parts.status(reported);
         let (message, location) = case.parts.message();
-        let (mut properties, dropped) = case.parts.properties.into_parts();
-        self.summary.case_properties_dropped += dropped;
+        let mut properties = case.parts.properties.kept(&mut self.summary);
         self.suite_props.inherit(&mut properties);
         (self.on_case)(TestCase {
             suite: self

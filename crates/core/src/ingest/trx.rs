@@ -447,13 +447,11 @@ impl State<'_> {
         let test = index.map(|i| &self.tests[i]);
         let classname = test.map(|t| t.classname.clone()).unwrap_or_default();
         let name = cases::without_class(result.test_name, &classname);
-        let (mut properties, dropped) = test
+        let mut properties = test
             .map(|t| t.properties.clone())
             .unwrap_or_default()
-            .into_parts();
-        let (markers, markers_dropped) = result.markers.into_parts();
-        properties.extend(markers);
-        self.summary.case_properties_dropped += dropped + markers_dropped;
+            .kept(&mut self.summary);
+        properties.extend(result.markers.kept(&mut self.summary));
         (self.on_case)(TestCase {
             suite: self.run_name.clone(),
             classname,

@@ -270,8 +270,7 @@ impl State<'_> {
         self.summary.cases += 1;
         let status = case.parts.status(case.result.unwrap_or(CaseStatus::Passed));
         let (message, location) = case.parts.message();
-        let (properties, dropped) = case.parts.properties.into_parts();
-        self.summary.case_properties_dropped += dropped;
+        let properties = case.parts.properties.kept(&mut self.summary);
         (self.on_case)(TestCase {
             suite: self.collection.clone(),
             classname: case.classname,
