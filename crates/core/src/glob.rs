@@ -35,6 +35,13 @@ pub fn is_literal(component: &str) -> bool {
     !component.contains(['*', '?', '[', ']', '{', '}', '\\'])
 }
 
+/// The text `pattern` asks a subject to contain, when it is `*text*` on a name (where `*`
+/// matches anything): such a glob matches exactly the subjects holding `text`.
+pub fn contained_text(pattern: &str, subject: Subject) -> Option<&str> {
+    let text = pattern.strip_prefix('*')?.strip_suffix('*')?;
+    (subject == Subject::Name && !text.is_empty() && is_literal(text)).then_some(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +64,15 @@ mod tests {
         assert!(m.is_match("out/report[1]*.xml"));
         assert!(!m.is_match("out/report1x.xml"));
         assert!(is_literal("reports") && !is_literal("*.xml") && !is_literal("a[1]"));
+    }
+
+    #[test]
+    fn only_star_text_star_on_a_name_is_a_contained_text() {
+        assert_eq!(contained_text("*auth::*", Subject::Name), Some("auth::"));
+        assert_eq!(contained_text("*auth*", Subject::Path), None);
+        for other in ["**", "*", "*a*b*", "a*", "*a", "*[a]*", "*a?*", "*\\**"] {
+            assert_eq!(contained_text(other, Subject::Name), None, "{other}");
+        }
     }
 
     #[test]
