@@ -32,15 +32,13 @@
 use std::io::BufRead;
 use std::ops::Range;
 
-use quick_xml::events::BytesStart;
-
 use crate::error::ParseError;
 use crate::ingest::batch::{CaseSink, Field, RawStrings};
 use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, LOCATION_SCAN, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
-use crate::ingest::xml::{self, Document, checked_attributes};
+use crate::ingest::xml::{self, Document, Element, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, RawProperty, SourceLocation, TestCase};
 
 pub use crate::ingest::cases::{
@@ -225,7 +223,7 @@ impl xml::Handler for State<'_> {
         matches!(local, b"testsuites" | b"testsuite")
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
+    fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
         let local = local.as_ref();
         let parent = self.stack.last().copied();
@@ -333,7 +331,7 @@ impl<'a> State<'a> {
         }
     }
 
-    fn open_suite(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_suite(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         self.summary.suites += 1;
         let mut name = String::new();
         let mut filepath = None;
@@ -353,7 +351,7 @@ impl<'a> State<'a> {
         Ok(Kind::Suite)
     }
 
-    fn open_case(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_case(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         // Built where it stays, not moved there: a testcase is read by the hundred thousand.
         let case = self.case.insert(CaseBuilder {
             classname: None,
@@ -410,7 +408,7 @@ impl<'a> State<'a> {
         Ok(Kind::Case)
     }
 
-    fn open_result(&mut self, e: &BytesStart<'_>, rank: u8) -> Result<Kind, String> {
+    fn open_result(&mut self, e: &Element<'_>, rank: u8) -> Result<Kind, String> {
         let Some(case) = self.case.as_mut() else {
             return Ok(Kind::Other);
         };
@@ -438,7 +436,7 @@ impl<'a> State<'a> {
         Ok(Kind::Result)
     }
 
-    fn open_property(&mut self, e: &BytesStart<'_>, scope: PropertyScope) -> Result<Kind, String> {
+    fn open_property(&mut self, e: &Element<'_>, scope: PropertyScope) -> Result<Kind, String> {
         let mut name = None;
         let mut value = None;
         for attr in checked_attributes(e) {

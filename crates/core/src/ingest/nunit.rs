@@ -47,14 +47,12 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::BytesStart;
-
 use crate::error::ParseError;
 use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, SuiteProperties, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
-use crate::ingest::xml::{self, Document, checked_attributes};
+use crate::ingest::xml::{self, Document, Element, checked_attributes};
 use crate::model::{CaseStatus, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test-case>` (in document order). `input` is
@@ -156,7 +154,7 @@ impl xml::Handler for State<'_> {
         matches!(local, b"test-run" | b"test-results" | b"test-suite")
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
+    fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
         let local = local.as_ref();
         let parent = self.stack.last().copied();
@@ -264,7 +262,7 @@ impl State<'_> {
         Kind::Part
     }
 
-    fn open_suite(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_suite(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         self.summary.suites += 1;
         let (mut name, mut fullname, mut classname, mut namespace) =
             (String::new(), None, None, false);
@@ -302,7 +300,7 @@ impl State<'_> {
         Ok(Kind::Suite)
     }
 
-    fn open_case(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_case(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         let mut case = CaseBuilder {
             classname: String::new(),
             name: String::new(),
@@ -338,7 +336,7 @@ impl State<'_> {
     /// `<property name= value=>`, or `<category name=>` (`category`, its name the value).
     fn add_property(
         &mut self,
-        e: &BytesStart<'_>,
+        e: &Element<'_>,
         scope: PropertyScope,
         category: bool,
     ) -> Result<(), String> {

@@ -46,14 +46,12 @@ use std::io::BufRead;
 
 use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
-use quick_xml::events::BytesStart;
-
 use crate::error::ParseError;
 use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text;
-use crate::ingest::xml::{self, Document, checked_attributes};
+use crate::ingest::xml::{self, Document, Element, checked_attributes};
 use crate::model::{CaseStatus, Message, PropertyScope, SourceLocation, TestCase};
 
 /// Streams `reader`, calling `on_case` once per test result (in the order of the results).
@@ -184,7 +182,7 @@ impl xml::Handler for State<'_> {
         local == b"TestRun"
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
+    fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
         let local = local.as_ref();
         let parent = self.stack.last().copied();
@@ -352,7 +350,7 @@ impl xml::Handler for State<'_> {
 }
 
 impl State<'_> {
-    fn open_result(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_result(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         let mut result = ResultBuilder {
             test_id: String::new(),
             execution_id: String::new(),
@@ -471,7 +469,7 @@ impl State<'_> {
 }
 
 /// One attribute, decoded; the element's other attributes are checked too.
-fn attr(e: &BytesStart<'_>, key: &[u8]) -> Result<Option<String>, String> {
+fn attr(e: &Element<'_>, key: &[u8]) -> Result<Option<String>, String> {
     let mut found = None;
     for attr in checked_attributes(e) {
         let attr = attr?;

@@ -25,12 +25,12 @@
 
 use std::borrow::Cow;
 use std::io::{self, BufRead};
-use std::ops::Range;
 
 use quick_xml::Reader;
 use quick_xml::errors::IllFormedError;
-use quick_xml::events::attributes::Attribute;
+use quick_xml::events::attributes::{Attribute, Attributes};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::{LocalName, QName};
 
 use crate::error::ParseError;
 use crate::ingest::cases::CaseProperties;
@@ -212,14 +212,63 @@ pub fn attr_value(raw: &[u8]) -> String {
 /// compare the two on every shape of attribute list), with the keys seen kept on the stack.
 /// Where the split finds something wrong, quick-xml's iterator takes over from the first
 /// attribute not yet handed out, so errors say exactly what quick-xml says.
-pub fn checked_attributes<'e>(e: &'e BytesStart<'_>) -> CheckedAttributes<'e> {
+pub fn checked_attributes<'e>(e: impl Into<Element<'e>>) -> CheckedAttributes<'e> {
+    let element = e.into();
     CheckedAttributes {
-        element: e,
-        raw: e.attributes_raw(),
+        element,
+        raw: element.attributes_raw(),
         at: 0,
         given: 0,
         keys: Keys::default(),
         slow: None,
+    }
+}
+
+/// An element's start tag as the readers see it: its bytes between `<` and `>` (an empty
+/// element's closing `/` left out) and the length of its name, as quick-xml hands them over;
+/// and, for a tag the in-place reader read itself ([`split_empty_tag`]), its attributes as
+/// split there, so they are not split again.
+#[derive(Clone, Copy)]
+pub struct Element<'a> {
+    content: &'a [u8],
+    name_len: usize,
+    /// The attributes, in order, over [`Element::attributes_raw`].
+    splits: Option<&'a [Split]>,
+    /// The tokenizer's element, for quick-xml's attribute iterator (errors only).
+    quick: Option<&'a BytesStart<'a>>,
+}
+
+impl<'a> Element<'a> {
+    /// The element's qualified name (`ns:testcase`).
+    pub fn name(&self) -> QName<'a> {
+        QName(&self.content[..self.name_len])
+    }
+
+    /// The element's name without its prefix (`testcase`).
+    pub fn local_name(&self) -> LocalName<'a> {
+        self.name().local_name()
+    }
+
+    /// The tag's bytes after the name: its attributes as written.
+    fn attributes_raw(&self) -> &'a [u8] {
+        &self.content[self.name_len..]
+    }
+}
+
+impl<'a> From<&'a BytesStart<'a>> for Element<'a> {
+    fn from(e: &'a BytesStart<'a>) -> Self {
+        Element {
+            content: e,
+            name_len: e.name().as_ref().len(),
+            splits: None,
+            quick: Some(e),
+        }
+    }
+}
+
+impl<'a> From<&Element<'a>> for Element<'a> {
+    fn from(e: &Element<'a>) -> Self {
+        *e
     }
 }
 
@@ -233,8 +282,8 @@ pub fn checked_split<'e>(
     std::iter::from_fn(move || match split_attribute(raw, &mut at) {
         Ok(None) => None,
         Ok(Some(split)) => Some(Ok(Attribute {
-            key: quick_xml::name::QName(&raw[split.key]),
-            value: Cow::Borrowed(&raw[split.value]),
+            key: QName(split.key(raw)),
+            value: Cow::Borrowed(split.value(raw)),
         })),
         // The split reads what quick-xml reads, so an element `check_attributes` accepted
         // never gets here; should one, it is an error, not a guess.
@@ -247,7 +296,7 @@ pub fn checked_split<'e>(
 
 /// The iterator [`checked_attributes`] returns.
 pub struct CheckedAttributes<'e> {
-    element: &'e BytesStart<'e>,
+    element: Element<'e>,
     /// The element's bytes after its name.
     raw: &'e [u8],
     /// Where the next attribute's split starts in `raw`.
@@ -298,18 +347,30 @@ fn split_attribute(raw: &[u8], at: &mut usize) -> Result<Option<Split>, ()> {
     };
     *at = value_start + len + 1;
     Ok(Some(Split {
-        key: key_start..key_end,
-        value: value_start..value_start + len,
+        key: (key_start, key_end),
+        value: (value_start, value_start + len),
         plain,
     }))
 }
 
-/// One attribute as [`split_attribute`] finds it in an element's bytes.
+/// One attribute as [`split_attribute`] finds it in an element's bytes: where its key and
+/// its value (between the quotes) are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Split {
-    key: Range<usize>,
-    value: Range<usize>,
+    key: (usize, usize),
+    value: (usize, usize),
     /// The value holds no `<` and no `&`: [`check_attr_value`] has nothing to look at.
     plain: bool,
+}
+
+impl Split {
+    fn key<'r>(&self, raw: &'r [u8]) -> &'r [u8] {
+        &raw[self.key.0..self.key.1]
+    }
+
+    fn value<'r>(&self, raw: &'r [u8]) -> &'r [u8] {
+        &raw[self.value.0..self.value.1]
+    }
 }
 
 /// Where `quote` first is in `rest` (an attribute value's end), and whether no `<` or `&`
@@ -372,17 +433,25 @@ impl<'e> CheckedAttributes<'e> {
 
     #[cold]
     fn next_slow(&mut self) -> Option<Result<Attribute<'e>, String>> {
-        let attributes = self.slow.get_or_insert_with(|| {
-            let mut attributes = self.element.attributes();
+        if self.slow.is_none() {
+            let e = self.element;
+            let mut attributes = match e.quick {
+                Some(quick) => quick.attributes(),
+                // A tag split in place is ASCII; its attributes never come here.
+                None => match std::str::from_utf8(e.content) {
+                    Ok(content) => Attributes::new(content, e.name_len),
+                    Err(_) => return Some(Err("malformed attribute".to_owned())),
+                },
+            };
             // Duplicates are found by `check`, as on the fast path.
             attributes.with_checks(false);
             // The attributes the split handed out are the ones quick-xml reads first.
             for _ in 0..self.given {
                 attributes.next();
             }
-            attributes
-        });
-        let a = match attributes.next()? {
+            self.slow = Some(attributes);
+        }
+        let a = match self.slow.as_mut()?.next()? {
             Ok(a) => a,
             Err(err) => return Some(Err(format!("malformed attribute: {err}"))),
         };
@@ -400,17 +469,21 @@ impl<'e> Iterator for CheckedAttributes<'e> {
             return self.next_slow();
         }
         let raw = self.raw;
-        match split_attribute(raw, &mut self.at) {
-            Ok(None) => None,
-            Ok(Some(split)) => {
+        let split = match self.element.splits {
+            Some(splits) => splits.get(self.given).copied().map(Ok),
+            None => split_attribute(raw, &mut self.at).transpose(),
+        };
+        match split {
+            None => None,
+            Some(Ok(split)) => {
                 self.given += 1;
-                let (key, value) = (&raw[split.key], &raw[split.value]);
+                let (key, value) = (split.key(raw), split.value(raw));
                 Some(self.check(key, value, split.plain).map(|()| Attribute {
-                    key: quick_xml::name::QName(key),
+                    key: QName(key),
                     value: Cow::Borrowed(value),
                 }))
             }
-            Err(()) => self.next_slow(),
+            Some(Err(())) => self.next_slow(),
         }
     }
 }
@@ -418,10 +491,12 @@ impl<'e> Iterator for CheckedAttributes<'e> {
 /// The attribute names of one element seen so far, for the duplicate check: the first
 /// [`Keys::INLINE`] on the stack, any more in a `Vec`. Twelve covers the elements read by the
 /// million (a testcase, a coverage line: three to seven attributes); the array is set up once
-/// per element, so it stays small.
+/// per element, so it stays small. Each name is kept with its length and first eight bytes,
+/// compared first: a testcase's `name`, `file`, `line` and `time` are all four bytes long, and
+/// a slice comparison of equal lengths is a `memcmp` call.
 #[derive(Default)]
 struct Keys<'e> {
-    inline: [&'e [u8]; Keys::INLINE],
+    inline: [(u64, u64, &'e [u8]); Keys::INLINE],
     len: usize,
     more: Vec<&'e [u8]>,
 }
@@ -431,12 +506,19 @@ impl<'e> Keys<'e> {
 
     /// Adds `key`; `false` when it was already there.
     fn insert(&mut self, key: &'e [u8]) -> bool {
+        let head = match key.get(..8) {
+            Some(first) => words::word(first),
+            None => words::partial_word(key),
+        };
+        let len = key.len() as u64;
         let inline = &self.inline[..self.len.min(Self::INLINE)];
-        if inline.contains(&key) || self.more.contains(&key) {
+        // Past eight bytes, equal heads still leave the rest to compare.
+        let seen = |&(l, h, k): &(u64, u64, &[u8])| l == len && h == head && (len <= 8 || k == key);
+        if inline.iter().any(seen) || self.more.contains(&key) {
             return false;
         }
         if self.len < Self::INLINE {
-            self.inline[self.len] = key;
+            self.inline[self.len] = (len, head, key);
         } else {
             self.more.push(key);
         }
@@ -467,7 +549,7 @@ pub fn check_doctype(doctype: &[u8], format: &str) -> Result<(), String> {
 
 /// Checks every attribute of an element: quick-xml's own checks (quoted values, no duplicate
 /// names) and [`check_attr_value`] on each value, read or not.
-pub fn check_attributes(e: &BytesStart<'_>) -> Result<(), String> {
+pub fn check_attributes<'e>(e: impl Into<Element<'e>>) -> Result<(), String> {
     for attr in checked_attributes(e) {
         attr?;
     }
@@ -556,7 +638,7 @@ pub(crate) trait Handler {
     /// An element starts (an empty one is followed by [`Handler::end`]). `Ok(true)` when the
     /// handler walked all its attributes with [`checked_attributes`]; otherwise [`read`] checks
     /// them, so each element's attributes are scanned once.
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String>;
+    fn start(&mut self, e: &Element<'_>) -> Result<bool, String>;
 
     /// The innermost open element ends.
     fn end(&mut self) -> Result<(), String>;
@@ -676,6 +758,7 @@ pub(crate) fn read_bytes<H: Handler>(
     let mut skipped = 0u64;
     // Whether the last event was text: quick-xml then stands inside markup or a reference.
     let mut after_text = false;
+    let mut splits = [Split::default(); SPLITS];
     loop {
         if walk.depth > 0 && !after_text {
             let mut rest = *xml.get_ref();
@@ -697,8 +780,31 @@ pub(crate) fn read_bytes<H: Handler>(
             let at = bytes.len() - rest.len();
             let taken = take_long_text(rest, handler, &mut |end| progress.at(at + end, true));
             if taken > 0 {
-                *xml.get_mut() = &rest[taken..];
+                rest = &rest[taken..];
+                *xml.get_mut() = rest;
                 skipped += taken as u64;
+            }
+            // An empty element (`<testcase …/>`, most of a report's elements) is read here,
+            // its attributes split while its end is found: quick-xml would find the end with
+            // a SIMD search started at each quote (eleven in a test case's tag), then the
+            // attributes would be split again.
+            if let Some((len, name_len, n)) = split_empty_tag(rest, &mut splits) {
+                let element = Element {
+                    content: &rest[1..len - 2],
+                    name_len,
+                    splits: Some(&splits[..n]),
+                    quick: None,
+                };
+                *xml.get_mut() = &rest[len..];
+                skipped += len as u64;
+                let consumed = bytes.len() - (rest.len() - len);
+                let step = walk.element(&element, true, handler);
+                let position = xml.buffer_position() + skipped;
+                if let Some(end) = settle(step, || line(xml.get_ref()), position) {
+                    return end;
+                }
+                progress.at(consumed, false);
+                continue;
             }
         }
         let step = match xml.read_event() {
@@ -796,6 +902,102 @@ fn piece_len(window: &[u8]) -> usize {
     }
 }
 
+/// The most attributes [`split_empty_tag`] splits; a tag with more is left to quick-xml.
+const SPLITS: usize = 16;
+
+/// Reads the empty-element tag `rest` starts with, when it is written plainly: `<name`, then
+/// attributes `key="value"` or `key='value'` (white space allowed around `=`, at least one
+/// space before each key), then `/>`, all ASCII, no `<` or `&` in a value and at most
+/// [`SPLITS`] attributes. Returns the tag's length through its `>`, its name's length and how
+/// many attributes it put in `splits` (offsets after the name, as [`split_attribute`] gives
+/// them). `None` for anything else — a start or end tag, markup, a tag written otherwise —
+/// which quick-xml then reads: where this reads a tag, quick-xml ends it at the same `>` and
+/// splits its attributes alike (the unit tests compare them).
+fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, usize, usize)> {
+    if rest.first() != Some(&b'<') {
+        return None;
+    }
+    let plain_name_byte =
+        |b: u8| b.is_ascii() && !matches!(b, b'<' | b'>' | b'/' | b'"' | b'\'' | b'=' | b'&');
+    let mut i = 1;
+    while i < rest.len() && plain_name_byte(rest[i]) && !is_xml_space(rest[i]) {
+        i += 1;
+    }
+    let name_len = i - 1;
+    // `<!`, `</`, `<?` and `<` + anything odd: not a name.
+    if name_len == 0 || !rest[1].is_ascii_alphabetic() && !matches!(rest[1], b'_' | b':') {
+        return None;
+    }
+    let mut n = 0;
+    loop {
+        // After the name or a value: white space, then a key, or the tag's end.
+        let spaced = i < rest.len() && is_xml_space(rest[i]);
+        while i < rest.len() && is_xml_space(rest[i]) {
+            i += 1;
+        }
+        match rest.get(i)? {
+            b'/' => return (rest.get(i + 1) == Some(&b'>')).then_some((i + 2, name_len, n)),
+            _ if !spaced || n == SPLITS => return None,
+            _ => {}
+        }
+        let key_start = i;
+        while i < rest.len() && plain_name_byte(rest[i]) && !is_xml_space(rest[i]) {
+            i += 1;
+        }
+        let key_end = i;
+        while i < rest.len() && is_xml_space(rest[i]) {
+            i += 1;
+        }
+        if key_end == key_start || rest.get(i) != Some(&b'=') {
+            return None;
+        }
+        i += 1;
+        while i < rest.len() && is_xml_space(rest[i]) {
+            i += 1;
+        }
+        let quote = match rest.get(i)? {
+            &q @ (b'"' | b'\'') => q,
+            _ => return None,
+        };
+        let value_start = i + 1;
+        let len = plain_value_len(&rest[value_start..], quote)?;
+        i = value_start + len + 1;
+        // Offsets after the name, where the attribute splits count from.
+        let at = 1 + name_len;
+        splits[n] = Split {
+            key: (key_start - at, key_end - at),
+            value: (value_start - at, value_start + len - at),
+            plain: true,
+        };
+        n += 1;
+    }
+}
+
+/// Where `quote` first is in `rest`, when no `<`, `&` or byte outside ASCII comes before it;
+/// eight bytes at a time, as [`value_len`].
+#[inline]
+fn plain_value_len(rest: &[u8], quote: u8) -> Option<usize> {
+    let mut chunks = rest.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let w = words::word(chunk);
+        let found = words::equal(w, quote)
+            | words::equal(w, b'<')
+            | words::equal(w, b'&')
+            | words::non_ascii(w);
+        if found != 0 {
+            let at = base + (found.trailing_zeros() / 8) as usize;
+            return (rest[at] == quote).then_some(at);
+        }
+        base += 8;
+    }
+    let at = chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == quote || b == b'<' || b == b'&' || !b.is_ascii())?;
+    (rest[base + at] == quote).then_some(base + at)
+}
+
 /// How many bytes of `document` the stream's reader ([`read`]) consumes before its tokenizer
 /// fails (the tokenizer alone: the handler's errors come after the tokenizer's).
 fn stream_stops_at(document: &[u8]) -> usize {
@@ -882,18 +1084,8 @@ impl Walk {
         let mut lines_back = 0;
         let (depth, root_seen) = (self.depth, self.root_seen);
         let result = match event {
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let started = start(handler, e, depth, root_seen);
-                self.root_seen = true;
-                match started {
-                    Ok(()) if matches!(event, Event::Empty(_)) => handler.end(),
-                    Ok(()) => {
-                        self.depth += 1;
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
-                }
-            }
+            Event::Start(ref e) => return self.element(&Element::from(e), false, handler),
+            Event::Empty(ref e) => return self.element(&Element::from(e), true, handler),
             Event::End(_) => {
                 // quick-xml refuses an end tag that closes nothing (`check_end_names`).
                 self.depth = depth.saturating_sub(1);
@@ -975,10 +1167,29 @@ impl Walk {
     }
 }
 
+impl Walk {
+    /// An element's start (`empty`: and its end) through `handler`.
+    fn element<H: Handler>(
+        &mut self,
+        e: &Element<'_>,
+        empty: bool,
+        handler: &mut H,
+    ) -> Result<Step, (String, u64)> {
+        start(handler, e, self.depth, self.root_seen).map_err(|message| (message, 0))?;
+        self.root_seen = true;
+        if empty {
+            handler.end().map_err(|message| (message, 0))?;
+        } else {
+            self.depth += 1;
+        }
+        Ok(Step::More)
+    }
+}
+
 /// The checks on an element's start that are the same for every format, then the handler.
 fn start<H: Handler>(
     handler: &mut H,
-    e: &BytesStart<'_>,
+    e: &Element<'_>,
     depth: usize,
     root_seen: bool,
 ) -> Result<(), String> {
@@ -1112,6 +1323,13 @@ mod tests {
             assert!(!keys.insert(n), "{}", String::from_utf8_lossy(n));
         }
         assert!(keys.insert(b"a"));
+        // Same length and first eight bytes, different after them; and lengths that differ
+        // only by what the head's zero padding hides.
+        let mut keys = Keys::default();
+        for k in [&b"abcdefgh1"[..], b"abcdefgh2", b"ab", b"ab\0", b"abcdefgh"] {
+            assert!(keys.insert(k), "{k:?}");
+        }
+        assert!(!keys.insert(b"abcdefgh2") && !keys.insert(b"ab\0") && !keys.insert(b"ab"));
     }
 
     #[test]
@@ -1293,6 +1511,135 @@ mod tests {
             let tag = format!("x {}", parts.concat());
             let e = BytesStart::from_content(tag.as_str(), 1);
             proptest::prop_assert_eq!(split(&e), reference(&e), "{:?}", tag);
+        }
+    }
+
+    /// The empty element quick-xml reads first from `rest` (inside an open element): the tag's
+    /// length, its content, its name's length and its attributes (keys and values as written).
+    type Read1 = (usize, Vec<u8>, usize, Vec<(Vec<u8>, Vec<u8>)>);
+
+    fn quick_xml_empty(rest: &[u8]) -> Option<Read1> {
+        let mut xml = Reader::from_reader(rest);
+        configure(xml.config_mut());
+        match xml.read_event() {
+            Ok(Event::Empty(e)) => {
+                let len = xml.buffer_position() as usize;
+                // Repeated keys are found by `CheckedAttributes::check`, whichever split them.
+                let mut attributes = e.attributes();
+                attributes.with_checks(false);
+                let attributes = attributes
+                    .map(|a| a.map(|a| (a.key.as_ref().to_vec(), a.value.to_vec())))
+                    .collect::<Result<_, _>>()
+                    .ok()?;
+                Some((len, e.to_vec(), e.name().as_ref().len(), attributes))
+            }
+            _ => None,
+        }
+    }
+
+    /// What [`split_empty_tag`] reads from `rest`, said as [`quick_xml_empty`] says it.
+    fn split_empty(rest: &[u8]) -> Option<Read1> {
+        let mut splits = [Split::default(); SPLITS];
+        let (len, name_len, n) = split_empty_tag(rest, &mut splits)?;
+        let content = &rest[1..len - 2];
+        let raw = &content[name_len..];
+        let attributes = splits[..n]
+            .iter()
+            .map(|s| (s.key(raw).to_vec(), s.value(raw).to_vec()))
+            .collect();
+        Some((len, content.to_vec(), name_len, attributes))
+    }
+
+    #[test]
+    fn a_plain_empty_tag_is_read_as_quick_xml_reads_it() {
+        for (tag, want) in [
+            ("<a/>", Some(4)),
+            ("<testcase name=\"x\" time=\"1\"/>\n<b/>", Some(29)),
+            ("<a b=\"/>\" c='\"/>'/>", Some(19)),
+            ("<a\tb = 'x'\n/>", Some(13)),
+            ("<ns:a x:b=\"1\"/>", Some(15)),
+            // Left to quick-xml: not empty, not a tag, or not written plainly.
+            ("<a b='x'/", None),
+            ("<a/ >", None),
+            ("<a>", None),
+            ("</a>", None),
+            ("<!--x/>", None),
+            ("<?x/>", None),
+            ("<>", None),
+            ("< />", None),
+            ("<a b=\"/>", None),
+            ("<a b=\"1\"c=\"2\"/>", None),
+            ("<a b=\"&amp;\"/>", None),
+            ("<a b=\"é\"/>", None),
+            ("<é/>", None),
+            ("<a b/>", None),
+            ("<a b=1/>", None),
+        ] {
+            let got = split_empty(tag.as_bytes());
+            assert_eq!(got.as_ref().map(|r| r.0), want, "{tag}");
+            if got.is_some() {
+                assert_eq!(got, quick_xml_empty(tag.as_bytes()), "quick-xml on {tag}");
+            }
+        }
+        let many: String = (0..SPLITS).map(|i| format!(" a{i}=\"{i}\"")).collect();
+        assert!(split_empty(format!("<t{many}/>").as_bytes()).is_some());
+        assert!(split_empty(format!("<t{many} z=\"\"/>").as_bytes()).is_none());
+    }
+
+    /// Tags mostly written plainly, with every kind of slip here and there.
+    fn tags() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        // `plain` nine times in ten, else one of `slips`.
+        fn mostly(
+            plain: &'static [&'static str],
+            slips: &'static [&'static str],
+        ) -> BoxedStrategy<&'static str> {
+            prop_oneof![
+                9 => proptest::sample::select(plain),
+                1 => proptest::sample::select(slips),
+            ]
+            .boxed()
+        }
+        let value = proptest::collection::vec(
+            mostly(
+                &["x", "1", ">", "/", "/>", " ", "="],
+                &["'", "\"", "&amp;", "é", "<"],
+            ),
+            0..4,
+        );
+        let attribute = (
+            mostly(&[" ", "  ", "\t", "\n", "\r\n"], &[""]),
+            mostly(&["k", "name", "a:b", "time"], &["k>", "k/", "'k", "=", "é"]),
+            mostly(&["", " "], &["\t\n"]),
+            mostly(&["="], &["", "=="]),
+            mostly(&["", " "], &["\n"]),
+            mostly(&["\"", "'"], &[""]),
+            value,
+        )
+            .prop_map(|(s1, key, s2, eq, s3, q, v)| {
+                format!("{s1}{key}{s2}{eq}{s3}{q}{}{q}", v.concat())
+            });
+        (
+            mostly(
+                &["a", "testcase", "ns:a", "_x"],
+                &["1a", "!", "/a", "?a", "", "é"],
+            ),
+            proptest::collection::vec(attribute, 0..6),
+            mostly(&["", " "], &["\n"]),
+            mostly(&["/>"], &["/ >", ">", "/", ""]),
+        )
+            .prop_map(|(name, attributes, s, end)| {
+                format!("<{name}{}{s}{end}<b/>", attributes.concat())
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(20_000))]
+        #[test]
+        fn a_tag_read_in_place_is_the_tag_quick_xml_reads(rest in tags()) {
+            if let Some(read) = split_empty(rest.as_bytes()) {
+                proptest::prop_assert_eq!(Some(read), quick_xml_empty(rest.as_bytes()), "{:?}", rest);
+            }
         }
     }
 

@@ -34,14 +34,12 @@
 
 use std::io::BufRead;
 
-use quick_xml::events::BytesStart;
-
 use crate::error::ParseError;
 use crate::ingest::cases::CaseProperties;
 use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text;
-use crate::ingest::xml::{self, Document, checked_attributes};
+use crate::ingest::xml::{self, Document, Element, checked_attributes};
 use crate::model::{CaseStatus, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test>` (in document order). `input` is stored
@@ -117,7 +115,7 @@ impl xml::Handler for State<'_> {
         matches!(local, b"assemblies" | b"assembly")
     }
 
-    fn start(&mut self, e: &BytesStart<'_>) -> Result<bool, String> {
+    fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
         let local = local.as_ref();
         let parent = self.stack.last().copied();
@@ -218,7 +216,7 @@ impl State<'_> {
         Kind::Part
     }
 
-    fn open_test(&mut self, e: &BytesStart<'_>) -> Result<Kind, String> {
+    fn open_test(&mut self, e: &Element<'_>) -> Result<Kind, String> {
         let mut case = CaseBuilder {
             classname: String::new(),
             name: String::new(),
@@ -247,7 +245,7 @@ impl State<'_> {
         Ok(Kind::Test)
     }
 
-    fn add_trait(&mut self, e: &BytesStart<'_>) -> Result<(), String> {
+    fn add_trait(&mut self, e: &Element<'_>) -> Result<(), String> {
         let (mut name, mut value) = (String::new(), String::new());
         for attr in checked_attributes(e) {
             let attr = attr?;
