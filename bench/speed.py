@@ -44,6 +44,8 @@ def main():
         row("junit", "xmllint --stream (floor)", [cfg["xmllint"], "--stream", "--noout", junit])
     row("junit", "junitparser", [cfg["python"], cfg["peers"] + "/junitparser_count.py", junit], ok=(0,))
     row("junit", "EnricoMi-style (lxml+junitparser)", [cfg["python"], cfg["peers"] + "/enricomi_style.py", junit], ok=(0,))
+    row("junit", "EnricoMi's reading (records as the action builds them)",
+        [cfg["python"], cfg["peers"] + "/enricomi_reading.py", junit], ok=(0,))
     repo = cfg["repo"]
     for group, report in (("cobertura", cfg["cobertura"]), ("lcov", cfg["lcov"])):
         for name, binary in cfg["builds"]:
@@ -64,7 +66,7 @@ def main():
         print(f"  round {r + 1}/{runs} done", file=sys.stderr, flush=True)
     results = [(g, l, statistics.median(w), min(w), m) for (g, l, *_), w, m in zip(rows, walls, rss)]
     for group, label, wall, best, peak in results:
-        print(f"  {group:<10} {label:<34} {wall:7.3f} s (best {best:.3f} s) {peak:7.1f} MB",
+        print(f"  {group:<10} {label:<56} {wall:7.3f} s (best {best:.3f} s) {peak:7.1f} MB",
               file=sys.stderr, flush=True)
 
     print()
