@@ -43,6 +43,15 @@ impl CaseProperties {
         }
     }
 
+    /// `more` after these, under the same limit (a TRX test's `StdOut` markers after its
+    /// definition's properties): one test keeps [`MAX_CASE_PROPERTIES`] in all.
+    pub(crate) fn append(&mut self, more: CaseProperties) {
+        self.dropped += more.dropped;
+        for property in more.list {
+            self.push(property);
+        }
+    }
+
     /// The properties kept; how many were not is added to `summary`.
     pub(crate) fn kept(self, summary: &mut Summary) -> Vec<RawProperty> {
         summary.case_properties_dropped += self.dropped;

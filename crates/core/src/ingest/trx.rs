@@ -445,11 +445,9 @@ impl State<'_> {
         let test = index.map(|i| &self.tests[i]);
         let classname = test.map(|t| t.classname.clone()).unwrap_or_default();
         let name = cases::without_class(result.test_name, &classname);
-        let mut properties = test
-            .map(|t| t.properties.clone())
-            .unwrap_or_default()
-            .kept(&mut self.summary);
-        properties.extend(result.markers.kept(&mut self.summary));
+        let mut properties = test.map(|t| t.properties.clone()).unwrap_or_default();
+        properties.append(result.markers);
+        let properties = properties.kept(&mut self.summary);
         (self.on_case)(TestCase {
             suite: self.run_name.clone(),
             classname,
@@ -742,6 +740,43 @@ mod tests {
                 .collect();
             assert_eq!(markers, [("soc2", "CC6.6", PropertyScope::SystemOut)]);
         }
+    }
+
+    #[test]
+    fn a_test_keeps_its_first_properties_whether_defined_or_printed() {
+        use crate::ingest::cases::MAX_CASE_PROPERTIES;
+        // 200 properties in the definition and 200 markers in the output: 256 in all, the
+        // definition's first, and the other 144 counted.
+        let defined: String = (0..200)
+            .map(|i| format!("<Property><Key>k{i}</Key><Value>v</Value></Property>"))
+            .collect();
+        let printed: String = (0..200).map(|i| format!("[[PROPERTY|m{i}=v]]\n")).collect();
+        let result = format!(
+            r#"<UnitTestResult testId="t1" testName="A.B.T" outcome="Passed"><Output><StdOut>{printed}</StdOut></Output></UnitTestResult>"#
+        );
+        let doc = run(
+            &[result],
+            &[definition(
+                "1",
+                "A.B",
+                "T",
+                &format!("<Properties>{defined}</Properties>"),
+            )],
+        );
+        let mut cases = Vec::new();
+        let summary = parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+        let names: Vec<&str> = cases[0]
+            .properties
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(names.len(), MAX_CASE_PROPERTIES);
+        assert_eq!((names[0], names[199], names[200]), ("k0", "k199", "m0"));
+        assert_eq!(names[MAX_CASE_PROPERTIES - 1], "m55");
+        assert_eq!(
+            summary.case_properties_dropped,
+            400 - MAX_CASE_PROPERTIES as u64
+        );
     }
 
     #[test]
