@@ -119,12 +119,23 @@ pub fn gather<'s>(
     let input_files = read.files;
     let mut aggregate = agg.finish(&config.required_controls());
     // What was not read is said: a test's controls come from the properties read.
-    for (file, dropped) in read.properties_dropped {
-        aggregate.warnings.push(format!(
-            "{file}: {dropped} test properties not read (a test's first {} properties and \
-             `[[PROPERTY|…]]` lines are read; its controls come from those)",
-            controlgate_core::ingest::junit::MAX_CASE_PROPERTIES
-        ));
+    use controlgate_core::ingest::junit::{
+        MAX_CASE_PROPERTIES, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE,
+    };
+    for (file, case, suite) in read.properties_dropped {
+        if case > 0 {
+            aggregate.warnings.push(format!(
+                "{file}: {case} test properties not read (a test's first {MAX_CASE_PROPERTIES} \
+                 properties and `[[PROPERTY|…]]` lines are read; its controls come from those)"
+            ));
+        }
+        if suite > 0 {
+            aggregate.warnings.push(format!(
+                "{file}: {suite} suite properties not applied to their tests (the first \
+                 {MAX_SUITE_PROPERTIES} of the enclosing suites, values up to \
+                 {MAX_SUITE_PROPERTY_VALUE} bytes, are; the tests' controls come from those)"
+            ));
+        }
     }
     // A retained run compares its tests with the ledger's; without a store configured there
     // is no ledger (`None`). A store that cannot be read fails the run when a gate needs the

@@ -23,9 +23,9 @@ const BATCH_BYTES: usize = 1 << 20;
 /// What reading the result files gave besides their cases.
 pub struct ReadResults {
     pub files: Vec<crate::model::InputFile>,
-    /// Properties of tests not read past the cap (`junit::MAX_CASE_PROPERTIES` per test), and
-    /// the files that had them.
-    pub properties_dropped: Vec<(String, u64)>,
+    /// The files with properties not read for a limit: (file, tests' properties past
+    /// `junit::MAX_CASE_PROPERTIES` per test, suites' properties past the suite limits).
+    pub properties_dropped: Vec<(String, u64, u64)>,
 }
 
 pub fn parse_result_files(
@@ -60,8 +60,12 @@ pub fn parse_result_files(
                     })?;
                     let _ = tx.send(sink.batch);
                     files.push(file);
-                    if summary.case_properties_dropped > 0 {
-                        properties_dropped.push((display.clone(), summary.case_properties_dropped));
+                    let (case, suite) = (
+                        summary.case_properties_dropped,
+                        summary.suite_properties_dropped,
+                    );
+                    if case + suite > 0 {
+                        properties_dropped.push((display.clone(), case, suite));
                     }
                 }
                 Ok(ReadResults {

@@ -1272,6 +1272,58 @@ fn a_test_with_too_many_properties_keeps_the_first_and_the_report_says_so() {
     );
 }
 
+/// A suite property past the limits (too many, or too long) is not applied to the suite's
+/// tests, and the report says so; a framework's own (`java.*`) are passed over in silence.
+#[test]
+fn suite_properties_past_the_limits_are_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = 3;
+    let props: String = (0..junit::MAX_SUITE_PROPERTIES + extra)
+        .map(|i| format!(r#"<property name="note{i}" value="n"/>"#))
+        .collect();
+    let long = "x".repeat(junit::MAX_SUITE_PROPERTY_VALUE + 1);
+    std::fs::write(
+        dir.path().join("suites.xml"),
+        format!(
+            r#"<testsuites><testsuite name="a"><properties><property name="control" value="CC6.1"/><property name="java.home" value="/jvm"/><property name="big" value="{long}"/>{props}</properties><testcase classname="c" name="t"/></testsuite></testsuites>"#
+        ),
+    )
+    .unwrap();
+    let (cases, summary) =
+        parse_bytes(&std::fs::read(dir.path().join("suites.xml")).unwrap()).unwrap();
+    // `control`, then the first 63 notes: 64 in all.
+    assert_eq!(cases[0].properties.len(), junit::MAX_SUITE_PROPERTIES);
+    assert_eq!(summary.suite_properties_dropped, extra as u64 + 2);
+    let json = report_json(dir.path(), &["suites.xml"]);
+    let warnings = json["warnings"].to_string();
+    assert!(
+        warnings.contains(&format!(
+            "suites.xml: {} suite properties not applied to their tests",
+            extra + 2
+        )),
+        "{warnings}"
+    );
+    assert!(json["cases"][0]["controls"].to_string().contains("CC6.1"));
+    // A framework's own properties, however many, are no loss.
+    let java: String = (0..2 * junit::MAX_SUITE_PROPERTIES)
+        .map(|i| format!(r#"<property name="java.p{i}" value="v"/>"#))
+        .collect();
+    std::fs::write(
+        dir.path().join("java.xml"),
+        format!(
+            r#"<testsuite name="a"><properties>{java}<property name="control" value="CC6.1"/></properties><testcase classname="c" name="t"/></testsuite>"#
+        ),
+    )
+    .unwrap();
+    let json = report_json(dir.path(), &["java.xml"]);
+    assert!(
+        !json["warnings"].to_string().contains("not applied"),
+        "{}",
+        json["warnings"]
+    );
+    assert!(json["cases"][0]["controls"].to_string().contains("CC6.1"));
+}
+
 /// Read in place, the blank text between tags is stepped over unless an element's text is
 /// being read: inside a failure, a property and an output it is kept, and an error after
 /// stepped-over indentation names the same line and byte either way.
