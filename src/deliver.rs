@@ -158,7 +158,7 @@ pub fn retain_evidence(
             .iter()
             .filter(|i| !i.path.starts_with(LEDGER_INPUT_PREFIX))
         {
-            keep(&input.path, None)?;
+            keep(&input.path, input.sha256.as_deref())?;
         }
     }
     if let Some(api) = &report.api {

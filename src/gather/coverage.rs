@@ -11,7 +11,7 @@ pub use crate::analyze::coverage::ReportInput;
 use crate::analyze::coverage::{self as cov, Changes, CoverageOptions, RepoFiles};
 use crate::config::Config;
 use crate::error::Error;
-use crate::gather::ledger::LedgerState;
+use crate::gather::ledger::{LEDGER_INPUT_PREFIX, LedgerState};
 use crate::git;
 use crate::ingest::diff;
 use crate::inputs;
@@ -413,7 +413,40 @@ fn read_and_finish(
             return Err(e);
         }
     };
-    let mut section = finish(creq, &reports, &base_reports, changes)?;
+    // Every report read from a file is hashed beside the parse: the evidence bundle keeps the
+    // report, and must keep the bytes the numbers came from (`deliver` checks its copy against
+    // this digest). A base report from the ledger is in its entry's bundle already.
+    let to_hash: Vec<(String, ReportBytes)> = reports
+        .iter()
+        .chain(&base_reports)
+        .map(|r| (r.path.to_string_lossy().into_owned(), r.bytes.clone()))
+        .filter(|(path, _)| !path.starts_with(LEDGER_INPUT_PREFIX))
+        .collect();
+    let (section, digests) = std::thread::scope(|scope| {
+        let hasher = std::thread::Builder::new()
+            .name("coverage-hasher".into())
+            .spawn_scoped(scope, move || {
+                to_hash
+                    .into_iter()
+                    .map(|(path, bytes)| (path, controlgate_core::hashing::sha256_hex(&bytes)))
+                    .collect::<Vec<_>>()
+            });
+        let section = finish(creq, &reports, &base_reports, changes);
+        let digests = match hasher {
+            Ok(hasher) => hasher.join().map_err(|_| "it stopped".to_owned()),
+            Err(e) => Err(e.to_string()),
+        };
+        (section, digests)
+    });
+    let mut section = section?;
+    let digests =
+        digests.map_err(|e| Error::Usage(format!("cannot hash the coverage reports: {e}")))?;
+    for input in &mut section.inputs {
+        input.sha256 = digests
+            .iter()
+            .find(|(path, _)| *path == input.path)
+            .map(|(_, sha256)| sha256.clone());
+    }
     for (path, whole) in held.take() {
         if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
             return Err(inputs::changed_while_read(&path).into());

@@ -214,6 +214,70 @@ fn a_pr_run_takes_its_base_from_the_merge_base_entry() {
     );
 }
 
+/// A coverage report is hashed as it is read, like a result file: `report.json` names its
+/// digest, the bundle keeps those bytes, and a report rewritten before the evidence is written
+/// is refused rather than kept in place of the one the numbers came from.
+#[test]
+fn coverage_reports_are_hashed_as_read_and_kept_only_as_read() {
+    let dir = repo();
+    let r = dir.path();
+    commit(r, 10, 8, "base");
+    let o = report(r, &["--evidence", "ev"]);
+    exits(&o, 0);
+    let read = std::fs::read(r.join("lcov.info")).unwrap();
+    let digest = controlgate::retain::canonical::sha256_hex(&read);
+    let j = json(&o);
+    let inputs = &j["coverage"]["inputs"];
+    assert_eq!(inputs[0]["sha256"], digest.as_str(), "{inputs}");
+    let bundle = only_bundle(&r.join("ev"));
+    assert_eq!(
+        std::fs::read(bundle.join("inputs/lcov.info")).unwrap(),
+        read
+    );
+
+    // On the branch, the base comes from the ledger: its entry's bundle holds that report,
+    // so it has no digest of its own here.
+    git(r, &["checkout", "-qb", "feature"]);
+    commit(r, 12, 12, "feature");
+    let j = json(&report(r, &["--evidence", "ev"]));
+    let inputs = j["coverage"]["inputs"].as_array().unwrap();
+    let base = inputs.iter().find(|i| i["role"] == "base").unwrap();
+    assert!(
+        base["path"].as_str().unwrap().starts_with("ledger#"),
+        "{base}"
+    );
+    assert!(base.get("sha256").is_none(), "{base}");
+    let head = inputs.iter().find(|i| i["role"] == "head").unwrap();
+    let read = std::fs::read(r.join("lcov.info")).unwrap();
+    assert_eq!(
+        head["sha256"],
+        controlgate::retain::canonical::sha256_hex(&read).as_str()
+    );
+
+    // Rewritten (same size, other bytes) after the run read it, before the evidence is
+    // written: refused.
+    let mut req = controlgate::ReportRequest::new(vec!["junit.xml".into()], r.to_path_buf());
+    req.coverage = vec!["lcov.info".into()];
+    req.base_ref = Some("main".into());
+    let out = controlgate::report(&req).unwrap();
+    let mut changed = read.clone();
+    let at = changed.iter().position(|&b| b == b'1').unwrap();
+    changed[at] = b'2';
+    std::fs::write(r.join("lcov.info"), &changed).unwrap();
+    let ev = controlgate::pipeline::EvidenceRequest {
+        evidence: controlgate::retain::EvidenceConfig {
+            store: controlgate::retain::StoreConfig::Dir {
+                path: r.join("ev3"),
+            },
+            ..Default::default()
+        },
+        base_dir: r.to_path_buf(),
+    };
+    let err = controlgate::pipeline::retain_evidence(&out, &req, &ev).unwrap_err();
+    assert!(err.to_string().contains("lcov.info"), "{err}");
+    assert!(!r.join("ev3").join("bundles").exists());
+}
+
 #[test]
 fn without_an_entry_at_the_merge_base_the_nearest_ancestor_is_used() {
     let dir = repo();

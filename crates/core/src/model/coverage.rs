@@ -264,6 +264,10 @@ pub struct CoverageInput {
     pub files: u64,
     /// Records that resolved to a repository file.
     pub matched_files: u64,
+    /// SHA-256 of the report's exact bytes as read (absent for a base report taken from the
+    /// ledger: its entry's bundle holds it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// The `coverage` section of `report.json`.

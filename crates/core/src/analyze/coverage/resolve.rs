@@ -83,6 +83,8 @@ pub(super) fn resolve_reports(
             role: role.to_string(),
             files: total as u64,
             matched_files: files.len() as u64,
+            // Hashed by the caller, which holds the file.
+            sha256: None,
         });
         out.unmatched.extend(unmatched);
         out.per_report.push(files);
