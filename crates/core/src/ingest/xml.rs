@@ -212,6 +212,7 @@ pub fn attr_value(raw: &[u8]) -> String {
 /// compare the two on every shape of attribute list), with the keys seen kept on the stack.
 /// Where the split finds something wrong, quick-xml's iterator takes over from the first
 /// attribute not yet handed out, so errors say exactly what quick-xml says.
+#[inline]
 pub fn checked_attributes<'e>(e: impl Into<Element<'e>>) -> CheckedAttributes<'e> {
     let element = e.into();
     CheckedAttributes {
@@ -491,12 +492,12 @@ impl<'e> Iterator for CheckedAttributes<'e> {
 /// The attribute names of one element seen so far, for the duplicate check: the first
 /// [`Keys::INLINE`] on the stack, any more in a `Vec`. Twelve covers the elements read by the
 /// million (a testcase, a coverage line: three to seven attributes); the array is set up once
-/// per element, so it stays small. Each name is kept with its length and first eight bytes,
-/// compared first: a testcase's `name`, `file`, `line` and `time` are all four bytes long, and
-/// a slice comparison of equal lengths is a `memcmp` call.
+/// per element, so it stays small. Names are compared by length and first byte before their
+/// bytes: a testcase's `name`, `file`, `line` and `time` are all four bytes long, and a slice
+/// comparison of equal lengths is a `memcmp` call.
 #[derive(Default)]
 struct Keys<'e> {
-    inline: [(u64, u64, &'e [u8]); Keys::INLINE],
+    inline: [&'e [u8]; Keys::INLINE],
     len: usize,
     more: Vec<&'e [u8]>,
 }
@@ -506,19 +507,13 @@ impl<'e> Keys<'e> {
 
     /// Adds `key`; `false` when it was already there.
     fn insert(&mut self, key: &'e [u8]) -> bool {
-        let head = match key.get(..8) {
-            Some(first) => words::word(first),
-            None => words::partial_word(key),
-        };
-        let len = key.len() as u64;
         let inline = &self.inline[..self.len.min(Self::INLINE)];
-        // Past eight bytes, equal heads still leave the rest to compare.
-        let seen = |&(l, h, k): &(u64, u64, &[u8])| l == len && h == head && (len <= 8 || k == key);
+        let seen = |k: &&[u8]| k.len() == key.len() && k.first() == key.first() && *k == key;
         if inline.iter().any(seen) || self.more.contains(&key) {
             return false;
         }
         if self.len < Self::INLINE {
-            self.inline[self.len] = (len, head, key);
+            self.inline[self.len] = key;
         } else {
             self.more.push(key);
         }
@@ -1323,13 +1318,19 @@ mod tests {
             assert!(!keys.insert(n), "{}", String::from_utf8_lossy(n));
         }
         assert!(keys.insert(b"a"));
-        // Same length and first eight bytes, different after them; and lengths that differ
-        // only by what the head's zero padding hides.
+        // Same length and first byte, different after it; and a prefix.
         let mut keys = Keys::default();
-        for k in [&b"abcdefgh1"[..], b"abcdefgh2", b"ab", b"ab\0", b"abcdefgh"] {
+        for k in [
+            &b"abcdefgh1"[..],
+            b"abcdefgh2",
+            b"ab",
+            b"ax",
+            b"ab\0",
+            b"abcdefgh",
+        ] {
             assert!(keys.insert(k), "{k:?}");
         }
-        assert!(!keys.insert(b"abcdefgh2") && !keys.insert(b"ab\0") && !keys.insert(b"ab"));
+        assert!(!keys.insert(b"abcdefgh2") && !keys.insert(b"ab\0") && !keys.insert(b"ax"));
     }
 
     #[test]
