@@ -318,9 +318,9 @@ impl SuiteProperties {
     }
 
     /// A property of the innermost open suite. `internal` ones (the test framework's own
-    /// bookkeeping), values longer than [`MAX_SUITE_PROPERTY_VALUE`] and properties past
-    /// [`MAX_SUITE_PROPERTIES`] are counted in `dropped`, not inherited: copied onto every test,
-    /// they would multiply a report's size by its number of tests.
+    /// bookkeeping) are passed over; values longer than [`MAX_SUITE_PROPERTY_VALUE`] and
+    /// properties past [`MAX_SUITE_PROPERTIES`] are counted in `dropped`, not inherited: copied
+    /// onto every test, they would multiply a report's size by its number of tests.
     pub fn add(&mut self, property: RawProperty, internal: bool) {
         if internal {
             return;
