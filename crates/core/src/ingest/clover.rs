@@ -85,8 +85,7 @@ pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let name = e.local_name();
-                let name = name.as_ref();
+                let name = xml::local(e.name().into_inner());
                 root.element(stack.len(), e.name().as_ref()).map_err(at)?;
                 if stack.is_empty() && name != b"coverage" {
                     return Err(at(format!(
@@ -257,7 +256,7 @@ fn read_line(e: &BytesStart<'_>, tally: &mut Tally) -> Result<Option<LineHits>, 
     let (mut count, mut truecount, mut falsecount) = (None, None, None);
     for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
-        match a.key.local_name().as_ref() {
+        match xml::local(a.key.as_ref()) {
             b"num" => {
                 let v = count_attr("num", &a.value)?;
                 let v =

@@ -232,8 +232,7 @@ impl<'a> Part<'a> {
             match ev {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(ev, Event::Empty(_));
-                    let name = e.local_name();
-                    let name = name.as_ref();
+                    let name = xml::local(e.name().into_inner());
                     self.root
                         .element(self.stack.len(), e.name().as_ref())
                         .map_err(err)?;
@@ -452,7 +451,7 @@ fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
     let mut bad: Option<String> = None;
     for a in xml::checked_attributes(e) {
         let a = a?;
-        match a.key.local_name().as_ref() {
+        match xml::local(a.key.as_ref()) {
             b"number" => match parse_uint(&a.value).and_then(|v| u32::try_from(v).ok()) {
                 Some(0) => {
                     bad.get_or_insert_with(|| line_zero("number"));
@@ -556,7 +555,7 @@ pub(crate) fn attr_string<R>(
                 format!("bad attribute: {err}"),
             )
         })?;
-        if a.key.local_name().as_ref() == key {
+        if xml::local(a.key.as_ref()) == key {
             // Checked by `xml::check_attributes` when the element was read: decode and
             // normalise (XML 1.0 §3.3.3).
             return Ok(Some(xml::attr_value(&a.value)));

@@ -79,8 +79,7 @@ pub fn parse(bytes: &[u8], source_roots: &[String]) -> Result<RawReport, ParseEr
         match ev {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(ev, Event::Empty(_));
-                let name = e.local_name();
-                let name = name.as_ref();
+                let name = xml::local(e.name().into_inner());
                 root.element(stack.len(), e.name().as_ref()).map_err(at)?;
                 if stack.is_empty() && name != b"report" {
                     return Err(at(format!(
@@ -221,7 +220,7 @@ fn line_counter(e: &BytesStart<'_>) -> Result<Option<(u64, u64)>, String> {
                 )
             })
         };
-        match a.key.local_name().as_ref() {
+        match xml::local(a.key.as_ref()) {
             b"type" => line = a.value.as_ref() == b"LINE",
             b"missed" => missed = Some(value()?),
             b"covered" => covered = Some(value()?),
@@ -242,8 +241,7 @@ fn read_line(e: &BytesStart<'_>) -> Result<(LineHits, bool), String> {
     let mut counted = false;
     for a in xml::checked_split(e) {
         let a = a.map_err(|e| format!("bad attribute: {e}"))?;
-        let key = a.key.local_name();
-        let key = key.as_ref();
+        let key = xml::local(a.key.as_ref());
         if !matches!(key, b"nr" | b"ci" | b"mi" | b"mb" | b"cb") {
             continue;
         }

@@ -225,7 +225,6 @@ impl xml::Handler for State<'_> {
 
     fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
-        let local = local.as_ref();
         let parent = self.stack.last().copied();
         let kind = match parent {
             None if local == b"testsuite" => self.open_suite(e)?,
@@ -337,7 +336,7 @@ impl<'a> State<'a> {
         let mut filepath = None;
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => name = text::attr_string(&attr.value, MAX_STRING),
                 b"filepath" => {
                     let path = text::attr_string(&attr.value, MAX_STRING);
@@ -377,7 +376,7 @@ impl<'a> State<'a> {
         for attr in checked_attributes(e) {
             let attr = attr?;
             let value = &attr.value;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => case.name = keep(value),
                 b"classname" => case.classname = keep(value),
                 b"class" => case.class = keep(value),
@@ -425,7 +424,7 @@ impl<'a> State<'a> {
         };
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"message" => text::decode_attr_into(&attr.value, &mut pending.message_attr),
                 b"type" => pending.type_attr = text::attr_string(&attr.value, 1024),
                 _ => {}
@@ -441,7 +440,7 @@ impl<'a> State<'a> {
         let mut value = None;
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => name = Some(text::attr_string(&attr.value, MAX_STRING)),
                 b"value" => value = Some(text::attr_string(&attr.value, MAX_STRING)),
                 _ => {}

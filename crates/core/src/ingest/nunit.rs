@@ -156,7 +156,6 @@ impl xml::Handler for State<'_> {
 
     fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
-        let local = local.as_ref();
         let parent = self.stack.last().copied();
         let mut checked = false;
         let kind = match (parent, local) {
@@ -268,7 +267,7 @@ impl State<'_> {
             (String::new(), None, None, false);
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => name = text::attr_string(&attr.value, MAX_STRING),
                 b"fullname" => fullname = Some(text::attr_string(&attr.value, MAX_STRING)),
                 b"classname" => classname = Some(text::attr_string(&attr.value, MAX_STRING)),
@@ -314,7 +313,7 @@ impl State<'_> {
             let attr = attr?;
             let value = &attr.value;
             let is = |word: &str| text::clean_attr(value).trim().eq_ignore_ascii_case(word);
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => case.name = text::attr_string(value, MAX_STRING),
                 b"classname" => case.classname = text::attr_string(value, MAX_STRING),
                 b"result" => case.result = result_status(&text::clean_attr(value))?,
@@ -343,7 +342,7 @@ impl State<'_> {
         let (mut name, mut value) = (String::new(), String::new());
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match (attr.key.local_name().as_ref(), category) {
+            match (xml::local(attr.key.as_ref()), category) {
                 (b"name", false) => name = text::attr_string(&attr.value, MAX_STRING),
                 (b"value", false) | (b"name", true) => {
                     value = text::attr_string(&attr.value, MAX_STRING)

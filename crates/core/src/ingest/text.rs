@@ -341,16 +341,27 @@ impl LineScanner {
     /// Feeds a chunk of text; completed lines are scanned and their markers passed to `found`.
     pub fn feed(&mut self, chunk: &str, found: &mut impl FnMut(&str, &str)) {
         let mut rest = chunk;
-        while let Some(nl) = rest.find('\n') {
-            if self.line.is_empty() && !self.overflow {
-                // Whole line inside this chunk: scan it in place.
-                scan_property_markers(&rest[..nl], found);
-            } else {
-                self.append(&rest[..nl]);
-                self.finish_line(found);
-            }
-            self.reset();
+        if !self.idle() {
+            // The line begun in an earlier chunk ends at this chunk's first newline.
+            let Some(nl) = memchr::memchr(b'\n', rest.as_bytes()) else {
+                self.append(rest);
+                return;
+            };
+            self.append(&rest[..nl]);
+            self.finish_line(found);
             rest = &rest[nl + 1..];
+        }
+        // The whole lines inside this chunk are scanned in place, one by one only when a
+        // marker's opening is somewhere among them: an output seldom holds one, and a search
+        // per line (its setup, then the line) cost more than one search over them all.
+        if let Some(last) = memchr::memrchr(b'\n', rest.as_bytes()) {
+            let lines = &rest[..last];
+            if marker_open().find(lines.as_bytes()).is_some() {
+                for line in lines.split('\n') {
+                    scan_property_markers(line, found);
+                }
+            }
+            rest = &rest[last + 1..];
         }
         self.append(rest);
     }
@@ -389,12 +400,21 @@ impl LineScanner {
     }
 }
 
+/// How a property marker opens.
+const MARKER_OPEN: &str = "[[PROPERTY|";
+
+/// The search for [`MARKER_OPEN`], built once (`str::find` sets one up per call, per line).
+fn marker_open() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+        std::sync::OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(MARKER_OPEN))
+}
+
 /// Calls `found(name, value)` for each `[[PROPERTY|name=value]]` in `line`.
 pub fn scan_property_markers(line: &str, found: &mut impl FnMut(&str, &str)) {
-    const OPEN: &str = "[[PROPERTY|";
     let mut rest = line;
-    while let Some(start) = rest.find(OPEN) {
-        let body = &rest[start + OPEN.len()..];
+    while let Some(start) = marker_open().find(rest.as_bytes()) {
+        let body = &rest[start + MARKER_OPEN.len()..];
         let Some(end) = body.find("]]") else { return };
         let pair = &body[..end];
         if let Some((name, value)) = pair.split_once('=') {
@@ -701,6 +721,99 @@ mod tests {
             if let Some(line) = plain_line(raw.as_bytes()) {
                 prop_assert_eq!(parse_line(&clean_attr(raw.as_bytes())), Ok(line));
             }
+        }
+    }
+
+    /// The scanner as it was before whole lines were skipped together (each line of a chunk
+    /// searched on its own): the answer the scanner must still give.
+    #[derive(Default)]
+    struct LineByLine {
+        line: String,
+        overflow: bool,
+    }
+
+    impl LineByLine {
+        fn feed(&mut self, chunk: &str, found: &mut impl FnMut(&str, &str)) {
+            let mut rest = chunk;
+            while let Some(nl) = rest.find('\n') {
+                if self.line.is_empty() && !self.overflow {
+                    scan_property_markers(&rest[..nl], found);
+                } else {
+                    self.append(&rest[..nl]);
+                    self.finish(found);
+                }
+                (self.line, self.overflow) = (String::new(), false);
+                rest = &rest[nl + 1..];
+            }
+            self.append(rest);
+        }
+
+        fn append(&mut self, part: &str) {
+            if self.overflow {
+                return;
+            }
+            let part = match (self.line.is_empty(), part.find('[')) {
+                (false, _) => part,
+                (true, Some(i)) => &part[i..],
+                (true, None) => return,
+            };
+            if self.line.len() + part.len() > LineScanner::MAX_LINE {
+                (self.line, self.overflow) = (String::new(), true);
+                return;
+            }
+            self.line.push_str(part);
+        }
+
+        fn finish(&mut self, found: &mut impl FnMut(&str, &str)) {
+            if !self.overflow {
+                scan_property_markers(&self.line, found);
+            }
+            (self.line, self.overflow) = (String::new(), false);
+        }
+    }
+
+    /// Outputs built of marker pieces, words, newlines and the odd run longer than a line
+    /// may be (cut anywhere, on character boundaries).
+    fn output() -> impl proptest::strategy::Strategy<Value = (String, Vec<usize>)> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            "\\[\\[PROPERTY\\|[a-c ]{0,3}=[a-c ]{0,3}\\]\\]",
+            Just("[[PROPERTY|".to_owned()),
+            Just("]]".to_owned()),
+            Just("=".to_owned()),
+            Just("\n".to_owned()),
+            Just("[".to_owned()),
+            Just("é".to_owned()),
+            "[a-c ]{1,6}",
+            (1usize..3).prop_map(|n| "x".repeat(n * LineScanner::MAX_LINE / 2 + 1)),
+        ];
+        let text = proptest::collection::vec(piece, 0..40).prop_map(|p| p.concat());
+        (text, proptest::collection::vec(0usize..20_000, 0..8))
+    }
+
+    proptest! {
+        /// Fed in any chunks, the scanner finds what the line-by-line scanner finds.
+        #[test]
+        fn markers_found_in_any_chunks_are_those_found_line_by_line((text, cuts) in output()) {
+            let mut cuts: Vec<usize> = cuts
+                .into_iter()
+                .map(|c| c % (text.len() + 1))
+                .filter(|&c| text.is_char_boundary(c))
+                .collect();
+            cuts.push(text.len());
+            cuts.sort_unstable();
+            let (mut fast, mut slow) = (LineScanner::default(), LineByLine::default());
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            let mut from = 0;
+            for cut in cuts {
+                let chunk = &text[from..cut];
+                fast.feed(chunk, &mut |n, v| got.push((n.to_owned(), v.to_owned())));
+                slow.feed(chunk, &mut |n, v| want.push((n.to_owned(), v.to_owned())));
+                from = cut;
+            }
+            fast.finish(&mut |n, v| got.push((n.to_owned(), v.to_owned())));
+            slow.finish(&mut |n, v| want.push((n.to_owned(), v.to_owned())));
+            prop_assert_eq!(got, want);
         }
     }
 }

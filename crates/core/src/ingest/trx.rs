@@ -184,7 +184,6 @@ impl xml::Handler for State<'_> {
 
     fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
-        let local = local.as_ref();
         let parent = self.stack.last().copied();
         let mut checked = true;
         let kind = match (parent, local) {
@@ -365,7 +364,7 @@ impl State<'_> {
         for attr in checked_attributes(e) {
             let attr = attr?;
             let value = &attr.value;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"testId" => result.test_id = text::attr_string(value, MAX_STRING),
                 b"executionId" => result.execution_id = text::attr_string(value, MAX_STRING),
                 b"testName" => result.test_name = text::attr_string(value, MAX_STRING),
@@ -471,7 +470,7 @@ fn attr(e: &Element<'_>, key: &[u8]) -> Result<Option<String>, String> {
     let mut found = None;
     for attr in checked_attributes(e) {
         let attr = attr?;
-        if attr.key.local_name().as_ref() == key {
+        if xml::local(attr.key.as_ref()) == key {
             found = Some(text::attr_string(&attr.value, MAX_STRING));
         }
     }

@@ -117,7 +117,6 @@ impl xml::Handler for State<'_> {
 
     fn start(&mut self, e: &Element<'_>) -> Result<bool, String> {
         let local = e.local_name();
-        let local = local.as_ref();
         let parent = self.stack.last().copied();
         let mut checked = false;
         let kind = match (parent, local) {
@@ -129,7 +128,7 @@ impl xml::Handler for State<'_> {
                 self.collection.clear();
                 for attr in checked_attributes(e) {
                     let attr = attr?;
-                    if attr.key.local_name().as_ref() == b"name" {
+                    if xml::local(attr.key.as_ref()) == b"name" {
                         self.collection = text::attr_string(&attr.value, MAX_STRING);
                     }
                 }
@@ -228,7 +227,7 @@ impl State<'_> {
         for attr in checked_attributes(e) {
             let attr = attr?;
             let value = &attr.value;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => case.name = text::attr_string(value, MAX_STRING),
                 b"type" => case.classname = text::attr_string(value, MAX_STRING),
                 b"method" => method = text::attr_string(value, MAX_STRING),
@@ -249,7 +248,7 @@ impl State<'_> {
         let (mut name, mut value) = (String::new(), String::new());
         for attr in checked_attributes(e) {
             let attr = attr?;
-            match attr.key.local_name().as_ref() {
+            match xml::local(attr.key.as_ref()) {
                 b"name" => name = text::attr_string(&attr.value, MAX_STRING),
                 b"value" => value = text::attr_string(&attr.value, MAX_STRING),
                 _ => {}
