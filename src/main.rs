@@ -18,6 +18,9 @@ type Log = LogWriter<std::io::Stdout>;
 // musl's `memcpy` is built for size too; the x86_64 musl link routes every call to this one.
 #[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
 mod memcpy;
+// So are its `memcmp` and `bcmp` (slice and string equality); the same link routes them here.
+#[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
+mod memcmp;
 
 // The shipped binary is static musl, whose allocator is built for size, not speed: with it every
 // parse path ran 1.5–2× slower than the glibc build (bench/README.md has the figures).
