@@ -100,7 +100,7 @@ fn matching_files(pattern: &str, base: &Path) -> Result<Vec<PathBuf>, globset::E
 /// Mapped bytes are the file's own: should another process rewrite the file meanwhile, a parse
 /// could see a mix of old and new. [`WholeFile::unchanged`] tells whether the file is still as
 /// it was opened, and the caller fails the run when it is not; a file cut short while mapped
-/// ends the process (SIGBUS) — a failed run, never a result from half a file.
+/// reads as zeros past its new end ([`crate::mapped`]) and is not unchanged either.
 pub struct WholeFile {
     bytes: Held,
     file: File,
@@ -109,7 +109,7 @@ pub struct WholeFile {
 
 enum Held {
     Read(Vec<u8>),
-    Mapped(memmap2::Mmap),
+    Mapped(crate::mapped::Mapped),
 }
 
 /// What tells a rewritten file from the one opened: its identity, size and times.
@@ -154,10 +154,7 @@ fn read_whole_from(path: &Path, map_from: u64) -> std::io::Result<WholeFile> {
     let meta = file.metadata()?;
     let opened = Stamp::from(&meta);
     let mapped = if opened.len >= map_from && meta.is_file() {
-        // SAFETY: the mapping is read only and private to this process. Its bytes may change
-        // under it only if another process writes the file; `unchanged` is how the caller
-        // finds out, and the run fails then (the type's documentation says what remains).
-        unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()
+        crate::mapped::Mapped::map(&file, true)
     } else {
         None
     };
@@ -184,8 +181,14 @@ fn read_all(file: &mut File, len: u64) -> std::io::Result<Vec<u8>> {
 }
 
 impl WholeFile {
-    /// Whether the file is still the one opened, as it was: same file, size and times.
+    /// Whether the file is still the one opened, as it was: same file, size and times, and
+    /// not cut short under its mapping while it was read.
     pub fn unchanged(&self) -> std::io::Result<bool> {
+        if let Held::Mapped(m) = &self.bytes
+            && m.cut_short()
+        {
+            return Ok(false);
+        }
         Ok(Stamp::of(&self.file)? == self.opened)
     }
 }
@@ -280,15 +283,15 @@ fn read_hashed_in_place_from<T>(
         let sha256 = hex(&Sha256::digest(&bytes));
         return Ok((value, input_file(display, sha256, bytes.len() as u64)));
     }
-    // SAFETY: read only and private to this process; its bytes change under it only if another
-    // process writes the file, which `Stamp` finds out after the parse (and the run fails).
-    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else {
+    // Its bytes change under it only if another process writes the file, which `Stamp` (or,
+    // cut short, the mapping itself) finds out after the parse, and the run fails.
+    let Some(map) = crate::mapped::Mapped::map(&file, false) else {
         return read_hashed_file(file, path, display, thread_from, |reader| {
             parse(Input::Stream(reader))
         });
     };
     // Read-ahead for a file not in the page cache; ignored where unsupported.
-    let _ = map.advise(memmap2::Advice::Sequential);
+    let _ = map.map_ref().advise(memmap2::Advice::Sequential);
     let bytes: &[u8] = &map;
     let (value, sha256) = if opened.len < thread_from {
         let value = parse(Input::Bytes {
@@ -324,14 +327,14 @@ fn read_hashed_in_place_from<T>(
     };
     // Checked before the parse's answer is used, an error included: a file written meanwhile
     // may have read as broken.
-    if Stamp::of(&file).map_err(io)? != opened {
+    if map.cut_short() || Stamp::of(&file).map_err(io)? != opened {
         return Err(changed_while_read(path));
     }
     Ok((value?, input_file(display, sha256, opened.len)))
 }
 
 /// Hashes `map` as far as `progress` says the parser has read, releasing the pages behind both.
-fn hash_behind(map: &memmap2::Mmap, progress: std::sync::mpsc::Receiver<usize>) -> String {
+fn hash_behind(map: &crate::mapped::Mapped, progress: std::sync::mpsc::Receiver<usize>) -> String {
     const PAGE: usize = 4096;
     let mut hasher = Sha256::new();
     let mut hashed = 0;
@@ -349,7 +352,7 @@ fn hash_behind(map: &memmap2::Mmap, progress: std::sync::mpsc::Receiver<usize>) 
             // from the file, the same bytes, should anything look at it again (the line count
             // of an error does).
             let _ = unsafe {
-                map.unchecked_advise_range(
+                map.map_ref().unchecked_advise_range(
                     memmap2::UncheckedAdvice::DontNeed,
                     released,
                     whole_pages - released,
@@ -823,6 +826,49 @@ mod tests {
             std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
             read_hashed_in_place_from(&path, "report", map_from, thread_from, |_| Ok(())).unwrap();
         }
+    }
+
+    /// A mapped file cut short while it is parsed (and hashed behind the parser) fails the
+    /// read with the file's error, as one rewritten does; the process is not ended by SIGBUS.
+    /// Whatever the parse answers: here it reads every byte, past the new end.
+    #[test]
+    fn a_file_cut_short_while_it_is_read_in_place_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report");
+        let len = 3 << 20;
+        for thread_from in [u64::MAX, 0] {
+            std::fs::write(&path, vec![b'x'; len]).unwrap();
+            let result = read_hashed_in_place_from(&path, "report", 0, thread_from, |input| {
+                let Input::Bytes { bytes, done_before } = input else {
+                    panic!("a regular file is read in place");
+                };
+                done_before(1 << 20);
+                let cut = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                cut.set_len(10_000).unwrap();
+                let xs = bytes.iter().filter(|&&b| b == b'x').count();
+                done_before(len);
+                Ok(xs)
+            });
+            let said = result.map(|(xs, _)| xs).unwrap_err().to_string();
+            assert!(
+                said.contains("report")
+                    && said.contains("changed while controlgate was reading it"),
+                "{thread_from}: {said}"
+            );
+        }
+        // Mapped whole for a coverage parser: not unchanged once cut, its bytes past the end
+        // zeros.
+        std::fs::write(&path, vec![b'x'; len]).unwrap();
+        let read = read_whole_from(&path, 0).unwrap();
+        assert!(matches!(read.bytes, Held::Mapped(_)));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        assert_eq!(read.iter().filter(|&&b| b == b'x').count(), 0);
+        assert!(!read.unchanged().unwrap());
     }
 
     fn touch(root: &Path, rel: &str) {

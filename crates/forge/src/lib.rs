@@ -5,6 +5,7 @@
 pub mod actions_env;
 pub mod files;
 pub mod git;
+mod mapped;
 pub mod publish;
 pub mod suites;
 pub mod tickets;
