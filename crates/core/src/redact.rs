@@ -247,22 +247,52 @@ fn builtin_any() -> &'static Option<RegexSet> {
     ANY.get_or_init(|| RegexSet::new(builtin().iter().map(|r| r.re.as_str())).ok())
 }
 
-/// A runtime secret and the encodings it travels in: URL-encoded (`%3D`), JSON-escaped, and
-/// base64 in both alphabets at each of the three byte offsets it can sit at inside a longer
+/// A runtime secret and the encodings it travels in: URL-encoded (`%3D`), escaped for JSON (as
+/// serde and as Go write it: `\u0026`), for XML (`&amp;`, the quotes as entities or not), hex,
+/// and base64 in both alphabets at each of the three byte offsets it can sit at inside a longer
 /// encoded text (the characters that also depend on neighbouring bytes are left out), so
 /// `Basic base64(email:token)` or git's `base64(x-access-token:token)` are found without
 /// knowing what precedes the token. Encoded forms shorter than 8 characters are skipped.
 pub fn secret_variants(secret: &str) -> Vec<String> {
+    secret_forms(secret).into_iter().map(|(v, _)| v).collect()
+}
+
+/// [`secret_variants`], each with whether it is a piece of base64 (whose neighbouring
+/// characters carry bits of the secret too: the whole base64 text around it is redacted).
+fn secret_forms(secret: &str) -> Vec<(String, bool)> {
     use base64::Engine as _;
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    let mut out = vec![secret.to_owned()];
+    let mut out = vec![(secret.to_owned(), false)];
+    let mut plain = |v: String| out.push((v, false));
     let url = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
         .to_string();
-    out.push(url.clone());
-    out.push(url.replace("%20", "+"));
+    plain(url.replace("%20", "+"));
+    plain(url);
     if let Ok(json) = serde_json::to_string(secret) {
-        out.push(json[1..json.len() - 1].to_owned());
+        let json = &json[1..json.len() - 1];
+        // Go's encoding/json writes `&`, `<` and `>` as `\u0026`, `\u003c`, `\u003e`; some
+        // writers escape `/`.
+        plain(
+            json.replace('&', "\\u0026")
+                .replace('<', "\\u003c")
+                .replace('>', "\\u003e"),
+        );
+        plain(json.replace('/', "\\/"));
+        plain(json.to_owned());
     }
+    // XML: `&` and `<` always escaped, `>` usually; the quotes as writers choose.
+    let xml = secret.replace('&', "&amp;").replace('<', "&lt;");
+    for quotes in [["\"", "'"], ["&quot;", "&apos;"], ["&#34;", "&#39;"]] {
+        for gt in [">", "&gt;"] {
+            plain(
+                xml.replace('>', gt)
+                    .replace('"', quotes[0])
+                    .replace('\'', quotes[1]),
+            );
+        }
+    }
+    plain(hex::encode(secret));
+    plain(hex::encode_upper(secret));
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
         for shift in 0..3usize {
             let mut bytes = vec![0u8; shift];
@@ -273,18 +303,20 @@ pub fn secret_variants(secret: &str) -> Vec<String> {
             let skip = [0, 2, 3][shift];
             let trim_end = usize::from(bytes.len() % 3 != 0);
             if encoded.len() > skip + trim_end {
-                out.push(encoded[skip..encoded.len() - trim_end].to_owned());
+                out.push((encoded[skip..encoded.len() - trim_end].to_owned(), true));
             }
         }
     }
-    let mut out: Vec<String> = out
+    let mut out: Vec<(String, bool)> = out
         .into_iter()
         .enumerate()
-        .filter(|(i, v)| *i == 0 || v.len() >= 8)
+        .filter(|(i, (v, _))| *i == 0 || v.len() >= 8)
         .map(|(_, v)| v)
         .collect();
-    out.sort();
-    out.dedup();
+    // A form that is both (a secret of base64 characters is its own URL encoding) is redacted
+    // as base64: the wider of the two.
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    out.dedup_by(|a, b| a.0 == b.0);
     out
 }
 
@@ -316,20 +348,30 @@ impl Redactor {
     /// [`MIN_SECRET_LEN`] are ignored. `patterns`: regexes from `redact.patterns`; an invalid one
     /// is an error naming it.
     pub fn new(secrets: &[String], patterns: &[String]) -> Result<Self, crate::Error> {
-        let mut values: Vec<String> = secrets
+        let mut forms: Vec<(String, bool)> = secrets
             .iter()
             .map(|s| s.trim())
             .filter(|s| s.len() >= MIN_SECRET_LEN)
-            .flat_map(secret_variants)
+            .flat_map(secret_forms)
             .collect();
         // Longest first, so a secret containing another is replaced whole.
-        values.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        values.dedup();
+        forms.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        forms.dedup_by(|a, b| a.0 == b.0);
+        let values: Vec<String> = forms.iter().map(|(v, _)| v.clone()).collect();
         // Runtime secrets come first: a token that is also a known shape counts as `secret`.
         let secret_rule = if values.is_empty() {
             None
         } else {
-            let alt: Vec<String> = values.iter().map(|v| regex::escape(v)).collect();
+            // A piece of base64 is redacted with the base64 text around it (either alphabet,
+            // its padding): the characters next to it carry bits of the secret too.
+            const B64: &str = "[A-Za-z0-9+/_-]*";
+            let alt: Vec<String> = forms
+                .iter()
+                .map(|(v, base64)| match base64 {
+                    true => format!("{B64}{}{B64}={{0,2}}", regex::escape(v)),
+                    false => regex::escape(v),
+                })
+                .collect();
             let re = regex::RegexBuilder::new(&alt.join("|"))
                 .size_limit(64 << 20)
                 .build()
@@ -579,7 +621,7 @@ mod unit {
     fn runtime_secrets_are_found_in_their_encodings_at_any_offset() {
         use base64::Engine as _;
         use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-        let secret = "Zq9/x+y=p@ss wörd";
+        let secret = "Zq9/x+y=p@ss wörd&<\"'>";
         let r = Redactor::new(&[secret.to_owned()], &[]).unwrap();
         let url: String =
             percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
@@ -588,23 +630,38 @@ mod unit {
             secret.to_owned(),
             url,
             serde_json::to_string(secret).unwrap(),
+            // As Go's encoding/json writes it.
+            "\"Zq9/x+y=p@ss wörd\\u0026\\u003c\\\"'\\u003e\"".to_owned(),
+            // As XML writers do, in an attribute or in text.
+            "Zq9/x+y=p@ss wörd&amp;&lt;&quot;&apos;&gt;".to_owned(),
+            "Zq9/x+y=p@ss wörd&amp;&lt;\"'>".to_owned(),
+            "Zq9/x+y=p@ss wörd&amp;&lt;&#34;&#39;&gt;".to_owned(),
+            hex::encode(secret),
+            hex::encode_upper(secret),
         ];
+        let mut base64 = Vec::new();
         for prefix in ["", "u", "us", "use", "user:", "x-access-token:"] {
             for suffix in ["", "!", "!!", "\n"] {
                 let raw = format!("{prefix}{secret}{suffix}");
-                texts.push(STANDARD.encode(&raw));
-                texts.push(URL_SAFE_NO_PAD.encode(&raw));
+                base64.push(STANDARD.encode(&raw));
+                base64.push(URL_SAFE_NO_PAD.encode(&raw));
             }
         }
-        for text in texts {
+        for text in texts.iter().chain(&base64) {
             let line = format!("Authorization: Basic-ish {text} end");
             let mut c = Redactions::default();
             let out = r.redact(&line, &mut c).into_owned();
             assert!(c.by_kind.contains_key("secret"), "{line} → {out}");
-            // Only the few characters that also encode neighbouring bytes are left.
             let chars: Vec<char> = text.chars().collect();
             let inner: String = chars[4..chars.len() - 4].iter().collect();
             assert!(!out.contains(&inner), "{out}");
+        }
+        // Base64 goes whole, padding included: the characters that also encode neighbouring
+        // bytes carry bits of the secret too.
+        for text in &base64 {
+            let line = format!("Authorization: Basic {text}\n");
+            let out = r.redact(&line, &mut Redactions::default()).into_owned();
+            assert_eq!(out, "Authorization: Basic [REDACTED:secret]\n", "{text}");
         }
         // Short values are not redacted (they would mangle ordinary text).
         assert!(secret_variants("abcdef").contains(&"abcdef".to_owned()));

@@ -13,6 +13,8 @@ struct Hunk {
     old_left: u64,
     new_left: u64,
     next_new: u32,
+    /// Whether any of its lines were read.
+    read_any: bool,
 }
 
 /// Parses a unified diff.
@@ -23,6 +25,9 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
     let mut hunk: Option<Hunk> = None;
     let mut buf = Vec::with_capacity(256);
     let mut line_no = 0u64;
+    let mut any_text = false;
+    // The line of a `---` file header, until the `+++` that must follow it.
+    let mut old_header: Option<u64> = None;
     loop {
         buf.clear();
         let n = reader
@@ -38,6 +43,17 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         }
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
+        }
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            any_text = true;
+        }
+        if let Some(minus) = old_header.take()
+            && !line.starts_with(b"+++ ")
+        {
+            return Err(ParseError::at_line(
+                line_no,
+                format!("the `---` file header of line {minus} is not followed by `+++`"),
+            ));
         }
         let mut in_header = false;
         if let Some(h) = hunk.as_mut() {
@@ -77,8 +93,12 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                     h.next_new = h.next_new.saturating_add(1);
                 }
                 Some(_) if line.starts_with(b"diff ") || line.starts_with(b"@@") => {
-                    // A hand-edited diff whose hunk header overstates its length: end the hunk
-                    // and read this line as a header (diff-cover tolerates this too).
+                    // A hunk header overstating its length (diff-cover's own test diffs have
+                    // them): the lines read are kept, this line read as a header. A header
+                    // with no lines at all under it is a diff cut short.
+                    if !h.read_any {
+                        return Err(unfinished(line_no, h));
+                    }
                     h.old_left = 0;
                     h.new_left = 0;
                     in_header = true;
@@ -90,6 +110,7 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                     ));
                 }
             }
+            h.read_any = true;
             if h.old_left == 0 && h.new_left == 0 {
                 hunk = None;
             }
@@ -115,6 +136,7 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                 "combined (merge) diffs are not supported; diff against the merge-base",
             ));
         } else if let Some(rest) = line.strip_prefix(b"--- ") {
+            old_header = Some(line_no);
             if !git_header || cur.is_none() {
                 // plain unified diff: `---` starts a file
                 out.extend(cur.take());
@@ -189,9 +211,28 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
             }
         }
     }
-    // A diff that ends inside a hunk (a header overstating the length) keeps what it has.
-    let _ = hunk;
+    // So at the end: the lines read are kept (diff-cover's test diffs end so too).
+    if let Some(h) = &hunk
+        && !h.read_any
+    {
+        return Err(unfinished(line_no + 1, h));
+    }
+    if let Some(minus) = old_header {
+        return Err(ParseError::at_line(
+            line_no + 1,
+            format!("the `---` file header of line {minus} is not followed by `+++`"),
+        ));
+    }
     out.extend(cur.take());
+    // Text with no file in it is not a diff (another report passed by mistake): read as one, it
+    // would be a change of nothing, and a patch gate on it would pass. An empty diff is a
+    // change of nothing indeed.
+    if out.is_empty() && any_text {
+        return Err(ParseError::at_line(
+            1,
+            "not a unified diff: no `diff --git` or `---`/`+++` file header in it",
+        ));
+    }
     for f in &mut out {
         if matches!(f.kind, ChangeKind::Deleted | ChangeKind::Binary) {
             f.added_lines.clear();
@@ -200,6 +241,18 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         f.added_lines.dedup();
     }
     Ok(out)
+}
+
+/// The error for a hunk header with none of its lines under it (at `line_no`: the next
+/// header, or the end of the diff): a patch gate would be decided on nothing of the change.
+fn unfinished(line_no: u64, h: &Hunk) -> ParseError {
+    ParseError::at_line(
+        line_no,
+        format!(
+            "the hunk above has none of the {} line(s) its `@@` header counts (diff truncated?)",
+            h.old_left.max(h.new_left)
+        ),
+    )
 }
 
 /// `@@ -k[,l] +n[,m] @@ ...`
@@ -222,6 +275,7 @@ fn parse_hunk_header(line: &[u8]) -> Option<Hunk> {
         old_left: old_len,
         new_left: new_len,
         next_new: u32::try_from(new_start).ok()?,
+        read_any: false,
     })
 }
 
@@ -365,12 +419,48 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
         assert!(
             parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1,3 @@\n+x\nzzz\n"[..]).is_err()
         );
-        // overstated hunk length at the end or before the next file: tolerated
-        let f = parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1,3 @@\n+x\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -0,0 +1,3 @@\n+y\n"[..]).unwrap();
-        assert_eq!(
-            (f[0].added_lines.clone(), f[1].added_lines.clone()),
-            (vec![1], vec![1])
-        );
+        // A hunk header overstating its length, before the next file or at the end: the lines
+        // read are kept (as diff-cover does; its own test diffs have such headers).
+        let two = |first: u32, second: u32| {
+            format!(
+                "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1,{first} @@\n+x\ndiff --git a/y b/y\n--- a/y\n+++ b/y\n@@ -0,0 +1,{second} @@\n+y\n+y\n"
+            )
+        };
+        for (first, second) in [(1, 2), (3, 2), (1, 5), (9, 9)] {
+            let f = parse(two(first, second).as_bytes()).unwrap();
+            assert_eq!(
+                (f[0].added_lines.clone(), f[1].added_lines.clone()),
+                (vec![1], vec![1, 2])
+            );
+        }
+        // A header with none of its lines, before the next header or at the end: cut short.
+        let cut = "diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1,3 @@\n";
+        for (text, line) in [
+            (format!("{cut}@@ -0,0 +4 @@\n+x\n"), 5),
+            (format!("{cut}diff --git a/y b/y\n"), 5),
+            (cut.to_owned(), 5),
+        ] {
+            let e = parse(text.as_bytes()).unwrap_err();
+            assert_eq!(e.location.line, Some(line), "{text}");
+            assert!(e.message.contains("none of the 3 line(s)"), "{e}");
+        }
+        // Headers and a hunk with no lines at all.
+        assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -6,0 +6,3 @@\n"[..]).is_err());
+        // Not a diff at all (another report by mistake); an empty one is a change of nothing.
+        for text in [
+            "hello\n",
+            "SF:a.py\nDA:1,0\nend_of_record\n",
+            "<testsuites/>",
+        ] {
+            let e = parse(text.as_bytes()).unwrap_err().to_string();
+            assert!(e.contains("not a unified diff"), "{text}: {e}");
+        }
+        for text in ["", "\n", " \r\n\n"] {
+            assert!(parse(text.as_bytes()).unwrap().is_empty(), "{text:?}");
+        }
+        // A preamble (a mail's, `git format-patch`) before the files is fine.
+        let f = parse(&b"From: a\nSubject: x\n\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+x\n"[..]).unwrap();
+        assert_eq!(f[0].added_lines, vec![1]);
         assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ garbage @@\n"[..]).is_err());
     }
 }
