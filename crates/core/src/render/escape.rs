@@ -32,6 +32,12 @@ pub fn inline(s: &str, max_chars: usize) -> String {
             '@' => out.push_str("&#64;"),
             '#' => out.push_str("&#35;"),
             ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            // GitHub links `www.example.com` with no scheme.
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("&#46;")
+            }
             '\\' | '*' | '_' | '~' | '[' | ']' | '!' | '$' => {
                 out.push('\\');
                 out.push(c);
@@ -211,6 +217,11 @@ mod unit {
         assert_eq!(
             inline("[x](https://evil) **b** _i_ ~s~", 100),
             "\\[x\\](https&#58;//evil) \\*\\*b\\*\\* \\_i\\_ \\~s\\~"
+        );
+        // Links without a scheme.
+        assert_eq!(
+            inline("www.evil.com/p?q=1 (WWW.x.org) é.www.y", 100),
+            "www&#46;evil.com/p?q=1 (WWW&#46;x.org) é.www&#46;y"
         );
         assert_eq!(
             inline("a\u{202E}b\u{200B}c\u{1b}[31m", 100),
