@@ -40,6 +40,12 @@
 //!   `Properties/Property` as `Key`=`Value` (MSTest `[TestProperty("control", "CC6.1")]`),
 //!   `Owners/Owner/@name` as `owner`; `[[PROPERTY|name=value]]` lines in `Output/StdOut`
 //!   (scope `SystemOut`).
+//! - The run's own outcome (`ResultSummary/@outcome`): a run that did not complete (`Failed`,
+//!   `Error`, `Aborted`, `Timeout`, `Disconnected`, `PassedButRunAborted`, `InProgress`,
+//!   `Pending`) with no failing or errored result read is one more errored test, `(test run)`,
+//!   its message the first erring `RunInfos/RunInfo/Text` (VSTest writes "The active test run
+//!   was aborted" there when the test host crashes, and keeps the results of the tests that
+//!   finished: all passing). EnricoMi ignores the run's outcome and shows the run green.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -86,6 +92,10 @@ pub(crate) fn parse_document(
         key: String::new(),
         value: String::new(),
         texts: Texts::default(),
+        run_failed: None,
+        run_info_open: false,
+        run_info: None,
+        failing_read: false,
     };
     xml::read_document(document, &mut state)?;
     Ok(state.summary)
@@ -111,6 +121,9 @@ enum Kind {
     Key,
     Value,
     Owners,
+    /// `ResultSummary/RunInfos/RunInfo`, and its `Text`.
+    RunInfo,
+    RunText,
     Other,
 }
 
@@ -172,7 +185,27 @@ struct State<'a> {
     key: String,
     value: String,
     texts: Texts,
+    /// `ResultSummary/@outcome`, when it says the run did not complete.
+    run_failed: Option<String>,
+    /// The first `RunInfo` with an erring outcome: whether its `Text` is being read, and what
+    /// it said.
+    run_info_open: bool,
+    run_info: Option<String>,
+    /// A failed or errored result was read.
+    failing_read: bool,
 }
+
+/// `ResultSummary` outcomes of a run that did not complete.
+const RUN_FAILED: [&str; 8] = [
+    "Failed",
+    "Error",
+    "Aborted",
+    "Timeout",
+    "Disconnected",
+    "PassedButRunAborted",
+    "InProgress",
+    "Pending",
+];
 
 impl xml::Handler for State<'_> {
     const FORMAT: &'static str = "TRX";
@@ -234,6 +267,22 @@ impl xml::Handler for State<'_> {
                 }
                 Kind::Other
             }
+            (Some(Kind::Run), b"ResultSummary") => {
+                let outcome = attr(e, b"outcome")?.unwrap_or_default();
+                if RUN_FAILED
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(outcome.trim()))
+                {
+                    self.run_failed = Some(outcome.trim().to_owned());
+                }
+                Kind::Other
+            }
+            (Some(Kind::Other), b"RunInfo") => {
+                let outcome = attr(e, b"outcome")?.unwrap_or_default();
+                self.run_info_open = self.run_info.is_none()
+                    && !matches!(outcome.trim(), "" | "Passed" | "Completed" | "Warning");
+                Kind::RunInfo
+            }
             _ => {
                 checked = false;
                 match (parent, local) {
@@ -270,6 +319,10 @@ impl xml::Handler for State<'_> {
                         self.texts.begin_value(MAX_STRING);
                         Kind::Value
                     }
+                    (Some(Kind::RunInfo), b"Text") if self.run_info_open => {
+                        self.texts.begin_value(MAX_STRING);
+                        Kind::RunText
+                    }
                     _ => Kind::Other,
                 }
             }
@@ -288,6 +341,13 @@ impl xml::Handler for State<'_> {
                 .texts
                 .end(self.results.last_mut().map(|r| &mut r.parts)),
             Kind::Key => self.key = self.texts.take_trimmed(),
+            Kind::RunText => {
+                let text = self.texts.take_trimmed();
+                if !text.is_empty() {
+                    self.run_info = Some(text);
+                }
+            }
+            Kind::RunInfo => self.run_info_open = false,
             Kind::Value => self.value = self.texts.take_trimmed(),
             Kind::Property => {
                 let (key, value) = (
@@ -311,8 +371,12 @@ impl xml::Handler for State<'_> {
                 self.definitions_read = true;
                 self.report_waiting();
             }
-            // The end of the document: results whose definitions never came.
-            Kind::Run => self.report_waiting(),
+            // The end of the document: results whose definitions never came, then the run
+            // itself when it failed with no failing result.
+            Kind::Run => {
+                self.report_waiting();
+                self.report_failed_run();
+            }
             _ => {}
         }
         Ok(())
@@ -343,6 +407,8 @@ impl xml::Handler for State<'_> {
             Some(Kind::Key) => "<Key>",
             Some(Kind::Value) => "<Value>",
             Some(Kind::Owners) => "<Owners>",
+            Some(Kind::RunInfo) => "<RunInfo>",
+            Some(Kind::RunText) => "<Text>",
             Some(Kind::Other) | None => "an element",
         }
     }
@@ -426,8 +492,42 @@ impl State<'_> {
         }
     }
 
+    /// The errored `(test run)` of a run that did not complete with no failing result read.
+    fn report_failed_run(&mut self) {
+        let Some(outcome) = self.run_failed.take() else {
+            return;
+        };
+        if self.failing_read {
+            return;
+        }
+        let said = match self.run_info.take() {
+            Some(info) => format!(": {info}"),
+            None => String::new(),
+        };
+        self.summary.cases += 1;
+        (self.on_case)(TestCase {
+            suite: self.run_name.clone(),
+            classname: String::new(),
+            name: "(test run)".into(),
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Errored,
+            flaky: false,
+            duration_s: 0.0,
+            message: Some(Message::bounded(&format!(
+                "the test run's outcome is {outcome} with no failing test among its results \
+                 (aborted, or its test host crashed){said}"
+            ))),
+            properties: Default::default(),
+            input: self.input,
+            runs: 1,
+        });
+    }
+
     fn report(&mut self, result: Finished) {
         self.summary.cases += 1;
+        self.failing_read |= matches!(result.status, CaseStatus::Failed | CaseStatus::Errored);
         let mut index = self.by_test_id.get(&result.test_id).copied();
         if index.is_none() && !result.execution_id.is_empty() {
             if self.by_execution_id.is_empty() {
@@ -830,6 +930,74 @@ Expected: True</Message><StackTrace>   at A.B.T() in C:\src\A\B.cs:line 67</Stac
             timestamp("2000-03-01T00:00:00-01:00"),
             Some(951_868_800.0 + 3_600.0)
         );
+    }
+
+    /// A run aborted with only passing results read (the test host crashed) is one errored
+    /// `(test run)` more, saying why; a failed run whose failures were read, or a completed
+    /// one, adds nothing.
+    #[test]
+    fn a_run_that_did_not_complete_with_nothing_failing_read_is_an_errored_test() {
+        let summary = |outcome: &str, infos: &str| {
+            format!(
+                r#"<ResultSummary outcome="{outcome}"><Counters total="5" executed="1" passed="1"/><RunInfos>{infos}</RunInfos></ResultSummary>"#
+            )
+        };
+        let crash = r#"<RunInfo computerName="h" outcome="Warning"><Text>slow</Text></RunInfo><RunInfo computerName="h" outcome="Error" timestamp="t"><Text>The active test run was aborted. Reason: Test host process crashed</Text></RunInfo><RunInfo outcome="Error"><Text>second</Text></RunInfo>"#;
+        let doc = |results: &[String], outcome: &str, infos: &str| {
+            run(results, &[definition("t1", "A.B", "M", "")]).replace(
+                "</TestRun>",
+                &format!("{}</TestRun>", summary(outcome, infos)),
+            )
+        };
+        let passed = [result("t1", "M", "Passed")];
+        for outcome in [
+            "Failed",
+            "Error",
+            "Aborted",
+            "PassedButRunAborted",
+            "failed",
+        ] {
+            let cases = ok(&doc(&passed, outcome, crash));
+            assert_eq!(cases.len(), 2, "{outcome}");
+            let run = &cases[1];
+            assert_eq!(
+                (run.name.as_str(), run.status),
+                ("(test run)", CaseStatus::Errored)
+            );
+            assert_eq!(run.suite, "ci@host 2024-01-01 10:00:00");
+            let message = run.message.as_ref().unwrap().text.as_str();
+            assert!(
+                message.contains(&format!("outcome is {}", outcome)),
+                "{message}"
+            );
+            assert!(
+                message.ends_with(
+                    ": The active test run was aborted. Reason: Test host process crashed"
+                ),
+                "{message}"
+            );
+        }
+        // No RunInfo text: the outcome alone.
+        let cases = ok(&doc(&passed, "Aborted", ""));
+        assert_eq!(cases[1].status, CaseStatus::Errored);
+        assert!(
+            cases[1]
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .ends_with("crashed)")
+        );
+        // Completed, or failed with its failure read: nothing more.
+        for (results, outcome) in [
+            (passed.to_vec(), "Completed"),
+            (passed.to_vec(), "Warning"),
+            (vec![result("t1", "M", "Failed")], "Failed"),
+            (vec![result("t1", "M", "Timeout")], "Aborted"),
+        ] {
+            let cases = ok(&doc(&results, outcome, crash));
+            assert_eq!(cases.len(), 1, "{outcome}");
+        }
     }
 
     #[test]
