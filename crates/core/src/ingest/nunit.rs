@@ -42,8 +42,13 @@
 //!   `category` (`[Category("cc6-1")]` → `category=cc6-1`). NUnit's own bookkeeping, names
 //!   starting with `_` (`_PID`, `_APPDOMAIN`, `_SKIPREASON`), is not kept.
 //!   `[[PROPERTY|name=value]]` lines in the test's `<output>` (scope `SystemOut`).
-//! - Not reported as tests: suite-level failures (a `OneTimeSetUp` failure is repeated on each
-//!   test of the fixture by NUnit; a `OneTimeTearDown` failure is not).
+//! - A suite that failed (`result` `Failed`, `Failure`, `Error` or `Cancelled`) with no failed
+//!   or errored test read inside it is one errored test more, `(SITE) NAME` (`(TearDown)
+//!   LoginTests`; `(suite)` without a `site`), its message the suite's `failure/message`: a
+//!   `OneTimeTearDown` failure, or a fixture that could not run. (A `OneTimeSetUp` failure is
+//!   repeated on each test of the fixture by NUnit; a suite that failed for its tests' failures
+//!   adds nothing, nor one failed for its parent's, `site="Parent"`.) EnricoMi does not count
+//!   suite failures: such a run reads green there.
 
 use std::io::BufRead;
 
@@ -53,7 +58,7 @@ use crate::ingest::cases::{self, MAX_STRING, Part, Parts, SuiteProperties, Texts
 use crate::ingest::results::Summary;
 use crate::ingest::text::{self, Bounded};
 use crate::ingest::xml::{self, Document, Element, checked_attributes};
-use crate::model::{CaseStatus, PropertyScope, TestCase};
+use crate::model::{CaseStatus, Message, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test-case>` (in document order). `input` is
 /// stored in each case's `input` field.
@@ -103,6 +108,9 @@ enum Kind {
     /// `failure/message`, `failure/stack-trace` or `reason/message`.
     Part,
     Output,
+    /// A suite's own `<failure>`, and its `<message>`.
+    SuiteFailure,
+    SuiteMessage,
     Other,
 }
 
@@ -119,6 +127,13 @@ struct SuiteFrame {
     namespace: bool,
     /// The suite's name as tests report it (see the module doc).
     label: String,
+    /// Its `result` says it failed; `site` says where, when given.
+    failed: bool,
+    site: String,
+    /// A failed or errored test was read inside it.
+    failing_read: bool,
+    /// Its own `failure/message`.
+    message: Option<String>,
 }
 
 struct CaseBuilder {
@@ -209,6 +224,11 @@ impl xml::Handler for State<'_> {
                 self.texts.begin_output();
                 Kind::Output
             }
+            (Some(Kind::Suite), b"failure") => Kind::SuiteFailure,
+            (Some(Kind::SuiteFailure), b"message") => {
+                self.texts.begin_value(MAX_STRING);
+                Kind::SuiteMessage
+            }
             _ => Kind::Other,
         };
         self.stack.push(kind);
@@ -221,8 +241,21 @@ impl xml::Handler for State<'_> {
         };
         match kind {
             Kind::Suite => {
-                self.suites.pop();
+                self.close_failed_suite();
+                let failing = self.suites.pop().is_some_and(|s| s.failing_read);
+                if let Some(outer) = self.suites.last_mut() {
+                    outer.failing_read |= failing;
+                }
                 self.suite_props.close();
+            }
+            Kind::SuiteMessage => {
+                let text = self.texts.take_trimmed();
+                if let Some(suite) = self.suites.last_mut()
+                    && suite.message.is_none()
+                    && !text.is_empty()
+                {
+                    suite.message = Some(text);
+                }
             }
             Kind::Case => self.close_case(),
             Kind::Part | Kind::Output => self.texts.end(self.case.as_mut().map(|c| &mut c.parts)),
@@ -250,6 +283,8 @@ impl xml::Handler for State<'_> {
             Some(Kind::Reason) => "<reason>",
             Some(Kind::Part) => "<message> or <stack-trace>",
             Some(Kind::Output) => "<output>",
+            Some(Kind::SuiteFailure) => "<failure>",
+            Some(Kind::SuiteMessage) => "<message>",
             Some(Kind::Other) | None => "an element",
         }
     }
@@ -265,6 +300,7 @@ impl State<'_> {
         self.summary.suites += 1;
         let (mut name, mut fullname, mut classname, mut namespace) =
             (String::new(), None, None, false);
+        let (mut failed, mut site) = (false, String::new());
         for attr in checked_attributes(e) {
             let attr = attr?;
             match xml::local(attr.key.as_ref()) {
@@ -275,6 +311,13 @@ impl State<'_> {
                     let t = text::clean_attr(&attr.value);
                     namespace = matches!(t.trim(), "TestSuite" | "Namespace");
                 }
+                b"result" => {
+                    let r = text::clean_attr(&attr.value);
+                    failed = ["Failed", "Failure", "Error", "Cancelled"]
+                        .iter()
+                        .any(|f| r.trim().eq_ignore_ascii_case(f));
+                }
+                b"site" => site = text::attr_string(&attr.value, MAX_STRING),
                 _ => {}
             }
         }
@@ -294,6 +337,10 @@ impl State<'_> {
             name,
             namespace,
             label,
+            failed,
+            site,
+            failing_read: false,
+            message: None,
         });
         self.suite_props.open();
         Ok(Kind::Suite)
@@ -369,6 +416,45 @@ impl State<'_> {
         Ok(())
     }
 
+    /// The errored test of the innermost suite, when it failed with no failing test read in
+    /// it (see the module doc).
+    fn close_failed_suite(&mut self) {
+        let Some(suite) = self.suites.last_mut() else {
+            return;
+        };
+        // `site="Parent"`: its parent's failure, reported on the parent's own tests.
+        if !suite.failed || suite.failing_read || suite.site.trim().eq_ignore_ascii_case("Parent") {
+            return;
+        }
+        suite.failing_read = true;
+        let site = match suite.site.trim() {
+            "" => "suite",
+            site => site,
+        };
+        let name = format!("({site}) {}", suite.name).trim_end().to_owned();
+        let message = Message::bounded(suite.message.as_deref().unwrap_or(
+            "the suite failed with no failing test in it (a one-time setup or teardown, or a \
+             fixture that could not run)",
+        ));
+        let suite_label = suite.label.clone();
+        self.summary.cases += 1;
+        (self.on_case)(TestCase {
+            suite: suite_label,
+            classname: String::new(),
+            name,
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Errored,
+            flaky: false,
+            duration_s: 0.0,
+            message: Some(message),
+            properties: Default::default(),
+            input: self.input,
+            runs: 1,
+        });
+    }
+
     fn close_case(&mut self) {
         let Some(case) = self.case.take() else { return };
         self.summary.cases += 1;
@@ -378,6 +464,11 @@ impl State<'_> {
             None => CaseStatus::Passed,
         };
         let status = case.parts.status(reported);
+        if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
+            && let Some(suite) = self.suites.last_mut()
+        {
+            suite.failing_read = true;
+        }
         let (message, location) = case.parts.message();
         let mut properties = case.parts.properties.kept(&mut self.summary);
         self.suite_props.inherit(&mut properties);
@@ -556,6 +647,53 @@ mod tests {
         let (_, summary) = parse_str(NUNIT3).unwrap();
         // `_PID` is NUnit's own: passed over, not counted as lost.
         assert_eq!((summary.suites, summary.suite_properties_dropped), (2, 0));
+    }
+
+    /// A suite that failed with no failing test in it (a `OneTimeTearDown`, a fixture that
+    /// could not run) is an errored test; one that failed for its tests adds nothing, nor do
+    /// its enclosing suites.
+    #[test]
+    fn a_suite_failing_with_no_failing_test_is_an_errored_test() {
+        let cases = ok(r#"<test-run result="Failed">
+  <test-suite type="Assembly" name="A.dll" fullname="/ci/A.dll" result="Failed" site="Child">
+    <test-suite type="TestFixture" name="Down" fullname="A.Down" result="Failed" label="Error" site="TearDown">
+      <failure><message><![CDATA[OneTimeTearDown: cleanup failed]]></message><stack-trace>at A.Down.Tear()</stack-trace></failure>
+      <test-case name="T1" classname="A.Down" result="Passed"/>
+    </test-suite>
+    <test-suite type="TestFixture" name="Broken" fullname="A.Broken" result="Failed" label="Invalid">
+      <test-suite type="ParameterizedMethod" name="P" fullname="A.Broken.P" result="Failed" site="Parent"/>
+    </test-suite>
+    <test-suite type="TestFixture" name="Red" fullname="A.Red" result="Failed" site="Child">
+      <test-case name="T2" classname="A.Red" result="Failed"><failure><message>no</message></failure></test-case>
+    </test-suite>
+  </test-suite>
+</test-run>"#);
+        let got: Vec<_> = cases
+            .iter()
+            .map(|c| (c.suite.as_str(), c.name.as_str(), c.status))
+            .collect();
+        use CaseStatus::*;
+        assert_eq!(
+            got,
+            [
+                ("A.Down", "T1", Passed),
+                ("A.Down", "(TearDown) Down", Errored),
+                ("A.Broken", "(suite) Broken", Errored),
+                ("A.Red", "T2", Failed),
+            ]
+        );
+        assert_eq!(msg(&cases[1]), "OneTimeTearDown: cleanup failed");
+        assert!(msg(&cases[2]).contains("no failing test in it"));
+        // NUnit 2: a failed suite whose tests all passed.
+        let cases = ok(
+            r#"<test-results><test-suite type="TestFixture" name="F" result="Failure" success="False"><results>
+  <test-case name="N.F.T" result="Success" success="True"/></results></test-suite></test-results>"#,
+        );
+        assert_eq!(cases.len(), 2);
+        assert_eq!(
+            (cases[1].name.as_str(), cases[1].status),
+            ("(suite) F", Errored)
+        );
     }
 
     #[test]

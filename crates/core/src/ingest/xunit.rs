@@ -29,8 +29,10 @@
 //! - Properties: `<traits><trait name= value=>` (scope `Case`): `[Trait("control", "CC6.1")]`
 //!   → `control=CC6.1`, a `Category` trait → `category`. `[[PROPERTY|name=value]]` lines in
 //!   the test's `<output>` (scope `SystemOut`).
-//! - Not reported as tests: the assembly's `<errors>` (fixture and cleanup failures outside any
-//!   test), as in EnricoMi.
+//! - The assembly's `<errors>/<error>` (fixture and cleanup failures outside any test, a
+//!   fatal error) are errored tests named `(TYPE) NAME` (`(test-class-cleanup) A.BTests`,
+//!   `(assembly-cleanup)`), their message the error's `failure/message`. EnricoMi does not
+//!   count them: a run whose every test passed but whose cleanup failed reads green there.
 
 use std::io::BufRead;
 
@@ -40,7 +42,7 @@ use crate::ingest::cases::{self, MAX_STRING, Part, Parts, Texts};
 use crate::ingest::results::Summary;
 use crate::ingest::text;
 use crate::ingest::xml::{self, Document, Element, checked_attributes};
-use crate::model::{CaseStatus, PropertyScope, TestCase};
+use crate::model::{CaseStatus, Message, PropertyScope, TestCase};
 
 /// Streams `reader`, calling `on_case` once per `<test>` (in document order). `input` is stored
 /// in each case's `input` field.
@@ -84,6 +86,7 @@ enum Kind {
     /// `failure/message`, `failure/stack-trace` or `reason`.
     Part,
     Output,
+    Errors,
     Other,
 }
 
@@ -92,6 +95,8 @@ struct CaseBuilder {
     name: String,
     duration_s: f64,
     result: Option<CaseStatus>,
+    /// An `<errors>/<error>`: an error outside any test.
+    outside: bool,
     /// The failure, the skip reason, the traits.
     parts: Parts,
 }
@@ -137,6 +142,14 @@ impl xml::Handler for State<'_> {
             (Some(Kind::Collection), b"test") => {
                 checked = true;
                 self.open_test(e)?
+            }
+            (Some(Kind::Assembly), b"errors") => {
+                self.collection.clear();
+                Kind::Errors
+            }
+            (Some(Kind::Errors), b"error") => {
+                checked = true;
+                self.open_error(e)?
             }
             (_, b"test") => {
                 return Err(format!(
@@ -204,6 +217,7 @@ impl xml::Handler for State<'_> {
             Some(Kind::Failure) => "<failure>",
             Some(Kind::Part) => "<message>, <stack-trace> or <reason>",
             Some(Kind::Output) => "<output>",
+            Some(Kind::Errors) => "<errors>",
             Some(Kind::Other) | None => "an element",
         }
     }
@@ -221,6 +235,7 @@ impl State<'_> {
             name: String::new(),
             duration_s: 0.0,
             result: None,
+            outside: false,
             parts: Parts::default(),
         };
         let mut method = String::new();
@@ -241,6 +256,29 @@ impl State<'_> {
             case.name = method;
         }
         self.case = Some(case);
+        Ok(Kind::Test)
+    }
+
+    /// An `<errors>/<error type= name=>`, read as an errored test (its `<failure>` as a test's).
+    fn open_error(&mut self, e: &Element<'_>) -> Result<Kind, String> {
+        let (mut kind, mut name) = (String::new(), String::new());
+        for attr in checked_attributes(e) {
+            let attr = attr?;
+            match xml::local(attr.key.as_ref()) {
+                b"type" => kind = text::attr_string(&attr.value, MAX_STRING),
+                b"name" => name = text::attr_string(&attr.value, MAX_STRING),
+                _ => {}
+            }
+        }
+        let kind = if kind.is_empty() { "error" } else { &kind };
+        self.case = Some(CaseBuilder {
+            classname: String::new(),
+            name: format!("({kind}) {name}").trim_end().to_owned(),
+            duration_s: 0.0,
+            result: Some(CaseStatus::Errored),
+            outside: true,
+            parts: Parts::default(),
+        });
         Ok(Kind::Test)
     }
 
@@ -266,7 +304,12 @@ impl State<'_> {
         let Some(case) = self.case.take() else { return };
         self.summary.cases += 1;
         let status = case.parts.status(case.result.unwrap_or(CaseStatus::Passed));
-        let (message, location) = case.parts.message();
+        let (mut message, location) = case.parts.message();
+        if case.outside && message.is_none() {
+            message = Some(Message::bounded(
+                "xUnit.net reported an error outside any test (a fixture or its cleanup)",
+            ));
+        }
         let properties = case.parts.properties.kept(&mut self.summary);
         (self.on_case)(TestCase {
             suite: self.collection.clone(),
@@ -383,6 +426,44 @@ Actual:   4]]></message>
         );
         assert_eq!(msg(&cases[3]), "On purpose");
         assert_eq!(cases[5].message, None);
+    }
+
+    /// Errors outside any test (a class's or the assembly's cleanup, a fatal error) are
+    /// errored tests, so every test passing does not read green; an empty `<errors/>` adds
+    /// nothing.
+    #[test]
+    fn errors_outside_any_test_are_errored_tests() {
+        let cases = ok(r#"<assemblies><assembly name="a.dll">
+            <errors>
+              <error type="assembly-cleanup"><failure exception-type="X"><message>cleanup blew up</message><stack-trace>at A.Dispose() in C:\src\A.cs:line 9</stack-trace></failure></error>
+              <error type="test-class-cleanup" name="A.BTests"><failure><message>dispose &lt;failed&gt;</message></failure></error>
+              <error type="fatal"/>
+            </errors>
+            <collection name="c"><test name="A.BTests.T" type="A.BTests" method="T" result="Pass" time="0.1"/></collection>
+            </assembly></assemblies>"#);
+        let got: Vec<_> = cases
+            .iter()
+            .map(|c| (c.suite.as_str(), c.name.as_str(), c.status))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("", "(assembly-cleanup)", CaseStatus::Errored),
+                ("", "(test-class-cleanup) A.BTests", CaseStatus::Errored),
+                ("", "(fatal)", CaseStatus::Errored),
+                ("c", "T", CaseStatus::Passed),
+            ]
+        );
+        assert_eq!(
+            msg(&cases[0]),
+            "cleanup blew up\nat A.Dispose() in C:\\src\\A.cs:line 9"
+        );
+        assert_eq!(msg(&cases[1]), "dispose <failed>");
+        assert!(msg(&cases[2]).contains("outside any test"));
+        let cases = ok(
+            r#"<assembly name="a.dll"><errors /><collection name="c"><test name="T" result="Pass"/></collection></assembly>"#,
+        );
+        assert_eq!(cases.len(), 1);
     }
 
     #[test]
