@@ -22,6 +22,28 @@ pub struct Decided {
     pub redactor: crate::redact::Redactor,
     /// Every test by identity, for the ledger entry (`None`: the run is not retained).
     pub tests: Option<crate::model::history::RecordedTests>,
+    /// The paths of the report's inputs as read, before redaction (a directory may be named
+    /// like a token): see [`InputSources`].
+    pub sources: InputSources,
+}
+
+/// The paths every input of a report was read from, in the report's order (its results
+/// inputs, then coverage's, then the API's): the report shows them redacted, the evidence
+/// reads the files again from these.
+#[derive(Debug, Clone, Default)]
+pub struct InputSources(pub Vec<String>);
+
+impl InputSources {
+    fn of(report: &Report) -> Self {
+        let mut paths: Vec<String> = report.inputs.iter().map(|i| i.path.clone()).collect();
+        if let Some(c) = &report.coverage {
+            paths.extend(c.inputs.iter().map(|i| i.path.clone()));
+        }
+        if let Some(a) = &report.api {
+            paths.extend(a.inputs.iter().map(|i| i.path.clone()));
+        }
+        InputSources(paths)
+    }
 }
 
 /// Decides the run. `finished_at` is when the decision was taken (the identity's end time).
@@ -134,6 +156,7 @@ pub fn decide(
         }),
         redactions: None,
     };
+    let sources = InputSources::of(&report);
     // Everything else that came from input (coverage and HAR paths, suite commands, ticket
     // texts, gate details quoting them) before anything is rendered, posted or stored.
     report.redact_sections(&redactor, &mut redactions);
@@ -142,6 +165,7 @@ pub fn decide(
         report,
         redactor,
         tests,
+        sources,
     })
 }
 

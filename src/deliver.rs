@@ -26,6 +26,8 @@ pub struct ReportOutput {
     pub redactor: crate::redact::Redactor,
     /// Every test by identity, for the ledger entry (`None`: not retained).
     pub tests: Option<crate::model::history::RecordedTests>,
+    /// Where the report's inputs were read from, unredacted.
+    pub sources: crate::decide::InputSources,
 }
 
 impl ReportOutput {
@@ -60,6 +62,7 @@ pub fn render(req: &ReportRequest, config: &Config, decided: Decided) -> ReportO
         report,
         redactor,
         tests,
+        sources,
     } = decided;
     let mut opts = render::markdown::MarkdownOptions {
         budget: req.markdown_budget,
@@ -94,6 +97,7 @@ pub fn render(req: &ReportRequest, config: &Config, decided: Decided) -> ReportO
         evidence: req.evidence(config),
         redactor,
         tests,
+        sources,
     }
 }
 
@@ -118,16 +122,27 @@ pub fn retain_evidence(
     let report = &out.report;
     let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
     let mut redacted = std::collections::BTreeMap::new();
+    let mut kept: Vec<String> = Vec::new();
     // Redacted copies of inputs that held secrets; they must outlive the bundle's write.
     let mut copies: Vec<tempfile::NamedTempFile> = Vec::new();
     // Hashes an input again for the bundle (it is streamed into the store later, not read
     // into memory); with a recorded digest it must still match it. An input holding secrets
     // goes in as a redacted copy.
-    let mut keep = |given: &str, sha256: Option<&str>| -> Result<(), Error> {
-        if files.iter().any(|(p, _)| p == given) {
+    // `given` is the path as the report shows it (redacted), the name inside the bundle;
+    // `source` where it was read from. Two sources whose names redact alike are kept apart.
+    let mut keep = |given: &str, source: &str, sha256: Option<&str>| -> Result<(), Error> {
+        if kept.iter().any(|s| s == source) {
             return Ok(());
         }
-        let path = req.workdir.join(given);
+        kept.push(source.to_owned());
+        let mut given = given.to_owned();
+        let mut n = 1;
+        while files.iter().any(|(p, _)| *p == given) {
+            n += 1;
+            given = format!("{given}~{n}");
+        }
+        let given = given.as_str();
+        let path = req.workdir.join(source);
         let copy = crate::retain::bundle::redacted_input(&path, &out.redactor)?;
         if sha256.is_some_and(|want| copy.original.sha256() != want) {
             return Err(crate::retain::bundle::changed(&path).into());
@@ -148,17 +163,22 @@ pub fn retain_evidence(
         }
         Ok(())
     };
+    // Taken in the order `InputSources` lists them.
+    let mut sources = out.sources.0.iter();
+    let mut source =
+        |given: &str| -> String { sources.next().cloned().unwrap_or_else(|| given.to_owned()) };
     for input in &report.inputs {
-        keep(&input.path, Some(&input.sha256))?;
+        let from = source(&input.path);
+        keep(&input.path, &from, Some(&input.sha256))?;
     }
     if let Some(cov) = &report.coverage {
-        // Base reports taken from the ledger (`ledger#N/...`) are already in entry N's bundle.
-        for input in cov
-            .inputs
-            .iter()
-            .filter(|i| !i.path.starts_with(LEDGER_INPUT_PREFIX))
-        {
-            keep(&input.path, input.sha256.as_deref())?;
+        for input in &cov.inputs {
+            let from = source(&input.path);
+            // Base reports taken from the ledger (`ledger#N/...`) are already in entry N's
+            // bundle.
+            if !from.starts_with(LEDGER_INPUT_PREFIX) {
+                keep(&input.path, &from, input.sha256.as_deref())?;
+            }
         }
     }
     if let Some(api) = &report.api {
@@ -166,8 +186,9 @@ pub fn retain_evidence(
         // tree; its digest in report.json and the merge-base SHA identify it.
         let base_from_git = req.api_base_spec.is_empty();
         for input in &api.inputs {
+            let from = source(&input.path);
             if !(input.kind == "base_spec" && base_from_git) {
-                keep(&input.path, Some(&input.sha256))?;
+                keep(&input.path, &from, Some(&input.sha256))?;
             }
         }
     }

@@ -403,7 +403,7 @@ fn main() -> ProcessExit {
         Ok(code) => ProcessExit::from(code as u8),
         Err(e) => {
             // Error messages quote input (paths, keys, values): one inert, bounded line.
-            eprintln!("error: {}", console::inert(&format!("{e:#}"), &redactor));
+            eprintln!("error: {}", console::inert(&error_line(&e), &redactor));
             // The first error of the chain that is controlgate's decides the code.
             let code = e
                 .chain()
@@ -725,6 +725,22 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Fail);
     }
     Ok(outcome.exit_code())
+}
+
+/// The error and its causes on one line, as `{:#}` writes them, without a cause the message
+/// before it already quotes (an I/O error's message ends with its cause).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Writes a document to `output`, else to stdout (inert under GitHub Actions). Ends it with a

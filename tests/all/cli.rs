@@ -194,6 +194,31 @@ fn a_glob_that_matches_nothing_is_rejected() {
     assert!(!dir.path().join("out").exists());
 }
 
+/// A file that cannot be read is named with the system's reason, said once.
+#[test]
+fn an_unreadable_file_is_named_with_its_reason_once() {
+    let dir = workdir(&[
+        ("good.xml", GOOD.as_bytes()),
+        ("lcov.info", b"SF:a\nDA:1,1\nend_of_record\n"),
+    ]);
+    let o = run_in(
+        dir.path(),
+        &[
+            "report",
+            "--junit",
+            "good.xml",
+            "--coverage",
+            "lcov.info",
+            "--diff",
+            "missing.diff",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("missing.diff"), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}
+
 #[test]
 fn wrong_root_is_rejected() {
     assert_rejected(

@@ -481,6 +481,8 @@ const SECRET_LINE: &str = "s3cr3t-Value_123";
 const PASSWORD: &str = "p@ss w/rd:é!x+y";
 const JIRA: &str = "jiraTOKEN0123456789abcdef";
 const EMAIL: &str = "bot@acme.example";
+/// A secret with the characters XML and JSON writers escape.
+const MARKUP: &str = "mk&<up>\"q'9Z";
 
 /// Every form a secret travels in: raw, URL-encoded, JSON-escaped, base64 alone and after a
 /// `user:` prefix (Basic auth, git's extraheader), standard and URL-safe.
@@ -495,7 +497,22 @@ fn forms(secret: &str) -> Vec<String> {
             }
         })
         .collect();
-    let mut out = vec![secret.to_owned(), url];
+    let xml = secret.replace('&', "&amp;").replace('<', "&lt;");
+    let go = serde_json::to_string(secret).unwrap();
+    let go = go[1..go.len() - 1]
+        .replace('&', "\\u0026")
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e");
+    let mut out = vec![
+        secret.to_owned(),
+        url,
+        xml.replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&apos;"),
+        xml,
+        go,
+        secret.bytes().map(|b| format!("{b:02x}")).collect(),
+    ];
     for prefix in ["", "x-access-token:", "bot@acme.example:", "u:"] {
         let raw = format!("{prefix}{secret}");
         out.push(STANDARD.encode(&raw));
@@ -521,7 +538,7 @@ fn secret_env(c: &mut Command) {
     c.env("GITHUB_TOKEN", GH)
         .env(
             "CONTROLGATE_SECRETS",
-            format!("{SECRET_LINE}\n{PASSWORD}\n"),
+            format!("{SECRET_LINE}\n{PASSWORD}\n{MARKUP}\n"),
         )
         .env("INPUT_JIRA-API-TOKEN", JIRA)
         .env("INPUT_JIRA-EMAIL", EMAIL);
@@ -547,7 +564,7 @@ fn all_files(dir: &Path) -> Vec<(String, String)> {
 
 fn assert_no_secret(surfaces: &[(String, String)]) {
     let mut checked = 0;
-    for secret in [GH, SECRET_LINE, PASSWORD, JIRA] {
+    for secret in [GH, SECRET_LINE, PASSWORD, JIRA, MARKUP] {
         for fp in fingerprints(secret) {
             for (name, text) in surfaces {
                 assert!(
@@ -573,7 +590,7 @@ fn no_secret_in_any_encoding_reaches_any_output() {
     // Every form of every secret, glued to word characters, after `%3D`, after a literal
     // `\n`, in a header, and as the built-in shapes glued the same way.
     let mut texts = Vec::new();
-    for secret in [GH, SECRET_LINE, PASSWORD, JIRA] {
+    for secret in [GH, SECRET_LINE, PASSWORD, JIRA, MARKUP] {
         for f in forms(secret) {
             texts.push(format!("x{f}x"));
             texts.push(format!("token%3D{f}&y=1"));
@@ -675,6 +692,98 @@ fn no_secret_in_any_encoding_reaches_any_output() {
         junit_entry["redacted"]["count"].as_u64().unwrap() > 0,
         "{junit_entry}"
     );
+}
+
+/// A result file under directories named like a token and like the run's secret: the report
+/// and the bundle show the path redacted, the evidence still reads the file from where it is
+/// (the run was failing for its tests, not unusable), the store verifies, and neither name
+/// is anywhere in it.
+#[test]
+fn inputs_under_secret_looking_paths_are_retained_under_their_redacted_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let failing = "<testsuite name=\"s\"><testcase classname=\"c\" name=\"t\"><failure>x</failure></testcase></testsuite>";
+    let passing = "<testsuite name=\"s\"><testcase classname=\"c\" name=\"u\"/></testsuite>";
+    write(
+        d,
+        &format!("AKIAIOSFODNN7EXAMPLE/{SECRET_LINE}/r.xml"),
+        failing,
+    );
+    // Two paths that redact alike are two inputs of the bundle.
+    write(d, &format!("AKIAIOSFODNN7EXAMPLE/{MARKUP}/r.xml"), passing);
+    let mut c = bin(d);
+    secret_env(&mut c);
+    let o = c
+        .args([
+            "report",
+            "--junit",
+            "AKIAIOSFODNN7EXAMPLE/*/r.xml",
+            "--format",
+            "json",
+        ])
+        .args(["--evidence", "ev"])
+        .output()
+        .unwrap();
+    exits(&o, 1);
+    let report = json(&o);
+    let paths: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "[REDACTED:aws_access_key]/[REDACTED:secret]/r.xml",
+            "[REDACTED:aws_access_key]/[REDACTED:secret]/r.xml"
+        ]
+    );
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(entry_bundle(&d.join("ev"), 1).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let mut inputs: Vec<(String, String)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["path"].as_str().unwrap().starts_with("inputs/"))
+        .map(|f| {
+            (
+                f["source"].as_str().unwrap_or("").to_owned(),
+                f["sha256"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    inputs.sort();
+    let digests: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs.len(), 2, "{manifest}");
+    assert!(
+        inputs
+            .iter()
+            .all(|(_, sha)| digests.contains(&sha.as_str())),
+        "{manifest}"
+    );
+    assert_ne!(inputs[0].1, inputs[1].1);
+    let o = bin(d).args(["verify", "--store", "ev"]).output().unwrap();
+    exits(&o, 0);
+    let mut names = Vec::new();
+    for (path, text) in all_files(&d.join("ev")) {
+        names.push((format!("the name {path}"), path.clone()));
+        names.push((path, text));
+    }
+    for (name, text) in &names {
+        assert!(
+            !text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains(SECRET_LINE),
+            "{name}"
+        );
+    }
+    assert_no_secret(&names);
 }
 
 #[test]
