@@ -12,7 +12,9 @@
 //! Records no tool writes are errors with their line: line number 0 in `DA`/`BRDA`, and negative
 //! counts (lcov 2's `geninfo` itself stops on them unless told to ignore "negative" errors; they
 //! come from an overflowed or corrupt counter, and reading them as "not executed" would invent
-//! uncovered lines). `FN:0,…` names no line and is not measured.
+//! uncovered lines). `FN:0,…` names no line and is not measured. A report that ends inside a
+//! record (no `end_of_record` after its last `SF`) was cut short: every tool ends its records,
+//! and the lines cut off may be the uncovered ones.
 
 use std::collections::HashMap;
 
@@ -71,6 +73,16 @@ fn parse_with(bytes: &[u8], fast: bool) -> Result<RawReport, ParseError> {
         seen_directive,
         ..
     } = p;
+    if let Some(open) = rec.file {
+        return Err(ParseError::at_line(
+            line_no + 1,
+            format!(
+                "the report ends inside the record of {:?} (no `end_of_record` after it): cut \
+                 short?",
+                files[open].name
+            ),
+        ));
+    }
     finish(&mut rec, &mut files);
     if !seen_directive {
         return Err(ParseError::at(
@@ -569,6 +581,24 @@ mod tests {
         assert!(e.message.contains("not an LCOV line"));
         assert!(p("").is_err());
         assert!(p("SF:a\nBRDA:1,2\n").is_err());
+        // Cut short at a line's end: the last record has no `end_of_record`.
+        for (cut, line) in [
+            ("SF:a\nDA:1,1\nDA:2,0\n", 4),
+            ("SF:a\nDA:1,1\nend_of_record\nSF:b\nDA:1,1", 6),
+        ] {
+            for fast in [true, false] {
+                let e = parse_with(cut.as_bytes(), fast).unwrap_err();
+                assert!(e.message.contains("no `end_of_record`"), "{e}");
+                assert_eq!(e.location.line, Some(line), "{cut:?}");
+            }
+        }
+        // Records ended, with or without a last newline, or by the next `SF`: read.
+        for whole in [
+            "SF:a\nDA:1,1\nend_of_record",
+            "SF:a\nDA:1,1\nSF:b\nDA:1,1\nend_of_record\n\n",
+        ] {
+            assert!(p(whole).is_ok(), "{whole:?}");
+        }
     }
 
     /// Every line of a report as (file, line, hits, branches covered, branches total).
