@@ -7,6 +7,12 @@
 //!
 //! - Root `<testsuites>` or a bare `<testsuite>`; suites nest; every `<testcase>` element is
 //!   counted, suite `tests=` attributes are ignored. `TestCase::suite` = innermost suite name.
+//! - A suite that says it failed where its testcases do not — its `failures=` plus `errors=`
+//!   more than the failed and errored testcases read in it (nested suites included), or an
+//!   `<error>`/`<failure>` of its own (an error outside any test) — is one errored test more,
+//!   `(suite)`, its message that element's or the counts. Its testcases were cut from the
+//!   report, or something failed outside them; reading it green would trust the part that
+//!   passed. (EnricoMi counts such a suite's attributes only when it holds no testcase.)
 //! - Several result elements on one testcase: the most severe wins
 //!   (`error` > `rerunError` > `failure` > `rerunFailure` > `skipped` > `flakyFailure`/`flakyError`).
 //!   Surefire `flakyFailure`/`flakyError` leave the case passed with `flaky = true` (their message
@@ -164,6 +170,12 @@ struct SuiteFrame {
     name: String,
     /// The suite's `filepath` attribute: the file of its testcases that have no `file`.
     filepath: Option<String>,
+    /// Its `failures=` plus `errors=`.
+    declared: u64,
+    /// Failed and errored testcases read in it, nested suites' included.
+    failing: u64,
+    /// The message of an `<error>`/`<failure>` of its own (`Some("")`: one without a message).
+    own: Option<Message>,
 }
 
 /// The open testcase. Its strings stay raw (where in [`State::raw`]) until a sink decodes
@@ -236,6 +248,7 @@ impl xml::Handler for State<'_> {
                 b"properties" if parent == Some(Kind::Suite) => {
                     Kind::Properties(PropertyScope::Suite)
                 }
+                b"error" | b"failure" if parent == Some(Kind::Suite) => self.suite_result(e)?,
                 _ => Kind::Other,
             },
             Some(Kind::Case) => match local {
@@ -268,7 +281,7 @@ impl xml::Handler for State<'_> {
         };
         match kind {
             Kind::Suite => {
-                self.suites.pop();
+                self.close_suite();
                 self.suite_props.close();
             }
             Kind::Case => self.close_case(),
@@ -334,6 +347,7 @@ impl<'a> State<'a> {
         self.summary.suites += 1;
         let mut name = String::new();
         let mut filepath = None;
+        let mut declared = 0u64;
         for attr in checked_attributes(e) {
             let attr = attr?;
             match xml::local(attr.key.as_ref()) {
@@ -342,10 +356,25 @@ impl<'a> State<'a> {
                     let path = text::attr_string(&attr.value, MAX_STRING);
                     filepath = (!path.trim().is_empty()).then_some(path);
                 }
+                // A count that is no count says nothing (the attributes are not trusted
+                // otherwise).
+                b"failures" | b"errors" => {
+                    let n = text::clean_attr(&attr.value)
+                        .trim()
+                        .parse::<u64>()
+                        .unwrap_or(0);
+                    declared = declared.saturating_add(n);
+                }
                 _ => {}
             }
         }
-        self.suites.push(SuiteFrame { name, filepath });
+        self.suites.push(SuiteFrame {
+            name,
+            filepath,
+            declared,
+            failing: 0,
+            own: None,
+        });
         self.suite_props.open();
         Ok(Kind::Suite)
     }
@@ -433,6 +462,80 @@ impl<'a> State<'a> {
         self.result = Some(pending);
         self.texts.begin_value(LOCATION_SCAN);
         Ok(Kind::Result)
+    }
+
+    /// An `<error>`/`<failure>` of the suite itself: its message, kept for [`close_suite`].
+    ///
+    /// [`close_suite`]: State::close_suite
+    fn suite_result(&mut self, e: &Element<'_>) -> Result<Kind, String> {
+        let mut message = Bounded::new(Message::KEPT);
+        let mut kind = String::new();
+        for attr in checked_attributes(e) {
+            let attr = attr?;
+            match xml::local(attr.key.as_ref()) {
+                b"message" => text::decode_attr_into(&attr.value, &mut message),
+                b"type" => kind = text::attr_string(&attr.value, 1024),
+                _ => {}
+            }
+        }
+        if let Some(suite) = self.suites.last_mut()
+            && suite.own.is_none()
+        {
+            let said = cases::message(&message, &Bounded::default())
+                .or_else(|| (!kind.trim().is_empty()).then(|| Message::bounded(kind.trim())))
+                .unwrap_or_else(|| Message::bounded(""));
+            suite.own = Some(said);
+        }
+        Ok(Kind::Other)
+    }
+
+    /// Ends the innermost suite: one errored `(suite)` test when it says it failed where its
+    /// testcases do not (see the module doc), its count of failing tests handed to the suite
+    /// around it.
+    fn close_suite(&mut self) {
+        let Some(mut suite) = self.suites.pop() else {
+            return;
+        };
+        if suite.own.is_some() || suite.declared > suite.failing {
+            let message = match suite.own.take().filter(|m| !m.text.is_empty()) {
+                Some(m) => m,
+                None if suite.declared > suite.failing => Message::bounded(&format!(
+                    "the suite reports {} failure(s) and error(s), {} of its testcases failed: \
+                     its testcases were cut from the report, or something failed outside them",
+                    suite.declared, suite.failing
+                )),
+                None => Message::bounded("the suite reports an error outside any testcase"),
+            };
+            self.summary.cases += 1;
+            let strings = RawStrings {
+                suite: Field::Text(&suite.name),
+                suite_file: suite.filepath.as_deref().map_or(Field::Absent, Field::Text),
+                classname: Field::Absent,
+                class: Field::Absent,
+                name: Field::Text("(suite)"),
+                file: Field::Absent,
+            };
+            let case = TestCase {
+                suite: String::new(),
+                classname: String::new(),
+                name: String::new(),
+                file: None,
+                line: None,
+                location: None,
+                status: CaseStatus::Errored,
+                flaky: false,
+                duration_s: 0.0,
+                message: Some(message),
+                properties: Default::default(),
+                input: self.input,
+                runs: 1,
+            };
+            self.sink.raw_case(case, &strings);
+            suite.failing = suite.failing.max(suite.declared).saturating_add(1);
+        }
+        if let Some(outer) = self.suites.last_mut() {
+            outer.failing = outer.failing.saturating_add(suite.failing);
+        }
     }
 
     fn open_property(&mut self, e: &Element<'_>, scope: PropertyScope) -> Result<Kind, String> {
@@ -543,6 +646,11 @@ impl<'a> State<'a> {
         };
         self.sink.raw_case(case, &strings);
         self.case = None;
+        if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
+            && let Some(suite) = self.suites.last_mut()
+        {
+            suite.failing += 1;
+        }
     }
 }
 
@@ -665,6 +773,81 @@ mod unit {
             assert_eq!(batched, at_once);
             assert!(at_once[0].classname.contains('\u{FFFD}'), "{:?}", at_once[0]);
         }
+    }
+
+    /// A suite that says it failed where its testcases do not is one errored `(suite)` more;
+    /// counts that agree (nested suites summed into the outer one), or no counts, add nothing.
+    #[test]
+    fn a_suite_failing_beyond_its_testcases_is_an_errored_test() {
+        use crate::model::CaseStatus::*;
+        let read = |doc: &str| {
+            let mut cases = Vec::new();
+            super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+            cases
+        };
+        let names = |cases: &[TestCase]| -> Vec<(String, String, crate::model::CaseStatus)> {
+            cases
+                .iter()
+                .map(|c| (c.suite.clone(), c.name.clone(), c.status))
+                .collect()
+        };
+        // More failures said than read: testcases cut from the report.
+        let cases = read(
+            r#"<testsuite name="s" tests="5" failures="2" errors="1"><testcase classname="a" name="t1"/><testcase classname="a" name="t2"><failure/></testcase></testsuite>"#,
+        );
+        assert_eq!(
+            names(&cases),
+            [
+                ("s".into(), "t1".into(), Passed),
+                ("s".into(), "t2".into(), Failed),
+                ("s".into(), "(suite)".into(), Errored)
+            ]
+        );
+        let message = &cases[2].message.as_ref().unwrap().text;
+        assert!(
+            message.contains("reports 3 failure(s) and error(s), 1 of"),
+            "{message}"
+        );
+        // An error of the suite's own (a collection error), its message kept.
+        let cases = read(
+            r#"<testsuites><testsuite name="s" errors="1"><error message="ImportError: collection failed"/><testcase classname="a" name="t1"/></testsuite></testsuites>"#,
+        );
+        assert_eq!(cases.len(), 2);
+        assert_eq!(
+            (cases[1].name.as_str(), cases[1].status),
+            ("(suite)", Errored)
+        );
+        assert_eq!(
+            cases[1].message.as_ref().unwrap().text,
+            "ImportError: collection failed"
+        );
+        // Counts that agree, nested suites summed into the outer one's, or absent or not
+        // numbers: nothing more. The outer suite does not repeat an inner suite's `(suite)`.
+        for doc in [
+            r#"<testsuite name="s" failures="1" errors="0"><testcase name="t"><failure/></testcase></testsuite>"#,
+            r#"<testsuite name="o" failures="2"><testsuite name="i" failures="2"><testcase name="t"><failure/></testcase><testcase name="u"><error/></testcase></testsuite></testsuite>"#,
+            r#"<testsuite name="s" failures="" errors="many"><testcase name="t"/></testsuite>"#,
+            r#"<testsuite name="s"><testcase name="t"/></testsuite>"#,
+        ] {
+            assert!(read(doc).iter().all(|c| c.name != "(suite)"), "{doc}");
+        }
+        let cases = read(
+            r#"<testsuite name="o" failures="3"><testsuite name="i" failures="3"><testcase name="t"><failure/></testcase></testsuite></testsuite>"#,
+        );
+        assert_eq!(
+            names(&cases),
+            [
+                ("i".into(), "t".into(), Failed),
+                ("i".into(), "(suite)".into(), Errored)
+            ]
+        );
+        // The batch path (the pipeline's) reads it the same.
+        let doc = r#"<testsuite name="s" failures="1"><testcase name="t"/></testsuite>"#;
+        let mut batch = CaseBatch::with_capacity(4);
+        super::parse_into(doc.as_bytes(), 0, &mut batch).unwrap();
+        let mut batched: Vec<TestCase> = Vec::new();
+        batch.lend_each(&mut |c| batched.push(c.clone()));
+        assert_eq!(batched, read(doc));
     }
 
     #[test]
