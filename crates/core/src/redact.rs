@@ -626,7 +626,7 @@ mod unit {
         let url: String =
             percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
                 .to_string();
-        let mut texts = vec![
+        let texts = vec![
             secret.to_owned(),
             url,
             serde_json::to_string(secret).unwrap(),

@@ -27,6 +27,11 @@
 //!   EnricoMi reads `tests` only, so a failing `before` hook, which keeps its tests from
 //!   running and out of `tests`, passes there unseen (no such input in its corpus; totals
 //!   agree).
+//! - A test whose own `err` is empty but that `failures` lists (some reporters fill only the
+//!   failure's copy) is failed with the failure's error. And when `stats.failures` says more
+//!   failures than the failed and errored cases read, one errored `(mocha run)` case more:
+//!   failing tests are missing from the report. EnricoMi reads `tests` only: both read green
+//!   there (no such input in its corpus).
 //! - `Summary::suites`: distinct files.
 //!
 //! Errors (with the line and byte): malformed JSON, a document that is not an object with
@@ -48,7 +53,7 @@ use crate::model::{CaseStatus, Message, SourceLocation, TestCase};
 #[derive(Deserialize)]
 struct Report {
     #[serde(default)]
-    stats: Option<IgnoredAny>,
+    stats: Option<Stats>,
     #[serde(default)]
     tests: Option<Vec<Test>>,
     #[serde(default)]
@@ -71,6 +76,14 @@ struct Test {
     current_retry: Option<f64>,
     #[serde(default)]
     err: Option<Err>,
+}
+
+/// The counters of `stats` that are read (any others, or a counter that is no count, are
+/// skipped).
+#[derive(Deserialize)]
+struct Stats {
+    #[serde(default)]
+    failures: Option<serde_json::Value>,
 }
 
 /// What identifies a pending test.
@@ -347,7 +360,7 @@ pub fn parse(
             )
         })?
     };
-    let (Some(_), Some(tests)) = (report.stats, report.tests) else {
+    let (Some(stats), Some(tests)) = (report.stats, report.tests) else {
         return Err(ParseError::at(
             Some(1),
             Some(0),
@@ -361,28 +374,38 @@ pub fn parse(
             pending.entry(title).or_default().push(key.file.0);
         }
     }
+    let stated_failures = stats.failures.as_ref().and_then(serde_json::Value::as_u64);
     // Failures that are no test: failed hooks, errors outside a test. Failures are few and
-    // tests many: the failures' keys are indexed, the tests looked up in them.
-    let outside: Vec<bool> = {
-        let mut keys: HashMap<(&str, Option<&str>), bool, Xxh3DefaultBuilder> = report
-            .failures
+    // tests many: the failures' keys are indexed, the tests looked up in them. A test listed
+    // there takes the failure's error when its own is empty.
+    let mut failures: Vec<Option<Test>> = report.failures.into_iter().map(Some).collect();
+    let mut outside = vec![true; failures.len()];
+    let mut tests = tests;
+    if !failures.is_empty() {
+        let keys: HashMap<(String, Option<String>), usize, Xxh3DefaultBuilder> = failures
             .iter()
-            .map(|f| ((f.full_title.as_str(), f.file.0.as_deref()), true))
+            .enumerate()
+            .rev()
+            .filter_map(|(i, f)| {
+                f.as_ref()
+                    .map(|f| ((f.full_title.clone(), f.file.0.clone()), i))
+            })
             .collect();
-        if !keys.is_empty() {
-            for t in &tests {
-                if let Some(outside) = keys.get_mut(&(t.full_title.as_str(), t.file.0.as_deref())) {
-                    *outside = false;
-                }
+        for t in &mut tests {
+            let Some(&i) = keys.get(&(t.full_title.clone(), t.file.0.clone())) else {
+                continue;
+            };
+            outside[i] = false;
+            if t.err.as_ref().is_none_or(|e| e.fields == 0)
+                && let Some(failure) = failures[i].as_mut()
+                && failure.err.as_ref().is_some_and(|e| e.fields > 0)
+            {
+                t.err = failure.err.take();
             }
         }
-        report
-            .failures
-            .iter()
-            .map(|f| keys[&(f.full_title.as_str(), f.file.0.as_deref())])
-            .collect()
-    };
+    }
     let mut summary = Summary::default();
+    let mut failing = 0u64;
     let mut files: HashSet<Option<String>, Xxh3DefaultBuilder> = HashSet::default();
     let mut emit = |test: Test, status: CaseStatus, summary: &mut Summary| {
         let err = test.err.unwrap_or_default();
@@ -441,12 +464,38 @@ pub fn parse(
             }
             _ => CaseStatus::Passed,
         };
+        failing += u64::from(matches!(status, CaseStatus::Failed | CaseStatus::Errored));
         emit(test, status, &mut summary);
     }
-    for (failure, outside) in report.failures.into_iter().zip(outside) {
-        if outside {
+    for (failure, outside) in failures.into_iter().zip(outside) {
+        if let (Some(failure), true) = (failure, outside) {
             emit(failure, CaseStatus::Errored, &mut summary);
+            failing += 1;
         }
+    }
+    if let Some(stated) = stated_failures
+        && stated > failing
+    {
+        let message = format!(
+            "the report's stats say {stated} failure(s), {failing} failed test(s) and hook(s) are \
+             in it: failing tests are missing from the report"
+        );
+        emit(
+            Test {
+                title: Text(Some("(mocha run)".into())),
+                full_title: "(mocha run)".into(),
+                file: Text(None),
+                duration: None,
+                current_retry: None,
+                err: Some(Err {
+                    fields: 1,
+                    message: Some(message),
+                    ..Err::default()
+                }),
+            },
+            CaseStatus::Errored,
+            &mut summary,
+        );
     }
     Ok(summary)
 }
@@ -540,6 +589,51 @@ mod tests {
             })
         );
         assert!(cases.iter().all(|c| c.input == 2 && c.runs == 1));
+    }
+
+    /// A test listed in `failures` with an empty `err` of its own is failed with the failure's
+    /// error; `stats.failures` above the failures read is one errored `(mocha run)` more; a
+    /// count that agrees, or is no number, adds nothing.
+    #[test]
+    fn failures_the_tests_do_not_show_are_read() {
+        let doc = |stats: &str| {
+            format!(
+                r#"{{"stats": {{"failures": {stats}}}, "tests": [
+                {{"title": "a", "fullTitle": "s a", "file": "f.js", "err": {{}}}},
+                {{"title": "b", "fullTitle": "s b", "file": "f.js", "err": {{}}}}],
+                "pending": [], "passes": [],
+                "failures": [{{"title": "a", "fullTitle": "s a", "file": "f.js", "err": {{"message": "boom"}}}}]}}"#
+            )
+        };
+        let (cases, summary) = run(&doc("1")).unwrap();
+        let got: Vec<_> = cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
+        assert_eq!(
+            got,
+            [("s a", CaseStatus::Failed), ("s b", CaseStatus::Passed)]
+        );
+        assert_eq!(cases[0].message.as_ref().unwrap().text, "boom");
+        assert_eq!(summary.cases, 2);
+        let (cases, summary) = run(&doc("3")).unwrap();
+        assert_eq!(cases.len(), 3);
+        let run_case = &cases[2];
+        assert_eq!(
+            (run_case.name.as_str(), run_case.status),
+            ("(mocha run)", CaseStatus::Errored)
+        );
+        assert!(
+            run_case
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("stats say 3 failure(s), 1 failed"),
+            "{:?}",
+            run_case.message
+        );
+        assert_eq!(summary.cases, 3);
+        for stats in ["0", "\"3\"", "null", "1"] {
+            assert_eq!(run(&doc(stats)).unwrap().0.len(), 2, "{stats}");
+        }
     }
 
     #[test]
