@@ -270,6 +270,40 @@ fn edited_entry_is_detected() {
     );
 }
 
+/// An entry naming a key twice hashes as its last value reads (serde's reading, and the
+/// digest's); a reader taking the first would see another entry under the same digest. Refused,
+/// naming the key; the same entry with the key once verifies.
+#[test]
+fn an_entry_with_a_key_written_twice_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    let path = entry_path(tmp.path(), 2);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (key, value) = entry
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.as_str() != "digest")
+        .unwrap();
+    let forged = text.replacen('{', &format!("{{{key:?}:\"forged\","), 1);
+    assert_ne!(value, "forged");
+    std::fs::write(&path, &forged).unwrap();
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::EntryUnreadable, 2));
+    assert!(
+        msg.contains(&format!("the key {key:?} is written twice")),
+        "{msg}"
+    );
+    std::fs::write(&path, &text).unwrap();
+    assert!(
+        verify_store(&store, &VerifyOptions::default())
+            .unwrap()
+            .problem
+            .is_none()
+    );
+}
+
 #[test]
 fn deleted_entry_is_detected() {
     let tmp = tempfile::tempdir().unwrap();

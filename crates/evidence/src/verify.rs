@@ -321,6 +321,61 @@ fn check_time(entry: &Entry, before: Option<&Entry>, loc: &str) -> Option<Proble
     })
 }
 
+/// A JSON document whose objects each name a key once (the check only: nothing is kept).
+struct OnceEach;
+
+impl<'de> serde::Deserialize<'de> for OnceEach {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(OnceEachVisitor)
+    }
+}
+
+struct OnceEachVisitor;
+
+impl<'de> serde::de::Visitor<'de> for OnceEachVisitor {
+    type Value = OnceEach;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_unit<E>(self) -> Result<OnceEach, E> {
+        Ok(OnceEach)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<OnceEach, A::Error> {
+        while seq.next_element::<OnceEach>()?.is_some() {}
+        Ok(OnceEach)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OnceEach, A::Error> {
+        let mut keys = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !keys.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "the key {key:?} is written twice in one object (readers disagree on which \
+                     value it has)"
+                )));
+            }
+            map.next_value::<OnceEach>()?;
+        }
+        Ok(OnceEach)
+    }
+}
+
 /// Parses an entry and checks its digest against its content.
 pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entry, Problem> {
     let unreadable = |why: String| Problem {
@@ -330,6 +385,11 @@ pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entr
             "entry {file_seq} ({loc}) is not a readable ledger entry (edited?): {why}"
         ),
     };
+    // serde reads a key written twice as its last value, and so does the digest; a reader
+    // taking the first would see another entry with the same digest.
+    if let Err(e) = serde_json::from_slice::<OnceEach>(bytes) {
+        return Err(unreadable(e.to_string()));
+    }
     let mut value: Value = serde_json::from_slice(bytes).map_err(|e| unreadable(e.to_string()))?;
     let map = value
         .as_object_mut()
