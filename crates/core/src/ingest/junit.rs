@@ -6,7 +6,8 @@
 //! kept. Dialect rules (see `docs`/field notes "JUnit XML: one name, many dialects"):
 //!
 //! - Root `<testsuites>` or a bare `<testsuite>`; suites nest; every `<testcase>` element is
-//!   counted, suite `tests=` attributes are ignored. `TestCase::suite` = innermost suite name.
+//!   counted (one wrapped in an element no dialect has, inside a suite, too), suite `tests=`
+//!   attributes are ignored. `TestCase::suite` = innermost suite name.
 //! - A suite that says it failed where its testcases do not — its `failures=` plus `errors=`
 //!   more than the failed and errored testcases read in it (nested suites included), or an
 //!   `<error>`/`<failure>` of its own (an error outside any test) — is one errored test more,
@@ -264,6 +265,13 @@ impl xml::Handler for State<'_> {
             },
             Some(Kind::Properties(scope)) if local == b"property" => {
                 self.open_property(e, scope)?
+            }
+            // A testcase wrapped in an element no dialect has, inside a suite and outside any
+            // testcase: still a test (skipping it would drop its failure unseen).
+            Some(Kind::Other)
+                if local == b"testcase" && self.case.is_none() && !self.suites.is_empty() =>
+            {
+                self.open_case(e)?
             }
             Some(_) => Kind::Other,
         };
@@ -777,8 +785,9 @@ mod unit {
 
     /// A suite that says it failed where its testcases do not is one errored `(suite)` more;
     /// counts that agree (nested suites summed into the outer one), or no counts, add nothing.
+    /// A testcase in an element no dialect has is read all the same.
     #[test]
-    fn a_suite_failing_beyond_its_testcases_is_an_errored_test() {
+    fn failures_beyond_the_testcases_and_wrapped_testcases_are_read() {
         use crate::model::CaseStatus::*;
         let read = |doc: &str| {
             let mut cases = Vec::new();
@@ -841,6 +850,20 @@ mod unit {
                 ("i".into(), "(suite)".into(), Errored)
             ]
         );
+        // A testcase wrapped in an unknown element is still read; one inside a testcase's
+        // unknown element, or outside any suite, is not a test.
+        let cases = read(
+            r#"<testsuite name="s"><testcase name="ok"/><group><testcase name="x"><failure/></testcase></group><testcase name="y"><extra><testcase name="z"/></extra></testcase></testsuite>"#,
+        );
+        assert_eq!(
+            names(&cases),
+            [
+                ("s".into(), "ok".into(), Passed),
+                ("s".into(), "x".into(), Failed),
+                ("s".into(), "y".into(), Passed)
+            ]
+        );
+        assert!(read(r#"<testsuites><meta><testcase name="q"/></meta></testsuites>"#).is_empty());
         // The batch path (the pipeline's) reads it the same.
         let doc = r#"<testsuite name="s" failures="1"><testcase name="t"/></testsuite>"#;
         let mut batch = CaseBatch::with_capacity(4);
