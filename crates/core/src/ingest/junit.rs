@@ -523,21 +523,9 @@ impl<'a> State<'a> {
                 name: Field::Text("(suite)"),
                 file: Field::Absent,
             };
-            let case = TestCase {
-                suite: String::new(),
-                classname: String::new(),
-                name: String::new(),
-                file: None,
-                line: None,
-                location: None,
-                status: CaseStatus::Errored,
-                flaky: false,
-                duration_s: 0.0,
-                message: Some(message),
-                properties: Default::default(),
-                input: self.input,
-                runs: 1,
-            };
+            // Its strings travel raw, as a testcase's do.
+            let case =
+                TestCase::outside_any_test(String::new(), String::new(), message, self.input);
             self.sink.raw_case(case, &strings);
             suite.failing = suite.failing.max(suite.declared).saturating_add(1);
         }

@@ -438,21 +438,12 @@ impl State<'_> {
         ));
         let suite_label = suite.label.clone();
         self.summary.cases += 1;
-        (self.on_case)(TestCase {
-            suite: suite_label,
-            classname: String::new(),
+        (self.on_case)(TestCase::outside_any_test(
+            suite_label,
             name,
-            file: None,
-            line: None,
-            location: None,
-            status: CaseStatus::Errored,
-            flaky: false,
-            duration_s: 0.0,
-            message: Some(message),
-            properties: Default::default(),
-            input: self.input,
-            runs: 1,
-        });
+            message,
+            self.input,
+        ));
     }
 
     fn close_case(&mut self) {

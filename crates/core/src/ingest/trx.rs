@@ -505,24 +505,16 @@ impl State<'_> {
             None => String::new(),
         };
         self.summary.cases += 1;
-        (self.on_case)(TestCase {
-            suite: self.run_name.clone(),
-            classname: String::new(),
-            name: "(test run)".into(),
-            file: None,
-            line: None,
-            location: None,
-            status: CaseStatus::Errored,
-            flaky: false,
-            duration_s: 0.0,
-            message: Some(Message::bounded(&format!(
-                "the test run's outcome is {outcome} with no failing test among its results \
-                 (aborted, or its test host crashed){said}"
-            ))),
-            properties: Default::default(),
-            input: self.input,
-            runs: 1,
-        });
+        let message = Message::bounded(&format!(
+            "the test run's outcome is {outcome} with no failing test among its results \
+             (aborted, or its test host crashed){said}"
+        ));
+        (self.on_case)(TestCase::outside_any_test(
+            self.run_name.clone(),
+            "(test run)".into(),
+            message,
+            self.input,
+        ));
     }
 
     fn report(&mut self, result: Finished) {

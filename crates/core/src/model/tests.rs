@@ -138,6 +138,26 @@ pub struct TestCase {
 }
 
 impl TestCase {
+    /// The errored case a reader reports for a failure outside any test (a crashed test run, a
+    /// suite's teardown, a report saying more failed than it shows): no class, file or time.
+    pub fn outside_any_test(suite: String, name: String, message: Message, input: usize) -> Self {
+        TestCase {
+            suite,
+            classname: String::new(),
+            name,
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Errored,
+            flaky: false,
+            duration_s: 0.0,
+            message: Some(message),
+            properties: Vec::new(),
+            input,
+            runs: 1,
+        }
+    }
+
     /// Where an annotation for this test points: the report's file, with its line or, when the
     /// failure text names a line in that same file, that line; else the location in the
     /// failure text.
