@@ -193,6 +193,9 @@ struct CaseBuilder {
     /// `status="disabled"` (Ant/tst), `result="skipped"` (GoogleTest): skipped unless a result
     /// element says otherwise.
     skipped_by_attr: bool,
+    /// A `<failure>` (1) and an `<error>` (2) were among its results: pytest counts a test that
+    /// failed and then erred in its teardown in both of its suite's `failures=` and `errors=`.
+    failing_results: u8,
     message: Option<Message>,
     /// A `path:line` found in the winning result element's text: for annotations only (and
     /// only when the testcase's attributes do not give both file and line).
@@ -399,6 +402,7 @@ impl<'a> State<'a> {
             rank: 0,
             flaky: false,
             skipped_by_attr: false,
+            failing_results: 0,
             message: None,
             text_location: None,
             properties: CaseProperties::default(),
@@ -451,6 +455,11 @@ impl<'a> State<'a> {
         if rank == 1 {
             case.flaky = true;
         }
+        case.failing_results |= match rank {
+            4 => 1,
+            6 => 2,
+            _ => 0,
+        };
         if rank <= case.rank {
             return Ok(Kind::Other);
         }
@@ -609,6 +618,7 @@ impl<'a> State<'a> {
         } else {
             rank_status(case.rank)
         };
+        let failing_results = case.failing_results;
         let raw = |range: Option<Range<usize>>| match range {
             Some(r) => Field::Raw(&self.raw[r]),
             None => Field::Absent,
@@ -645,7 +655,7 @@ impl<'a> State<'a> {
         if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
             && let Some(suite) = self.suites.last_mut()
         {
-            suite.failing += 1;
+            suite.failing += u64::from(failing_results.count_ones().max(1));
         }
     }
 }
@@ -819,8 +829,10 @@ mod unit {
             "ImportError: collection failed"
         );
         // Counts that agree, nested suites summed into the outer one's, or absent or not
-        // numbers: nothing more. The outer suite does not repeat an inner suite's `(suite)`.
+        // numbers: nothing more. The outer suite does not repeat an inner suite's `(suite)`. A
+        // test that failed and then erred (its teardown) counts in both, as pytest counts it.
         for doc in [
+            r#"<testsuite name="s" failures="1" errors="1"><testcase name="t"><failure/><error/></testcase></testsuite>"#,
             r#"<testsuite name="s" failures="1" errors="0"><testcase name="t"><failure/></testcase></testsuite>"#,
             r#"<testsuite name="o" failures="2"><testsuite name="i" failures="2"><testcase name="t"><failure/></testcase><testcase name="u"><error/></testcase></testsuite></testsuite>"#,
             r#"<testsuite name="s" failures="" errors="many"><testcase name="t"/></testsuite>"#,
