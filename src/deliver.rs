@@ -135,13 +135,13 @@ pub fn retain_evidence(
             return Ok(());
         }
         kept.push(source.to_owned());
-        let mut given = given.to_owned();
+        let mut name = given.to_owned();
         let mut n = 1;
-        while files.iter().any(|(p, _)| *p == given) {
+        while files.iter().any(|(p, _)| *p == name) {
             n += 1;
-            given = format!("{given}~{n}");
+            name = format!("{given}~{n}");
         }
-        let given = given.as_str();
+        let given = name.as_str();
         let path = req.workdir.join(source);
         let copy = crate::retain::bundle::redacted_input(&path, &out.redactor)?;
         if sha256.is_some_and(|want| copy.original.sha256() != want) {

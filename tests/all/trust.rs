@@ -763,6 +763,18 @@ fn inputs_under_secret_looking_paths_are_retained_under_their_redacted_names() {
         .map(|i| i["sha256"].as_str().unwrap())
         .collect();
     assert_eq!(inputs.len(), 2, "{manifest}");
+    let mut names: Vec<&str> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .filter(|p| p.starts_with("inputs/"))
+        .collect();
+    names.sort();
+    assert!(
+        names[0].ends_with("]/r.xml") && names[1] == format!("{}~2", names[0]),
+        "{names:?}"
+    );
     assert!(
         inputs
             .iter()

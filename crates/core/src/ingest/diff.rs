@@ -44,7 +44,18 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
-        if !line.iter().all(u8::is_ascii_whitespace) {
+        // What `diff -r`/`-q` print besides files' hunks (a change of binary files only) is
+        // no text of a file.
+        const OUTSIDE_FILES: [&[u8]; 5] = [
+            b"diff ",
+            b"Binary files ",
+            b"Only in ",
+            b"Files ",
+            b"Common subdirectories: ",
+        ];
+        if !line.iter().all(u8::is_ascii_whitespace)
+            && !OUTSIDE_FILES.iter().any(|p| line.starts_with(p))
+        {
             any_text = true;
         }
         if let Some(minus) = old_header.take()
@@ -455,7 +466,13 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
             let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains("not a unified diff"), "{text}: {e}");
         }
-        for text in ["", "\n", " \r\n\n"] {
+        for text in [
+            "",
+            "\n",
+            " \r\n\n",
+            // `diff -ru` of binary files only, and of trees with files on one side.
+            "diff -ru a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\nOnly in b: y\n",
+        ] {
             assert!(parse(text.as_bytes()).unwrap().is_empty(), "{text:?}");
         }
         // A preamble (a mail's, `git format-patch`) before the files is fine.
