@@ -354,8 +354,13 @@ impl Redactor {
             .filter(|s| s.len() >= MIN_SECRET_LEN)
             .flat_map(secret_forms)
             .collect();
-        // Longest first, so a secret containing another is replaced whole.
-        forms.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+        // Longest first, so a secret containing another is replaced whole; a form two secrets
+        // share is kept as base64 when either has it so (the wider redaction).
+        forms.sort_by(|a, b| {
+            (b.0.len().cmp(&a.0.len()))
+                .then_with(|| a.0.cmp(&b.0))
+                .then(b.1.cmp(&a.1))
+        });
         forms.dedup_by(|a, b| a.0 == b.0);
         let values: Vec<String> = forms.iter().map(|(v, _)| v.clone()).collect();
         // Runtime secrets come first: a token that is also a known shape counts as `secret`.
