@@ -25,7 +25,9 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
     let mut hunk: Option<Hunk> = None;
     let mut buf = Vec::with_capacity(256);
     let mut line_no = 0u64;
-    let mut any_text = false;
+    // The first line that is not blank, while no file has been read: another report passed
+    // as the diff shows itself there.
+    let mut first_text: Option<(u64, bool)> = None;
     // The line of a `---` file header, until the `+++` that must follow it.
     let mut old_header: Option<u64> = None;
     loop {
@@ -44,19 +46,13 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
-        // What `diff -r`/`-q` print besides files' hunks (a change of binary files only) is
-        // no text of a file.
-        const OUTSIDE_FILES: [&[u8]; 5] = [
-            b"diff ",
-            b"Binary files ",
-            b"Only in ",
-            b"Files ",
-            b"Common subdirectories: ",
-        ];
-        if !line.iter().all(u8::is_ascii_whitespace)
-            && !OUTSIDE_FILES.iter().any(|p| line.starts_with(p))
+        if line_no == 1
+            && let Some(l) = line.strip_prefix(b"\xEF\xBB\xBF")
         {
-            any_text = true;
+            line = l;
+        }
+        if first_text.is_none() && !line.iter().all(u8::is_ascii_whitespace) {
+            first_text = Some((line_no, another_report(line)));
         }
         if let Some(minus) = old_header.take()
             && !line.starts_with(b"+++ ")
@@ -211,7 +207,12 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
                     line_no,
                     "NUL byte outside a hunk: binary data, not a unified diff",
                 ));
-            } else if matches!(line.first(), Some(b'+' | b'-')) && line != b"-- " {
+            } else if matches!(line.first(), Some(b'+' | b'-'))
+                // A mail's signature; `git format-patch`'s line between a commit's message and
+                // its diffstat (each patch of a series has one).
+                && line != b"-- "
+                && line != b"---"
+            {
                 // Hardening: a `+`/`-` line after the hunk's counted lines (or before any hunk)
                 // means the header understates the hunk; silently skipping it would drop
                 // changed lines from the patch coverage.
@@ -235,13 +236,14 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         ));
     }
     out.extend(cur.take());
-    // Text with no file in it is not a diff (another report passed by mistake): read as one, it
-    // would be a change of nothing, and a patch gate on it would pass. An empty diff is a
-    // change of nothing indeed.
-    if out.is_empty() && any_text {
+    // Another report passed by mistake (LCOV, XML, JSON) has no file in it: read as a diff it
+    // would be a change of nothing, and a patch gate on it would pass. Git's own texts without
+    // a file (an empty or merge commit's header, a submodule's log) are a change of nothing.
+    if let (true, Some((line, true))) = (out.is_empty(), first_text) {
         return Err(ParseError::at_line(
-            1,
-            "not a unified diff: no `diff --git` or `---`/`+++` file header in it",
+            line,
+            "not a unified diff: no `diff --git` or `---`/`+++` file header in it, and it reads \
+             as another report (coverage, XML or JSON) or as a diff in colour",
         ));
     }
     for f in &mut out {
@@ -252,6 +254,17 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         f.added_lines.dedup();
     }
     Ok(out)
+}
+
+/// Whether the first line of a text with no diff in it is another report's — XML (JUnit,
+/// Cobertura, JaCoCo), JSON, an LCOV record — or a diff in colour (`color.ui=always`), which
+/// no reader takes for one.
+fn another_report(line: &[u8]) -> bool {
+    let line = line.trim_ascii_start();
+    matches!(line.first(), Some(b'<' | b'{' | b'[' | b'\x1b'))
+        || [&b"TN:"[..], b"SF:", b"DA:", b"end_of_record"]
+            .iter()
+            .any(|p| line.starts_with(p))
 }
 
 /// The error for a hunk header with none of its lines under it (at `line_no`: the next
@@ -459,9 +472,12 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
         assert!(parse(&b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -6,0 +6,3 @@\n"[..]).is_err());
         // Not a diff at all (another report by mistake); an empty one is a change of nothing.
         for text in [
-            "hello\n",
             "SF:a.py\nDA:1,0\nend_of_record\n",
+            "\nTN:\nSF:a.py\n",
             "<testsuites/>",
+            "\u{feff}<?xml version=\"1.0\"?><coverage/>",
+            "{\"stats\": {}}",
+            "\x1b[1mdiff --git a/x b/x\x1b[m\n\x1b[1m--- a/x\x1b[m\n",
         ] {
             let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains("not a unified diff"), "{text}: {e}");
@@ -472,9 +488,31 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
             " \r\n\n",
             // `diff -ru` of binary files only, and of trees with files on one side.
             "diff -ru a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\nOnly in b: y\n",
+            // `git show` of a merge or an empty commit; a submodule moved (`--submodule=log`).
+            "commit 1a2b\nMerge: 3c 4d\nAuthor: A <a@x>\nDate:   now\n\n    Merge branch 'b'\n",
+            "Submodule sub 45519e7..2b78eff:\n  > t\n",
+            "From 1a2b Mon Sep 17 00:00:00 2001\nSubject: [PATCH] empty\n\n---\n-- \n2.47.3\n",
         ] {
             assert!(parse(text.as_bytes()).unwrap().is_empty(), "{text:?}");
         }
+        // `git format-patch --stdout` of two commits: each has its `---` line before its
+        // diffstat; and a plain `diff -u` written with a BOM.
+        let patch = |n: u32| {
+            format!(
+                "From {n} Mon Sep 17 00:00:00 2001\nSubject: [PATCH {n}/2] c\n\n---\n x{n}.py | 1 +\n 1 file changed\n\ndiff --git a/x{n}.py b/x{n}.py\n--- a/x{n}.py\n+++ b/x{n}.py\n@@ -0,0 +1 @@\n+x\n-- \n2.47.3\n\n"
+            )
+        };
+        let f = parse((patch(1) + &patch(2)).as_bytes()).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            (f[0].added_lines.clone(), f[1].path.as_str()),
+            (vec![1], "x2.py")
+        );
+        let f = parse("\u{feff}--- a.txt\n+++ a.txt\n@@ -1 +1,2 @@\n a\n+b\n".as_bytes()).unwrap();
+        assert_eq!(
+            (f[0].path.as_str(), f[0].added_lines.clone()),
+            ("a.txt", vec![2])
+        );
         // A preamble (a mail's, `git format-patch`) before the files is fine.
         let f = parse(&b"From: a\nSubject: x\n\n---\ndiff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -0,0 +1 @@\n+x\n"[..]).unwrap();
         assert_eq!(f[0].added_lines, vec![1]);
