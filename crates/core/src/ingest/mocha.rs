@@ -360,7 +360,7 @@ pub fn parse(
             )
         })?
     };
-    let (Some(stats), Some(tests)) = (report.stats, report.tests) else {
+    let (Some(stats), Some(mut tests)) = (report.stats, report.tests) else {
         return Err(ParseError::at(
             Some(1),
             Some(0),
@@ -378,30 +378,33 @@ pub fn parse(
     // Failures that are no test: failed hooks, errors outside a test. Failures are few and
     // tests many: the failures' keys are indexed, the tests looked up in them. A test listed
     // there takes the failure's error when its own is empty.
-    let mut failures: Vec<Option<Test>> = report.failures.into_iter().map(Some).collect();
-    let mut outside = vec![true; failures.len()];
-    let mut tests = tests;
-    if !failures.is_empty() {
-        let keys: HashMap<(String, Option<String>), usize, Xxh3DefaultBuilder> = failures
+    let mut failures = report.failures;
+    // Per test, the first failure with its title and file (none when there are no failures).
+    let listed: Vec<Option<usize>> = if failures.is_empty() {
+        Vec::new()
+    } else {
+        let keys: HashMap<(&str, Option<&str>), usize, Xxh3DefaultBuilder> = failures
             .iter()
             .enumerate()
             .rev()
-            .filter_map(|(i, f)| {
-                f.as_ref()
-                    .map(|f| ((f.full_title.clone(), f.file.0.clone()), i))
-            })
+            .map(|(i, f)| ((f.full_title.as_str(), f.file.0.as_deref()), i))
             .collect();
-        for t in &mut tests {
-            let Some(&i) = keys.get(&(t.full_title.clone(), t.file.0.clone())) else {
-                continue;
-            };
-            outside[i] = false;
-            if t.err.as_ref().is_none_or(|e| e.fields == 0)
-                && let Some(failure) = failures[i].as_mut()
-                && failure.err.as_ref().is_some_and(|e| e.fields > 0)
-            {
-                t.err = failure.err.take();
-            }
+        tests
+            .iter()
+            .map(|t| {
+                keys.get(&(t.full_title.as_str(), t.file.0.as_deref()))
+                    .copied()
+            })
+            .collect()
+    };
+    let mut outside = vec![true; failures.len()];
+    for (t, i) in tests.iter_mut().zip(listed) {
+        let Some(i) = i else { continue };
+        outside[i] = false;
+        if t.err.as_ref().is_none_or(|e| e.fields == 0)
+            && failures[i].err.as_ref().is_some_and(|e| e.fields > 0)
+        {
+            t.err = failures[i].err.take();
         }
     }
     let mut summary = Summary::default();
@@ -468,7 +471,7 @@ pub fn parse(
         emit(test, status, &mut summary);
     }
     for (failure, outside) in failures.into_iter().zip(outside) {
-        if let (Some(failure), true) = (failure, outside) {
+        if outside {
             emit(failure, CaseStatus::Errored, &mut summary);
             failing += 1;
         }
