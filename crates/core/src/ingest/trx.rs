@@ -93,7 +93,6 @@ pub(crate) fn parse_document(
         value: String::new(),
         texts: Texts::default(),
         run_failed: None,
-        run_info_open: false,
         run_info: None,
         failing_read: false,
     };
@@ -121,7 +120,7 @@ enum Kind {
     Key,
     Value,
     Owners,
-    /// `ResultSummary/RunInfos/RunInfo`, and its `Text`.
+    /// `ResultSummary/RunInfos/RunInfo` with an erring outcome, and its `Text`.
     RunInfo,
     RunText,
     Other,
@@ -187,9 +186,7 @@ struct State<'a> {
     texts: Texts,
     /// `ResultSummary/@outcome`, when it says the run did not complete.
     run_failed: Option<String>,
-    /// The first `RunInfo` with an erring outcome: whether its `Text` is being read, and what
-    /// it said.
-    run_info_open: bool,
+    /// What the first `RunInfo` with an erring outcome said.
     run_info: Option<String>,
     /// A failed or errored result was read.
     failing_read: bool,
@@ -279,9 +276,10 @@ impl xml::Handler for State<'_> {
             }
             (Some(Kind::Other), b"RunInfo") => {
                 let outcome = attr(e, b"outcome")?.unwrap_or_default();
-                self.run_info_open = self.run_info.is_none()
-                    && !matches!(outcome.trim(), "" | "Passed" | "Completed" | "Warning");
-                Kind::RunInfo
+                match outcome.trim() {
+                    "" | "Passed" | "Completed" | "Warning" => Kind::Other,
+                    _ => Kind::RunInfo,
+                }
             }
             _ => {
                 checked = false;
@@ -319,7 +317,7 @@ impl xml::Handler for State<'_> {
                         self.texts.begin_value(MAX_STRING);
                         Kind::Value
                     }
-                    (Some(Kind::RunInfo), b"Text") if self.run_info_open => {
+                    (Some(Kind::RunInfo), b"Text") if self.run_info.is_none() => {
                         self.texts.begin_value(MAX_STRING);
                         Kind::RunText
                     }
@@ -347,7 +345,6 @@ impl xml::Handler for State<'_> {
                     self.run_info = Some(text);
                 }
             }
-            Kind::RunInfo => self.run_info_open = false,
             Kind::Value => self.value = self.texts.take_trimmed(),
             Kind::Property => {
                 let (key, value) = (
