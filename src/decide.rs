@@ -1,6 +1,8 @@
 //! DECIDE: the run's verdict as a pure function of the request, the config and what was
 //! gathered — redaction, every gate, the sections and the report. No I/O, no clock.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::analyze::{api, coverage, gates};
@@ -30,18 +32,44 @@ pub struct Decided {
 /// The paths every input of a report was read from, in the report's order (its results
 /// inputs, then coverage's, then the API's): the report shows them redacted, the evidence
 /// reads the files again from these.
+///
+/// They are the paths as read (`OsString`s), not the report's text: a name that is not UTF-8
+/// shows with `U+FFFD` in the report, and no file has that name.
 #[derive(Debug, Clone, Default)]
-pub struct InputSources(pub Vec<String>);
+pub struct InputSources(pub Vec<PathBuf>);
 
 impl InputSources {
-    fn of(report: &Report) -> Self {
-        let mut paths: Vec<String> = report.inputs.iter().map(|i| i.path.clone()).collect();
+    /// Each input's display path (before redaction) matched to the file it was read from
+    /// (`read`: every file gathered, with its display path, in reading order). Inputs that
+    /// were not read from a file here (a base report from the ledger, `ledger#N/...`) keep
+    /// their display path.
+    fn of(report: &Report, read: &[(String, PathBuf)]) -> Self {
+        let mut shown: Vec<&str> = report.inputs.iter().map(|i| i.path.as_str()).collect();
         if let Some(c) = &report.coverage {
-            paths.extend(c.inputs.iter().map(|i| i.path.clone()));
+            shown.extend(c.inputs.iter().map(|i| i.path.as_str()));
         }
         if let Some(a) = &report.api {
-            paths.extend(a.inputs.iter().map(|i| i.path.clone()));
+            shown.extend(a.inputs.iter().map(|i| i.path.as_str()));
         }
+        // Two files whose names differ only in bytes that are not UTF-8 show alike: each
+        // display takes the next file read under it, so each input keeps its own file.
+        let mut taken = vec![false; read.len()];
+        let paths = shown
+            .into_iter()
+            .map(|display| {
+                let found = read
+                    .iter()
+                    .zip(taken.iter_mut())
+                    .find(|((d, _), taken)| !**taken && d == display);
+                match found {
+                    Some(((_, path), taken)) => {
+                        *taken = true;
+                        path.clone()
+                    }
+                    None => PathBuf::from(display),
+                }
+            })
+            .collect();
         InputSources(paths)
     }
 }
@@ -62,6 +90,7 @@ pub fn decide(
         coverage: coverage_section,
         head_sha,
         history,
+        read_paths,
     } = gathered;
     // Compared by identity before names are redacted (identities are of the names as read).
     let comparison = history
@@ -156,7 +185,7 @@ pub fn decide(
         }),
         redactions: None,
     };
-    let sources = InputSources::of(&report);
+    let sources = InputSources::of(&report, &read_paths);
     // Everything else that came from input (coverage and HAR paths, suite commands, ticket
     // texts, gate details quoting them) before anything is rendered, posted or stored.
     report.redact_sections(&redactor, &mut redactions);
@@ -301,7 +330,16 @@ fn suite_gate(
     } else {
         String::new()
     };
-    let check = if r.timed_out {
+    let check = if !r.wrote_file_commands.is_empty() {
+        // The step's outputs, environment or summary are controlgate's to write: a suite that
+        // wrote them (a forged `verdict=pass`) fails, whatever its results say.
+        Check::Broken(format!(
+            "suite `{}` {how} and wrote to the runner's file commands ({}), which only \
+             controlgate writes in its step; they were put back as they were{ignored}",
+            r.name,
+            r.wrote_file_commands.join(", ")
+        ))
+    } else if r.timed_out {
         Check::Broken(format!(
             "suite `{}` {how}; its results are incomplete{ignored}",
             r.name
@@ -354,6 +392,7 @@ mod tests {
             coverage: None,
             head_sha: Some("0123abcd".into()),
             history: None,
+            read_paths: Vec::new(),
         }
     }
 

@@ -122,7 +122,7 @@ pub fn retain_evidence(
     let report = &out.report;
     let mut files: Vec<(String, crate::retain::Blob)> = Vec::new();
     let mut redacted = std::collections::BTreeMap::new();
-    let mut kept: Vec<String> = Vec::new();
+    let mut kept: Vec<PathBuf> = Vec::new();
     // Redacted copies of inputs that held secrets; they must outlive the bundle's write.
     let mut copies: Vec<tempfile::NamedTempFile> = Vec::new();
     // Hashes an input again for the bundle (it is streamed into the store later, not read
@@ -130,7 +130,7 @@ pub fn retain_evidence(
     // goes in as a redacted copy.
     // `given` is the path as the report shows it (redacted), the name inside the bundle;
     // `source` where it was read from. Two sources whose names redact alike are kept apart.
-    let mut keep = |given: &str, source: &str, sha256: Option<&str>| -> Result<(), Error> {
+    let mut keep = |given: &str, source: &Path, sha256: Option<&str>| -> Result<(), Error> {
         if kept.iter().any(|s| s == source) {
             return Ok(());
         }
@@ -165,8 +165,12 @@ pub fn retain_evidence(
     };
     // Taken in the order `InputSources` lists them.
     let mut sources = out.sources.0.iter();
-    let mut source =
-        |given: &str| -> String { sources.next().cloned().unwrap_or_else(|| given.to_owned()) };
+    let mut source = |given: &str| -> PathBuf {
+        sources
+            .next()
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(given))
+    };
     for input in &report.inputs {
         let from = source(&input.path);
         keep(&input.path, &from, Some(&input.sha256))?;
@@ -176,7 +180,12 @@ pub fn retain_evidence(
             let from = source(&input.path);
             // Base reports taken from the ledger (`ledger#N/...`) are already in entry N's
             // bundle.
-            if !from.starts_with(LEDGER_INPUT_PREFIX) {
+            // Compared as bytes: `Path::starts_with` compares whole components.
+            let from_ledger = from
+                .as_os_str()
+                .as_encoded_bytes()
+                .starts_with(LEDGER_INPUT_PREFIX.as_bytes());
+            if !from_ledger {
                 keep(&input.path, &from, input.sha256.as_deref())?;
             }
         }
@@ -257,11 +266,7 @@ pub fn retain_evidence(
     };
     let ctx = crate::retain::OpenContext {
         base_dir: ev.base_dir.clone(),
-        repository: bundle
-            .identity
-            .repository
-            .clone()
-            .unwrap_or_else(|| "local".into()),
+        repository: crate::retain::store_repository(bundle.identity.repository.as_deref()),
         env: req.env.clone(),
     };
     let options = crate::retain::WriteOptions {

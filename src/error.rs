@@ -63,12 +63,19 @@ impl Error {
 /// was decided but its evidence did not reach the store (docs/action.md, docs/evidence.md).
 /// Errors of no crate of controlgate (writing to a closed stdout) are 2 as well.
 pub fn exit_code_of(e: &(dyn std::error::Error + 'static)) -> ExitCode {
+    own_exit_code(e).unwrap_or(ExitCode::BadInput)
+}
+
+/// The exit code of `e` when it is one of controlgate's own errors, `None` otherwise. A chain
+/// of causes (contexts added by the binary, the I/O error under an input error) is decided by
+/// its first error of controlgate's: a context message is never the reason a run failed.
+pub fn own_exit_code(e: &(dyn std::error::Error + 'static)) -> Option<ExitCode> {
     use controlgate_evidence::Error as Ev;
     if let Some(e) = e.downcast_ref::<Error>() {
-        return e.exit_code();
+        return Some(e.exit_code());
     }
     if let Some(e) = e.downcast_ref::<Ev>() {
-        return match e {
+        return Some(match e {
             Ev::NotRetained(_) => ExitCode::Fail,
             Ev::Input { .. }
             | Ev::Usage(_)
@@ -76,27 +83,27 @@ pub fn exit_code_of(e: &(dyn std::error::Error + 'static)) -> ExitCode {
             | Ev::Store(_)
             | Ev::Git(_)
             | Ev::Core(_) => ExitCode::BadInput,
-        };
+        });
     }
     if let Some(e) = e.downcast_ref::<controlgate_forge::Error>() {
-        return match e {
+        return Some(match e {
             controlgate_forge::Error::Input { .. }
             | controlgate_forge::Error::Usage(_)
             | controlgate_forge::Error::Io { .. }
             | controlgate_forge::Error::Git(_)
             | controlgate_forge::Error::Core(_) => ExitCode::BadInput,
-        };
+        });
     }
     if let Some(e) = e.downcast_ref::<controlgate_core::Error>() {
-        return match e {
+        return Some(match e {
             controlgate_core::Error::Input { .. }
             | controlgate_core::Error::Config { .. }
             | controlgate_core::Error::Usage(_)
             | controlgate_core::Error::Setting { .. }
             | controlgate_core::Error::Io { .. } => ExitCode::BadInput,
-        };
+        });
     }
-    ExitCode::BadInput
+    None
 }
 
 impl From<ParseError> for Error {

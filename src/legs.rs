@@ -78,21 +78,38 @@ pub fn write_leg(
         results: Vec::new(),
         coverage: Vec::new(),
     };
-    let results: Vec<&str> = out.report.inputs.iter().map(|i| i.path.as_str()).collect();
-    let coverage: Vec<&str> = out
+    // Each input is copied from where it was read (`decide::InputSources`: the report's inputs,
+    // then the coverage inputs, in order), not from the path the report shows, which is
+    // redacted and, for a name that is not UTF-8, not the file's.
+    let read = |at: usize, shown: &str| -> PathBuf {
+        out.sources
+            .0
+            .get(at)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(shown))
+    };
+    let n = out.report.inputs.len();
+    let results: Vec<(&str, PathBuf)> = out
+        .report
+        .inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| (input.path.as_str(), read(i, &input.path)))
+        .collect();
+    let coverage: Vec<(&str, PathBuf)> = out
         .report
         .coverage
         .iter()
-        .flat_map(|c| &c.inputs)
-        .filter(|i| i.role == "head")
-        .map(|i| i.path.as_str())
+        .flat_map(|c| c.inputs.iter().enumerate())
+        .filter(|(_, input)| input.role == "head")
+        .map(|(j, input)| (input.path.as_str(), read(n + j, &input.path)))
         .collect();
     for (kind, sources, list) in [
         ("results", results, &mut manifest.results),
         ("coverage", coverage, &mut manifest.coverage),
     ] {
-        for (i, source) in sources.into_iter().enumerate() {
-            let from = req.workdir.join(source);
+        for (i, (source, read_from)) in sources.into_iter().enumerate() {
+            let from = req.workdir.join(read_from);
             let base = Path::new(source)
                 .file_name()
                 .map(|f| f.to_string_lossy().into_owned())

@@ -372,7 +372,22 @@ struct ControlsArgs {
     config: Option<PathBuf>,
 }
 
+/// The job's credentials are in this process's environment, and the suites (the code under
+/// review) and git's children run as the same user: they could read them from
+/// `/proc/<pid>/environ` or its memory. A process that is not dumpable has those files open to
+/// a privileged one only (in the Docker action, root without `CAP_SYS_PTRACE`: none). No core
+/// dump, which would hold them too, is written either.
+#[cfg(target_os = "linux")]
+fn keep_memory_private() {
+    // SAFETY: PR_SET_DUMPABLE takes integer arguments and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
 fn main() -> ProcessExit {
+    #[cfg(target_os = "linux")]
+    keep_memory_private();
     #[cfg(target_env = "musl")]
     tune_allocator();
     let cli = Cli::parse();
@@ -404,11 +419,11 @@ fn main() -> ProcessExit {
         Err(e) => {
             // Error messages quote input (paths, keys, values): one inert, bounded line.
             eprintln!("error: {}", console::inert(&error_line(&e), &redactor));
-            // The first error of the chain that is controlgate's decides the code.
+            // The first error of the chain that is controlgate's decides the code: the
+            // binary's contexts ("retaining the evidence") come first and are no kind of error.
             let code = e
                 .chain()
-                .map(controlgate::error::exit_code_of)
-                .next()
+                .find_map(controlgate::error::own_exit_code)
                 .unwrap_or(ExitCode::BadInput);
             ProcessExit::from(code as u8)
         }
@@ -443,7 +458,7 @@ fn merge(args: MergeArgs, secrets: &SecretValues, log: &mut Log) -> anyhow::Resu
     decide_and_deliver(&req, out.as_deref(), None, format, log)
 }
 
-/// Decides the run, writes `out` (and the leg's files), retains the evidence, prints.
+/// Decides the run, retains the evidence, writes `out` (and the leg's files), prints.
 fn decide_and_deliver(
     req: &ReportRequest,
     out_dir: Option<&std::path::Path>,
@@ -452,27 +467,47 @@ fn decide_and_deliver(
     log: &mut Log,
 ) -> anyhow::Result<ExitCode> {
     let out = controlgate::report(req)?;
+    // The evidence first, as the Action does: once the run is decided its evidence must reach
+    // the store (or the fallback directory), whatever fails after it (an `--out` that cannot
+    // be written).
+    let retained = match out.evidence.clone() {
+        None => Ok(()),
+        Some(evidence) => {
+            let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+            let ev = pipeline::EvidenceRequest { evidence, base_dir };
+            pipeline::retain_evidence(&out, req, &ev)
+                .map(|written| {
+                    eprintln!(
+                        "evidence: bundle {} retained at {}; ledger entry #{} ({})",
+                        written.bundle_digest,
+                        console::inert(&written.location, &out.redactor),
+                        written.entry_seq,
+                        written.entry_digest
+                    );
+                })
+                .context("retaining the evidence")
+        }
+    };
     if let Some(dir) = out_dir {
-        out.write_to(dir)
-            .with_context(|| format!("writing the report to {}", dir.display()))?;
-        if let Some(name) = leg {
-            lib(controlgate::legs::write_leg(&out, req, name, dir))
-                .with_context(|| format!("writing leg `{name}` to {}", dir.display()))?;
+        let written = out
+            .write_to(dir)
+            .with_context(|| format!("writing the report to {}", dir.display()))
+            .and_then(|()| match leg {
+                Some(name) => lib(controlgate::legs::write_leg(&out, req, name, dir))
+                    .with_context(|| format!("writing leg `{name}` to {}", dir.display())),
+                None => Ok(()),
+            });
+        if let Err(e) = written {
+            // Evidence that was not retained is the error the caller must see (exit 1, where
+            // the bundle was kept); the report's own failure is said beside it.
+            if retained.is_err() {
+                eprintln!("error: {}", console::inert(&error_line(&e), &out.redactor));
+            } else {
+                return Err(e);
+            }
         }
     }
-    if let Some(evidence) = out.evidence.clone() {
-        let base_dir = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
-        let ev = pipeline::EvidenceRequest { evidence, base_dir };
-        let written =
-            pipeline::retain_evidence(&out, req, &ev).context("retaining the evidence")?;
-        eprintln!(
-            "evidence: bundle {} retained at {}; ledger entry #{} ({})",
-            written.bundle_digest,
-            console::inert(&written.location, &out.redactor),
-            written.entry_seq,
-            written.entry_digest
-        );
-    }
+    retained?;
     let markdown = |w: &mut dyn std::io::Write| w.write_all(out.markdown.as_bytes());
     let json = |w: &mut dyn std::io::Write| controlgate::render::write_json(&out.report, w);
     let write: &controlgate::inputs::WriteFn = match format {
@@ -597,13 +632,20 @@ fn store_of(args: &StoreArgs) -> Result<(retain::StoreConfig, retain::OpenContex
             }
         }
     };
-    let repository = args.repository.clone().unwrap_or_default();
+    let vars = actions_env::process_vars();
+    // Where runs wrote: `--repository`, else the Action's repository (`GITHUB_REPOSITORY`,
+    // `owner/name`, as the Action's run identity takes it), else what `report` uses.
+    let from_env = vars
+        .iter()
+        .find(|(k, v)| k == "GITHUB_REPOSITORY" && v.contains('/'))
+        .map(|(_, v)| v.as_str());
+    let repository = controlgate::retain::store_repository(args.repository.as_deref().or(from_env));
     Ok((
         store,
         retain::OpenContext {
             base_dir: dir,
             repository,
-            env: actions_env::EnvVars(actions_env::process_vars()),
+            env: actions_env::EnvVars(vars),
         },
     ))
 }
@@ -687,6 +729,7 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
             )?;
             Some(retain::population::Population {
                 source: "github".into(),
+                repository,
                 changes,
             })
         }

@@ -25,7 +25,26 @@ pub(super) fn run_suites(
             "the config defines `suites`; the `results` input adds its files to theirs",
         );
     }
-    let runs = crate::suites::run_all(suites, &ctx.workspace, &ctx.suite_env.0, out);
+    let file_commands: Vec<(String, PathBuf)> = [
+        "GITHUB_OUTPUT",
+        "GITHUB_ENV",
+        "GITHUB_PATH",
+        "GITHUB_STATE",
+        "GITHUB_STEP_SUMMARY",
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        let path = ctx.env.get(name).filter(|p| !p.is_empty())?;
+        Some((name.to_owned(), PathBuf::from(path)))
+    })
+    .collect();
+    let runs = crate::suites::run_all(
+        suites,
+        &ctx.workspace,
+        &ctx.suite_env.0,
+        &file_commands,
+        out,
+    );
     for (run, suite) in runs.into_iter().zip(suites) {
         let failed =
             run.record.timed_out || run.record.error.is_some() || run.record.exit_code != Some(0);

@@ -44,6 +44,7 @@ pub(super) fn link_tickets(
                 time_scale: ctx.retry_time_scale,
                 ..Default::default()
             },
+            comment_author: ctx.inputs.comment_author.clone(),
         }),
     };
     let mut summary = RunSummary::from_report(&d.output.report);

@@ -327,9 +327,10 @@ pub fn section(
     req: &ReportRequest,
     ledger: Option<&LedgerState>,
     early: Option<(&CoverageRequest, PendingChanges<'_>)>,
+    read_paths: &mut Vec<(String, PathBuf)>,
 ) -> Result<Option<CoverageSection>, Error> {
     if let Some((creq, changes)) = early {
-        return read_and_finish(req, creq, ledger, changes).map(Some);
+        return read_and_finish(req, creq, ledger, changes, read_paths).map(Some);
     }
     if req.coverage.is_empty() {
         if req.diff.is_some() || !req.base_coverage.is_empty() {
@@ -355,7 +356,7 @@ pub fn section(
     let want_base = !req.base_coverage.is_empty() || ledger.is_some();
     std::thread::scope(|scope| {
         let changes = start_changes(scope, &creq, want_base);
-        read_and_finish(req, &creq, ledger, changes).map(Some)
+        read_and_finish(req, &creq, ledger, changes, read_paths).map(Some)
     })
 }
 
@@ -365,6 +366,7 @@ fn read_and_finish(
     creq: &CoverageRequest,
     ledger: Option<&LedgerState>,
     changes: PendingChanges<'_>,
+    read_paths: &mut Vec<(String, PathBuf)>,
 ) -> Result<CoverageSection, Error> {
     // Every report as read (a large one is mapped from its file), to check afterwards that
     // none was written meanwhile.
@@ -447,6 +449,12 @@ fn read_and_finish(
             .find(|(path, _)| *path == input.path)
             .map(|(_, sha256)| sha256.clone());
     }
+    // Shown by their display path, read again for the evidence from the path as read.
+    read_paths.extend(
+        held.borrow()
+            .iter()
+            .map(|(path, _)| (inputs::display_path(path, &req.workdir), path.clone())),
+    );
     for (path, whole) in held.take() {
         if !whole.unchanged().map_err(|e| Error::io(&path, e))? {
             return Err(inputs::changed_while_read(&path).into());

@@ -53,11 +53,9 @@ pub fn open_ledger(config: &Config, req: &ReportRequest) -> Result<Option<Ledger
     let (repo, base_ref) = req.git_base();
     let ctx = crate::retain::OpenContext {
         base_dir: repo.clone(),
-        repository: req
-            .identity
-            .as_ref()
-            .and_then(|i| i.repository.clone())
-            .unwrap_or_else(|| "local".into()),
+        repository: crate::retain::store_repository(
+            req.identity.as_ref().and_then(|i| i.repository.as_deref()),
+        ),
         env: req.env.clone(),
     };
     let unavailable = |reason: String, untrusted: bool| {

@@ -42,6 +42,9 @@ pub struct Gathered<'s> {
     /// The ledger's base run and recent default-branch runs, when the run is retained and
     /// git can place it (`None`: no ledger to compare with).
     pub history: Option<crate::model::history::History>,
+    /// Every input file read, with the path the report shows it under (lossy UTF-8) and the
+    /// path it was read from: the evidence reads the files again from the latter.
+    pub read_paths: Vec<(String, PathBuf)>,
 }
 
 /// The API descriptions, the requests and tagged tests streamed into the analyzer, and the
@@ -110,6 +113,11 @@ pub fn gather<'s>(
     for ((_, defaults), d) in files.into_iter().zip(&displays) {
         agg.add_input(d.clone(), defaults);
     }
+    let mut read_paths: Vec<(String, PathBuf)> = displays
+        .iter()
+        .cloned()
+        .zip(paths.iter().cloned())
+        .collect();
     let read = results::parse_result_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut analyzer {
             a.test_case(case);
@@ -171,7 +179,16 @@ pub fn gather<'s>(
     };
     let api = match (analyzer, specs) {
         (Some(mut analyzer), Some(specs)) => {
-            let exchanges = openapi::read_exchanges(&mut analyzer, req)?;
+            for doc in std::iter::once(&specs.spec)
+                .chain(&specs.base)
+                .flat_map(|s| &s.docs)
+            {
+                read_paths.push((
+                    inputs::display_path(&doc.path, &req.workdir),
+                    doc.path.clone(),
+                ));
+            }
+            let exchanges = openapi::read_exchanges(&mut analyzer, req, &mut read_paths)?;
             Some(GatheredApi {
                 analyzer,
                 specs,
@@ -181,7 +198,7 @@ pub fn gather<'s>(
         }
         _ => None,
     };
-    let coverage = coverage::section(config, req, ledger.as_ref(), early_git)?;
+    let coverage = coverage::section(config, req, ledger.as_ref(), early_git, &mut read_paths)?;
     let known_head = req
         .identity
         .as_ref()
@@ -205,5 +222,6 @@ pub fn gather<'s>(
         coverage,
         head_sha,
         history,
+        read_paths,
     })
 }

@@ -218,9 +218,11 @@ impl openapi::Source for GitSource<'_> {
 }
 
 /// Streams every HAR file and exchange log into the analyzer.
+/// Each file read is added to `read_paths` with its display path.
 pub fn read_exchanges(
     a: &mut api::Analyzer<'_>,
     req: &ReportRequest,
+    read_paths: &mut Vec<(String, PathBuf)>,
 ) -> Result<Vec<ApiInput>, Error> {
     let mut out = Vec::new();
     for (globs, what, is_har) in [(&req.har, "har", true), (&req.api_log, "api-log", false)] {
@@ -238,6 +240,7 @@ pub fn read_exchanges(
                 }
                 .map_err(|e| controlgate_forge::Error::from(e.in_file(&path)))
             })?;
+            read_paths.push((file.path.clone(), path.clone()));
             out.push(ApiInput {
                 kind: (if is_har { "har" } else { "log" }).into(),
                 path: file.path,

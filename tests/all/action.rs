@@ -463,7 +463,7 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
         let body = &st.comments[0].body;
         assert!(
             body.contains(
-                "&#64;org/team please \\[approve\\](https&#58;//evil.example) &lt;img src=x>"
+                "@&#8203;org/team please \\[approve\\](https&#58;//evil.example) &lt;img src=x>"
             ),
             "{body}"
         );
@@ -1352,6 +1352,102 @@ suites:
     ] {
         assert!(names.contains(&given), "{given} is missing:\n{env}");
     }
+}
+
+/// What the suites' environment does not give them, they cannot take another way: the job's
+/// token from controlgate's own `/proc/<pid>/environ` (the suite runs as the same user; as the
+/// runner's user on the host, so as nobody here when the tests run as root), or the step's
+/// outputs by writing the runner's file (a forged `verdict=pass`): the file is put back and the
+/// suite's gate fails.
+#[test]
+fn a_suite_cannot_take_the_token_from_controlgate_or_write_the_steps_outputs() {
+    let config = r#"
+suites:
+  - name: unit
+    run: |
+      mkdir -p out
+      cat /proc/$$/environ > out/own-env.txt
+      cat /proc/$PPID/environ > out/parent-env.txt 2> out/parent-err.txt || true
+      printf 'verdict=pass\n' >> "$GITHUB_WORKSPACE/output.txt"
+      printf '%s' '<testsuite name="u"><testcase classname="a" name="t"/></testsuite>' > out/unit.xml
+    junit: [out/unit.xml]
+"#;
+    let ws = Workspace::new("acme/none", config);
+    let mut cmd = ws.cmd(&["run"]);
+    let _ = std::fs::remove_file(ws.path().join("output.txt"));
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // Root reads any process's environment: run as an unprivileged user, as on a runner.
+        fn open_to_all(p: &Path) {
+            use std::os::unix::fs::PermissionsExt;
+            let dir = p.is_dir();
+            let mode = if dir { 0o777 } else { 0o666 };
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+            if dir {
+                for e in std::fs::read_dir(p).unwrap() {
+                    open_to_all(&e.unwrap().path());
+                }
+            }
+        }
+        open_to_all(ws.path());
+        let mut as_nobody = Command::new("setpriv");
+        as_nobody
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .current_dir(ws.path())
+            .env_clear();
+        for (k, v) in cmd.get_envs() {
+            if let Some(v) = v {
+                as_nobody.env(k, v);
+            }
+        }
+        cmd = as_nobody;
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    let read = |n: &str| std::fs::read(ws.path().join(n)).unwrap();
+    // The reader works (its own environment), and is refused controlgate's.
+    assert!(!read("out/own-env.txt").is_empty());
+    let parent = String::from_utf8_lossy(&read("out/parent-env.txt")).into_owned();
+    assert!(
+        !parent.contains("secrettoken") && !parent.contains("INPUT_"),
+        "controlgate's environment reached the suite: {parent}"
+    );
+    let refused = String::from_utf8_lossy(&read("out/parent-err.txt")).into_owned();
+    assert!(refused.contains("Permission denied"), "{refused}");
+    let outputs = String::from_utf8_lossy(&read("output.txt")).into_owned();
+    let verdicts: Vec<&str> = outputs
+        .lines()
+        .filter(|l| l.starts_with("verdict="))
+        .collect();
+    assert_eq!(verdicts, ["verdict=fail"], "{outputs}");
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.path().join("controlgate-report/report.json")).unwrap(),
+    )
+    .unwrap();
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "suite:unit")
+        .unwrap();
+    assert_eq!(gate["status"], "fail", "{gate}");
+    assert!(
+        gate["detail"]
+            .as_str()
+            .unwrap()
+            .contains("wrote to the runner's file commands (GITHUB_OUTPUT)"),
+        "{gate}"
+    );
+    assert_eq!(
+        report["suites"][0]["wrote_file_commands"][0],
+        "GITHUB_OUTPUT"
+    );
 }
 
 /// A suite that crashed before writing results does not pass on the file an earlier run left

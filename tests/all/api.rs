@@ -678,7 +678,10 @@ fn markdown_section_lists_untested_findings_and_escapes() {
     ] {
         assert!(md.contains(h), "missing {h}\n{md}");
     }
-    assert!(md.contains("&lt;img src=x&gt;&#124;&#64;team"), "{md}");
+    assert!(
+        md.contains("&lt;img src=x&gt;&#124;&#64;&#8203;team"),
+        "{md}"
+    );
     assert!(!md.contains("<img"));
     // Whole rows only, with a note, when the budget is tight.
     let small = markdown(&s, 1500);

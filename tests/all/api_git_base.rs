@@ -291,9 +291,9 @@ fn api_coverage_delta_against_the_merge_base_run_in_the_ledger() {
         .map(|b| std::fs::read_to_string(b.join("summary.md")).unwrap())
         .collect();
     assert!(
-        summaries
-            .iter()
-            .any(|s| s.contains("(100.0%)") && s.contains("(+50.0 pp vs ledger entry &#35;1")),
+        summaries.iter().any(
+            |s| s.contains("(100.0%)") && s.contains("(+50.0 pp vs ledger entry &#35;&#8203;1")
+        ),
         "{summaries:#?}"
     );
     // The ledger records API coverage and the delta for later runs and the auditor.

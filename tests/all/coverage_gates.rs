@@ -197,3 +197,99 @@ fn config_rejects_unknown_keys() {
     assert_eq!(c.path_fixes, vec!["/app/::"]);
     assert_eq!(c.indirect_changes, Some(5));
 }
+
+/// Reports that measure no line at all are no coverage: the patch gates are not evaluated
+/// (and fail unless `when_unavailable: pass`), not passed by `when_no_lines` as if the change
+/// had touched no measured line.
+#[test]
+fn patch_gates_on_reports_measuring_nothing_are_not_evaluated() {
+    let nothing = section((0, 0), None, (0, 0));
+    for yaml in ["patch: {min: 80}", "patch: {min: 80, when_no_lines: pass}"] {
+        let g = one(&nothing, yaml);
+        assert_eq!(
+            (g.name.as_str(), g.status, g.result),
+            (
+                "coverage.patch.min",
+                GateStatus::Fail,
+                GateResult::NotEvaluated
+            ),
+            "{yaml}: {g:?}"
+        );
+        assert!(g.detail.contains("measure no line at all"), "{g:?}");
+    }
+    let g = one(
+        &nothing,
+        "patch: {min: {value: 80, when_unavailable: pass}}",
+    );
+    assert_eq!(
+        (g.status, g.result),
+        (GateStatus::Pass, GateResult::NotEvaluated)
+    );
+    let g = one(&nothing, "patch: {when_no_lines: pass}");
+    assert_eq!(
+        (g.name.as_str(), g.status, g.result),
+        (
+            "coverage.patch.when_no_lines",
+            GateStatus::Fail,
+            GateResult::NotEvaluated
+        ),
+    );
+    // Lines measured elsewhere, none changed: `when_no_lines` still decides.
+    let elsewhere = section((5, 10), None, (0, 0));
+    let g = one(&elsewhere, "patch: {min: 80}");
+    assert_eq!(g.name, "coverage.patch.when_no_lines");
+    assert!(g.passed, "{g:?}");
+}
+
+/// The reviewer's repro end to end: a changed `src/m.py`, an LCOV record for it with no `DA`
+/// line, `patch.min: 80` → exit 1, the patch gate not evaluated.
+#[test]
+fn an_empty_lcov_record_fails_patch_min_end_to_end() {
+    use crate::coverage_util::git;
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("src/m.py"), "a = 1\n").unwrap();
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-qm", "base"]);
+    git(&repo, &["checkout", "-qb", "feature"]);
+    std::fs::write(repo.join("src/m.py"), "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\n").unwrap();
+    git(&repo, &["commit", "-qam", "feature"]);
+    let results = t.path().join("pass.xml");
+    std::fs::write(
+        &results,
+        "<testsuite name=\"s\"><testcase classname=\"m\" name=\"t\"/></testsuite>",
+    )
+    .unwrap();
+    let lcov = t.path().join("lcov_empty.info");
+    std::fs::write(&lcov, "SF:src/m.py\nend_of_record\n").unwrap();
+    let config = t.path().join("c.yml");
+    std::fs::write(&config, "coverage:\n  patch: {min: 80}\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(&repo)
+        .args(["report", "--format", "json", "--results"])
+        .arg(&results)
+        .arg("--coverage")
+        .arg(&lcov)
+        .arg("--config")
+        .arg(&config)
+        .args(["--base", "main"])
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report.json");
+    assert_eq!(report["coverage"]["head"]["lines_measured"], 0);
+    assert_eq!(report["coverage"]["patch"]["changed"], 4);
+    let gates = report["gates"].as_array().unwrap();
+    let patch: Vec<_> = gates
+        .iter()
+        .filter(|g| g["name"].as_str().unwrap().starts_with("coverage.patch"))
+        .collect();
+    assert_eq!(patch.len(), 1, "{gates:?}");
+    assert_eq!(patch[0]["name"], "coverage.patch.min");
+    assert_eq!(patch[0]["status"], "fail");
+    assert_eq!(patch[0]["result"], "not_evaluated", "{:?}", patch[0]);
+}

@@ -66,7 +66,7 @@ fn escapes_untrusted_paths() {
     assert!(!md.contains("<img"), "{md}");
     assert!(!md.contains("@team"), "{md}");
     assert!(
-        md.contains("src/evil&#124;&#96;&lt;img src=x&gt;&#96;&#64;team .py"),
+        md.contains("src/evil&#124;&#96;&lt;img src=x&gt;&#96;&#64;&#8203;team .py"),
         "{md}"
     );
 }

@@ -909,3 +909,92 @@ fn format_2_entries_still_verify_and_format_3_chains_onto_them() {
     assert!(out.intact, "{:?}", out.problem);
     assert_eq!(out.entries, 4);
 }
+
+/// Files in `ledger/` under names the writer never gives: each is a stray file (tampered,
+/// named), never an entry that shares its seq with the real one. Before, `1.json` and
+/// `00000000002.json` were read as entries 1 and 2 a second time, and the seq arithmetic
+/// between the two copies underflowed (a panic, exit 101).
+#[test]
+fn ledger_files_not_named_as_the_writer_names_them_are_stray_files() {
+    for (name, copy_of) in [
+        ("1.json", 1),
+        ("00000000002.json", 2),
+        ("0000000000.json", 1),
+        ("03.json", 3),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (store, _) = three_runs(tmp.path());
+        std::fs::copy(
+            entry_path(tmp.path(), copy_of),
+            tmp.path().join("ledger").join(name),
+        )
+        .unwrap();
+        let (kind, seq, msg) = problem(&store);
+        assert_eq!((kind, seq), (ProblemKind::Foreign, 0), "{name}: {msg}");
+        assert!(
+            msg.ends_with(&format!(
+                "ledger/{name} is not a ledger entry name (foreign file in the ledger)"
+            )),
+            "{name}: {msg}"
+        );
+        // A PR run's walk back from the tip says the same, without reading a wrong entry.
+        let mut walk = controlgate::retain::LedgerWalk::open(&store)
+            .unwrap()
+            .unwrap();
+        let found = walk.find_base(&store, &[sha(1)], |_| true).unwrap();
+        let outcome = found.expect_err("a stray file is not intact");
+        assert_eq!(
+            outcome.problem.map(|p| p.kind),
+            Some(ProblemKind::Foreign),
+            "{name}"
+        );
+    }
+}
+
+/// An entry named for the last u64 seq: what follows it and what is missing before it are
+/// counted without wrapping (before: `file_seq + 1` overflowed, a panic in `verify`).
+#[test]
+fn an_entry_named_for_the_largest_seq_is_reported_not_overflowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    let last = tmp.path().join(format!("ledger/{}.json", u64::MAX));
+    std::fs::write(&last, "x\n").unwrap();
+    let (kind, seq, msg) = problem(&store);
+    assert_eq!(
+        (kind, seq),
+        (ProblemKind::EntryUnreadable, u64::MAX),
+        "{msg}"
+    );
+    assert!(msg.starts_with(&format!("entry {} (", u64::MAX)), "{msg}");
+    // A readable entry there is counted as the gap it leaves, again without wrapping.
+    std::fs::copy(entry_path(tmp.path(), 3), &last).unwrap();
+    let (kind, _, msg) = problem(&store);
+    assert_eq!(kind, ProblemKind::Reordered, "{msg}");
+    // Nothing can be appended after it: a writer reading the tip refuses (no wrapped seq), and
+    // the run's bundle is kept in the fallback directory. (A fresh store: `store` remembers
+    // the tip it appended.)
+    let opts = WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    let writer = DirStore::new(tmp.path());
+    let err = write_evidence_with(&writer, &sample_input("acme/app", 4), &opts).unwrap_err();
+    assert!(
+        err.to_string().contains("beyond the last entry number"),
+        "{err}"
+    );
+    assert_eq!(
+        controlgate::error::exit_code_of(&err),
+        ExitCode::Fail,
+        "{err}"
+    );
+    // The walk of a PR run reads it without overflowing either.
+    let mut walk = controlgate::retain::LedgerWalk::open(&store)
+        .unwrap()
+        .unwrap();
+    assert!(
+        walk.find_base(&store, &[sha(1)], |_| true)
+            .unwrap()
+            .is_err()
+    );
+}

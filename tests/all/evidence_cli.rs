@@ -345,3 +345,200 @@ fn evidence_dir_on_the_command_line_is_relative_to_the_working_directory() {
     assert!(dir.path().join("ev/ledger/0000000001.json").is_file());
     assert!(!repo.join("ev").exists());
 }
+
+/// A directory holding one passing result file, outside any git repository.
+fn results_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pass.xml"), JUNIT).unwrap();
+    dir
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The run was decided, its evidence did not reach the store: exit 1 (docs/evidence.md), the
+/// bundle in the fallback directory. Before, the binary's context ("retaining the evidence")
+/// was taken for the error and the run exited 2, as if nothing had been decided.
+#[test]
+fn a_store_that_fails_exits_1_with_the_bundle_kept_locally() {
+    let dir = results_dir();
+    let r = dir.path();
+    // A file where the store's directory should be (tests may run as root, where a read-only
+    // directory would not stop the write).
+    std::fs::write(r.join("evp"), "not a directory").unwrap();
+    let o = run_in(r, &["report", "--results", "pass.xml", "--evidence", "evp"]);
+    exits(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("retaining the evidence") && err.contains("was kept locally at"),
+        "{err}"
+    );
+    let kept = r.join(".controlgate/evidence-fallback/bundles");
+    assert_eq!(std::fs::read_dir(&kept).unwrap().count(), 1, "{err}");
+}
+
+/// The evidence is retained before `--out` is written: an `--out` that cannot be written
+/// fails the command (exit 2) but the decided run's evidence is in the store and verifies.
+/// Before, the failing `--out` ended the run first: no evidence, no fallback.
+#[test]
+fn an_out_that_cannot_be_written_does_not_lose_the_evidence() {
+    let dir = results_dir();
+    let r = dir.path();
+    std::fs::write(r.join("outfile"), "x\n").unwrap();
+    let o = run_in(
+        r,
+        &[
+            "report",
+            "--results",
+            "pass.xml",
+            "--evidence",
+            "evo",
+            "--out",
+            "outfile/sub",
+        ],
+    );
+    exits(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("ledger entry #1") && err.contains("writing the report to outfile/sub"),
+        "{err}"
+    );
+    let v = run_in(r, &["verify", "--store", "evo"]);
+    exits(&v, 0);
+    assert!(
+        stdout(&v).starts_with("evidence intact: 1 entries"),
+        "{}",
+        stdout(&v)
+    );
+
+    // Both failing: the evidence's error decides (exit 1, where the bundle was kept), the
+    // report's is said too.
+    std::fs::write(r.join("evp"), "not a directory").unwrap();
+    let o = run_in(
+        r,
+        &[
+            "report",
+            "--results",
+            "pass.xml",
+            "--evidence",
+            "evp",
+            "--out",
+            "outfile/sub",
+        ],
+    );
+    exits(&o, 1);
+    let err = stderr(&o);
+    assert!(
+        err.contains("was kept locally at") && err.contains("writing the report to outfile/sub"),
+        "{err}"
+    );
+}
+
+/// Result files whose names are not UTF-8 are retained from the files read, not from the
+/// report's lossy names (which no file has): each keeps its own bytes, even two whose names
+/// show alike. Before, the bundle re-read `bad\u{FFFD}name.xml`: "No such file", exit 2.
+#[cfg(unix)]
+#[test]
+fn results_files_named_in_bytes_that_are_not_utf8_are_retained() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = results_dir();
+    let r = dir.path();
+    std::fs::create_dir(r.join("weird")).unwrap();
+    let other = JUNIT.replace("test_login", "test_logout");
+    for (name, text) in [
+        (&b"bad\xfename.xml"[..], &other),
+        (&b"bad\xffname.xml"[..], &JUNIT.to_owned()),
+    ] {
+        let path = r.join("weird").join(std::ffi::OsStr::from_bytes(name));
+        std::fs::write(path, text).unwrap();
+    }
+    let o = run_in(
+        r,
+        &[
+            "report",
+            "--results",
+            "weird/bad*.xml",
+            "--evidence",
+            "ev4",
+            "--format",
+            "json",
+        ],
+    );
+    exits(&o, 0);
+    let shown = "weird/bad\u{FFFD}name.xml";
+    let report = json(&o);
+    let inputs: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(inputs, [shown, shown]);
+    let bundle = only_bundle(&r.join("ev4"));
+    // Sorted by name: `\xfe` first; the second of the names that show alike gets `~2`.
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("inputs").join(shown)).unwrap(),
+        other
+    );
+    assert_eq!(
+        std::fs::read_to_string(bundle.join("inputs").join(format!("{shown}~2"))).unwrap(),
+        JUNIT
+    );
+    exits(&run_in(r, &["verify", "--store", "ev4"]), 0);
+}
+
+/// Hostile names in `ledger/` (a copy of entry 1 as `1.json`, an 11-digit name, the largest
+/// u64 seq) are reported, never a panic (exit 101): `verify` calls the ledger tampered and
+/// names the file, `audit` says so too, and a run retaining into that store is decided.
+#[test]
+fn hostile_ledger_file_names_are_reported_never_a_panic() {
+    for (name, text) in [
+        ("1.json", None),
+        ("00000000002.json", None),
+        ("18446744073709551615.json", Some("x\n")),
+    ] {
+        let dir = results_dir();
+        let r = dir.path();
+        for _ in 0..2 {
+            exits(
+                &run_in(r, &["report", "--results", "pass.xml", "--evidence", "ev"]),
+                0,
+            );
+        }
+        let planted = r.join("ev/ledger").join(name);
+        match text {
+            Some(t) => std::fs::write(&planted, t).unwrap(),
+            None => {
+                std::fs::copy(r.join("ev/ledger/0000000001.json"), &planted).unwrap();
+            }
+        }
+        let v = run_in(r, &["verify", "--store", "ev"]);
+        exits(&v, 1);
+        assert!(
+            stdout(&v).contains("evidence TAMPERED") && stdout(&v).contains(name),
+            "{name}: {}",
+            stdout(&v)
+        );
+        let a = run_in(
+            r,
+            &[
+                "audit",
+                "--store",
+                "ev",
+                "--from",
+                "2000-01-01",
+                "--to",
+                "2999-12-31",
+            ],
+        );
+        exits(&a, 1);
+        let o = run_in(r, &["report", "--results", "pass.xml", "--evidence", "ev"]);
+        assert!(
+            matches!(o.status.code(), Some(0..=2)),
+            "{name}: {:?} {}",
+            o.status.code(),
+            stderr(&o)
+        );
+    }
+}

@@ -23,6 +23,21 @@ fn venv() -> PathBuf {
     }
 }
 
+/// A store on the moto server at `port` (its test credentials, moto's quirks).
+fn moto_store(port: u16, bucket: &str, prefix: &str) -> S3Store {
+    S3Store::open(&S3Options {
+        bucket: bucket.into(),
+        prefix: prefix.into(),
+        region: Some("us-east-1".into()),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        allow_http: true,
+        credentials: Some(("testing".into(), "testing".into())),
+        extra_headers: moto_compat(),
+        aws_env: Vec::new(),
+    })
+    .unwrap()
+}
+
 /// moto wants `x-amz-sdk-checksum-algorithm` besides the checksum itself (real S3 does not).
 fn moto_compat() -> Vec<(String, String)> {
     vec![("x-amz-sdk-checksum-algorithm".into(), "SHA256".into())]
@@ -97,17 +112,7 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
            'Rule': {'DefaultRetention': {'Mode': 'COMPLIANCE', 'Days': 1}}})\n\
          print(json.dumps(s3.get_object_lock_configuration(Bucket='evidence')['ObjectLockConfiguration']))\n",
     );
-    let store = S3Store::open(&S3Options {
-        bucket: "evidence".into(),
-        prefix: "acme/app".into(),
-        region: Some("us-east-1".into()),
-        endpoint: Some(format!("http://127.0.0.1:{port}")),
-        allow_http: true,
-        credentials: Some(("testing".into(), "testing".into())),
-        extra_headers: moto_compat(),
-        aws_env: Vec::new(),
-    })
-    .unwrap();
+    let store = moto_store(port, "evidence", "acme/app");
 
     let opts = WriteOptions {
         fallback_dir: tmp.path().join("fallback"),
@@ -141,17 +146,7 @@ fn s3_object_lock_bucket_create_only_with_checksums() {
     assert_eq!(store.get(key).unwrap().unwrap(), before);
 
     // Another repository in the same bucket lists only its own prefix.
-    let other = S3Store::open(&S3Options {
-        bucket: "evidence".into(),
-        prefix: "acme/other".into(),
-        region: Some("us-east-1".into()),
-        endpoint: Some(format!("http://127.0.0.1:{port}")),
-        allow_http: true,
-        credentials: Some(("testing".into(), "testing".into())),
-        extra_headers: moto_compat(),
-        aws_env: Vec::new(),
-    })
-    .unwrap();
+    let other = moto_store(port, "evidence", "acme/other");
     assert!(other.list("ledger/").unwrap().is_empty());
 
     // The PUT carried the SHA-256 checksum header and was conditional (create-only).
@@ -248,17 +243,7 @@ fn an_unreachable_store_or_a_missing_bucket_is_unusable_input() {
         ("unreachable", dead_port, "evidence"),
         ("no bucket", port, "no-such-bucket"),
     ] {
-        let store = S3Store::open(&S3Options {
-            bucket: bucket.into(),
-            prefix: "acme/app".into(),
-            region: Some("us-east-1".into()),
-            endpoint: Some(format!("http://127.0.0.1:{endpoint_port}")),
-            allow_http: true,
-            credentials: Some(("testing".into(), "testing".into())),
-            extra_headers: moto_compat(),
-            aws_env: Vec::new(),
-        })
-        .unwrap();
+        let store = moto_store(endpoint_port, bucket, "acme/app");
         let err = verify_store(&store, &VerifyOptions::default()).unwrap_err();
         assert_eq!(
             controlgate::error::exit_code_of(&err),
@@ -293,6 +278,73 @@ fn an_unreachable_store_or_a_missing_bucket_is_unusable_input() {
                 "{what}: {err}"
             );
             assert!(!err.contains("testing"), "a credential was printed: {err}");
+        }
+    }
+}
+
+/// `verify` and `audit` with an S3 store configured read where runs wrote: without `prefix`,
+/// under the repository the Action wrote as (`GITHUB_REPOSITORY`), else `local` (what
+/// `controlgate report` writes under outside the Action). Before, they read the bucket's
+/// root: "no evidence ledger", exit 2.
+#[test]
+fn configured_s3_readers_default_to_the_repository_runs_write_under() {
+    let venv = venv();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_moto, port) = start_moto(&venv, &tmp.path().join("requests.jsonl"));
+    boto(
+        &venv,
+        port,
+        "s3.create_bucket(Bucket='evidence')\nprint('{}')\n",
+    );
+    let opts = WriteOptions {
+        fallback_dir: tmp.path().join("fallback"),
+        now: None,
+    };
+    for (prefix, runs) in [("acme/app", 2), ("local", 1)] {
+        let store = moto_store(port, "evidence", prefix);
+        for i in 1..=runs {
+            write_evidence_with(&store, &sample_input(prefix, i), &opts).unwrap();
+        }
+    }
+    std::fs::write(
+        tmp.path().join("c.yml"),
+        format!(
+            "evidence:\n  store: {{type: s3, bucket: evidence, region: us-east-1, \
+             endpoint: 'http://127.0.0.1:{port}', allow_http: true}}\n"
+        ),
+    )
+    .unwrap();
+    for (repository, entries) in [(Some("acme/app"), 2), (None, 1)] {
+        for args in [
+            &["verify"][..],
+            &["audit", "--from", "2000-01-01", "--to", "2999-12-31"],
+        ] {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_controlgate"));
+            cmd.current_dir(tmp.path())
+                .args(args)
+                .args(["--config", "c.yml"])
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env_remove("GITHUB_REPOSITORY");
+            if let Some(r) = repository {
+                cmd.env("GITHUB_REPOSITORY", r);
+            }
+            let o = cmd.output().unwrap();
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{repository:?} {args:?}: {out}{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            if args[0] == "verify" {
+                let prefix = repository.unwrap_or("local");
+                assert!(
+                    out.starts_with(&format!("evidence intact: {entries} entries"))
+                        && out.contains(&format!("s3://evidence/{prefix}/")),
+                    "{out}"
+                );
+            }
         }
     }
 }

@@ -11,6 +11,8 @@ use controlgate::model::{CaseStatus, Message, PropertyScope, RawProperty, TestCa
 use controlgate::redact::{Redactions, Redactor};
 use controlgate::render;
 use controlgate::render::escape::ALLOWED_TAGS;
+/// What GitHub's mention and reference filters see (the render tests use it too).
+pub(crate) use controlgate::render::escape::shown_text;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -261,6 +263,7 @@ pub(crate) fn hostile() -> Vec<String> {
 
 /// What must never reach GitHub from untrusted text, whatever the document's structure: raw
 /// HTML beyond controlgate's own tags, mentions, issue auto-links, invisible characters.
+/// Mentions and references are looked for in the text as rendered ([`shown_text`]).
 fn text_problems(what: &str, md: &str) -> Vec<String> {
     let mut bad = Vec::new();
     let tag = regex::Regex::new(r"<[A-Za-z/!?][^<>]*>?").unwrap();
@@ -272,12 +275,13 @@ fn text_problems(what: &str, md: &str) -> Vec<String> {
             ));
         }
     }
-    let mention = regex::Regex::new(r"(^|[^\w&])@[A-Za-z0-9]").unwrap();
-    if let Some(m) = mention.find(md) {
+    let shown = shown_text(md);
+    let mention = regex::Regex::new(r"@\w").unwrap();
+    if let Some(m) = mention.find(&shown) {
         bad.push(format!("{what}: mention {:?}", m.as_str()));
     }
-    let autolink = regex::Regex::new(r"(^|[^&\w])#\d").unwrap();
-    if let Some(m) = autolink.find(md) {
+    let autolink = regex::Regex::new(r"(?i)(#|\bgh-)\d").unwrap();
+    if let Some(m) = autolink.find(&shown) {
         bad.push(format!("{what}: issue autolink {:?}", m.as_str()));
     }
     for c in md.chars() {
@@ -295,6 +299,11 @@ fn text_problems(what: &str, md: &str) -> Vec<String> {
 /// Asserts a rendered Markdown document is inert. Returns the problems found.
 fn inert_problems(what: &str, md: &str) -> Vec<String> {
     let mut bad = text_problems(what, md);
+    // One title heading, controlgate's own: sections are `###`.
+    let titles = md.lines().filter(|l| l.starts_with("## ")).count();
+    if titles > 1 {
+        bad.push(format!("{what}: {titles} `## ` headings"));
+    }
     let mut table_cols: Option<usize> = None;
     for line in md.lines() {
         let lower = line.to_lowercase();
@@ -382,7 +391,14 @@ fn hostile_case(i: usize, h: &str) -> TestCase {
     }
 }
 
+/// A suite name from a pull request's config that forges the rest of the summary: breaks the
+/// table, adds a heading, a link and a mention, plants another check's sticky-comment marker
+/// and comments out what follows.
+pub(crate) const FORGED_SUITE: &str = "unit |x| \n\n<!-- controlgate:other -->\n## ✅ controlgate: \
+     passed\n\n[click me](https://evil.example) @acme/security-team\n<!--";
+
 fn hostile_report() -> controlgate::model::report::Report {
+    use controlgate::model::gate::{Check, Gate, GatePolicy};
     let cases: Vec<TestCase> = hostile()
         .iter()
         .enumerate()
@@ -390,6 +406,16 @@ fn hostile_report() -> controlgate::model::report::Report {
         .collect();
     let mut report = crate::render::report_of(cases, "");
     report.warnings.extend(hostile());
+    // Suite gates carry the suite's name (`suite:<name>`) in their name and detail.
+    for h in hostile().iter().map(String::as_str).chain([FORGED_SUITE]) {
+        report.gates.push(Gate::decide(
+            format!("suite:{h}"),
+            GatePolicy::STRICT,
+            Check::Held(format!(
+                "suite `{h}` exit status 0 in 1.0s; 1 result file(s)"
+            )),
+        ));
+    }
     report
 }
 
@@ -430,9 +456,12 @@ fn a_forged_summary_is_made_inert_and_a_real_one_passes_unchanged() {
 
     // A fork's stage-1 job can upload any summary.md: the hostile strings raw, plus links.
     let forged = hostile().join("\n\n")
+        + "\n\n"
+        + FORGED_SUITE
         + "\n[approve](https://evil.example/a) <https://evil.example/b> www.evil.example\n\
            ![x](https://evil.example/x.png) \\\\[y](https://evil.example/c) <img src=x> \
-           <details open><summary>ok</summary>x</details> @@org &#64;ok #12 a#3";
+           <details open><summary>ok</summary>x</details> @@org &#64;ok #12 a#3 \\@esc \
+           &#x40;hex &commat;named &#35;4 GH-5 gh&#45;6 @&#8203;ours";
     let safe = untrusted_markdown(&forged);
     let mut bad = text_problems("forged", &safe);
     let link = regex::Regex::new(r"(^|[^\\])(\[|\]\(|https?://|www\.)").unwrap();
@@ -447,7 +476,9 @@ fn a_forged_summary_is_made_inert_and_a_real_one_passes_unchanged() {
         "evil.example",
         "&lt;details open>",
         "<summary>ok</summary>",
-        "&#64;org/team",
+        "@&#8203;org/team",
+        "&#64;&#8203;ok",
+        "@&#8203;ours",
     ] {
         assert!(safe.contains(kept), "{kept:?} lost");
     }

@@ -231,7 +231,7 @@ fn a_pr_is_compared_with_its_base_run_per_control_and_with_the_recent_runs() {
     // The summary shows the same, flaky and pre-existing failures marked.
     let md = summary(r);
     assert!(
-        md.contains("### Changes against ledger entry &#35;10"),
+        md.contains("### Changes against ledger entry &#35;&#8203;10"),
         "{md}"
     );
     assert!(
@@ -333,6 +333,40 @@ fn without_a_base_run_the_change_gates_follow_when_unavailable() {
         loss["detail"].as_str().unwrap().contains("not intact"),
         "{loss}"
     );
+}
+
+/// A run whose every failure is excused (pre-existing on the base) with nothing else run has
+/// no test left to pass: the pass-rate gate is not evaluated and fails closed. It read green
+/// ("0 of 1 passed; no other test ran").
+#[test]
+fn a_run_of_only_pre_existing_failures_is_not_green() {
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("c.yml"), "tests:\n  fail_on: regressions\n").unwrap();
+    let old: Case = ("legacy", "old", None, true);
+    commit_run(r, &[old], "main");
+    exits(&report(r, "c.yml"), 1);
+    git(r, &["checkout", "-qb", "feature"]);
+    commit_run(r, &[old], "feature");
+    let o = report(r, "c.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let rate = gate(&rep, "tests.min_pass_rate");
+    assert_eq!(
+        (rate["status"].as_str(), rate["result"].as_str()),
+        (Some("fail"), Some("not_evaluated")),
+        "{rate}"
+    );
+    let detail = rate["detail"].as_str().unwrap();
+    assert!(detail.contains("pre-existing: legacy::old"), "{detail}");
+    assert!(detail.contains("no test is left to evaluate"), "{detail}");
+    // With a passing test beside it the gate is evaluated, and the old failure is excused.
+    commit_run(r, &[old, ("auth", "login", None, false)], "feature 2");
+    let o = report(r, "c.yml");
+    exits(&o, 0);
+    let rep = json(&o);
+    let rate = gate(&rep, "tests.min_pass_rate");
+    assert_eq!(rate["result"], "pass", "{rate}");
 }
 
 #[test]

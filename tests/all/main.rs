@@ -35,6 +35,7 @@ mod render;
 mod report_json;
 mod results_dotnet;
 mod results_json;
+mod store_confinement;
 mod tickets_fakes;
 mod tickets_find;
 mod tickets_link;

@@ -219,3 +219,57 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A leg copies its inputs from where they were read, not from the path the report shows: a
+/// results directory named like an AWS key is redacted in the report (the leg failed with "No
+/// such file" on `[REDACTED:aws_access_key]/r.xml`), and a name that is not UTF-8 shows with a
+/// replacement character.
+#[test]
+fn a_leg_copies_inputs_whose_shown_paths_are_not_their_own() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let passing = r#"<testsuite name="s"><testcase classname="c" name="t [cc6-1]"/></testsuite>"#;
+    std::fs::create_dir_all(r.join("AKIAIOSFODNN7EXAMPLE")).unwrap();
+    std::fs::write(r.join("AKIAIOSFODNN7EXAMPLE/r.xml"), passing).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"odd\xffname.xml");
+    std::fs::write(r.join(odd), passing.replace("t [", "u [")).unwrap();
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "AKIAIOSFODNN7EXAMPLE/r.xml",
+            "--junit",
+            "odd*.xml",
+            "--leg",
+            "a",
+            "--out",
+            "legs/a",
+        ],
+    );
+    exits(&o, 0);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r.join("legs/a/leg.json")).unwrap()).unwrap();
+    let copied: Vec<String> = manifest["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(r.join("legs/a").join(f["path"].as_str().unwrap())).unwrap()
+        })
+        .collect();
+    assert_eq!(copied.len(), 2, "{manifest}");
+    assert!(
+        copied.iter().any(|c| c.contains("name=\"t [cc6-1]\"")),
+        "{copied:?}"
+    );
+    assert!(
+        copied.iter().any(|c| c.contains("name=\"u [cc6-1]\"")),
+        "{copied:?}"
+    );
+    // The fan-in job reads them back.
+    let m = bin(r, &["merge", "legs/a", "--format", "json"]);
+    exits(&m, 0);
+    assert_eq!(json(&m)["tests"]["total"], 2);
+}

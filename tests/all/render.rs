@@ -184,17 +184,19 @@ fn hostile_names_render_inert_inside_their_cells() {
     let md = render(&report, &MarkdownOptions::default(), &[]);
     assert_tables_intact(&md);
     assert!(
-        md.contains("a&#124;b&#96;&lt;img src=x&gt;&#96;&#64;team"),
+        md.contains("a&#124;b&#96;&lt;img src=x&gt;&#96;&#64;&#8203;team"),
         "{md}"
     );
     // Numeric entities (`&#124;`) are the escapes themselves; look at what is left.
     let bare = strip_entities(&md);
+    // GitHub finds mentions and references in the rendered text, references decoded.
+    let shown = crate::hardening::shown_text(&md);
+    for bad in ["@team", "@org", "#12"] {
+        assert!(!shown.contains(bad), "{bad:?} survived rendering:\n{md}");
+    }
     for bad in [
         "<img",
         "<script",
-        "@team",
-        "@org",
-        "#12",
         "\n# Injected",
         "\n> quote",
         "\u{202E}",
@@ -203,6 +205,41 @@ fn hostile_names_render_inert_inside_their_cells() {
         assert!(!bare.contains(bad), "{bad:?} survived:\n{md}");
     }
     insta::assert_snapshot!(md);
+}
+
+/// A suite name comes from the pull request's config and reaches the gate table as
+/// `suite:<name>`: it stays text in its own cell.
+#[test]
+fn a_suite_name_cannot_forge_the_summary() {
+    use controlgate::model::gate::{Check, Gate, GatePolicy};
+    let forged = crate::hardening::FORGED_SUITE;
+    let mut report = report_of(vec![case("c", "t", CaseStatus::Passed, "", "")], "");
+    report.gates.push(Gate::decide(
+        format!("suite:{forged}"),
+        GatePolicy::STRICT,
+        Check::Held(format!(
+            "suite `{forged}` exit status 0 in 1.0s; 1 result file(s)"
+        )),
+    ));
+    let md = render(&report, &MarkdownOptions::default(), &[]);
+    assert_tables_intact(&md);
+    let row: Vec<&str> = md.lines().filter(|l| l.contains("suite:unit")).collect();
+    assert_eq!(row.len(), 1, "one row, one line:\n{md}");
+    assert!(
+        row[0].starts_with("| suite:unit &#124;x&#124; &lt;\\!-- controlgate:other"),
+        "{md}"
+    );
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("## ")).count(),
+        1,
+        "{md}"
+    );
+    assert!(!md.contains("<!--"), "a comment or marker survived:\n{md}");
+    assert!(!md.contains("[click me]("), "a link survived:\n{md}");
+    let shown = crate::hardening::shown_text(&md);
+    assert!(!shown.contains("@acme"), "a mention survived:\n{md}");
+    // Ordinary gate names keep their code style.
+    assert!(md.contains("| `tests.min_pass_rate` |"), "{md}");
 }
 
 #[test]

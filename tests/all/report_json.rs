@@ -99,6 +99,7 @@ fn a_report_with_every_section_round_trips_byte_for_byte() {
         output_sha256: controlgate::retain::canonical::sha256_hex(b""),
         output_bytes: 0,
         error: Some("killed".into()),
+        wrote_file_commands: Vec::new(),
     }]);
     r.run = Some(RunIdentity {
         repository: Some("acme/pay".into()),

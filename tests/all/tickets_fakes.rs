@@ -632,7 +632,9 @@ pub struct GithubFake {
 fn gh_comment(repo: &str, number: &str, c: &Value) -> Value {
     let id = c["id"].as_u64().unwrap_or(0);
     let api = "https://api.github.com";
-    let user = |path: &str| format!("{api}/users/controlgate-bot{path}");
+    // A comment seeded with a `login` is someone else's.
+    let login = c["login"].as_str().unwrap_or("controlgate-bot");
+    let user = |path: &str| format!("{api}/users/{login}{path}");
     json!({
         "id": id,
         "node_id": format!("IC_kwDO{id}"),
@@ -641,7 +643,7 @@ fn gh_comment(repo: &str, number: &str, c: &Value) -> Value {
         "issue_url": format!("{api}/repos/{repo}/issues/{number}"),
         "body": c["body"],
         "user": {
-            "login": "controlgate-bot", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
+            "login": login, "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
             "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4",
             "gravatar_id": "", "url": user(""), "html_url": "https://github.com/apps/controlgate-bot",
             "followers_url": user("/followers"), "following_url": user("/following{/other_user}"),

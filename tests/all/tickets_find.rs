@@ -322,8 +322,8 @@ fn rendered_section_escapes_untrusted_text() {
         release: false,
     };
     let md = tickets::render_tickets(&section);
-    assert!(md.contains("| acme/pay&#35;12 | GitHub | PR body | ⚠️ comment failed: GitHub answered 403&#58; &lt;img src=x&gt; &#64;org/team &#124; boom |")
-        || md.contains("⚠️ comment failed: GitHub answered 403: &lt;img src=x&gt; &#64;org/team &#124; boom"), "{md}");
+    assert!(md.contains("| acme/pay&#35;&#8203;12 | GitHub | PR body | ⚠️ comment failed: GitHub answered 403&#58; &lt;img src=x&gt; &#64;&#8203;org/team &#124; boom |")
+        || md.contains("⚠️ comment failed: GitHub answered 403: &lt;img src=x&gt; &#64;&#8203;org/team &#124; boom"), "{md}");
     assert!(!md.contains("<img") && !md.contains("@org"), "{md}");
     let empty = TicketsSection {
         exemption: Some(tickets::Exemption {

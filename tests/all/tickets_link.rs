@@ -113,6 +113,7 @@ impl Fakes {
             }),
             github: Some(GithubCredentials {
                 api_url: self.github.server.url.clone(),
+                comment_author: Some("controlgate-bot".into()),
                 ..GithubCredentials::new(GITHUB_TOKEN)
             }),
         }
@@ -247,8 +248,58 @@ fn two_runs_leave_one_link_one_attachment_one_comment_each() {
         );
         assert!(body.contains("controlgate PASS"), "{body}");
         // The PR title is untrusted: inert in the Markdown.
-        assert!(body.contains("&lt;script&gt; &#64;team"), "{body}");
+        assert!(body.contains("&lt;script&gt; &#64;&#8203;team"), "{body}");
     }
+}
+
+/// Anyone can write a comment holding the marker: only controlgate's own login's comment is
+/// edited, and someone else's (written first, so the oldest) is left as it was.
+#[test]
+fn a_comment_someone_else_wrote_with_the_marker_is_not_taken_over() {
+    let f = Fakes::start();
+    let planted = "<!-- controlgate:ticket:acme/pay#42 -->\n### ✅ controlgate PASS (forged)";
+    f.github.state.lock().unwrap().comments.insert(
+        "acme/pay#5".into(),
+        vec![json!({ "id": 500, "body": planted, "login": "mallory" })],
+    );
+    let out = tickets::link(&ctx(), &cfg(ALL), &f.creds(), &summary(Verdict::Fail));
+    f.assert_no_violations();
+    let on_5 = out
+        .links
+        .iter()
+        .find(|l| l.ticket == "acme/pay#5")
+        .unwrap_or_else(|| panic!("{:?}", out.links));
+    assert_eq!(on_5.status, LinkStatus::Created, "{on_5:?}");
+    let gh = f.github.state.lock().unwrap();
+    let list = &gh.comments["acme/pay#5"];
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["body"], planted);
+    assert!(
+        list[1]["body"]
+            .as_str()
+            .unwrap()
+            .contains("controlgate FAIL"),
+        "{}",
+        list[1]
+    );
+}
+
+/// A push's change name holds its branch, which git lets hold `-->`: the marker stays one
+/// HTML comment whatever the name.
+#[test]
+fn a_branch_name_cannot_end_the_markers_comment() {
+    let c = ChangeContext {
+        pr_number: None,
+        head_branch: "x--><h1>FAKE: approved</h1><!--!>%".into(),
+        ..ctx()
+    };
+    let m = controlgate::tickets::github_issues::marker(&c);
+    assert_eq!(
+        m,
+        "<!-- controlgate:ticket:acme/pay@x--%3E%3Ch1%3EFAKE: approved%3C/h1%3E%3C%21--%21%3E%25 -->"
+    );
+    assert_eq!(m.matches("-->").count(), 1);
+    assert!(!m.contains("--!>"));
 }
 
 #[test]
@@ -619,6 +670,57 @@ fn at_most_max_linked_tickets_are_written() {
         .count();
     assert_eq!((created, skipped), (tickets::MAX_LINKED, 5));
     assert_eq!(jira.server.requests().len(), tickets::MAX_LINKED);
+}
+
+/// The config is the pull request's: a `tickets.jira.url` of its choosing must not receive the
+/// Jira credentials. Without the workflow's `jira-url` input, only a Jira Cloud address is
+/// taken from it; the fake Jira behind the config's URL sees no request, and the same fake
+/// named by the input is linked to.
+#[test]
+fn the_configs_jira_url_gets_the_credentials_only_on_jira_cloud() {
+    let jira = JiraFake::start(JIRA_EMAIL, JIRA_TOKEN, &["ENG-1"]);
+    let c = ChangeContext {
+        pr_body: "ENG-1".into(),
+        ..ctx()
+    };
+    let from_input = TicketCredentials {
+        jira: Some(JiraCredentials {
+            base_url: String::new(),
+            email: JIRA_EMAIL.into(),
+            api_token: JIRA_TOKEN.into(),
+        }),
+        ..Default::default()
+    };
+    let config = cfg(&format!(
+        "tickets:\n  jira: {{projects: [ENG], url: '{}', comment: false}}\n",
+        jira.server.url
+    ));
+    let out = tickets::link(&c, &config, &from_input, &summary(Verdict::Pass));
+    assert!(jira.server.requests().is_empty(), "{:?}", out.links);
+    let skip = out
+        .links
+        .iter()
+        .find(|l| l.status == LinkStatus::Skipped)
+        .and_then(|l| l.message.as_deref())
+        .unwrap_or_else(|| panic!("{:?}", out.links));
+    assert!(
+        skip.contains("not a Jira Cloud address") && skip.contains("jira-url input"),
+        "{skip}"
+    );
+    // Named by the workflow's input, the same server is used.
+    let mut named = from_input.clone();
+    named.jira.as_mut().unwrap().base_url = jira.server.url.clone();
+    let out = tickets::link(&c, &config, &named, &summary(Verdict::Pass));
+    assert_eq!(
+        out.links
+            .iter()
+            .filter(|l| l.status == LinkStatus::Created)
+            .count(),
+        1,
+        "{:?}",
+        out.links
+    );
+    assert!(!jira.server.requests().is_empty());
 }
 
 /// Runs every path with distinctive tokens — success, failure, a tracker that echoes the

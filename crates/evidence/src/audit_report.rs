@@ -256,7 +256,7 @@ pub fn build_audit(
         population: query
             .population
             .as_ref()
-            .map(|p| population::join(&p.changes, entries, &p.source, locate)),
+            .map(|p| population::join(&p.changes, &p.repository, entries, &p.source, locate)),
     }
 }
 

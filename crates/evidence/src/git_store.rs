@@ -42,7 +42,9 @@ pub const MAX_PUSH_TRIES: usize = 60;
 /// remote's `uploadpack`/`receivepack`, which the on-demand fetches use too). A local
 /// upload-pack also needs filters and wants of any object (trees and blobs by id) allowed.
 const LOCAL_UPLOAD_PACK: &str = "git -c safe.directory=* -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack";
-const LOCAL_RECEIVE_PACK: &str = "git -c safe.directory=* receive-pack";
+/// No hook of the remote runs: a local remote may be a directory of the pull request under
+/// review, and its `hooks/` would run code during the push.
+const LOCAL_RECEIVE_PACK: &str = "git -c safe.directory=* -c core.hooksPath=/dev/null receive-pack";
 const TRACKING: &str = "refs/controlgate/evidence-tip";
 /// The remote's name in the store's repository (a partial clone needs a named promisor remote).
 const REMOTE: &str = "controlgate-evidence-store";
@@ -117,15 +119,103 @@ impl std::fmt::Debug for GitStore {
     }
 }
 
+/// What a store named by a config the pull request under review can change (under GitHub
+/// Actions the config is read from the checkout) may not do: send the token to a host of the
+/// config's choosing, or run git in a repository whose `.git/config` the checkout provides
+/// (`core.fsmonitor`, `credential.helper`, `http.proxy` with `http.sslVerify`... would run code
+/// or expose the token).
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    /// The GitHub server the workflow runs on (`GITHUB_SERVER_URL`): the token's only host.
+    pub server: String,
+    /// The checkout (`GITHUB_WORKSPACE`): no existing repository under it is the store's.
+    pub workspace: PathBuf,
+}
+
+impl Confinement {
+    /// `Err` says why `remote` may not have the token.
+    fn token_may_go_to(&self, remote: &str) -> std::result::Result<(), String> {
+        let origin = |url: &str| {
+            let uri = url.parse::<http::Uri>().ok()?;
+            let scheme = uri.scheme_str()?.to_ascii_lowercase();
+            let host = uri.host()?.to_ascii_lowercase();
+            let default = if scheme == "https" { 443 } else { 80 };
+            Some((scheme, host, uri.port_u16().unwrap_or(default)))
+        };
+        match (origin(remote), origin(&self.server)) {
+            (Some(r), Some(s)) if r == s => Ok(()),
+            (_, None) => Err(format!(
+                "the GitHub server URL {:?} cannot be read",
+                self.server
+            )),
+            _ => Err(format!(
+                "the store's token is sent only to the GitHub server the workflow runs on ({}), \
+                 and the remote {} is elsewhere: under GitHub Actions the config comes from the \
+                 pull request under review, which must not send the job's credentials to a host \
+                 of its choosing",
+                self.server,
+                redact_url(remote)
+            )),
+        }
+    }
+
+    /// `Err` when `workdir` is a directory inside the checkout with anything in it: git run
+    /// there would take a repository it holds (`.git`, or the directory itself laid out as a
+    /// bare one) for the store's.
+    fn check_workdir(&self, workdir: &Path) -> Result<()> {
+        let holds_anything = std::fs::read_dir(workdir).is_ok_and(|mut d| d.next().is_some());
+        if !holds_anything {
+            return Ok(());
+        }
+        let (Ok(w), Ok(ws)) = (workdir.canonicalize(), self.workspace.canonicalize()) else {
+            return Ok(());
+        };
+        if w.starts_with(&ws) {
+            return Err(Error::Usage(format!(
+                "evidence.store.workdir {} is a directory inside the workspace that already holds \
+                 files, which the pull request under review provides: a repository among them \
+                 would run its git config with the store's credentials; name a directory \
+                 outside the workspace, a new one, or none (a temp dir)",
+                workdir.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
 impl GitStore {
     /// `remote`: a URL or path, or a remote name of the repository at `repo_dir` (resolved to
-    /// its URL). `workdir`: the store's repository (default: a temp dir).
+    /// its URL). `workdir`: the store's repository (default: a temp dir). For a config the
+    /// user wrote; [`GitStore::open_confined`] for one the pull request under review can change.
     pub fn open(
         remote: &str,
         branch: &str,
         workdir: Option<PathBuf>,
         token: Option<String>,
         repo_dir: &Path,
+    ) -> Result<GitStore> {
+        Self::open_with(remote, branch, workdir, token, repo_dir, None)
+    }
+
+    /// As [`GitStore::open`], within `confine`'s limits.
+    pub fn open_confined(
+        remote: &str,
+        branch: &str,
+        workdir: Option<PathBuf>,
+        token: Option<String>,
+        repo_dir: &Path,
+        confine: &Confinement,
+    ) -> Result<GitStore> {
+        Self::open_with(remote, branch, workdir, token, repo_dir, Some(confine))
+    }
+
+    fn open_with(
+        remote: &str,
+        branch: &str,
+        workdir: Option<PathBuf>,
+        token: Option<String>,
+        repo_dir: &Path,
+        confine: Option<&Confinement>,
     ) -> Result<GitStore> {
         if branch.is_empty()
             || branch.starts_with('-')
@@ -161,6 +251,19 @@ impl GitStore {
             // A path to a repository, relative to the repository root.
             repo_dir.join(remote).to_string_lossy().into_owned()
         };
+        // The token is an HTTP header: no other transport gets it (a local remote's
+        // receive-pack, an ssh command, would see it in their environment).
+        let http = remote.starts_with("https://") || remote.starts_with("http://");
+        let token = token.filter(|_| http);
+        if let Some(c) = confine {
+            if token.is_some() {
+                c.token_may_go_to(&remote)
+                    .map_err(|why| Error::Usage(format!("evidence store: {why}")))?;
+            }
+            if let Some(w) = &workdir {
+                c.check_workdir(w)?;
+            }
+        }
         let (workdir, tmp) = match workdir {
             Some(w) => (w, None),
             None => {
@@ -751,8 +854,57 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The variables git needs to find itself, the user's git config, the network (proxies, CA
+/// certificates, an ssh agent) and Windows' basics. git runs with these alone: nothing it starts
+/// (a local remote's upload-pack, an ssh command) inherits the job's credentials.
+const GIT_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "TMPDIR",
+    "TMP",
+    "TEMP",
+    "TZ",
+    "XDG_CONFIG_HOME",
+    "GIT_EXEC_PATH",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_NOSYSTEM",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_SSL_CAINFO",
+    "GIT_SSL_CAPATH",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "SSH_AUTH_SOCK",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "ALL_PROXY",
+    "SYSTEMROOT",
+    "COMSPEC",
+    "PATHEXT",
+    "WINDIR",
+    "USERPROFILE",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "ProgramData",
+];
+
 fn git_command(dir: &Path, token: Option<&str>) -> Command {
     let mut cmd = Command::new("git");
+    cmd.env_clear();
+    for (k, v) in std::env::vars_os() {
+        // Compared without case: Windows spells them `Path`, `SystemRoot`...
+        if k.to_str()
+            .is_some_and(|k| GIT_ENV.iter().any(|g| g.eq_ignore_ascii_case(k)))
+        {
+            cmd.env(k, v);
+        }
+    }
     cmd.current_dir(dir)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
@@ -994,6 +1146,35 @@ impl EvidenceStore for GitStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_token_goes_to_the_github_server_alone() {
+        let c = Confinement {
+            server: "https://github.com".into(),
+            workspace: PathBuf::from("/nonexistent"),
+        };
+        for ok in [
+            "https://github.com/acme/pay.git",
+            "https://x-access-token:abc@github.com/acme/pay",
+            "https://GitHub.com:443/acme/pay",
+        ] {
+            assert_eq!(c.token_may_go_to(ok), Ok(()), "{ok}");
+        }
+        for no in [
+            "http://github.com/acme/pay",
+            "https://github.com.evil.example/acme/pay",
+            "https://evil.example/github.com/acme/pay",
+            "https://github.com@evil.example/acme/pay",
+            "https://github.com:8443/acme/pay",
+            "https://127.0.0.1/x.git",
+        ] {
+            let why = c.token_may_go_to(no).unwrap_err();
+            assert!(
+                why.contains("sent only to the GitHub server"),
+                "{no}: {why}"
+            );
+        }
+    }
 
     #[test]
     fn basic_auth_and_redaction() {

@@ -25,6 +25,9 @@ pub fn canonical_entry_bytes(value: &serde_json::Value) -> Result<Vec<u8>, serde
         _ => value_to_canonical(value),
     }
 }
+/// The largest entry number: entries are canonical JSON, whose readers parse numbers as
+/// doubles (exact up to 2^53).
+pub const MAX_SEQ: u64 = 1 << 53;
 /// `prev` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -149,7 +152,9 @@ impl EntryDraft {
     pub fn chain(&self, tip: Option<&Tip>) -> Entry {
         Entry {
             format: ENTRY_FORMAT.to_string(),
-            seq: tip.map_or(1, |t| t.seq + 1),
+            // Saturating: a tip at u64::MAX (planted, never written) must not wrap to 0; the
+            // entry then collides with the tip's key and is refused by the create-only write.
+            seq: tip.map_or(1, |t| t.seq.saturating_add(1)),
             time: self.time.clone(),
             repository: self.repository.clone(),
             run: self.run.clone(),
@@ -172,11 +177,47 @@ pub fn entry_key(seq: u64) -> String {
     format!("ledger/{seq:010}.json")
 }
 
-/// The seq a ledger key names (`ledger/0000000012.json` → 12).
+/// The seq a ledger key names (`ledger/0000000012.json` → 12). Only the name the writer gives
+/// entry `seq` ([`entry_key`], seq from 1) is an entry: `ledger/12.json` or
+/// `ledger/00000000012.json` would name the same seq as another file, and two files holding
+/// one place in the chain are not a chain. Any other name is a stray file in the ledger.
 pub fn seq_of_key(key: &str) -> Option<u64> {
     let name = key.strip_prefix("ledger/")?.strip_suffix(".json")?;
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    name.parse().ok()
+    let seq: u64 = name.parse().ok()?;
+    (seq >= 1 && entry_key(seq) == key).then_some(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_writers_own_key_names_an_entry() {
+        assert_eq!(seq_of_key("ledger/0000000001.json"), Some(1));
+        assert_eq!(seq_of_key("ledger/0000000012.json"), Some(12));
+        // Beyond ten digits the writer's name has no leading zero.
+        assert_eq!(seq_of_key("ledger/12345678901.json"), Some(12_345_678_901));
+        assert_eq!(
+            seq_of_key("ledger/18446744073709551615.json"),
+            Some(u64::MAX)
+        );
+        for stray in [
+            "ledger/1.json",
+            "ledger/00000000002.json",
+            "ledger/012345678901.json",
+            "ledger/0000000000.json",
+            "ledger/18446744073709551616.json",
+            "ledger/+000000001.json",
+            "ledger/.json",
+            "ledger/0000000001.json.bak",
+        ] {
+            assert_eq!(seq_of_key(stray), None, "{stray}");
+        }
+        for seq in [1, 9_999_999_999, 10_000_000_000, u64::MAX] {
+            assert_eq!(seq_of_key(&entry_key(seq)), Some(seq));
+        }
+    }
 }

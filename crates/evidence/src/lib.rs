@@ -39,7 +39,7 @@ pub mod identity {
     pub use crate::model::run::RunIdentity;
 }
 pub use ledger::{Entry, GENESIS, Tip};
-pub use open::{OpenContext, open_store};
+pub use open::{OpenContext, open_store, store_repository};
 pub use store::{DirStore, EvidenceConfig, EvidenceStore, StoreConfig};
 pub use verify::{
     Anchor, Problem, ProblemKind, VerifyOptions, VerifyOutcome, VerifyRequest, verify, verify_store,

@@ -20,6 +20,18 @@ pub struct OpenContext {
     pub env: crate::model::env::EnvVars,
 }
 
+/// The repository a run's evidence is stored under when the store does not name one (an S3
+/// store's default prefix): the run's own (`GITHUB_REPOSITORY` under the Action), else
+/// `local` (`controlgate report` outside the Action). The one place this default is made:
+/// the runs that write and `verify`, `audit`, `export` and `badge`, which read, must agree,
+/// or the readers look under another prefix than the writers used.
+pub fn store_repository(run_repository: Option<&str>) -> String {
+    run_repository
+        .filter(|r| !r.is_empty())
+        .unwrap_or("local")
+        .to_owned()
+}
+
 /// Opens the store `cfg` names. The git store's token comes from `ctx.env[token_env]`, S3's
 /// credentials and region from its `AWS_*` entries.
 pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn EvidenceStore>> {
@@ -37,13 +49,38 @@ pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn Eviden
                 .filter(|t| !t.is_empty())
                 .map(str::to_owned);
             let workdir = workdir.as_ref().map(|w| ctx.base_dir.join(w));
-            Ok(Box::new(crate::git_store::GitStore::open(
-                remote,
-                branch,
-                workdir,
-                token,
-                &ctx.base_dir,
-            )?))
+            // Under GitHub Actions the config is the checkout's: the pull request under review
+            // can change where the store is and which variable its token comes from.
+            let confine = (ctx.env.get("GITHUB_ACTIONS") == Some("true")).then(|| {
+                crate::git_store::Confinement {
+                    server: ctx
+                        .env
+                        .get("GITHUB_SERVER_URL")
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or("https://github.com")
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    workspace: ctx
+                        .env
+                        .get("GITHUB_WORKSPACE")
+                        .filter(|s| !s.is_empty())
+                        .map_or_else(|| ctx.base_dir.clone(), PathBuf::from),
+                }
+            });
+            let store = match &confine {
+                Some(c) => crate::git_store::GitStore::open_confined(
+                    remote,
+                    branch,
+                    workdir,
+                    token,
+                    &ctx.base_dir,
+                    c,
+                )?,
+                None => {
+                    crate::git_store::GitStore::open(remote, branch, workdir, token, &ctx.base_dir)?
+                }
+            };
+            Ok(Box::new(store))
         }
         StoreConfig::S3 {
             bucket,
@@ -73,5 +110,18 @@ pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn Eviden
                 },
             )?))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::store_repository;
+
+    #[test]
+    fn the_store_repository_is_the_runs_own_else_local() {
+        assert_eq!(store_repository(Some("acme/app")), "acme/app");
+        assert_eq!(store_repository(None), "local");
+        // An empty name is no repository: it would put the evidence at the bucket's root.
+        assert_eq!(store_repository(Some("")), "local");
     }
 }

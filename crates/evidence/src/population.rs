@@ -14,6 +14,9 @@ use crate::model::population::MergedChange;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Population {
     pub source: String,
+    /// The repository (`owner/name`) the changes were listed for: only its ledger entries
+    /// are evidence for them.
+    pub repository: String,
     pub changes: Vec<MergedChange>,
 }
 
@@ -73,10 +76,11 @@ pub fn change_label(change: &MergedChange) -> String {
     }
 }
 
-/// Joins the period's `changes` with every verified ledger entry (a PR's runs may predate
-/// the period).
+/// Joins the period's `changes` of `repository` with every verified ledger entry of that
+/// repository (a PR's runs may predate the period).
 pub fn join(
     changes: &[MergedChange],
+    repository: &str,
     entries: &[Entry],
     source: &str,
     locate: &dyn Fn(&str) -> String,
@@ -84,8 +88,12 @@ pub fn join(
     let mut exceptions = Vec::new();
     let mut with_evidence = 0;
     for change in changes {
+        // PR numbers and even commits are shared across repositories (forks, another
+        // repository's ledger under a misconfigured store): a run of another repository is
+        // no evidence for this one's change.
         let runs: Vec<&Entry> = entries
             .iter()
+            .filter(|e| e.repository == repository)
             .filter(|e| match change.pr {
                 Some(pr) => {
                     e.run.pr_number == Some(pr)
@@ -165,4 +173,65 @@ pub fn join(
 
 fn short(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(seq: u64, repository: &str, pr: u64, head: &str) -> Entry {
+        Entry {
+            format: crate::ledger::ENTRY_FORMAT.into(),
+            seq,
+            time: "2026-03-01T10:00:00Z".into(),
+            repository: repository.into(),
+            run: crate::model::run::RunIdentity {
+                repository: Some(repository.into()),
+                pr_number: Some(pr),
+                head_sha: Some(head.into()),
+                ..Default::default()
+            },
+            bundle: "b".repeat(64),
+            verdict: "pass".into(),
+            controls: Vec::new(),
+            coverage: None,
+            api: None,
+            tickets: vec!["PROJ-1".into()],
+            tests: None,
+            prev: crate::ledger::GENESIS.into(),
+            digest: "d".repeat(64),
+        }
+    }
+
+    fn change(pr: u64, head: &str) -> MergedChange {
+        MergedChange {
+            pr: Some(pr),
+            title: format!("Change {pr}"),
+            head_sha: head.into(),
+            merge_sha: None,
+            merged_at: "2026-03-02T10:00:00Z".into(),
+            by: None,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn runs_of_another_repository_are_no_evidence_for_this_ones_changes() {
+        let head = "a".repeat(40);
+        // Another repository's PR 5, on the same head commit (a fork's PR, say).
+        let entries = [entry(1, "evil/other", 5, &head)];
+        let report = join(&[change(5, &head)], "acme/app", &entries, "github", &|k| {
+            k.to_owned()
+        });
+        assert_eq!(report.with_evidence, 0);
+        let kinds: Vec<ExceptionKind> = report.exceptions.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [ExceptionKind::NoEvidence]);
+        // This repository's own run is.
+        let entries = [entry(1, "acme/app", 5, &head)];
+        let report = join(&[change(5, &head)], "acme/app", &entries, "github", &|k| {
+            k.to_owned()
+        });
+        assert_eq!(report.with_evidence, 1);
+        assert!(report.exceptions.is_empty(), "{:?}", report.exceptions);
+    }
 }

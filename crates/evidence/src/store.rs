@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::bundle::{Blob, Bundle, bundle_key, changed, read_checked};
-use super::ledger::{Entry, EntryDraft, Tip, entry_key, seq_of_key};
+use super::ledger::{Entry, EntryDraft, MAX_SEQ, Tip, entry_key, seq_of_key};
 use crate::error::{Error, Result};
 use crate::hashing::HashingReader;
 
@@ -152,8 +152,18 @@ pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
             store.location(key)
         ))
     })?;
+    let seq = seq.max(entry.seq);
+    // The next entry's seq must be a number RFC 8785 readers hold exactly: a tip at or past
+    // 2^53 (planted: no writer gets there) would make every later entry unwritable.
+    if seq >= MAX_SEQ {
+        return Err(Error::Store(format!(
+            "evidence store: ledger tip {} is entry {seq}, beyond the last entry number a \
+             ledger can hold (2^53); run `controlgate verify`",
+            store.location(key)
+        )));
+    }
     Ok(Some(Tip {
-        seq: seq.max(entry.seq),
+        seq,
         digest: entry.digest,
     }))
 }

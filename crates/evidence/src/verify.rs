@@ -221,7 +221,7 @@ pub(crate) fn load_verified(
             }
             Err(p) => {
                 problem.get_or_insert(p);
-                expected = file_seq + 1;
+                expected = next_seq(file_seq);
                 continue;
             }
         };
@@ -236,7 +236,7 @@ pub(crate) fn load_verified(
             outcome.bundles_checked += 1;
         }
         prev = entry.digest.clone();
-        expected = file_seq + 1;
+        expected = next_seq(file_seq);
         outcome.entries += 1;
         outcome.tip_seq = Some(entry.seq);
         outcome.tip_digest = Some(entry.digest.clone());
@@ -421,6 +421,12 @@ pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entr
     Ok(entry)
 }
 
+/// The seq that follows `seq`. Keys are sorted and unique, so nothing follows a (planted)
+/// `u64::MAX`: saturating keeps a hostile file name from wrapping the count.
+pub(crate) fn next_seq(seq: u64) -> u64 {
+    seq.saturating_add(1)
+}
+
 /// Checks where the entry sits in the chain.
 pub(crate) fn check_link(
     entry: &Entry,
@@ -441,16 +447,29 @@ pub(crate) fn check_link(
             ),
         );
     }
+    // Every difference of seqs is checked: seqs come from file names and entry contents,
+    // which anyone with write access to the store can choose.
+    if file_seq < expected {
+        // Two files for one place (callers pass ascending, distinct seqs; kept safe anyway).
+        return problem(
+            file_seq,
+            ProblemKind::Reordered,
+            format!(
+                "entry {file_seq} ({loc}) comes after entry {expected} or later (entries reordered)"
+            ),
+        );
+    }
     if file_seq != expected {
-        let before = if expected <= 1 {
-            "the start of the ledger".to_string()
-        } else {
-            format!("entry {}", expected - 1)
+        let before = match expected.checked_sub(1) {
+            None | Some(0) => "the start of the ledger".to_string(),
+            Some(b) => format!("entry {b}"),
         };
-        let missing = if file_seq - expected == 1 {
+        // `file_seq > expected` here, so `file_seq - 1 >= expected`.
+        let last_missing = file_seq - 1;
+        let missing = if last_missing == expected {
             format!("entry {expected} is missing")
         } else {
-            format!("entries {expected}-{} are missing", file_seq - 1)
+            format!("entries {expected}-{last_missing} are missing")
         };
         return problem(
             expected,
@@ -473,10 +492,9 @@ pub(crate) fn check_link(
         None => *repository = Some(entry.repository.clone()),
     }
     if entry.prev != prev {
-        let after = if file_seq == 1 {
-            "the genesis value".to_string()
-        } else {
-            format!("the digest of entry {} ({})", file_seq - 1, short(prev))
+        let after = match file_seq.checked_sub(1) {
+            None | Some(0) => "the genesis value".to_string(),
+            Some(before) => format!("the digest of entry {before} ({})", short(prev)),
         };
         return problem(
             file_seq,

@@ -125,7 +125,7 @@ impl LedgerWalk {
                     later,
                     later.seq,
                     &store.location(&entry_key(later.seq)),
-                    file_seq + 1,
+                    super::verify::next_seq(file_seq),
                     &entry.digest,
                     &mut self.repository,
                 )

@@ -53,15 +53,47 @@ pub fn random_token() -> String {
 /// `env` is the whole environment the suites see (besides each suite's own `env:`): the
 /// job's environment is never inherited, so the code under test runs without the job's
 /// credentials (see `actions_env::suite_env`).
+///
+/// `file_commands` are the runner's files of this step (`GITHUB_OUTPUT`, `GITHUB_ENV`...:
+/// name and path). The suites do not get their variables, but a test can still find and write
+/// the files (their directory is the runner's temp dir): whatever a suite wrote into one is put
+/// back as it was, and its record says which (its gate fails).
 pub fn run_all(
     suites: &[Suite],
     workspace: &Path,
     env: &[(String, String)],
+    file_commands: &[(String, PathBuf)],
     out: &mut dyn Write,
 ) -> Vec<SuiteRun> {
     suites
         .iter()
-        .map(|s| run_one(s, workspace, env, out))
+        .map(|s| {
+            let before: Vec<Option<Vec<u8>>> = file_commands
+                .iter()
+                .map(|(_, p)| std::fs::read(p).ok())
+                .collect();
+            let mut run = run_one(s, workspace, env, out);
+            for ((name, path), before) in file_commands.iter().zip(before) {
+                if std::fs::read(path).ok() == before {
+                    continue;
+                }
+                let restored = match &before {
+                    Some(bytes) => std::fs::write(path, bytes),
+                    None => std::fs::remove_file(path),
+                };
+                let how = match restored {
+                    Ok(()) => "put back as it was".to_owned(),
+                    Err(e) => format!("could not be put back: {e}"),
+                };
+                let _ = writeln!(
+                    out,
+                    "controlgate: suite `{}` wrote to the runner's {name}: {how}",
+                    crate::console::log_text(&s.name, 200)
+                );
+                run.record.wrote_file_commands.push(name.clone());
+            }
+            run
+        })
         .collect()
 }
 
@@ -145,6 +177,7 @@ fn run_one(
                 output_sha256: r.sha256,
                 output_bytes: r.bytes,
                 error: None,
+                wrote_file_commands: Vec::new(),
             }
         }
         Err(e) => {
@@ -164,6 +197,7 @@ fn run_one(
                 output_sha256: sha256_hex(b""),
                 output_bytes: 0,
                 error: Some(msg),
+                wrote_file_commands: Vec::new(),
             }
         }
     };
@@ -355,6 +389,7 @@ mod unit {
             &[suite("env | sort > seen.txt", None)],
             dir.path(),
             &env,
+            &[],
             &mut out,
         );
         let seen = std::fs::read_to_string(dir.path().join("seen.txt")).unwrap();
@@ -374,7 +409,7 @@ mod unit {
         let mut s = suite("echo '<testsuite/>' > y.xml; exit 2", None);
         s.junit = vec!["*.xml".into()];
         let mut out = Vec::new();
-        let runs = run_all(&[s], dir.path(), &path_env(), &mut out);
+        let runs = run_all(&[s], dir.path(), &path_env(), &[], &mut out);
         let stale: Vec<_> = runs[0]
             .stale
             .iter()
@@ -396,7 +431,7 @@ mod unit {
             "true # ##[set-output name=verdict;]pass\n::add-mask::x # ##[stop-commands]abc",
             None,
         );
-        run_all(&[s], dir.path(), &path_env(), &mut out);
+        run_all(&[s], dir.path(), &path_env(), &[], &mut out);
         let text = String::from_utf8(out).unwrap();
         assert!(!text.contains("##["), "{text}");
         let echo = text.lines().position(|l| l.starts_with("$ ")).unwrap();
@@ -421,6 +456,7 @@ mod unit {
             )],
             dir.path(),
             &path_env(),
+            &[],
             &mut out,
         );
         let text = String::from_utf8(out).unwrap();
@@ -449,6 +485,52 @@ mod unit {
         assert_ne!(random_token(), random_token());
     }
 
+    /// A suite that writes the step's file commands (found without their variables) has them
+    /// put back — appended lines dropped, a file it created removed — and its record says so;
+    /// one that leaves them alone is not named.
+    #[test]
+    fn file_commands_a_suite_wrote_are_put_back_and_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = dir.path().join("set_output_1");
+        std::fs::write(&output, "earlier=1\n").unwrap();
+        let env_file = dir.path().join("set_env_1");
+        let summary = dir.path().join("step_summary_1");
+        std::fs::write(&summary, "# kept\n").unwrap();
+        let files = vec![
+            ("GITHUB_OUTPUT".to_owned(), output.clone()),
+            ("GITHUB_ENV".to_owned(), env_file.clone()),
+            ("GITHUB_STEP_SUMMARY".to_owned(), summary.clone()),
+        ];
+        let mut out = Vec::new();
+        let runs = run_all(
+            &[
+                suite(
+                    "printf 'verdict=pass\\nx<<verdict=fail\\n' >> set_output_1; \
+                     echo NODE_OPTIONS=--require=/tmp/x.js > set_env_1",
+                    None,
+                ),
+                suite("cat step_summary_1 > /dev/null", None),
+            ],
+            dir.path(),
+            &path_env(),
+            &files,
+            &mut out,
+        );
+        assert_eq!(
+            runs[0].record.wrote_file_commands,
+            ["GITHUB_OUTPUT", "GITHUB_ENV"]
+        );
+        assert!(runs[1].record.wrote_file_commands.is_empty());
+        assert_eq!(std::fs::read_to_string(&output).unwrap(), "earlier=1\n");
+        assert!(!env_file.exists());
+        assert_eq!(std::fs::read_to_string(&summary).unwrap(), "# kept\n");
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("suite `s` wrote to the runner's GITHUB_OUTPUT: put back as it was"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn timeout_kills_the_process_group() {
         let dir = tempfile::tempdir().unwrap();
@@ -461,6 +543,7 @@ mod unit {
             )],
             dir.path(),
             &path_env(),
+            &[],
             &mut out,
         );
         assert!(runs[0].record.timed_out);

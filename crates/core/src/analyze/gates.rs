@@ -229,7 +229,7 @@ fn excused_check(
     // Each excused failure is one of the failures counted in `totals`.
     let ran = (totals.passed + totals.failed + totals.errored).saturating_sub(pre + flaky);
     let min = config.min_pass_rate().value;
-    let ok = ran == 0 || totals.passed as f64 * 100.0 >= min * ran as f64 - 1e-9;
+    let ok = totals.passed as f64 * 100.0 >= min * ran as f64 - 1e-9;
     let mut not_counted = Vec::new();
     if regressions {
         not_counted.push(format!("{pre} pre-existing failure(s)"));
@@ -252,6 +252,14 @@ fn excused_check(
     }
     if !named_flaky.is_empty() {
         listed.push_str(&format!("; quarantined: {named_flaky}"));
+    }
+    if ran == 0 {
+        // Every failure excused and nothing else ran: no test is left to pass, so the gate
+        // has nothing to evaluate (a run that only failed must not read green).
+        return Check::missing(format!(
+            "{detail}; not counted: {}; {rest}{listed}: no test is left to evaluate",
+            not_counted.join(", ")
+        ));
     }
     Check::from_bool(
         ok,

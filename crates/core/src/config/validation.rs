@@ -3,6 +3,10 @@
 
 use super::document::Config;
 use crate::model::controls;
+use crate::render::escape::is_invisible;
+
+/// Longest suite name, in characters: a name, not a description.
+const MAX_SUITE_NAME: usize = 100;
 
 pub(super) fn validate(config: &Config) -> Result<(), String> {
     let check = |tag: &str, what: &str| match controls::lookup(tag) {
@@ -31,6 +35,23 @@ pub(super) fn validate(config: &Config) -> Result<(), String> {
         let what = format!("suites[{i}]");
         if suite.name.trim().is_empty() {
             return Err(format!("{what}.name is empty"));
+        }
+        // The name becomes the gate `suite:<name>` in the summary, the log group's title and
+        // the evidence: one line of text. A line break or an invisible character in it is a
+        // mistake or an attempt to forge the summary (which escapes it regardless). Neither the
+        // name nor the character is echoed raw: the message goes to the log.
+        if let Some(c) = suite.name.chars().find(|&c| is_invisible(c)) {
+            return Err(format!(
+                "{what}.name: contains U+{:04X} (a line break, control or invisible \
+                 character); a suite name is one line of text",
+                c as u32
+            ));
+        }
+        let chars = suite.name.chars().count();
+        if chars > MAX_SUITE_NAME {
+            return Err(format!(
+                "{what}.name: {chars} characters; a suite name is at most {MAX_SUITE_NAME}"
+            ));
         }
         if config.suites[..i].iter().any(|s| s.name == suite.name) {
             return Err(format!("{what}.name: `{}` is used twice", suite.name));
@@ -141,5 +162,43 @@ mod unit {
         assert!(e.contains("not a percentage"), "{e}");
         let e = parse_str("tags:\n  marker_pattern: 'cc\\d'\n").unwrap_err();
         assert!(e.contains("capture group"), "{e}");
+    }
+
+    /// A suite name is one line of plain text: it becomes the gate `suite:<name>` in the
+    /// summary, so a line break there could forge a heading or a marker.
+    #[test]
+    fn a_suite_name_is_one_short_line() {
+        let suite = |name: &str| {
+            format!(
+                "suites:\n  - name: {}\n    run: 'true'\n    junit: [r.xml]\n",
+                serde_json::to_string(name).unwrap()
+            )
+        };
+        for (name, why) in [
+            (
+                "unit |x| \n\n<!-- controlgate:other -->\n## ✅ controlgate: passed\n<!--",
+                "U+000A",
+            ),
+            ("unit\r", "U+000D"),
+            ("unit\u{1b}[31m", "U+001B"),
+            ("unit\u{202E}gpj.exe", "U+202E"),
+            ("un\u{200B}it", "U+200B"),
+        ] {
+            let e = parse_str(&suite(name)).unwrap_err();
+            assert!(
+                e.contains("suites[0].name: contains") && e.contains(why),
+                "{e}"
+            );
+            assert!(
+                !e.contains("controlgate:other"),
+                "the name is not echoed: {e}"
+            );
+        }
+        let e = parse_str(&suite(&"u".repeat(101))).unwrap_err();
+        assert!(e.contains("101 characters"), "{e}");
+        // Ordinary names, punctuation and all, are fine.
+        for name in ["unit", "e2e (chrome)", "api: contract/v2", &"é".repeat(100)] {
+            parse_str(&suite(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
     }
 }

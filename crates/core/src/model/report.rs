@@ -205,6 +205,10 @@ pub struct SuiteRecord {
     /// Why the command could not start, when it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The runner's file commands (`GITHUB_OUTPUT`, `GITHUB_ENV`...) the suite wrote to, each
+    /// put back as it was before the suite ran: only controlgate writes them in its step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wrote_file_commands: Vec<String>,
 }
 
 crate::redact_fields!(

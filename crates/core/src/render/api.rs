@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::escape::{count, inline};
+use super::escape::{code_span, count, inline};
 use crate::model::api::{ApiSection, FindingReason};
 
 const NAME: usize = 160;
@@ -138,8 +138,9 @@ pub fn markdown(section: &ApiSection, budget: usize) -> String {
         "#### Confidential fields in error or unauthenticated responses\n\n| Field | At | Operation | Status | Why | Exchange |\n|---|---|---|--:|---|---|\n",
         section.findings.iter().map(|f| {
             format!(
-                "| `{}` | {} | {} | {} | {} | {} |\n",
-                inline(&f.field, 60).replace('`', "'"),
+                "| {} | {} | {} | {} | {} | {} |\n",
+                // Escaped text inside a code span would show its references as written.
+                code_span(&f.field, 60),
                 inline(&f.at, 80),
                 inline(&f.operation, NAME),
                 f.status,

@@ -5,8 +5,11 @@ use std::fmt::Write as _;
 use super::escape::{count as thousands, inline};
 use crate::model::coverage::{CoverageSection, CoverageTotals, Percent};
 
+/// The first 7 hex digits of a commit, for a code span: anything else in it is dropped, so a
+/// value that is not a commit id cannot close the span or carry markup.
 fn short_sha(s: Option<&str>) -> String {
-    s.map(|s| s.chars().take(7).collect())
+    s.map(|s| s.chars().filter(char::is_ascii_hexdigit).take(7).collect())
+        .filter(|s: &String| !s.is_empty())
         .unwrap_or_else(|| "?".into())
 }
 

@@ -1,6 +1,16 @@
 //! Untrusted text (test names, messages, paths come from pull-request code) made inert for
 //! Markdown and HTML: it cannot open a tag, mention a user or team, auto-link an issue, start a
 //! heading or quote, format text, or break out of a table cell.
+//!
+//! Mentions and issue references are a matter of the *rendered* text: GitHub finds `@user`,
+//! `#123` and `GH-123` in the HTML after character references and backslash escapes are
+//! decoded, so `&#64;user` or `\@user` still notify `user` (github/cmark-gfm#181, #389). What
+//! stops them is a character between the `@` or `#` and what follows: a zero-width space
+//! ([`BREAK`]), as Renovate and Dependabot write it. It is invisible, so the text reads the same.
+
+/// A zero-width space as a character reference: put after an `@` or `#` (and `GH-`) so that
+/// GitHub sees no mention or issue reference in the rendered text, whatever follows.
+pub const BREAK: &str = "&#8203;";
 
 /// Escapes `s` for a Markdown table cell or inline text, keeping at most `max_chars` visible
 /// characters (an ellipsis marks the cut).
@@ -29,8 +39,26 @@ pub fn inline(s: &str, max_chars: usize) -> String {
             '"' => out.push_str("&quot;"),
             '|' => out.push_str("&#124;"),
             '`' => out.push_str("&#96;"),
-            '@' => out.push_str("&#64;"),
-            '#' => out.push_str("&#35;"),
+            // The reference keeps a `#` from starting a heading; the break after either keeps
+            // the rendered `@name` / `#12` from mentioning or linking (see the module docs).
+            // Only what this writes as a space needs none.
+            '@' | '#' => {
+                out.push_str(if c == '@' { "&#64;" } else { "&#35;" });
+                if chars
+                    .peek()
+                    .is_some_and(|n| !matches!(n, ' ' | '\n' | '\r' | '\t'))
+                {
+                    out.push_str(BREAK);
+                }
+            }
+            // `GH-12` is an issue reference too.
+            '-' if chars.peek().is_some_and(char::is_ascii_digit)
+                && out.len() >= 2
+                && out.as_bytes()[out.len() - 2..].eq_ignore_ascii_case(b"gh") =>
+            {
+                out.push('-');
+                out.push_str(BREAK);
+            }
             ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
             // GitHub links `www.example.com` with no scheme.
             '.' if out.len() >= 3
@@ -53,6 +81,27 @@ pub fn inline(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// A name (a gate's, a field's) as a code span when every character of it is one that reads
+/// the same in a code span and in text and that nothing downstream rewrites (letters, digits,
+/// `._-:,+=()`, inner spaces; no `www.` or `GH-`, which [`untrusted_markdown`] would escape);
+/// any other name is escaped as text by [`inline`]. A code span shows its content raw: a `|`
+/// would still split the table cell, a line break end the row, a backtick close the span, and
+/// an escape or reference would show as written.
+pub fn code_span(s: &str, max_chars: usize) -> String {
+    let plain = !s.is_empty()
+        && s.chars().count() <= max_chars
+        && s.trim() == s
+        && !s.to_ascii_lowercase().contains("www.")
+        && !s.to_ascii_lowercase().contains("gh-")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " ._-:,+=()".contains(c));
+    if plain {
+        format!("`{s}`")
+    } else {
+        inline(s, max_chars)
+    }
+}
+
 /// The only HTML controlgate's own Markdown uses.
 pub const ALLOWED_TAGS: [&str; 7] = [
     "<br>",
@@ -70,52 +119,132 @@ pub const ALLOWED_TAGS: [&str; 7] = [
 /// no invisible character. Backslash escapes are kept whole, so `\\[` cannot unescape a
 /// bracket. controlgate's own summaries already escape all of these in their text and pass
 /// through unchanged; a forged one loses its links and tags, not its text.
+///
+/// Mentions and issue references are judged on the characters the Markdown *shows* (a
+/// character reference or a backslash escape shows the character it stands for), since that
+/// is where GitHub looks for them: a [`BREAK`] goes between a shown `@` and what follows it,
+/// a shown `#` and a letter or digit, and a shown `GH-` and a digit.
 pub fn untrusted_markdown(md: &str) -> String {
     let mut out = String::with_capacity(md.len() + md.len() / 8);
-    let mut prev = '\n';
+    // The last three characters shown so far, newest last.
+    let mut shown = ['\n'; 3];
     let mut rest = md;
     while let Some(c) = rest.chars().next() {
         let after = &rest[c.len_utf8()..];
         let next = after.chars().next();
-        let word_before = prev.is_alphanumeric() || prev == '_' || prev == '&';
+        let word_before = shown[2].is_alphanumeric() || shown[2] == '_';
         let mut take = c.len_utf8();
-        match c {
+        // What this piece writes, and the first and last characters it shows.
+        let (text, first, last): (std::borrow::Cow<'_, str>, char, char) = match c {
             '\\' if next.is_some_and(|n| n.is_ascii_punctuation()) => {
                 take += 1;
-                out.push_str(&rest[..take]);
+                let n = next.unwrap_or(c);
+                (rest[..take].into(), n, n)
             }
+            '&' => match char_ref(rest) {
+                // A reference GitHub decodes: judged by what it shows.
+                Some((len, Some(shows))) => {
+                    take = len;
+                    if shows == '\u{200B}' {
+                        (BREAK.into(), shows, shows)
+                    } else if is_invisible(shows) {
+                        (format!("&lt;U+{:04X}&gt;", shows as u32).into(), '<', '>')
+                    } else {
+                        (rest[..len].into(), shows, shows)
+                    }
+                }
+                // A named reference this does not decode (`&commat;` is an `@`): shown as
+                // written, so it shows nothing it could hide.
+                Some((_, None)) => ("&amp;".into(), '&', '&'),
+                None => ("&".into(), '&', '&'),
+            },
             '<' => match ALLOWED_TAGS.iter().find(|t| rest.starts_with(*t)) {
                 Some(tag) => {
                     take = tag.len();
-                    out.push_str(tag);
+                    ((*tag).into(), '<', '>')
                 }
-                None => out.push_str("&lt;"),
+                None => ("&lt;".into(), '<', '<'),
             },
-            '@' if !word_before && next.is_some_and(|n| n.is_ascii_alphanumeric()) => {
-                out.push_str("&#64;")
-            }
-            '#' if !word_before && next.is_some_and(|n| n.is_ascii_digit()) => {
-                out.push_str("&#35;")
-            }
-            ':' if next == Some('/') => out.push_str("&#58;"),
-            '[' | ']' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '!' if next == Some('[') => out.push_str("\\!"),
+            ':' if next == Some('/') => ("&#58;".into(), ':', ':'),
+            '[' | ']' => (format!("\\{c}").into(), c, c),
+            '!' if next == Some('[') => ("\\!".into(), '!', '!'),
             'w' if !word_before && after.starts_with("ww.") => {
                 take = 4;
-                out.push_str("www&#46;");
+                ("www&#46;".into(), 'w', '.')
             }
             c if is_invisible(c) && !matches!(c, '\n' | '\t' | '\r') => {
-                out.push_str(&format!("&lt;U+{:04X}&gt;", c as u32));
+                (format!("&lt;U+{:04X}&gt;", c as u32).into(), '<', '>')
             }
-            c => out.push(c),
+            c => (rest[..take].into(), c, c),
+        };
+        if needs_break(shown, first) {
+            out.push_str(BREAK);
         }
-        prev = rest[..take].chars().last().unwrap_or(c);
+        out.push_str(&text);
+        shown = [shown[1], shown[2], last];
         rest = &rest[take..];
     }
     out
+}
+
+/// Whether GitHub would read a mention or an issue reference where `next` is shown after
+/// `shown` (the last three characters shown, newest last): `@` then anything but a space
+/// (`@org/team`, `@user`), `#` then a letter or digit (`#12`), `GH-` then a digit.
+fn needs_break(shown: [char; 3], next: char) -> bool {
+    match shown[2] {
+        '@' => !next.is_whitespace() && next != '\u{200B}',
+        '#' => next.is_alphanumeric() || next == '_',
+        '-' => {
+            next.is_ascii_digit()
+                && shown[0].eq_ignore_ascii_case(&'g')
+                && shown[1].eq_ignore_ascii_case(&'h')
+        }
+        _ => false,
+    }
+}
+
+/// The character reference at the start of `s` (which starts with `&`), as CommonMark reads
+/// one: its length and the character it shows — `None` for a well-formed named reference
+/// other than the few controlgate writes (HTML has two thousand names; an unknown one is not
+/// decoded here, so it is escaped rather than trusted). `None` overall when `s` does not
+/// start with a reference (a lone `&` shows itself).
+fn char_ref(s: &str) -> Option<(usize, Option<char>)> {
+    let body = s.strip_prefix('&')?;
+    // A name is at most 32 characters: look no further, so a text of `&`s stays linear.
+    let end = body.bytes().take(34).position(|b| b == b';')?;
+    let name = &body[..end];
+    let len = end + 2;
+    let numeric = |digits: &str, radix: u32, max: usize| {
+        (!digits.is_empty() && digits.len() <= max && digits.chars().all(|d| d.is_digit(radix)))
+            .then(|| {
+                // CommonMark shows U+FFFD for 0, surrogates and what is past Unicode.
+                let n = u32::from_str_radix(digits, radix).unwrap_or(0);
+                Some(char::from_u32(n).filter(|_| n != 0).unwrap_or('\u{FFFD}'))
+            })
+    };
+    let shows = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+        numeric(hex, 16, 6)?
+    } else if let Some(dec) = name.strip_prefix('#') {
+        numeric(dec, 10, 7)?
+    } else {
+        let mut chars = name.chars();
+        if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            || !chars.all(|c| c.is_ascii_alphanumeric())
+            || name.len() > 32
+        {
+            return None;
+        }
+        match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some('\u{A0}'),
+            _ => None,
+        }
+    };
+    Some((len, shows))
 }
 
 /// Plain text (check-run annotation messages and titles, which GitHub does not render as
@@ -200,6 +329,49 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// The text GitHub's mention and reference filters see once `md` is rendered: backslash
+/// escapes and character references decoded (numeric ones, and the named ones for `@`, `#` and
+/// HTML's own). What the escaping here is checked against: `&#64;user` and `\\@user` are
+/// mentions in it.
+pub fn shown_text(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
+        if c == '\\' && after.starts_with(|n: char| n.is_ascii_punctuation()) {
+            out.push(after.chars().next().unwrap());
+            rest = &after[1..];
+            continue;
+        }
+        if c == '&'
+            && let Some(end) = after.find(';').filter(|&e| e <= 32)
+        {
+            let name = &after[..end];
+            let num = match name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                Some(h) => u32::from_str_radix(h, 16).ok(),
+                None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
+            };
+            let named = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "commat" => Some('@'),
+                "num" => Some('#'),
+                _ => None,
+            };
+            if let Some(ch) = num.and_then(char::from_u32).or(named) {
+                out.push(ch);
+                rest = &after[end + 1..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = after;
+    }
+    out
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -208,11 +380,11 @@ mod unit {
     fn table_breakers_html_and_mentions_are_inert() {
         assert_eq!(
             inline("a|b`<img src=x>`@team", 100),
-            "a&#124;b&#96;&lt;img src=x&gt;&#96;&#64;team"
+            "a&#124;b&#96;&lt;img src=x&gt;&#96;&#64;&#8203;team"
         );
         assert_eq!(
-            inline("# title\n> quote\r\nfixes #12", 100),
-            "&#35; title &gt; quote fixes &#35;12"
+            inline("# title\n> quote\r\nfixes #12, GH-3 and gh-4", 100),
+            "&#35; title &gt; quote fixes &#35;&#8203;12, GH-&#8203;3 and gh-&#8203;4"
         );
         assert_eq!(
             inline("[x](https://evil) **b** _i_ ~s~", 100),
@@ -227,6 +399,132 @@ mod unit {
             inline("a\u{202E}b\u{200B}c\u{1b}[31m", 100),
             "a&lt;U+202E&gt;b&lt;U+200B&gt;c&lt;U+001B&gt;\\[31m"
         );
+    }
+
+    /// What in `md` GitHub would turn into a mention or an issue reference once rendered.
+    fn references(md: &str) -> Vec<String> {
+        let text = shown_text(md);
+        let chars: Vec<char> = text.chars().collect();
+        let mut found = Vec::new();
+        for (i, w) in chars.windows(2).enumerate() {
+            let word = w[1].is_alphanumeric() || w[1] == '_';
+            let gh = i >= 2
+                && chars[i - 2..i]
+                    .iter()
+                    .collect::<String>()
+                    .eq_ignore_ascii_case("gh");
+            if (w[0] == '@' && word)
+                || (w[0] == '#' && w[1].is_ascii_digit())
+                || (w[0] == '-' && gh && w[1].is_ascii_digit())
+            {
+                found.push(format!("{:?} in {text:?}", w.iter().collect::<String>()));
+            }
+        }
+        found
+    }
+
+    /// Every way to write a mention or a reference that GitHub decodes before it looks.
+    const ADVERSARIAL: [&str; 16] = [
+        "@user hi",
+        "ping @acme/security-team",
+        "fixes #123",
+        "#1 at the start",
+        "GH-123 and gh-7",
+        "octo/repo#123, octo/repo@abc1234",
+        "a@b.example",
+        "@@org",
+        "\\@user \\#1 \\\\@user",
+        "&#64;user &#x40;user &#X40;user &commat;user",
+        "&#35;181 &#x23;1 &num;2",
+        "&#64;&#117;ser @&#117;ser #&#49;",
+        "@\u{200B}user #\u{200B}1",
+        "@\nuser # 1",
+        "email@&#8203;x @&#8203;user",
+        "G&#72;-12 GH&#45;3",
+    ];
+
+    #[test]
+    fn no_mention_or_reference_survives_rendering() {
+        for s in ADVERSARIAL {
+            let md = inline(s, 200);
+            assert!(
+                references(&md).is_empty(),
+                "inline({s:?}) = {md:?}: {:?}",
+                references(&md)
+            );
+            let md = untrusted_markdown(s);
+            assert!(
+                references(&md).is_empty(),
+                "untrusted_markdown({s:?}) = {md:?}: {:?}",
+                references(&md)
+            );
+        }
+        // What stops them is invisible: the text reads the same.
+        assert_eq!(
+            shown_text(&inline("@user #12 GH-3", 100)),
+            "@\u{200B}user #\u{200B}12 GH-\u{200B}3"
+        );
+        assert_eq!(
+            untrusted_markdown("&#64;user \\#1 &commat;x"),
+            "&#64;&#8203;user \\#&#8203;1 &amp;commat;x"
+        );
+        // A `#` cannot open a heading, and one without a reference after it is left alone.
+        assert_eq!(inline("# h", 10), "&#35; h");
+        assert_eq!(untrusted_markdown("## heading\n#\n"), "## heading\n#\n");
+    }
+
+    #[test]
+    fn invisible_characters_written_as_references_are_shown() {
+        assert_eq!(
+            untrusted_markdown("a&#x202E;b&#8238;c&#x200B;d"),
+            "a&lt;U+202E&gt;b&lt;U+202E&gt;c&#8203;d"
+        );
+        // Not references: shown as written (a `#` before a letter gets its break all the same).
+        assert_eq!(untrusted_markdown("&#; &#x; & &;"), "&#; &#&#8203;x; & &;");
+    }
+
+    proptest::proptest! {
+        /// Any text, built from the pieces mentions and references are made of.
+        #[test]
+        fn escaped_text_never_mentions_or_references(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "@", "#", "&", "#64;", "#35;", "#x40;", "commat;", ";", "\\", "GH", "gh",
+                    "-", "1", "a", "_", " ", "\n", "/", "\u{200B}", "&#8203;", "`", "<", "www.",
+                ]),
+                0..24,
+            )
+        ) {
+            let s = parts.concat();
+            let md = inline(&s, 200);
+            proptest::prop_assert!(references(&md).is_empty(), "inline({:?}) = {:?}", s, md);
+            proptest::prop_assert!(!md.starts_with('#'), "{:?}", md);
+            // controlgate's own escaped text passes the forged-summary filter unchanged.
+            proptest::prop_assert_eq!(untrusted_markdown(&md), md.clone());
+            let md = untrusted_markdown(&s);
+            proptest::prop_assert!(
+                references(&md).is_empty(),
+                "untrusted_markdown({:?}) = {:?}",
+                s,
+                md
+            );
+        }
+    }
+
+    #[test]
+    fn names_are_code_spans_only_when_plain() {
+        assert_eq!(code_span("coverage.patch.min", 100), "`coverage.patch.min`");
+        assert_eq!(code_span("suite:e2e (chrome)", 100), "`suite:e2e (chrome)`");
+        let forged = "suite:unit |x| \n\n<!-- controlgate:other -->\n## ✅ controlgate: passed\n\n\
+                      [click me](https://evil.example) @acme/security-team\n<!--";
+        let md = code_span(forged, 200);
+        assert_eq!(md, inline(forged, 200));
+        assert!(!md.contains(['\n', '|', '<', '`']), "{md}");
+        assert!(md.contains("\\[click me\\](https&#58;"), "{md}");
+        assert!(references(&md).is_empty(), "{md}");
+        for s in ["a`b", " lead", "suite:www.x", "suite:GH-1", "a/b"] {
+            assert_eq!(code_span(s, 100), inline(s, 100), "{s}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use super::escape::{count, inline};
+use super::escape::{code_span, count, inline};
 use crate::model::CaseStatus;
 use crate::model::report::{ControlStatus, GateResult, GateStatus, Report, Verdict};
 
@@ -166,8 +166,9 @@ pub fn render(report: &Report, opts: &MarkdownOptions, extra: &[String]) -> Stri
         for g in &report.gates {
             let _ = writeln!(
                 head,
-                "| `{}` | {} | {} |",
-                g.name.replace('`', "'"),
+                "| {} | {} | {} |",
+                // `suite:<name>` carries a name from the pull request's config.
+                code_span(&g.name, NAME_CHARS),
                 gate_mark(g.status, g.result),
                 inline(&g.detail, 400)
             );

@@ -1,7 +1,9 @@
 //! GitHub issues: the sticky comment on each of the change's linked GitHub issues.
 //!
 //! One comment per linked issue, found again by its marker
-//! `<!-- controlgate:ticket:owner/repo#12 -->` (any author) and edited rather than repeated.
+//! `<!-- controlgate:ticket:owner/repo#12 -->` among the comments controlgate's login wrote (as
+//! for the PR comment: anyone can write a comment holding the marker) and edited rather than
+//! repeated.
 //! The requests go through the one GitHub client, [`crate::publish::github::GitHub`] (octocrab's
 //! typed API, the retries and timeouts of publishing); Jira and Linear stay on `reqwest`. The
 //! API base URL is injectable (`GITHUB_API_URL`; Enterprise Server; tests).
@@ -19,11 +21,26 @@ use crate::render::escape::inline;
 pub struct Github {
     rt: tokio::runtime::Runtime,
     gh: GitHub,
+    /// Only this login's comments are controlgate's.
+    author: String,
 }
 
-/// The marker that finds the comment again.
+/// The marker that finds the comment again. The change's name holds a branch name (a push's),
+/// which git lets hold `-->`: `%`, `<`, `>`, `!` and controls are percent-encoded, so nothing in
+/// it can end the HTML comment.
 pub fn marker(ctx: &ChangeContext) -> String {
-    format!("<!-- controlgate:ticket:{} -->", ctx.change_name())
+    let mut name = String::new();
+    for c in ctx.change_name().chars() {
+        if matches!(c, '%' | '<' | '>' | '!') || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(name, "%{b:02X}");
+            }
+        } else {
+            name.push(c);
+        }
+    }
+    format!("<!-- controlgate:ticket:{name} -->")
 }
 
 /// `owner/repo#12` → (`owner`, `repo`, 12), refusing anything that is not a plain name.
@@ -141,7 +158,11 @@ impl Github {
             )
         }
         .map_err(|e| message(&e))?;
-        Ok(Github { rt, gh })
+        let author = match &creds.comment_author {
+            Some(a) => a.clone(),
+            None => rt.block_on(gh.identity()),
+        };
+        Ok(Github { rt, gh, author })
     }
 
     pub fn link(&self, key: &str, ctx: &ChangeContext, summary: &RunSummary) -> LinkResult {
@@ -169,7 +190,7 @@ impl Github {
         let marker = marker(ctx);
         let sticky = Sticky {
             marker: &marker,
-            author: None,
+            author: Some(&self.author),
         };
         let body = comment_body(ctx, summary);
         let done = self

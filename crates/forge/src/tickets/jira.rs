@@ -28,6 +28,18 @@ pub struct Jira<'a> {
     comment: bool,
 }
 
+/// `https://<site>.atlassian.net` (a path after it allowed): Atlassian's hosts only.
+fn is_jira_cloud(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.to_ascii_lowercase();
+    host.strip_suffix(".atlassian.net").is_some_and(|site| {
+        !site.is_empty() && site.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
 impl<'a> Jira<'a> {
     /// `Err` is why Jira is skipped (no credentials or URL).
     pub(crate) fn new(
@@ -42,7 +54,17 @@ impl<'a> Jira<'a> {
             return Err("no Jira account email (Basic auth needs email + API token)".into());
         }
         let base = if c.base_url.trim().is_empty() {
-            cfg.url.clone().unwrap_or_default()
+            let url = cfg.url.clone().unwrap_or_default();
+            // The config is the checkout's: the pull request under review could name a host of
+            // its own and receive the Basic credentials. From there, only Jira Cloud.
+            if !url.trim().is_empty() && !is_jira_cloud(url.trim()) {
+                return Err("tickets.jira.url is not a Jira Cloud address \
+                            (https://<site>.atlassian.net): the config comes from the pull \
+                            request under review, so the Jira credentials go to another host \
+                            only when the workflow's jira-url input names it"
+                    .into());
+            }
+            url
         } else {
             c.base_url.clone()
         };
@@ -368,5 +390,33 @@ pub fn adf_contains(doc: &Value, needle: &str) -> bool {
         }
         Value::Array(a) => a.iter().any(|v| adf_contains(v, needle)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_jira_cloud;
+
+    #[test]
+    fn only_atlassian_sites_over_https_are_jira_cloud() {
+        for yes in [
+            "https://acme.atlassian.net",
+            "https://ACME-2.atlassian.net/",
+            "https://acme.atlassian.net/jira",
+        ] {
+            assert!(is_jira_cloud(yes), "{yes}");
+        }
+        for no in [
+            "http://acme.atlassian.net",
+            "https://atlassian.net",
+            "https://.atlassian.net",
+            "https://evil.example/acme.atlassian.net",
+            "https://acme.atlassian.net.evil.example",
+            "https://a.b.atlassian.net",
+            "https://user@evil.example?.atlassian.net",
+            "https://127.0.0.1:9",
+        ] {
+            assert!(!is_jira_cloud(no), "{no}");
+        }
     }
 }

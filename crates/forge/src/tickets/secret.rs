@@ -81,6 +81,9 @@ pub struct GithubCredentials {
     pub api_url: String,
     pub token: Secret,
     pub retry: crate::publish::github::RetryPolicy,
+    /// The login whose comments on an issue are controlgate's (the `comment-author` input);
+    /// `None`: the token's identity, as for the PR comment.
+    pub comment_author: Option<String>,
 }
 
 impl GithubCredentials {
@@ -91,6 +94,7 @@ impl GithubCredentials {
             api_url: Self::DEFAULT_URL.to_owned(),
             token: token.into(),
             retry: Default::default(),
+            comment_author: None,
         }
     }
 }

@@ -11,7 +11,8 @@ fn pct(p: Option<Percent>) -> String {
 
 /// Evaluates the configured coverage gates (pure). Values compare at two decimals: a change
 /// that rounds to 0.00 points never fails `max_drop`. `section` is `None` when the run read no
-/// coverage report: every configured gate is then not evaluated.
+/// coverage report: every configured gate is then not evaluated. Reports that measure no line
+/// at all leave the patch gates not evaluated too (and `project.min`, which has no percentage).
 pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -> Vec<Gate> {
     let mut out = Vec::new();
     let Some(section) = section else {
@@ -91,6 +92,28 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
         out.push(Gate::decide("coverage.project.max_drop", g.policy(), check));
     }
     let p = &section.patch;
+    if section.head.lines_measured == 0 {
+        // The reports measure no line anywhere: that is no coverage at all, not a change that
+        // touched no measured line. `when_no_lines` would pass any change whose coverage run
+        // wrote a report without a measured line, so the patch gate is not evaluated and
+        // `when_unavailable` decides, as for `project.min` and for no report.
+        let why = "the coverage reports measure no line at all, so no changed line could be \
+                   measured";
+        if let Some(g) = &cfg.patch.min {
+            out.push(Gate::decide(
+                "coverage.patch.min",
+                g.policy(),
+                Check::missing(why),
+            ));
+        } else if let Some(g) = &cfg.patch.when_no_lines {
+            out.push(Gate::decide(
+                "coverage.patch.when_no_lines",
+                g.policy(),
+                Check::missing(why),
+            ));
+        }
+        return out;
+    }
     match p.percent {
         Some(pp) => {
             if let Some(g) = &cfg.patch.min {
