@@ -40,7 +40,8 @@ pub(super) fn evidence_section(e: &Result<crate::retain::Written, String>) -> St
     use crate::render::escape::inline;
     match e {
         Ok(w) => format!(
-            "### Evidence\n\nRetained: bundle `{}` · ledger entry #{} (digest `{}`) · {}\n",
+            // `#12` would link issue 12 on GitHub: the break keeps it text.
+            "### Evidence\n\nRetained: bundle `{}` · ledger entry #&#8203;{} (digest `{}`) · {}\n",
             w.bundle_digest,
             w.entry_seq,
             w.entry_digest,

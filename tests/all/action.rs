@@ -1105,10 +1105,10 @@ fn evidence_is_retained_before_publishing_and_survives_a_github_outage() {
     s.with(&repo, |st| {
         let body = &st.comments[0].body;
         assert!(
-            body.contains("### Evidence") && body.contains("ledger entry #2"),
+            body.contains("### Evidence") && body.contains("ledger entry #&#8203;2"),
             "{body}"
         );
-        assert!(st.check_runs[0].summaries[0].contains("ledger entry #2"));
+        assert!(st.check_runs[0].summaries[0].contains("ledger entry #&#8203;2"));
     });
 }
 

@@ -101,23 +101,42 @@ fn a_pull_requests_config_cannot_send_the_store_token_to_another_host() {
 }
 
 #[test]
-fn a_local_remotes_hooks_do_not_run_and_git_gets_no_credential() {
+fn a_local_remotes_hooks_do_not_run_and_one_in_the_workspace_is_refused() {
     let dir = repo();
     let r = dir.path();
     std::fs::write(r.join("r.xml"), JUNIT).unwrap();
-    git(r, &["init", "-q", "--bare", "evil"]);
-    let marks = tempfile::tempdir().unwrap();
-    let mark = marks.path().join("hook-ran");
-    let hook = r.join("evil/hooks/pre-receive");
-    std::fs::write(&hook, format!("#!/bin/sh\nenv > '{}'\n", mark.display())).unwrap();
-    #[cfg(unix)]
-    {
+    // A bare remote outside the workspace, with a hook and an alternate-refs command that
+    // leave a mark (a suite could have planted it: it runs as this user).
+    let outside = tempfile::tempdir().unwrap();
+    let evil = outside.path().join("evil.git");
+    git(outside.path(), &["init", "-q", "--bare", "evil.git"]);
+    let mark = outside.path().join("hook-ran");
+    let script = |name: &str| {
+        let p = evil.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\nenv >> '{}'\n", mark.display())).unwrap();
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    };
+    script("hooks/pre-receive");
+    let alt = script("alt-refs");
+    git(
+        &evil,
+        &["config", "core.alternateRefsCommand", alt.to_str().unwrap()],
+    );
+    let other = outside.path().join("other.git");
+    git(outside.path(), &["init", "-q", "--bare", "other.git"]);
+    std::fs::write(
+        evil.join("objects/info/alternates"),
+        format!("{}\n", other.join("objects").display()),
+    )
+    .unwrap();
     std::fs::write(
         r.join("c.yml"),
-        "evidence:\n  store: {type: git, remote: evil}\n",
+        format!(
+            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
+            evil.display()
+        ),
     )
     .unwrap();
     let o = report(
@@ -126,51 +145,156 @@ fn a_local_remotes_hooks_do_not_run_and_git_gets_no_credential() {
         &[("INPUT_GITHUB-TOKEN", TOKEN), ("GITHUB_TOKEN", TOKEN)],
     );
     exits(&o, 0);
-    assert!(!mark.exists(), "the remote's hook ran");
-    let tip = git(
-        &r.join("evil"),
-        &["rev-parse", "--verify", "controlgate-evidence"],
+    assert!(
+        !mark.exists(),
+        "the remote's hook or alternate-refs command ran"
     );
+    let tip = git(&evil, &["rev-parse", "--verify", "controlgate-evidence"]);
     assert_eq!(tip.trim().len(), 40, "the evidence was pushed: {tip}");
-    // The hook is live: a plain push runs it.
+    // Both are live: a plain push runs them.
     git(r, &["commit", "-q", "--allow-empty", "-m", "x"]);
-    git(r, &["push", "-q", "evil", "HEAD:refs/heads/other"]);
+    git(
+        r,
+        &[
+            "push",
+            "-q",
+            evil.to_str().unwrap(),
+            "HEAD:refs/heads/other",
+        ],
+    );
     assert!(mark.exists(), "the hook did not run on a plain push");
+
+    // A remote among the pull request's own files is no evidence store, as a path or a
+    // `file://` URL; the bundle is kept in the fallback directory.
+    git(r, &["init", "-q", "--bare", "planted.git"]);
+    for remote in [
+        "planted.git",
+        &format!("file://{}/planted.git", r.display()),
+    ] {
+        std::fs::write(
+            r.join("c.yml"),
+            format!("evidence:\n  store: {{type: git, remote: '{remote}'}}\n"),
+        )
+        .unwrap();
+        let o = report(r, true, &[]);
+        exits(&o, 1);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("is a directory of the workspace"),
+            "{remote}: {err}"
+        );
+        assert!(err.contains("kept locally"), "{remote}: {err}");
+    }
 }
 
 #[test]
-fn a_store_workdir_the_checkout_provides_is_refused_under_actions() {
+fn a_store_workdir_that_was_there_before_the_run_is_refused_under_actions() {
     let dir = repo();
     let r = dir.path();
     std::fs::write(r.join("r.xml"), JUNIT).unwrap();
     let remote = tempfile::tempdir().unwrap();
     git(remote.path(), &["init", "-q", "--bare"]);
-    git(r, &["init", "-q", "planted"]);
+    let outside = tempfile::tempdir().unwrap();
+    let planted_outside = outside.path().join("wd");
+    for (name, workdir) in [
+        ("in the workspace", "planted".to_owned()),
+        ("outside it", planted_outside.display().to_string()),
+    ] {
+        git(r, &["init", "-q", &workdir]);
+        std::fs::write(
+            r.join("c.yml"),
+            format!(
+                "evidence:\n  store: {{type: git, remote: '{}', workdir: '{workdir}'}}\n",
+                remote.path().display()
+            ),
+        )
+        .unwrap();
+        let o = report(r, true, &[]);
+        exits(&o, 1);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("evidence.store.workdir") && err.contains("exists already"),
+            "{name}: {err}"
+        );
+        assert!(err.contains("kept locally"), "{name}: {err}");
+        // Outside Actions the user's own workdir is used.
+        exits(&report(r, false, &[]), 0);
+    }
+    // One that does not exist yet is made, and taken back by the same run's second open (the
+    // base lookup, then the append).
     std::fs::write(
         r.join("c.yml"),
         format!(
-            "evidence:\n  store: {{type: git, remote: '{}', workdir: planted}}\n",
+            "evidence:\n  store: {{type: git, remote: '{}', workdir: fresh}}\n",
             remote.path().display()
         ),
     )
     .unwrap();
-    let o = report(r, true, &[]);
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_ne!(o.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains("evidence.store.workdir") && err.contains("inside the workspace"),
-        "{err}"
-    );
-    // Outside Actions the user's own workdir is used.
-    exits(&report(r, false, &[]), 0);
-    // Nor a directory laid out as a bare repository (git takes it for one).
-    std::fs::remove_dir_all(r.join("planted")).unwrap();
-    git(r, &["init", "-q", "--bare", "planted"]);
-    let o = report(r, true, &[]);
+    exits(&report(r, true, &[]), 0);
+    assert!(r.join("fresh/.git").is_dir());
+}
+
+/// git's global config is the user's, which a suite (the pull request's code, as this user)
+/// can write: under Actions the store's git reads none, and the token's header is scoped to the
+/// GitHub server, so a rewritten URL would not carry it either.
+#[test]
+fn a_global_git_config_a_suite_could_write_does_not_redirect_the_store() {
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("r.xml"), JUNIT).unwrap();
+    let (url, seen) = recorder();
+    let home = tempfile::tempdir().unwrap();
+    let base = url.trim_end_matches("x.git");
+    std::fs::write(
+        home.path().join(".gitconfig"),
+        format!("[url \"{base}\"]\n\tinsteadOf = https://github.com/\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        r.join("c.yml"),
+        "evidence:\n  store: {type: git, remote: 'https://github.com/x.git', token_env: DEPLOY_TOKEN}\n",
+    )
+    .unwrap();
+    let home_s = home.path().to_str().unwrap();
+    let env = [("DEPLOY_TOKEN", TOKEN), ("HOME", home_s)];
+    let o = report(r, true, &env);
     assert_ne!(o.status.code(), Some(0));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("inside the workspace"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
+    assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
+    // The user's own global config outside Actions is read (the request reaches the
+    // listener), and still carries no token: the header is for github.com alone.
+    let o = report(r, false, &env);
+    assert_ne!(o.status.code(), Some(0));
+    let heads = seen.lock().unwrap().clone();
+    assert!(!heads.is_empty(), "the global config was not read");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{TOKEN}"));
+    assert!(heads.iter().all(|h| !h.contains(&basic)), "{heads:?}");
+}
+
+/// The default `remote: origin` is the repository's remote even when the checkout holds a
+/// directory named `origin` laid out as a bare repository.
+#[test]
+fn a_directory_named_like_the_remote_does_not_stand_in_for_it() {
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("r.xml"), JUNIT).unwrap();
+    let real = tempfile::tempdir().unwrap();
+    git(real.path(), &["init", "-q", "--bare"]);
+    git(
+        r,
+        &["remote", "add", "origin", real.path().to_str().unwrap()],
     );
+    git(r, &["init", "-q", "--bare", "origin"]);
+    std::fs::write(r.join("c.yml"), "evidence:\n  store: {type: git}\n").unwrap();
+    exits(&report(r, true, &[]), 0);
+    let tip = git(
+        real.path(),
+        &["rev-parse", "--verify", "controlgate-evidence"],
+    );
+    assert_eq!(tip.trim().len(), 40, "{tip}");
+    let planted = std::process::Command::new("git")
+        .args(["rev-parse", "--verify", "-q", "controlgate-evidence"])
+        .current_dir(r.join("origin"))
+        .output()
+        .unwrap();
+    assert!(!planted.status.success(), "the evidence went to ./origin");
 }

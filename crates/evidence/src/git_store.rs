@@ -42,9 +42,11 @@ pub const MAX_PUSH_TRIES: usize = 60;
 /// remote's `uploadpack`/`receivepack`, which the on-demand fetches use too). A local
 /// upload-pack also needs filters and wants of any object (trees and blobs by id) allowed.
 const LOCAL_UPLOAD_PACK: &str = "git -c safe.directory=* -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack";
-/// No hook of the remote runs: a local remote may be a directory of the pull request under
-/// review, and its `hooks/` would run code during the push.
-const LOCAL_RECEIVE_PACK: &str = "git -c safe.directory=* -c core.hooksPath=/dev/null receive-pack";
+const LOCAL_RECEIVE_PACK: &str = "git -c safe.directory=* receive-pack";
+/// Confined (see [`Confinement`]): the remote's own config runs nothing — no hook, no
+/// alternate-refs command; a suite could have planted the repository.
+const CONFINED_RECEIVE_PACK: &str = "git -c safe.directory=* -c core.hooksPath=/dev/null \
+                                     -c core.alternateRefsCommand=true receive-pack";
 const TRACKING: &str = "refs/controlgate/evidence-tip";
 /// The remote's name in the store's repository (a partial clone needs a named promisor remote).
 const REMOTE: &str = "controlgate-evidence-store";
@@ -58,6 +60,12 @@ pub struct GitStore {
     branch: String,
     workdir: PathBuf,
     token: Option<String>,
+    /// The token's header, scoped to the remote's origin (`http.https://github.com/.extraheader`):
+    /// git sends it nowhere else, a redirect or a rewritten URL included.
+    auth: Option<(String, String)>,
+    /// Opened under a [`Confinement`]: git reads no global or system config, runs no hook and
+    /// follows no redirect.
+    confined: bool,
     lock: Mutex<()>,
     view: Mutex<View>,
     _tmp: Option<tempfile::TempDir>,
@@ -119,11 +127,11 @@ impl std::fmt::Debug for GitStore {
     }
 }
 
-/// What a store named by a config the pull request under review can change (under GitHub
-/// Actions the config is read from the checkout) may not do: send the token to a host of the
-/// config's choosing, or run git in a repository whose `.git/config` the checkout provides
-/// (`core.fsmonitor`, `credential.helper`, `http.proxy` with `http.sslVerify`... would run code
-/// or expose the token).
+/// What a store named by a config the pull request under review can change may not do (under
+/// GitHub Actions the config is read from the checkout, and the suites ran its code as this
+/// user): send the token anywhere but the GitHub server; run git with config the pull request
+/// could have written (`~/.gitconfig` from a suite, a planted `workdir`, a local remote's hooks
+/// and `core.alternateRefsCommand`), which could rewrite the URL, proxy the request or run code.
 #[derive(Debug, Clone)]
 pub struct Confinement {
     /// The GitHub server the workflow runs on (`GITHUB_SERVER_URL`): the token's only host.
@@ -159,28 +167,57 @@ impl Confinement {
         }
     }
 
-    /// `Err` when `workdir` is a directory inside the checkout with anything in it: git run
-    /// there would take a repository it holds (`.git`, or the directory itself laid out as a
-    /// bare one) for the store's.
+    /// `Err` when `workdir` was there before this process made it: a suite (the pull request's
+    /// code, as this user) could have planted a repository whose config runs commands or
+    /// proxies the token, anywhere it can write, inside the workspace or not.
     fn check_workdir(&self, workdir: &Path) -> Result<()> {
-        let holds_anything = std::fs::read_dir(workdir).is_ok_and(|mut d| d.next().is_some());
-        if !holds_anything {
+        if !workdir.exists() {
             return Ok(());
         }
-        let (Ok(w), Ok(ws)) = (workdir.canonicalize(), self.workspace.canonicalize()) else {
+        let made = workdir
+            .canonicalize()
+            .is_ok_and(|w| MADE_HERE.lock().is_ok_and(|m| m.contains(&w)));
+        if made {
+            return Ok(());
+        }
+        Err(Error::Store(format!(
+            "evidence.store.workdir {} exists already: under GitHub Actions the config comes \
+             from the pull request under review, whose code could have planted a repository \
+             there (its git config would run with the store's credentials); name a directory \
+             that does not exist yet, or none (a temp dir)",
+            workdir.display()
+        )))
+    }
+
+    /// `Err` when the local remote `path` lies in the workspace (the pull request's files).
+    fn check_local_remote(&self, path: &Path) -> Result<()> {
+        let (Ok(p), Ok(ws)) = (path.canonicalize(), self.workspace.canonicalize()) else {
             return Ok(());
         };
-        if w.starts_with(&ws) {
-            return Err(Error::Usage(format!(
-                "evidence.store.workdir {} is a directory inside the workspace that already holds \
-                 files, which the pull request under review provides: a repository among them \
-                 would run its git config with the store's credentials; name a directory \
-                 outside the workspace, a new one, or none (a temp dir)",
-                workdir.display()
+        if p.starts_with(&ws) {
+            return Err(Error::Store(format!(
+                "evidence store: the remote {} is a directory of the workspace, which the pull \
+                 request under review provides: its evidence would be the pull request's own",
+                path.display()
             )));
         }
         Ok(())
     }
+}
+
+/// The store working directories this process made (canonical paths): a confined store opened
+/// twice in a run (the base lookup, then the append) takes its own directory back.
+static MADE_HERE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// `scheme://host[:port]/` of `url`, lower-cased: what an `http.<url>.*` key matches.
+fn origin_of(url: &str) -> Option<String> {
+    let uri = url.parse::<http::Uri>().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let host = uri.host()?.to_ascii_lowercase();
+    Some(match uri.port_u16() {
+        Some(p) => format!("{scheme}://{host}:{p}/"),
+        None => format!("{scheme}://{host}/"),
+    })
 }
 
 impl GitStore {
@@ -226,46 +263,78 @@ impl GitStore {
                 "evidence.store.branch {branch:?} is not a valid branch name"
             )));
         }
-        let is_url = remote.contains("://")
-            || remote
-                .split_once(':')
-                .is_some_and(|(host, _)| host.contains('@') || host.contains('.'));
-        let is_name = !remote.is_empty()
+        let looks_url = |r: &str| {
+            r.contains("://")
+                || r.split_once(':')
+                    .is_some_and(|(host, _)| host.contains('@') || host.contains('.'))
+        };
+        let plain_name = !remote.is_empty()
             && remote
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-            && !repo_dir.join(remote).exists();
-        let remote = if is_url {
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let resolved = if looks_url(remote) {
             remote.to_string()
-        } else if is_name {
-            let out = git_in(repo_dir, &["remote", "get-url", remote], None)?;
-            if !out.status.success() {
+        } else if plain_name {
+            // A remote of that name first: a directory named `origin` in the checkout must not
+            // stand in for the repository's `origin`.
+            let out = git_in(
+                repo_dir,
+                &["remote", "get-url", remote],
+                &GitAuth::none(confine),
+            )?;
+            if out.status.success() {
+                String::from_utf8_lossy(&out.stdout).trim().to_string()
+            } else if repo_dir.join(remote).exists() {
+                repo_dir.join(remote).to_string_lossy().into_owned()
+            } else {
                 return Err(Error::Git(format!(
                     "evidence store: remote {remote:?} not found in {}: {}",
                     repo_dir.display(),
                     redact_url(String::from_utf8_lossy(&out.stderr).trim())
                 )));
             }
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
         } else {
             // A path to a repository, relative to the repository root.
             repo_dir.join(remote).to_string_lossy().into_owned()
         };
+        // A `file://` URL is a local remote as much as a path is (git runs its receive-pack
+        // here); so is a remote name that resolves to a path.
+        let local = resolved.starts_with("file://") || !looks_url(&resolved);
         // The token is an HTTP header: no other transport gets it (a local remote's
         // receive-pack, an ssh command, would see it in their environment).
-        let http = remote.starts_with("https://") || remote.starts_with("http://");
+        let http = resolved.starts_with("https://") || resolved.starts_with("http://");
         let token = token.filter(|_| http);
         if let Some(c) = confine {
             if token.is_some() {
-                c.token_may_go_to(&remote)
-                    .map_err(|why| Error::Usage(format!("evidence store: {why}")))?;
+                c.token_may_go_to(&resolved)
+                    .map_err(|why| Error::Store(format!("evidence store: {why}")))?;
+            }
+            if local {
+                let path = resolved.strip_prefix("file://").unwrap_or(&resolved);
+                c.check_local_remote(Path::new(path))?;
             }
             if let Some(w) = &workdir {
                 c.check_workdir(w)?;
             }
         }
+        let auth = token.as_deref().map(|t| {
+            let key = match origin_of(&resolved) {
+                Some(origin) => format!("http.{origin}.extraheader"),
+                None => "http.extraheader".to_owned(),
+            };
+            (key, format!("AUTHORIZATION: basic {}", basic_auth(t)))
+        });
+        let remote = resolved;
         let (workdir, tmp) = match workdir {
-            Some(w) => (w, None),
+            Some(w) => {
+                if confine.is_some() && !w.exists() {
+                    std::fs::create_dir_all(&w).map_err(|e| Error::io(&w, e))?;
+                    if let (Ok(c), Ok(mut made)) = (w.canonicalize(), MADE_HERE.lock()) {
+                        made.push(c);
+                    }
+                }
+                (w, None)
+            }
             None => {
                 let t = tempfile::Builder::new()
                     .prefix("controlgate-evidence-")
@@ -275,11 +344,13 @@ impl GitStore {
             }
         };
         let store = GitStore {
-            local: !is_url,
+            local,
             remote,
             branch: branch.to_string(),
             workdir,
             token,
+            auth,
+            confined: confine.is_some(),
             lock: Mutex::new(()),
             view: Mutex::new(View::WorkTree),
             _tmp: tmp,
@@ -316,7 +387,12 @@ impl GitStore {
         ];
         if self.local {
             settings.push((remote("uploadpack"), LOCAL_UPLOAD_PACK));
-            settings.push((remote("receivepack"), LOCAL_RECEIVE_PACK));
+            let receive = if self.confined {
+                CONFINED_RECEIVE_PACK
+            } else {
+                LOCAL_RECEIVE_PACK
+            };
+            settings.push((remote("receivepack"), receive));
         } else {
             for key in ["uploadpack", "receivepack"] {
                 let _ = self.run(&["config", "--unset-all", &remote(key)]);
@@ -329,11 +405,11 @@ impl GitStore {
     }
 
     fn command(&self) -> Command {
-        git_command(&self.workdir, self.token.as_deref())
+        git_command(&self.workdir, &self.git_auth())
     }
 
     fn run(&self, args: &[&str]) -> Result<Output> {
-        git_in(&self.workdir, args, self.token.as_deref())
+        git_in(&self.workdir, args, &self.git_auth())
     }
 
     fn failed(&self, args: &[&str], out: &Output) -> Error {
@@ -376,6 +452,13 @@ impl GitStore {
             return Err(self.failed(args, &out));
         }
         Ok(out.stdout)
+    }
+
+    fn git_auth(&self) -> GitAuth<'_> {
+        GitAuth {
+            header: self.auth.as_ref().map(|(k, v)| (k.as_str(), v.as_str())),
+            confined: self.confined,
+        }
     }
 
     fn redact(&self, s: &str) -> String {
@@ -873,8 +956,16 @@ const GIT_ENV: &[&str] = &[
     "GIT_CONFIG_NOSYSTEM",
     "GIT_SSH",
     "GIT_SSH_COMMAND",
+    "GIT_SSH_VARIANT",
+    "GIT_CONFIG_PARAMETERS",
     "GIT_SSL_CAINFO",
     "GIT_SSL_CAPATH",
+    "GIT_SSL_CERT",
+    "GIT_SSL_KEY",
+    "GIT_SSL_CERT_PASSWORD_PROTECTED",
+    "GIT_SSL_NO_VERIFY",
+    "NIX_SSL_CERT_FILE",
+    "LD_LIBRARY_PATH",
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
     "SSH_AUTH_SOCK",
@@ -894,7 +985,22 @@ const GIT_ENV: &[&str] = &[
     "ProgramData",
 ];
 
-fn git_command(dir: &Path, token: Option<&str>) -> Command {
+/// How git is run for a store: the token's header (config key, value) and whether confined.
+struct GitAuth<'a> {
+    header: Option<(&'a str, &'a str)>,
+    confined: bool,
+}
+
+impl GitAuth<'_> {
+    fn none(confine: Option<&Confinement>) -> GitAuth<'static> {
+        GitAuth {
+            header: None,
+            confined: confine.is_some(),
+        }
+    }
+}
+
+fn git_command(dir: &Path, auth: &GitAuth<'_>) -> Command {
     let mut cmd = Command::new("git");
     cmd.env_clear();
     for (k, v) in std::env::vars_os() {
@@ -905,27 +1011,33 @@ fn git_command(dir: &Path, token: Option<&str>) -> Command {
             cmd.env(k, v);
         }
     }
+    // In a Docker action the workspace and a local remote belong to the runner's uid, not the
+    // container's root: git's "dubious ownership" check would refuse them.
+    let mut config = vec![("safe.directory", "*")];
+    if auth.confined {
+        // No config but the store repository's own (which this process wrote): a suite could
+        // have written `~/.gitconfig` (`url.*.pushInsteadOf`, `core.hooksPath`, `http.proxy`).
+        cmd.env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null");
+        config.push(("core.hooksPath", "/dev/null"));
+        config.push(("http.followRedirects", "false"));
+    }
+    if let Some(header) = auth.header {
+        config.push(header);
+    }
     cmd.current_dir(dir)
         .env("GIT_TERMINAL_PROMPT", "0")
         .env("LC_ALL", "C")
-        // In a Docker action the workspace and a local remote belong to the runner's uid, not
-        // the container's root: git's "dubious ownership" check would refuse them.
-        .env("GIT_CONFIG_COUNT", "1")
-        .env("GIT_CONFIG_KEY_0", "safe.directory")
-        .env("GIT_CONFIG_VALUE_0", "*");
-    if let Some(t) = token {
-        cmd.env("GIT_CONFIG_COUNT", "2")
-            .env("GIT_CONFIG_KEY_1", "http.extraheader")
-            .env(
-                "GIT_CONFIG_VALUE_1",
-                format!("AUTHORIZATION: basic {}", basic_auth(t)),
-            );
+        .env("GIT_CONFIG_COUNT", config.len().to_string());
+    for (i, (k, v)) in config.iter().enumerate() {
+        cmd.env(format!("GIT_CONFIG_KEY_{i}"), k)
+            .env(format!("GIT_CONFIG_VALUE_{i}"), v);
     }
     cmd
 }
 
-fn git_in(dir: &Path, args: &[&str], token: Option<&str>) -> Result<Output> {
-    git_command(dir, token)
+fn git_in(dir: &Path, args: &[&str], auth: &GitAuth<'_>) -> Result<Output> {
+    git_command(dir, auth)
         .args(args)
         .stdin(Stdio::null())
         .output()

@@ -74,8 +74,20 @@ pub fn run_all(
                 .collect();
             let mut run = run_one(s, workspace, env, out);
             for ((name, path), before) in file_commands.iter().zip(before) {
-                if std::fs::read(path).ok() == before {
+                // Read only a regular file: one the suite replaced with a FIFO (or a link to
+                // one) would block the read; it is put back like any change.
+                let meta = std::fs::symlink_metadata(path);
+                let regular = meta.as_ref().is_ok_and(|m| m.is_file());
+                let unchanged = if regular {
+                    std::fs::read(path).ok() == before
+                } else {
+                    meta.is_err() && before.is_none()
+                };
+                if unchanged {
                     continue;
+                }
+                if !regular {
+                    let _ = std::fs::remove_file(path);
                 }
                 let restored = match &before {
                     Some(bytes) => std::fs::write(path, bytes),
@@ -328,9 +340,10 @@ fn execute(
         flush(out);
         std::thread::sleep(Duration::from_millis(20));
     }
-    if readers.iter().any(|r| !r.is_finished()) {
-        kill_group(&mut child);
-    }
+    // Whatever the suite left running in its group ends with it: a process left behind could
+    // write the runner's file commands after they were checked, or watch the store's git.
+    // (One that left the group, `setsid`, is not reached: docs/action.md.)
+    kill_group(&mut child);
     for r in readers {
         let _ = r.join();
     }
@@ -510,6 +523,8 @@ mod unit {
                     None,
                 ),
                 suite("cat step_summary_1 > /dev/null", None),
+                // Replaced with a FIFO: reading it would block.
+                suite("rm step_summary_1 && mkfifo step_summary_1", None),
             ],
             dir.path(),
             &path_env(),
@@ -521,14 +536,36 @@ mod unit {
             ["GITHUB_OUTPUT", "GITHUB_ENV"]
         );
         assert!(runs[1].record.wrote_file_commands.is_empty());
+        assert_eq!(runs[2].record.wrote_file_commands, ["GITHUB_STEP_SUMMARY"]);
         assert_eq!(std::fs::read_to_string(&output).unwrap(), "earlier=1\n");
         assert!(!env_file.exists());
+        assert!(std::fs::symlink_metadata(&summary).unwrap().is_file());
         assert_eq!(std::fs::read_to_string(&summary).unwrap(), "# kept\n");
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.contains("suite `s` wrote to the runner's GITHUB_OUTPUT: put back as it was"),
             "{text}"
         );
+    }
+
+    /// A process the suite left running (its output closed, so nothing waits for it) ends
+    /// with the suite: it could write the file commands after they were checked.
+    #[test]
+    fn what_a_suite_leaves_running_ends_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut out = Vec::new();
+        run_all(
+            &[suite(
+                "(sleep 1; echo late > late.txt) > /dev/null 2>&1 < /dev/null &",
+                None,
+            )],
+            dir.path(),
+            &path_env(),
+            &[],
+            &mut out,
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(!dir.path().join("late.txt").exists());
     }
 
     #[test]

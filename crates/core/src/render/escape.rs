@@ -91,8 +91,8 @@ pub fn code_span(s: &str, max_chars: usize) -> String {
     let plain = !s.is_empty()
         && s.chars().count() <= max_chars
         && s.trim() == s
-        && !s.to_ascii_lowercase().contains("www.")
-        && !s.to_ascii_lowercase().contains("gh-")
+        && !starts_a_word(s, "www.")
+        && !gh_number(s)
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || " ._-:,+=()".contains(c));
     if plain {
@@ -100,6 +100,26 @@ pub fn code_span(s: &str, max_chars: usize) -> String {
     } else {
         inline(s, max_chars)
     }
+}
+
+/// Whether `pat` (lower-case ASCII) starts a word somewhere in `s`, in any case: `www.x` and
+/// `x:www.y` do, `awww.x` does not.
+fn starts_a_word(s: &str, pat: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    lower.match_indices(pat).any(|(i, _)| {
+        !lower[..i]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
+/// Whether `s` holds `GH-` and a digit, in any case ([`untrusted_markdown`] breaks it).
+fn gh_number(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    lower
+        .match_indices("gh-")
+        .any(|(i, _)| lower[i + 3..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 /// The only HTML controlgate's own Markdown uses.
@@ -522,8 +542,19 @@ mod unit {
         assert!(!md.contains(['\n', '|', '<', '`']), "{md}");
         assert!(md.contains("\\[click me\\](https&#58;"), "{md}");
         assert!(references(&md).is_empty(), "{md}");
-        for s in ["a`b", " lead", "suite:www.x", "suite:GH-1", "a/b"] {
+        for s in [
+            "a`b",
+            " lead",
+            "suite:www.x",
+            "suite:GH-1",
+            "suite:high-5",
+            "a/b",
+        ] {
             assert_eq!(code_span(s, 100), inline(s, 100), "{s}");
+        }
+        // Words that merely hold the letters stay code.
+        for s in ["suite:high-load", "suite:awww.x"] {
+            assert_eq!(code_span(s, 100), format!("`{s}`"), "{s}");
         }
     }
 
