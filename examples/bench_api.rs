@@ -25,7 +25,7 @@ fn main() {
             let load = |p: &str| {
                 openapi::load(
                     &[PathBuf::from(p)],
-                    &mut controlgate::gather::openapi::Files,
+                    &mut controlgate::gather::openapi::Files { root: None },
                 )
                 .expect("spec")
             };
@@ -53,7 +53,7 @@ fn main() {
 fn generate(spec: &str, n: usize, out: &str) {
     let spec = openapi::load(
         &[PathBuf::from(spec)],
-        &mut controlgate::gather::openapi::Files,
+        &mut controlgate::gather::openapi::Files { root: None },
     )
     .expect("spec");
     let ops = &spec.operations;
@@ -108,7 +108,7 @@ fn run(spec_path: &str, log: &str) {
     let t0 = Instant::now();
     let spec = openapi::load(
         &[PathBuf::from(spec_path)],
-        &mut controlgate::gather::openapi::Files,
+        &mut controlgate::gather::openapi::Files { root: None },
     )
     .expect("spec");
     let t1 = Instant::now();

@@ -14,12 +14,57 @@ use crate::model::api::ApiInput;
 use crate::request::ReportRequest;
 use controlgate_core::error::ParseError;
 
-/// The file system.
-pub struct Files;
+/// The largest description file read (a `$ref` to `/dev/zero` or a huge file is refused).
+const MAX_DOC_BYTES: u64 = 64 << 20;
+
+/// The file system. `root`: the descriptions the config names, and every file they `$ref`,
+/// must lie inside it (the repository): the config comes from the pull request under review,
+/// and what is read is kept in the evidence — `$ref: ../../.docker/config.json` would copy a
+/// runner's file there. `None` for the files given on the command line (`--api-base-spec`).
+pub struct Files {
+    pub root: Option<PathBuf>,
+}
 
 impl Source for Files {
     fn read(&mut self, path: &Path) -> Result<(String, String, u64), controlgate_core::Error> {
-        let bytes = std::fs::read(path).map_err(|e| controlgate_core::Error::io(path, e))?;
+        let refuse = |why: String| ParseError::at(None, None, why).in_file(path);
+        let meta = std::fs::metadata(path).map_err(|e| controlgate_core::Error::io(path, e))?;
+        if !meta.is_file() {
+            return Err(refuse(
+                "not a regular file (an API description must be one)".into(),
+            ));
+        }
+        if meta.len() > MAX_DOC_BYTES {
+            return Err(refuse(format!(
+                "{} bytes: larger than an API description may be ({MAX_DOC_BYTES})",
+                meta.len()
+            )));
+        }
+        if let Some(root) = &self.root {
+            let inside = match (path.canonicalize(), root.canonicalize()) {
+                (Ok(p), Ok(r)) => p.starts_with(r),
+                _ => false,
+            };
+            if !inside {
+                return Err(refuse(format!(
+                    "outside the repository ({}): the config comes from the pull request under \
+                     review, and what it names is kept in the evidence",
+                    root.display()
+                )));
+            }
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(path).map_err(|e| controlgate_core::Error::io(path, e))?,
+                MAX_DOC_BYTES + 1,
+            ),
+            &mut bytes,
+        )
+        .map_err(|e| controlgate_core::Error::io(path, e))?;
+        if bytes.len() as u64 > MAX_DOC_BYTES {
+            return Err(refuse("grew past the size limit while it was read".into()));
+        }
         let sha = controlgate_core::hashing::sha256_hex(&bytes);
         let n = bytes.len() as u64;
         let text = String::from_utf8(bytes).map_err(|e| {
@@ -65,7 +110,13 @@ pub fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<Api
         }
     };
     let heads: Vec<PathBuf> = config.api.specs.iter().map(|s| abs(Path::new(s))).collect();
-    let spec = openapi::load(&heads, &mut Files)?;
+    let repo_root = req.repo.clone().unwrap_or_else(|| req.workdir.clone());
+    let spec = openapi::load(
+        &heads,
+        &mut Files {
+            root: Some(repo_root),
+        },
+    )?;
     let mut inputs = Vec::new();
     let mut record = |spec: &openapi::Spec, kind: &'static str| {
         for d in &spec.docs {
@@ -81,7 +132,7 @@ pub fn load_api_specs(config: &Config, req: &ReportRequest) -> Result<Option<Api
     let mut notes = Vec::new();
     let (base, base_label) = if !req.api_base_spec.is_empty() {
         let paths: Vec<PathBuf> = req.api_base_spec.iter().map(|p| abs(p)).collect();
-        let b = openapi::load(&paths, &mut Files)?;
+        let b = openapi::load(&paths, &mut Files { root: None })?;
         record(&b, "base_spec");
         let label = paths
             .iter()

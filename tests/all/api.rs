@@ -19,7 +19,7 @@ fn fixture(p: &str) -> PathBuf {
 
 fn load(paths: &[&str]) -> Spec {
     let p: Vec<PathBuf> = paths.iter().map(|p| fixture(p)).collect();
-    openapi::load(&p, &mut controlgate::gather::openapi::Files).unwrap()
+    openapi::load(&p, &mut controlgate::gather::openapi::Files { root: None }).unwrap()
 }
 
 fn mem_spec(yaml: &str) -> Spec {

@@ -53,6 +53,14 @@ fn host_action_has_the_docker_actions_inputs_and_outputs() {
             "{name}"
         );
     }
+    // The step's shell holds every input (tokens included) in its environment: it must not
+    // stay alive as controlgate's parent, where a suite running as the same user could read
+    // `/proc/<ppid>/environ` (controlgate itself is not dumpable).
+    let script = run["run"].as_str().unwrap();
+    assert!(
+        script.trim_start().starts_with("exec "),
+        "the run step must exec controlgate: {script}"
+    );
 }
 
 /// A loopback HTTP server serving fixed files, counting the requests it answered.

@@ -298,3 +298,68 @@ fn a_directory_named_like_the_remote_does_not_stand_in_for_it() {
         .unwrap();
     assert!(!planted.status.success(), "the evidence went to ./origin");
 }
+
+/// The config's API descriptions, and every file they `$ref`, are read from the repository
+/// only: what is read is kept in the evidence (for years, perhaps in a public branch), and a
+/// `$ref` out of the checkout copied a runner's file there. A device or FIFO is no description.
+#[test]
+fn the_configs_api_descriptions_are_read_from_the_repository_only() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("config.json");
+    std::fs::write(&secret, r#"{"auths": {"pw": "hunter2-db-password-prod"}}"#).unwrap();
+    let dir = repo();
+    let r = dir.path();
+    std::fs::write(r.join("r.xml"), JUNIT).unwrap();
+    std::fs::write(r.join("c.yml"), "api:\n  specs: [api.yaml]\n").unwrap();
+    let spec = |target: &str| {
+        format!(
+            "openapi: 3.0.0\ninfo: {{title: t, version: '1'}}\npaths:\n  /a:\n    get:\n      \
+             responses:\n        '200':\n          description: ok\n          content:\n            \
+             application/json:\n              schema: {{$ref: '{target}#/auths'}}\n"
+        )
+    };
+    git(r, &["add", "-A"]);
+    git(r, &["commit", "-qm", "base"]);
+    for (target, why) in [
+        (secret.display().to_string(), "outside the repository"),
+        (
+            format!(
+                "../{}/config.json",
+                outside.path().file_name().unwrap().to_str().unwrap()
+            ),
+            "outside the repository",
+        ),
+        ("/dev/zero".to_owned(), "not a regular file"),
+    ] {
+        std::fs::write(r.join("api.yaml"), spec(&target)).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_controlgate"));
+        let o = c
+            .current_dir(r)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["report", "--results", "r.xml", "--config", "c.yml"])
+            .args(["--evidence", "ev", "--format", "json"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{target}: {err}");
+        assert!(err.contains(why), "{target}: {err}");
+        assert!(!String::from_utf8_lossy(&o.stdout).contains("hunter2"));
+        assert!(!r.join("ev").exists(), "{target}: something was retained");
+    }
+    // Inside the repository it is read.
+    std::fs::write(r.join("schemas.json"), r#"{"auths": {"type": "object"}}"#).unwrap();
+    std::fs::write(r.join("api.yaml"), spec("schemas.json")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_controlgate"))
+        .current_dir(r)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["report", "--results", "r.xml", "--config", "c.yml"])
+        .output()
+        .unwrap();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

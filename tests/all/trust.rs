@@ -214,8 +214,13 @@ fn every_gate_family_fails_closed_when_it_cannot_be_evaluated() {
     let d = dir.path();
     write(d, "j.xml", PASSING);
     write(d, "empty.xml", "<testsuites/>");
-    let spec = crate::coverage_util::manifest_dir().join("tests/fixtures/api/petstore-3.0.yaml");
-    let spec = spec.to_string_lossy();
+    // Inside the run's directory: the config's descriptions are read from the repository only.
+    std::fs::copy(
+        crate::coverage_util::manifest_dir().join("tests/fixtures/api/petstore-3.0.yaml"),
+        d.join("petstore.yaml"),
+    )
+    .unwrap();
+    let spec = "petstore.yaml";
     // (gate, config with `{policy}` where the setting goes, the value, junit)
     let families = [
         (

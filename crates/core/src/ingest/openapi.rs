@@ -609,6 +609,39 @@ pub fn template_shape(p: &str) -> String {
     out
 }
 
+/// `url` with each `{name}` replaced by its variable's default, in one pass over the URL as
+/// written: a default is never scanned again (a default holding `{other}` many times, replaced
+/// variable after variable, grew a 2 KB description to gigabytes). An unknown name is kept.
+fn substitute(url: &str, vars: Option<&Value>) -> String {
+    let default = |name: &str| match vars {
+        Some(Value::Object(v)) => v
+            .get(name)
+            .map(|v| v.get("default").and_then(Value::as_str).unwrap_or("")),
+        _ => None,
+    };
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .map(|close| (close, default(&after[..close])))
+        {
+            Some((close, Some(d))) => {
+                out.push_str(d);
+                rest = &after[close + 1..];
+            }
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Base paths of a `servers` list: the URL's path with variables replaced by their defaults,
 /// without trailing slash.
 fn server_bases(servers: Option<&Value>) -> Vec<String> {
@@ -620,13 +653,7 @@ fn server_bases(servers: Option<&Value>) -> Vec<String> {
         let Some(url) = s.get("url").and_then(Value::as_str) else {
             continue;
         };
-        let mut url = url.to_owned();
-        if let Some(Value::Object(vars)) = s.get("variables") {
-            for (k, v) in vars {
-                let d = v.get("default").and_then(Value::as_str).unwrap_or("");
-                url = url.replace(&format!("{{{k}}}"), d);
-            }
-        }
+        let url = substitute(url, s.get("variables"));
         let path = url_path(&url);
         let mut path = path.trim_end_matches('/').to_owned();
         if !path.is_empty() && !path.starts_with('/') {
@@ -736,6 +763,23 @@ fn walk_confidential(v: &Value, at: &mut String, doc: &str, out: &mut Vec<(Strin
 
 #[cfg(test)]
 mod unit {
+
+    /// Variables are replaced once, in the URL as written: a default naming other variables
+    /// is kept as it is (replacing variable after variable over the growing text made a 2 KB
+    /// description allocate gigabytes).
+    #[test]
+    fn server_variables_are_replaced_in_one_pass() {
+        let vars = serde_json::json!({
+            "a": {"default": "{b}{b}{b}"},
+            "b": {"default": "v1"},
+            "c": {}
+        });
+        assert_eq!(
+            super::substitute("https://h/{a}/{b}/{c}/{zz}/{", Some(&vars)),
+            "https://h/{b}{b}{b}/v1//{zz}/{"
+        );
+    }
+
     use super::*;
 
     fn mem(files: &[(&str, &str)]) -> Memory {
