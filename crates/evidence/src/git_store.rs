@@ -143,12 +143,11 @@ pub struct Confinement {
 impl Confinement {
     /// `Err` says why `remote` may not have the token.
     fn token_may_go_to(&self, remote: &str) -> std::result::Result<(), String> {
+        // Compared with the scheme's default port written out: `https://h` is `https://h:443`.
         let origin = |url: &str| {
-            let uri = url.parse::<http::Uri>().ok()?;
-            let scheme = uri.scheme_str()?.to_ascii_lowercase();
-            let host = uri.host()?.to_ascii_lowercase();
+            let (scheme, host, port) = origin_parts(url)?;
             let default = if scheme == "https" { 443 } else { 80 };
-            Some((scheme, host, uri.port_u16().unwrap_or(default)))
+            Some((scheme, host, port.unwrap_or(default)))
         };
         match (origin(remote), origin(&self.server)) {
             (Some(r), Some(s)) if r == s => Ok(()),
@@ -211,13 +210,19 @@ static MADE_HERE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// `scheme://host[:port]/` of `url`, lower-cased: what an `http.<url>.*` key matches.
 fn origin_of(url: &str) -> Option<String> {
-    let uri = url.parse::<http::Uri>().ok()?;
-    let scheme = uri.scheme_str()?.to_ascii_lowercase();
-    let host = uri.host()?.to_ascii_lowercase();
-    Some(match uri.port_u16() {
+    let (scheme, host, port) = origin_parts(url)?;
+    Some(match port {
         Some(p) => format!("{scheme}://{host}:{p}/"),
         None => format!("{scheme}://{host}/"),
     })
+}
+
+/// Scheme and host of `url`, lower-cased, and its port as written (no user info, no path).
+fn origin_parts(url: &str) -> Option<(String, String, Option<u16>)> {
+    let uri = url.parse::<http::Uri>().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let host = uri.host()?.to_ascii_lowercase();
+    Some((scheme, host, uri.port_u16()))
 }
 
 impl GitStore {
