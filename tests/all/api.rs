@@ -818,3 +818,118 @@ fn api_inputs_are_retained_in_the_evidence_bundle() {
         "{out}"
     );
 }
+
+/// `GET /x` answering with schema `S0`; `level(i)` writes `S{i}`, `bottom` the last one.
+fn graph_spec(levels: usize, level: impl Fn(usize) -> String, bottom: &str) -> Spec {
+    let paths = "  /x:\n    get:\n      responses:\n        '200': {content: {application/json: {schema: {$ref: '#/components/schemas/S0'}}}}";
+    let mut schemas: Vec<String> = (0..levels)
+        .map(|i| format!("    S{i}: {}", level(i)))
+        .collect();
+    schemas.push(format!("    S{levels}: {bottom}"));
+    spec_of(paths, &schemas.join("\n"))
+}
+
+fn breaking_of(base: &Spec, head: &Spec) -> (Vec<(BreakingKind, String)>, Option<String>) {
+    let d = drift(base, head);
+    let found = d
+        .breaking
+        .into_iter()
+        .map(|b| (b.kind, b.location))
+        .collect();
+    (found, d.incomplete)
+}
+
+#[test]
+fn drift_follows_shared_schemas_to_any_depth_once_each() {
+    // Each level is an `allOf` of the next one four times (4^20 paths through 21 schemas):
+    // the type changed at the bottom is found, and found quickly.
+    let all_of = |i: usize| {
+        format!(
+            "{{allOf: [{}]}}",
+            vec![format!("{{$ref: '#/components/schemas/S{}'}}", i + 1); 4].join(", ")
+        )
+    };
+    let base = graph_spec(
+        20,
+        all_of,
+        "{type: object, properties: {id: {type: string}}}",
+    );
+    let head = graph_spec(
+        20,
+        all_of,
+        "{type: object, properties: {id: {type: integer}}}",
+    );
+    assert_eq!(
+        breaking_of(&base, &head),
+        (
+            vec![(BreakingKind::ChangedType, "response 200 .id".to_owned())],
+            None
+        )
+    );
+    assert_eq!(breaking_of(&base, &base), (vec![], None));
+
+    // Each level has four properties that are the next level (4^20 property paths): the
+    // shared schema is compared once, where it is first used.
+    let props = |i: usize| {
+        let r = format!("{{$ref: '#/components/schemas/S{}'}}", i + 1);
+        format!("{{type: object, properties: {{a: {r}, b: {r}, c: {r}, d: {r}}}}}")
+    };
+    let base = graph_spec(20, props, "{type: string}");
+    let head = graph_spec(20, props, "{type: integer}");
+    let (found, incomplete) = breaking_of(&base, &head);
+    assert_eq!(incomplete, None);
+    assert_eq!(
+        found,
+        vec![(
+            BreakingKind::ChangedType,
+            format!("response 200 {}", ".a".repeat(20))
+        )]
+    );
+}
+
+#[test]
+fn drift_too_deep_to_compare_is_not_a_passing_breaking_changes_gate() {
+    // 80 nested levels, each its own schema: past the depth drift follows. What it could not
+    // compare may hide a breaking change, so the gate is not evaluated and fails.
+    let nest = |i: usize| {
+        format!(
+            "{{type: object, properties: {{next: {{$ref: '#/components/schemas/S{}'}}}}}}",
+            i + 1
+        )
+    };
+    let base = graph_spec(80, nest, "{type: string}");
+    let head = graph_spec(80, nest, "{type: string}");
+    let (found, incomplete) = breaking_of(&base, &head);
+    assert!(found.is_empty(), "{found:?}");
+    let why = incomplete.expect("the comparison says it stopped");
+    assert!(
+        why.contains("GET /x") && why.contains("deeper than 64"),
+        "{why}"
+    );
+
+    let cfg = api_config("api:\n  breaking_changes: {value: true, informational: false}\n");
+    let section = Analyzer::new(&head, &cfg)
+        .unwrap()
+        .finish(Some(&base), vec![]);
+    let gate = gates(&cfg, &mut section.clone(), None)
+        .into_iter()
+        .find(|g| g.name == "api.breaking_changes")
+        .unwrap();
+    assert!(!gate.passed, "{gate:?}");
+    assert!(
+        gate.detail.contains("not compared in full"),
+        "{}",
+        gate.detail
+    );
+
+    // Within the depth, the same shape compares in full and the gate holds.
+    let base = graph_spec(40, nest, "{type: string}");
+    let section = Analyzer::new(&base, &cfg)
+        .unwrap()
+        .finish(Some(&base), vec![]);
+    let gate = gates(&cfg, &mut section.clone(), None)
+        .into_iter()
+        .find(|g| g.name == "api.breaking_changes")
+        .unwrap();
+    assert!(gate.passed && gate.status == GateStatus::Pass, "{gate:?}");
+}

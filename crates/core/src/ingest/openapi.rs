@@ -30,12 +30,12 @@ pub struct Doc {
 
 /// A parameter of an operation (path-item and operation parameters merged).
 #[derive(Debug, Clone)]
-pub struct Param {
+pub struct Param<'a> {
     pub name: String,
     pub location: String,
     pub required: bool,
     /// Document index and schema node (may be a `$ref`).
-    pub schema: Option<(usize, Value)>,
+    pub schema: Option<(usize, &'a Value)>,
 }
 
 #[derive(Debug, Clone)]
@@ -418,7 +418,7 @@ impl Spec {
 
     /// Parameters of an operation: path-item ones overridden by operation ones (by name and
     /// location).
-    pub fn params(&self, op: &Operation) -> Vec<Param> {
+    pub fn params(&self, op: &Operation) -> Vec<Param<'_>> {
         let doc = &self.docs[op.doc].value;
         let item_ptr = op.pointer.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
         let mut out: Vec<Param> = Vec::new();
@@ -438,7 +438,7 @@ impl Spec {
                     location: location.to_owned(),
                     required: location == "path"
                         || p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    schema: p.get("schema").map(|s| (d, s.clone())),
+                    schema: p.get("schema").map(|s| (d, s)),
                 };
                 out.retain(|q| !(q.name == param.name && q.location == param.location));
                 out.push(param);

@@ -155,6 +155,10 @@ pub struct Drift {
     pub added: Vec<String>,
     pub removed: Vec<String>,
     pub breaking: Vec<BreakingChange>,
+    /// Why the comparison stopped short of the whole description, when it did (a schema
+    /// graph too deep or too large); `breaking` then lists what was found before it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -260,7 +264,7 @@ crate::redact_fields!(OperationReport: key, method, path, operation_id, tags, ex
 crate::redact_fields!(ExchangeRef: file);
 crate::redact_fields!(UnmatchedRequest: method, path, first);
 crate::redact_fields!(BreakingChange: operation, location, detail);
-crate::redact_fields!(Drift: added, removed, breaking);
+crate::redact_fields!(Drift: added, removed, breaking, incomplete);
 crate::redact_fields!(DriftSection: drift, new_untested);
 crate::redact_fields!(ConfidentialFinding: field, at, operation, exchange);
 crate::redact_fields!(ConfidentialField: name, declared);

@@ -1,15 +1,24 @@
 //! Drift: the head description against the base one — operations added and removed, and
 //! breaking changes to the operations in both.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde_json::Value;
 
 use crate::ingest::openapi::{Operation, Spec, template_shape};
 use crate::model::api::{BreakingChange, BreakingKind, Drift};
 
+/// How deep drift follows a schema (nested properties, items and `allOf`) before it stops and
+/// says the comparison is incomplete; deeper than any description written by hand, and well
+/// within the stack.
+const MAX_DEPTH: usize = 64;
+/// How many schema pairs one drift compares before it stops and says so. Shared schemas are
+/// compared once per place (memoised below), so a real description stays far below this; the
+/// budget bounds what a pull request's description can make the run do.
+const MAX_COMPARISONS: usize = 200_000;
+
 /// A schema with `allOf` merged and references followed.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Flat<'a> {
     types: Option<BTreeSet<String>>,
     enum_: Option<Vec<&'a Value>>,
@@ -18,48 +27,112 @@ struct Flat<'a> {
     items: Option<(usize, &'a Value)>,
 }
 
-fn flatten<'a>(spec: &'a Spec, doc: usize, v: &'a Value, flat: &mut Flat<'a>, depth: usize) {
-    if depth > 16 {
-        return;
-    }
-    let (doc, v) = spec.deref(doc, v);
-    let mut types: Option<BTreeSet<String>> = match v.get("type") {
-        Some(Value::String(t)) => Some([t.clone()].into()),
-        Some(Value::Array(ts)) => Some(
-            ts.iter()
-                .filter_map(Value::as_str)
-                .filter(|t| *t != "null")
-                .map(str::to_owned)
-                .collect(),
-        ),
-        _ => None,
-    };
-    if let Some(t) = &mut types {
-        t.remove("null");
-    }
-    if types.is_some() {
-        flat.types = types;
-    }
-    if let Some(Value::Array(e)) = v.get("enum") {
-        flat.enum_ = Some(e.iter().filter(|x| !x.is_null()).collect());
-    }
-    if let Some(Value::Object(props)) = v.get("properties") {
-        for (k, p) in props {
-            if !flat.properties.iter().any(|(n, _, _)| *n == k) {
-                flat.properties.push((k, doc, p));
+impl<'a> Flat<'a> {
+    /// `later` merged after `self`, as if its fields had been read after `self`'s: a later
+    /// type, enum or items replaces, a property already present stays.
+    fn merge(&mut self, later: &Flat<'a>) {
+        if later.types.is_some() {
+            self.types.clone_from(&later.types);
+        }
+        if later.enum_.is_some() {
+            self.enum_.clone_from(&later.enum_);
+        }
+        for p in &later.properties {
+            if !self.properties.iter().any(|(n, _, _)| *n == p.0) {
+                self.properties.push(*p);
             }
         }
-    }
-    if let Some(Value::Array(req)) = v.get("required") {
-        flat.required.extend(req.iter().filter_map(Value::as_str));
-    }
-    if let Some(items) = v.get("items") {
-        flat.items = Some((doc, items));
-    }
-    if let Some(Value::Array(all)) = v.get("allOf") {
-        for s in all {
-            flatten(spec, doc, s, flat, depth + 1);
+        self.required.extend(later.required.iter().copied());
+        if later.items.is_some() {
+            self.items = later.items;
         }
+    }
+}
+
+/// Flattens one description's schemas, each once: an `allOf` graph that shares its parts
+/// (fan-out 4 over 20 levels is 4^20 paths) costs one visit per schema.
+struct Flattener<'a> {
+    spec: &'a Spec,
+    /// By document and node address (the description is borrowed for the whole drift).
+    memo: HashMap<(usize, *const Value), Flat<'a>>,
+    open: HashSet<(usize, *const Value)>,
+}
+
+impl<'a> Flattener<'a> {
+    fn new(spec: &'a Spec) -> Self {
+        Flattener {
+            spec,
+            memo: HashMap::new(),
+            open: HashSet::new(),
+        }
+    }
+
+    /// The schema at `v` with its `allOf` parts merged in order; `Err` with why, when it could
+    /// not be read in full (a reference chain that does not end, `allOf` nested too deep).
+    fn flat(&mut self, doc: usize, v: &'a Value, depth: usize) -> Result<Flat<'a>, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("`allOf` nested deeper than {MAX_DEPTH} levels"));
+        }
+        let (doc, v) = self.spec.deref(doc, v);
+        if let Some(r) = v.get("$ref").and_then(Value::as_str) {
+            return Err(format!(
+                "`$ref` `{r}` does not end in a schema (a cycle of references, or a chain longer than 64)"
+            ));
+        }
+        let key = (doc, v as *const Value);
+        if let Some(f) = self.memo.get(&key) {
+            return Ok(f.clone());
+        }
+        if !self.open.insert(key) {
+            // An `allOf` that includes itself adds nothing to itself.
+            return Ok(Flat::default());
+        }
+        let mut flat = Flat::default();
+        match v.get("type") {
+            Some(Value::String(t)) if t != "null" => flat.types = Some([t.clone()].into()),
+            Some(Value::String(_)) => flat.types = Some(BTreeSet::new()),
+            Some(Value::Array(ts)) => {
+                flat.types = Some(
+                    ts.iter()
+                        .filter_map(Value::as_str)
+                        .filter(|t| *t != "null")
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            }
+            _ => {}
+        }
+        if let Some(Value::Array(e)) = v.get("enum") {
+            flat.enum_ = Some(e.iter().filter(|x| !x.is_null()).collect());
+        }
+        if let Some(Value::Object(props)) = v.get("properties") {
+            for (k, p) in props {
+                if !flat.properties.iter().any(|(n, _, _)| *n == k) {
+                    flat.properties.push((k, doc, p));
+                }
+            }
+        }
+        if let Some(Value::Array(req)) = v.get("required") {
+            flat.required.extend(req.iter().filter_map(Value::as_str));
+        }
+        if let Some(items) = v.get("items") {
+            flat.items = Some((doc, items));
+        }
+        if let Some(Value::Array(all)) = v.get("allOf") {
+            for s in all {
+                let part = self.flat(doc, s, depth + 1);
+                match part {
+                    Ok(part) => flat.merge(&part),
+                    Err(e) => {
+                        self.open.remove(&key);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        self.open.remove(&key);
+        self.memo.insert(key, flat.clone());
+        Ok(flat)
     }
 }
 
@@ -70,14 +143,19 @@ enum Side {
 }
 
 struct DriftCx<'a> {
-    base: &'a Spec,
-    head: &'a Spec,
+    base: Flattener<'a>,
+    head: Flattener<'a>,
     op: String,
-    seen: HashSet<(String, String)>,
+    /// Reference pairs compared in this operation, by side and place: a shared schema is
+    /// compared once where it is used first (its findings name that path).
+    seen: HashSet<(bool, String, String, String)>,
+    comparisons: usize,
+    /// Why the comparison stopped short, when it did (the first reason).
+    incomplete: Option<String>,
     out: Vec<BreakingChange>,
 }
 
-impl DriftCx<'_> {
+impl<'a> DriftCx<'a> {
     fn push(&mut self, kind: BreakingKind, location: String, detail: String) {
         self.out.push(BreakingChange {
             kind,
@@ -87,29 +165,43 @@ impl DriftCx<'_> {
         });
     }
 
+    fn stop(&mut self, why: String) {
+        if self.incomplete.is_none() {
+            self.incomplete = Some(format!("{}: {why}", self.op));
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn schema(
         &mut self,
         side: Side,
-        (bd, b): (usize, &Value),
-        (hd, h): (usize, &Value),
+        (bd, b): (usize, &'a Value),
+        (hd, h): (usize, &'a Value),
         place: &str,
         path: &str,
         depth: usize,
     ) {
-        if depth > 24 {
-            return;
+        if self.comparisons == MAX_COMPARISONS {
+            return self.stop(format!("more than {MAX_COMPARISONS} schema comparisons"));
         }
-        if let (Some(rb), Some(rh)) = (self.base.ref_id(bd, b), self.head.ref_id(hd, h))
-            && !self.seen.insert((format!("{rb}@{path}"), rh))
+        self.comparisons += 1;
+        if depth > MAX_DEPTH {
+            return self.stop(format!(
+                "schemas nested deeper than {MAX_DEPTH} levels at {place} {path}"
+            ));
+        }
+        if let (Some(rb), Some(rh)) = (self.base.spec.ref_id(bd, b), self.head.spec.ref_id(hd, h))
+            && !self
+                .seen
+                .insert((side == Side::Request, place.to_owned(), rb, rh))
         {
             return;
         }
-        let (base, head) = (self.base, self.head);
-        let mut fb = Flat::default();
-        flatten(base, bd, b, &mut fb, 0);
-        let mut fh = Flat::default();
-        flatten(head, hd, h, &mut fh, 0);
+        let (fb, fh) = match (self.base.flat(bd, b, 0), self.head.flat(hd, h, 0)) {
+            (Ok(fb), Ok(fh)) => (fb, fh),
+            (Err(e), _) => return self.stop(format!("base description: {e}")),
+            (_, Err(e)) => return self.stop(format!("head description: {e}")),
+        };
         let loc = if path.is_empty() {
             place.to_owned()
         } else {
@@ -217,10 +309,12 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
     let hi = op_index(head);
     let mut d = Drift::default();
     let mut cx = DriftCx {
-        base,
-        head,
+        base: Flattener::new(base),
+        head: Flattener::new(head),
         op: String::new(),
         seen: HashSet::new(),
+        comparisons: 0,
+        incomplete: None,
         out: Vec::new(),
     };
     for (k, hop) in &hi {
@@ -261,13 +355,13 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
                     detail,
                 );
             }
-            if let (Some(q), Some((hd, hs))) = (old, &p.schema)
-                && let Some((bd, bs)) = &q.schema
+            if let (Some(q), Some(hs)) = (old, p.schema)
+                && let Some(bs) = q.schema
             {
                 cx.schema(
                     Side::Request,
-                    (*bd, bs),
-                    (*hd, hs),
+                    bs,
+                    hs,
                     &format!("parameter {} {}", p.location, p.name),
                     "",
                     0,
@@ -276,16 +370,20 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
         }
         let bn = base.operation_node(bop);
         let hn = head.operation_node(hop);
-        let body = |spec: &Spec, doc: usize, n: &Value| -> (bool, Option<(usize, Value)>) {
+        fn body<'s>(
+            spec: &'s Spec,
+            doc: usize,
+            n: &'s Value,
+        ) -> (bool, Option<(usize, &'s Value)>) {
             match n.get("requestBody") {
                 Some(rb) => {
                     let (d, rb) = spec.deref(doc, rb);
                     let req = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
-                    (req, spec.media_schema(d, rb).map(|(d, s)| (d, s.clone())))
+                    (req, spec.media_schema(d, rb))
                 }
                 None => (false, None),
             }
-        };
+        }
         let (breq, bschema) = body(base, bop.doc, bn);
         let (hreq, hschema) = body(head, hop.doc, hn);
         if hreq && !breq {
@@ -295,8 +393,8 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
                 "request body became required".into(),
             );
         }
-        if let (Some((bd, bs)), Some((hd, hs))) = (&bschema, &hschema) {
-            cx.schema(Side::Request, (*bd, bs), (*hd, hs), "request body", "", 0);
+        if let (Some(bs), Some(hs)) = (bschema, hschema) {
+            cx.schema(Side::Request, bs, hs, "request body", "", 0);
         }
         if let (Some(Value::Object(br)), Some(Value::Object(hr))) =
             (bn.get("responses"), hn.get("responses"))
@@ -312,5 +410,6 @@ pub fn drift(base: &Spec, head: &Spec) -> Drift {
         }
     }
     d.breaking = cx.out;
+    d.incomplete = cx.incomplete;
     d
 }

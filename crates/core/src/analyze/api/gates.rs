@@ -70,7 +70,12 @@ pub fn gates(
             None => no_drift(),
             Some(d) => {
                 let n = d.drift.breaking.len();
-                if n == 0 {
+                if let (0, Some(why)) = (n, &d.drift.incomplete) {
+                    // Nothing found in part of the description is not "no breaking changes".
+                    Check::missing(format!(
+                        "the descriptions were not compared in full ({why})"
+                    ))
+                } else if n == 0 {
                     Check::Held("no breaking changes against the base description".to_owned())
                 } else {
                     let shown: Vec<String> = d
