@@ -922,6 +922,17 @@ fn drift_too_deep_to_compare_is_not_a_passing_breaking_changes_gate() {
         gate.detail
     );
 
+    // A schema whose `allOf` includes itself (through another) has nothing to compare.
+    let part_of = |i: usize| format!("{{allOf: [{{$ref: '#/components/schemas/S{}'}}]}}", i + 1);
+    let cyclic = graph_spec(
+        1,
+        part_of,
+        "{allOf: [{$ref: '#/components/schemas/S0'}, {type: object}]}",
+    );
+    let (found, incomplete) = breaking_of(&cyclic, &cyclic);
+    assert!(found.is_empty(), "{found:?}");
+    assert!(incomplete.is_some_and(|w| w.contains("includes itself")));
+
     // Within the depth, the same shape compares in full and the gate holds.
     let base = graph_spec(40, nest, "{type: string}");
     let section = Analyzer::new(&base, &cfg)

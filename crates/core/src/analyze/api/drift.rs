@@ -54,7 +54,8 @@ impl<'a> Flat<'a> {
 struct Flattener<'a> {
     spec: &'a Spec,
     /// By document and node address (the description is borrowed for the whole drift).
-    memo: HashMap<(usize, *const Value), Flat<'a>>,
+    /// Errors too: a schema that could not be read is not read again.
+    memo: HashMap<(usize, *const Value), Result<Flat<'a>, String>>,
     open: HashSet<(usize, *const Value)>,
 }
 
@@ -81,12 +82,20 @@ impl<'a> Flattener<'a> {
         }
         let key = (doc, v as *const Value);
         if let Some(f) = self.memo.get(&key) {
-            return Ok(f.clone());
+            return f.clone();
         }
         if !self.open.insert(key) {
-            // An `allOf` that includes itself adds nothing to itself.
-            return Ok(Flat::default());
+            // A schema whose `allOf` includes itself has no meaning to compare.
+            return Err("a schema's `allOf` includes itself".to_owned());
         }
+        let flat = self.read(doc, v, depth);
+        self.open.remove(&key);
+        self.memo.insert(key, flat.clone());
+        flat
+    }
+
+    /// [`Flattener::flat`] of `v`, a schema (not a reference), not read before.
+    fn read(&mut self, doc: usize, v: &'a Value, depth: usize) -> Result<Flat<'a>, String> {
         let mut flat = Flat::default();
         match v.get("type") {
             Some(Value::String(t)) if t != "null" => flat.types = Some([t.clone()].into()),
@@ -120,18 +129,9 @@ impl<'a> Flattener<'a> {
         }
         if let Some(Value::Array(all)) = v.get("allOf") {
             for s in all {
-                let part = self.flat(doc, s, depth + 1);
-                match part {
-                    Ok(part) => flat.merge(&part),
-                    Err(e) => {
-                        self.open.remove(&key);
-                        return Err(e);
-                    }
-                }
+                flat.merge(&self.flat(doc, s, depth + 1)?);
             }
         }
-        self.open.remove(&key);
-        self.memo.insert(key, flat.clone());
         Ok(flat)
     }
 }
