@@ -887,6 +887,18 @@ fn drift_follows_shared_schemas_to_any_depth_once_each() {
     );
 }
 
+/// The `api.breaking_changes` gate (failing, not informational) of `head` against `base`.
+fn breaking_gate(base: &Spec, head: &Spec) -> controlgate::model::gate::Gate {
+    let cfg = api_config("api:\n  breaking_changes: {value: true, informational: false}\n");
+    let mut section = Analyzer::new(head, &cfg)
+        .unwrap()
+        .finish(Some(base), vec![]);
+    gates(&cfg, &mut section, None)
+        .into_iter()
+        .find(|g| g.name == "api.breaking_changes")
+        .unwrap()
+}
+
 #[test]
 fn drift_too_deep_to_compare_is_not_a_passing_breaking_changes_gate() {
     // 80 nested levels, each its own schema: past the depth drift follows. What it could not
@@ -907,14 +919,7 @@ fn drift_too_deep_to_compare_is_not_a_passing_breaking_changes_gate() {
         "{why}"
     );
 
-    let cfg = api_config("api:\n  breaking_changes: {value: true, informational: false}\n");
-    let section = Analyzer::new(&head, &cfg)
-        .unwrap()
-        .finish(Some(&base), vec![]);
-    let gate = gates(&cfg, &mut section.clone(), None)
-        .into_iter()
-        .find(|g| g.name == "api.breaking_changes")
-        .unwrap();
+    let gate = breaking_gate(&base, &head);
     assert!(!gate.passed, "{gate:?}");
     assert!(
         gate.detail.contains("not compared in full"),
@@ -935,12 +940,6 @@ fn drift_too_deep_to_compare_is_not_a_passing_breaking_changes_gate() {
 
     // Within the depth, the same shape compares in full and the gate holds.
     let base = graph_spec(40, nest, "{type: string}");
-    let section = Analyzer::new(&base, &cfg)
-        .unwrap()
-        .finish(Some(&base), vec![]);
-    let gate = gates(&cfg, &mut section.clone(), None)
-        .into_iter()
-        .find(|g| g.name == "api.breaking_changes")
-        .unwrap();
+    let gate = breaking_gate(&base, &base);
     assert!(gate.passed && gate.status == GateStatus::Pass, "{gate:?}");
 }
