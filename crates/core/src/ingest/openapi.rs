@@ -29,6 +29,10 @@ pub struct Doc {
 }
 
 /// A parameter of an operation (path-item and operation parameters merged).
+/// How many references [`Spec::deref`] follows from one node; a chain longer than this (or a
+/// cycle) ends on a node that is still a `$ref`.
+pub const MAX_REF_HOPS: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct Param<'a> {
     pub name: String,
@@ -391,7 +395,7 @@ impl Spec {
     /// cycle) or at a remote reference, returning the last node reached.
     pub fn deref<'a>(&'a self, doc: usize, v: &'a Value) -> (usize, &'a Value) {
         let (mut doc, mut v) = (doc, v);
-        for _ in 0..64 {
+        for _ in 0..MAX_REF_HOPS {
             let Some(Value::String(r)) = v.get("$ref") else {
                 return (doc, v);
             };

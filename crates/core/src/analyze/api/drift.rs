@@ -2,10 +2,11 @@
 //! breaking changes to the operations in both.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use crate::ingest::openapi::{Operation, Spec, template_shape};
+use crate::ingest::openapi::{MAX_REF_HOPS, Operation, Spec, template_shape};
 use crate::model::api::{BreakingChange, BreakingKind, Drift};
 
 /// How deep drift follows a schema (nested properties, items and `allOf`) before it stops and
@@ -18,7 +19,7 @@ const MAX_DEPTH: usize = 64;
 const MAX_COMPARISONS: usize = 200_000;
 
 /// A schema with `allOf` merged and references followed.
-#[derive(Default, Clone)]
+#[derive(Default)]
 struct Flat<'a> {
     types: Option<BTreeSet<String>>,
     enum_: Option<Vec<&'a Value>>,
@@ -54,8 +55,9 @@ impl<'a> Flat<'a> {
 struct Flattener<'a> {
     spec: &'a Spec,
     /// By document and node address (the description is borrowed for the whole drift).
-    /// Errors too: a schema that could not be read is not read again.
-    memo: HashMap<(usize, *const Value), Result<Flat<'a>, String>>,
+    /// Errors too: a schema that could not be read is not read again. Shared, not copied:
+    /// a schema used in many places is one allocation.
+    memo: HashMap<(usize, *const Value), Result<Rc<Flat<'a>>, String>>,
     open: HashSet<(usize, *const Value)>,
 }
 
@@ -70,14 +72,14 @@ impl<'a> Flattener<'a> {
 
     /// The schema at `v` with its `allOf` parts merged in order; `Err` with why, when it could
     /// not be read in full (a reference chain that does not end, `allOf` nested too deep).
-    fn flat(&mut self, doc: usize, v: &'a Value, depth: usize) -> Result<Flat<'a>, String> {
+    fn flat(&mut self, doc: usize, v: &'a Value, depth: usize) -> Result<Rc<Flat<'a>>, String> {
         if depth > MAX_DEPTH {
             return Err(format!("`allOf` nested deeper than {MAX_DEPTH} levels"));
         }
         let (doc, v) = self.spec.deref(doc, v);
         if let Some(r) = v.get("$ref").and_then(Value::as_str) {
             return Err(format!(
-                "`$ref` `{r}` does not end in a schema (a cycle of references, or a chain longer than 64)"
+                "`$ref` `{r}` does not end in a schema (a cycle of references, or a chain longer than {MAX_REF_HOPS})"
             ));
         }
         let key = (doc, v as *const Value);
@@ -88,7 +90,7 @@ impl<'a> Flattener<'a> {
             // A schema whose `allOf` includes itself has no meaning to compare.
             return Err("a schema's `allOf` includes itself".to_owned());
         }
-        let flat = self.read(doc, v, depth);
+        let flat = self.read(doc, v, depth).map(Rc::new);
         self.open.remove(&key);
         self.memo.insert(key, flat.clone());
         flat
@@ -129,7 +131,7 @@ impl<'a> Flattener<'a> {
         }
         if let Some(Value::Array(all)) = v.get("allOf") {
             for s in all {
-                flat.merge(&self.flat(doc, s, depth + 1)?);
+                flat.merge(&*self.flat(doc, s, depth + 1)?);
             }
         }
         Ok(flat)
