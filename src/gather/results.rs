@@ -5,7 +5,7 @@
 //! pages let go behind it), anything else as a stream.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::error::Error;
 use crate::ingest::batch::{CaseBatch, CaseSink, RawStrings};
@@ -34,6 +34,8 @@ pub fn parse_result_files(
     on_case: &mut dyn FnMut(&mut crate::model::TestCase),
 ) -> Result<ReadResults, Error> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<CaseBatch>(16);
+    // Emptied batches go back to the reader to be filled again.
+    let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<CaseBatch>(4);
     std::thread::scope(|scope| {
         // Named so a profile tells the two halves apart.
         let producer = std::thread::Builder::new()
@@ -45,6 +47,7 @@ pub fn parse_result_files(
                     let mut sink = Batches {
                         batch: CaseBatch::with_capacity(BATCH),
                         tx: &tx,
+                        back: &back_rx,
                     };
                     let (summary, file) = inputs::read_hashed_in_place(path, display, |input| {
                         match input {
@@ -75,9 +78,11 @@ pub fn parse_result_files(
             });
         let producer =
             producer.map_err(|e| Error::Usage(format!("cannot start the results reader: {e}")))?;
-        for batch in rx {
+        for mut batch in rx {
             // Lent, not moved: a case is a few hundred bytes and most are only looked at.
             batch.lend_each(&mut *on_case);
+            // The reader may be done and gone: the batch is then dropped here.
+            let _ = back_tx.try_send(batch);
         }
         producer
             .join()
@@ -89,12 +94,18 @@ pub fn parse_result_files(
 struct Batches<'a> {
     batch: CaseBatch,
     tx: &'a SyncSender<CaseBatch>,
+    /// Batches the other thread has emptied.
+    back: &'a Receiver<CaseBatch>,
 }
 
 impl Batches<'_> {
     fn send_when_full(&mut self) {
         if self.batch.len() == BATCH || self.batch.bytes() >= BATCH_BYTES {
-            let full = std::mem::replace(&mut self.batch, CaseBatch::with_capacity(BATCH));
+            let next = self
+                .back
+                .try_recv()
+                .unwrap_or_else(|_| CaseBatch::with_capacity(BATCH));
+            let full = std::mem::replace(&mut self.batch, next);
             // The receiver lives until this thread is joined.
             let _ = self.tx.send(full);
         }

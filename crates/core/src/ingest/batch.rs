@@ -13,7 +13,7 @@
 use std::ops::Range;
 
 use crate::ingest::text::{self, MAX_STRING};
-use crate::model::TestCase;
+use crate::model::{CaseStatus, TestCase};
 
 /// One of a testcase's strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,54 +114,116 @@ impl<F: FnMut(TestCase)> CaseSink for F {
     }
 }
 
-/// Where a field's value is in a batch: raw in its bytes, or text in its texts.
-#[derive(Debug, Clone)]
-enum Span {
-    Absent,
-    Raw(Range<usize>),
-    Text(Range<usize>),
+/// Where a field's value is in a batch: `start..end` of its bytes, or of its texts when
+/// [`Span::TEXT`] is set in `start`; `start == Span::ABSENT` when the attribute is not there.
+/// Two `u32`s, not a `Range<usize>` in an enum (four words): a batch holds six per case, and
+/// the reading thread writes every byte of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Default for Span {
+    fn default() -> Self {
+        Span::NONE
+    }
+}
+
+impl Span {
+    const ABSENT: u32 = u32::MAX;
+    const TEXT: u32 = 1 << 31;
+    const NONE: Span = Span {
+        start: Span::ABSENT,
+        end: 0,
+    };
+
+    /// `range` of the bytes (`text`: of the texts). A batch holds at most [`BATCH_MAX`] bytes
+    /// of each, far below [`Span::TEXT`].
+    fn new(range: Range<usize>, text: bool) -> Span {
+        let flag = if text { Span::TEXT } else { 0 };
+        Span {
+            start: range.start as u32 | flag,
+            end: range.end as u32,
+        }
+    }
+
+    fn is_text(self) -> bool {
+        self.start != Span::ABSENT && self.start & Span::TEXT != 0
+    }
+
+    fn range(self) -> Range<usize> {
+        (self.start & !Span::TEXT) as usize..self.end as usize
+    }
+}
+
+/// A case in a batch: nearly always a passing JUnit testcase with nothing but its attributes,
+/// carried as its raw strings' spans and the few values it has (about eighty bytes where a
+/// `TestCase` is about three hundred, written by one thread and read by the other).
+#[derive(Debug, Clone, Copy)]
+struct Slim {
+    /// suite, suite file, classname, class, name, file ([`RawStrings`]' order).
+    spans: [Span; 6],
+    duration_s: f64,
+    line: Option<u32>,
+    input: u32,
+    status: CaseStatus,
+    flaky: bool,
+    /// Whether the strings are the spans (else the case's own, final).
+    raw: bool,
+    /// The case in `full` when it carries more (a message, a location, properties, a large
+    /// input index): [`Slim::SLIM`] when it does not.
+    full: u32,
+}
+
+impl Slim {
+    const SLIM: u32 = u32::MAX;
 }
 
 /// Test cases with their raw strings, for another thread to decode ([`CaseBatch::lend_each`]).
 #[derive(Debug, Default)]
 pub struct CaseBatch {
-    cases: Vec<TestCase>,
-    /// Each case's raw strings (`None`: its strings are final). Apart from the cases, so a case
-    /// is moved into the batch as it is, not into a pair first.
-    spans: Vec<Option<[Span; 6]>>,
+    /// Every case in order.
+    slims: Vec<Slim>,
+    /// The cases that carry more than a [`Slim`] holds.
+    full: Vec<TestCase>,
     /// Every raw field's bytes, one after another.
     bytes: Vec<u8>,
     /// Every text field, one after another (text already: read back without a UTF-8 check).
     texts: String,
     /// Each field's span in the case before: a text repeated from it (the suite's name and
     /// file, case after case) is kept once.
-    last: [Option<Span>; 6],
+    last: [Span; 6],
 }
 
 /// Fields longer than this are decoded by the reader (bounded to [`MAX_STRING`]) rather than
 /// copied raw: a batch never holds more than a decoded case would.
 const RAW_MAX: usize = MAX_STRING;
 
+/// The most bytes (and texts) a batch can hold: its sender sends it at 1 MiB, and one case
+/// adds at most six fields of [`MAX_STRING`]; far below what a [`Span`] can point into.
+const BATCH_MAX: usize = 64 << 20;
+
 impl CaseBatch {
     pub fn with_capacity(cases: usize) -> Self {
         CaseBatch {
-            cases: Vec::with_capacity(cases),
-            spans: Vec::with_capacity(cases),
+            slims: Vec::with_capacity(cases),
+            full: Vec::new(),
             // A testcase's class, name and file take about 100 bytes: room for more, so a batch
             // of typical cases never grows (each growth copies the batch so far).
             bytes: Vec::with_capacity(cases * 160),
             texts: String::new(),
-            last: Default::default(),
+            last: [Span::NONE; 6],
         }
     }
 
     /// Cases held.
     pub fn len(&self) -> usize {
-        self.cases.len()
+        self.slims.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.cases.is_empty()
+        self.slims.is_empty()
     }
 
     /// Bytes of strings held.
@@ -172,12 +234,12 @@ impl CaseBatch {
     /// Keeps field `slot` of a case.
     fn keep(&mut self, slot: usize, field: Field<'_>) -> Span {
         let span = match field {
-            Field::Absent => Span::Absent,
+            Field::Absent => Span::NONE,
             Field::Raw(raw) => self.keep_raw(slot, raw),
             Field::RawText(raw) => self.keep_raw(slot, raw.as_bytes()),
             Field::Text(s) => self.keep_text(slot, s),
         };
-        self.last[slot] = Some(span.clone());
+        self.last[slot] = span;
         span
     }
 
@@ -187,75 +249,148 @@ impl CaseBatch {
         }
         let at = self.bytes.len();
         self.bytes.extend_from_slice(raw);
-        Span::Raw(at..self.bytes.len())
+        Span::new(at..self.bytes.len(), false)
     }
 
     fn keep_text(&mut self, slot: usize, s: &str) -> Span {
-        if let Some(Span::Text(r)) = &self.last[slot]
-            && &self.texts[r.clone()] == s
-        {
-            return Span::Text(r.clone());
+        let last = self.last[slot];
+        if last.is_text() && &self.texts[last.range()] == s {
+            return last;
         }
         let at = self.texts.len();
         self.texts.push_str(s);
-        Span::Text(at..self.texts.len())
+        Span::new(at..self.texts.len(), true)
     }
 
-    /// Each case in order, its strings decoded, lent to `on_case`. The strings' buffers are
-    /// reused from one case to the next (those `on_case` takes are replaced).
-    pub fn lend_each(self, on_case: &mut dyn FnMut(&mut TestCase)) {
-        // The strings of the case before, kept for their buffers.
-        let (mut suite, mut classname, mut name, mut file) =
-            (String::new(), String::new(), String::new(), String::new());
-        let (bytes, texts) = (self.bytes, self.texts);
+    /// Adds `case` (its strings in `spans` when `raw`): slim when it carries nothing more.
+    fn push(&mut self, case: TestCase, spans: [Span; 6], raw: bool) {
+        let input = u32::try_from(case.input).ok().filter(|&i| i != Slim::SLIM);
+        let mut slim = Slim {
+            spans,
+            duration_s: case.duration_s,
+            line: case.line,
+            input: input.unwrap_or(0),
+            status: case.status,
+            flaky: case.flaky,
+            raw,
+            full: Slim::SLIM,
+        };
+        let more = case.location.is_some()
+            || case.message.is_some()
+            || !case.properties.is_empty()
+            || case.runs != 1
+            || input.is_none();
+        if !raw || more {
+            slim.full = self.full.len() as u32;
+            self.full.push(case);
+        }
+        self.slims.push(slim);
+    }
+
+    /// Each case in order, its strings decoded, lent to `on_case`, then the batch emptied (its
+    /// buffers kept, for the reader to fill again: [`CaseBatch::clear`]). The strings' buffers
+    /// are reused from one case to the next (those `on_case` takes are replaced).
+    pub fn lend_each(&mut self, on_case: &mut dyn FnMut(&mut TestCase)) {
+        let (bytes, texts) = (&self.bytes, &self.texts);
         // UTF-8 checked once for the whole batch (a report nearly always is), not field by
         // field: a field of it is then text already (unless it is part of a character that
         // fields around it complete).
-        let valid = std::str::from_utf8(&bytes).ok();
-        let field = |span: &Span| match span {
-            Span::Absent => Field::Absent,
-            Span::Raw(r) => match valid.and_then(|t| t.get(r.clone())) {
+        let valid = std::str::from_utf8(bytes).ok();
+        let field = |span: Span| {
+            if span.start == Span::ABSENT {
+                return Field::Absent;
+            }
+            let r = span.range();
+            if span.is_text() {
+                return Field::Text(&texts[r]);
+            }
+            match valid.and_then(|t| t.get(r.clone())) {
                 Some(text) => Field::RawText(text),
-                None => Field::Raw(&bytes[r.clone()]),
-            },
-            Span::Text(r) => Field::Text(&texts[r.clone()]),
+                None => Field::Raw(&bytes[r]),
+            }
         };
-        let mut cases = self.cases;
-        // Borrowed in place: a case is a few hundred bytes.
-        for (case, spans) in cases.iter_mut().zip(&self.spans) {
-            let Some(spans) = spans else {
+        // The case every slim one is lent as, its buffers reused from one to the next.
+        let mut scratch = TestCase {
+            suite: String::new(),
+            classname: String::new(),
+            name: String::new(),
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Passed,
+            flaky: false,
+            duration_s: 0.0,
+            message: None,
+            properties: Vec::new(),
+            input: 0,
+            runs: 1,
+        };
+        for slim in &self.slims {
+            let raw = slim.raw.then(|| RawStrings {
+                suite: field(slim.spans[0]),
+                suite_file: field(slim.spans[1]),
+                classname: field(slim.spans[2]),
+                class: field(slim.spans[3]),
+                name: field(slim.spans[4]),
+                file: field(slim.spans[5]),
+            });
+            if slim.full == Slim::SLIM {
+                let case = &mut scratch;
+                (case.line, case.duration_s) = (slim.line, slim.duration_s);
+                (case.status, case.flaky) = (slim.status, slim.flaky);
+                (case.input, case.runs) = (slim.input as usize, 1);
+                // What the case before may have left (`on_case` may take or change them).
+                (case.location, case.message) = (None, None);
+                case.properties.clear();
+                if let Some(raw) = &raw {
+                    raw.decode_into(case);
+                }
+                on_case(case);
+                continue;
+            }
+            let case = &mut self.full[slim.full as usize];
+            let Some(raw) = &raw else {
                 on_case(case);
                 continue;
             };
-            let raw = RawStrings {
-                suite: field(&spans[0]),
-                suite_file: field(&spans[1]),
-                classname: field(&spans[2]),
-                class: field(&spans[3]),
-                name: field(&spans[4]),
-                file: field(&spans[5]),
-            };
-            case.suite = std::mem::take(&mut suite);
-            case.classname = std::mem::take(&mut classname);
-            case.name = std::mem::take(&mut name);
-            case.file = Some(std::mem::take(&mut file));
+            // The scratch case's buffers lent to this one, and taken back.
+            case.suite = std::mem::take(&mut scratch.suite);
+            case.classname = std::mem::take(&mut scratch.classname);
+            case.name = std::mem::take(&mut scratch.name);
+            case.file = scratch.file.take();
             raw.decode_into(case);
             on_case(case);
-            suite = std::mem::take(&mut case.suite);
-            classname = std::mem::take(&mut case.classname);
-            name = std::mem::take(&mut case.name);
-            file = case.file.take().unwrap_or_default();
+            scratch.suite = std::mem::take(&mut case.suite);
+            scratch.classname = std::mem::take(&mut case.classname);
+            scratch.name = std::mem::take(&mut case.name);
+            scratch.file = case.file.take();
         }
+        self.clear();
+    }
+
+    /// Empties the batch, keeping its buffers' room: a batch sent back to the reader is filled
+    /// again without allocating (fresh memory is a page fault per page, on both threads).
+    pub fn clear(&mut self) {
+        self.slims.clear();
+        self.full.clear();
+        self.bytes.clear();
+        self.texts.clear();
+        self.last = [Span::NONE; 6];
     }
 }
 
 impl CaseSink for CaseBatch {
     fn case(&mut self, case: TestCase) {
-        self.cases.push(case);
-        self.spans.push(None);
+        self.push(case, [Span::NONE; 6], false);
     }
 
-    fn raw_case(&mut self, case: TestCase, raw: &RawStrings<'_>) {
+    fn raw_case(&mut self, mut case: TestCase, raw: &RawStrings<'_>) {
+        // Past what a span reaches (a sender that never sends): decoded here instead.
+        if self.bytes.len().max(self.texts.len()) > BATCH_MAX {
+            raw.decode_into(&mut case);
+            self.case(case);
+            return;
+        }
         let spans = [
             self.keep(0, raw.suite),
             self.keep(1, raw.suite_file),
@@ -264,7 +399,6 @@ impl CaseSink for CaseBatch {
             self.keep(4, raw.name),
             self.keep(5, raw.file),
         ];
-        self.cases.push(case);
-        self.spans.push(Some(spans));
+        self.push(case, spans, true);
     }
 }
