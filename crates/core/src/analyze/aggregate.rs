@@ -99,6 +99,8 @@ pub struct Aggregator<'a> {
     /// time, costs only the low 64 bits of its identity hash here (8 bytes, no hash-map slot);
     /// duplicates and later runs of the same test in `seen` are merged in `finish`.
     plain_passed: Vec<u64>,
+    /// `plain_passed` as sorted runs, their lengths in order; see [`SortedRuns`].
+    runs: SortedRuns,
     retained: Vec<Retained>,
     totals: Totals,
     /// `Some` when the run's [`TestIndex`] is wanted (the run is retained): the identities of
@@ -114,6 +116,7 @@ impl<'a> Aggregator<'a> {
             input_names: Vec::new(),
             seen: HashMap::default(),
             plain_passed: Vec::new(),
+            runs: SortedRuns::default(),
             retained: Vec::new(),
             totals: Totals::default(),
             index: None,
@@ -167,8 +170,7 @@ impl<'a> Aggregator<'a> {
                     // Sorted a run at a time while the parser is still reading (this thread
                     // waits on it), so `finish` only merges the runs.
                     if self.plain_passed.len() % SORTED_RUN == 0 {
-                        let at = self.plain_passed.len() - SORTED_RUN;
-                        self.plain_passed[at..].sort_unstable();
+                        self.runs.close(&mut self.plain_passed);
                     }
                     return;
                 }
@@ -239,8 +241,7 @@ impl<'a> Aggregator<'a> {
     /// passing runs are merged into that entry as in [`Aggregator::push`].
     fn merge_plain_passed(&mut self) {
         let mut keys = std::mem::take(&mut self.plain_passed);
-        // The stable sort finds the runs `push` sorted and merges them.
-        keys.sort();
+        std::mem::take(&mut self.runs).finish(&mut keys);
         // `seen`'s keys by their low 64 bits, sorted: walked in step with `keys` (a sorted
         // vector is a third of a hash map's size at the peak of a huge run).
         let mut in_seen: Vec<(u64, u128)> = self.seen.keys().map(|k| (*k as u64, *k)).collect();
@@ -437,6 +438,70 @@ impl<'a> Aggregator<'a> {
     }
 }
 
+/// A vector's sorted runs, merged as they come like the digits of a binary counter: when a
+/// run closes, it and the run before are merged while they are the same length. The runs left
+/// are a handful, each at least twice the next, so the merge a finished vector still needs is
+/// about one pass over it: the rest was done while the parser was reading (this thread waits on
+/// it), where sorting the whole at the end was the largest step after the parse.
+#[derive(Default)]
+struct SortedRuns {
+    /// The runs' lengths, first to last (they cover the vector up to its last closed run).
+    lengths: Vec<usize>,
+    /// A run's copy while it is merged.
+    scratch: Vec<u64>,
+}
+
+impl SortedRuns {
+    /// Sorts the keys after the last run as a run of their own and merges as a counter carries.
+    fn close(&mut self, keys: &mut [u64]) {
+        let covered: usize = self.lengths.iter().sum();
+        if covered == keys.len() {
+            return;
+        }
+        keys[covered..].sort_unstable();
+        self.lengths.push(keys.len() - covered);
+        while let [.., a, b] = self.lengths[..]
+            && a <= b
+        {
+            self.merge_last(keys);
+        }
+    }
+
+    /// Sorts `keys` whole: the open run closed, every run merged into one.
+    fn finish(mut self, keys: &mut [u64]) {
+        self.close(keys);
+        while self.lengths.len() > 1 {
+            self.merge_last(keys);
+        }
+    }
+
+    /// Merges the last two runs, which end the vector, into one.
+    fn merge_last(&mut self, keys: &mut [u64]) {
+        let (Some(b), Some(a)) = (self.lengths.pop(), self.lengths.pop()) else {
+            return;
+        };
+        let start = keys.len() - a - b;
+        let v = &mut keys[start..];
+        // The right run is copied out and the two merged from the back: the left run's
+        // elements still to place are always before the place written.
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&v[a..]);
+        let (mut i, mut j, mut k) = (a, b, a + b);
+        while i > 0 && j > 0 {
+            k -= 1;
+            if v[i - 1] > self.scratch[j - 1] {
+                v[k] = v[i - 1];
+                i -= 1;
+            } else {
+                v[k] = self.scratch[j - 1];
+                j -= 1;
+            }
+        }
+        v[..j].copy_from_slice(&self.scratch[..j]);
+        self.lengths.push(a + b);
+    }
+}
+
 /// The map's keys are already uniform hashes: use their low bits as they are.
 #[derive(Default)]
 struct KeyHasher(u64);
@@ -522,6 +587,38 @@ mod unit {
             .filter_map(|t| ControlId::parse_shape(t))
             .collect();
         agg.finish(&req)
+    }
+
+    /// Runs closed one by one (as `push` closes them, and of other lengths), then finished,
+    /// sort the vector as a sort does: any number of runs, duplicates within and across runs.
+    #[test]
+    fn sorted_runs_merged_as_they_close_sort_the_whole() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for runs in 0..12usize {
+            for run in [1usize, 3, 64] {
+                for partial in [0usize, 1, 17] {
+                    let mut keys = Vec::new();
+                    let mut sorted = SortedRuns::default();
+                    for _ in 0..runs {
+                        // Few distinct values: equal keys meet inside runs and across them.
+                        keys.extend((0..run).map(|_| next() % 50));
+                        sorted.close(&mut keys);
+                        assert!(sorted.lengths.windows(2).all(|w| w[0] > w[1]), "{runs} {run}");
+                    }
+                    keys.extend((0..partial).map(|_| next()));
+                    let mut expected = keys.clone();
+                    expected.sort_unstable();
+                    sorted.finish(&mut keys);
+                    assert_eq!(keys, expected, "{runs} runs of {run}, {partial} more");
+                }
+            }
+        }
     }
 
     #[test]
