@@ -260,14 +260,24 @@ pub fn redact_aggregate(
     let redact_cases = |cases: &mut [crate::model::report::CaseReport]| {
         let mut counts = crate::redact::Redactions::default();
         for c in cases {
-            for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
-                redactor.apply(s, &mut counts);
-            }
-            if let Some(f) = &mut c.file {
-                redactor.apply(f, &mut counts);
-            }
-            if let Some(l) = &mut c.location {
-                redactor.apply(&mut l.file, &mut counts);
+            let names = [
+                c.id.as_str(),
+                &c.suite,
+                &c.classname,
+                &c.name,
+                c.file.as_deref().unwrap_or(""),
+                c.location.as_ref().map_or("", |l| l.file.as_str()),
+            ];
+            if redactor.may_change_any(&names) {
+                for s in [&mut c.id, &mut c.suite, &mut c.classname, &mut c.name] {
+                    redactor.apply(s, &mut counts);
+                }
+                if let Some(f) = &mut c.file {
+                    redactor.apply(f, &mut counts);
+                }
+                if let Some(l) = &mut c.location {
+                    redactor.apply(&mut l.file, &mut counts);
+                }
             }
             if let Some(m) = &mut c.message {
                 // Redacted whole (the parser kept twice the limit), then cut: a secret that the

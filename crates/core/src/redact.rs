@@ -209,7 +209,7 @@ pub struct Redactor {
     /// Without `redact.patterns`, every rule's match contains one of [`BUILTIN_LITERALS`] or a
     /// secret value: text containing none of them (nearly all test names, messages and report
     /// lines) skips the regexes. `None` with patterns (arbitrary regexes).
-    literals: Option<aho_corasick::AhoCorasick>,
+    literals: Option<Literals>,
 }
 
 /// A literal each built-in rule's match contains (ASCII case-insensitive).
@@ -230,14 +230,121 @@ const BUILTIN_LITERALS: [&str; 14] = [
     "bearer",
 ];
 
-fn builtin_literals() -> &'static aho_corasick::AhoCorasick {
-    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
+fn builtin_literals() -> &'static Literals {
+    static LITERALS: OnceLock<Literals> = OnceLock::new();
+    LITERALS.get_or_init(|| Literals::new(&BUILTIN_LITERALS))
+}
+
+/// The search for any of a redactor's literals, ASCII case ignored: the first step of every
+/// redaction, over every name, message and line a run writes.
+#[derive(Clone)]
+enum Literals {
+    /// The literals in lower case, searched with SIMD (Teddy) in the text lowered a window at
+    /// a time: several times the automaton's speed, which steps byte by byte through text
+    /// where nearly every letter may start a literal.
+    Packed {
+        searcher: aho_corasick::packed::Searcher,
+        /// The longest literal's length: windows overlap by one less, so a literal across a
+        /// window's end is found in the next.
+        longest: usize,
+        /// No literal holds a NUL byte: texts joined by NULs are searched at once.
+        joinable: bool,
+    },
+    /// Where the packed search cannot be built (no SIMD, too many or too long literals).
+    Automaton(aho_corasick::AhoCorasick),
+    /// The literals could not be compiled: every text is looked at by the rules.
+    Any,
+}
+
+/// Bytes of text lowered at a time for [`Literals::Packed`].
+const LOWERED_WINDOW: usize = 16 * 1024;
+
+thread_local! {
+    /// Where [`Literals::Packed`] lowers text, reused call after call.
+    static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Literals {
+    fn new<S: AsRef<str>>(literals: &[S]) -> Literals {
+        let lowered: Vec<Vec<u8>> = literals
+            .iter()
+            .map(|l| l.as_ref().as_bytes().to_ascii_lowercase())
+            .collect();
+        let longest = lowered.iter().map(Vec::len).max().unwrap_or(0);
+        if (1..=LOWERED_WINDOW / 4).contains(&longest)
+            && lowered.iter().all(|l| !l.is_empty())
+            && let Some(searcher) = aho_corasick::packed::Config::new()
+                .builder()
+                .extend(&lowered)
+                .build()
+        {
+            let joinable = lowered.iter().all(|l| !l.contains(&0));
+            return Literals::Packed {
+                searcher,
+                longest,
+                joinable,
+            };
+        }
+        match aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(BUILTIN_LITERALS)
-            .expect("static literals")
-    })
+            .build(literals.iter().map(|l| l.as_ref()))
+        {
+            Ok(automaton) => Literals::Automaton(automaton),
+            Err(_) => Literals::Any,
+        }
+    }
+
+    /// Whether any of `texts` holds one of the literals: short texts are searched as one,
+    /// joined by NULs (no literal spans a NUL, none is in a text), a search set up once.
+    fn any_match(&self, texts: &[&str]) -> bool {
+        let Literals::Packed {
+            searcher,
+            joinable: true,
+            ..
+        } = self
+        else {
+            return texts.iter().any(|t| self.is_match(t));
+        };
+        let joined: usize = texts.iter().map(|t| t.len() + 1).sum();
+        if joined > LOWERED_WINDOW || texts.iter().any(|t| t.contains('\0')) {
+            return texts.iter().any(|t| self.is_match(t));
+        }
+        LOWERED.with_borrow_mut(|lowered| {
+            lowered.clear();
+            for t in texts {
+                lowered.extend(t.as_bytes().iter().map(u8::to_ascii_lowercase));
+                lowered.push(0);
+            }
+            searcher.find(lowered.as_slice()).is_some()
+        })
+    }
+
+    /// Whether `text` holds one of the literals, ASCII case ignored.
+    fn is_match(&self, text: &str) -> bool {
+        let (searcher, longest) = match self {
+            Literals::Packed {
+                searcher, longest, ..
+            } => (searcher, *longest),
+            Literals::Automaton(automaton) => return automaton.is_match(text),
+            Literals::Any => return true,
+        };
+        LOWERED.with_borrow_mut(|lowered| {
+            let bytes = text.as_bytes();
+            let mut at = 0;
+            loop {
+                let end = (at + LOWERED_WINDOW).min(bytes.len());
+                lowered.clear();
+                lowered.extend(bytes[at..end].iter().map(u8::to_ascii_lowercase));
+                if searcher.find(lowered.as_slice()).is_some() {
+                    return true;
+                }
+                if end == bytes.len() {
+                    return false;
+                }
+                at = end - (longest - 1);
+            }
+        })
+    }
 }
 
 /// The built-in rules' quick check, compiled once per process: a run builds several redactors
@@ -404,15 +511,12 @@ impl Redactor {
         } else if values.is_empty() {
             Some(builtin_literals().clone())
         } else {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(
-                    BUILTIN_LITERALS
-                        .iter()
-                        .copied()
-                        .chain(values.iter().map(String::as_str)),
-                )
-                .ok()
+            let all: Vec<&str> = BUILTIN_LITERALS
+                .iter()
+                .copied()
+                .chain(values.iter().map(String::as_str))
+                .collect();
+            Some(Literals::new(&all))
         };
         Ok(Redactor {
             secrets: secret_rule,
@@ -436,6 +540,16 @@ impl Redactor {
         }
         self.any
             .get_or_init(|| RegexSet::new(self.rules().map(|r| r.re.as_str())).ok())
+    }
+
+    /// Whether [`Redactor::redact`] might change any of `texts`: `false` when none holds a
+    /// literal every rule needs (checked for all at once: a test's name, class, suite and file
+    /// are a few dozen bytes each, and a search costs more to start than to run on them).
+    pub fn may_change_any(&self, texts: &[&str]) -> bool {
+        match &self.literals {
+            Some(literals) => literals.any_match(texts),
+            None => true,
+        }
     }
 
     /// Returns `text` with every secret replaced by `[REDACTED:<kind>]`, counting each.
@@ -760,6 +874,86 @@ mod unit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The SIMD search over lowered windows answers as the case-blind automaton does: literals
+    /// in any case, across each window's end at every offset, after non-ASCII text, and long
+    /// ones (a secret's encodings are up to a few hundred bytes).
+    #[test]
+    fn the_packed_literal_search_finds_what_the_automaton_finds() {
+        let long = "Zq9".repeat(60);
+        let literals = [
+            "secret",
+            "ghp_",
+            "authorization",
+            "private key",
+            long.as_str(),
+        ];
+        let packed = Literals::new(&literals);
+        // This machine (and every x86-64 runner) has the SIMD the packed search needs.
+        assert!(matches!(packed, Literals::Packed { .. }));
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(literals)
+            .unwrap();
+        let mut checked = 0;
+        for needle in [
+            "SeCrEt",
+            "GHP_",
+            "AUTHORIZATION",
+            "Private Key",
+            &long.to_lowercase(),
+        ] {
+            for window in [1, 2] {
+                let cut = window * LOWERED_WINDOW;
+                for at in cut.saturating_sub(needle.len() + 2)..cut + 3 {
+                    for lead in ["", "é"] {
+                        let mut text = lead.to_owned();
+                        text.push_str(&"x".repeat(at.saturating_sub(lead.len())));
+                        text.push_str(needle);
+                        text.push_str(&"y".repeat(40));
+                        assert!(packed.is_match(&text), "{needle} at {at}");
+                        assert_eq!(packed.is_match(&text), automaton.is_match(&text));
+                        // One byte short of the literal: found by neither.
+                        let cut_short = text.replacen(needle, &needle[1..], 1);
+                        assert!(!packed.is_match(&cut_short), "{needle} at {at}");
+                        assert!(!automaton.is_match(&cut_short));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 100);
+        assert!(!packed.is_match(""));
+        assert!(packed.is_match("SECRET"));
+    }
+
+    /// Several texts checked at once answer as each checked alone: a literal in any of them
+    /// (any case, first or last), none split across two, a text with a NUL of its own, texts
+    /// longer than a window together; and with configured patterns every text may change.
+    #[test]
+    fn texts_checked_together_answer_as_each_alone() {
+        let r = Redactor::new(&["tok-1234567890".to_owned()], &[]).unwrap();
+        assert!(r.may_change_any(&["a", "b", "x-SeCrEt"]));
+        assert!(r.may_change_any(&["TOK-1234567890", "b"]));
+        assert!(!r.may_change_any(&["tests.pkg::Test", "", "test_parse_3", "f.py"]));
+        assert!(!r.may_change_any(&["sec", "ret"]));
+        assert!(!r.may_change_any(&["tok-12345", "67890"]));
+        assert!(r.may_change_any(&["a\0b", "ghp_"]));
+        let long = "y".repeat(LOWERED_WINDOW);
+        assert!(r.may_change_any(&[&long, "bearer"]));
+        assert!(!r.may_change_any(&[&long, "b"]));
+        // What the single-text path redacts, the joined check lets through.
+        for t in [
+            "Bearer abcdefghijklmnop",
+            "AKIAABCDEFGHIJKLMNOP",
+            "tok-1234567890",
+        ] {
+            let changed = r.redact(t, &mut Redactions::default()) != t;
+            assert!(changed && r.may_change_any(&["x", t]), "{t}");
+        }
+        let patterns = Redactor::new(&[], &["nothing-here".to_owned()]).unwrap();
+        assert!(patterns.may_change_any(&["a", "b"]));
+    }
 
     /// Compiled on first need, the built-in rules all still compile (a failure would drop one
     /// silently) and apply, after the run's secrets and before the configured patterns.

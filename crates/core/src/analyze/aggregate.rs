@@ -296,17 +296,16 @@ impl<'a> Aggregator<'a> {
         let mut cases = Vec::with_capacity(self.retained.len());
         for Retained { case, mapping } in self.retained {
             let id = case.id();
-            let input = self
-                .input_names
-                .get(case.input)
-                .cloned()
-                .unwrap_or_default();
             for u in &mapping.unknown {
                 unknown_tags.push(UnknownTag {
                     tag: u.tag.clone(),
                     test: id.clone(),
                     carrier: u.carrier.clone(),
-                    input: input.clone(),
+                    input: self
+                        .input_names
+                        .get(case.input)
+                        .cloned()
+                        .unwrap_or_default(),
                 });
             }
             let ids = mapping.control_ids();
@@ -609,7 +608,10 @@ mod unit {
                         // Few distinct values: equal keys meet inside runs and across them.
                         keys.extend((0..run).map(|_| next() % 50));
                         sorted.close(&mut keys);
-                        assert!(sorted.lengths.windows(2).all(|w| w[0] > w[1]), "{runs} {run}");
+                        assert!(
+                            sorted.lengths.windows(2).all(|w| w[0] > w[1]),
+                            "{runs} {run}"
+                        );
                     }
                     keys.extend((0..partial).map(|_| next()));
                     let mut expected = keys.clone();
