@@ -49,14 +49,17 @@ struct Slot {
 /// A test kept for `report.json`. Boxed: the vector of them grows by doubling, and slack slots
 /// of 8 bytes cost less than slots of a whole case.
 struct Retained {
-    case: Box<TestCase>,
+    /// The case as the report gives it, made when kept (on this thread, while the parser
+    /// reads, rather than after): its controls are moved in from `mapping` by `finish`.
+    case: Box<CaseReport>,
     mapping: Mapping,
 }
 
 /// What is kept of a case, moved out of the caller's: its properties were only needed for the
 /// mapping, already done.
-fn kept(case: &mut TestCase) -> Box<TestCase> {
-    Box::new(TestCase {
+fn kept(case: &mut TestCase) -> Box<CaseReport> {
+    Box::new(CaseReport {
+        id: case.id(),
         suite: std::mem::take(&mut case.suite),
         classname: std::mem::take(&mut case.classname),
         name: std::mem::take(&mut case.name),
@@ -66,10 +69,11 @@ fn kept(case: &mut TestCase) -> Box<TestCase> {
         status: case.status,
         flaky: case.flaky,
         duration_s: case.duration_s,
-        message: case.message.take(),
-        properties: Vec::new(),
-        input: case.input,
         runs: case.runs,
+        input: case.input,
+        message_bytes: case.message.as_ref().map(|m| m.original_len),
+        message: case.message.take().map(|m| m.text),
+        controls: Vec::new(),
     })
 }
 
@@ -295,7 +299,8 @@ impl<'a> Aggregator<'a> {
         let mut organisational: HashMap<ControlId, (u64, String)> = HashMap::new();
         let mut cases = Vec::with_capacity(self.retained.len());
         for Retained { case, mapping } in self.retained {
-            let id = case.id();
+            let mut case = *case;
+            let id = &case.id;
             for u in &mapping.unknown {
                 unknown_tags.push(UnknownTag {
                     tag: u.tag.clone(),
@@ -317,7 +322,11 @@ impl<'a> Aggregator<'a> {
                 tagged.runs += u64::from(case.runs);
             }
             if let Some(index) = &mut index {
-                let key = Self::key(&case) as u64;
+                let key = crate::model::history::test_key(
+                    &case.classname,
+                    &case.name,
+                    case.file.as_deref(),
+                ) as u64;
                 for cid in &ids {
                     match index.controls.iter_mut().find(|(c, _)| c == cid) {
                         Some((_, list)) => list.push(key),
@@ -344,27 +353,12 @@ impl<'a> Aggregator<'a> {
                     CaseStatus::Skipped => r.skipped += 1,
                 }
             }
-            cases.push(CaseReport {
-                id,
-                suite: case.suite,
-                classname: case.classname,
-                name: case.name,
-                file: case.file,
-                line: case.line,
-                location: case.location,
-                status: case.status,
-                flaky: case.flaky,
-                duration_s: case.duration_s,
-                runs: case.runs,
-                input: case.input,
-                message_bytes: case.message.as_ref().map(|m| m.original_len),
-                message: case.message.map(|m| m.text),
-                controls: mapping
-                    .controls
-                    .into_iter()
-                    .map(|(id, carrier)| CaseControl { id, carrier })
-                    .collect(),
-            });
+            case.controls = mapping
+                .controls
+                .into_iter()
+                .map(|(id, carrier)| CaseControl { id, carrier })
+                .collect();
+            cases.push(case);
         }
         for cid in required {
             per_control
@@ -486,15 +480,15 @@ impl SortedRuns {
         self.scratch.clear();
         self.scratch.extend_from_slice(&v[a..]);
         let (mut i, mut j, mut k) = (a, b, a + b);
+        // Without a branch on the comparison (a coin toss on hashes): a select and two
+        // counts.
         while i > 0 && j > 0 {
             k -= 1;
-            if v[i - 1] > self.scratch[j - 1] {
-                v[k] = v[i - 1];
-                i -= 1;
-            } else {
-                v[k] = self.scratch[j - 1];
-                j -= 1;
-            }
+            let (left, right) = (v[i - 1], self.scratch[j - 1]);
+            let from_left = left > right;
+            v[k] = if from_left { left } else { right };
+            i -= usize::from(from_left);
+            j -= usize::from(!from_left);
         }
         v[..j].copy_from_slice(&self.scratch[..j]);
         self.lengths.push(a + b);
