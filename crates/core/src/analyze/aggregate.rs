@@ -49,17 +49,14 @@ struct Slot {
 /// A test kept for `report.json`. Boxed: the vector of them grows by doubling, and slack slots
 /// of 8 bytes cost less than slots of a whole case.
 struct Retained {
-    /// The case as the report gives it, made when kept (on this thread, while the parser
-    /// reads, rather than after): its controls are moved in from `mapping` by `finish`.
-    case: Box<CaseReport>,
+    case: Box<TestCase>,
     mapping: Mapping,
 }
 
 /// What is kept of a case, moved out of the caller's: its properties were only needed for the
 /// mapping, already done.
-fn kept(case: &mut TestCase) -> Box<CaseReport> {
-    Box::new(CaseReport {
-        id: case.id(),
+fn kept(case: &mut TestCase) -> Box<TestCase> {
+    Box::new(TestCase {
         suite: std::mem::take(&mut case.suite),
         classname: std::mem::take(&mut case.classname),
         name: std::mem::take(&mut case.name),
@@ -69,11 +66,10 @@ fn kept(case: &mut TestCase) -> Box<CaseReport> {
         status: case.status,
         flaky: case.flaky,
         duration_s: case.duration_s,
-        runs: case.runs,
+        message: case.message.take(),
+        properties: Vec::new(),
         input: case.input,
-        message_bytes: case.message.as_ref().map(|m| m.original_len),
-        message: case.message.take().map(|m| m.text),
-        controls: Vec::new(),
+        runs: case.runs,
     })
 }
 
@@ -299,8 +295,7 @@ impl<'a> Aggregator<'a> {
         let mut organisational: HashMap<ControlId, (u64, String)> = HashMap::new();
         let mut cases = Vec::with_capacity(self.retained.len());
         for Retained { case, mapping } in self.retained {
-            let mut case = *case;
-            let id = &case.id;
+            let id = case.id();
             for u in &mapping.unknown {
                 unknown_tags.push(UnknownTag {
                     tag: u.tag.clone(),
@@ -322,11 +317,7 @@ impl<'a> Aggregator<'a> {
                 tagged.runs += u64::from(case.runs);
             }
             if let Some(index) = &mut index {
-                let key = crate::model::history::test_key(
-                    &case.classname,
-                    &case.name,
-                    case.file.as_deref(),
-                ) as u64;
+                let key = Self::key(&case) as u64;
                 for cid in &ids {
                     match index.controls.iter_mut().find(|(c, _)| c == cid) {
                         Some((_, list)) => list.push(key),
@@ -353,12 +344,27 @@ impl<'a> Aggregator<'a> {
                     CaseStatus::Skipped => r.skipped += 1,
                 }
             }
-            case.controls = mapping
-                .controls
-                .into_iter()
-                .map(|(id, carrier)| CaseControl { id, carrier })
-                .collect();
-            cases.push(case);
+            cases.push(CaseReport {
+                id,
+                suite: case.suite,
+                classname: case.classname,
+                name: case.name,
+                file: case.file,
+                line: case.line,
+                location: case.location,
+                status: case.status,
+                flaky: case.flaky,
+                duration_s: case.duration_s,
+                runs: case.runs,
+                input: case.input,
+                message_bytes: case.message.as_ref().map(|m| m.original_len),
+                message: case.message.map(|m| m.text),
+                controls: mapping
+                    .controls
+                    .into_iter()
+                    .map(|(id, carrier)| CaseControl { id, carrier })
+                    .collect(),
+            });
         }
         for cid in required {
             per_control
@@ -458,6 +464,8 @@ impl SortedRuns {
         {
             self.merge_last(keys);
         }
+        // Not kept between merges: it grows to half the keys, memory the parse can use.
+        self.scratch = Vec::new();
     }
 
     /// Sorts `keys` whole: the open run closed, every run merged into one.

@@ -402,3 +402,103 @@ impl CaseSink for CaseBatch {
         self.push(case, spans, true);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Message, PropertyScope, RawProperty, SourceLocation};
+
+    fn blank(input: usize) -> TestCase {
+        TestCase {
+            suite: String::new(),
+            classname: String::new(),
+            name: String::new(),
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Passed,
+            flaky: false,
+            duration_s: 0.0,
+            message: None,
+            properties: Vec::new(),
+            input,
+            runs: 1,
+        }
+    }
+
+    /// A batch lent twice (emptied and filled again, as the reader reuses it), to an `on_case`
+    /// that takes the strings and leaves a location, message and properties behind in the
+    /// lent case, as the aggregator may: each case reads as it was put in, slim or full,
+    /// nothing carried over from the case before.
+    #[test]
+    fn a_reused_batch_lends_each_case_as_it_was_put_in() {
+        let mut batch = CaseBatch::with_capacity(4);
+        for round in 0..2 {
+            let mut put = Vec::new();
+            for i in 0..6usize {
+                let mut case = blank(round * 10 + i);
+                case.line = (i % 2 == 0).then_some(i as u32 + 1);
+                case.duration_s = i as f64 / 8.0;
+                case.status = [CaseStatus::Passed, CaseStatus::Failed][i % 2];
+                case.flaky = i == 4;
+                if i == 3 {
+                    case.message = Some(Message::bounded("boom"));
+                    case.location = Some(SourceLocation {
+                        file: "t.py".into(),
+                        line: 9,
+                    });
+                }
+                if i == 5 {
+                    case.properties.push(RawProperty {
+                        name: "control".into(),
+                        value: "CC6.1".into(),
+                        scope: PropertyScope::Case,
+                    });
+                    case.runs = 2;
+                }
+                let classname = format!("c.K{i}");
+                let name = format!("t{round}{i}");
+                let raw = RawStrings {
+                    suite: Field::Text("suite"),
+                    suite_file: if i == 1 {
+                        Field::Absent
+                    } else {
+                        Field::Text("s.py")
+                    },
+                    classname: Field::Raw(classname.as_bytes()),
+                    class: Field::Absent,
+                    name: Field::Raw(name.as_bytes()),
+                    file: if i == 2 {
+                        Field::Raw(b"own.py")
+                    } else {
+                        Field::Absent
+                    },
+                };
+                let mut decoded = case.clone();
+                raw.decode_into(&mut decoded);
+                put.push(decoded);
+                batch.raw_case(case, &raw);
+            }
+            let mut got = Vec::new();
+            batch.lend_each(&mut |c| {
+                got.push(c.clone());
+                // What an `on_case` may leave behind in the case it was lent.
+                std::mem::take(&mut c.name);
+                c.file = None;
+                c.location = Some(SourceLocation {
+                    file: "left.py".into(),
+                    line: 1,
+                });
+                c.message = Some(Message::bounded("left"));
+                c.properties.push(RawProperty {
+                    name: "left".into(),
+                    value: "x".into(),
+                    scope: PropertyScope::Case,
+                });
+                c.runs = 7;
+            });
+            assert_eq!(got, put, "round {round}");
+            assert!(batch.is_empty() && batch.bytes() == 0);
+        }
+    }
+}
