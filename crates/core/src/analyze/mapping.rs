@@ -53,6 +53,13 @@ impl Mapping {
     }
 }
 
+thread_local! {
+    /// A test's id for the rules that match on it, reused test after test: built and freed
+    /// for each test, its allocation churned the allocator's pages (each freed page returned
+    /// to the system at once, a TLB flush on every core).
+    static ID: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 /// Compiled tag sources and rules, built once per run.
 pub struct Mapper {
     properties: Vec<String>,
@@ -172,40 +179,11 @@ impl Mapper {
             markers.scan(&case.classname, Carrier::ClassnameMarker, &mut m);
         }
         if !self.rule_sets.is_empty() || !self.contains.is_empty() {
-            let id = case.id();
-            let subject = |target: &RuleTarget| match target {
-                RuleTarget::Id => id.as_str(),
-                RuleTarget::Classname => case.classname.as_str(),
-                RuleTarget::Name => case.name.as_str(),
-                RuleTarget::File => case.file.as_deref().unwrap_or(""),
-                RuleTarget::Suite => case.suite.as_str(),
-            };
-            let mut hits: Vec<usize> = Vec::new();
-            for (target, set, idx) in &self.rule_sets {
-                let subject = subject(target);
-                if !subject.is_empty() {
-                    hits.extend(set.matches(subject).into_iter().map(|k| idx[k]));
-                }
-            }
-            for (target, finder, i) in &self.contains {
-                if finder.find(subject(target).as_bytes()).is_some() {
-                    hits.push(*i);
-                }
-            }
-            // Carriers in config order, whatever the targets.
-            hits.sort_unstable();
-            for i in hits {
-                let (n, pattern, ids) = &self.rules[i];
-                for cid in ids {
-                    m.add(
-                        *cid,
-                        Carrier::ConfigRule {
-                            rule: *n,
-                            pattern: pattern.clone(),
-                        },
-                    );
-                }
-            }
+            ID.with_borrow_mut(|id| {
+                id.clear();
+                case.write_id(id);
+                self.map_rules(case, id, &mut m);
+            });
         }
         for (cid, suite) in suite_defaults {
             m.add(
@@ -216,6 +194,43 @@ impl Mapper {
             );
         }
         m
+    }
+
+    /// The config rules `case` (its id `id`) matches, their controls added to `m`.
+    fn map_rules(&self, case: &TestCase, id: &str, m: &mut Mapping) {
+        let subject = |target: &RuleTarget| match target {
+            RuleTarget::Id => id,
+            RuleTarget::Classname => case.classname.as_str(),
+            RuleTarget::Name => case.name.as_str(),
+            RuleTarget::File => case.file.as_deref().unwrap_or(""),
+            RuleTarget::Suite => case.suite.as_str(),
+        };
+        let mut hits: Vec<usize> = Vec::new();
+        for (target, set, idx) in &self.rule_sets {
+            let subject = subject(target);
+            if !subject.is_empty() {
+                hits.extend(set.matches(subject).into_iter().map(|k| idx[k]));
+            }
+        }
+        for (target, finder, i) in &self.contains {
+            if finder.find(subject(target).as_bytes()).is_some() {
+                hits.push(*i);
+            }
+        }
+        // Carriers in config order, whatever the targets.
+        hits.sort_unstable();
+        for i in hits {
+            let (n, pattern, ids) = &self.rules[i];
+            for cid in ids {
+                m.add(
+                    *cid,
+                    Carrier::ConfigRule {
+                        rule: *n,
+                        pattern: pattern.clone(),
+                    },
+                );
+            }
+        }
     }
 }
 

@@ -168,12 +168,17 @@ impl TestCase {
     /// Identity used to merge the same test seen in several files: classname + name (+ file).
     pub fn id(&self) -> String {
         let mut id = String::with_capacity(self.classname.len() + self.name.len() + 2);
-        if !self.classname.is_empty() {
-            id.push_str(&self.classname);
-            id.push_str("::");
-        }
-        id.push_str(&self.name);
+        self.write_id(&mut id);
         id
+    }
+
+    /// [`TestCase::id`] appended to `out`.
+    pub fn write_id(&self, out: &mut String) {
+        if !self.classname.is_empty() {
+            out.push_str(&self.classname);
+            out.push_str("::");
+        }
+        out.push_str(&self.name);
     }
 }
 
