@@ -435,7 +435,7 @@ mod unit {
             );
         }
     }
-    use crate::model::{CaseStatus, RawProperty};
+    use crate::model::RawProperty;
     use std::path::Path;
 
     fn case(classname: &str, name: &str, props: &[(&str, &str, PropertyScope)]) -> TestCase {
@@ -444,12 +444,6 @@ mod unit {
             classname: classname.into(),
             name: name.into(),
             file: Some("tests/auth/test_login.py".into()),
-            line: None,
-            location: None,
-            status: CaseStatus::Passed,
-            flaky: false,
-            duration_s: 0.0,
-            message: None,
             properties: props
                 .iter()
                 .map(|(n, v, s)| RawProperty {
@@ -458,8 +452,7 @@ mod unit {
                     scope: *s,
                 })
                 .collect(),
-            input: 0,
-            runs: 1,
+            ..TestCase::empty(0)
         }
     }
 

@@ -310,21 +310,7 @@ impl CaseBatch {
             }
         };
         // The case every slim one is lent as, its buffers reused from one to the next.
-        let mut scratch = TestCase {
-            suite: String::new(),
-            classname: String::new(),
-            name: String::new(),
-            file: None,
-            line: None,
-            location: None,
-            status: CaseStatus::Passed,
-            flaky: false,
-            duration_s: 0.0,
-            message: None,
-            properties: Vec::new(),
-            input: 0,
-            runs: 1,
-        };
+        let mut scratch = TestCase::empty(0);
         for slim in &self.slims {
             let raw = slim.raw.then(|| RawStrings {
                 suite: field(slim.spans[0]),
@@ -408,24 +394,6 @@ mod tests {
     use super::*;
     use crate::model::{Message, PropertyScope, RawProperty, SourceLocation};
 
-    fn blank(input: usize) -> TestCase {
-        TestCase {
-            suite: String::new(),
-            classname: String::new(),
-            name: String::new(),
-            file: None,
-            line: None,
-            location: None,
-            status: CaseStatus::Passed,
-            flaky: false,
-            duration_s: 0.0,
-            message: None,
-            properties: Vec::new(),
-            input,
-            runs: 1,
-        }
-    }
-
     /// A batch lent twice (emptied and filled again, as the reader reuses it), to an `on_case`
     /// that takes the strings and leaves a location, message and properties behind in the
     /// lent case, as the aggregator may: each case reads as it was put in, slim or full,
@@ -436,7 +404,7 @@ mod tests {
         for round in 0..2 {
             let mut put = Vec::new();
             for i in 0..6usize {
-                let mut case = blank(round * 10 + i);
+                let mut case = TestCase::empty(round * 10 + i);
                 case.line = (i % 2 == 0).then_some(i as u32 + 1);
                 case.duration_s = i as f64 / 8.0;
                 case.status = [CaseStatus::Passed, CaseStatus::Failed][i % 2];

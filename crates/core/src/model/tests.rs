@@ -138,23 +138,34 @@ pub struct TestCase {
 }
 
 impl TestCase {
+    /// A passed test of input `input` with no name, file, time or anything else yet.
+    pub fn empty(input: usize) -> Self {
+        TestCase {
+            suite: String::new(),
+            classname: String::new(),
+            name: String::new(),
+            file: None,
+            line: None,
+            location: None,
+            status: CaseStatus::Passed,
+            flaky: false,
+            duration_s: 0.0,
+            message: None,
+            properties: Vec::new(),
+            input,
+            runs: 1,
+        }
+    }
+
     /// The errored case a reader reports for a failure outside any test (a crashed test run, a
     /// suite's teardown, a report saying more failed than it shows): no class, file or time.
     pub fn outside_any_test(suite: String, name: String, message: Message, input: usize) -> Self {
         TestCase {
             suite,
-            classname: String::new(),
             name,
-            file: None,
-            line: None,
-            location: None,
             status: CaseStatus::Errored,
-            flaky: false,
-            duration_s: 0.0,
             message: Some(message),
-            properties: Vec::new(),
-            input,
-            runs: 1,
+            ..TestCase::empty(input)
         }
     }
 
