@@ -167,8 +167,8 @@ impl<'a> Aggregator<'a> {
                     && mapping.unknown.is_empty()
                 {
                     self.plain_passed.push(key as u64);
-                    // Sorted a run at a time while the parser is still reading (this thread
-                    // waits on it), so `finish` only merges the runs.
+                    // Sorted and merged a run at a time while the parser is still reading
+                    // (this thread waits on it), so `finish` has about one merge left.
                     if self.plain_passed.len() % SORTED_RUN == 0 {
                         self.runs.close(&mut self.plain_passed);
                     }
