@@ -295,7 +295,8 @@ impl Literals {
     }
 
     /// Whether any of `texts` holds one of the literals: short texts are searched as one,
-    /// joined by NULs (no literal spans a NUL, none is in a text), a search set up once.
+    /// joined by NULs (no literal holds a NUL, so none is found across a join), a search set
+    /// up once.
     fn any_match(&self, texts: &[&str]) -> bool {
         let Literals::Packed {
             searcher,
@@ -306,7 +307,7 @@ impl Literals {
             return texts.iter().any(|t| self.is_match(t));
         };
         let joined: usize = texts.iter().map(|t| t.len() + 1).sum();
-        if joined > LOWERED_WINDOW || texts.iter().any(|t| t.contains('\0')) {
+        if joined > LOWERED_WINDOW {
             return texts.iter().any(|t| self.is_match(t));
         }
         LOWERED.with_borrow_mut(|lowered| {

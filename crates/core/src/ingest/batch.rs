@@ -171,8 +171,8 @@ struct Slim {
     flaky: bool,
     /// Whether the strings are the spans (else the case's own, final).
     raw: bool,
-    /// The case in `full` when it carries more (a message, a location, properties, a large
-    /// input index): [`Slim::SLIM`] when it does not.
+    /// The case in `full` when it carries more (a message, a location, properties, reruns,
+    /// an input index past `u32`, or strings of its own): [`Slim::SLIM`] when it does not.
     full: u32,
 }
 
@@ -264,7 +264,7 @@ impl CaseBatch {
 
     /// Adds `case` (its strings in `spans` when `raw`): slim when it carries nothing more.
     fn push(&mut self, case: TestCase, spans: [Span; 6], raw: bool) {
-        let input = u32::try_from(case.input).ok().filter(|&i| i != Slim::SLIM);
+        let input = u32::try_from(case.input).ok();
         let mut slim = Slim {
             spans,
             duration_s: case.duration_s,
