@@ -47,7 +47,7 @@ use super::cobertura::{
 };
 use super::xml;
 use crate::error::ParseError;
-use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport};
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, hits};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tag {
@@ -287,7 +287,6 @@ fn read_line(e: &BytesStart<'_>, tally: &mut Tally) -> Result<Option<LineHits>, 
     let Some(line) = num else {
         return Err(format!("<line type=\"{kind}\"> without a num attribute"));
     };
-    let sat = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     let mut lh = LineHits {
         line,
         ..LineHits::default()
@@ -295,10 +294,10 @@ fn read_line(e: &BytesStart<'_>, tally: &mut Tally) -> Result<Option<LineHits>, 
     match (kind, count) {
         ("cond", Some(c)) => {
             // Istanbul: branches taken / not taken on this line.
-            lh.hits = c;
+            lh.hits = hits(c);
             let (t, f) = (truecount.unwrap_or(0), falsecount.unwrap_or(0));
-            lh.branches_covered = sat(t);
-            lh.branches_total = sat(t.saturating_add(f));
+            lh.branches_covered = hits(t);
+            lh.branches_total = hits(t.saturating_add(f));
         }
         ("cond", None) => {
             // OpenClover: how often the decision was true / false.
@@ -308,11 +307,11 @@ fn read_line(e: &BytesStart<'_>, tally: &mut Tally) -> Result<Option<LineHits>, 
             }
             let (t, f) = (truecount.unwrap_or(0), falsecount.unwrap_or(0));
             tally.cond_without_count += 1;
-            lh.hits = t.saturating_add(f);
+            lh.hits = hits(t.saturating_add(f));
             lh.branches_covered = u32::from(t > 0) + u32::from(f > 0);
             lh.branches_total = 2;
         }
-        (_, Some(c)) => lh.hits = c,
+        (_, Some(c)) => lh.hits = hits(c),
         (_, None) => {
             tally.uncounted += 1;
             return Ok(None);
@@ -326,7 +325,7 @@ mod tests {
     use super::*;
 
     /// (line, hits, branches covered, branches total) of the file named `name`.
-    fn lines(r: &RawReport, name: &str) -> Vec<(u32, u64, u32, u32)> {
+    fn lines(r: &RawReport, name: &str) -> Vec<(u32, u32, u32, u32)> {
         r.files
             .iter()
             .find(|f| f.name == name)

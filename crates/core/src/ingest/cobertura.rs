@@ -22,7 +22,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::xml;
 use crate::error::ParseError;
-use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, hits, normalize_lines};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Tag {
@@ -465,8 +465,8 @@ fn read_line(e: &BytesStart<'_>) -> Result<Option<LineHits>, String> {
                 }
             },
             b"hits" => match parse_hits(&a.value) {
-                Some(hits) => {
-                    lh.hits = hits;
+                Some(count) => {
+                    lh.hits = hits(count);
                     have_hits = true;
                 }
                 None => {
@@ -634,7 +634,7 @@ mod tests {
         let r = parse(x.as_bytes()).unwrap();
         assert_eq!(r.roots, vec!["/repo/a&b".to_string(), "/other".to_string()]);
         assert_eq!(r.files.len(), 2);
-        let l: Vec<(u32, u64, u32, u32)> = r.files[0]
+        let l: Vec<(u32, u32, u32, u32)> = r.files[0]
             .lines
             .iter()
             .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
@@ -739,7 +739,7 @@ mod tests {
         let r = r.0.unwrap();
         let names: Vec<&str> = r.files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["a.py", "b.py", "c.py"]);
-        let a: Vec<(u32, u64)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
+        let a: Vec<(u32, u32)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
         assert_eq!(a, [(1, 3), (2, 4), (3, 0)]);
         assert_eq!(r.roots, ["/repo"]);
         assert!(r.warnings[0].starts_with("2 <line>"), "{:?}", r.warnings);

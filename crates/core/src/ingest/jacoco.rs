@@ -21,7 +21,7 @@ use super::cobertura::{
 };
 use super::xml;
 use crate::error::ParseError;
-use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, hits, normalize_lines};
 
 /// Source roots used when the caller configures none.
 pub const DEFAULT_SOURCE_ROOTS: [&str; 2] = ["src/main/java", "src/main/kotlin"];
@@ -262,7 +262,7 @@ fn read_line(e: &BytesStart<'_>) -> Result<(LineHits, bool), String> {
                 have_nr = true;
             }
             b"ci" => {
-                lh.hits = v;
+                lh.hits = hits(v);
                 counted = true;
             }
             b"mi" => counted = true,
@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(r.roots, roots);
         assert_eq!(r.files[0].name, "com/ex/A.java");
         assert_eq!(r.files[1].name, "B.kt");
-        let l: Vec<(u32, u64, u32, u32)> = r.files[0]
+        let l: Vec<(u32, u32, u32, u32)> = r.files[0]
             .lines
             .iter()
             .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))

@@ -19,16 +19,51 @@
 use std::collections::HashMap;
 
 use crate::error::ParseError;
-use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, normalize_lines};
+use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, hits, normalize_lines};
 
+/// The record being read; its buffers are kept from one record to the next.
 #[derive(Default)]
-struct Record {
+struct Record<'a> {
     file: Option<usize>,
     da: Vec<LineHits>,
     /// (line, taken)
     brda: Vec<(u32, u64)>,
-    /// name → (start line, FNDA count)
-    functions: HashMap<Vec<u8>, (u32, u64)>,
+    functions: Functions<'a>,
+}
+
+/// A record's functions as diff-cover keeps them (a Python dict): in the order their names
+/// first came, a later `FN` of a name replacing its line and clearing its count, `FNDA`
+/// setting the count of a name already declared.
+#[derive(Default)]
+struct Functions<'a> {
+    /// (start line, FNDA count), in first-declaration order.
+    list: Vec<(u32, u64)>,
+    /// name (borrowed from the report) → its place in `list`. aHash: keyed per process like
+    /// std's SipHash (names come from the code under review), a fraction of its cost.
+    index: HashMap<&'a [u8], usize, ahash::RandomState>,
+}
+
+impl<'a> Functions<'a> {
+    fn declare(&mut self, name: &'a [u8], start: u32) {
+        let next = self.list.len();
+        let at = *self.index.entry(name).or_insert(next);
+        if at == next {
+            self.list.push((start, 0));
+        } else {
+            self.list[at] = (start, 0);
+        }
+    }
+
+    fn count(&mut self, name: &[u8], count: u64) {
+        if let Some(&at) = self.index.get(name) {
+            self.list[at].1 = count;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.list.clear();
+        self.index.clear();
+    }
 }
 
 /// Parses an LCOV tracefile.
@@ -83,6 +118,7 @@ fn parse_with(bytes: &[u8], fast: bool) -> Result<RawReport, ParseError> {
             ),
         ));
     }
+    // Each record's lines were left sorted and unique by `finish`.
     finish(&mut rec, &mut files);
     if !seen_directive {
         return Err(ParseError::at(
@@ -90,9 +126,6 @@ fn parse_with(bytes: &[u8], fast: bool) -> Result<RawReport, ParseError> {
             Some(0),
             "empty LCOV report: no SF/DA records",
         ));
-    }
-    for f in &mut files {
-        normalize_lines(&mut f.lines);
     }
     Ok(RawReport {
         format: CoverageFormat::Lcov,
@@ -104,16 +137,16 @@ fn parse_with(bytes: &[u8], fast: bool) -> Result<RawReport, ParseError> {
 
 /// The reader's state: files so far, the record being read.
 #[derive(Default)]
-struct Parser {
+struct Parser<'a> {
     files: Vec<RawFile>,
     index: HashMap<String, usize>,
-    rec: Record,
+    rec: Record<'a>,
     seen_directive: bool,
 }
 
-impl Parser {
+impl<'a> Parser<'a> {
     /// Reads one line (1-based `line_no`, without its `\n`).
-    fn line(&mut self, line_no: u64, line: &[u8]) -> Result<(), ParseError> {
+    fn line(&mut self, line_no: u64, line: &'a [u8]) -> Result<(), ParseError> {
         let mut line = line.trim_ascii();
         if line_no == 1 {
             line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
@@ -202,7 +235,7 @@ impl Parser {
                 // `FN:0,…` names no line of the file: the function's start is not measured
                 // (a declaration, not a line record, so it is not worth refusing the report).
                 if start > 0 {
-                    self.rec.functions.insert(name.to_vec(), (start, 0));
+                    self.rec.functions.declare(name, start);
                 }
             }
             b"FNDA" => {
@@ -215,9 +248,7 @@ impl Parser {
                     Count::Negative => return Err(negative(line_no, line)),
                     Count::Bad => return Err(bad(line_no, "FNDA:<count>,<name>", line)),
                 };
-                if let Some(f) = self.rec.functions.get_mut(&content[c1 + 1..]) {
-                    f.1 = count;
-                }
+                self.rec.functions.count(&content[c1 + 1..], count);
             }
             _ => {}
         }
@@ -259,7 +290,7 @@ fn negative(line_no: u64, line: &[u8]) -> ParseError {
     )
 }
 
-fn need_file(rec: &Record, line_no: u64, key: &str) -> Result<(), ParseError> {
+fn need_file(rec: &Record<'_>, line_no: u64, key: &str) -> Result<(), ParseError> {
     if rec.file.is_none() {
         return Err(ParseError::at_line(
             line_no,
@@ -313,13 +344,13 @@ fn da_line(b: &[u8]) -> Option<(LineHits, usize)> {
     if b.get(at) != Some(&b',') {
         return None;
     }
-    let (hits, n) = lead_digits(&b[at + 1..])?;
+    let (count, n) = lead_digits(&b[at + 1..])?;
     let len = line_end(b, at + 1 + n)?;
     let line = u32::try_from(line).ok().filter(|&l| l > 0)?;
     Some((
         LineHits {
             line,
-            hits,
+            hits: hits(count),
             ..Default::default()
         },
         len,
@@ -368,13 +399,13 @@ enum BadDa {
 fn read_da(content: &[u8]) -> Result<LineHits, BadDa> {
     let mut it = content.split(|&b| b == b',');
     let ln = it.next().and_then(parse_u32);
-    let hits = it.next().map(parse_count);
-    match (ln, hits, it.nth(1)) {
+    let count = it.next().map(parse_count);
+    match (ln, count, it.nth(1)) {
         (Some(0), Some(_), None) => Err(BadDa::LineZero),
         (Some(_), Some(Count::Negative), None) => Err(BadDa::Negative),
-        (Some(line), Some(Count::Ok(hits)), None) => Ok(LineHits {
+        (Some(line), Some(Count::Ok(count)), None) => Ok(LineHits {
             line,
-            hits,
+            hits: hits(count),
             ..Default::default()
         }),
         _ => Err(BadDa::Shape),
@@ -408,22 +439,23 @@ fn parse_count(b: &[u8]) -> Count {
     }
 }
 
-/// Applies one record's DA/BRDA/FN data to its file (diff-cover's end-of-record rules).
-fn finish(rec: &mut Record, files: &mut [RawFile]) {
+/// Applies one record's DA/BRDA/FN data to its file (diff-cover's end-of-record rules) and
+/// leaves the file's lines sorted and unique. The record's line buffer is worked in place and
+/// copied out at its size, so it keeps its capacity for the next record.
+fn finish(rec: &mut Record<'_>, files: &mut [RawFile]) {
     let Some(idx) = rec.file.take() else {
         rec.da.clear();
         rec.brda.clear();
         rec.functions.clear();
         return;
     };
-    // Copied out at its size, so `rec.da` keeps its buffer for the next record (taking it
-    // would grow a new one from nothing, record after record).
-    let mut lines = rec.da.clone();
-    rec.da.clear();
-    normalize_lines(&mut lines);
+    let lines = &mut rec.da;
+    normalize_lines(lines);
+    // `lines[..measured]`: the DA lines. Lines measured from branches and then from functions
+    // are appended after them, each part ascending and unique, none on a line before it.
+    let measured = lines.len();
     if !rec.brda.is_empty() {
         rec.brda.sort_unstable_by_key(|b| b.0);
-        let mut extra = Vec::new();
         let mut i = 0;
         while i < rec.brda.len() {
             let ln = rec.brda[i].0;
@@ -436,51 +468,70 @@ fn finish(rec: &mut Record, files: &mut [RawFile]) {
                 exec = exec.saturating_add(rec.brda[i].1);
                 i += 1;
             }
-            match lines.binary_search_by_key(&ln, |l| l.line) {
+            match lines[..measured].binary_search_by_key(&ln, |l| l.line) {
                 Ok(p) => {
                     let l = &mut lines[p];
                     if l.hits == 0 && exec > 0 {
-                        l.hits = exec;
+                        l.hits = hits(exec);
                     }
                     l.branches_total = l.branches_total.saturating_add(total);
                     l.branches_covered = l.branches_covered.saturating_add(hit);
                 }
-                Err(_) => extra.push(LineHits {
+                Err(_) => lines.push(LineHits {
                     line: ln,
-                    hits: if hit < total { 0 } else { exec },
+                    hits: if hit < total { 0 } else { hits(exec) },
                     branches_covered: hit,
                     branches_total: total,
                 }),
             }
         }
-        lines.extend(extra);
-        normalize_lines(&mut lines);
         rec.brda.clear();
     }
-    if !rec.functions.is_empty() {
-        let mut extra: Vec<LineHits> = Vec::new();
-        for (_, (start, hits)) in rec.functions.drain() {
-            if lines.binary_search_by_key(&start, |l| l.line).is_err()
-                && !extra.iter().any(|e| e.line == start)
-            {
-                extra.push(LineHits {
+    let from_branches = lines.len();
+    if !rec.functions.list.is_empty() {
+        let known = |lines: &[LineHits], start: u32| {
+            lines[..measured]
+                .binary_search_by_key(&start, |l| l.line)
+                .is_ok()
+                || lines[measured..from_branches]
+                    .binary_search_by_key(&start, |l| l.line)
+                    .is_ok()
+        };
+        for &(start, count) in &rec.functions.list {
+            if !known(lines, start) {
+                lines.push(LineHits {
                     line: start,
-                    hits,
+                    hits: hits(count),
                     ..Default::default()
                 });
             }
         }
-        lines.extend(extra);
-        normalize_lines(&mut lines);
+        // Several functions on one line: the first declared sets it (diff-cover's dict order).
+        lines[from_branches..].sort_by_key(|l| l.line);
+        let mut seen = from_branches;
+        for k in from_branches..lines.len() {
+            if k == from_branches || lines[k].line != lines[seen - 1].line {
+                lines[seen] = lines[k];
+                seen += 1;
+            }
+        }
+        lines.truncate(seen);
+        rec.functions.clear();
+    }
+    if lines.len() > measured {
+        // Three ascending parts on distinct lines.
+        lines.sort_unstable_by_key(|l| l.line);
     }
     if let Some(f) = files.get_mut(idx) {
         if f.lines.is_empty() {
-            f.lines = lines;
+            f.lines = lines.clone();
         } else {
-            f.lines.extend(lines);
+            // Another record of the same file.
+            f.lines.extend_from_slice(lines);
             normalize_lines(&mut f.lines);
         }
     }
+    lines.clear();
 }
 
 #[cfg(test)]
@@ -525,7 +576,7 @@ mod tests {
                 assert_eq!(Ok(fast), read_da(c), "{:?}", String::from_utf8_lossy(c));
             }
         }
-        assert_eq!(read_da(b"1,18446744073709551616").unwrap().hits, u64::MAX);
+        assert_eq!(read_da(b"1,18446744073709551616").unwrap().hits, u32::MAX);
     }
 
     proptest::proptest! {
@@ -545,7 +596,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.files.len(), 1);
-        let hits: Vec<(u32, u64)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
+        let hits: Vec<(u32, u32)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
         assert_eq!(hits, vec![(1, 2), (3, 1)]);
     }
 
@@ -554,7 +605,7 @@ mod tests {
         let r = p("SF:b.c\nFN:1,main\nFN:10,20,helper,with,commas\nFNDA:3,main\nFNDA:0,helper,with,commas\n\
                    DA:2,0\nBRDA:2,0,0,1\nBRDA:2,0,1,-\nBRDA:5,0,0,1\nBRDA:5,0,1,0\nBRDA:6,0,0,2\nend_of_record\n")
             .unwrap();
-        let l: Vec<(u32, u64, u32, u32)> = r.files[0]
+        let l: Vec<(u32, u32, u32, u32)> = r.files[0]
             .lines
             .iter()
             .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
@@ -569,6 +620,21 @@ mod tests {
                 (10, 0, 0, 0)
             ]
         );
+    }
+
+    /// Functions as diff-cover's dict holds them (its answer on this record, 10.5.0, is the
+    /// expected one): on a shared line the first declared sets the count, a redeclared name
+    /// keeps its place and takes its new line, and a redeclaration clears the count read before.
+    #[test]
+    fn functions_sharing_a_line_or_redeclared_follow_diff_cover() {
+        let r = p(
+            "SF:f.js\nFN:7,(anonymous_1)\nFN:7,(anonymous_2)\nFN:3,a\nFN:9,b\nFN:12,a\n\
+                   FNDA:0,(anonymous_1)\nFNDA:5,(anonymous_2)\nFNDA:4,a\nFNDA:2,b\nFN:9,b\n\
+                   DA:1,1\nend_of_record\n",
+        )
+        .unwrap();
+        let l: Vec<(u32, u32)> = r.files[0].lines.iter().map(|l| (l.line, l.hits)).collect();
+        assert_eq!(l, [(1, 1), (7, 0), (9, 0), (12, 4)]);
     }
 
     #[test]
@@ -602,7 +668,7 @@ mod tests {
     }
 
     /// Every line of a report as (file, line, hits, branches covered, branches total).
-    fn lines(r: &RawReport) -> Vec<(String, u32, u64, u32, u32)> {
+    fn lines(r: &RawReport) -> Vec<(String, u32, u32, u32, u32)> {
         r.files
             .iter()
             .flat_map(|f| {
@@ -627,7 +693,7 @@ mod tests {
         let expected = vec![
             ("src/a.rs".into(), 1, 3, 0, 0),
             ("src/a.rs".into(), 22, 4, 1, 2),
-            ("b.rs".into(), 7, u64::MAX, 0, 0),
+            ("b.rs".into(), 7, u32::MAX, 0, 0),
             ("b.rs".into(), 9, 0, 1, 2),
         ];
         for fast in [true, false] {
@@ -662,7 +728,7 @@ mod tests {
             (b",1\n", None),
         ];
         for (b, want) in da {
-            let got = da_line(b).map(|(h, len)| (h.line, h.hits, len));
+            let got = da_line(b).map(|(h, len)| (h.line, u64::from(h.hits), len));
             assert_eq!(got, want, "DA:{}", String::from_utf8_lossy(b));
         }
         let brda: [Case; 8] = [

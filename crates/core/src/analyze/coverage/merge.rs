@@ -63,7 +63,7 @@ pub(super) fn merge(per_report: Vec<HashMap<String, Vec<LineHits>>>) -> HashMap<
                 let uncovered = !any_hit && zero_votes >= mentions;
                 merged.push(LineHits {
                     line: ln,
-                    hits: u64::from(!uncovered),
+                    hits: u32::from(!uncovered),
                     branches_covered: bc,
                     branches_total: bt,
                 });
@@ -77,7 +77,7 @@ pub(super) fn merge(per_report: Vec<HashMap<String, Vec<LineHits>>>) -> HashMap<
 mod tests {
     use super::*;
 
-    fn lh(line: u32, hits: u64) -> LineHits {
+    fn lh(line: u32, hits: u32) -> LineHits {
         LineHits {
             line,
             hits,

@@ -27,7 +27,7 @@ pub fn analyze(
 ) -> Result<CoverageSection, Error> {
     let Changes { refs, files, repo } = changes;
     let mapped = map_reports(reports, head_parsed, base_reports, base_parsed, repo, opts)?;
-    Ok(with_changes(mapped, refs, &files, opts))
+    Ok(with_changes(mapped, refs, &files, opts).0)
 }
 
 /// The reports mapped to the repository's files, merged and totalled: the part of
@@ -103,13 +103,23 @@ pub fn map_reports(
     })
 }
 
-/// [`analyze`]'s second half: patch coverage, the delta and the indirect changes of `changed`.
+/// The merged line maps a section was computed from, handed back by [`with_changes`]: a large
+/// report's are thousands of allocations, and freeing them takes milliseconds (the shipped
+/// allocator returns each emptied page to the system at once). Whoever holds them chooses when
+/// and where that happens.
+pub struct LineMaps {
+    _head: HashMap<String, FileCov>,
+    _base: Option<HashMap<String, FileCov>>,
+}
+
+/// [`analyze`]'s second half: patch coverage, the delta and the indirect changes of `changed`,
+/// with the line maps they were read from.
 pub fn with_changes(
     mapped: Mapped,
     refs: CoverageRefs,
     changed: &[ChangedFile],
     opts: &CoverageOptions,
-) -> CoverageSection {
+) -> (CoverageSection, LineMaps) {
     let Mapped {
         head_cov,
         head_totals,
@@ -129,7 +139,7 @@ pub fn with_changes(
             )
         });
     }
-    let (base, delta_pp, indirect_changes, indirect_total) = match base {
+    let (base, delta_pp, indirect_changes, indirect_total, base_cov) = match base {
         Some((base_cov, bt, base_notes)) => {
             notes.extend(base_notes);
             let delta = Percent::delta(
@@ -139,11 +149,11 @@ pub fn with_changes(
                 bt.lines_measured,
             );
             let (ind, total) = indirect(&head_cov, &base_cov, changed, opts.indirect_limit);
-            (Some(bt), delta, ind, total)
+            (Some(bt), delta, ind, total, Some(base_cov))
         }
-        None => (None, None, Vec::new(), 0),
+        None => (None, None, Vec::new(), 0, None),
     };
-    CoverageSection {
+    let section = CoverageSection {
         head: head_totals,
         base,
         delta_pp,
@@ -155,5 +165,10 @@ pub fn with_changes(
         inputs,
         notes,
         base_unavailable: None,
-    }
+    };
+    let maps = LineMaps {
+        _head: head_cov,
+        _base: base_cov,
+    };
+    (section, maps)
 }
