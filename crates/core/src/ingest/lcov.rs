@@ -506,16 +506,11 @@ fn finish(rec: &mut Record<'_>, files: &mut [RawFile]) {
                 });
             }
         }
-        // Several functions on one line: the first declared sets it (diff-cover's dict order).
+        // Several functions on one line: the first declared sets it (diff-cover's dict order;
+        // the sort is stable). No line of the parts before is among them, so the only equal
+        // neighbours are theirs.
         lines[from_branches..].sort_by_key(|l| l.line);
-        let mut seen = from_branches;
-        for k in from_branches..lines.len() {
-            if k == from_branches || lines[k].line != lines[seen - 1].line {
-                lines[seen] = lines[k];
-                seen += 1;
-            }
-        }
-        lines.truncate(seen);
+        lines.dedup_by_key(|l| l.line);
         rec.functions.clear();
     }
     if lines.len() > measured {
