@@ -8,6 +8,7 @@
 //! The other crates' modules are re-exported under their old names.
 
 pub mod action;
+pub mod allocator;
 pub mod decide;
 pub mod deliver;
 pub mod error;

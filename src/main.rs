@@ -28,21 +28,11 @@ mod memcmp;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc keeps freed pages for a while and commits its arenas eagerly; a 2,000,000-test report
-/// then peaked at 146 MB, over the 128 MB bound (bench/junit-2m.sh). Returning pages at once and
-/// committing arenas on demand brings it to 105 MB at the same speed. Set before the first
-/// allocation that creates an arena.
+/// The allocator's settings (`controlgate::allocator`), before the first allocation that
+/// creates an arena, and libgit2's allocator.
 #[cfg(target_env = "musl")]
 fn tune_allocator() {
-    // Option numbers from mimalloc v3's `mi_option_e` (libmimalloc-sys 0.1.49 names neither).
-    const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
-    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: `mi_option_set` stores an option value; called first thing in `main`, before any
-    // other thread exists.
-    unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
-        libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-    }
+    controlgate::allocator::bound_memory();
     git_allocator();
 }
 

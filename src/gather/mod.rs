@@ -126,6 +126,8 @@ pub fn gather<'s>(
     })?;
     let input_files = read.files;
     let mut aggregate = agg.finish(&config.required_controls());
+    // The test results are counted: what follows reuses the pages it frees.
+    crate::allocator::reuse_freed_pages();
     // What was not read is said: a test's controls come from the properties read.
     use controlgate_core::ingest::junit::{
         MAX_CASE_PROPERTIES, MAX_SUITE_PROPERTIES, MAX_SUITE_PROPERTY_VALUE,
