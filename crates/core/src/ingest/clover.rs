@@ -108,6 +108,7 @@ pub fn parse(bytes: &[u8]) -> Result<RawReport, ParseError> {
                                 files.push(RawFile {
                                     name: p,
                                     lines: Vec::new(),
+                                    totals: None,
                                 });
                             }
                             idx

@@ -370,6 +370,7 @@ impl<'a> Part<'a> {
                     self.files.push(RawFile {
                         name: f,
                         lines: Vec::new(),
+                        totals: None,
                     });
                 }
                 Some(idx)

@@ -109,6 +109,7 @@ pub fn parse(bytes: &[u8], source_roots: &[String]) -> Result<RawReport, ParseEr
                                 files.push(RawFile {
                                     name: full,
                                     lines: Vec::new(),
+                                    totals: None,
                                 });
                             }
                             Some(idx)

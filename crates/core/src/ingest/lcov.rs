@@ -19,7 +19,9 @@
 use std::collections::HashMap;
 
 use crate::error::ParseError;
-use crate::model::coverage::{CoverageFormat, LineHits, RawFile, RawReport, hits, normalize_lines};
+use crate::model::coverage::{
+    CoverageFormat, LineHits, LineTotals, RawFile, RawReport, hits, normalize_lines,
+};
 
 /// The record being read; its buffers are kept from one record to the next.
 #[derive(Default)]
@@ -185,6 +187,7 @@ impl<'a> Parser<'a> {
                     self.files.push(RawFile {
                         name,
                         lines: Vec::new(),
+                        totals: None,
                     });
                 }
                 self.rec.file = Some(idx);
@@ -520,10 +523,14 @@ fn finish(rec: &mut Record<'_>, files: &mut [RawFile]) {
     if let Some(f) = files.get_mut(idx) {
         if f.lines.is_empty() {
             f.lines = lines.clone();
+            // Counted now, from the record's lines in the cache: counted with the rest of a
+            // large report's, they are read from memory again (4 ms of the 15 MB bench run).
+            f.totals = Some(LineTotals::of(lines));
         } else {
             // Another record of the same file.
             f.lines.extend_from_slice(lines);
             normalize_lines(&mut f.lines);
+            f.totals = None;
         }
     }
     lines.clear();
@@ -582,6 +589,29 @@ mod tests {
                 proptest::prop_assert_eq!(Ok(fast), read_da(c.as_bytes()));
             }
         }
+    }
+
+    /// A file of one record is counted as it is read; a file of two is counted when asked (its
+    /// lines merged after the first count).
+    #[test]
+    fn a_file_is_counted_as_read_unless_a_later_record_changes_it() {
+        let r = p(
+            "SF:a.py\nDA:1,0\nDA:2,4\nBRDA:2,0,0,1\nBRDA:2,0,1,0\nend_of_record\n\
+                   SF:b.py\nDA:1,1\nend_of_record\nSF:b.py\nDA:2,0\nend_of_record\n",
+        )
+        .unwrap();
+        let a = &r.files[0];
+        assert_eq!(
+            a.totals,
+            Some(LineTotals {
+                covered: 1,
+                measured: 2,
+                branches_covered: 1,
+                branches_measured: 2
+            })
+        );
+        assert_eq!(a.totals, Some(LineTotals::of(&a.lines)));
+        assert_eq!((r.files[1].lines.len(), r.files[1].totals), (2, None));
     }
 
     #[test]

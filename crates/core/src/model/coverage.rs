@@ -53,6 +53,35 @@ pub struct RawFile {
     pub name: String,
     /// Sorted by line, one entry per line (duplicates summed by the parser).
     pub lines: Vec<LineHits>,
+    /// `lines`' totals when the parser counted them as it made them (while they were in the
+    /// cache: counted later, a large report's lines are read from memory again); `None` when
+    /// not counted, or once anything changed `lines` after.
+    pub totals: Option<LineTotals>,
+}
+
+/// What one file's lines add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineTotals {
+    pub covered: u64,
+    pub measured: u64,
+    pub branches_covered: u64,
+    pub branches_measured: u64,
+}
+
+impl LineTotals {
+    /// The totals of `lines` (sorted and unique, as [`normalize_lines`] leaves them).
+    pub fn of(lines: &[LineHits]) -> LineTotals {
+        let mut t = LineTotals {
+            measured: lines.len() as u64,
+            ..LineTotals::default()
+        };
+        for l in lines {
+            t.covered += u64::from(l.hits > 0);
+            t.branches_covered += u64::from(l.branches_covered);
+            t.branches_measured += u64::from(l.branches_total);
+        }
+        t
+    }
 }
 
 /// What a parser read from one coverage report.

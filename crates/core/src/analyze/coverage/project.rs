@@ -3,17 +3,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::merge::{FileCov, file_totals};
+use super::merge::FileCov;
 use crate::model::coverage::{ChangedFile, CoverageTotals, IndirectChange, Percent};
 
 pub(super) fn totals(files: &HashMap<String, FileCov>) -> CoverageTotals {
     let (mut c, mut m, mut bc, mut bt) = (0u64, 0u64, 0u64, 0u64);
     for f in files.values() {
-        let t = file_totals(f);
-        c += t.0;
-        m += t.1;
-        bc += t.2;
-        bt += t.3;
+        let t = f.totals();
+        c += t.covered;
+        m += t.measured;
+        bc += t.branches_covered;
+        bt += t.branches_measured;
     }
     let has_br = bt > 0;
     CoverageTotals {
@@ -43,8 +43,8 @@ pub(super) fn indirect(
             continue;
         }
         let Some(b) = base.get(path) else { continue };
-        let (hc, hm, ..) = file_totals(h);
-        let (bc, bm, ..) = file_totals(b);
+        let (h, b) = (h.totals(), b.totals());
+        let (hc, hm, bc, bm) = (h.covered, h.measured, b.covered, b.measured);
         if hc == bc && hm == bm {
             continue;
         }

@@ -3,13 +3,14 @@
 
 use std::collections::HashMap;
 
+use super::merge::FileCov;
 use super::paths::PathMapper;
 use super::request::ReportInput;
 use crate::error::{Error, Location};
-use crate::model::coverage::{CoverageFormat, CoverageInput, LineHits, RawReport, normalize_lines};
+use crate::model::coverage::{CoverageFormat, CoverageInput, RawReport};
 
 pub(super) struct Resolved {
-    pub(super) per_report: Vec<HashMap<String, Vec<LineHits>>>,
+    pub(super) per_report: Vec<HashMap<String, FileCov>>,
     pub(super) unmatched: Vec<String>,
     pub(super) inputs: Vec<CoverageInput>,
     /// What the parsers tolerated, each prefixed with its report's path.
@@ -34,7 +35,7 @@ pub(super) fn resolve_reports(
                 .iter()
                 .map(|w| format!("{}: {w}", input.path.display())),
         );
-        let mut files: HashMap<String, Vec<LineHits>> = HashMap::with_capacity(raw.files.len());
+        let mut files: HashMap<String, FileCov> = HashMap::with_capacity(raw.files.len());
         let mut unmatched = Vec::new();
         let total = raw.files.len();
         for f in raw.files {
@@ -45,12 +46,9 @@ pub(super) fn resolve_reports(
             };
             match resolved {
                 Ok(p) => match files.get_mut(&p) {
-                    Some(existing) => {
-                        existing.extend(f.lines);
-                        normalize_lines(existing);
-                    }
+                    Some(existing) => existing.add(f.lines),
                     None => {
-                        files.insert(p, f.lines);
+                        files.insert(p, FileCov::new(f.lines, f.totals));
                     }
                 },
                 Err(p) => unmatched.push(p),
