@@ -261,19 +261,12 @@ fn finish(
             ));
         }
     };
-    let (section, maps) = cov::with_changes(mapped, changes.refs, &changes.files, &opts);
-    free_aside(maps);
-    Ok(section)
-}
-
-/// Frees `maps` on a thread of its own, off the run's path: freed here, a large report's line
-/// maps cost about 4 ms of the LCOV bench's 60 (an emptied page at a time returned to the
-/// system, each a TLB flush on both cores), where another thread's frees are only handed back
-/// to this one's heap. Should the thread not start, they are freed here.
-fn free_aside(maps: cov::LineMaps) {
-    let _ = std::thread::Builder::new()
-        .name("free-aside".into())
-        .spawn(move || drop(maps));
+    Ok(cov::with_changes(
+        mapped,
+        changes.refs,
+        &changes.files,
+        &opts,
+    ))
 }
 
 /// Runs the coverage stage: gathers the changes (git runs on a second thread while this one

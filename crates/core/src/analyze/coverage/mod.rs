@@ -24,4 +24,4 @@ pub use parse::{detect_format, parse_report, parse_reports, source_roots};
 pub use patch::line_ranges;
 pub use paths::PathMapper;
 pub use request::{Changes, CoverageOptions, RepoFiles, ReportBytes, ReportInput};
-pub use stage::{LineMaps, Mapped, analyze, map_reports, with_changes};
+pub use stage::{Mapped, analyze, map_reports, with_changes};

@@ -27,7 +27,7 @@ pub fn analyze(
 ) -> Result<CoverageSection, Error> {
     let Changes { refs, files, repo } = changes;
     let mapped = map_reports(reports, head_parsed, base_reports, base_parsed, repo, opts)?;
-    Ok(with_changes(mapped, refs, &files, opts).0)
+    Ok(with_changes(mapped, refs, &files, opts))
 }
 
 /// The reports mapped to the repository's files, merged and totalled: the part of
@@ -103,23 +103,13 @@ pub fn map_reports(
     })
 }
 
-/// The merged line maps a section was computed from, handed back by [`with_changes`]: a large
-/// report's are thousands of allocations, and freeing them takes milliseconds (the shipped
-/// allocator returns each emptied page to the system at once). Whoever holds them chooses when
-/// and where that happens.
-pub struct LineMaps {
-    _head: HashMap<String, FileCov>,
-    _base: Option<HashMap<String, FileCov>>,
-}
-
-/// [`analyze`]'s second half: patch coverage, the delta and the indirect changes of `changed`,
-/// with the line maps they were read from.
+/// [`analyze`]'s second half: patch coverage, the delta and the indirect changes of `changed`.
 pub fn with_changes(
     mapped: Mapped,
     refs: CoverageRefs,
     changed: &[ChangedFile],
     opts: &CoverageOptions,
-) -> (CoverageSection, LineMaps) {
+) -> CoverageSection {
     let Mapped {
         head_cov,
         head_totals,
@@ -139,7 +129,7 @@ pub fn with_changes(
             )
         });
     }
-    let (base, delta_pp, indirect_changes, indirect_total, base_cov) = match base {
+    let (base, delta_pp, indirect_changes, indirect_total) = match base {
         Some((base_cov, bt, base_notes)) => {
             notes.extend(base_notes);
             let delta = Percent::delta(
@@ -149,11 +139,11 @@ pub fn with_changes(
                 bt.lines_measured,
             );
             let (ind, total) = indirect(&head_cov, &base_cov, changed, opts.indirect_limit);
-            (Some(bt), delta, ind, total, Some(base_cov))
+            (Some(bt), delta, ind, total)
         }
-        None => (None, None, Vec::new(), 0, None),
+        None => (None, None, Vec::new(), 0),
     };
-    let section = CoverageSection {
+    CoverageSection {
         head: head_totals,
         base,
         delta_pp,
@@ -165,10 +155,5 @@ pub fn with_changes(
         inputs,
         notes,
         base_unavailable: None,
-    };
-    let maps = LineMaps {
-        _head: head_cov,
-        _base: base_cov,
-    };
-    (section, maps)
+    }
 }
