@@ -6,6 +6,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use controlgate_core::glob;
+use controlgate_core::hashing;
 pub use controlgate_core::hashing::{HashingReader, hex};
 use controlgate_core::ingest::junit::READ_BLOCK;
 use sha2::{Digest as _, Sha256};
@@ -280,7 +281,7 @@ fn read_hashed_in_place_from<T>(
             bytes: &bytes,
             done_before: &mut |_| {},
         })?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = hashing::sha256_hex(&bytes);
         return Ok((value, input_file(display, sha256, bytes.len() as u64)));
     }
     // Its bytes change under it only if another process writes the file, which `Stamp` (or,
@@ -298,7 +299,7 @@ fn read_hashed_in_place_from<T>(
             bytes,
             done_before: &mut |_| {},
         });
-        (value, hex(&Sha256::digest(bytes)))
+        (value, hashing::sha256_hex(bytes))
     } else {
         std::thread::scope(|scope| {
             // Bounded: a parser racing through a long text (memchr runs at gigabytes per
@@ -344,7 +345,7 @@ fn hash_behind(map: &crate::mapped::Mapped, progress: std::sync::mpsc::Receiver<
         if upto <= hashed {
             continue;
         }
-        hasher.update(&map[hashed..upto]);
+        hashing::update_from_memory(&mut hasher, &map[hashed..upto]);
         hashed = upto;
         let whole_pages = hashed / PAGE * PAGE;
         if whole_pages > released {
