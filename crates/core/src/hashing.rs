@@ -1,5 +1,6 @@
-//! Hashing bytes as they stream through (a `Read` adapter: no I/O of its own), and the hex
-//! form of digests.
+//! Hashing bytes as they stream through (a `Read` adapter: no I/O of its own), hashing bytes
+//! already in memory (read ahead of the hash: [`update_from_memory`]), and the hex form of
+//! digests.
 
 use std::io::Read;
 
