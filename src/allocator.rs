@@ -25,6 +25,23 @@ pub fn bound_memory() {
     }
 }
 
+/// Result files up to this size in all keep freed pages from the start (see
+/// [`before_results`]).
+const SMALL_RESULTS: u64 = 64 << 20;
+
+/// Called before the test results are read, with their size: when they are small, freed
+/// pages are kept from now on, not only once the results are counted (git's output and the
+/// coverage reports are read meanwhile). Measured on the shipped binary against handing pages
+/// back until then: a 33 MB, 200,000-test JUnit report takes 1,300 fewer page faults and about
+/// 1 % less time (its peak 19 → 23 MB); the LCOV patch run 1,900 fewer faults and 8 % less
+/// time (its peak 50 → 42 MB). Larger results (the 2,000,000-test run, a 300 MB
+/// `<system-out>`) still hand pages back while they are read, for their bounds.
+pub fn before_results(bytes: u64) {
+    if bytes <= SMALL_RESULTS {
+        reuse_freed_pages();
+    }
+}
+
 /// From now on freed pages stay with the process, to be reused: for after the test results
 /// are counted, where a huge run's memory peaks (its tests' keys and their last merges). The
 /// coverage reports, the analysis and the rendering then reuse what they free: the LCOV and

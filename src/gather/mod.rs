@@ -118,6 +118,13 @@ pub fn gather<'s>(
         .cloned()
         .zip(paths.iter().cloned())
         .collect();
+    // Small result files: the run's memory stays small whether freed pages are kept or not.
+    let result_bytes = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    crate::allocator::before_results(result_bytes);
     let read = results::parse_result_files(&paths, &displays, &mut |case| {
         if let Some(a) = &mut analyzer {
             a.test_case(case);

@@ -20,6 +20,25 @@ fn root() -> PathBuf {
 /// same report (its debug form, which shows every field).
 fn assert_round_trips(r: &Report) {
     let first = controlgate::render::json(r);
+    // The writer lays the report out itself (its cases on two threads when many): what serde's
+    // derive and pretty printer write, byte for byte.
+    let derived = serde_json::to_string_pretty(r).unwrap() + "\n";
+    if first != derived {
+        let at = first
+            .bytes()
+            .zip(derived.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(first.len().min(derived.len()));
+        let around = |s: &str| {
+            String::from_utf8_lossy(&s.as_bytes()[at.saturating_sub(200)..(at + 200).min(s.len())])
+                .into_owned()
+        };
+        panic!(
+            "report.json is not serde's layout from byte {at}:\n{}\n----\n{}",
+            around(&first),
+            around(&derived)
+        );
+    }
     let back = Report::from_json(&first).unwrap_or_else(|e| panic!("{e}\n{first}"));
     let second = controlgate::render::json(&back);
     assert!(
@@ -115,6 +134,31 @@ fn a_report_with_every_section_round_trips_byte_for_byte() {
         c.duration_s = 1e-7;
         c.message = Some("assert 0.1 + 0.2 == 0.3\n<not html>".into());
     }
+    r.changes = Some(controlgate::model::history::ChangesSection {
+        base: Some("abc1234".into()),
+        newly_failing: vec!["t::a".into()],
+        recent_runs: 3,
+        ..Default::default()
+    });
+    assert_round_trips(&r);
+
+    // Enough cases that a second thread prints every other block of them: an even and an odd
+    // number of blocks, and a last block cut short.
+    let one = r.cases.clone();
+    for n in [1_000, 1_300, 2_049] {
+        r.cases = (0..n)
+            .map(|i| {
+                let mut c = one[i % one.len()].clone();
+                c.id = format!("{}#{i}", c.id);
+                c.line = Some(i as u32);
+                c
+            })
+            .collect();
+        assert_round_trips(&r);
+    }
+    // Empty, as the other sections are.
+    r.cases.clear();
+    r.unknown_tags.clear();
     assert_round_trips(&r);
 }
 

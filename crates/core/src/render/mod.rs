@@ -11,7 +11,7 @@ pub mod tickets;
 
 use std::io::Write as _;
 
-use crate::model::report::Report;
+use crate::model::report::{CaseReport, Report};
 
 /// `report.json`: the contract documented in `docs/report.md`.
 pub fn json(report: &Report) -> String {
@@ -26,10 +26,165 @@ pub fn write_json(report: &Report, w: &mut dyn std::io::Write) -> std::io::Resul
     // The serializer makes a write per token; through `dyn Write` each is an indirect call.
     // A concrete buffer in front takes them inline and passes `w` large blocks.
     let mut w = std::io::BufWriter::with_capacity(64 * 1024, w);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut w, Pretty::default());
-    serde::Serialize::serialize(report, &mut serializer)?;
+    write_report(report, &mut w)?;
     w.write_all(b"\n")?;
     w.flush()
+}
+
+/// The report object as serde's derive writes it (the same keys in the same order, optional
+/// sections left out when absent; a test holds the two byte for byte), but with its `cases`
+/// written by [`write_cases`]. The destructuring names every field: a field added to
+/// [`Report`] does not compile until it is written here.
+fn write_report<W: std::io::Write>(report: &Report, w: &mut W) -> std::io::Result<()> {
+    let Report {
+        schema_version,
+        tool,
+        generated_at,
+        verdict,
+        inputs,
+        tests,
+        controls,
+        gates,
+        cases,
+        unknown_tags,
+        coverage,
+        api,
+        tickets,
+        warnings,
+        suites,
+        run,
+        changes,
+        redactions,
+    } = report;
+    let mut first = true;
+    let mut key = |w: &mut W, name: &str| {
+        let lead: &[u8] = if std::mem::take(&mut first) {
+            b"\n  \""
+        } else {
+            b",\n  \""
+        };
+        w.write_all(lead)?;
+        w.write_all(name.as_bytes())?;
+        w.write_all(b"\": ")
+    };
+    w.write_all(b"{")?;
+    macro_rules! field {
+        ($name:ident) => {
+            key(w, stringify!($name))?;
+            value_at(w, 1, $name)?;
+        };
+    }
+    macro_rules! optional {
+        ($name:ident) => {
+            if let Some($name) = $name {
+                field!($name);
+            }
+        };
+    }
+    field!(schema_version);
+    field!(tool);
+    field!(generated_at);
+    field!(verdict);
+    field!(inputs);
+    field!(tests);
+    field!(controls);
+    field!(gates);
+    key(w, "cases")?;
+    write_cases(cases, w)?;
+    field!(unknown_tags);
+    optional!(coverage);
+    optional!(api);
+    optional!(tickets);
+    field!(warnings);
+    optional!(suites);
+    optional!(run);
+    optional!(changes);
+    optional!(redactions);
+    w.write_all(b"\n}")
+}
+
+/// `value` pretty-printed as a value `level` levels deep.
+fn value_at<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    w: &mut W,
+    level: usize,
+    value: &T,
+) -> std::io::Result<()> {
+    let pretty = Pretty {
+        level,
+        has_value: false,
+    };
+    let mut serializer = serde_json::Serializer::with_formatter(w, pretty);
+    Ok(value.serialize(&mut serializer)?)
+}
+
+/// Cases in a block of [`write_cases`].
+const CASES_PER_BLOCK: usize = 256;
+
+/// The `cases` array (the bulk of a large run's report: its messages' escaping most of the
+/// time it takes to write). From a few blocks on, a second thread prints every other block
+/// of cases into a buffer while this one prints the rest and writes all in order: the report
+/// is written once the tests are counted, when the other core has nothing left to do. Blocks
+/// in flight are few and bounded, so memory does not grow with the report.
+fn write_cases<W: std::io::Write>(cases: &[CaseReport], w: &mut W) -> std::io::Result<()> {
+    if cases.is_empty() {
+        return w.write_all(b"[]");
+    }
+    w.write_all(b"[")?;
+    // Each case on its own line, two levels in, after a comma unless it is the first.
+    let print = |w: &mut Vec<u8>, block: &[CaseReport], first: bool| -> std::io::Result<()> {
+        for (i, case) in block.iter().enumerate() {
+            let lead: &[u8] = if first && i == 0 {
+                b"\n    "
+            } else {
+                b",\n    "
+            };
+            w.extend_from_slice(lead);
+            value_at(w, 2, case)?;
+        }
+        Ok(())
+    };
+    let mut blocks = cases.chunks(CASES_PER_BLOCK);
+    let mut mine = Vec::new();
+    if blocks.len() < 4 {
+        for (b, block) in blocks.enumerate() {
+            mine.clear();
+            print(&mut mine, block, b == 0)?;
+            w.write_all(&mine)?;
+        }
+        return w.write_all(b"\n  ]");
+    }
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let odd = cases.chunks(CASES_PER_BLOCK).skip(1).step_by(2);
+        scope.spawn(move || {
+            for block in odd {
+                let mut out = back_rx.try_recv().unwrap_or_default();
+                out.clear();
+                let printed = print(&mut out, block, false).map(|()| out);
+                // The writer stopped (its output failed): nothing more is wanted.
+                if tx.send(printed).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut b = 0;
+        while let Some(block) = blocks.next() {
+            mine.clear();
+            print(&mut mine, block, b == 0)?;
+            w.write_all(&mine)?;
+            b += 1;
+            if blocks.next().is_some() {
+                // The helper thread's block, printed while this one printed its own.
+                let theirs = rx.recv().map_err(std::io::Error::other)??;
+                w.write_all(&theirs)?;
+                let _ = back_tx.send(theirs);
+                b += 1;
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
+    w.write_all(b"\n  ]")
 }
 
 /// `report.json`'s layout: serde_json's pretty printing (two spaces a level), byte for byte,
