@@ -203,6 +203,14 @@ impl Texts {
         self.collector.take()
     }
 
+    /// Stops collecting and lends what was collected: its buffer stays here, for the next
+    /// element's text (a report's failure texts are thousands of the same few sizes).
+    pub fn stop(&mut self) -> &Bounded {
+        self.part = None;
+        self.collector.active = false;
+        &self.collector.text
+    }
+
     /// Stops collecting and returns the trimmed text.
     pub fn take_trimmed(&mut self) -> String {
         let text = self.take().text;
@@ -268,6 +276,12 @@ impl Collector {
 pub(crate) fn message(head: &Bounded, body: &Bounded) -> Option<Message> {
     let (head_text, body_text) = (head.text.trim(), body.text.trim());
     let mut message = Bounded::new(Message::KEPT);
+    // One allocation of the size it will have, not one per push (a head, a line break, a
+    // body: two copies more of a growing message).
+    let len = head_text.len() + body_text.len();
+    if len > 0 {
+        message.text.reserve((len + 1).min(Message::KEPT));
+    }
     if !head_text.is_empty() {
         message.push_str(head_text);
     }

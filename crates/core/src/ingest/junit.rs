@@ -587,7 +587,7 @@ impl<'a> State<'a> {
         let Some(pending) = self.result.take() else {
             return;
         };
-        let body = &self.texts.take();
+        let body = self.texts.stop();
         let Some(case) = self.case.as_mut() else {
             return;
         };
@@ -871,6 +871,37 @@ mod unit {
         let mut batched: Vec<TestCase> = Vec::new();
         batch.lend_each(&mut |c| batched.push(c.clone()));
         assert_eq!(batched, read(doc));
+    }
+
+    /// A failure's text is read into a buffer the next failure reuses: what one said never
+    /// reaches another, whether that one has a text, a message only, or nothing.
+    #[test]
+    fn each_failure_has_its_own_text() {
+        let doc = r#"<testsuite name="s">
+  <testcase name="a"><failure message="first">tests/a.py:9: a long first trace</failure></testcase>
+  <testcase name="b"><failure message="second"/></testcase>
+  <testcase name="c"><error></error></testcase>
+  <testcase name="d"><skipped message="later"/></testcase>
+  <testcase name="e"><failure>tests/e.py:2: short</failure></testcase>
+</testsuite>"#;
+        let mut cases = Vec::new();
+        super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+        let said: Vec<(&str, Option<&str>)> = cases
+            .iter()
+            .map(|c| (c.name.as_str(), c.message.as_ref().map(|m| m.text.as_str())))
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("a", Some("first\ntests/a.py:9: a long first trace")),
+                ("b", Some("second")),
+                ("c", None),
+                ("d", Some("later")),
+                ("e", Some("tests/e.py:2: short")),
+            ]
+        );
+        assert_eq!(cases[1].location, None);
+        assert_eq!(cases[4].location.as_ref().map(|l| l.line), Some(2));
     }
 
     #[test]
