@@ -207,6 +207,8 @@ struct CaseBuilder {
 struct PendingResult {
     message_attr: Bounded,
     type_attr: String,
+    /// Its element is open (else only its buffers are kept, for the next one).
+    open: bool,
 }
 
 struct PendingProperty {
@@ -464,15 +466,20 @@ impl<'a> State<'a> {
             return Ok(Kind::Other);
         }
         case.rank = rank;
-        let mut pending = PendingResult {
+        // The last result's buffers, emptied: a report's failures are thousands alike.
+        let mut pending = self.result.take().unwrap_or_else(|| PendingResult {
             message_attr: Bounded::new(Message::KEPT),
             type_attr: String::new(),
-        };
+            open: false,
+        });
+        pending.message_attr.reset(Message::KEPT);
+        pending.type_attr.clear();
+        pending.open = true;
         for attr in checked_attributes(e) {
             let attr = attr?;
             match xml::local(attr.key.as_ref()) {
                 b"message" => text::decode_attr_into(&attr.value, &mut pending.message_attr),
-                b"type" => pending.type_attr = text::attr_string(&attr.value, 1024),
+                b"type" => text::attr_string_into(&attr.value, 1024, &mut pending.type_attr),
                 _ => {}
             }
         }
@@ -584,9 +591,10 @@ impl<'a> State<'a> {
     }
 
     fn close_result(&mut self) {
-        let Some(pending) = self.result.take() else {
+        let Some(pending) = self.result.as_mut().filter(|p| p.open) else {
             return;
         };
+        pending.open = false;
         let body = self.texts.stop();
         let Some(case) = self.case.as_mut() else {
             return;
@@ -873,16 +881,19 @@ mod unit {
         assert_eq!(batched, read(doc));
     }
 
-    /// A failure's text is read into a buffer the next failure reuses: what one said never
-    /// reaches another, whether that one has a text, a message only, or nothing.
+    /// A failure's text, message and type are read into buffers the next failure reuses: what
+    /// one said never reaches another, whether that one has a text, a message or a type only,
+    /// or nothing.
     #[test]
     fn each_failure_has_its_own_text() {
         let doc = r#"<testsuite name="s">
-  <testcase name="a"><failure message="first">tests/a.py:9: a long first trace</failure></testcase>
+  <testcase name="a"><failure message="first" type="TypeA">tests/a.py:9: a long first trace</failure></testcase>
   <testcase name="b"><failure message="second"/></testcase>
   <testcase name="c"><error></error></testcase>
   <testcase name="d"><skipped message="later"/></testcase>
   <testcase name="e"><failure>tests/e.py:2: short</failure></testcase>
+  <testcase name="f"><error type="TypeF"/></testcase>
+  <testcase name="g"><failure/></testcase>
 </testsuite>"#;
         let mut cases = Vec::new();
         super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
@@ -898,6 +909,8 @@ mod unit {
                 ("c", None),
                 ("d", Some("later")),
                 ("e", Some("tests/e.py:2: short")),
+                ("f", Some("TypeF")),
+                ("g", None),
             ]
         );
         assert_eq!(cases[1].location, None);
