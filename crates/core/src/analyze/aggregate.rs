@@ -239,7 +239,11 @@ impl<'a> Aggregator<'a> {
     /// Folds `plain_passed` into the totals: each distinct key counts once as passed, unless
     /// the same test is also in `seen` (it failed, was skipped or flaky elsewhere), where the
     /// passing runs are merged into that entry as in [`Aggregator::push`].
-    fn merge_plain_passed(&mut self) {
+    ///
+    /// Returns the kept tests it changed, as (index in `retained`, status, flaky, runs): the
+    /// kept cases may be turned into reports meanwhile ([`Aggregator::finish`]).
+    fn merge_plain_passed(&mut self) -> Vec<(u32, CaseStatus, bool, u32)> {
+        let mut updates = Vec::new();
         let mut keys = std::mem::take(&mut self.plain_passed);
         std::mem::take(&mut self.runs).finish(&mut keys);
         // `seen`'s keys by their low 64 bits, sorted: walked in step with `keys` (a sorted
@@ -280,35 +284,52 @@ impl<'a> Aggregator<'a> {
                 slot.status = CaseStatus::Passed;
             }
             if slot.retained != NOT_RETAINED {
-                let r = &mut self.retained[slot.retained as usize].case;
-                (r.status, r.flaky, r.runs) = (slot.status, slot.flaky, slot.runs);
+                updates.push((slot.retained, slot.status, slot.flaky, slot.runs));
             }
         }
+        updates
     }
 
     pub fn finish(mut self, required: &[ControlId]) -> Aggregate {
-        self.merge_plain_passed();
+        let retained = std::mem::take(&mut self.retained);
+        let input_names = std::mem::take(&mut self.input_names);
+        let with_keys = self.index.is_some();
+        // The kept cases become their reports while the passing tests' keys are merged (the
+        // two largest steps here, about as long as each other on a large run, when the
+        // parser's thread is done): the merge's changes to kept tests are applied after.
+        let (built, updates) = if retained.len() + self.plain_passed.len() < PARALLEL_FINISH {
+            let updates = self.merge_plain_passed();
+            (reports_of(retained, &input_names, with_keys), updates)
+        } else {
+            std::thread::scope(|scope| {
+                let built = scope.spawn(|| reports_of(retained, &input_names, with_keys));
+                let updates = self.merge_plain_passed();
+                // A panic there is a bug, and is one here.
+                let built = built
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (built, updates)
+            })
+        };
+        let Built {
+            mut cases,
+            unknown_tags,
+            keys,
+        } = built;
+        for (i, status, flaky, runs) in updates {
+            let c = &mut cases[i as usize];
+            (c.status, c.flaky, c.runs) = (status, flaky, runs);
+        }
         let mut index = self.index.take().map(|plain| self.index_of_seen(plain));
         let mut per_control: HashMap<ControlId, ControlResult> = HashMap::new();
         let mut tagged = Totals::default();
-        let mut unknown_tags = Vec::new();
         let mut organisational: HashMap<ControlId, (u64, String)> = HashMap::new();
-        let mut cases = Vec::with_capacity(self.retained.len());
-        for Retained { case, mapping } in self.retained {
-            let id = case.id();
-            for u in &mapping.unknown {
-                unknown_tags.push(UnknownTag {
-                    tag: u.tag.clone(),
-                    test: id.clone(),
-                    carrier: u.carrier.clone(),
-                    input: self
-                        .input_names
-                        .get(case.input)
-                        .cloned()
-                        .unwrap_or_default(),
-                });
-            }
-            let ids = mapping.control_ids();
+        let mut ids = Vec::new();
+        for (k, case) in cases.iter().enumerate() {
+            ids.clear();
+            ids.extend(case.controls.iter().map(|c| c.id));
+            ids.sort();
+            ids.dedup();
             if !ids.is_empty() {
                 tagged.add(case.status);
                 if case.flaky {
@@ -317,7 +338,7 @@ impl<'a> Aggregator<'a> {
                 tagged.runs += u64::from(case.runs);
             }
             if let Some(index) = &mut index {
-                let key = Self::key(&case) as u64;
+                let key = keys[k];
                 for cid in &ids {
                     match index.controls.iter_mut().find(|(c, _)| c == cid) {
                         Some((_, list)) => list.push(key),
@@ -325,12 +346,12 @@ impl<'a> Aggregator<'a> {
                     }
                 }
             }
-            for cid in ids {
+            for &cid in &ids {
                 let Some(control) = cid.control() else {
                     continue;
                 };
                 if control.organisational {
-                    let e = organisational.entry(cid).or_insert((0, id.clone()));
+                    let e = organisational.entry(cid).or_insert((0, case.id.clone()));
                     e.0 += 1;
                 }
                 let r = per_control
@@ -344,27 +365,6 @@ impl<'a> Aggregator<'a> {
                     CaseStatus::Skipped => r.skipped += 1,
                 }
             }
-            cases.push(CaseReport {
-                id,
-                suite: case.suite,
-                classname: case.classname,
-                name: case.name,
-                file: case.file,
-                line: case.line,
-                location: case.location,
-                status: case.status,
-                flaky: case.flaky,
-                duration_s: case.duration_s,
-                runs: case.runs,
-                input: case.input,
-                message_bytes: case.message.as_ref().map(|m| m.original_len),
-                message: case.message.map(|m| m.text),
-                controls: mapping
-                    .controls
-                    .into_iter()
-                    .map(|(id, carrier)| CaseControl { id, carrier })
-                    .collect(),
-            });
         }
         for cid in required {
             per_control
@@ -435,6 +435,62 @@ impl<'a> Aggregator<'a> {
             controls: Vec::new(),
         }
     }
+}
+
+/// Kept cases and passing tests' keys from which [`Aggregator::finish`] turns the cases into
+/// reports on a thread of its own, beside the keys' merge.
+const PARALLEL_FINISH: usize = 1 << 14;
+
+/// The kept cases as reports, in the same order, with the unknown tags they carry and (when
+/// asked for) each one's key.
+struct Built {
+    cases: Vec<CaseReport>,
+    unknown_tags: Vec<UnknownTag>,
+    keys: Vec<u64>,
+}
+
+fn reports_of(retained: Vec<Retained>, input_names: &[String], with_keys: bool) -> Built {
+    let mut built = Built {
+        cases: Vec::with_capacity(retained.len()),
+        unknown_tags: Vec::new(),
+        keys: Vec::with_capacity(if with_keys { retained.len() } else { 0 }),
+    };
+    for Retained { case, mapping } in retained {
+        let id = case.id();
+        for u in &mapping.unknown {
+            built.unknown_tags.push(UnknownTag {
+                tag: u.tag.clone(),
+                test: id.clone(),
+                carrier: u.carrier.clone(),
+                input: input_names.get(case.input).cloned().unwrap_or_default(),
+            });
+        }
+        if with_keys {
+            built.keys.push(Aggregator::key(&case) as u64);
+        }
+        built.cases.push(CaseReport {
+            id,
+            suite: case.suite,
+            classname: case.classname,
+            name: case.name,
+            file: case.file,
+            line: case.line,
+            location: case.location,
+            status: case.status,
+            flaky: case.flaky,
+            duration_s: case.duration_s,
+            runs: case.runs,
+            input: case.input,
+            message_bytes: case.message.as_ref().map(|m| m.original_len),
+            message: case.message.map(|m| m.text),
+            controls: mapping
+                .controls
+                .into_iter()
+                .map(|(id, carrier)| CaseControl { id, carrier })
+                .collect(),
+        });
+    }
+    built
 }
 
 /// A vector's sorted runs, merged as they come like the digits of a binary counter: when a
@@ -758,6 +814,77 @@ mod unit {
                 ("t58", true, 2)
             ]
         );
+    }
+
+    /// Kept tests that a passing run merged at the end changes: their reports, their controls'
+    /// counts and the totals over tagged tests see the merged status, whether the reports
+    /// were built beside the merge (many tests) or after it (few).
+    #[test]
+    fn merged_runs_reach_the_reports_built_beside_the_merge() {
+        for plain in [40, PARALLEL_FINISH + 100] {
+            let mut cases: Vec<TestCase> = (0..plain)
+                .map(|i| case(&format!("t{i}"), CaseStatus::Passed, None))
+                .collect();
+            // Skipped and tagged after a plain pass: passed in the end, one control's test.
+            cases.push(case("t5", CaseStatus::Skipped, Some("CC6.1")));
+            // Failed after a plain pass: flaky, and failed (the worst run is reported).
+            cases.push(case("t9", CaseStatus::Failed, Some("CC7.2")));
+            cases.push(case("t30", CaseStatus::Failed, None));
+            let config = crate::config::parse("", Path::new("t")).unwrap();
+            let mapper = Mapper::new(&config).unwrap();
+            let mut agg = Aggregator::new(&mapper).with_index();
+            agg.add_input("a.xml".into(), vec![]);
+            for c in cases {
+                agg.push(c);
+            }
+            let a = agg.finish(&[]);
+            let n = plain as u64;
+            assert_eq!(counts(&a.totals), [n, n + 3, n - 2, 2, 0, 2], "{plain}");
+            let mut reported: Vec<(&str, CaseStatus, bool, u32)> = a
+                .cases
+                .iter()
+                .map(|c| (c.name.as_str(), c.status, c.flaky, c.runs))
+                .collect();
+            reported.sort_by_key(|r| r.0);
+            assert_eq!(
+                reported,
+                [
+                    ("t30", CaseStatus::Failed, true, 2),
+                    ("t5", CaseStatus::Passed, false, 2),
+                    ("t9", CaseStatus::Failed, true, 2),
+                ],
+                "{plain}"
+            );
+            let control = |tag: &str| {
+                let id = ControlId::parse_shape(tag).unwrap();
+                let c = a.controls.iter().find(|c| c.id == id).unwrap();
+                (c.tests, c.passed, c.failed, c.skipped, c.status)
+            };
+            assert_eq!(
+                control("CC6.1"),
+                (1, 1, 0, 0, ControlStatus::Pass),
+                "{plain}"
+            );
+            assert_eq!(
+                control("CC7.2"),
+                (1, 0, 1, 0, ControlStatus::Fail),
+                "{plain}"
+            );
+            assert_eq!(counts(&a.tagged), [2, 4, 1, 1, 0, 1], "{plain}");
+            let index = a.index.as_ref().unwrap();
+            let t5 = Aggregator::key(&case("t5", CaseStatus::Passed, None)) as u64;
+            let cc61 = ControlId::parse_shape("CC6.1").unwrap();
+            assert_eq!(
+                index
+                    .controls
+                    .iter()
+                    .find(|(c, _)| *c == cc61)
+                    .map(|(_, k)| k.as_slice()),
+                Some(&[t5][..]),
+                "{plain}"
+            );
+            assert_eq!(index.tests.len(), plain, "{plain}");
+        }
     }
 
     #[test]
