@@ -17,7 +17,9 @@
 
 /// Returns the first source location named in `text`.
 pub fn find_location(text: &str) -> Option<(String, u32)> {
-    if let Some(at) = text.find("panicked at ") {
+    // Every failure's text is searched (on the reader's thread): memchr's SIMD search, not
+    // `str::find`'s byte-at-a-time one.
+    if let Some(at) = memchr::memmem::find(text.as_bytes(), b"panicked at ") {
         let rest = &text[at + "panicked at ".len()..];
         let end = rest
             .find(|c: char| c.is_whitespace() || c == ',' || c == '\'')
@@ -48,9 +50,10 @@ fn candidates(text: &str) -> impl Iterator<Item = (String, u32)> + '_ {
     let bytes = text.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
-        while i < bytes.len() {
-            let pos = i;
-            i += 1;
+        // Only a `:` or a `"` can start a candidate: the bytes between are skipped at once.
+        while let Some(off) = memchr::memchr2(b':', b'"', &bytes[i.min(bytes.len())..]) {
+            let pos = i + off;
+            i = pos + 1;
             match bytes[pos] {
                 b':' => {
                     if let Some(found) = colon_candidate(text, pos) {
