@@ -558,6 +558,53 @@ fn properties_case_suite_and_system_out() {
     assert_eq!(cases[0].message, None, "system-out is not a message");
 }
 
+/// Output text no marker is being read in is stepped over when read in place, references and
+/// all: it reads as the stream reads it (cases, markers, messages, errors and their lines),
+/// whatever follows — a marker, one begun with a character reference, a marker line after
+/// references, a marker begun before a comment and ended after it, log lines in brackets, a
+/// failure's text, or a reference that is not well-formed.
+#[test]
+fn outputs_stepped_over_read_as_the_stream_reads_them() {
+    let ok = r#"<testsuite><testcase name="t"><system-out>a &lt;b&gt; &amp; c &apos;d&quot;
+[[PROPERTY|one=1]]
+x &lt;y&gt;
+&#91;[PROPERTY|two=2]]
+z &amp; [[PROPERTY|three=&lt;3&gt;]]
+</system-out><system-err>&lt;&gt;</system-err></testcase>
+<testcase name="v"><system-out>[INFO] &lt;ok&gt; [x]
+[[PROP<!-- split -->ERTY|four=4]]
+</system-out></testcase>
+<testcase name="w"><system-out>[DEBUG] &lt;ok&gt;
+[[<!-- split -->PROPERTY|five=5]] &amp;
+</system-out></testcase>
+<testcase name="u"><system-out>&lt;no markers&gt;
+</system-out><failure message="m">trace &lt;x&gt; at t.py:3</failure></testcase></testsuite>"#;
+    let (_, cases, _) = results_both_ways(ok.as_bytes(), 7).unwrap();
+    let markers: Vec<(&str, &str)> = cases
+        .iter()
+        .flat_map(|c| &c.properties)
+        .map(|p| (p.name.as_str(), p.value.as_str()))
+        .collect();
+    assert_eq!(
+        markers,
+        [("one", "1"), ("three", "<3>"), ("four", "4"), ("five", "5")]
+    );
+    assert_eq!(msg(&cases[3]), "m\ntrace <x> at t.py:3");
+    for (bad, says) in [
+        ("a &lt; &nbsp; b", "&nbsp;"),
+        ("a &lt; & b", "&"),
+        ("a &lt; &#xD800; b", "&#xD800;"),
+        ("a &lt;\n&ltx b", "&"),
+    ] {
+        let doc = format!(
+            "<testsuite><testcase name=\"t\"><system-out>x\n{bad}\n</system-out></testcase></testsuite>"
+        );
+        let e = results_both_ways(doc.as_bytes(), 0).unwrap_err();
+        assert!(e.message.contains(says), "{bad}: {e}");
+        assert!(e.location.line.is_some(), "{bad}: {e}");
+    }
+}
+
 #[test]
 fn system_out_property_split_by_entities_and_without_newline() {
     let cases = parse_ok(

@@ -146,6 +146,13 @@ impl Texts {
         self.collector.active() || self.output.active
     }
 
+    /// Whether text now changes nothing unless it holds a property marker or begins one: no
+    /// element's text is being collected, and an output's marker scan, if one is open, has no
+    /// line in progress.
+    pub fn ignores_plain_text(&self) -> bool {
+        !self.collector.active() && (!self.output.active || self.output.scanner.idle())
+    }
+
     /// Text inside the root element; `markers` receives the property lines of an output.
     pub fn text(&mut self, raw: &[u8], markers: Option<&mut CaseProperties>) {
         if self.collector.active() {

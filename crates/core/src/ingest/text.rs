@@ -419,6 +419,11 @@ fn marker_open() -> &'static memchr::memmem::Finder<'static> {
     FINDER.get_or_init(|| memchr::memmem::Finder::new(MARKER_OPEN))
 }
 
+/// Whether `raw` holds a marker's opening `[[PROPERTY|` as written.
+pub(crate) fn holds_marker_open(raw: &[u8]) -> bool {
+    marker_open().find(raw).is_some()
+}
+
 /// Calls `found(name, value)` for each `[[PROPERTY|name=value]]` in `line`.
 pub fn scan_property_markers(line: &str, found: &mut impl FnMut(&str, &str)) {
     let mut rest = line;

@@ -798,6 +798,18 @@ pub(crate) fn read_bytes<H: Handler>(
                 *xml.get_mut() = rest;
                 skipped += taken as u64;
             }
+            // Lines of text the handler would not look at (a test's captured output, where no
+            // marker is being read) are stepped over, their references checked here, rather
+            // than handed out as text events and an event per reference: an output's `&lt;`
+            // `&gt;` `&amp;` were as many events as a report's test cases.
+            if rest.first().is_some_and(|&b| b != b'<')
+                && handler.texts().0.ignores_plain_text()
+                && let Some(n) = ignorable_text_len(rest)
+            {
+                rest = &rest[n..];
+                *xml.get_mut() = rest;
+                skipped += n as u64;
+            }
             // An empty element (`<testcase …/>`, most of a report's elements) is read here,
             // its attributes split while its end is found: quick-xml would find the end with
             // a SIMD search started at each quote (eleven in a test case's tag), then the
@@ -897,6 +909,37 @@ fn take_long_text<H: Handler>(rest: &[u8], handler: &mut H, read: &mut dyn FnMut
             None => {}
         }
     }
+}
+
+/// The length of the whole lines the text `rest` starts with (through the last line break
+/// before its next `<`), when the handler of an output whose marker scan has no line in
+/// progress ([`Texts::ignores_plain_text`]) would find nothing in them and end them with no
+/// line in progress: no `[[PROPERTY|` is written in them, and each `&` is one of the five
+/// predefined references (what quick-xml and [`check_reference`] accept there; none decodes to
+/// a character a marker is written with). The line the text ends in, which text after the
+/// next markup may continue, is left to quick-xml, as is text without a line break or that
+/// the input ends in: `None`. At most [`PROGRESS_EVERY`] bytes at a time, so a huge output's
+/// pages are let go as it is read (the caller reports progress after each step).
+fn ignorable_text_len(rest: &[u8]) -> Option<usize> {
+    let window = &rest[..rest.len().min(PROGRESS_EVERY)];
+    let end = match memchr::memchr(b'<', window) {
+        Some(end) => end,
+        None if window.len() < rest.len() => window.len(),
+        None => return None,
+    };
+    let lines = &rest[..memchr::memrchr(b'\n', &rest[..end])? + 1];
+    if text::holds_marker_open(lines) {
+        return None;
+    }
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'&', &lines[at..]) {
+        let after = &lines[at + i + 1..];
+        let name = [&b"lt;"[..], b"gt;", b"amp;", b"apos;", b"quot;"]
+            .into_iter()
+            .find(|n| after.starts_with(n))?;
+        at += i + 1 + name.len();
+    }
+    Some(lines.len())
 }
 
 /// Where to end a piece of a long text within `window`: after its last newline, else before
