@@ -315,6 +315,7 @@ impl<'a> Aggregator<'a> {
         let Built {
             mut cases,
             unknown_tags,
+            control_ids,
             keys,
         } = built;
         for (i, status, flaky, runs) in updates {
@@ -325,12 +326,7 @@ impl<'a> Aggregator<'a> {
         let mut per_control: HashMap<ControlId, ControlResult> = HashMap::new();
         let mut tagged = Totals::default();
         let mut organisational: HashMap<ControlId, (u64, String)> = HashMap::new();
-        let mut ids = Vec::new();
-        for (k, case) in cases.iter().enumerate() {
-            ids.clear();
-            ids.extend(case.controls.iter().map(|c| c.id));
-            ids.sort();
-            ids.dedup();
+        for (k, (case, ids)) in cases.iter().zip(&control_ids).enumerate() {
             if !ids.is_empty() {
                 tagged.add(case.status);
                 if case.flaky {
@@ -340,14 +336,14 @@ impl<'a> Aggregator<'a> {
             }
             if let Some(index) = &mut index {
                 let key = keys[k];
-                for cid in &ids {
+                for cid in ids {
                     match index.controls.iter_mut().find(|(c, _)| c == cid) {
                         Some((_, list)) => list.push(key),
                         None => index.controls.push((*cid, vec![key])),
                     }
                 }
             }
-            for &cid in &ids {
+            for &cid in ids {
                 let Some(control) = cid.control() else {
                     continue;
                 };
@@ -448,11 +444,12 @@ const PARALLEL_FINISH: usize = 1 << 14;
 /// an arena).
 const SEQUENTIAL_FINISH: usize = 1 << 20;
 
-/// The kept cases as reports, in the same order, with the unknown tags they carry and (when
-/// asked for) each one's key.
+/// The kept cases as reports, in the same order, with the unknown tags they carry, each
+/// one's distinct controls and (when asked for) each one's key.
 struct Built {
     cases: Vec<CaseReport>,
     unknown_tags: Vec<UnknownTag>,
+    control_ids: Vec<Vec<ControlId>>,
     keys: Vec<u64>,
 }
 
@@ -460,6 +457,7 @@ fn reports_of(retained: Vec<Retained>, input_names: &[String], with_keys: bool) 
     let mut built = Built {
         cases: Vec::with_capacity(retained.len()),
         unknown_tags: Vec::new(),
+        control_ids: Vec::with_capacity(retained.len()),
         keys: Vec::with_capacity(if with_keys { retained.len() } else { 0 }),
     };
     for Retained { case, mapping } in retained {
@@ -472,6 +470,7 @@ fn reports_of(retained: Vec<Retained>, input_names: &[String], with_keys: bool) 
                 input: input_names.get(case.input).cloned().unwrap_or_default(),
             });
         }
+        built.control_ids.push(mapping.control_ids());
         if with_keys {
             built.keys.push(Aggregator::key(&case) as u64);
         }

@@ -144,42 +144,35 @@ fn write_cases<W: std::io::Write>(cases: &[CaseReport], w: &mut W) -> std::io::R
         Ok(())
     };
     let mut blocks = cases.chunks(CASES_PER_BLOCK);
-    let mut mine = Vec::new();
-    if blocks.len() < 4 {
-        for (b, block) in blocks.enumerate() {
-            mine.clear();
-            print(&mut mine, block, b == 0)?;
-            w.write_all(&mine)?;
-        }
-        return w.write_all(b"\n  ]");
-    }
+    let two_threads = blocks.len() >= 4;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
         let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        let odd = cases.chunks(CASES_PER_BLOCK).skip(1).step_by(2);
-        scope.spawn(move || {
-            for block in odd {
-                let mut out = back_rx.try_recv().unwrap_or_default();
-                out.clear();
-                let printed = print(&mut out, block, false).map(|()| out);
-                // The writer stopped (its output failed): nothing more is wanted.
-                if tx.send(printed).is_err() {
-                    return;
+        if two_threads {
+            let odd = cases.chunks(CASES_PER_BLOCK).skip(1).step_by(2);
+            scope.spawn(move || {
+                for block in odd {
+                    let mut out = back_rx.try_recv().unwrap_or_default();
+                    out.clear();
+                    let printed = print(&mut out, block, false).map(|()| out);
+                    // The writer stopped (its output failed): nothing more is wanted.
+                    if tx.send(printed).is_err() {
+                        return;
+                    }
                 }
-            }
-        });
-        let mut b = 0;
+            });
+        }
+        let mut mine = Vec::new();
+        let mut first = true;
         while let Some(block) = blocks.next() {
             mine.clear();
-            print(&mut mine, block, b == 0)?;
+            print(&mut mine, block, std::mem::take(&mut first))?;
             w.write_all(&mine)?;
-            b += 1;
-            if blocks.next().is_some() {
+            if two_threads && blocks.next().is_some() {
                 // The helper thread's block, printed while this one printed its own.
                 let theirs = rx.recv().map_err(std::io::Error::other)??;
                 w.write_all(&theirs)?;
                 let _ = back_tx.send(theirs);
-                b += 1;
             }
         }
         Ok::<(), std::io::Error>(())
