@@ -1418,3 +1418,25 @@ fn indentation_is_stepped_over_only_where_no_text_is_read() {
     let err = parse_err(bad.as_bytes());
     assert_eq!(err.location.line, Some(4), "{err}");
 }
+
+/// An attribute written twice in an empty testcase (a tag the in-place reader splits itself,
+/// handing its attributes out unchecked) is refused as the stream refuses it: same message,
+/// same line. The same local name under two prefixes is two attributes.
+#[test]
+fn an_attribute_written_twice_in_an_empty_testcase_is_refused_both_ways() {
+    for tag in [
+        r#"<testcase name="a" name="b"/>"#,
+        r#"<testcase name="a" time="1" file="f" time="2"/>"#,
+        r#"<testcase classname="c" name="a" class="k" file="f" line="3" time="1" classname="d"/>"#,
+    ] {
+        let doc = format!("<testsuite name=\"s\">\n<testcase name=\"ok\"/>\n{tag}\n</testsuite>");
+        let e = results_both_ways(doc.as_bytes(), 0).unwrap_err();
+        assert!(e.message.contains("appears twice in <testcase>"), "{e}");
+        assert_eq!(e.location.line, Some(3), "{e}");
+    }
+    let doc =
+        "<testsuite name=\"s\">\n<testcase a:name=\"x\" b:name=\"y\" name=\"t\"/>\n</testsuite>";
+    let (_, cases, _) = results_both_ways(doc.as_bytes(), 0).unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].name, "t");
+}

@@ -220,7 +220,7 @@ pub fn checked_attributes<'e>(e: impl Into<Element<'e>>) -> CheckedAttributes<'e
         raw: element.attributes_raw(),
         at: 0,
         given: 0,
-        keys: Keys::default(),
+        keys: None,
         slow: None,
     }
 }
@@ -233,7 +233,8 @@ pub fn checked_attributes<'e>(e: impl Into<Element<'e>>) -> CheckedAttributes<'e
 pub struct Element<'a> {
     content: &'a [u8],
     name_len: usize,
-    /// The attributes, in order, over [`Element::attributes_raw`].
+    /// The attributes, in order, over [`Element::attributes_raw`]: plain ASCII values, each
+    /// key once ([`split_empty_tag`] checked both), so they are handed out unchecked.
     splits: Option<&'a [Split]>,
     /// The tokenizer's element, for quick-xml's attribute iterator (errors only).
     quick: Option<&'a BytesStart<'a>>,
@@ -304,7 +305,8 @@ pub struct CheckedAttributes<'e> {
     at: usize,
     /// Attributes handed out so far.
     given: usize,
-    keys: Keys<'e>,
+    /// Set up at the first attribute checked (none of a tag [`split_empty_tag`] read is).
+    keys: Option<Keys<'e>>,
     /// quick-xml's iterator, once the split has found something it will not decide.
     slow: Option<quick_xml::events::attributes::Attributes<'e>>,
 }
@@ -418,7 +420,7 @@ impl<'e> CheckedAttributes<'e> {
     /// value is known to hold no `<` or `&`).
     fn check(&mut self, key: &'e [u8], value: &[u8], plain: bool) -> Result<(), String> {
         let e = self.element;
-        if !self.keys.insert(key) {
+        if !self.keys.get_or_insert_default().insert(key) {
             return Err(format!(
                 "malformed attribute: {}= appears twice in <{}>",
                 shown(key),
@@ -476,7 +478,15 @@ impl<'e> Iterator for CheckedAttributes<'e> {
         }
         let raw = self.raw;
         let split = match self.element.splits {
-            Some(splits) => splits.get(self.given).copied().map(Ok),
+            Some(splits) => {
+                // Checked as they were split: plain values, no key twice.
+                let split = splits.get(self.given)?;
+                self.given += 1;
+                return Some(Ok(Attribute {
+                    key: QName(split.key(raw)),
+                    value: Cow::Borrowed(split.value(raw)),
+                }));
+            }
             None => split_attribute(raw, &mut self.at).transpose(),
         };
         match split {
@@ -961,10 +971,10 @@ const SPLITS: usize = 16;
 
 /// Reads the empty-element tag `rest` starts with, when it is written plainly: `<name`, then
 /// attributes `key="value"` or `key='value'` (white space allowed around `=`, at least one
-/// space before each key), then `/>`, all ASCII, no `<` or `&` in a value and at most
-/// [`SPLITS`] attributes. Returns the tag's length through its `>`, its name's length and how
-/// many attributes it put in `splits` (offsets after the name, as [`split_attribute`] gives
-/// them). `None` for anything else — a start or end tag, markup, a tag written otherwise —
+/// space before each key), then `/>`, all ASCII, no `<` or `&` in a value, no key twice and
+/// at most [`SPLITS`] attributes. Returns the tag's length through its `>`, its name's length
+/// and how many attributes it put in `splits` (offsets after the name, as [`split_attribute`]
+/// gives them). `None` for anything else — a start or end tag, markup, a tag written otherwise —
 /// which quick-xml then reads: where this reads a tag, quick-xml ends it at the same `>` and
 /// splits its attributes alike (the unit tests compare them).
 fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, usize, usize)> {
@@ -1004,6 +1014,18 @@ fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, 
         if key_end == key_start || rest.get(i) != Some(&b'=') {
             return None;
         }
+        // Offsets after the name, where the attribute splits count from.
+        let at = 1 + name_len;
+        // A key written twice is left to quick-xml's path, whose check says so: the attributes
+        // split here are handed out unchecked.
+        let key = &rest[key_start..key_end];
+        let twice = splits[..n].iter().any(|s| {
+            let earlier = &rest[at + s.key.0..at + s.key.1];
+            earlier.len() == key.len() && earlier[0] == key[0] && earlier == key
+        });
+        if twice {
+            return None;
+        }
         i = skip_space(rest, i + 1);
         let quote = match rest.get(i)? {
             &q @ (b'"' | b'\'') => q,
@@ -1014,8 +1036,6 @@ fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, 
             return None;
         };
         i = value_start + len + 1;
-        // Offsets after the name, where the attribute splits count from.
-        let at = 1 + name_len;
         splits[n] = Split {
             key: (key_start - at, key_end - at),
             value: (value_start - at, value_start + len - at),
@@ -1627,6 +1647,11 @@ mod tests {
             ("<é/>", None),
             ("<a b/>", None),
             ("<a b=1/>", None),
+            // A key written twice: quick-xml's path, whose check refuses it.
+            ("<a b=\"1\" b=\"2\"/>", None),
+            ("<a bc=\"1\" d=\"1\" bc='2'/>", None),
+            ("<a bc=\"1\" bd=\"2\" b=\"3\"/>", Some(24)),
+            ("<a x:b=\"1\" y:b=\"2\"/>", Some(20)),
         ] {
             let got = split_empty(tag.as_bytes());
             assert_eq!(got.as_ref().map(|r| r.0), want, "{tag}");
