@@ -36,6 +36,7 @@
 //! ([`MAX_STRING`], messages [`Message::LIMIT`]). Errors carry the line where the problem was
 //! detected (newlines are counted as bytes are consumed) and the byte offset.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 use std::ops::Range;
 
@@ -122,6 +123,15 @@ fn result_rank(local: &[u8]) -> Option<u8> {
         b"error" => 6,
         _ => return None,
     })
+}
+
+/// A testcase's status from its most severe result element (`rank`), else its attributes.
+fn case_status(rank: u8, skipped_by_attr: bool) -> CaseStatus {
+    if rank == 0 && skipped_by_attr {
+        CaseStatus::Skipped
+    } else {
+        rank_status(rank)
+    }
 }
 
 fn rank_status(rank: u8) -> CaseStatus {
@@ -245,12 +255,12 @@ impl xml::Handler for State<'_> {
         let local = e.local_name();
         let parent = self.stack.last().copied();
         let kind = match parent {
+            _ if local == b"testcase" && self.opens_case() => self.open_case(e)?,
             None if local == b"testsuite" => self.open_suite(e)?,
             None => Kind::Suites,
             Some(Kind::Suites | Kind::Suite) => match local {
                 b"testsuite" => self.open_suite(e)?,
                 b"testsuites" => Kind::Suites,
-                b"testcase" => self.open_case(e)?,
                 b"properties" if parent == Some(Kind::Suite) => {
                     Kind::Properties(PropertyScope::Suite)
                 }
@@ -270,13 +280,6 @@ impl xml::Handler for State<'_> {
             },
             Some(Kind::Properties(scope)) if local == b"property" => {
                 self.open_property(e, scope)?
-            }
-            // A testcase wrapped in an element no dialect has, inside a suite and outside any
-            // testcase: still a test (skipping it would drop its failure unseen).
-            Some(Kind::Other)
-                if local == b"testcase" && self.case.is_none() && !self.suites.is_empty() =>
-            {
-                self.open_case(e)?
             }
             Some(_) => Kind::Other,
         };
@@ -316,6 +319,34 @@ impl xml::Handler for State<'_> {
             Kind::Suites | Kind::Properties(_) | Kind::Other => {}
         }
         Ok(())
+    }
+
+    fn empty(&mut self, e: &Element<'_>) -> Result<(), String> {
+        // An empty testcase (most of a report's) is handed on at once, its strings straight
+        // from its tag: nothing of it waits for an end.
+        if e.local_name() == b"testcase" && self.opens_case() {
+            let a = case_attributes(e)?;
+            let done = Done {
+                line: a.line,
+                duration_s: a.duration_s,
+                status: case_status(0, a.skipped_by_attr),
+                flaky: false,
+                message: None,
+                location: None,
+                properties: Vec::new(),
+                failing_results: 0,
+            };
+            let strings = a.strings.each_ref().map(|v| match v {
+                Some(v) => Field::Raw(v),
+                None => Field::Absent,
+            });
+            self.hand_on(done, strings);
+            return Ok(());
+        }
+        if !self.start(e)? {
+            xml::check_attributes(e)?;
+        }
+        self.end()
     }
 
     fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {
@@ -392,61 +423,45 @@ impl<'a> State<'a> {
         Ok(Kind::Suite)
     }
 
+    /// Whether a `<testcase>` starting now is a test: in a suite (or `<testsuites>`), or
+    /// wrapped in an element no dialect has, inside a suite and outside any testcase (skipping
+    /// that one would drop its failure unseen).
+    fn opens_case(&self) -> bool {
+        match self.stack.last() {
+            Some(Kind::Suites | Kind::Suite) => true,
+            Some(Kind::Other) => self.case.is_none() && !self.suites.is_empty(),
+            _ => false,
+        }
+    }
+
     fn open_case(&mut self, e: &Element<'_>) -> Result<Kind, String> {
-        // Built where it stays, not moved there: a testcase is read by the hundred thousand.
-        let case = self.case.insert(CaseBuilder {
-            classname: None,
-            class: None,
-            name: None,
-            file: None,
-            line: None,
-            duration_s: 0.0,
+        let a = case_attributes(e)?;
+        // Its strings wait in `raw` for the end of the testcase (the tag's bytes do not).
+        self.raw.clear();
+        let raw = &mut self.raw;
+        let mut keep = |value: &Option<Cow<'_, [u8]>>| {
+            value.as_deref().map(|value| {
+                let at = raw.len();
+                raw.extend_from_slice(value);
+                at..raw.len()
+            })
+        };
+        let [classname, class, name, file] = &a.strings;
+        self.case = Some(CaseBuilder {
+            classname: keep(classname),
+            class: keep(class),
+            name: keep(name),
+            file: keep(file),
+            line: a.line,
+            duration_s: a.duration_s,
             rank: 0,
             flaky: false,
-            skipped_by_attr: false,
+            skipped_by_attr: a.skipped_by_attr,
             failing_results: 0,
             message: None,
             text_location: None,
             properties: CaseProperties::default(),
         });
-        self.raw.clear();
-        let raw = &mut self.raw;
-        let mut keep = |value: &[u8]| {
-            let at = raw.len();
-            raw.extend_from_slice(value);
-            Some(at..raw.len())
-        };
-        for attr in checked_attributes(e) {
-            let attr = attr?;
-            let value = &attr.value;
-            match xml::local(attr.key.as_ref()) {
-                b"name" => case.name = keep(value),
-                b"classname" => case.classname = keep(value),
-                b"class" => case.class = keep(value),
-                b"file" => case.file = keep(value),
-                b"line" => {
-                    case.line = match text::plain_line(value) {
-                        Some(line) => line,
-                        None => text::parse_line(&text::clean_attr(value))?,
-                    }
-                }
-                b"time" => {
-                    case.duration_s = match text::plain_time(value) {
-                        Some(t) => t,
-                        None => text::parse_time(&text::clean_attr(value))?,
-                    }
-                }
-                b"status" | b"result" => {
-                    let v = text::clean_attr(value);
-                    let v = v.trim();
-                    case.skipped_by_attr |=
-                        ["disabled", "skipped", "notrun", "ignored", "suppressed"]
-                            .iter()
-                            .any(|s| v.eq_ignore_ascii_case(s));
-                }
-                _ => {}
-            }
-        }
         Ok(Kind::Case)
     }
 
@@ -609,63 +624,148 @@ impl<'a> State<'a> {
     }
 
     fn close_case(&mut self) {
-        // Read where it is (not moved out) and closed at the end.
-        let Some(case) = self.case.as_mut() else {
+        let Some(mut case) = self.case.take() else {
             return;
         };
+        let properties = std::mem::take(&mut case.properties).kept(&mut self.summary);
+        let status = case_status(case.rank, case.skipped_by_attr);
+        let done = Done {
+            line: case.line,
+            duration_s: case.duration_s,
+            status,
+            // Flaky means "passed after a retry": a case that still failed is not flaky.
+            flaky: case.flaky && status == CaseStatus::Passed,
+            message: case.message.take(),
+            location: case.text_location.take(),
+            properties,
+            failing_results: case.failing_results,
+        };
+        // Lent out while the case is handed on (`hand_on` takes the whole state).
+        let raw = std::mem::take(&mut self.raw);
+        let field =
+            |range: Option<Range<usize>>| range.map_or(Field::Absent, |r| Field::Raw(&raw[r]));
+        let strings = [
+            field(case.classname),
+            field(case.class),
+            field(case.name),
+            field(case.file),
+        ];
+        self.hand_on(done, strings);
+        self.raw = raw;
+    }
+
+    /// Hands a read testcase to the sink: its suite's strings and properties added, its own
+    /// strings (classname, class, name, file) as written, decoded by the sink.
+    fn hand_on(&mut self, done: Done, [classname, class, name, file]: [Field<'_>; 4]) {
         self.summary.cases += 1;
         // The test's file is what the report says (its `file`, else the suite's `filepath`):
         // it is part of the test's identity. A location in the failure text is where the
         // failure happened, kept apart for annotations: the same test failing on one shard and
         // passing on another, or failing with two different traces, stays one test.
         let suite_file = self.suites.iter().rev().find_map(|s| s.filepath.as_deref());
-        let mut properties = std::mem::take(&mut case.properties).kept(&mut self.summary);
+        let mut properties = done.properties;
         self.suite_props.inherit(&mut properties);
-        let status = if case.rank == 0 && case.skipped_by_attr {
-            CaseStatus::Skipped
-        } else {
-            rank_status(case.rank)
-        };
-        let failing_results = case.failing_results;
-        let raw = |range: Option<Range<usize>>| match range {
-            Some(r) => Field::Raw(&self.raw[r]),
-            None => Field::Absent,
-        };
         let strings = RawStrings {
             suite: self
                 .suites
                 .last()
                 .map_or(Field::Absent, |s| Field::Text(&s.name)),
             suite_file: suite_file.map_or(Field::Absent, Field::Text),
-            classname: raw(case.classname.take()),
-            class: raw(case.class.take()),
-            name: raw(case.name.take()),
-            file: raw(case.file.take()),
+            classname,
+            class,
+            name,
+            file,
         };
+        let status = done.status;
         let case = TestCase {
             suite: String::new(),
             classname: String::new(),
             name: String::new(),
             file: None,
-            line: case.line,
-            location: case.text_location.take(),
+            line: done.line,
+            location: done.location,
             status,
-            // Flaky means "passed after a retry": a case that still failed is not flaky.
-            flaky: case.flaky && status == CaseStatus::Passed,
-            duration_s: case.duration_s,
-            message: case.message.take(),
+            flaky: done.flaky,
+            duration_s: done.duration_s,
+            message: done.message,
             properties,
             input: self.input,
             runs: 1,
         };
         self.sink.raw_case(case, &strings);
-        self.case = None;
         if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
             && let Some(suite) = self.suites.last_mut()
         {
-            suite.failing += u64::from(failing_results.count_ones().max(1));
+            suite.failing += u64::from(done.failing_results.count_ones().max(1));
         }
     }
+}
+
+/// A testcase's attributes: its strings as written (classname, class, name, file; decoded by
+/// the sink) and what is read from the others.
+struct CaseAttributes<'e> {
+    strings: [Option<Cow<'e, [u8]>>; 4],
+    line: Option<u32>,
+    duration_s: f64,
+    /// `status="disabled"` (Ant/tst), `result="skipped"` (GoogleTest).
+    skipped_by_attr: bool,
+}
+
+fn case_attributes<'e>(e: &Element<'e>) -> Result<CaseAttributes<'e>, String> {
+    let mut a = CaseAttributes {
+        strings: [None, None, None, None],
+        line: None,
+        duration_s: 0.0,
+        skipped_by_attr: false,
+    };
+    for attr in checked_attributes(e) {
+        let attr = attr?;
+        let value = &attr.value;
+        let slot = match xml::local(attr.key.as_ref()) {
+            b"classname" => 0,
+            b"class" => 1,
+            b"name" => 2,
+            b"file" => 3,
+            b"line" => {
+                a.line = match text::plain_line(value) {
+                    Some(line) => line,
+                    None => text::parse_line(&text::clean_attr(value))?,
+                };
+                continue;
+            }
+            b"time" => {
+                a.duration_s = match text::plain_time(value) {
+                    Some(t) => t,
+                    None => text::parse_time(&text::clean_attr(value))?,
+                };
+                continue;
+            }
+            b"status" | b"result" => {
+                let v = text::clean_attr(value);
+                let v = v.trim();
+                a.skipped_by_attr |= ["disabled", "skipped", "notrun", "ignored", "suppressed"]
+                    .iter()
+                    .any(|s| v.eq_ignore_ascii_case(s));
+                continue;
+            }
+            _ => continue,
+        };
+        a.strings[slot] = Some(attr.value);
+    }
+    Ok(a)
+}
+
+/// What is handed on of a testcase besides its strings ([`State::hand_on`]).
+struct Done {
+    line: Option<u32>,
+    duration_s: f64,
+    status: CaseStatus,
+    flaky: bool,
+    message: Option<Message>,
+    location: Option<SourceLocation>,
+    properties: Vec<RawProperty>,
+    /// A `<failure>` (1) and an `<error>` (2) were among its results.
+    failing_results: u8,
 }
 
 #[cfg(test)]
@@ -861,13 +961,14 @@ mod unit {
         // A testcase wrapped in an unknown element is still read; one inside a testcase's
         // unknown element, or outside any suite, is not a test.
         let cases = read(
-            r#"<testsuite name="s"><testcase name="ok"/><group><testcase name="x"><failure/></testcase></group><testcase name="y"><extra><testcase name="z"/></extra></testcase></testsuite>"#,
+            r#"<testsuite name="s"><testcase name="ok"/><group><testcase name="x"><failure/></testcase><testcase name="w" status="disabled"/></group><testcase name="y"><extra><testcase name="z"/></extra></testcase></testsuite>"#,
         );
         assert_eq!(
             names(&cases),
             [
                 ("s".into(), "ok".into(), Passed),
                 ("s".into(), "x".into(), Failed),
+                ("s".into(), "w".into(), Skipped),
                 ("s".into(), "y".into(), Passed)
             ]
         );

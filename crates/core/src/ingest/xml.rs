@@ -657,13 +657,22 @@ pub(crate) trait Handler {
     /// Whether an element of this local name may be the root.
     fn is_root(local: &[u8]) -> bool;
 
-    /// An element starts (an empty one is followed by [`Handler::end`]). `Ok(true)` when the
-    /// handler walked all its attributes with [`checked_attributes`]; otherwise [`read`] checks
-    /// them, so each element's attributes are scanned once.
+    /// An element starts (an empty one comes to [`Handler::empty`], which starts and ends it).
+    /// `Ok(true)` when the handler walked all its attributes with [`checked_attributes`];
+    /// otherwise [`read`] checks them, so each element's attributes are scanned once.
     fn start(&mut self, e: &Element<'_>) -> Result<bool, String>;
 
     /// The innermost open element ends.
     fn end(&mut self) -> Result<(), String>;
+
+    /// An empty element (`<x …/>`): it starts and ends. A handler may read one of its elements
+    /// at once instead (it must check the attributes as [`Handler::start`] says).
+    fn empty(&mut self, e: &Element<'_>) -> Result<(), String> {
+        if !self.start(e)? {
+            check_attributes(e)?;
+        }
+        self.end()
+    }
 
     /// Where text inside the root element goes: the reader's [`Texts`] (collecting an
     /// element's text, or scanning an output), and the open test's properties, which receive
@@ -1222,11 +1231,9 @@ impl Walk {
         empty: bool,
         handler: &mut H,
     ) -> Result<Step, (String, u64)> {
-        start(handler, e, self.depth, self.root_seen).map_err(|message| (message, 0))?;
+        start(handler, e, empty, self.depth, self.root_seen).map_err(|message| (message, 0))?;
         self.root_seen = true;
-        if empty {
-            handler.end().map_err(|message| (message, 0))?;
-        } else {
+        if !empty {
             self.depth += 1;
         }
         Ok(Step::More)
@@ -1237,6 +1244,7 @@ impl Walk {
 fn start<H: Handler>(
     handler: &mut H,
     e: &Element<'_>,
+    empty: bool,
     depth: usize,
     root_seen: bool,
 ) -> Result<(), String> {
@@ -1266,6 +1274,9 @@ fn start<H: Handler>(
                 name()
             ));
         }
+    }
+    if empty {
+        return handler.empty(e);
     }
     if !handler.start(e)? {
         check_attributes(e)?;
