@@ -343,10 +343,7 @@ impl xml::Handler for State<'_> {
             self.hand_on(done, strings);
             return Ok(());
         }
-        if !self.start(e)? {
-            xml::check_attributes(e)?;
-        }
-        self.end()
+        xml::start_and_end(self, e)
     }
 
     fn texts(&mut self) -> (&mut Texts, Option<&mut CaseProperties>) {

@@ -125,7 +125,7 @@ fn reference_len(after_amp: &[u8]) -> Option<usize> {
 /// report can declare one, since a DOCTYPE declaring entities is refused.
 pub fn check_reference(name: &[u8]) -> Result<(), String> {
     match name {
-        b"lt" | b"gt" | b"amp" | b"apos" | b"quot" => Ok(()),
+        _ if is_predefined(name) => Ok(()),
         [b'#', digits @ ..] => {
             let (digits, radix) = match digits {
                 [b'x', hex @ ..] => (hex, 16),
@@ -520,11 +520,16 @@ struct Keys<'e> {
 impl<'e> Keys<'e> {
     const INLINE: usize = 12;
 
+    /// Whether two attribute names are the same, by length and first byte before their bytes.
+    #[inline]
+    fn same(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.first() == b.first() && a == b
+    }
+
     /// Adds `key`; `false` when it was already there.
     fn insert(&mut self, key: &'e [u8]) -> bool {
         let inline = &self.inline[..self.len.min(Self::INLINE)];
-        let seen = |k: &&[u8]| k.len() == key.len() && k.first() == key.first() && *k == key;
-        if inline.iter().any(seen) || self.more.contains(&key) {
+        if inline.iter().any(|k| Self::same(k, key)) || self.more.contains(&key) {
             return false;
         }
         if self.len < Self::INLINE {
@@ -668,10 +673,7 @@ pub(crate) trait Handler {
     /// An empty element (`<x …/>`): it starts and ends. A handler may read one of its elements
     /// at once instead (it must check the attributes as [`Handler::start`] says).
     fn empty(&mut self, e: &Element<'_>) -> Result<(), String> {
-        if !self.start(e)? {
-            check_attributes(e)?;
-        }
-        self.end()
+        start_and_end(self, e)
     }
 
     /// Where text inside the root element goes: the reader's [`Texts`] (collecting an
@@ -681,6 +683,18 @@ pub(crate) trait Handler {
 
     /// The innermost open element as a truncation message names it: "<testcase>".
     fn open_element(&self) -> &'static str;
+}
+
+/// An empty element as [`Handler::empty`] reads it by default: started, its attributes checked
+/// unless the handler walked them, ended.
+pub(crate) fn start_and_end<H: Handler + ?Sized>(
+    handler: &mut H,
+    e: &Element<'_>,
+) -> Result<(), String> {
+    if !handler.start(e)? {
+        check_attributes(e)?;
+    }
+    handler.end()
 }
 
 /// Streams one document through `handler` with one reused buffer. Errors carry the line where
@@ -930,6 +944,11 @@ fn take_long_text<H: Handler>(rest: &[u8], handler: &mut H, read: &mut dyn FnMut
     }
 }
 
+/// Whether `name` is one of XML's five predefined entities (`lt` `gt` `amp` `apos` `quot`).
+fn is_predefined(name: &[u8]) -> bool {
+    matches!(name, b"lt" | b"gt" | b"amp" | b"apos" | b"quot")
+}
+
 /// The length of the whole lines the text `rest` starts with (through the last line break
 /// before its next `<`), when the handler of an output whose marker scan has no line in
 /// progress ([`Texts::ignores_plain_text`]) would find nothing in them and end them with no
@@ -953,10 +972,12 @@ fn ignorable_text_len(rest: &[u8]) -> Option<usize> {
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'&', &lines[at..]) {
         let after = &lines[at + i + 1..];
-        let name = [&b"lt;"[..], b"gt;", b"amp;", b"apos;", b"quot;"]
-            .into_iter()
-            .find(|n| after.starts_with(n))?;
-        at += i + 1 + name.len();
+        // The longest predefined name is four bytes: its `;` is within the first five.
+        let semi = after.iter().take(5).position(|&b| b == b';')?;
+        if !is_predefined(&after[..semi]) {
+            return None;
+        }
+        at += i + 1 + semi + 1;
     }
     Some(lines.len())
 }
@@ -1028,10 +1049,9 @@ fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, 
         // A key written twice is left to quick-xml's path, whose check says so: the attributes
         // split here are handed out unchecked.
         let key = &rest[key_start..key_end];
-        let twice = splits[..n].iter().any(|s| {
-            let earlier = &rest[at + s.key.0..at + s.key.1];
-            earlier.len() == key.len() && earlier[0] == key[0] && earlier == key
-        });
+        let twice = splits[..n]
+            .iter()
+            .any(|s| Keys::same(&rest[at + s.key.0..at + s.key.1], key));
         if twice {
             return None;
         }
