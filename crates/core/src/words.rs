@@ -1,4 +1,4 @@
-//! Byte tests eight bytes at a time, on a `u64` word: the readers and the mapping run them on
+//! Byte tests eight bytes at a time, on a `u64` word (and sixteen, [`block_flags`]): the readers and the mapping run them on
 //! every name, value and line of a report, where a loop byte by byte (or a SIMD search's set-up
 //! on a 20-byte value) was a measurable part of a large run. Words are little-endian: byte `k`
 //! of a chunk is bits `8k..8k+8` of its word, and each test flags a byte in its high bit.
@@ -52,6 +52,50 @@ pub(crate) fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
     at_least_lo & !above_hi & !w & HIGH
 }
 
+/// The bytes of a 16-byte block equal to one of `bytes`, below `below` (`below < 0x80`) or,
+/// with `non_ascii`, from 0x80, as a mask: bit `k` set for byte `k`; exact. An attribute value
+/// or a key is 4 to 40 bytes: one or two blocks, where [`equal`] looks at a word once per byte
+/// it looks for, over one to five words, and a loop takes each byte in turn.
+#[inline]
+pub(crate) fn block_flags<const N: usize>(
+    block: &[u8; 16],
+    bytes: [u8; N],
+    below: u8,
+    non_ascii: bool,
+) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of every x86_64 target; the load reads the 16 bytes `block`
+        // borrows (`loadu`: no alignment asked).
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast());
+            // A byte's high bit: set from 0x80.
+            let high = _mm_movemask_epi8(v) as u32;
+            let mut mask = if non_ascii { high } else { 0 };
+            if below > 0 {
+                // Compared as signed bytes, where those from 0x80 are below too.
+                mask |=
+                    _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(below as i8))) as u32 & !high;
+            }
+            for b in bytes {
+                mask |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b as i8))) as u32;
+            }
+            mask
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block
+            .iter()
+            .enumerate()
+            .filter(|&(_, b)| bytes.contains(b) || *b < below || (non_ascii && !b.is_ascii()))
+            .fold(0, |mask, (k, _)| mask | 1 << k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +139,36 @@ mod tests {
             }
         }
         assert_eq!(partial_word(b"ab"), u64::from_le_bytes(*b"ab\0\0\0\0\0\0"));
-        assert_eq!(partial_word(b""), 0);
+    }
+
+    /// The block test flags each byte the byte comparison flags, for every byte value at every
+    /// place of a block, among bytes that are flagged and bytes that are not.
+    #[test]
+    fn block_flags_flags_what_the_byte_comparison_flags() {
+        let sets = [[b'"', b'<', b'&'], [b'\'', b'<', b'&'], [0x00, 0xFF, b'a']];
+        for set in sets {
+            for (below, non_ascii) in [
+                (0, false),
+                (0, true),
+                (0x21, false),
+                (0x21, true),
+                (0x7F, false),
+            ] {
+                let flagged = |b: u8| set.contains(&b) || b < below || (non_ascii && b >= 0x80);
+                for k in 0..16 {
+                    for b in 0..=255u8 {
+                        for fill in [b'a', b'"', 0x20, 0x7F, 0x80, 0xFF, 0x00] {
+                            let mut block = [fill; 16];
+                            block[k] = b;
+                            let want = (0..16)
+                                .filter(|&i| flagged(block[i]))
+                                .fold(0u32, |m, i| m | 1 << i);
+                            let got = block_flags(&block, set, below, non_ascii);
+                            assert_eq!(got, want, "{block:?} below {below:#x}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

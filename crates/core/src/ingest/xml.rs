@@ -370,26 +370,22 @@ impl Split {
 
 /// Where `quote` first is in `rest` (an attribute value's end), and whether no `<` or `&`
 /// comes before it (nor, with `ASCII`, a byte outside ASCII: what [`split_empty_tag`] reads).
-/// Eight bytes at a time, the quote and the bytes the value check looks for in one pass (a
-/// value is short: a name, a time, a line).
+/// Sixteen bytes at a time, the quote and the bytes the value check looks for in one pass (a
+/// value is short: a name, a time, a line; `rest` runs on to the document's end).
 #[inline]
 fn value_len<const ASCII: bool>(rest: &[u8], quote: u8) -> Option<(usize, bool)> {
-    let mut chunks = rest.chunks_exact(8);
+    let mut blocks = rest.chunks_exact(16);
     let mut base = 0;
-    for chunk in &mut chunks {
-        let w = words::word(chunk);
+    for block in &mut blocks {
+        let block = block.try_into().unwrap_or(&[0; 16]);
         // The lowest byte flagged is the first of them.
-        let mut found = words::equal(w, quote) | words::equal(w, b'<') | words::equal(w, b'&');
-        if ASCII {
-            found |= words::non_ascii(w);
-        }
+        let found = words::block_flags(block, [quote, b'<', b'&'], 0, ASCII);
         if found != 0 {
-            let at = base + (found.trailing_zeros() / 8) as usize;
-            return finish_value(rest, quote, at);
+            return finish_value(rest, quote, base + found.trailing_zeros() as usize);
         }
-        base += 8;
+        base += 16;
     }
-    let at = chunks
+    let at = blocks
         .remainder()
         .iter()
         .position(|&b| b == quote || b == b'<' || b == b'&' || (ASCII && !b.is_ascii()))?;
@@ -1001,8 +997,8 @@ const SPLITS: usize = 16;
 
 /// Reads the empty-element tag `rest` starts with, when it is written plainly: `<name`, then
 /// attributes `key="value"` or `key='value'` (white space allowed around `=`, at least one
-/// space before each key), then `/>`, all ASCII, no `<` or `&` in a value, no key twice and
-/// at most [`SPLITS`] attributes. Returns the tag's length through its `>`, its name's length
+/// space before each key), then `/>`, all ASCII, no control character in a name or key, no
+/// `<` or `&` in a value, no key twice and at most [`SPLITS`] attributes. Returns the tag's length through its `>`, its name's length
 /// and how many attributes it put in `splits` (offsets after the name, as [`split_attribute`]
 /// gives them). `None` for anything else — a start or end tag, markup, a tag written otherwise —
 /// which quick-xml then reads: where this reads a tag, quick-xml ends it at the same `>` and
@@ -1011,12 +1007,23 @@ fn split_empty_tag(rest: &[u8], splits: &mut [Split; SPLITS]) -> Option<(usize, 
     if rest.first() != Some(&b'<') {
         return None;
     }
-    // Where a name (the element's or a key) written plainly from `i` ends.
+    // Where a name (the element's or a key) written plainly from `i` ends: at a byte that is
+    // not ASCII, white space or any control character (a name holding one is left to
+    // quick-xml), or markup. Sixteen bytes at a time while as many are left.
+    const STOPS: [u8; 7] = [b'<', b'>', b'/', b'"', b'\'', b'=', b'&'];
     let name_end = |mut i: usize| {
+        while let Some(block) = rest.get(i..i + 16) {
+            let block = block.try_into().unwrap_or(&[0; 16]);
+            let stops = words::block_flags(block, STOPS, 0x21, true);
+            if stops != 0 {
+                return i + stops.trailing_zeros() as usize;
+            }
+            i += 16;
+        }
         while let Some(&b) = rest.get(i)
+            && b > b' '
             && b.is_ascii()
-            && !is_xml_space(b)
-            && !matches!(b, b'<' | b'>' | b'/' | b'"' | b'\'' | b'=' | b'&')
+            && !STOPS.contains(&b)
         {
             i += 1;
         }
@@ -1683,6 +1690,16 @@ mod tests {
             ("<a bc=\"1\" d=\"1\" bc='2'/>", None),
             ("<a bc=\"1\" bd=\"2\" b=\"3\"/>", Some(24)),
             ("<a x:b=\"1\" y:b=\"2\"/>", Some(20)),
+            // Names, keys and values across the 16-byte blocks they are scanned in.
+            (
+                "<testcase_with_a_long_name a_key_longer_than_sixteen=\"a value longer than sixteen bytes\"/>",
+                Some(90),
+            ),
+            ("<abcdefghijklmno b=\"0123456789abcde\"/>", Some(38)),
+            // A control character in a name or key: quick-xml's path.
+            ("<a\u{1}b c=\"1\"/>", None),
+            ("<a b\u{7}=\"1\"/>", None),
+            ("<a bcdefghijklmnopqrstu\u{1f}=\"1\"/>", None),
         ] {
             let got = split_empty(tag.as_bytes());
             assert_eq!(got.as_ref().map(|r| r.0), want, "{tag}");
@@ -1711,14 +1728,26 @@ mod tests {
         }
         let value = proptest::collection::vec(
             mostly(
-                &["x", "1", ">", "/", "/>", " ", "="],
+                &[
+                    "x",
+                    "1",
+                    ">",
+                    "/",
+                    "/>",
+                    " ",
+                    "=",
+                    "a value of twenty bytes",
+                ],
                 &["'", "\"", "&amp;", "é", "<"],
             ),
             0..4,
         );
         let attribute = (
             mostly(&[" ", "  ", "\t", "\n", "\r\n"], &[""]),
-            mostly(&["k", "name", "a:b", "time"], &["k>", "k/", "'k", "=", "é"]),
+            mostly(
+                &["k", "name", "a:b", "time", "a_key_of_some_twenty_bytes"],
+                &["k>", "k/", "'k", "=", "é", "k\u{1}"],
+            ),
             mostly(&["", " "], &["\t\n"]),
             mostly(&["="], &["", "=="]),
             mostly(&["", " "], &["\n"]),
