@@ -718,26 +718,30 @@ fn case_attributes<'e>(e: &Element<'e>) -> Result<CaseAttributes<'e>, String> {
     for attr in checked_attributes(e) {
         let attr = attr?;
         let value = &attr.value;
-        let slot = match xml::local(attr.key.as_ref()) {
-            b"classname" => 0,
-            b"class" => 1,
-            b"name" => 2,
-            b"file" => 3,
-            b"line" => {
+        let key = attr.key.as_ref();
+        // A key read is matched as written first: none of them has a prefix, so only a key
+        // that matches nothing so is looked at again without its prefix (`xml::local` reads
+        // the key a byte at a time: six keys a testcase, by the million).
+        let Some(key) = case_key(key).or_else(|| case_key(xml::local(key))) else {
+            continue;
+        };
+        let slot = match key {
+            CaseKey::Text(slot) => slot,
+            CaseKey::Line => {
                 a.line = match text::plain_line(value) {
                     Some(line) => line,
                     None => text::parse_line(&text::clean_attr(value))?,
                 };
                 continue;
             }
-            b"time" => {
+            CaseKey::Time => {
                 a.duration_s = match text::plain_time(value) {
                     Some(t) => t,
                     None => text::parse_time(&text::clean_attr(value))?,
                 };
                 continue;
             }
-            b"status" | b"result" => {
+            CaseKey::Status => {
                 let v = text::clean_attr(value);
                 let v = v.trim();
                 a.skipped_by_attr |= ["disabled", "skipped", "notrun", "ignored", "suppressed"]
@@ -745,11 +749,36 @@ fn case_attributes<'e>(e: &Element<'e>) -> Result<CaseAttributes<'e>, String> {
                     .any(|s| v.eq_ignore_ascii_case(s));
                 continue;
             }
-            _ => continue,
         };
         a.strings[slot] = Some(attr.value);
     }
     Ok(a)
+}
+
+/// A testcase attribute [`case_attributes`] reads.
+#[derive(Clone, Copy)]
+enum CaseKey {
+    /// `classname`, `class`, `name`, `file`: the slot of [`CaseAttributes::strings`].
+    Text(usize),
+    Line,
+    Time,
+    /// `status` or `result`.
+    Status,
+}
+
+/// The attribute a name without its prefix (`local`) is, if [`case_attributes`] reads it.
+#[inline]
+fn case_key(local: &[u8]) -> Option<CaseKey> {
+    Some(match local {
+        b"classname" => CaseKey::Text(0),
+        b"class" => CaseKey::Text(1),
+        b"name" => CaseKey::Text(2),
+        b"file" => CaseKey::Text(3),
+        b"line" => CaseKey::Line,
+        b"time" => CaseKey::Time,
+        b"status" | b"result" => CaseKey::Status,
+        _ => return None,
+    })
 }
 
 /// What is handed on of a testcase besides its strings ([`State::hand_on`]).
@@ -1024,5 +1053,44 @@ mod unit {
             err.message.contains("invalid UTF-8 in an element name"),
             "{err}"
         );
+    }
+
+    /// A testcase's attributes are read by their names without a prefix, whatever the prefix
+    /// (the keys written plainly are matched as they are, the others looked at again), in a
+    /// tag read in place or by quick-xml, and an attribute not read is skipped either way.
+    #[test]
+    fn testcase_attributes_are_read_by_local_name() {
+        let read = |doc: &str| {
+            let mut cases = Vec::new();
+            super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+            cases
+        };
+        let plain = r#"<testcase classname="c.K" name="t" file="t.py" line="3" time="0.5" status="skipped" other="x"/>"#;
+        let prefixed = r#"<testcase j:classname="c.K" j:name="t" x:file="t.py" j:line="3" j:time="0.5" j:status="skipped" j:other="x"/>"#;
+        // Not read in place: a value with a reference goes to quick-xml.
+        let by_quick_xml = r#"<testcase j:classname="c&#46;K" name="t" j:file="t.py" j:line="3" time="0.5" j:result="skipped" j:other="&amp;"></testcase>"#;
+        let want = read(&format!("<testsuite name=\"s\">{plain}</testsuite>"));
+        assert_eq!(want.len(), 1);
+        let case = &want[0];
+        assert_eq!(
+            (
+                case.classname.as_str(),
+                case.name.as_str(),
+                case.file.as_deref()
+            ),
+            ("c.K", "t", Some("t.py"))
+        );
+        assert_eq!((case.line, case.duration_s), (Some(3), 0.5));
+        assert_eq!(case.status, crate::model::CaseStatus::Skipped);
+        for doc in [prefixed, by_quick_xml] {
+            assert_eq!(
+                read(&format!("<testsuite name=\"s\">{doc}</testsuite>")),
+                want,
+                "{doc}"
+            );
+        }
+        // `class=` under a prefix too, when no class name is given.
+        let class = read(r#"<testsuite><testcase p:class="K" name="t"/></testsuite>"#);
+        assert_eq!(class[0].classname, "K");
     }
 }
