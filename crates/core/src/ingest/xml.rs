@@ -1705,6 +1705,10 @@ mod tests {
                 Some(90),
             ),
             ("<abcdefghijklmno b=\"0123456789abcde\"/>", Some(38)),
+            // White space, control characters, the other quote and markup in a value are
+            // part of it, in whichever block they fall.
+            ("<a b=\"x\u{1}y\tz\n'=/>\"/>", Some(19)),
+            ("<a b='it\"s' c=\"0123456789abcdef \u{7f}\r\"/>", Some(37)),
             // A control character in a name or key: quick-xml's path.
             ("<a\u{1}b c=\"1\"/>", None),
             ("<a b\u{7}=\"1\"/>", None),
@@ -1746,6 +1750,8 @@ mod tests {
                     " ",
                     "=",
                     "a value of twenty bytes",
+                    "\t",
+                    "\u{1}",
                 ],
                 &["'", "\"", "&amp;", "é", "<"],
             ),

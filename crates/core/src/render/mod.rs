@@ -139,7 +139,7 @@ fn write_cases<W: std::io::Write>(cases: &[CaseReport], w: &mut W) -> std::io::R
                 b",\n    "
             };
             w.extend_from_slice(lead);
-            value_at(w, 2, case)?;
+            case_at(w, case)?;
         }
         Ok(())
     };
@@ -178,6 +178,135 @@ fn write_cases<W: std::io::Write>(cases: &[CaseReport], w: &mut W) -> std::io::R
         Ok::<(), std::io::Error>(())
     })?;
     w.write_all(b"\n  ]")
+}
+
+/// A case as [`value_at`]`(w, 2, case)` prints it, byte for byte (a test compares the two on
+/// any case). A large report is nearly all cases; through serde each of their fifteen fields
+/// takes the formatter's calls and each byte of their strings a look-up in serde_json's
+/// escape table. Here the keys are written whole and the strings escaped sixteen bytes at a
+/// time ([`json_str`]); the values of other shapes still go through serde.
+fn case_at(w: &mut Vec<u8>, case: &CaseReport) -> std::io::Result<()> {
+    // Every field named: one added to `CaseReport` is a compile error here, not a key missed.
+    let CaseReport {
+        id,
+        suite,
+        classname,
+        name,
+        file,
+        line,
+        location,
+        status,
+        flaky,
+        duration_s,
+        runs,
+        input,
+        message,
+        message_bytes,
+        controls,
+    } = case;
+    // A key three levels in, after the field before it.
+    let key = |w: &mut Vec<u8>, key: &str| {
+        w.extend_from_slice(b",\n      \"");
+        w.extend_from_slice(key.as_bytes());
+        w.extend_from_slice(b"\": ");
+    };
+    fn int(w: &mut Vec<u8>, n: impl itoa::Integer) {
+        w.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+    w.extend_from_slice(b"{\n      \"id\": ");
+    json_str(w, id);
+    key(w, "suite");
+    json_str(w, suite);
+    key(w, "classname");
+    json_str(w, classname);
+    key(w, "name");
+    json_str(w, name);
+    key(w, "file");
+    match file {
+        Some(file) => json_str(w, file),
+        None => w.extend_from_slice(b"null"),
+    }
+    key(w, "line");
+    match line {
+        Some(line) => int(w, *line),
+        None => w.extend_from_slice(b"null"),
+    }
+    key(w, "location");
+    value_at(w, 3, location)?;
+    key(w, "status");
+    value_at(w, 3, status)?;
+    key(w, "flaky");
+    w.extend_from_slice(if *flaky { b"true" } else { b"false" });
+    key(w, "duration_s");
+    value_at(w, 3, duration_s)?;
+    key(w, "runs");
+    int(w, *runs);
+    key(w, "input");
+    int(w, *input);
+    key(w, "message");
+    match message {
+        Some(message) => json_str(w, message),
+        None => w.extend_from_slice(b"null"),
+    }
+    key(w, "message_bytes");
+    match message_bytes {
+        Some(n) => int(w, *n),
+        None => w.extend_from_slice(b"null"),
+    }
+    key(w, "controls");
+    value_at(w, 3, controls)?;
+    w.extend_from_slice(b"\n    }");
+    Ok(())
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it: `"` and `\\`, the control
+/// characters (`\\n`, `\\t` and the like where JSON has a short form, else `\\u00XX`), nothing
+/// else. The bytes to escape are found sixteen at a time; the runs between are copied whole.
+fn json_str(w: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    w.reserve(bytes.len() + 2);
+    w.push(b'"');
+    let escape = |w: &mut Vec<u8>, b: u8| match b {
+        b'"' => w.extend_from_slice(b"\\\""),
+        b'\\' => w.extend_from_slice(b"\\\\"),
+        b'\n' => w.extend_from_slice(b"\\n"),
+        b'\r' => w.extend_from_slice(b"\\r"),
+        b'\t' => w.extend_from_slice(b"\\t"),
+        0x08 => w.extend_from_slice(b"\\b"),
+        0x0C => w.extend_from_slice(b"\\f"),
+        _ => w.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xF)],
+        ]),
+    };
+    // `bytes[copied..at]` is written as it is once an escape (or the end) follows it.
+    let (mut copied, mut at) = (0, 0);
+    while let Some(block) = bytes.get(at..at + 16) {
+        let block = block.try_into().unwrap_or(&[0; 16]);
+        let mut flags = crate::words::block_flags(block, [b'"', b'\\'], 0x20, false);
+        while flags != 0 {
+            let i = at + flags.trailing_zeros() as usize;
+            w.extend_from_slice(&bytes[copied..i]);
+            escape(w, bytes[i]);
+            copied = i + 1;
+            flags &= flags - 1;
+        }
+        at += 16;
+    }
+    for (i, &b) in bytes.iter().enumerate().skip(at) {
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            w.extend_from_slice(&bytes[copied..i]);
+            escape(w, b);
+            copied = i + 1;
+        }
+    }
+    w.extend_from_slice(&bytes[copied..]);
+    w.push(b'"');
 }
 
 /// `report.json`'s layout: serde_json's pretty printing (two spaces a level), byte for byte,
@@ -344,6 +473,118 @@ mod tests {
                 serde_json::to_vec_pretty(&value).unwrap(),
                 "{depth}"
             );
+        }
+    }
+
+    /// Strings with every byte serde_json escapes, the other quote, `/`, DEL and text outside
+    /// ASCII, short and across the sixteen-byte blocks [`super::json_str`] scans.
+    fn texts() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a",
+                "tests.pkg",
+                "\"",
+                "\\",
+                "\n",
+                "\r",
+                "\t",
+                "\u{8}",
+                "\u{c}",
+                "\u{0}",
+                "\u{1f}",
+                "\u{7f}",
+                "'",
+                "/",
+                "é",
+                "☃",
+                "𝄞",
+                " ",
+                "sixteen bytes!!!",
+            ]),
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    fn cases() -> impl Strategy<Value = crate::model::report::CaseReport> {
+        use crate::model::report::{CaseControl, CaseReport};
+        use crate::model::{Carrier, CaseStatus, ControlId, SourceLocation};
+        let statuses = proptest::sample::select(vec![
+            CaseStatus::Passed,
+            CaseStatus::Skipped,
+            CaseStatus::Failed,
+            CaseStatus::Errored,
+        ]);
+        let controls = proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["cc6-1", "cc8-1", "a1-2"]),
+                texts(),
+            ),
+            0..3,
+        );
+        (
+            (
+                texts(),
+                texts(),
+                texts(),
+                texts(),
+                proptest::option::of(texts()),
+            ),
+            (
+                proptest::option::of(any::<u32>()),
+                proptest::option::of((texts(), any::<u32>())),
+                statuses,
+                any::<bool>(),
+                proptest::sample::select(vec![0.0, 0.061, 1e-7, 12345.678, 3.0]),
+            ),
+            (
+                any::<u32>(),
+                any::<usize>(),
+                proptest::option::of(texts()),
+                proptest::option::of(any::<usize>()),
+                controls,
+            ),
+        )
+            .prop_map(
+                |(
+                    (id, suite, classname, name, file),
+                    (line, location, status, flaky, duration_s),
+                    (runs, input, message, message_bytes, controls),
+                )| CaseReport {
+                    id,
+                    suite,
+                    classname,
+                    name,
+                    file,
+                    line,
+                    location: location.map(|(file, line)| SourceLocation { file, line }),
+                    status,
+                    flaky,
+                    duration_s,
+                    runs,
+                    input,
+                    message,
+                    message_bytes,
+                    controls: controls
+                        .into_iter()
+                        .map(|(tag, name)| CaseControl {
+                            id: ControlId::parse_shape(tag).unwrap(),
+                            carrier: Carrier::Property { name },
+                        })
+                        .collect(),
+                },
+            )
+    }
+
+    proptest! {
+        /// A case written field by field is the case serde writes, byte for byte.
+        #[test]
+        fn a_case_is_printed_as_serde_prints_it(case in cases()) {
+            let mut ours = Vec::new();
+            super::case_at(&mut ours, &case).unwrap();
+            let mut serde = Vec::new();
+            super::value_at(&mut serde, 2, &case).unwrap();
+            prop_assert_eq!(String::from_utf8(ours).unwrap(), String::from_utf8(serde).unwrap());
         }
     }
 }
