@@ -259,9 +259,10 @@ fn case_at(w: &mut Vec<u8>, case: &CaseReport) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `s` as a JSON string, escaped as serde_json escapes it: `"` and `\\`, the control
-/// characters (`\\n`, `\\t` and the like where JSON has a short form, else `\\u00XX`), nothing
-/// else. The bytes to escape are found sixteen at a time; the runs between are copied whole.
+/// `s` as a JSON string, escaped as serde_json escapes it: the quote, the backslash and the
+/// control characters (`\n`, `\t` and the like where JSON has a short form, else `\u00XX`),
+/// nothing else. The bytes to escape are found sixteen at a time; the runs between are copied
+/// whole.
 fn json_str(w: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
