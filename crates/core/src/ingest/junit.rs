@@ -915,17 +915,19 @@ mod unit {
         }
     }
 
+    /// Every case `doc` reads as (input 0), in order.
+    fn read(doc: &str) -> Vec<TestCase> {
+        let mut cases = Vec::new();
+        super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+        cases
+    }
+
     /// A suite that says it failed where its testcases do not is one errored `(suite)` more;
     /// counts that agree (nested suites summed into the outer one), or no counts, add nothing.
     /// A testcase in an element no dialect has is read all the same.
     #[test]
     fn failures_beyond_the_testcases_and_wrapped_testcases_are_read() {
         use crate::model::CaseStatus::*;
-        let read = |doc: &str| {
-            let mut cases = Vec::new();
-            super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
-            cases
-        };
         let names = |cases: &[TestCase]| -> Vec<(String, String, crate::model::CaseStatus)> {
             cases
                 .iter()
@@ -1022,8 +1024,7 @@ mod unit {
   <testcase name="f"><error type="TypeF"/></testcase>
   <testcase name="g"><failure/></testcase>
 </testsuite>"#;
-        let mut cases = Vec::new();
-        super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
+        let cases = read(doc);
         let said: Vec<(&str, Option<&str>)> = cases
             .iter()
             .map(|c| (c.name.as_str(), c.message.as_ref().map(|m| m.text.as_str())))
@@ -1060,11 +1061,6 @@ mod unit {
     /// tag read in place or by quick-xml, and an attribute not read is skipped either way.
     #[test]
     fn testcase_attributes_are_read_by_local_name() {
-        let read = |doc: &str| {
-            let mut cases = Vec::new();
-            super::parse(doc.as_bytes(), 0, &mut |c| cases.push(c)).unwrap();
-            cases
-        };
         let plain = r#"<testcase classname="c.K" name="t" file="t.py" line="3" time="0.5" status="skipped" other="x"/>"#;
         let prefixed = r#"<testcase j:classname="c.K" j:name="t" x:file="t.py" j:line="3" j:time="0.5" j:status="skipped" j:other="x"/>"#;
         // Not read in place: a value with a reference goes to quick-xml.
