@@ -204,59 +204,67 @@ fn case_at(w: &mut Vec<u8>, case: &CaseReport) -> std::io::Result<()> {
         message_bytes,
         controls,
     } = case;
-    // A key three levels in, after the field before it.
-    let key = |w: &mut Vec<u8>, key: &str| {
-        w.extend_from_slice(b",\n      \"");
+    // Opened and closed as [`Pretty`] does an object two levels in; each key on a line of its
+    // own, after a comma unless first.
+    let mut object = Pretty {
+        level: 2,
+        has_value: false,
+    };
+    object.open(w, b"{")?;
+    let key = |w: &mut Vec<u8>, key: &str, first: bool| {
+        object.line(w, first)?;
+        w.push(b'"');
         w.extend_from_slice(key.as_bytes());
         w.extend_from_slice(b"\": ");
+        std::io::Result::Ok(())
     };
     fn int(w: &mut Vec<u8>, n: impl itoa::Integer) {
         w.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
     }
-    w.extend_from_slice(b"{\n      \"id\": ");
+    key(w, "id", true)?;
     json_str(w, id);
-    key(w, "suite");
+    key(w, "suite", false)?;
     json_str(w, suite);
-    key(w, "classname");
+    key(w, "classname", false)?;
     json_str(w, classname);
-    key(w, "name");
+    key(w, "name", false)?;
     json_str(w, name);
-    key(w, "file");
+    key(w, "file", false)?;
     match file {
         Some(file) => json_str(w, file),
         None => w.extend_from_slice(b"null"),
     }
-    key(w, "line");
+    key(w, "line", false)?;
     match line {
         Some(line) => int(w, *line),
         None => w.extend_from_slice(b"null"),
     }
-    key(w, "location");
+    key(w, "location", false)?;
     value_at(w, 3, location)?;
-    key(w, "status");
+    key(w, "status", false)?;
     value_at(w, 3, status)?;
-    key(w, "flaky");
+    key(w, "flaky", false)?;
     w.extend_from_slice(if *flaky { b"true" } else { b"false" });
-    key(w, "duration_s");
+    key(w, "duration_s", false)?;
     value_at(w, 3, duration_s)?;
-    key(w, "runs");
+    key(w, "runs", false)?;
     int(w, *runs);
-    key(w, "input");
+    key(w, "input", false)?;
     int(w, *input);
-    key(w, "message");
+    key(w, "message", false)?;
     match message {
         Some(message) => json_str(w, message),
         None => w.extend_from_slice(b"null"),
     }
-    key(w, "message_bytes");
+    key(w, "message_bytes", false)?;
     match message_bytes {
         Some(n) => int(w, *n),
         None => w.extend_from_slice(b"null"),
     }
-    key(w, "controls");
+    key(w, "controls", false)?;
     value_at(w, 3, controls)?;
-    w.extend_from_slice(b"\n    }");
-    Ok(())
+    object.has_value = true;
+    object.close(w, b"}")
 }
 
 /// `s` as a JSON string, escaped as serde_json escapes it: the quote, the backslash and the
@@ -285,9 +293,19 @@ fn json_str(w: &mut Vec<u8>, s: &str) {
             HEX[usize::from(b & 0xF)],
         ]),
     };
-    // `bytes[copied..at]` is written as it is once an escape (or the end) follows it.
+    // `bytes[copied..at]` is written as it is once an escape (or the end) follows it. The last
+    // bytes, fewer than sixteen, are scanned in a block padded with bytes never escaped.
     let (mut copied, mut at) = (0, 0);
-    while let Some(block) = bytes.get(at..at + 16) {
+    let mut tail = [b'a'; 16];
+    while at < bytes.len() {
+        let block = match bytes.get(at..at + 16) {
+            Some(block) => block,
+            None => {
+                let rest = &bytes[at..];
+                tail[..rest.len()].copy_from_slice(rest);
+                &tail[..]
+            }
+        };
         let block = block.try_into().unwrap_or(&[0; 16]);
         let mut flags = crate::words::block_flags(block, [b'"', b'\\'], 0x20, false);
         while flags != 0 {
@@ -298,13 +316,6 @@ fn json_str(w: &mut Vec<u8>, s: &str) {
             flags &= flags - 1;
         }
         at += 16;
-    }
-    for (i, &b) in bytes.iter().enumerate().skip(at) {
-        if b < 0x20 || b == b'"' || b == b'\\' {
-            w.extend_from_slice(&bytes[copied..i]);
-            escape(w, b);
-            copied = i + 1;
-        }
     }
     w.extend_from_slice(&bytes[copied..]);
     w.push(b'"');
