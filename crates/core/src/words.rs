@@ -12,15 +12,6 @@ pub(crate) fn word(chunk: &[u8]) -> u64 {
     u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]))
 }
 
-/// The last bytes of a slice (fewer than eight) as a word, zero above them (a zero byte is
-/// below 0x20: where that matters, test the bytes themselves).
-#[inline]
-pub(crate) fn partial_word(rest: &[u8]) -> u64 {
-    rest.iter()
-        .enumerate()
-        .fold(0, |w, (i, &b)| w | (u64::from(b) << (8 * i)))
-}
-
 /// The bytes of `w` equal to `b`. The lowest byte flagged is exact, and so is "none": a false
 /// flag only ever follows a true one (a borrow from it).
 #[inline]
@@ -96,6 +87,43 @@ pub(crate) fn block_flags<const N: usize>(
     }
 }
 
+/// The ASCII letters and the ASCII digits of a 16-byte block, as two masks (bit `k` set for
+/// byte `k`); exact. The mapping looks for a digit after a letter in every name and classname.
+#[inline]
+pub(crate) fn letters_and_digits(block: &[u8; 16]) -> (u32, u32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            _mm_and_si128, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of every x86_64 target; the load reads the 16 bytes `block`
+        // borrows (`loadu`: no alignment asked).
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast());
+            // Signed compares: a byte from 0x80 is below every bound, so neither.
+            let within = |v, lo: u8, hi: u8| {
+                _mm_movemask_epi8(_mm_and_si128(
+                    _mm_cmpgt_epi8(v, _mm_set1_epi8((lo - 1) as i8)),
+                    _mm_cmplt_epi8(v, _mm_set1_epi8((hi + 1) as i8)),
+                )) as u32
+            };
+            // ASCII letters are the bytes that, with 0x20 set, fall in `a..=z`.
+            let lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+            (within(lower, b'a', b'z'), within(v, b'0', b'9'))
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block.iter().enumerate().fold((0, 0), |(l, d), (k, b)| {
+            (
+                l | u32::from(b.is_ascii_alphabetic()) << k,
+                d | u32::from(b.is_ascii_digit()) << k,
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,7 +166,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(partial_word(b"ab"), u64::from_le_bytes(*b"ab\0\0\0\0\0\0"));
     }
 
     /// The block test flags each byte the byte comparison flags, for every byte value at every
@@ -167,6 +194,30 @@ mod tests {
                             assert_eq!(got, want, "{block:?} below {below:#x}");
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// Letters and digits as `is_ascii_alphabetic` and `is_ascii_digit` say, for every byte
+    /// value at every place of a block, among letters, digits and bytes that are neither.
+    #[test]
+    fn letters_and_digits_are_the_ascii_ones() {
+        for k in 0..16 {
+            for b in 0..=255u8 {
+                for fill in [b'a', b'Z', b'0', b'9', b'@', b'`', 0x80, 0xE1, 0x00] {
+                    let mut block = [fill; 16];
+                    block[k] = b;
+                    let mask = |test: fn(&u8) -> bool| {
+                        (0..16)
+                            .filter(|&i| test(&block[i]))
+                            .fold(0u32, |m, i| m | 1 << i)
+                    };
+                    assert_eq!(
+                        letters_and_digits(&block),
+                        (mask(u8::is_ascii_alphabetic), mask(u8::is_ascii_digit)),
+                        "{block:?}"
+                    );
                 }
             }
         }

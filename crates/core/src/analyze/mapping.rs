@@ -256,8 +256,8 @@ impl Markers {
 /// Finds `cc6_1`-shaped tokens: series letters (CC, PI, A, C, P) at a token start, one or two
 /// digits, one of `-_.`, one or two digits, then a token end. A hand-written scan rather than a
 /// regex: it runs on every test name and classname, and most names hold no marker. It looks
-/// only where a digit follows a letter (every marker has one, few names do) and checks the
-/// letters before it from there.
+/// only where a digit follows a letter (every marker has one; [`LetterDigits`] finds those
+/// eight bytes at a time) and checks the one or two letters before it from there.
 fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let alnum = |i: usize| b.get(i).is_some_and(u8::is_ascii_alphanumeric);
     let digits = move |from: usize| {
@@ -267,22 +267,18 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
             .count();
         (1..=2).contains(&n).then_some(from + n)
     };
-    // Most names hold no letter followed by a digit: nothing to look at there.
-    let mut i = if letter_then_digit(b) { 0 } else { b.len() };
+    // A marker holds no other candidate (no letter follows its series), and the byte after
+    // it is none (it ends a token): the next one is looked at from the next candidate on.
+    let mut candidates = LetterDigits::new(b);
     std::iter::from_fn(move || {
-        while i < b.len() {
-            let digit = i + b[i..].iter().position(u8::is_ascii_digit)?;
-            i = digit + 1;
-            if digit == 0 || !b[digit - 1].is_ascii_alphabetic() {
-                continue;
-            }
-            // The run of letters the digit follows must start a token.
-            let letters = b[..digit]
-                .iter()
-                .rev()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .count();
-            let start = digit - letters;
+        for digit in candidates.by_ref() {
+            // A series is one or two letters starting a token: with a letter two bytes back,
+            // the run is at least two long and must start there; else it is the one letter.
+            let start = if digit >= 2 && b[digit - 2].is_ascii_alphabetic() {
+                digit - 2
+            } else {
+                digit - 1
+            };
             if start > 0 && alnum(start - 1) {
                 continue;
             }
@@ -303,32 +299,69 @@ fn default_markers(b: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
             if alnum(end) {
                 continue;
             }
-            i = end;
             return Some((start, end));
         }
         None
     })
 }
 
-/// Whether an ASCII letter is directly followed by an ASCII digit somewhere in `b` (every
-/// marker has one: its series, then its number). Eight bytes at a time: the per-byte search
-/// for digits was most of the mapping's time on a large report, where most names have none
-/// after a letter (`test_parse_3`, `tests.pkg_000`).
-fn letter_then_digit(b: &[u8]) -> bool {
-    // The letters of the word before: its last byte's flag, moved down to byte 0's place,
-    // pairs with a digit starting this word.
-    let mut letter_before = 0u64;
-    let mut found = |w: u64| {
-        // ASCII letters are the bytes that, with 0x20 set, fall in `a..=z`.
-        let letters = words::in_range(w | u64::from_le_bytes([0x20; 8]), b'a', b'z');
-        let digits = words::in_range(w, b'0', b'9');
-        // Byte k+1 is a digit where byte k is a letter (byte k+1 is 8 bits up).
-        let found = ((letters << 8) | (letter_before >> 56)) & digits != 0;
-        letter_before = letters;
-        found
-    };
-    let mut chunks = b.chunks_exact(8);
-    chunks.any(|c| found(words::word(c))) || found(words::partial_word(chunks.remainder()))
+/// The places of the ASCII digits that directly follow an ASCII letter, in order, found
+/// sixteen bytes at a time: a per-byte search for digits was most of the mapping's time on a
+/// large report, where most names have none after a letter (`test_parse_3`, `tests.pkg_000`)
+/// and many have one that starts no marker (`testTaskMeta19`).
+struct LetterDigits<'a> {
+    blocks: std::slice::ChunksExact<'a, u8>,
+    /// The remainder (fewer than sixteen bytes), not yet looked at.
+    rest: Option<&'a [u8]>,
+    /// Where the current block starts, where the next one does, and the current block's
+    /// flags not yet handed out.
+    at: usize,
+    next: usize,
+    flags: u32,
+    /// Whether the block before ended with a letter (a digit starting this block pairs with it).
+    letter_before: u32,
+}
+
+impl<'a> LetterDigits<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        let blocks = b.chunks_exact(16);
+        let rest = Some(blocks.remainder());
+        LetterDigits {
+            blocks,
+            rest,
+            at: 0,
+            next: 0,
+            flags: 0,
+            letter_before: 0,
+        }
+    }
+}
+
+impl Iterator for LetterDigits<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.flags == 0 {
+            let mut last = [0u8; 16];
+            let block = match self.blocks.next() {
+                Some(block) => block.try_into().unwrap_or(&last),
+                None => {
+                    // Zeros after the last bytes: neither letters nor digits.
+                    let rest = self.rest.take()?;
+                    last[..rest.len()].copy_from_slice(rest);
+                    &last
+                }
+            };
+            (self.at, self.next) = (self.next, self.next + 16);
+            let (letters, digits) = words::letters_and_digits(block);
+            // Byte k+1 is a digit where byte k is a letter.
+            self.flags = ((letters << 1) | self.letter_before) & digits;
+            self.letter_before = letters >> 15;
+        }
+        let k = self.flags.trailing_zeros() as usize;
+        self.flags &= self.flags - 1;
+        Some(self.at + k)
+    }
 }
 
 #[cfg(test)]
@@ -386,16 +419,22 @@ mod unit {
 
     #[test]
     fn a_letter_then_a_digit_is_found_across_words() {
-        for at in 0..20 {
+        let found = |b: &[u8]| LetterDigits::new(b).collect::<Vec<_>>();
+        for at in 0..23 {
             let mut b = vec![b'_'; 24];
             b[at] = b'c';
             b[at + 1] = b'6';
-            assert!(letter_then_digit(&b), "letter at {at}");
+            assert_eq!(found(&b), [at + 1], "letter at {at}");
             b[at] = b'-';
-            assert!(!letter_then_digit(&b), "none at {at}");
+            assert_eq!(found(&b), [0usize; 0], "none at {at}");
         }
-        assert!(!letter_then_digit(b""));
-        assert!(!letter_then_digit("é1\u{e1}9".as_bytes()));
+        // Every place of several in one word and across words, in order.
+        assert_eq!(
+            found(b"a1b2c3d4e5f6g7h8i9"),
+            [1, 3, 5, 7, 9, 11, 13, 15, 17]
+        );
+        assert_eq!(found(b""), [0usize; 0]);
+        assert_eq!(found("é1\u{e1}9".as_bytes()), [0usize; 0]);
     }
 
     proptest::proptest! {
@@ -411,10 +450,15 @@ mod unit {
                 0..40,
             )
         ) {
-            let pairs = bytes
-                .windows(2)
-                .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_digit());
-            proptest::prop_assert_eq!(letter_then_digit(&bytes), pairs, "{:?}", bytes);
+            let pairs: Vec<usize> = (1..bytes.len())
+                .filter(|&i| bytes[i - 1].is_ascii_alphabetic() && bytes[i].is_ascii_digit())
+                .collect();
+            proptest::prop_assert_eq!(
+                LetterDigits::new(&bytes).collect::<Vec<_>>(),
+                pairs,
+                "{:?}",
+                bytes
+            );
         }
 
         #[test]
