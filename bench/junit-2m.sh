@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bounded-memory benchmark (issue 8, not a test): `controlgate report` streams a generated
 # 2,000,000-testcase JUnit file (≈340 MB, 20,000 suites, ~1% failures with stack traces,
-# system-out, properties) and must keep peak RSS under 128 MB. Release build, measured with
-# /usr/bin/time -v. The report is generated once into bench/work/junit-2m (≈ a few minutes).
+# system-out, properties) and must keep peak RSS under 128 MB. The shipped binary (release, static
+# musl, as in the image; `bench/speed.sh` builds it alike), measured with /usr/bin/time -v. The
+# report is generated once into bench/work/junit-TESTS (≈ a few minutes).
 #   bench/junit-2m.sh [TESTS]      # default 2000000
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,11 +14,14 @@ if [ ! -f "$work/junit.xml" ]; then
   python3 bench/gen.py --tests "$tests" --suites $((tests / 100)) --no-repo --no-coverage \
     --reports "$work" --force >/dev/null
 fi
-cargo build --release --locked >/dev/null
+target=${CARGO_TARGET_DIR:-$PWD/target}
+CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc} \
+  cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin controlgate
+bin=$target/x86_64-unknown-linux-musl/release/controlgate
 ls -la "$work/junit.xml" | awk '{printf "input: %s bytes (%s)\n", $5, $NF}'
 out=$(mktemp -d)
 set +e
-/usr/bin/time -v target/release/controlgate report --junit "$work/junit.xml" --out "$out" \
+/usr/bin/time -v "$bin" report --junit "$work/junit.xml" --out "$out" \
   --format json >"$out/stdout.json" 2>"$out/time.txt"
 code=$?
 set -e
