@@ -2,7 +2,7 @@
 # Bounded-memory benchmark (issue 8, not a test): `controlgate report` streams a generated
 # 2,000,000-testcase JUnit file (≈340 MB, 20,000 suites, ~1% failures with stack traces,
 # system-out, properties) and must keep peak RSS under 128 MB. The shipped binary (release, static
-# musl, as in the image; `bench/speed.sh` builds it alike), measured with /usr/bin/time -v. The
+# musl, as in the image: `bench/shipped.sh`), measured with /usr/bin/time -v. The
 # report is generated once into bench/work/junit-TESTS (≈ a few minutes).
 #   bench/junit-2m.sh [TESTS]      # default 2000000
 set -euo pipefail
@@ -14,10 +14,8 @@ if [ ! -f "$work/junit.xml" ]; then
   python3 bench/gen.py --tests "$tests" --suites $((tests / 100)) --no-repo --no-coverage \
     --reports "$work" --force >/dev/null
 fi
-target=${CARGO_TARGET_DIR:-$PWD/target}
-CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc} \
-  cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin controlgate
-bin=$target/x86_64-unknown-linux-musl/release/controlgate
+. bench/shipped.sh
+bin=$shipped
 ls -la "$work/junit.xml" | awk '{printf "input: %s bytes (%s)\n", $5, $NF}'
 out=$(mktemp -d)
 set +e

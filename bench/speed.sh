@@ -7,12 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-target=${CARGO_TARGET_DIR:-$PWD/target}
 work=$PWD/bench/work
-CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc} \
-  cargo build --release --quiet --target x86_64-unknown-linux-musl --bin controlgate
+. bench/shipped.sh
 cargo build --release --quiet --bin controlgate
-musl=$target/x86_64-unknown-linux-musl/release/controlgate
+musl=$shipped
 glibc=$target/release/controlgate
 if [ ! -f "$work/junit-big/junit.xml" ]; then
   python3 bench/gen.py --preset big --no-repo --no-coverage --reports "$work/junit-big" >/dev/null

@@ -7,10 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mb=${1:-300}
-target=${CARGO_TARGET_DIR:-$PWD/target}
-CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc} \
-  cargo build --release --quiet --target x86_64-unknown-linux-musl --bin controlgate
-bin=$target/x86_64-unknown-linux-musl/release/controlgate
+. bench/shipped.sh
+bin=$shipped
 work=bench/work/text-node-$mb
 mkdir -p "$work"
 python3 - "$work" "$mb" <<'PY'
