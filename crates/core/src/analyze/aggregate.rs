@@ -53,14 +53,16 @@ struct Retained {
     mapping: Mapping,
 }
 
-/// What is kept of a case, moved out of the caller's: its properties were only needed for the
-/// mapping, already done.
+/// What is kept of a case: its properties were only needed for the mapping, already done.
+/// Its strings are copied, each to its length, rather than moved out: the caller's are the
+/// buffers a batch's cases are decoded into one after another, and taken, the next case would
+/// grow new ones from nothing (a reallocation or two per string, fresh pages).
 fn kept(case: &mut TestCase) -> Box<TestCase> {
     Box::new(TestCase {
-        suite: std::mem::take(&mut case.suite),
-        classname: std::mem::take(&mut case.classname),
-        name: std::mem::take(&mut case.name),
-        file: case.file.take(),
+        suite: case.suite.as_str().into(),
+        classname: case.classname.as_str().into(),
+        name: case.name.as_str().into(),
+        file: case.file.as_deref().map(String::from),
         line: case.line,
         location: case.location.take(),
         status: case.status,
@@ -152,7 +154,7 @@ impl<'a> Aggregator<'a> {
     }
 
     /// [`Aggregator::push`] without moving the case: a test case is a few hundred bytes, and
-    /// most are only looked at. What is kept of it is taken out of `case` (left emptied).
+    /// most are only looked at. Its message and location are taken out of `case` when kept.
     pub fn push_mut(&mut self, case: &mut TestCase) {
         self.totals.runs += 1;
         let key = Self::key(case);
