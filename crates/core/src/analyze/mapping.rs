@@ -149,11 +149,13 @@ impl Mapper {
     pub fn map(&self, case: &TestCase, suite_defaults: &[(ControlId, String)]) -> Mapping {
         let mut m = Mapping::default();
         for p in &case.properties {
-            let name = p.name.to_ascii_lowercase();
-            if !self.properties.contains(&name) {
+            // Compared without a lowercased copy of each name (a report's properties are read
+            // by the ten thousand; the configured names are few and lowercase already).
+            let listed = |names: &[String]| names.iter().any(|n| n.eq_ignore_ascii_case(&p.name));
+            if !listed(&self.properties) {
                 continue;
             }
-            let strict = self.strict.contains(&name);
+            let strict = listed(&self.strict);
             let carrier = match p.scope {
                 PropertyScope::Case => Carrier::Property {
                     name: p.name.clone(),
@@ -569,6 +571,37 @@ mod unit {
         assert_eq!(ids(&m), ["CC6.1 via property `tags`"]);
         let unknown: Vec<&str> = m.unknown.iter().map(|u| u.tag.as_str()).collect();
         assert_eq!(unknown, ["cc9-5", "ISO27001-A.9.4.2"]);
+    }
+
+    /// Property names are matched without regard to ASCII case, the configured ones and the
+    /// report's alike; a name that only starts like a listed one is not listed.
+    #[test]
+    fn property_names_match_in_any_case() {
+        let c = case(
+            "c",
+            "n",
+            &[
+                ("Control", "cc6-1", PropertyScope::Case),
+                ("TAGS", "smoke cc7-2", PropertyScope::Case),
+                ("SOC2", "not-a-control", PropertyScope::Case),
+                ("Evidence", "A1.2", PropertyScope::Case),
+                ("controlled", "CC8.1", PropertyScope::Case),
+            ],
+        );
+        let m = mapper(
+            "tags:\n  properties: [control, tags, soc2, EVIDENCE]\n  strict_properties: [Soc2]\n",
+        )
+        .map(&c, &[]);
+        assert_eq!(
+            ids(&m),
+            [
+                "CC6.1 via property `Control`",
+                "CC7.2 via property `TAGS`",
+                "A1.2 via property `Evidence`"
+            ]
+        );
+        let unknown: Vec<&str> = m.unknown.iter().map(|u| u.tag.as_str()).collect();
+        assert_eq!(unknown, ["not-a-control"]);
     }
 
     #[test]
