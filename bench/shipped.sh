@@ -3,5 +3,5 @@
 # musl-gcc) and sets `target` (the Cargo target directory) and `shipped` (the binary's path).
 target=${CARGO_TARGET_DIR:-$PWD/target}
 CC_x86_64_unknown_linux_musl=${CC_x86_64_unknown_linux_musl:-musl-gcc} \
-  cargo build --release --quiet --target x86_64-unknown-linux-musl --bin controlgate
+  cargo build --release --locked --quiet --target x86_64-unknown-linux-musl --bin controlgate
 shipped=$target/x86_64-unknown-linux-musl/release/controlgate
