@@ -381,5 +381,5 @@ pub fn api_base(ledger: &LedgerState) -> Result<ApiBase, Error> {
 }
 
 pub fn short_sha(sha: &str) -> &str {
-    &sha[..sha.len().min(12)]
+    controlgate_core::model::short_sha(sha, 12)
 }

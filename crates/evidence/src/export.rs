@@ -394,7 +394,7 @@ fn oscal_result(run: &ExportedRun) -> Value {
         Some(pr) => format!("PR #{pr}"),
         None => id.head_sha.as_deref().map_or_else(
             || "a run".into(),
-            |s| format!("commit {}", &s[..s.len().min(12)]),
+            |s| format!("commit {}", controlgate_core::model::short_sha(s, 12)),
         ),
     };
     let mut props = vec![

@@ -55,7 +55,7 @@ pub struct CommitRange {
 }
 
 fn short_sha(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
+    super::short_sha(sha, 7)
 }
 
 impl ChangeContext {
