@@ -494,3 +494,112 @@ fn a_report_written_while_it_is_read_is_refused() {
         );
     }
 }
+
+/// `git diff` runs after the suites, on the repository they ran in, so a suite can write its
+/// `.git/config`. Here the changed file's blob is gone and the config names a promisor remote
+/// whose upload-pack is a command: git would run it to fetch the blob. controlgate's git gets
+/// none of the job's credentials (a `git` on PATH records the environment it is given), may
+/// reach no remote (the planted command never runs), and the diff that cannot be made fails
+/// the run (exit 2).
+#[test]
+fn git_diff_runs_without_credentials_and_fetches_nothing() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let t = tempfile::tempdir().unwrap();
+    let repo = repo_with_branch(t.path());
+    let blob = String::from_utf8(
+        std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(["rev-parse", "feature:a.py"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let blob = blob.trim();
+    std::fs::remove_file(repo.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+    let planted = t.path().join("planted-ran");
+    let upload_pack = t.path().join("upload-pack");
+    std::fs::write(
+        &upload_pack,
+        format!("#!/bin/sh\nenv > '{}'\nexit 1\n", planted.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&upload_pack, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for (k, v) in [
+        ("extensions.partialClone", "evil"),
+        ("remote.evil.promisor", "true"),
+        ("remote.evil.url", &t.path().display().to_string()),
+        ("remote.evil.uploadpack", &upload_pack.display().to_string()),
+    ] {
+        git(&repo, &["config", k, v]);
+    }
+    let real_git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let bin = t.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let seen = t.path().join("git-env");
+    std::fs::write(
+        bin.join("git"),
+        format!(
+            "#!/bin/sh\nenv >> '{}'\nexec '{}' \"$@\"\n",
+            seen.display(),
+            real_git.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(repo.join("t.xml"), crate::cli::GOOD).unwrap();
+    std::fs::write(
+        repo.join("lcov.info"),
+        "SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n",
+    )
+    .unwrap();
+    let secrets = [
+        ("GITHUB_TOKEN", "ghs_cgDiffLeak0123456789abcdefABCDEF01"),
+        (
+            "INPUT_GITHUB-TOKEN",
+            "ghs_cgDiffLeak0123456789abcdefABCDEF02",
+        ),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "cgDiffLeakAwsSecret/0123456789abcdefXYZ",
+        ),
+    ];
+    let out = crate::cli::bin()
+        .current_dir(&repo)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .envs(secrets)
+        .args([
+            "report",
+            "--results",
+            "t.xml",
+            "--coverage",
+            "lcov.info",
+            "--base",
+            "main",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("git diff"), "{err}");
+    assert!(!planted.exists(), "the planted upload-pack ran: {err}");
+    let env = std::fs::read_to_string(&seen).expect("controlgate ran git through PATH");
+    assert!(env.contains("PATH="), "{env}");
+    for (name, value) in secrets {
+        assert!(!env.contains(value), "{name}'s value reached git: {env}");
+    }
+}

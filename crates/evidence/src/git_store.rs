@@ -942,54 +942,6 @@ fn check_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-/// The variables git needs to find itself, the user's git config, the network (proxies, CA
-/// certificates, an ssh agent) and Windows' basics. git runs with these alone: nothing it starts
-/// (a local remote's upload-pack, an ssh command) inherits the job's credentials.
-const GIT_ENV: &[&str] = &[
-    "PATH",
-    "HOME",
-    "USER",
-    "LOGNAME",
-    "TMPDIR",
-    "TMP",
-    "TEMP",
-    "TZ",
-    "XDG_CONFIG_HOME",
-    "GIT_EXEC_PATH",
-    "GIT_CONFIG_GLOBAL",
-    "GIT_CONFIG_SYSTEM",
-    "GIT_CONFIG_NOSYSTEM",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_SSH_VARIANT",
-    "GIT_CONFIG_PARAMETERS",
-    "GIT_SSL_CAINFO",
-    "GIT_SSL_CAPATH",
-    "GIT_SSL_CERT",
-    "GIT_SSL_KEY",
-    "GIT_SSL_CERT_PASSWORD_PROTECTED",
-    "GIT_SSL_NO_VERIFY",
-    "NIX_SSL_CERT_FILE",
-    "LD_LIBRARY_PATH",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "SSH_AUTH_SOCK",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "ALL_PROXY",
-    "SYSTEMROOT",
-    "COMSPEC",
-    "PATHEXT",
-    "WINDIR",
-    "USERPROFILE",
-    "APPDATA",
-    "LOCALAPPDATA",
-    "HOMEDRIVE",
-    "HOMEPATH",
-    "ProgramData",
-];
-
 /// How git is run for a store: the token's header (config key, value) and whether confined.
 struct GitAuth<'a> {
     header: Option<(&'a str, &'a str)>,
@@ -1009,9 +961,8 @@ fn git_command(dir: &Path, auth: &GitAuth<'_>) -> Command {
     let mut cmd = Command::new("git");
     cmd.env_clear();
     for (k, v) in std::env::vars_os() {
-        // Compared without case: Windows spells them `Path`, `SystemRoot`...
         if k.to_str()
-            .is_some_and(|k| GIT_ENV.iter().any(|g| g.eq_ignore_ascii_case(k)))
+            .is_some_and(controlgate_core::model::env::is_git_env)
         {
             cmd.env(k, v);
         }

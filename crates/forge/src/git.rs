@@ -354,6 +354,18 @@ pub fn git_diff<T>(
 ) -> Result<(Vec<ChangedFile>, T), Error> {
     use std::process::{Command, Stdio};
     let mut cmd = Command::new("git");
+    // git runs after the suites, on the repository they ran in: its `.git/config` is theirs
+    // to write (a promisor remote whose upload-pack is any command, run when a blob is
+    // missing). So git gets no credential from this process's environment, and may reach
+    // no remote: a missing object fails the diff, which fails the run.
+    cmd.env_clear();
+    for (k, v) in std::env::vars_os() {
+        if k.to_str()
+            .is_some_and(controlgate_core::model::env::is_git_env)
+        {
+            cmd.env(k, v);
+        }
+    }
     cmd.arg("--git-dir")
         .arg(git_dir)
         .args([
@@ -361,6 +373,8 @@ pub fn git_diff<T>(
             // ownership" check would refuse it (only reading happens here).
             "-c",
             "safe.directory=*",
+            "-c",
+            "protocol.allow=never",
             // diff-cover's own overrides: `a/` and `b/` prefixes whatever the config says.
             "-c",
             "diff.mnemonicprefix=no",
@@ -381,11 +395,8 @@ pub fn git_diff<T>(
         .arg(old)
         .arg(new)
         .arg("--")
-        // A repository's GIT_DIR/GIT_WORK_TREE from the environment would win over --git-dir.
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .env_remove("GIT_EXTERNAL_DIFF")
+        // (git 2.44 on: no lazy fetch at all, whatever the config says.)
+        .env("GIT_NO_LAZY_FETCH", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
