@@ -212,8 +212,10 @@ pub fn is_secret_name(name: &str) -> bool {
 /// values of variables named like credentials ([`is_secret_name`]: the GitHub token, the
 /// Jira/Linear inputs, `AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, the runner's
 /// `ACTIONS_*_TOKEN`s, a git store's token variable) and every line of `CONTROLGATE_SECRETS`.
-/// The redactor adds their encodings ([`crate::redact::secret_variants`]). Values that are
-/// only a variable name (`GITHUB_TOKEN`) or a boolean are not secrets.
+/// The redactor adds their encodings ([`crate::redact::secret_variants`]). A value that only
+/// names a variable (`token-env: EVIDENCE_TOKEN`: one set here, or shaped like one, with an
+/// underscore between capitals) or a boolean is not a secret; capitals and digits alone
+/// (`8F3A9C21B7D04E6F`, a PIN) are.
 pub fn secrets_from(vars: &[(String, String)]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for (name, value) in vars {
@@ -224,8 +226,13 @@ pub fn secrets_from(vars: &[(String, String)]) -> Vec<String> {
         }
     }
     let is_name = |v: &str| {
-        v.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        let b = v.as_bytes();
+        let shaped = b.first().is_some_and(u8::is_ascii_uppercase)
+            && b.iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            && b.windows(2)
+                .any(|w| w[0] == b'_' && w[1].is_ascii_uppercase());
+        shaped || vars.iter().any(|(name, _)| name == v)
     };
     out.retain(|v| {
         v.len() >= crate::redact::MIN_SECRET_LEN
@@ -747,6 +754,35 @@ mod unit {
                 .head_sha
                 .as_deref(),
             Some("s")
+        );
+    }
+
+    /// A credential made of capitals and digits is a secret; a value naming a variable (set
+    /// or not) and a boolean are not.
+    #[test]
+    fn capitals_and_digits_are_a_secret_a_variable_name_is_not() {
+        let vars: Vec<(String, String)> = [
+            ("DEPLOY_TOKEN", "8F3A9C21B7D04E6F"),
+            ("PIN_PASSWORD", "20481024"),
+            ("INPUT_TOKEN-ENV", "EVIDENCE_TOKEN"),
+            ("STORE_TOKEN_VAR", "STORETOKEN2"),
+            ("STORETOKEN2", "x"),
+            ("SECRET_SWITCH", "true"),
+            (
+                "INPUT_GITHUB-TOKEN",
+                "ghs_aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(
+            secrets_from(&vars),
+            [
+                "20481024",
+                "8F3A9C21B7D04E6F",
+                "ghs_aB3dE5gH7jK9mN1pQ3sT5vX7zA9cE1gI3kM5"
+            ]
         );
     }
 
