@@ -127,6 +127,7 @@ pub fn decide(
         section
     });
     if let Some(legs) = &req.legs {
+        gate_list.push(gates::legs_gate(legs));
         // A merge: the legs it expects must all be there (no gate without `expect:`).
         if let Some(expect) = &config.expect {
             gate_list.push(gates::expect_gate(expect, legs));

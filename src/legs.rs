@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::gates::LegSeen;
+use crate::analyze::gates::{LegSeen, LegSuite};
 use crate::error::Error;
 use crate::pipeline::{ReportOutput, ReportRequest};
 
 /// `leg.json`'s format.
-pub const LEG_FORMAT: &str = "controlgate-leg/1";
+pub const LEG_FORMAT: &str = "controlgate-leg/2";
 pub const LEG_FILE: &str = "leg.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +23,10 @@ pub const LEG_FILE: &str = "leg.json";
 pub struct LegManifest {
     pub format: String,
     pub name: String,
+    /// The tests the leg's results held (`tests.total` of its report).
+    pub tests: u64,
+    /// The leg's `suite:*` gates as it decided them: the merge cannot run its suites again.
+    pub suites: Vec<LegSuite>,
     pub results: Vec<LegFile>,
     pub coverage: Vec<LegFile>,
 }
@@ -38,10 +42,13 @@ pub struct LegFile {
     pub size: u64,
 }
 
-/// A leg read back: its name and the copies of its inputs (absolute paths, verified).
+/// A leg read back: its name, what it decided of its own, and the copies of its inputs
+/// (absolute paths, verified).
 #[derive(Debug, Clone)]
 pub struct Leg {
     pub name: String,
+    pub tests: u64,
+    pub suites: Vec<LegSuite>,
     pub dir: PathBuf,
     pub results: Vec<PathBuf>,
     pub coverage: Vec<PathBuf>,
@@ -75,6 +82,18 @@ pub fn write_leg(
     let mut manifest = LegManifest {
         format: LEG_FORMAT.into(),
         name: name.into(),
+        tests: out.report.tests.total,
+        suites: out
+            .report
+            .gates
+            .iter()
+            .filter(|g| g.name.starts_with("suite:"))
+            .map(|g| LegSuite {
+                gate: g.name.clone(),
+                passed: g.passed,
+                detail: g.detail.clone(),
+            })
+            .collect(),
         results: Vec::new(),
         coverage: Vec::new(),
     };
@@ -199,6 +218,8 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
         };
         legs.push(Leg {
             name: m.name.clone(),
+            tests: m.tests,
+            suites: m.suites.clone(),
             dir: dir.clone(),
             results: verified(&m.results)?,
             coverage: verified(&m.coverage)?,
@@ -230,6 +251,8 @@ pub fn merge_into(req: &mut ReportRequest, legs: &[Leg]) {
             .map(|l| LegSeen {
                 name: l.name.clone(),
                 results: l.results.len(),
+                tests: l.tests,
+                suites: l.suites.clone(),
             })
             .collect(),
     );

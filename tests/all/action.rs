@@ -1777,6 +1777,57 @@ fn comment_failures_creates_only_on_a_failure_and_keeps_it_current() {
     ws.assert_clean();
 }
 
+/// A leg's suites ran on its runner: the fan-in cannot run them again, so a suite that failed
+/// there (here: exited 2 without writing its results) fails the merged verdict by leg and
+/// suite, though every merged test passed.
+#[test]
+fn a_suite_that_failed_on_a_leg_fails_the_fan_in() {
+    let s = stand();
+    let repo = s.repo("matrix-suite", |_| {});
+    let config = r#"
+suites:
+  - name: unit
+    run: |
+      printf '%s' '<testsuite name="u"><testcase classname="auth" name="t1"/></testsuite>' > unit.xml
+    junit: [unit.xml]
+  - name: e2e
+    run: exit 2
+    junit: [e2e.xml]
+"#;
+    let mut ws = Workspace::new(&repo, config);
+    ws.extra_env = vec![
+        ("INPUT_LEG".into(), "linux".into()),
+        ("INPUT_REPORT-DIR".into(), "legs/linux".into()),
+    ];
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    std::fs::remove_file(ws.path().join("unit.xml")).unwrap();
+    std::fs::write(ws.path().join(".github/controlgate.yml"), "").unwrap();
+    ws.extra_env = vec![("INPUT_MERGE".into(), "legs/*".into())];
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let report = ws.report();
+    assert_eq!(report["tests"]["passed"], 1, "{}", report["tests"]);
+    let gate = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "legs")
+        .cloned()
+        .unwrap();
+    assert_eq!(gate["status"], "fail", "{gate}");
+    let detail = gate["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("leg `linux`: suite:e2e failed: suite `e2e` exited with status 2"),
+        "{detail}"
+    );
+    s.with(&repo, |st| {
+        assert_eq!(st.check_runs.len(), 1);
+        assert_eq!(st.check_runs[0].conclusion, "failure");
+    });
+    ws.assert_clean();
+}
+
 #[test]
 fn matrix_legs_publish_nothing_and_the_fan_in_merge_fails_naming_a_missing_leg() {
     let s = stand();

@@ -127,6 +127,9 @@ fn three_legs_merge_into_one_report_deduplicated_flaky_across_legs_coverage_merg
         g["detail"],
         "all 3 expected legs merged: linux, macos, windows"
     );
+    let g = gate(&rep, "legs");
+    assert_eq!(g["status"], "pass", "{g}");
+    assert_eq!(g["detail"], "3 leg(s) merged, each with tests (9 runs)");
     // Every input of the merged report is a leg's verified copy.
     let inputs: Vec<&str> = rep["inputs"]
         .as_array()
@@ -166,6 +169,45 @@ fn a_missing_leg_fails_the_merge_and_is_named() {
     assert_eq!(
         gate(&json(&o), "expect.legs")["detail"],
         "2 of 3 expected legs brought results (merged: linux, windows)"
+    );
+}
+
+/// A leg whose results hold no test (its runner wrote `<testsuites/>`) fails the merge by name,
+/// with or without `expect:`: its own verdict failed, and the others' tests do not stand for
+/// its platform.
+#[test]
+fn a_leg_that_brought_no_tests_fails_the_merge() {
+    let dir = setup();
+    let r = dir.path();
+    std::fs::write(r.join("junit-bsd.xml"), "<testsuites/>").unwrap();
+    let o = bin(
+        r,
+        &[
+            "report",
+            "--junit",
+            "junit-bsd.xml",
+            "--leg",
+            "bsd",
+            "--out",
+            "legs/bsd",
+        ],
+    );
+    exits(&o, 1);
+    std::fs::write(r.join("none.yml"), "tests:\n  min_pass_rate: 0\n").unwrap();
+    let o = merge_json(r, &["legs/linux", "legs/bsd"], "none.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let g = gate(&rep, "legs");
+    assert_eq!(g["status"], "fail", "{g}");
+    assert_eq!(g["detail"], "leg `bsd` brought no tests");
+    assert_eq!(rep["verdict"], "fail");
+    // Named as missing where legs are expected.
+    std::fs::write(r.join("two.yml"), "expect:\n  legs: [linux, bsd]\n").unwrap();
+    let o = merge_json(r, &["legs/linux", "legs/bsd"], "two.yml");
+    exits(&o, 1);
+    assert_eq!(
+        gate(&json(&o), "expect.legs")["detail"],
+        "missing leg(s): bsd; no results from: bsd (merged: linux)"
     );
 }
 

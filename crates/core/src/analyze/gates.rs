@@ -104,23 +104,76 @@ pub fn evaluate(config: &Config, agg: &Aggregate, comparison: Option<&Comparison
     gates
 }
 
-/// One matrix leg a merge combined: its name and how many result files it brought.
+/// One matrix leg a merge combined: its name, how many result files and tests it brought,
+/// and its `suite:*` gates as the leg decided them (a merge cannot decide them again: the
+/// suites ran on the leg's runner).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LegSeen {
     pub name: String,
     pub results: usize,
+    pub tests: u64,
+    pub suites: Vec<LegSuite>,
+}
+
+/// A leg's `suite:<name>` gate: whether it held, and the leg's detail (as `leg.json` keeps it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LegSuite {
+    pub gate: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// `legs` (every merge): each leg brought tests, and each of its suites held there. A leg's
+/// verdict is not carried whole — its coverage or pass-rate gates are decided again over the
+/// merged inputs — but what only the leg saw (its suites: a crash, a timeout, a forged step
+/// output) and a leg whose results hold no test fail the merge by name.
+pub fn legs_gate(legs: &[LegSeen]) -> Gate {
+    let mut problems = Vec::new();
+    for leg in legs {
+        if leg.tests == 0 {
+            problems.push(format!("leg `{}` brought no tests", leg.name));
+        }
+        for s in leg.suites.iter().filter(|s| !s.passed) {
+            problems.push(format!(
+                "leg `{}`: {} failed: {}",
+                leg.name, s.gate, s.detail
+            ));
+        }
+    }
+    let suites: usize = legs.iter().map(|l| l.suites.len()).sum();
+    let detail = if problems.is_empty() {
+        let tests: u64 = legs.iter().map(|l| l.tests).sum();
+        let mut d = format!(
+            "{} leg(s) merged, each with tests ({tests} runs)",
+            legs.len()
+        );
+        if suites > 0 {
+            d.push_str(&format!("; their {suites} suite(s) held"));
+        }
+        d
+    } else {
+        problems.join("; ")
+    };
+    Gate::decide(
+        "legs",
+        GatePolicy::STRICT,
+        Check::from_bool(problems.is_empty(), detail),
+    )
 }
 
 /// `expect.legs`: every expected leg is there with results (a merge only).
 pub fn expect_gate(expect: &crate::config::ExpectConfig, legs: &[LegSeen]) -> Gate {
+    // Results that hold no test are no results.
+    let brought = |l: &&LegSeen| l.results > 0 && l.tests > 0;
     let with_results: Vec<&str> = legs
         .iter()
-        .filter(|l| l.results > 0)
+        .filter(brought)
         .map(|l| l.name.as_str())
         .collect();
     let empty: Vec<&str> = legs
         .iter()
-        .filter(|l| l.results == 0)
+        .filter(|l| !brought(l))
         .map(|l| l.name.as_str())
         .collect();
     let mut problems = Vec::new();
