@@ -8,13 +8,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::analyze::{api, coverage, gates};
 use crate::config::Config;
 use crate::error::Error;
-use crate::gather::Gathered;
 use crate::gather::ledger::ApiBase;
+use crate::gather::{Gathered, SuiteFound};
 use crate::model::api::ApiSection;
 use crate::model::coverage::CoverageRefs;
-use crate::model::report::{Report, SCHEMA_VERSION, SuiteRecord, Tool};
+use crate::model::report::{Report, SCHEMA_VERSION, Tool};
 use crate::model::run::RunIdentity;
-use crate::request::ReportRequest;
+use crate::request::{ReportRequest, SuiteInput};
 use crate::tickets;
 
 /// The decided run: the report (redacted) and the redaction that made it, which the evidence
@@ -104,13 +104,8 @@ pub fn decide(
     let redactor = crate::redact::Redactor::new(req.secrets.values(), &config.redact.patterns)?;
     let mut redactions = redact_aggregate(&redactor, &mut aggregate);
     let mut gate_list = gates::evaluate(config, &aggregate, comparison.as_ref());
-    for (suite, &files) in req.suites.iter().zip(&suite_results) {
-        gate_list.push(suite_gate(
-            &suite.record,
-            &suite.junit,
-            files,
-            suite.stale.len(),
-        ));
+    for (suite, found) in req.suites.iter().zip(&suite_results) {
+        gate_list.push(suite_gate(suite, found));
     }
     let api_section = gathered_api.map(|g| {
         let specs = g.specs;
@@ -316,15 +311,13 @@ pub fn redact_aggregate(
 }
 
 /// `suite:<name>`: fails when the suite left no results of this run (whatever its exit
-/// status; files an earlier run left are not its results) or timed out; a non-zero exit with
-/// results is left to the test gates (test runners exit non-zero when a test fails).
-fn suite_gate(
-    r: &SuiteRecord,
-    junit: &[String],
-    files: usize,
-    stale: usize,
-) -> crate::model::report::Gate {
+/// status; files an earlier run left are not its results), left none for one of its `junit`
+/// or `coverage` globs (part of its evidence is missing: a crashed half, a report not
+/// written) or timed out; a non-zero exit with all its results is left to the test gates
+/// (test runners exit non-zero when a test fails).
+fn suite_gate(suite: &SuiteInput, found: &SuiteFound) -> crate::model::report::Gate {
     use crate::model::gate::{Check, Gate, GatePolicy};
+    let (r, junit, files, stale) = (&suite.record, &suite.junit, found.files, suite.stale.len());
     let globs = junit
         .iter()
         .map(|g| format!("`{g}`"))
@@ -364,6 +357,33 @@ fn suite_gate(
         Check::Broken(format!(
             "suite `{}` {how} and left no JUnit results matching {globs} ({why}){ignored}",
             r.name
+        ))
+    } else if !found.missing.is_empty() || !suite.missing_coverage.is_empty() {
+        let quoted = |globs: &[String]| {
+            globs
+                .iter()
+                .map(|g| format!("`{g}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut left = Vec::new();
+        if !found.missing.is_empty() {
+            left.push(format!(
+                "no JUnit results matching {}",
+                quoted(&found.missing)
+            ));
+        }
+        if !suite.missing_coverage.is_empty() {
+            left.push(format!(
+                "no coverage report matching {}",
+                quoted(&suite.missing_coverage)
+            ));
+        }
+        Check::Broken(format!(
+            "suite `{}` {how} and left {} (its other globs matched {files} result file(s)): \
+             part of its evidence is missing{ignored}",
+            r.name,
+            left.join(" and ")
         ))
     } else {
         Check::Held(format!(

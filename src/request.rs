@@ -79,6 +79,8 @@ pub struct SuiteInput {
     pub controls: Vec<ControlId>,
     /// Files matching the globs that the run did not write (left by an earlier run): ignored.
     pub stale: Vec<PathBuf>,
+    /// The suite's `coverage` globs that matched no file this run wrote.
+    pub missing_coverage: Vec<String>,
 }
 
 impl ReportRequest {

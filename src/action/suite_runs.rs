@@ -46,35 +46,19 @@ pub(super) fn run_suites(
         out,
     );
     for (run, suite) in runs.into_iter().zip(suites) {
-        let failed =
-            run.record.timed_out || run.record.error.is_some() || run.record.exit_code != Some(0);
+        let mut missing_coverage = Vec::new();
         for glob in &suite.coverage {
-            // This run's coverage files only: one left by an earlier run is not evidence.
+            // This run's coverage files only: one left by an earlier run is not evidence. A
+            // glob that matched none fails the suite's gate (the coverage gates would judge
+            // the other suites' reports alone), and no file it matches is read.
             let fresh: Vec<PathBuf> =
                 crate::inputs::expand(std::slice::from_ref(glob), &run.workdir, "coverage")
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|p| !run.stale.contains(p))
                     .collect();
-            if fresh.is_empty() && failed {
-                // The suite gate already fails the run; say why coverage is missing.
-                notice(
-                    out,
-                    "warning",
-                    &format!(
-                        "suite `{}` failed and left no coverage report matching `{glob}`",
-                        suite.name
-                    ),
-                );
-                continue;
-            }
             if fresh.is_empty() {
-                // Let the coverage reader say the glob matches nothing.
-                let full = run.workdir.join(glob);
-                let pattern = crate::inputs::display_path(&full, &ctx.workspace);
-                if !req.coverage.contains(&pattern) {
-                    req.coverage.push(pattern);
-                }
+                missing_coverage.push(glob.clone());
             }
             for p in fresh {
                 let path = controlgate_core::glob::escape(&crate::inputs::display_path(
@@ -96,6 +80,7 @@ pub(super) fn run_suites(
                 .filter_map(|c| crate::model::ControlId::parse_shape(c))
                 .collect(),
             stale: run.stale,
+            missing_coverage,
         });
     }
 }

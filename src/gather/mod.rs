@@ -26,14 +26,22 @@ use crate::request::ReportRequest;
 
 /// Everything one run read from the outside world, as plain data: what the decision is a
 /// function of (with the request and the config).
+/// What a suite left of its declared results: how many files of this run, and its `junit`
+/// globs that matched none.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteFound {
+    pub files: usize,
+    pub missing: Vec<String>,
+}
+
 pub struct Gathered<'s> {
     pub started_at: DateTime<Utc>,
     /// Every JUnit case, mapped to controls and aggregated as it was read.
     pub aggregate: Aggregate,
     /// The JUnit files as read: path, SHA-256, size.
     pub inputs: Vec<InputFile>,
-    /// Per `req.suites` entry: how many result files of this run it left.
-    pub suite_results: Vec<usize>,
+    /// Per `req.suites` entry: the result files of this run it left.
+    pub suite_results: Vec<SuiteFound>,
     pub api: Option<GatheredApi<'s>>,
     pub coverage: Option<CoverageSection>,
     /// The checked-out commit, from git, when nothing else names it and the run is retained
@@ -96,7 +104,20 @@ pub fn gather<'s>(
     for suite in &req.suites {
         let mut found = results::expand_lenient(&suite.junit, &suite.workdir);
         found.retain(|p| !suite.stale.contains(p));
-        suite_results.push(found.len());
+        let missing = suite
+            .junit
+            .iter()
+            .filter(|glob| {
+                results::expand_lenient(std::slice::from_ref(glob), &suite.workdir)
+                    .iter()
+                    .all(|p| suite.stale.contains(p))
+            })
+            .cloned()
+            .collect();
+        suite_results.push(SuiteFound {
+            files: found.len(),
+            missing,
+        });
         let defaults: Vec<(ControlId, String)> = suite
             .controls
             .iter()

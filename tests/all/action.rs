@@ -1499,6 +1499,67 @@ suites:
     );
 }
 
+/// A suite's every declared glob must match a file this run wrote. Here `unit` writes its
+/// JUnit results but not its coverage (an `lcov.info` left by an earlier run sits where it
+/// would be) and `e2e` crashes after one of its two result files: both suite gates fail, naming
+/// the globs, the stale report is not read, and the coverage gate is not evaluated on it.
+#[test]
+fn a_suite_that_left_part_of_its_declared_results_fails_its_gate() {
+    let config = r#"
+suites:
+  - name: unit
+    run: |
+      printf '%s' '<testsuite name="u"><testcase classname="a" name="t1"/></testsuite>' > unit.xml
+    junit: [unit.xml]
+    coverage: [lcov.info]
+  - name: e2e
+    run: |
+      printf '%s' '<testsuite name="e"><testcase classname="e" name="t2"/></testsuite>' > e2e-a.xml
+      exit 2
+    junit: [e2e-a.xml, e2e-b.xml]
+coverage:
+  project: {min: 50}
+"#;
+    let ws = Workspace::new("acme/none", config);
+    write(
+        &ws.path().join("lcov.info"),
+        "TN:\nSF:a.py\nDA:1,1\nend_of_record\n",
+    );
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let report = ws.report();
+    let gate = |name: &str| {
+        report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
+            .clone()
+    };
+    let unit = gate("suite:unit");
+    assert_eq!(unit["status"], "fail", "{unit}");
+    assert!(
+        unit["detail"]
+            .as_str()
+            .unwrap()
+            .contains("left no coverage report matching `lcov.info`"),
+        "{unit}"
+    );
+    let e2e = gate("suite:e2e");
+    assert_eq!(e2e["status"], "fail", "{e2e}");
+    assert!(
+        e2e["detail"].as_str().unwrap().contains(
+            "exited with status 2 and left no JUnit results matching `e2e-b.xml` (its other \
+             globs matched 1 result file(s))"
+        ),
+        "{e2e}"
+    );
+    assert_eq!(report["tests"]["total"], 2, "{}", report["tests"]);
+    assert!(report["coverage"].is_null(), "{}", report["coverage"]);
+    assert_eq!(gate("coverage.project.min")["result"], "not_evaluated");
+}
+
 /// Each run records the ledger's new tip in its check run's `external_id`; `verify --anchors
 /// github` reads them back (workflow runs → check runs, through the Prism stand-in) and finds
 /// a truncated ledger and one rewritten from entry 3 on with a consistent chain — both of
