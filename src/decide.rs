@@ -303,6 +303,7 @@ pub fn redact_aggregate(
     for t in &mut aggregate.unknown_tags {
         redactor.apply(&mut t.tag, &mut counts);
         redactor.apply(&mut t.test, &mut counts);
+        redactor.apply(&mut t.input, &mut counts);
     }
     for w in &mut aggregate.warnings {
         redactor.apply(w, &mut counts);

@@ -838,6 +838,43 @@ fn the_report_is_redacted_and_counts_redactions() {
     assert_eq!(v["redactions"]["by_kind"]["secret"], 1);
 }
 
+/// The input a test with an unknown tag came from is a path, like the inputs' own: a token in
+/// a directory name is redacted there too, in `report.json` and the summary's table.
+#[test]
+fn an_unknown_tags_input_path_is_redacted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gh = format!("ghp_{}", "Y".repeat(36));
+    let dir = tmp.path().join(format!("r-{gh}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("j.xml"),
+        "<testsuite name=\"s\"><testcase classname=\"a\" name=\"t [cc9-9]\"/></testsuite>",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = bin()
+        .current_dir(tmp.path())
+        .args(["report", "--junit", &format!("r-{gh}/j.xml"), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let json = std::fs::read_to_string(out.join("report.json")).unwrap();
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["unknown_tags"].as_array().map(Vec::len),
+        Some(1),
+        "{json}"
+    );
+    for text in [
+        json,
+        std::fs::read_to_string(out.join("summary.md")).unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    ] {
+        assert!(!text.contains(&gh), "{text}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fuzz-finding regressions (fuzz/README.md)
 
