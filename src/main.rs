@@ -705,7 +705,11 @@ fn verify(args: VerifyArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
                         console::log_text(t, 200)
                     ))
                 })?;
-            Some(retain::Tip { seq, digest })
+            Some(retain::Tip {
+                seq,
+                digest,
+                of: None,
+            })
         }
     };
     let anchors = match args.anchors.anchors {

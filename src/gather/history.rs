@@ -111,6 +111,7 @@ pub fn github_anchors(
             tip: Tip {
                 seq: t.seq,
                 digest: t.digest,
+                of: None,
             },
             source: format!("the check run {} on {}", t.url, t.head_sha),
         })

@@ -323,6 +323,7 @@ fn truncated_ledger_is_detected_against_an_expected_tip() {
         expect_tip: Some(Tip {
             seq: 3,
             digest: w[2].entry_digest.clone(),
+            of: None,
         }),
         ..Default::default()
     };
@@ -854,11 +855,99 @@ fn entry_time_may_not_go_backwards_beyond_the_skew() {
             .intact
     );
 
-    write(&store, 4, at(10, 30)); // 90 minutes before entry 3
+    // 90 minutes before entry 3 (this runner's clock behind the last writer's): refused
+    // before anything is appended, since the entry would not verify; the ledger stays intact.
+    let options = WriteOptions {
+        now: Some(at(10, 30)),
+        ..WriteOptions::default()
+    };
+    let e = write_evidence_with(&store, &sample_input("acme/app", 4), &options).unwrap_err();
+    assert!(e.to_string().contains("Check this runner's clock"), "{e}");
+    assert!(!entry_path(dir.path(), 4).exists());
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    assert!(out.intact && out.entries == 3, "{out:?}");
+
+    // Written so anyway (by hand: a rewrite, or another writer), verify finds it.
+    let third: Entry =
+        serde_json::from_slice(&std::fs::read(entry_path(dir.path(), 3)).unwrap()).unwrap();
+    let mut fourth = third.clone();
+    (fourth.seq, fourth.prev) = (4, third.digest.clone());
+    fourth.time = "2026-03-01T10:30:00Z".into();
+    std::fs::write(entry_path(dir.path(), 4), fourth.seal().to_bytes()).unwrap();
     let out = verify_store(&store, &VerifyOptions::default()).unwrap();
     let p = out.problem.unwrap();
     assert_eq!((p.seq, p.kind), (4, ProblemKind::TimeReversed));
     assert!(p.message.contains("time goes backwards"), "{}", p.message);
+}
+
+/// A write that was stored though its answer was lost (a retried request, a dropped
+/// connection) is tried again at the same place: finding its own entry there, the append
+/// returns it rather than recording the run a second time after it.
+#[test]
+fn an_entry_found_already_written_is_not_appended_twice() {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, written) = three_runs(dir.path());
+    let options = WriteOptions {
+        now: Some(chrono::Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()),
+        ..WriteOptions::default()
+    };
+    let first = write_evidence_with(
+        &DirStore::new(dir.path()),
+        &sample_input("acme/app", 4),
+        &options,
+    )
+    .unwrap();
+    assert_eq!(first.entry_seq, 4);
+    // The same run again, by a writer that still knows entry 3 as the tip.
+    let retry = DirStore::new(dir.path());
+    retry.set_tip_hint(Tip {
+        seq: 3,
+        digest: written[2].entry_digest.clone(),
+        of: None,
+    });
+    let again = write_evidence_with(&retry, &sample_input("acme/app", 4), &options).unwrap();
+    assert_eq!(
+        (again.entry_seq, &again.entry_digest),
+        (4, &first.entry_digest)
+    );
+    assert!(
+        !entry_path(dir.path(), 5).exists(),
+        "the run was recorded twice"
+    );
+    // Another run meeting a taken place chains after it, as before.
+    let other = DirStore::new(dir.path());
+    other.set_tip_hint(Tip {
+        seq: 3,
+        digest: written[2].entry_digest.clone(),
+        of: None,
+    });
+    assert_eq!(
+        write_evidence_with(&other, &sample_input("acme/app", 5), &options)
+            .unwrap()
+            .entry_seq,
+        5
+    );
+    let out = verify_store(&retry, &VerifyOptions::default()).unwrap();
+    assert!(out.intact && out.entries == 5, "{out:?}");
+}
+
+/// A store holding another repository's ledger refuses this run's entry before writing it:
+/// verify would read it as a foreign entry inserted, for good.
+#[test]
+fn an_entry_of_another_repository_is_refused_before_it_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(dir.path());
+    let e = write_evidence(&store, &sample_input("acme/other", 4)).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "the ledger's last entry (3) is of repository \"acme/app\", this run's is \"acme/other\""
+        ),
+        "{e}"
+    );
+    assert!(!entry_path(dir.path(), 4).exists());
+    let out = verify_store(&store, &VerifyOptions::default()).unwrap();
+    assert!(out.intact && out.entries == 3, "{out:?}");
 }
 
 /// Entries of format 2 (written before RFC 8785) keep verifying in their own canonical form,

@@ -1170,7 +1170,7 @@ impl EvidenceStore for GitStore {
         let mut tip = self.fetch_tip()?;
         for attempt in 0..MAX_PUSH_TRIES {
             self.set_view(View::Tip(tip.clone()));
-            let entry = draft.chain(read_tip(self)?.as_ref());
+            let entry = draft.follow(read_tip(self)?.as_ref())?;
             let next =
                 self.commit_on(tip.as_ref(), &bundle.digest, &bundle_tree, &files, &entry)?;
             let dest = format!("{}:refs/heads/{}", next.commit, self.branch);

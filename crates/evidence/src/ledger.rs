@@ -131,11 +131,34 @@ pub struct EntryDraft {
     pub tests: Option<crate::tests_record::TestsRecord>,
 }
 
-/// The last entry of a ledger: what the next entry chains to.
+/// The last entry of a ledger: what the next entry chains to, and (when read from the entry
+/// itself, not from an anchor) its repository and time, which the next entry must agree with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tip {
     pub seq: u64,
     pub digest: String,
+    pub of: Option<TipOf>,
+}
+
+/// What a tip entry says that the next entry is checked against before it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TipOf {
+    pub repository: String,
+    pub time: String,
+}
+
+impl Tip {
+    /// The tip `entry` is.
+    pub fn of_entry(entry: &Entry) -> Tip {
+        Tip {
+            seq: entry.seq,
+            digest: entry.digest.clone(),
+            of: Some(TipOf {
+                repository: entry.repository.clone(),
+                time: entry.time.clone(),
+            }),
+        }
+    }
 }
 
 impl EntryDraft {
@@ -149,6 +172,37 @@ impl EntryDraft {
     }
 
     /// The sealed entry that follows `tip` (`None`: the first entry).
+    /// The entry chained to `tip`, refused when `verify` would refuse it after the tip: a
+    /// record that is written must verify. An entry of another repository reads as a foreign
+    /// entry inserted; one dated more than [`crate::verify::TIME_SKEW`] before the tip (this
+    /// runner's clock behind the last writer's) as time going backwards.
+    pub fn follow(&self, tip: Option<&Tip>) -> crate::Result<Entry> {
+        if let Some(TipOf { repository, time }) = tip.and_then(|t| t.of.as_ref()) {
+            let at = tip.map_or(0, |t| t.seq);
+            if *repository != self.repository {
+                return Err(crate::Error::Store(format!(
+                    "evidence store: the ledger's last entry ({at}) is of repository \
+                     {repository:?}, this run's is {:?}: an entry of another repository would \
+                     fail verification (foreign entry). Give each repository a store or prefix \
+                     of its own",
+                    self.repository
+                )));
+            }
+            let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+            if let (Some(mine), Some(last)) = (parse(&self.time), parse(time))
+                && mine + crate::verify::TIME_SKEW < last
+            {
+                return Err(crate::Error::Store(format!(
+                    "evidence store: this run is dated {}, more than an hour before the \
+                     ledger's last entry ({at}, {time}): the entry would fail verification \
+                     (time going backwards). Check this runner's clock",
+                    self.time
+                )));
+            }
+        }
+        Ok(self.chain(tip))
+    }
+
     pub fn chain(&self, tip: Option<&Tip>) -> Entry {
         Entry {
             format: ENTRY_FORMAT.to_string(),

@@ -81,13 +81,18 @@ pub trait EvidenceStore: Send + Sync {
             None => read_tip(self)?,
         };
         for _ in 0..MAX_APPEND_TRIES {
-            let entry = draft.chain(tip.as_ref());
-            match self.put_create(&entry_key(entry.seq), &entry.to_bytes())? {
+            let entry = draft.follow(tip.as_ref())?;
+            let key = entry_key(entry.seq);
+            let bytes = entry.to_bytes();
+            match self.put_create(&key, &bytes)? {
                 Created::Created => {
-                    self.set_tip_hint(Tip {
-                        seq: entry.seq,
-                        digest: entry.digest.clone(),
-                    });
+                    self.set_tip_hint(Tip::of_entry(&entry));
+                    return Ok(entry);
+                }
+                // This very entry, there already: a write that was stored though its answer
+                // was lost (a retried request). Appending again would record the run twice.
+                Created::AlreadyExists if self.get(&key)?.as_deref() == Some(&bytes[..]) => {
+                    self.set_tip_hint(Tip::of_entry(&entry));
                     return Ok(entry);
                 }
                 Created::AlreadyExists => tip = read_tip(self)?,
@@ -164,7 +169,7 @@ pub fn read_tip(store: &(impl EvidenceStore + ?Sized)) -> Result<Option<Tip>> {
     }
     Ok(Some(Tip {
         seq,
-        digest: entry.digest,
+        ..Tip::of_entry(&entry)
     }))
 }
 
