@@ -932,6 +932,45 @@ fn an_entry_found_already_written_is_not_appended_twice() {
     assert!(out.intact && out.entries == 5, "{out:?}");
 }
 
+/// A link (to `/dev/zero`: it never ends) or a pipe (it blocks) put in a bundle file's place is
+/// named, not followed: verify answers, and reads nothing through it.
+#[test]
+fn a_link_or_pipe_in_place_of_a_bundle_file_is_named_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_store, written) = three_runs(dir.path());
+    let report = dir
+        .path()
+        .join(format!("bundles/{}/report.json", written[1].bundle_digest));
+    for make in ["link", "pipe"] {
+        std::fs::remove_file(&report).unwrap();
+        if make == "link" {
+            std::os::unix::fs::symlink("/dev/zero", &report).unwrap();
+        } else {
+            let made = std::process::Command::new("mkfifo")
+                .arg(&report)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        let root = dir.path().to_owned();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(verify_store(
+                &DirStore::new(&root),
+                &VerifyOptions::default(),
+            ));
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("verify hangs on a {make} in the store"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("report.json is not a regular file"),
+            "{make}: {e}"
+        );
+    }
+}
+
 /// A store holding another repository's ledger refuses this run's entry before writing it:
 /// verify would read it as a foreign entry inserted, for good.
 #[test]

@@ -253,6 +253,39 @@ impl DirStore {
     }
 }
 
+/// Opens a file of a `dir` store for reading, `None` if absent. Only a regular file is one:
+/// this store writes nothing else, and a link (to `/dev/zero`, say), a pipe or a device put in
+/// a file's place would be followed, or block, or never end.
+fn open_plain(path: &Path) -> Result<Option<std::fs::File>> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        // Not following a link; not waiting on a pipe's writer.
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let not_plain = || {
+        Error::Store(format!(
+            "evidence store: {} is not a regular file (a link, pipe or device, which \
+             controlgate never writes): the store was altered; nothing is read through it",
+            path.display()
+        ))
+    };
+    let file = match options.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(not_plain()),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(not_plain());
+    }
+    Ok(Some(file))
+}
+
 impl EvidenceStore for DirStore {
     fn location(&self, key: &str) -> String {
         self.root.join(key).display().to_string()
@@ -281,23 +314,23 @@ impl EvidenceStore for DirStore {
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(key)?;
-        match std::fs::read(&path) {
-            Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+        let Some(mut f) = open_plain(&path)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut bytes).map_err(|e| Error::io(&path, e))?;
+        Ok(Some(bytes))
     }
 
     fn hash(&self, key: &str) -> Result<Option<(String, u64)>> {
         let path = self.path(key)?;
-        match std::fs::File::open(&path) {
-            Ok(f) => HashingReader::new(f)
-                .finish()
-                .map(Some)
-                .map_err(|e| Error::io(&path, e)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+        let Some(f) = open_plain(&path)? else {
+            return Ok(None);
+        };
+        HashingReader::new(f)
+            .finish()
+            .map(Some)
+            .map_err(|e| Error::io(&path, e))
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<String>> {
