@@ -459,3 +459,77 @@ fn a_pr_run_takes_its_base_from_a_git_store() {
     let out = verify_store(&reader, &VerifyOptions::default()).unwrap();
     assert!(out.intact && out.entries == 2, "{out:?}");
 }
+
+/// `verify` hashes the files of a checkout of the evidence branch: the auditor's own git
+/// settings (a `* text eol=crlf` in `~/.config/git/attributes`, `core.autocrlf`) and a
+/// `.gitattributes` pushed to the branch change nothing it reads.
+#[test]
+fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
+    use crate::evidence_cli::{commit, repo};
+    let dir = repo();
+    let r = dir.path();
+    let remote = r.join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare"]);
+    std::fs::write(
+        r.join(".gitignore"),
+        "remote.git/\nc.yml\n.controlgate/\nxdg/\n",
+    )
+    .unwrap();
+    std::fs::write(
+        r.join("c.yml"),
+        format!(
+            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
+            remote.display()
+        ),
+    )
+    .unwrap();
+    commit(r, 10, 8, "base");
+    for _ in 0..2 {
+        let o = crate::cli::run_in(r, &["report", "--junit", "junit.xml", "--config", "c.yml"]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // A `.gitattributes` pushed to the evidence branch by someone with write access.
+    let side = r.join("side");
+    git(
+        r,
+        &[
+            "clone",
+            "-q",
+            "--branch",
+            "controlgate-evidence",
+            &remote.to_string_lossy(),
+            &side.to_string_lossy(),
+        ],
+    );
+    std::fs::write(side.join(".gitattributes"), "* text eol=crlf\n").unwrap();
+    git(&side, &["add", ".gitattributes"]);
+    git(&side, &["commit", "-qm", "attributes"]);
+    git(&side, &["push", "-q", "origin", "controlgate-evidence"]);
+    let xdg = r.join("xdg");
+    std::fs::create_dir_all(xdg.join("git")).unwrap();
+    std::fs::write(xdg.join("git/attributes"), "* text eol=crlf\n").unwrap();
+    std::fs::write(
+        xdg.join("git/config"),
+        "[core]\n\tautocrlf = true\n\teol = crlf\n",
+    )
+    .unwrap();
+    let o = crate::cli::bin()
+        .current_dir(r)
+        .env("XDG_CONFIG_HOME", &xdg)
+        .args(["verify", "--config", "c.yml"])
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("intact"), "{text}");
+}

@@ -970,6 +970,20 @@ fn git_command(dir: &Path, auth: &GitAuth<'_>) -> Command {
     // In a Docker action the workspace and a local remote belong to the runner's uid, not the
     // container's root: git's "dubious ownership" check would refuse them.
     let mut config = vec![("safe.directory", "*")];
+    // Bytes in, the same bytes out: the files checked out are hashed by `verify`, and no
+    // attributes file (the user's `~/.config/git/attributes`, the system's, one in the branch)
+    // or line-ending setting may convert them on the way (a false "edited").
+    config.extend([
+        ("core.attributesFile", "/dev/null"),
+        ("core.autocrlf", "false"),
+        ("core.eol", "lf"),
+    ]);
+    cmd.env("GIT_ATTR_NOSYSTEM", "1")
+        // Attributes read from the empty tree (git 2.40 on), not from the branch's own files.
+        .env(
+            "GIT_ATTR_SOURCE",
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        );
     if auth.confined {
         // No config but the store repository's own (which this process wrote): a suite could
         // have written `~/.gitconfig` (`url.*.pushInsteadOf`, `core.hooksPath`, `http.proxy`).
