@@ -582,6 +582,52 @@ fn gate_status(yaml: &str, s: &mut ApiSection) -> Vec<(String, GateStatus, bool)
         .collect()
 }
 
+/// No finding proves nothing when nothing was looked into: without a recorded error or
+/// unauthenticated response (no HAR file, no exchange log) the confidential-field gate is not
+/// evaluated and fails closed, and its controls are not evidenced.
+#[test]
+fn the_confidential_field_gate_is_not_evaluated_when_nothing_was_inspected() {
+    use controlgate::model::gate::GateResult;
+    let (spec, ex) = recorded();
+    let cfg = api_config("api: {ignore_paths: ['/']}");
+    let yaml = "api: {confidential_fields_in_errors: true}";
+    let mut none = analyse(&spec, &[], &cfg);
+    assert!(!none.confidential_fields.is_empty());
+    assert_eq!(none.responses_inspected, 0);
+    let g = gates(&api_config(yaml), &mut none, None);
+    let conf = g
+        .iter()
+        .find(|g| g.name == "api.confidential_fields_in_errors")
+        .unwrap();
+    assert_eq!(
+        (conf.result, conf.status, conf.passed),
+        (GateResult::NotEvaluated, GateStatus::Fail, false),
+        "{conf:?}"
+    );
+    assert!(
+        conf.detail.contains("nothing was looked into"),
+        "{}",
+        conf.detail
+    );
+    assert!(
+        none.controls
+            .iter()
+            .filter(|c| c.check == "confidential_fields")
+            .all(|c| !c.passed),
+        "{:?}",
+        none.controls
+    );
+    // Recorded, the responses are looked into (and the gate decides on what they hold).
+    let mut recorded = analyse(&spec, &ex, &cfg);
+    assert!(recorded.responses_inspected > 0);
+    let g = gates(&api_config(yaml), &mut recorded, None);
+    let conf = g
+        .iter()
+        .find(|g| g.name == "api.confidential_fields_in_errors")
+        .unwrap();
+    assert_ne!(conf.result, GateResult::NotEvaluated, "{conf:?}");
+}
+
 #[test]
 fn gates_pass_fail_and_informational() {
     let (spec, ex) = recorded();

@@ -251,6 +251,9 @@ pub struct ApiSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftSection>,
     pub confidential_fields: Vec<ConfidentialField>,
+    /// Error and unauthenticated responses with a JSON body looked into for those fields.
+    #[serde(default)]
+    pub responses_inspected: u64,
     pub findings: Vec<ConfidentialFinding>,
     pub unknown_operation_tags: Vec<UnknownOperationTag>,
     pub controls: Vec<ApiControl>,

@@ -45,6 +45,9 @@ pub struct Analyzer<'a> {
     unmatched_dropped: u64,
     findings: Vec<ConfidentialFinding>,
     findings_dropped: u64,
+    /// Error and unauthenticated responses with a JSON body: what the confidential-field
+    /// check looked into.
+    inspected: u64,
     unknown_tags: Vec<UnknownOperationTag>,
     exchanges: u64,
     matched: u64,
@@ -82,6 +85,7 @@ impl<'a> Analyzer<'a> {
             unmatched_dropped: 0,
             findings: Vec::new(),
             findings_dropped: 0,
+            inspected: 0,
             unknown_tags: Vec::new(),
             exchanges: 0,
             matched: 0,
@@ -155,6 +159,7 @@ impl<'a> Analyzer<'a> {
             return;
         };
         let Some(json) = body.json() else { return };
+        self.inspected += 1;
         let hits = self.confidential.scan(&json);
         if hits.is_empty() {
             return;
@@ -332,6 +337,7 @@ impl<'a> Analyzer<'a> {
             base: None,
             drift,
             confidential_fields,
+            responses_inspected: self.inspected,
             findings: self.findings,
             unknown_operation_tags: self.unknown_tags,
             controls: Vec::new(),

@@ -121,10 +121,25 @@ pub fn gates(
         && g.value
     {
         let f = &section.findings;
-        let detail = if f.is_empty() {
+        let declared = section.confidential_fields.len();
+        // Nothing looked for, or nothing looked into: no finding proves nothing.
+        let vacuous = if declared == 0 {
+            Some("the description declares no field `x-confidential: true`: nothing to look for")
+        } else if section.responses_inspected == 0 {
+            Some(
+                "no error or unauthenticated response with a JSON body was recorded (HAR files, \
+                 exchange logs): nothing was looked into",
+            )
+        } else {
+            None
+        };
+        let detail = if let Some(why) = vacuous {
+            why.to_owned()
+        } else if f.is_empty() {
             format!(
-                "no confidential field ({} declared) in an error or unauthenticated response",
-                section.confidential_fields.len()
+                "no confidential field ({declared} declared) in the {} error or unauthenticated \
+                 response(s) inspected",
+                section.responses_inspected
             )
         } else {
             let shown: Vec<String> = f
@@ -134,10 +149,15 @@ pub fn gates(
                 .collect();
             format!("{} finding(s): {}", f.len(), shown.join("; "))
         };
+        let check = if vacuous.is_some() && f.is_empty() {
+            Check::missing(detail)
+        } else {
+            Check::from_bool(f.is_empty(), detail)
+        };
         out.push(Gate::decide(
             "api.confidential_fields_in_errors",
             g.policy(),
-            Check::from_bool(f.is_empty(), detail),
+            check,
         ));
         conf_gate = Some(out.len() - 1);
     }
@@ -158,7 +178,10 @@ pub fn gates(
             "confidential_fields",
             &config.controls.confidential_fields,
             conf_gate,
-            section.findings.is_empty(),
+            // Evidenced only where something was looked for and looked into.
+            section.findings.is_empty()
+                && !section.confidential_fields.is_empty()
+                && section.responses_inspected > 0,
         ),
     ];
     for (check, ids, g, natural) in checks {
