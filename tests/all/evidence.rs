@@ -336,6 +336,19 @@ fn truncated_ledger_is_detected_against_an_expected_tip() {
         "{}",
         p.message
     );
+    // Every entry gone: still the truncation the recorded tip finds, not an absent ledger.
+    for seq in 1..=2 {
+        std::fs::remove_file(entry_path(tmp.path(), seq)).unwrap();
+    }
+    let out = verify_store(&store, &opts).unwrap();
+    assert_eq!(out.exit_code(), ExitCode::Fail);
+    let p = out.problem.unwrap();
+    assert_eq!(
+        (p.kind, p.seq),
+        (ProblemKind::Truncated, 3),
+        "{}",
+        p.message
+    );
 }
 
 #[test]

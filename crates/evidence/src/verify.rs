@@ -170,7 +170,9 @@ pub(crate) fn load_verified(
         }
     }
     keyed.sort();
-    if keyed.is_empty() {
+    // An empty ledger that a recorded tip says held entries is a truncated one (tampered, exit
+    // 1), not a missing one.
+    if keyed.is_empty() && options.expect_tip.is_none() && options.anchors.is_empty() {
         return Err(Error::Usage(format!(
             "no evidence ledger at {} (nothing to verify)",
             store.location("ledger/")
