@@ -1085,3 +1085,27 @@ fn an_unreachable_github_is_given_up_on_and_a_read_only_token_says_so() {
         .count();
     assert_eq!(posts, 1, "a refusal is not retried");
 }
+
+/// The evidence location in a GitHub issue comment is the config's (the pull request's) text:
+/// a line break in it cannot end its code span and post Markdown of its own — a team mention,
+/// an image, a link — with the job's token.
+#[test]
+fn a_hostile_evidence_location_is_inert_in_the_issue_comment() {
+    let mut s = summary(Verdict::Pass);
+    s.evidence = Some(EvidenceLink {
+        location: "ev\n\n@acme/security-team ![x](https://evil.example/x.png) [click](https://evil.example/y)\n\nx"
+            .into(),
+        bundle_digest: "abc`\n\n@acme/ops".into(),
+    });
+    let body = controlgate::tickets::github_issues::comment_body(&ctx(), &s);
+    let evidence = body
+        .lines()
+        .find(|l| l.starts_with("**Evidence:**"))
+        .unwrap_or_else(|| panic!("{body}"));
+    assert!(evidence.contains("acme/security-team"), "{evidence}");
+    // Escaped as text: no `@` a mention starts with, no link or image syntax left whole.
+    for live in ["@acme", "](https://", "![x]", "[click]"] {
+        assert!(!body.contains(live), "{live}: {body}");
+    }
+    assert!(!body.contains("\n\nx"), "{body}");
+}

@@ -14,7 +14,7 @@ use super::http::status_text;
 use super::text::{self, MAX_CONTROLS};
 use super::{ChangeContext, GithubCredentials, LinkResult, LinkStatus, RunSummary, Tracker};
 use crate::publish::github::{GhError, GitHub, Repo, Sticky, Thread};
-use crate::render::escape::inline;
+use crate::render::escape::{code_span, inline};
 
 /// The GitHub client on a runtime of its own: linking runs on a plain thread (see
 /// [`super::link`]), and octocrab is async.
@@ -102,11 +102,13 @@ pub fn comment_body(ctx: &ChangeContext, summary: &RunSummary) -> String {
         let loc = if text::is_http_url(&e.location) {
             format!("<{}>", e.location.replace('>', "%3E"))
         } else {
-            format!("`{}`", e.location.replace('`', "'"))
+            // A path is the config's (the pull request's): a line break in it would end a
+            // code span and start Markdown of its own (a mention, an image).
+            code_span(&e.location, 300)
         };
         let _ = write!(s, "**Evidence:** {loc}");
         if !e.bundle_digest.is_empty() {
-            let _ = write!(s, " (`{}`)", e.bundle_digest.replace('`', "'"));
+            let _ = write!(s, " ({})", code_span(&e.bundle_digest, 80));
         }
         s.push_str("  \n");
     }
