@@ -57,6 +57,9 @@ pub struct LogWriter<W: Write> {
     inner: W,
     redactor: Redactor,
     line: Vec<u8>,
+    /// The rest of a line cut for its length is dropped until its end: written as lines of
+    /// their own, the first would start inside a secret the cut went through.
+    dropping: bool,
 }
 
 impl<W: Write> LogWriter<W> {
@@ -65,6 +68,7 @@ impl<W: Write> LogWriter<W> {
             inner,
             redactor,
             line: Vec::new(),
+            dropping: false,
         }
     }
 
@@ -115,17 +119,27 @@ impl<W: Write> Write for LogWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let mut rest = buf;
         while let Some(i) = memchr::memchr(b'\n', rest) {
+            if std::mem::take(&mut self.dropping) {
+                rest = &rest[i + 1..];
+                continue;
+            }
             self.line.extend_from_slice(&rest[..=i]);
             let line = std::mem::take(&mut self.line);
             self.emit(&line)?;
             rest = &rest[i + 1..];
         }
+        if self.dropping {
+            return Ok(buf.len());
+        }
         self.line.extend_from_slice(rest);
         if self.line.len() > LINE_MAX + 4096 {
-            // A line that never ends: write what there is (cut) and drop the rest of it.
+            // A line that never ends: write what there is (cut at LINE_MAX, after redacting:
+            // the 4 KiB past the cut hold any secret the buffer's end splits) and drop the
+            // rest of it.
             let line = std::mem::take(&mut self.line);
             self.emit(&line)?;
             self.inner.write_all(b"\n")?;
+            self.dropping = true;
         }
         Ok(buf.len())
     }
@@ -178,5 +192,32 @@ mod unit {
             text,
             "key: [REDACTED:secret] end\nnext ##<U+005B>stop-commands]x\npartial"
         );
+    }
+
+    /// A line that never ends is written cut and the rest of it dropped to its end: a secret
+    /// the buffer's end split shows neither its head (past the cut) nor its tail (dropped).
+    #[test]
+    fn a_line_too_long_is_cut_and_its_rest_dropped() {
+        let secret = "SuperSecretValue-98765";
+        let r = Redactor::new(&[secret.to_owned()], &[]).unwrap();
+        let mut out = Vec::new();
+        {
+            let mut w = LogWriter::new(&mut out, r);
+            // The buffer passes its cap 10 bytes into the secret.
+            let head = "x".repeat(LINE_MAX + 4096 - 9);
+            w.write_all(head.as_bytes()).unwrap();
+            w.write_all(&secret.as_bytes()[..10]).unwrap();
+            w.write_all(&secret.as_bytes()[10..]).unwrap();
+            w.write_all(b" and more of the same line\nnext line\n")
+                .unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        for piece in ["SuperSecret", "Value-98765", "more of the same"] {
+            assert!(!text.contains(piece), "{piece} shown");
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{:?}", &lines[1..]);
+        assert!(lines[0].len() < LINE_MAX + 64 && lines[0].contains("line cut"));
+        assert_eq!(lines[1], "next line");
     }
 }

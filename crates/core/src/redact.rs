@@ -376,10 +376,38 @@ fn secret_forms(secret: &str) -> Vec<(String, bool)> {
     use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let mut out = vec![(secret.to_owned(), false)];
     let mut plain = |v: String| out.push((v, false));
-    let url = percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
-    plain(url.replace("%20", "+"));
-    plain(url);
+    // URL encodings as encoders write them: everything but letters and digits (form
+    // encoders), or leaving RFC 3986's unreserved `-_.~` (Go's QueryEscape, Python's quote),
+    // also `/` (Python's default), or also `!*'()` (JavaScript's encodeURIComponent); a space
+    // as `%20` or `+`; hex digits in capitals or, as .NET writes them, in small letters.
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+    const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
+    const COMPONENT: &AsciiSet = &UNRESERVED
+        .remove(b'!')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    for set in [NON_ALPHANUMERIC, UNRESERVED, PATH, COMPONENT] {
+        let url = percent_encoding::utf8_percent_encode(secret, set).to_string();
+        let lower = lower_hex_escapes(&url);
+        for v in [url, lower] {
+            plain(v.replace("%20", "+"));
+            plain(v);
+        }
+    }
+    // In a workflow command's message (`::error::…`), `%`, CR and LF are escaped.
+    plain(
+        secret
+            .replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A"),
+    );
     if let Ok(json) = serde_json::to_string(secret) {
         let json = &json[1..json.len() - 1];
         // Go's encoding/json writes `&`, `<` and `>` as `\u0026`, `\u003c`, `\u003e`; some
@@ -429,6 +457,20 @@ fn secret_forms(secret: &str) -> Vec<(String, bool)> {
     // as base64: the wider of the two.
     out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     out.dedup_by(|a, b| a.0 == b.0);
+    out
+}
+
+/// `s` with the hex digits of each `%XX` escape in small letters.
+fn lower_hex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..=i]);
+        let hex = rest.get(i + 1..i + 3).unwrap_or("");
+        out.push_str(&hex.to_ascii_lowercase());
+        rest = &rest[i + 1 + hex.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -762,6 +804,11 @@ mod unit {
             "Zq9/x+y=p@ss wörd&amp;&lt;&#34;&#39;&gt;".to_owned(),
             hex::encode(secret),
             hex::encode_upper(secret),
+            // encodeURIComponent (`-_.!~*'()` kept), Python's quote (`/` kept), .NET's small
+            // hex digits, and a workflow command's message (`%` as `%25`).
+            "Zq9%2Fx%2By%3Dp%40ss%20w%C3%B6rd%26%3C%22'%3E".to_owned(),
+            "Zq9/x%2By%3Dp%40ss%20w%C3%B6rd%26%3C%22%27%3E".to_owned(),
+            "Zq9%2fx%2by%3dp%40ss+w%c3%b6rd%26%3c%22%27%3e".to_owned(),
         ];
         let mut base64 = Vec::new();
         for prefix in ["", "u", "us", "use", "user:", "x-access-token:"] {
@@ -787,6 +834,24 @@ mod unit {
             let out = r.redact(&line, &mut Redactions::default()).into_owned();
             assert_eq!(out, "Authorization: Basic [REDACTED:secret]\n", "{text}");
         }
+        // A secret holding `%`, as a workflow command's message escapes it.
+        let pct = Redactor::new(&["Sess%Tok-0123456789".to_owned()], &[]).unwrap();
+        let out = pct
+            .redact(
+                "::error::denied Sess%25Tok-0123456789",
+                &mut Redactions::default(),
+            )
+            .into_owned();
+        assert!(!out.contains("Tok-0123456789"), "{out}");
+        // A token of `-_` and letters, URL-encoded leaving them (its `=` encoded).
+        let jira = Redactor::new(&["ATATT3x-abc_DEF9=xyz".to_owned()], &[]).unwrap();
+        let out = jira
+            .redact(
+                "?token=ATATT3x-abc_DEF9%3Dxyz&x=1",
+                &mut Redactions::default(),
+            )
+            .into_owned();
+        assert!(!out.contains("abc_DEF9"), "{out}");
         // Short values are not redacted (they would mangle ordinary text).
         assert!(secret_variants("abcdef").contains(&"abcdef".to_owned()));
         let r = Redactor::new(&["abc".to_owned()], &[]).unwrap();
