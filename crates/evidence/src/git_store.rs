@@ -218,7 +218,7 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Scheme and host of `url`, lower-cased, and its port as written (no user info, no path).
-fn origin_parts(url: &str) -> Option<(String, String, Option<u16>)> {
+pub(crate) fn origin_parts(url: &str) -> Option<(String, String, Option<u16>)> {
     let uri = url.parse::<http::Uri>().ok()?;
     let scheme = uri.scheme_str()?.to_ascii_lowercase();
     let host = uri.host()?.to_ascii_lowercase();

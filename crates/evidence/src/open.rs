@@ -89,6 +89,11 @@ pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn Eviden
             endpoint,
             allow_http,
         } => {
+            if ctx.env.get("GITHUB_ACTIONS") == Some("true")
+                && let Some(e) = endpoint
+            {
+                s3_endpoint_may_be_sent_credentials(e, &ctx.env)?;
+            }
             let prefix = prefix.clone().unwrap_or_else(|| ctx.repository.clone());
             let aws: Vec<(String, String)> = ctx
                 .env
@@ -113,9 +118,94 @@ pub fn open_store(cfg: &StoreConfig, ctx: &OpenContext) -> Result<Box<dyn Eviden
     }
 }
 
+/// Under GitHub Actions the config is the checkout's, which the pull request under review can
+/// change: an `endpoint` there would receive the job's AWS credentials (signed requests, the
+/// session token). It may be AWS itself (`https://…amazonaws.com`), or the endpoint the
+/// workflow names in the environment (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`), which the
+/// pull request's config cannot set.
+fn s3_endpoint_may_be_sent_credentials(
+    endpoint: &str,
+    env: &crate::model::env::EnvVars,
+) -> Result<()> {
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    let named = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
+        .iter()
+        .filter_map(|k| env.get(k))
+        .any(|e| same(e, endpoint));
+    let aws = crate::git_store::origin_parts(endpoint).is_some_and(|(scheme, host, _)| {
+        scheme == "https"
+            && [".amazonaws.com", ".amazonaws.com.cn"]
+                .iter()
+                .any(|d| host.ends_with(d))
+    });
+    if named || aws {
+        return Ok(());
+    }
+    Err(crate::Error::Usage(format!(
+        "evidence.store.endpoint {endpoint:?} is the checkout's config, which the pull request \
+         can change, and the job's AWS credentials would go there: under GitHub Actions an S3 \
+         endpoint is AWS's (https://…amazonaws.com) or the one the workflow sets in \
+         AWS_ENDPOINT_URL_S3"
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::store_repository;
+
+    /// Under Actions, the config's S3 endpoint gets the credentials only if it is AWS's or the
+    /// workflow's own.
+    #[test]
+    fn an_s3_endpoint_from_the_config_is_confined_under_actions() {
+        use crate::config::StoreConfig;
+        let s3 = |endpoint: &str| StoreConfig::S3 {
+            bucket: "b".into(),
+            prefix: None,
+            region: Some("us-east-1".into()),
+            endpoint: Some(endpoint.into()),
+            allow_http: true,
+        };
+        let ctx = |vars: &[(&str, &str)]| super::OpenContext {
+            env: crate::model::env::EnvVars(
+                vars.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        let actions = ctx(&[("GITHUB_ACTIONS", "true")]);
+        for refused in [
+            "http://127.0.0.1:18766",
+            "https://evil.example",
+            "https://s3.amazonaws.com.evil.example",
+            "http://s3.us-east-1.amazonaws.com",
+        ] {
+            let e = super::open_store(&s3(refused), &actions)
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                e.as_deref()
+                    .is_some_and(|e| e.contains("AWS_ENDPOINT_URL_S3")),
+                "{refused}: {e:?}"
+            );
+        }
+        for allowed in [
+            "https://s3.us-east-1.amazonaws.com",
+            "https://b.s3.amazonaws.com/",
+        ] {
+            assert!(
+                super::open_store(&s3(allowed), &actions).is_ok(),
+                "{allowed}"
+            );
+        }
+        // The workflow's own endpoint (a MinIO, a moto), and any outside Actions.
+        let named = ctx(&[
+            ("GITHUB_ACTIONS", "true"),
+            ("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9000/"),
+        ]);
+        assert!(super::open_store(&s3("http://127.0.0.1:9000"), &named).is_ok());
+        assert!(super::open_store(&s3("http://127.0.0.1:18766"), &ctx(&[])).is_ok());
+    }
 
     #[test]
     fn the_store_repository_is_the_runs_own_else_local() {
