@@ -679,16 +679,42 @@ impl Redactor {
                 extra += n;
             }
             // A UTF-8 sequence cut by the size limits waits for the next chunk.
-            let keep = match std::str::from_utf8(&chunk) {
+            let mut keep = match std::str::from_utf8(&chunk) {
                 Err(e) if e.error_len().is_none() && !eof => chunk.len() - e.valid_up_to(),
                 _ => 0,
             };
+            if !eof && chunk[..chunk.len() - keep].last() != Some(&b'\n') {
+                // A line cut at LINE_MAX: its last bytes wait for the next chunk too, from
+                // where no secret found here spans, so one the cut goes through is read whole.
+                keep = chunk.len() - self.safe_cut(&chunk[..chunk.len() - keep]);
+            }
             self.write_redacted(&chunk[..chunk.len() - keep], writer, counts)?;
             chunk.drain(..chunk.len() - keep);
             if eof {
                 return Ok(());
             }
         }
+    }
+
+    /// Where a long line's chunk is cut before its last [`CUT_HOLD`] bytes: not inside any
+    /// secret the rules find in it. The whole chunk when it is not text or a match spans it.
+    fn safe_cut(&self, bytes: &[u8]) -> usize {
+        const CUT_HOLD: usize = 4096;
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return bytes.len();
+        };
+        let mut cut = text.len().saturating_sub(CUT_HOLD);
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let spans: Vec<(usize, usize)> = self
+            .rules()
+            .flat_map(|r| r.re.find_iter(text).map(|m| (m.start(), m.end())))
+            .collect();
+        while let Some(&(start, _)) = spans.iter().find(|(s, e)| *s < cut && cut < *e) {
+            cut = start;
+        }
+        if cut == 0 { bytes.len() } else { cut }
     }
 
     fn write_redacted(
@@ -917,6 +943,21 @@ mod unit {
             out == whole.as_bytes(),
             "streamed output differs from the whole-text redaction"
         );
+    }
+
+    /// A single line past the stream's 4 MiB cut: a token the cut goes through is redacted
+    /// whole, as in the whole text.
+    #[test]
+    fn a_secret_across_a_long_lines_cut_is_redacted() {
+        let gh = format!("ghp_{}", "a1B2".repeat(9));
+        for at in [(4 << 20) - 10, (4 << 20) - 3000, (4 << 20) + 5] {
+            let text = format!("{}{gh} tail\nnext\n", "x".repeat(at));
+            let (out, c) = streamed(text.as_bytes());
+            let out = String::from_utf8(out).unwrap();
+            assert!(!out.contains("a1B2a1B2"), "token shown (at {at})");
+            assert_eq!(c.by_kind.get("github_token"), Some(&1), "at {at}");
+            assert_eq!(out, red(&text).0, "at {at}");
+        }
     }
 
     #[test]
