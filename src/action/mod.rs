@@ -62,8 +62,33 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             .into_owned()
     };
     let title = ctx.inputs.check_name.clone();
-    let decided = decide(ctx, out);
     let report_dir = resolve(&ctx.workspace, &ctx.inputs.report_dir);
+    // The report directory holds this run's report or none: one an earlier run left (a
+    // self-hosted runner's workspace, a second step with the same directory) would be
+    // published by `publish --from` or merged as a leg if this run cannot write its own.
+    for name in [
+        "report.json",
+        "summary.md",
+        "event.json",
+        "context.json",
+        crate::legs::LEG_FILE,
+    ] {
+        let stale = report_dir.join(name);
+        if let Err(e) = std::fs::remove_file(&stale)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            notice(
+                out,
+                "error",
+                &format!(
+                    "cannot remove {} left by an earlier run ({e}): nothing was done",
+                    shown(&stale.display().to_string())
+                ),
+            );
+            return ExitCode::BadInput;
+        }
+    }
+    let decided = decide(ctx, out);
     // A matrix leg publishes nothing of its own: the fan-in job's merge does.
     let leg = ctx.inputs.leg.as_deref();
     let evidence = match &decided {

@@ -536,6 +536,52 @@ fn publish_refuses_an_artifact_for_another_commit() {
 /// `publish --from` reads the artifact's `report.json` as this controlgate's report: another
 /// schema version, or a report that does not parse, is refused (exit 2, the file named) and
 /// nothing is posted.
+/// A run that cannot decide leaves no report behind, not the one an earlier run wrote into
+/// the same directory: the second stage (`publish --from`) would post that one's green check.
+#[test]
+fn a_run_that_cannot_decide_leaves_no_earlier_report_to_publish() {
+    let s = stand();
+    let repo = s.repo("stalereport", |st| {
+        st.pulls.insert(7, HEAD.into());
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("ok.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    write(&ws.path().join("bad.xml"), "<testsuite><testcase");
+    ws.extra_env = vec![
+        ("INPUT_JUNIT".into(), "ok.xml".into()),
+        ("INPUT_GITHUB-TOKEN".into(), String::new()),
+    ];
+    assert_eq!(ws.run(&["run"]).code, 0);
+    let dir: PathBuf = ws.path().join("controlgate-report");
+    assert!(dir.join("report.json").is_file());
+    ws.extra_env[0].1 = "bad.xml".into();
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 2, "{}\n{}", o.stdout, o.stderr);
+    for name in ["report.json", "summary.md", "event.json"] {
+        assert!(
+            !dir.join(name).exists(),
+            "{name} of the earlier run is still there"
+        );
+    }
+    let out = ws
+        .cmd(&["publish", "--from", &dir.to_string_lossy()])
+        .env("INPUT_GITHUB-TOKEN", "ghs_secrettoken123")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.with(&repo, |st| {
+        assert!(st.check_runs.is_empty(), "{:?}", st.check_runs.len())
+    });
+}
+
 #[test]
 fn publish_refuses_a_report_of_another_schema_version_or_shape() {
     let s = stand();
