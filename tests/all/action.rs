@@ -1574,15 +1574,7 @@ coverage:
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     let report = ws.report();
-    let gate = |name: &str| {
-        report["gates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == name)
-            .unwrap_or_else(|| panic!("no gate {name}: {}", report["gates"]))
-            .clone()
-    };
+    let gate = |name: &str| crate::evidence_cli::gate(&report, name);
     let unit = gate("suite:unit");
     assert_eq!(unit["status"], "fail", "{unit}");
     assert!(
@@ -1915,13 +1907,7 @@ suites:
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     let report = ws.report();
     assert_eq!(report["tests"]["passed"], 1, "{}", report["tests"]);
-    let gate = report["gates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "legs")
-        .cloned()
-        .unwrap();
+    let gate = crate::evidence_cli::gate(&report, "legs");
     assert_eq!(gate["status"], "fail", "{gate}");
     let detail = gate["detail"].as_str().unwrap();
     assert!(

@@ -431,33 +431,12 @@ fn a_report_written_while_it_is_read_is_refused() {
     use std::os::unix::fs::PermissionsExt as _;
     let t = tempfile::tempdir().unwrap();
     let repo = repo_with_branch(t.path());
-    let real_git = String::from_utf8(
-        std::process::Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let bin = t.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let report = repo.join("lcov.info");
-    std::fs::write(
-        bin.join("git"),
-        format!(
-            "#!/bin/sh\nsleep 1\nprintf 'TN:\\n' >> '{}'\nexec '{}' \"$@\"\n",
-            report.display(),
-            real_git.trim()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(repo.join("t.xml"), crate::cli::GOOD).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
+    let path = path_with_git_wrapper(
+        t.path(),
+        &format!("sleep 1\nprintf 'TN:\\n' >> '{}'", report.display()),
     );
+    std::fs::write(repo.join("t.xml"), crate::cli::GOOD).unwrap();
     // Past 1 MiB a report is mapped; the small one is read.
     let record = "SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n";
     for copies in [1, (2 << 20) / record.len()] {
@@ -533,27 +512,8 @@ fn git_diff_runs_without_credentials_and_fetches_nothing() {
     ] {
         git(&repo, &["config", k, v]);
     }
-    let real_git = String::from_utf8(
-        std::process::Command::new("sh")
-            .args(["-c", "command -v git"])
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
-    let bin = t.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
     let seen = t.path().join("git-env");
-    std::fs::write(
-        bin.join("git"),
-        format!(
-            "#!/bin/sh\nenv >> '{}'\nexec '{}' \"$@\"\n",
-            seen.display(),
-            real_git.trim()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = path_with_git_wrapper(t.path(), &format!("env >> '{}'", seen.display()));
     std::fs::write(repo.join("t.xml"), crate::cli::GOOD).unwrap();
     std::fs::write(
         repo.join("lcov.info"),
@@ -573,14 +533,7 @@ fn git_diff_runs_without_credentials_and_fetches_nothing() {
     ];
     let out = crate::cli::bin()
         .current_dir(&repo)
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+        .env("PATH", &path)
         .envs(secrets)
         .args([
             "report",
@@ -602,4 +555,31 @@ fn git_diff_runs_without_credentials_and_fetches_nothing() {
     for (name, value) in secrets {
         assert!(!env.contains(value), "{name}'s value reached git: {env}");
     }
+}
+
+/// A `PATH` whose `git` runs `before` (shell) and then the real git: controlgate's git is
+/// found through PATH, as on a runner.
+fn path_with_git_wrapper(dir: &Path, before: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let real_git = String::from_utf8(
+        std::process::Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(
+        bin.join("git"),
+        format!("#!/bin/sh\n{before}\nexec '{}' \"$@\"\n", real_git.trim()),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("git"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }

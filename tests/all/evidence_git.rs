@@ -400,18 +400,7 @@ fn a_pr_run_takes_its_base_from_a_git_store() {
     use crate::evidence_cli::{commit, json, repo};
     let dir = repo();
     let r = dir.path();
-    let remote = r.join("remote.git");
-    std::fs::create_dir(&remote).unwrap();
-    git(&remote, &["init", "-q", "--bare"]);
-    std::fs::write(r.join(".gitignore"), "remote.git/\nc.yml\n.controlgate/\n").unwrap();
-    std::fs::write(
-        r.join("c.yml"),
-        format!(
-            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
-            remote.display()
-        ),
-    )
-    .unwrap();
+    let remote = git_store_config(r);
     let report = |r: &Path| {
         crate::cli::run_in(
             r,
@@ -468,22 +457,7 @@ fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
     use crate::evidence_cli::{commit, repo};
     let dir = repo();
     let r = dir.path();
-    let remote = r.join("remote.git");
-    std::fs::create_dir(&remote).unwrap();
-    git(&remote, &["init", "-q", "--bare"]);
-    std::fs::write(
-        r.join(".gitignore"),
-        "remote.git/\nc.yml\n.controlgate/\nxdg/\n",
-    )
-    .unwrap();
-    std::fs::write(
-        r.join("c.yml"),
-        format!(
-            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
-            remote.display()
-        ),
-    )
-    .unwrap();
+    let remote = git_store_config(r);
     commit(r, 10, 8, "base");
     for _ in 0..2 {
         let o = crate::cli::run_in(r, &["report", "--junit", "junit.xml", "--config", "c.yml"]);
@@ -495,7 +469,8 @@ fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
         );
     }
     // A `.gitattributes` pushed to the evidence branch by someone with write access.
-    let side = r.join("side");
+    let side = tempfile::tempdir().unwrap();
+    let side = side.path().join("side");
     git(
         r,
         &[
@@ -511,7 +486,8 @@ fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
     git(&side, &["add", ".gitattributes"]);
     git(&side, &["commit", "-qm", "attributes"]);
     git(&side, &["push", "-q", "origin", "controlgate-evidence"]);
-    let xdg = r.join("xdg");
+    let xdg = tempfile::tempdir().unwrap();
+    let xdg = xdg.path();
     std::fs::create_dir_all(xdg.join("git")).unwrap();
     std::fs::write(xdg.join("git/attributes"), "* text eol=crlf\n").unwrap();
     std::fs::write(
@@ -521,7 +497,7 @@ fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
     .unwrap();
     let o = crate::cli::bin()
         .current_dir(r)
-        .env("XDG_CONFIG_HOME", &xdg)
+        .env("XDG_CONFIG_HOME", xdg)
         .args(["verify", "--config", "c.yml"])
         .output()
         .unwrap();
@@ -532,4 +508,22 @@ fn an_auditors_git_attributes_do_not_change_what_verify_reads() {
     );
     assert_eq!(o.status.code(), Some(0), "{text}");
     assert!(text.contains("intact"), "{text}");
+}
+
+/// A bare remote `remote.git` in the repository `r` and `c.yml` naming it as the git
+/// evidence store (both ignored by the repository's own git).
+fn git_store_config(r: &Path) -> std::path::PathBuf {
+    let remote = r.join("remote.git");
+    std::fs::create_dir(&remote).unwrap();
+    git(&remote, &["init", "-q", "--bare"]);
+    std::fs::write(r.join(".gitignore"), "remote.git/\nc.yml\n.controlgate/\n").unwrap();
+    std::fs::write(
+        r.join("c.yml"),
+        format!(
+            "evidence:\n  store: {{type: git, remote: '{}'}}\n",
+            remote.display()
+        ),
+    )
+    .unwrap();
+    remote
 }
