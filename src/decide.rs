@@ -300,10 +300,22 @@ pub fn redact_aggregate(
             counts
         })
     };
+    // The input of every unknown tag from one file is the same path: redacted once.
+    let mut inputs: std::collections::HashMap<String, (String, crate::redact::Redactions)> =
+        std::collections::HashMap::new();
     for t in &mut aggregate.unknown_tags {
         redactor.apply(&mut t.tag, &mut counts);
         redactor.apply(&mut t.test, &mut counts);
-        redactor.apply(&mut t.input, &mut counts);
+        if !inputs.contains_key(&t.input) {
+            let mut found = crate::redact::Redactions::default();
+            let redacted = redactor.redact(&t.input, &mut found).into_owned();
+            inputs.insert(t.input.clone(), (redacted, found));
+        }
+        let (redacted, found) = &inputs[&t.input];
+        counts.merge(found);
+        if *redacted != t.input {
+            t.input.clone_from(redacted);
+        }
     }
     for w in &mut aggregate.warnings {
         redactor.apply(w, &mut counts);

@@ -81,6 +81,8 @@ pub fn own_exit_code(e: &(dyn std::error::Error + 'static)) -> Option<ExitCode> 
             | Ev::Usage(_)
             | Ev::Io { .. }
             | Ev::Store(_)
+            // Outside `verify` (which names it as tampering): the store cannot be used.
+            | Ev::Altered(_)
             | Ev::Git(_)
             | Ev::Core(_) => ExitCode::BadInput,
         });

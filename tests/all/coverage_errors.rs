@@ -428,7 +428,6 @@ fn jacoco_lines_without_hit_counts_are_not_read_as_uncovered() {
 /// first, the reports are read meanwhile, and the check comes after git is done).
 #[test]
 fn a_report_written_while_it_is_read_is_refused() {
-    use std::os::unix::fs::PermissionsExt as _;
     let t = tempfile::tempdir().unwrap();
     let repo = repo_with_branch(t.path());
     let report = repo.join("lcov.info");

@@ -946,7 +946,8 @@ fn an_entry_found_already_written_is_not_appended_twice() {
 }
 
 /// A link (to `/dev/zero`: it never ends) or a pipe (it blocks) put in a bundle file's place is
-/// named, not followed: verify answers, and reads nothing through it.
+/// named as an edit of the bundle, not followed: verify answers (tampered, exit 1) and reads
+/// nothing through it.
 #[test]
 fn a_link_or_pipe_in_place_of_a_bundle_file_is_named_not_followed() {
     let dir = tempfile::tempdir().unwrap();
@@ -973,13 +974,17 @@ fn a_link_or_pipe_in_place_of_a_bundle_file_is_named_not_followed() {
                 &VerifyOptions::default(),
             ));
         });
-        let e = rx
+        let out = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("verify hangs on a {make} in the store"))
-            .unwrap_err();
+            .unwrap();
+        assert_eq!(out.exit_code(), ExitCode::Fail, "{make}: {out:?}");
+        let p = out.problem.unwrap();
+        assert_eq!((p.kind, p.seq), (ProblemKind::BundleEdited, 2), "{make}");
         assert!(
-            e.to_string().contains("report.json is not a regular file"),
-            "{make}: {e}"
+            p.message.contains("report.json is not a regular file"),
+            "{make}: {}",
+            p.message
         );
     }
 }

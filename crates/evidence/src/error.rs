@@ -26,6 +26,10 @@ pub enum Error {
     /// holds other content, writers contending past the retry cap).
     #[error("{0}")]
     Store(String),
+    /// The store holds what no writer of it puts there (a link, a pipe, a directory in a
+    /// file's place): `verify` reports it as tampering.
+    #[error("{0}")]
+    Altered(String),
     /// git failed under the git store.
     #[error("git: {0}")]
     Git(String),

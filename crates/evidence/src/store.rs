@@ -266,7 +266,7 @@ fn open_plain(path: &Path) -> Result<Option<std::fs::File>> {
         options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     }
     let not_plain = || {
-        Error::Store(format!(
+        Error::Altered(format!(
             "evidence store: {} is not a regular file (a link, pipe or device, which \
              controlgate never writes): the store was altered; nothing is read through it",
             path.display()

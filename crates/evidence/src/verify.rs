@@ -209,10 +209,16 @@ pub(crate) fn load_verified(
     for (file_seq, key) in &keyed {
         let file_seq = *file_seq;
         let loc = store.location(key);
-        let bytes = store
-            .get(key)?
-            .ok_or_else(|| Error::Usage(format!("{loc} vanished while verifying")))?;
-        let parsed = check_entry(&bytes, file_seq, &loc);
+        let parsed = match store.get(key) {
+            Ok(Some(bytes)) => check_entry(&bytes, file_seq, &loc),
+            Ok(None) => return Err(Error::Usage(format!("{loc} vanished while verifying"))),
+            Err(Error::Altered(message)) => Err(Problem {
+                seq: file_seq,
+                kind: ProblemKind::EntryUnreadable,
+                message,
+            }),
+            Err(e) => return Err(e),
+        };
         let entry = match parsed {
             // The test record (up to about a megabyte on huge suites) is covered by the digest
             // just checked and is read only by later runs' comparisons: a year of entries is
@@ -542,7 +548,16 @@ fn check_bundle(
         }))
     };
     let key = |path: &str| format!("bundles/{d}/{path}");
-    let manifest_bytes = match store.get(&key(MANIFEST))? {
+    // What no writer puts in a store, where a file of the bundle should be, is an edit.
+    let altered = |r: Result<Option<Vec<u8>>>| match r {
+        Err(Error::Altered(m)) => Ok(Err(m)),
+        r => r.map(Ok),
+    };
+    let manifest_bytes = match altered(store.get(&key(MANIFEST)))? {
+        Err(m) => return edited(format!("entry {seq}: bundle {}: {m}", short(d))),
+        Ok(found) => found,
+    };
+    let manifest_bytes = match manifest_bytes {
         Some(b) => b,
         None => {
             return Ok(Some(Problem {
@@ -574,7 +589,13 @@ fn check_bundle(
         }
     };
     for file in &manifest.files {
-        match store.hash(&key(&file.path))? {
+        let hashed = match store.hash(&key(&file.path)) {
+            Err(Error::Altered(m)) => {
+                return edited(format!("entry {seq}: bundle {}: {m}", short(d)));
+            }
+            r => r?,
+        };
+        match hashed {
             Some((sha, size)) => {
                 if sha != file.sha256 || size != file.size {
                     return edited(format!(
