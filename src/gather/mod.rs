@@ -24,8 +24,6 @@ use crate::model::controls::ControlId;
 use crate::model::coverage::CoverageSection;
 use crate::request::ReportRequest;
 
-/// Everything one run read from the outside world, as plain data: what the decision is a
-/// function of (with the request and the config).
 /// What a suite left of its declared results: how many files of this run, and its `junit`
 /// globs that matched none.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +32,8 @@ pub struct SuiteFound {
     pub missing: Vec<String>,
 }
 
+/// Everything one run read from the outside world, as plain data: what the decision is a
+/// function of (with the request and the config).
 pub struct Gathered<'s> {
     pub started_at: DateTime<Utc>,
     /// Every JUnit case, mapped to controls and aggregated as it was read.

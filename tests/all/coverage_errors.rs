@@ -548,6 +548,7 @@ fn git_diff_runs_without_credentials_and_fetches_nothing() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("git diff"), "{err}");
+    assert!(err.contains("controlgate's git fetches none"), "{err}");
     assert!(!planted.exists(), "the planted upload-pack ran: {err}");
     let env = std::fs::read_to_string(&seen).expect("controlgate ran git through PATH");
     assert!(env.contains("PATH="), "{env}");

@@ -171,7 +171,6 @@ impl EntryDraft {
             .map_err(|e| crate::Error::Store(format!("ledger entry: {e}")))
     }
 
-    /// The sealed entry that follows `tip` (`None`: the first entry).
     /// The entry chained to `tip`, refused when `verify` would refuse it after the tip: a
     /// record that is written must verify. An entry of another repository reads as a foreign
     /// entry inserted; one dated more than [`crate::verify::TIME_SKEW`] before the tip (this
@@ -203,6 +202,7 @@ impl EntryDraft {
         Ok(self.chain(tip))
     }
 
+    /// The sealed entry that follows `tip` (`None`: the first entry).
     pub fn chain(&self, tip: Option<&Tip>) -> Entry {
         Entry {
             format: ENTRY_FORMAT.to_string(),

@@ -454,8 +454,15 @@ pub fn git_diff<T>(
         ))
     })?;
     if !status.success() {
+        // The blobs of a partial (blobless) clone are not fetched on demand here (see above).
+        let hint = if err_text.contains("lazy fetch") || err_text.contains("not allowed") {
+            " (objects are missing and controlgate's git fetches none: check out with every \
+             blob, e.g. actions/checkout without `filter`)"
+        } else {
+            ""
+        };
         return Err(Error::Git(format!(
-            "`git diff {old}..{new}` failed ({status}): {}",
+            "`git diff {old}..{new}` failed ({status}){hint}: {}",
             crate::console::log_text(&err_text, 1024)
         )));
     }
