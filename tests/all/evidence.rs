@@ -989,6 +989,21 @@ fn a_link_or_pipe_in_place_of_a_bundle_file_is_named_not_followed() {
     }
 }
 
+/// An entry sealed with a bundle that is not a digest (`..`: a place in the store, not a
+/// bundle) is tampering, named at that entry, not a store that cannot be read.
+#[test]
+fn an_entry_whose_bundle_is_not_a_digest_is_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(dir.path());
+    let path = entry_path(dir.path(), 3);
+    let mut third: Entry = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    third.bundle = "..".into();
+    std::fs::write(&path, third.seal().to_bytes()).unwrap();
+    let (kind, seq, message) = problem(&store);
+    assert_eq!((kind, seq), (ProblemKind::EntryUnreadable, 3), "{message}");
+    assert!(message.contains("is not a SHA-256 digest"), "{message}");
+}
+
 /// A store holding another repository's ledger refuses this run's entry before writing it:
 /// verify would read it as a foreign entry inserted, for good.
 #[test]

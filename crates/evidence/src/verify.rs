@@ -426,6 +426,19 @@ pub(crate) fn check_entry(bytes: &[u8], file_seq: u64, loc: &str) -> Result<Entr
     if !ENTRY_FORMATS.contains(&entry.format.as_str()) {
         return Err(unreadable(format!("unknown format {:?}", entry.format)));
     }
+    // The bundle is named by its digest and nothing else: `..` or a path there (sealed by
+    // whoever rewrote the chain) would name a place in the store, not a bundle.
+    let digest = entry.bundle.len() == 64
+        && entry
+            .bundle
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !digest {
+        return Err(unreadable(format!(
+            "its bundle {:?} is not a SHA-256 digest",
+            entry.bundle.chars().take(80).collect::<String>()
+        )));
+    }
     Ok(entry)
 }
 
