@@ -102,18 +102,23 @@ pub fn gather<'s>(
     let mut files: Vec<(PathBuf, Vec<(ControlId, String)>)> = Vec::new();
     let mut suite_results = Vec::new();
     for suite in &req.suites {
-        let mut found = results::expand_lenient(&suite.junit, &suite.workdir);
-        found.retain(|p| !suite.stale.contains(p));
-        let missing = suite
-            .junit
-            .iter()
-            .filter(|glob| {
+        // Each glob expanded once: its files of this run, or it is one that matched none.
+        let (mut found, mut missing) = (Vec::new(), Vec::new());
+        for glob in &suite.junit {
+            let fresh: Vec<PathBuf> =
                 results::expand_lenient(std::slice::from_ref(glob), &suite.workdir)
-                    .iter()
-                    .all(|p| suite.stale.contains(p))
-            })
-            .cloned()
-            .collect();
+                    .into_iter()
+                    .filter(|p| !suite.stale.contains(p))
+                    .collect();
+            if fresh.is_empty() {
+                missing.push(glob.clone());
+            }
+            for p in fresh {
+                if !found.contains(&p) {
+                    found.push(p);
+                }
+            }
+        }
         suite_results.push(SuiteFound {
             files: found.len(),
             missing,

@@ -440,22 +440,7 @@ fn a_report_written_while_it_is_read_is_refused() {
     let record = "SF:a.py\nDA:1,1\nDA:3,0\nend_of_record\n";
     for copies in [1, (2 << 20) / record.len()] {
         std::fs::write(&report, record.repeat(copies)).unwrap();
-        let run = |path: &str| {
-            crate::cli::bin()
-                .current_dir(&repo)
-                .env("PATH", path)
-                .args([
-                    "report",
-                    "--results",
-                    "t.xml",
-                    "--coverage",
-                    "lcov.info",
-                    "--base",
-                    "main",
-                ])
-                .output()
-                .unwrap()
-        };
+        let run = |path: &str| report_with_coverage(&repo, path).output().unwrap();
         let out = run(&path);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{copies} records: {err}");
@@ -530,19 +515,8 @@ fn git_diff_runs_without_credentials_and_fetches_nothing() {
             "cgDiffLeakAwsSecret/0123456789abcdefXYZ",
         ),
     ];
-    let out = crate::cli::bin()
-        .current_dir(&repo)
-        .env("PATH", &path)
+    let out = report_with_coverage(&repo, &path)
         .envs(secrets)
-        .args([
-            "report",
-            "--results",
-            "t.xml",
-            "--coverage",
-            "lcov.info",
-            "--base",
-            "main",
-        ])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -582,4 +556,19 @@ fn path_with_git_wrapper(dir: &Path, before: &str) -> String {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     )
+}
+
+/// `report --results t.xml --coverage lcov.info --base main` in `repo`, git found through `path`.
+fn report_with_coverage(repo: &Path, path: &str) -> std::process::Command {
+    let mut c = crate::cli::bin();
+    c.current_dir(repo).env("PATH", path).args([
+        "report",
+        "--results",
+        "t.xml",
+        "--coverage",
+        "lcov.info",
+        "--base",
+        "main",
+    ]);
+    c
 }
