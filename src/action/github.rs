@@ -53,7 +53,7 @@ pub(super) fn publish_to_github(
         }
     };
     let p = &p.redacted(&redactor);
-    let Some(token) = ctx.inputs.github_token.as_deref() else {
+    let Some(token) = ctx.inputs.github_token.as_ref().map(|t| t.expose()) else {
         let _ = writeln!(
             out,
             "controlgate: no `github-token`: not publishing to GitHub"

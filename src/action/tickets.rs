@@ -39,7 +39,7 @@ pub(super) fn link_tickets(
             .map(|k| LinearCredentials::new(k.clone())),
         github: i.github_token.as_ref().map(|t| GithubCredentials {
             api_url: ctx.api_url.clone(),
-            token: crate::tickets::Secret::new(t.clone()),
+            token: t.clone(),
             retry: RetryPolicy {
                 time_scale: ctx.retry_time_scale,
                 ..Default::default()

@@ -18,7 +18,8 @@ use crate::error::{Error, Result};
 
 /// How to reach the bucket. Credentials come from `credentials`, else from the `AWS_*`
 /// variables in `aws_env` (gathered by the caller; the store never reads the environment).
-#[derive(Debug, Clone, Default)]
+/// `Debug` names the variables and whether credentials were given, never their values.
+#[derive(Clone, Default)]
 pub struct S3Options {
     pub bucket: String,
     /// Key prefix (`owner/name`); empty for the bucket root.
@@ -35,6 +36,23 @@ pub struct S3Options {
     /// `AWS_*` environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
     /// `AWS_SESSION_TOKEN`, `AWS_REGION`, …), as object_store's `from_env` would read them.
     pub aws_env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for S3Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.aws_env.iter().map(|(k, _)| k.as_str()).collect();
+        let headers: Vec<&str> = self.extra_headers.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("S3Options")
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("allow_http", &self.allow_http)
+            .field("credentials", &self.credentials.as_ref().map(|_| "***"))
+            .field("extra_headers", &headers)
+            .field("aws_env", &names)
+            .finish()
+    }
 }
 
 pub struct S3Store {
@@ -231,5 +249,28 @@ impl EvidenceStore for S3Store {
         if let Ok(mut t) = self.tip.lock() {
             *t = Some(tip);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::S3Options;
+
+    #[test]
+    fn debug_shows_no_credential() {
+        let o = S3Options {
+            bucket: "b".into(),
+            credentials: Some(("AKIAEXAMPLEKEY1".into(), "s3cr3t-access".into())),
+            aws_env: vec![("AWS_SESSION_TOKEN".into(), "sess-t0ken".into())],
+            ..Default::default()
+        };
+        let shown = format!("{o:?}");
+        for secret in ["AKIAEXAMPLEKEY1", "s3cr3t-access", "sess-t0ken"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("AWS_SESSION_TOKEN") && shown.contains("***"),
+            "{shown}"
+        );
     }
 }

@@ -55,7 +55,7 @@ impl CommentMode {
 /// The action's inputs (see `action.yml`). Empty strings are treated as unset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inputs {
-    pub github_token: Option<String>,
+    pub github_token: Option<Secret>,
     pub config: Option<PathBuf>,
     /// Result globs (one per line or comma-separated; inputs `results` and `junit`), used
     /// without `suites` or in addition to them.
@@ -350,7 +350,7 @@ pub fn from_vars(vars: &[(String, String)], cwd: &Path) -> Result<ActionContext,
             .map_err(|_| Error::Usage(format!("input `max-annotations`: `{v}` is not a number")))?,
     };
     let inputs = Inputs {
-        github_token: input("github-token").map(|t| t.trim().to_owned()),
+        github_token: input("github-token").map(|t| Secret::new(t.trim())),
         config: input("config").map(PathBuf::from),
         // `results` and its older name `junit`: both may be set (their globs add up).
         results: list(input("results"))
@@ -701,7 +701,12 @@ mod unit {
             ("GITHUB_API_URL", "http://127.0.0.1:9/api/v3"),
         ])
         .unwrap();
-        assert_eq!(c.inputs.github_token.as_deref(), Some("t0k"));
+        assert_eq!(
+            c.inputs.github_token.as_ref().map(Secret::expose),
+            Some("t0k")
+        );
+        // The token never shows in a debug print of the inputs.
+        assert!(!format!("{:?}", c.inputs).contains("t0k"));
         assert_eq!(c.inputs.results, ["a/*.xml", "b.xml", "c.xml"]);
         let both = ctx(&[("INPUT_RESULTS", "go.json\n"), ("INPUT_JUNIT", "a.xml")]).unwrap();
         assert_eq!(both.inputs.results, ["go.json", "a.xml"]);
