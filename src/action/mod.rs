@@ -171,8 +171,10 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
         }
     };
     if let Some(Err(msg)) = &evidence {
-        // Fail closed: the gates' verdict stands (check run, comment), but a run whose
-        // evidence did not reach the store does not pass the job.
+        // Fail closed: a run whose evidence did not reach the store passes neither the job nor
+        // the check run branch protection requires (a green check would let the change merge
+        // with nothing for the auditor to sample). The gates' verdict stays in the summary and
+        // the `verdict` output.
         notice(
             out,
             "error",
@@ -182,6 +184,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
             code = ExitCode::Fail;
         }
         publication.title.push_str(" — evidence not retained");
+        publication.success = false;
     }
     let published = match leg {
         None => publish_to_github(ctx, &publication, out),

@@ -1159,7 +1159,7 @@ fn evidence_is_retained_before_publishing_and_survives_a_github_outage() {
 }
 
 #[test]
-fn an_unusable_evidence_store_fails_the_run_but_keeps_the_verdict_and_the_bundle() {
+fn an_unusable_evidence_store_fails_the_run_and_the_check_but_keeps_the_verdict_and_the_bundle() {
     let s = stand();
     let repo = s.repo("badstore", |_| {});
     let mut ws = Workspace::new(&repo, "");
@@ -1188,7 +1188,8 @@ fn an_unusable_evidence_store_fails_the_run_but_keeps_the_verdict_and_the_bundle
     ws.assert_clean();
     s.with(&repo, |st| {
         let c = &st.check_runs[0];
-        assert_eq!(c.conclusion, "success", "the gates' verdict stands");
+        assert_eq!(c.conclusion, "failure", "no evidence, no green check");
+        assert!(c.title.ends_with("evidence not retained"), "{}", c.title);
         assert!(c.summaries[0].contains("Not retained in the evidence store"));
     });
 }

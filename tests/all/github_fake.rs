@@ -55,6 +55,8 @@ pub struct CheckRunState {
     pub head_sha: String,
     pub conclusion: String,
     pub external_id: String,
+    /// The output's title, as last sent.
+    pub title: String,
     pub summaries: Vec<String>,
     pub annotations: Vec<Value>,
     /// Annotations per request (POST, then each PATCH).
@@ -549,6 +551,7 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
                 head_sha: body["head_sha"].as_str().unwrap_or("").into(),
                 conclusion: body["conclusion"].as_str().unwrap_or("").into(),
                 external_id: body["external_id"].as_str().unwrap_or("").into(),
+                title: body["output"]["title"].as_str().unwrap_or("").into(),
                 summaries: vec![body["output"]["summary"].as_str().unwrap_or("").into()],
                 batches: vec![anns.len()],
                 annotations: anns,
@@ -566,6 +569,9 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
                         .unwrap_or_default();
                     c.batches.push(anns.len());
                     c.annotations.extend(anns);
+                    if let Some(t) = body["output"]["title"].as_str() {
+                        c.title = t.into();
+                    }
                     c.summaries
                         .push(body["output"]["summary"].as_str().unwrap_or("").into());
                     let c = c.clone();
