@@ -48,7 +48,8 @@ pub(super) fn evidence_section(e: &Result<crate::retain::Written, String>) -> St
             inline(&w.location, 300)
         ),
         Err(msg) => format!(
-            "### Evidence\n\n⚠️ Not retained in the evidence store: {}\n",
+            "### Evidence\n\n⚠️ Not retained in the evidence store, so the check fails \
+             whatever the gates say (re-run the job once the store is back): {}\n",
             inline(msg, 600)
         ),
     }

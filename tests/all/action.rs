@@ -1190,7 +1190,11 @@ fn an_unusable_evidence_store_fails_the_run_and_the_check_but_keeps_the_verdict_
         let c = &st.check_runs[0];
         assert_eq!(c.conclusion, "failure", "no evidence, no green check");
         assert!(c.title.ends_with("evidence not retained"), "{}", c.title);
-        assert!(c.summaries[0].contains("Not retained in the evidence store"));
+        assert!(
+            c.summaries[0].contains("Not retained in the evidence store, so the check fails"),
+            "{}",
+            c.summaries[0]
+        );
     });
 }
 
