@@ -7,7 +7,7 @@ use crate::actions_env::ActionContext;
 use crate::error::Error;
 use crate::pipeline::{self, ReportOutput, ReportRequest};
 
-use super::log::notice;
+use super::log::{notice, shown};
 use super::suite_runs::run_suites;
 use super::workspace::resolve;
 
@@ -59,8 +59,29 @@ pub(super) fn decide(ctx: &ActionContext, out: &mut dyn Write) -> Result<Decided
         let legs = crate::legs::read_legs(&dirs)?;
         crate::legs::merge_into(&mut req, &legs);
     }
-    if !config.suites.is_empty() {
-        run_suites(ctx, &config.suites, &mut req, out);
+    // A fan-in job shares the legs' config: a suite a leg ran (its `suite:NAME` gate is in the
+    // leg's `leg.json`) is the legs' to report, not run a second time here.
+    let ran_on_legs = |name: &str| {
+        req.legs.iter().flatten().any(|l| {
+            l.suites
+                .iter()
+                .any(|s| s.gate.strip_prefix("suite:") == Some(name))
+        })
+    };
+    let (on_legs, suites): (Vec<_>, Vec<_>) = config
+        .suites
+        .iter()
+        .cloned()
+        .partition(|s| ran_on_legs(&s.name));
+    for s in &on_legs {
+        let _ = writeln!(
+            out,
+            "controlgate: suite `{}` ran on the matrix legs: merged from them, not run again",
+            shown(&s.name)
+        );
+    }
+    if !suites.is_empty() {
+        run_suites(ctx, &suites, &mut req, out);
     } else if req.junit.is_empty() {
         return Err(Error::Usage(
             "nothing to read: set the `results` input (result files from an earlier step), \

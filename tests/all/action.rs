@@ -1906,11 +1906,30 @@ suites:
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     std::fs::remove_file(ws.path().join("unit.xml")).unwrap();
-    std::fs::write(ws.path().join(".github/controlgate.yml"), "").unwrap();
+    // The fan-in job shares the legs' config: it merges their suites, it does not run them.
     ws.extra_env = vec![("INPUT_MERGE".into(), "legs/*".into())];
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    for name in ["unit", "e2e"] {
+        assert!(
+            o.stdout.contains(&format!(
+                "suite `{name}` ran on the matrix legs: merged from them, not run again"
+            )),
+            "{}",
+            o.stdout
+        );
+    }
+    assert!(!ws.path().join("unit.xml").exists(), "the suite ran again");
     let report = ws.report();
+    assert!(
+        report["gates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| !g["name"].as_str().unwrap().starts_with("suite:")),
+        "{}",
+        report["gates"]
+    );
     assert_eq!(report["tests"]["passed"], 1, "{}", report["tests"]);
     let gate = crate::evidence_cli::gate(&report, "legs");
     assert_eq!(gate["status"], "fail", "{gate}");
