@@ -269,17 +269,23 @@ impl LedgerView {
             Some(Err(e)) => return Ok(Err(untrusted(format!("its test record: {e}")))),
             None => return Ok(Err(untrusted("it has no test record".into()))),
         };
+        // The base run's bundle is verified before its record is used, as for the coverage
+        // base: a store whose base evidence was edited or removed is untrusted, whatever the
+        // entry (intact in the chain) says.
+        let report = match crate::retain::verify::verified_files(
+            self.store.as_ref(),
+            &base.entry.bundle,
+            &[bundle::REPORT.to_owned()],
+        )? {
+            BundleFiles::Verified(mut files) => files.remove(bundle::REPORT),
+            BundleFiles::Failed(why) => return Ok(Err(untrusted(why))),
+        };
+        let Some(report) = report else {
+            return Ok(Err(untrusted("its bundle holds no report.json".into())));
+        };
         let gone = crate::analyze::changes::gone_from_controls(index, &tests);
         let mut names = Vec::new();
         if !gone.is_empty() {
-            let report = match crate::retain::verify::verified_files(
-                self.store.as_ref(),
-                &base.entry.bundle,
-                &[bundle::REPORT.to_owned()],
-            )? {
-                BundleFiles::Verified(mut files) => files.remove(bundle::REPORT),
-                BundleFiles::Failed(why) => return Ok(Err(untrusted(why))),
-            };
             // Only the cases' names are read.
             #[derive(serde::Deserialize)]
             struct NamesReport {
@@ -293,7 +299,7 @@ impl LedgerView {
                 name: String,
                 file: Option<String>,
             }
-            if let Some(r) = report.and_then(|b| serde_json::from_slice::<NamesReport>(&b).ok()) {
+            if let Ok(r) = serde_json::from_slice::<NamesReport>(&report) {
                 for c in r.cases {
                     let v = tests.value(test_identity(&c.classname, &c.name, c.file.as_deref()));
                     if gone.binary_search(&v).is_ok() {

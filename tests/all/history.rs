@@ -335,6 +335,62 @@ fn without_a_base_run_the_change_gates_follow_when_unavailable() {
     );
 }
 
+/// The base run's bundle is verified before its test record excuses a failure or shows no
+/// evidence was lost: an edited `report.json` or a removed bundle in the store fails both gates
+/// whatever `when_unavailable` says, as for the coverage base. Both passed against the entry
+/// alone.
+#[test]
+fn a_base_run_whose_bundle_fails_verification_excuses_nothing() {
+    let dir = repo();
+    let r = dir.path();
+    let config = "controls:\n  no_evidence_loss: {value: true, when_unavailable: pass}\n\
+                  tests:\n  fail_on: regressions\n  min_pass_rate: {value: 100, when_unavailable: pass}\n";
+    std::fs::write(r.join("c.yml"), config).unwrap();
+    let old: Case = ("legacy", "old", None, true);
+    let login: Case = ("auth", "login", Some("cc6-1"), false);
+    // No base yet: both gates pass as configured.
+    commit_run(r, &[old, login], "main");
+    exits(&report(r, "c.yml"), 0);
+    git(r, &["checkout", "-qb", "feature"]);
+    commit_run(r, &[old, login], "feature");
+    exits(&report(r, "c.yml"), 0);
+    let entry: Value =
+        serde_json::from_slice(&std::fs::read(r.join("ev/ledger/0000000001.json")).unwrap())
+            .unwrap();
+    let bundle = r.join("ev/bundles").join(entry["bundle"].as_str().unwrap());
+    let edited = bundle.join("report.json");
+    let mut perms = std::fs::metadata(&edited).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&edited, perms).unwrap();
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, text.replace("boom", "fine")).unwrap();
+    for (what, said) in [
+        ("edited", "report.json was edited"),
+        ("removed", "is missing"),
+    ] {
+        if what == "removed" {
+            std::fs::remove_dir_all(&bundle).unwrap();
+        }
+        let o = report(r, "c.yml");
+        exits(&o, 1);
+        let rep = json(&o);
+        for name in ["tests.min_pass_rate", "controls.no_evidence_loss"] {
+            let g = gate(&rep, name);
+            assert_eq!(
+                (g["status"].as_str(), g["result"].as_str()),
+                (Some("fail"), Some("not_evaluated")),
+                "{what}: {g}"
+            );
+            let detail = g["detail"].as_str().unwrap();
+            assert!(
+                detail.contains("ledger entry #1") && detail.contains(said),
+                "{detail}"
+            );
+        }
+    }
+}
+
 /// A run whose every failure is excused (pre-existing on the base) with nothing else run has
 /// no test left to pass: the pass-rate gate is not evaluated and fails closed. It read green
 /// ("0 of 1 passed; no other test ran").
