@@ -25,9 +25,10 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
     let mut hunk: Option<Hunk> = None;
     let mut buf = Vec::with_capacity(256);
     let mut line_no = 0u64;
-    // The first line that is not blank, while no file has been read: another report passed
-    // as the diff shows itself there.
-    let mut first_text: Option<(u64, bool)> = None;
+    // The first line that is not blank (its number, whether it reads as another report, and
+    // whether it opens one of the texts without a file a diff tool writes): what a text with
+    // no file in it is judged by.
+    let mut first_text: Option<(u64, bool, bool)> = None;
     // The line of a `---` file header, until the `+++` that must follow it.
     let mut old_header: Option<u64> = None;
     loop {
@@ -52,7 +53,7 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
             line = l;
         }
         if first_text.is_none() && !line.iter().all(u8::is_ascii_whitespace) {
-            first_text = Some((line_no, another_report(line)));
+            first_text = Some((line_no, another_report(line), fileless_diff(line)));
         }
         if let Some(minus) = old_header.take()
             && !line.starts_with(b"+++ ")
@@ -239,11 +240,21 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
     // Another report passed by mistake (LCOV, XML, JSON) has no file in it: read as a diff it
     // would be a change of nothing, and a patch gate on it would pass. Git's own texts without
     // a file (an empty or merge commit's header, a submodule's log) are a change of nothing.
-    if let (true, Some((line, true))) = (out.is_empty(), first_text) {
+    if let (true, Some((line, true, _))) = (out.is_empty(), first_text) {
         return Err(ParseError::at_line(
             line,
             "not a unified diff: no `diff --git` or `---`/`+++` file header in it, and it reads \
              as another report (coverage, XML or JSON) or as a diff in colour",
+        ));
+    }
+    // Any other text without a file (git's `fatal: …` captured with `2>&1`, a diffstat, an
+    // error page) is not a change of nothing either: the patch gate would pass on it.
+    if let (true, Some((line, _, false))) = (out.is_empty(), first_text) {
+        return Err(ParseError::at_line(
+            line,
+            "not a unified diff: no `diff --git` or `---`/`+++` file header in it, and it does \
+             not start as a diff without files does (`commit`, `From`, `Submodule`, `diff`, \
+             `Binary files`, `Only in`): was the command that wrote it an error?",
         ));
     }
     for f in &mut out {
@@ -265,6 +276,24 @@ fn another_report(line: &[u8]) -> bool {
         || [&b"TN:"[..], b"SF:", b"DA:", b"end_of_record"]
             .iter()
             .any(|p| line.starts_with(p))
+}
+
+/// Whether a text's first line opens one of the texts without a file in them that git and
+/// `diff` write for a change of nothing: `git show` of a merge or an empty commit, a
+/// `format-patch` of one, a submodule's log, `diff -r` of binary files or one-sided trees.
+fn fileless_diff(line: &[u8]) -> bool {
+    [
+        &b"commit "[..],
+        b"From ",
+        b"Submodule ",
+        b"diff ",
+        b"Binary files ",
+        b"Only in ",
+        b"Files ",
+        b"Common subdirectories: ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 /// The error for a hunk header with none of its lines under it (at `line_no`: the next
@@ -478,6 +507,10 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
             "\u{feff}<?xml version=\"1.0\"?><coverage/>",
             "{\"stats\": {}}",
             "\x1b[1mdiff --git a/x b/x\x1b[m\n\x1b[1m--- a/x\x1b[m\n",
+            // A failed `git diff … > change.diff 2>&1`, a diffstat, anything else.
+            "fatal: ambiguous argument 'origin/main...HEAD': unknown revision\n",
+            " calc/ops.py | 8 ++++++++\n 1 file changed, 8 insertions(+)\n",
+            "garbage",
         ] {
             let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains("not a unified diff"), "{text}: {e}");
