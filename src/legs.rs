@@ -17,6 +17,8 @@ use crate::pipeline::{ReportOutput, ReportRequest};
 /// `leg.json`'s format.
 pub const LEG_FORMAT: &str = "controlgate-leg/2";
 pub const LEG_FILE: &str = "leg.json";
+/// A leg's manifest lists its files: far below this.
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,7 +166,11 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
     let mut legs: Vec<Leg> = Vec::new();
     for dir in dirs {
         let path = dir.join(LEG_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
+        let text = crate::inputs::read_limited(&path, MAX_MANIFEST_BYTES, false).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
+        });
+        let text = text.map_err(|e| {
             Error::Usage(format!(
                 "{} is not a controlgate leg ({e}): write one with `controlgate report --leg NAME \
                  --out DIR` or the Action's `leg` input",
@@ -228,8 +234,19 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
     Ok(legs)
 }
 
-/// SHA-256 and size of a file, streamed (a leg's copies can be hundreds of MB).
+/// SHA-256 and size of a regular file, streamed (a leg's copies can be hundreds of MB): a
+/// pipe or a device in a copy's place would be read forever.
 fn file_sha256(path: &Path) -> Result<(String, u64), Error> {
+    // Looked at before it is opened: opening a pipe waits for its writer.
+    if !std::fs::metadata(path)
+        .map_err(|e| Error::io(path, e))?
+        .is_file()
+    {
+        return Err(Error::Usage(format!(
+            "{}: not a regular file (a leg's copies are files it wrote)",
+            path.display()
+        )));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     // `finish` drains the reader through the hash.
     crate::hashing::HashingReader::new(file)

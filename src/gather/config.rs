@@ -7,6 +7,9 @@ use crate::config::{self, Config};
 use crate::error::{Error, Location};
 use crate::request::DEFAULT_CONFIG;
 
+/// A config is text a person writes: far below this.
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 /// Loads the config: the explicit path (which must exist), else the default when present,
 /// else built-in defaults. Returns the config and the path it came from.
 pub fn load_config(
@@ -19,16 +22,22 @@ pub fn load_config(
         } else {
             workdir.join(p)
         }),
-        None => Some(workdir.join(DEFAULT_CONFIG)).filter(|p| p.is_file()),
+        // Only a default that is not there at all means the built-in defaults: one that is
+        // there but cannot be read (a dangling link, a directory, a device) is an error, or
+        // the run would be decided on the defaults instead of the repository's policy.
+        None => Some(workdir.join(DEFAULT_CONFIG)).filter(|p| {
+            !matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        }),
     };
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let bytes = std::fs::read(&path).map_err(|e| Error::Config {
-        path: path.clone(),
-        location: Location::default(),
-        message: format!("cannot read: {e}"),
-    })?;
+    let bytes =
+        crate::inputs::read_limited(&path, MAX_CONFIG_BYTES, false).map_err(|e| Error::Config {
+            path: path.clone(),
+            location: Location::default(),
+            message: format!("cannot read: {e}"),
+        })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;

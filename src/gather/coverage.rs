@@ -344,7 +344,9 @@ pub fn section(
     let changes = match &req.diff {
         Some(path) => {
             let full = req.workdir.join(path);
-            let text = std::fs::read(&full).map_err(|e| Error::io(&full, e))?;
+            // A file or a pipe (`--diff <(git diff …)`), never a device; bounded.
+            let text = crate::inputs::read_limited(&full, 1 << 30, true)
+                .map_err(|e| Error::io(&full, e))?;
             ChangeSource::Diff {
                 path: path.clone(),
                 text,

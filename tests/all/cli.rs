@@ -376,3 +376,90 @@ fn results_in_every_format_merge_into_one_run() {
         assert_eq!(json["inputs"].as_array().unwrap().len(), 5);
     }
 }
+
+/// A config, a diff or a leg's file where something other than a file stands: a default
+/// config that is there but cannot be read is never the built-in defaults (the run passed on
+/// them), and a device is never read (`/dev/zero` took gigabytes, then the time limit).
+#[test]
+fn what_is_not_a_file_where_a_file_is_read_is_bad_input() {
+    use std::os::unix::fs::symlink;
+    let dir = workdir(&[("good.xml", GOOD.as_bytes())]);
+    let d = dir.path();
+    std::fs::create_dir(d.join(".github")).unwrap();
+    let config = d.join(".github/controlgate.yml");
+    for what in ["dangling link", "directory", "device"] {
+        match what {
+            "dangling link" => symlink("missing.yml", &config).unwrap(),
+            "directory" => std::fs::create_dir(&config).unwrap(),
+            _ => symlink("/dev/zero", &config).unwrap(),
+        }
+        let o = run_in(d, &["report", "--junit", "good.xml"]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains(".github/controlgate.yml"), "{what}: {err}");
+        let o = run_in(
+            d,
+            &[
+                "report",
+                "--junit",
+                "good.xml",
+                "--config",
+                ".github/controlgate.yml",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        let _ = std::fs::remove_file(&config).or_else(|_| std::fs::remove_dir(&config));
+    }
+    // With no config there at all: the defaults.
+    assert_eq!(
+        run_in(d, &["report", "--junit", "good.xml"]).status.code(),
+        Some(0)
+    );
+    std::fs::write(d.join("lcov.info"), "SF:a\nDA:1,1\nend_of_record\n").unwrap();
+    symlink("/dev/zero", d.join("zero.diff")).unwrap();
+    let o = run_in(
+        d,
+        &[
+            "report",
+            "--junit",
+            "good.xml",
+            "--coverage",
+            "lcov.info",
+            "--diff",
+            "zero.diff",
+        ],
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("zero.diff") && err.contains("not a regular file"),
+        "{err}"
+    );
+    // A leg whose manifest or copied results are a device.
+    let o = run_in(
+        d,
+        &[
+            "report", "--junit", "good.xml", "--leg", "linux", "--out", "leg",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let copies = d.join("leg/inputs/results");
+    let copy = std::fs::read_dir(&copies)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::remove_file(&copy).unwrap();
+    symlink("/dev/zero", &copy).unwrap();
+    let o = run_in(d, &["merge", "leg"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+    std::fs::remove_file(d.join("leg/leg.json")).unwrap();
+    symlink("/dev/zero", d.join("leg/leg.json")).unwrap();
+    let o = run_in(d, &["merge", "leg"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("not a regular file"), "{err}");
+}

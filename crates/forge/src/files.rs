@@ -141,6 +141,37 @@ impl Stamp {
     }
 }
 
+/// Reads a small file the user named, whole (a config, a diff, a leg's manifest): a regular
+/// file or, when `pipes`, a pipe (`--diff <(git diff …)`); never a directory or a device
+/// (`/dev/zero` would be read until memory ran out), and at most `max` bytes.
+pub fn read_limited(path: &Path, max: u64, pipes: bool) -> std::io::Result<Vec<u8>> {
+    use std::io::{ErrorKind, Read as _};
+    let meta = std::fs::metadata(path)?;
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
+    #[cfg(not(unix))]
+    let pipe = false;
+    if !(meta.is_file() || (pipes && pipe)) {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            if meta.is_dir() {
+                "a directory, not a file"
+            } else {
+                "not a regular file (a device, socket or pipe)"
+            },
+        ));
+    }
+    let mut bytes = Vec::new();
+    File::open(path)?.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {max} bytes, more than such a file holds"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// Files from this size on are mapped ([`read_whole`]); below it a read is as fast.
 const MAP_FROM: u64 = 1 << 20;
 
@@ -587,6 +618,22 @@ pub fn write_all_or_nothing_with(dir: &Path, files: &[(&str, &WriteFn)]) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_limited_refuses_devices_directories_and_excess() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.yml");
+        std::fs::write(&f, "version: 1\n").unwrap();
+        assert_eq!(read_limited(&f, 11, false).unwrap(), b"version: 1\n");
+        let e = read_limited(&f, 10, false).unwrap_err();
+        assert!(e.to_string().contains("larger than 10 bytes"), "{e}");
+        let e = read_limited(dir.path(), 10, true).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        for pipes in [false, true] {
+            let e = read_limited(Path::new("/dev/zero"), 10, pipes).unwrap_err();
+            assert!(e.to_string().contains("not a regular file"), "{e}");
+        }
+    }
 
     #[test]
     fn read_whole_reads_every_byte_of_read_and_mapped_files() {
