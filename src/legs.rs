@@ -166,10 +166,13 @@ pub fn read_legs(dirs: &[PathBuf]) -> Result<Vec<Leg>, Error> {
     let mut legs: Vec<Leg> = Vec::new();
     for dir in dirs {
         let path = dir.join(LEG_FILE);
-        let text = crate::inputs::read_limited(&path, MAX_MANIFEST_BYTES, false).and_then(|b| {
-            String::from_utf8(b)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))
-        });
+        let text =
+            crate::inputs::read_limited(&path, MAX_MANIFEST_BYTES, crate::inputs::Special::None)
+                .and_then(|b| {
+                    String::from_utf8(b).map_err(|e| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error())
+                    })
+                });
         let text = text.map_err(|e| {
             Error::Usage(format!(
                 "{} is not a controlgate leg ({e}): write one with `controlgate report --leg NAME \

@@ -32,12 +32,19 @@ pub fn load_config(
     let Some(path) = path else {
         return Ok((Config::default(), None));
     };
-    let bytes =
-        crate::inputs::read_limited(&path, MAX_CONFIG_BYTES, false).map_err(|e| Error::Config {
+    // The file named on the command line may be `/dev/null` (no config); the default one in
+    // the checkout must be a file.
+    let special = match explicit {
+        Some(_) => crate::inputs::Special::Any,
+        None => crate::inputs::Special::None,
+    };
+    let bytes = crate::inputs::read_limited(&path, MAX_CONFIG_BYTES, special).map_err(|e| {
+        Error::Config {
             path: path.clone(),
             location: Location::default(),
             message: format!("cannot read: {e}"),
-        })?;
+        }
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;

@@ -345,7 +345,7 @@ pub fn section(
         Some(path) => {
             let full = req.workdir.join(path);
             // A file or a pipe (`--diff <(git diff …)`), never a device; bounded.
-            let text = crate::inputs::read_limited(&full, 1 << 30, true)
+            let text = crate::inputs::read_limited(&full, 1 << 30, crate::inputs::Special::Pipes)
                 .map_err(|e| Error::io(&full, e))?;
             ChangeSource::Diff {
                 path: path.clone(),

@@ -141,17 +141,34 @@ impl Stamp {
     }
 }
 
+/// What [`read_limited`] reads besides regular files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// Regular files only (what a checkout holds).
+    None,
+    /// Pipes too (`--diff <(git diff …)`).
+    Pipes,
+    /// Pipes and devices (`--config /dev/null`): the bound keeps `/dev/zero` short.
+    Any,
+}
+
 /// Reads a small file the user named, whole (a config, a diff, a leg's manifest): a regular
-/// file or, when `pipes`, a pipe (`--diff <(git diff …)`); never a directory or a device
-/// (`/dev/zero` would be read until memory ran out), and at most `max` bytes.
-pub fn read_limited(path: &Path, max: u64, pipes: bool) -> std::io::Result<Vec<u8>> {
+/// file, or what `special` allows besides; never a directory, and at most `max` bytes
+/// (`/dev/zero` would otherwise be read until memory ran out).
+pub fn read_limited(path: &Path, max: u64, special: Special) -> std::io::Result<Vec<u8>> {
     use std::io::{ErrorKind, Read as _};
     let meta = std::fs::metadata(path)?;
     #[cfg(unix)]
     let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
     #[cfg(not(unix))]
     let pipe = false;
-    if !(meta.is_file() || (pipes && pipe)) {
+    let allowed = meta.is_file()
+        || match special {
+            Special::None => false,
+            Special::Pipes => pipe,
+            Special::Any => !meta.is_dir(),
+        };
+    if !allowed {
         return Err(std::io::Error::new(
             ErrorKind::InvalidInput,
             if meta.is_dir() {
@@ -624,15 +641,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.yml");
         std::fs::write(&f, "version: 1\n").unwrap();
-        assert_eq!(read_limited(&f, 11, false).unwrap(), b"version: 1\n");
-        let e = read_limited(&f, 10, false).unwrap_err();
+        assert_eq!(
+            read_limited(&f, 11, Special::None).unwrap(),
+            b"version: 1\n"
+        );
+        let e = read_limited(&f, 10, Special::None).unwrap_err();
         assert!(e.to_string().contains("larger than 10 bytes"), "{e}");
-        let e = read_limited(dir.path(), 10, true).unwrap_err();
+        let e = read_limited(dir.path(), 10, Special::Any).unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");
-        for pipes in [false, true] {
-            let e = read_limited(Path::new("/dev/zero"), 10, pipes).unwrap_err();
+        for special in [Special::None, Special::Pipes] {
+            let e = read_limited(Path::new("/dev/zero"), 10, special).unwrap_err();
             assert!(e.to_string().contains("not a regular file"), "{e}");
         }
+        let e = read_limited(Path::new("/dev/zero"), 10, Special::Any).unwrap_err();
+        assert!(e.to_string().contains("larger than 10 bytes"), "{e}");
+        assert!(
+            read_limited(Path::new("/dev/null"), 10, Special::Any)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
