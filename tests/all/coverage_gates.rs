@@ -162,6 +162,34 @@ fn rounding_trap_decreased_zero() {
     assert!(one(&s, "project: {max_drop: 0.01}").passed);
 }
 
+/// The minimums compare the exact ratio: a ratio that rounds up to the minimum is below it
+/// (99,999 of 100,000 lines passed `min: 100` as "100.00%"), and the detail says so without
+/// showing the minimum itself.
+#[test]
+fn a_minimum_is_not_met_by_rounding_up_to_it() {
+    let s = section((99_999, 100_000), None, (199_999, 200_000));
+    let g = one(&s, "project: {min: 100}");
+    assert!(!g.passed, "{g:?}");
+    assert_eq!(
+        g.detail,
+        "project coverage 99.999% (99999/100000 lines) is below minimum 100.00%"
+    );
+    let g = one(&s, "patch: {min: 100}");
+    assert!(!g.passed, "{g:?}");
+    assert!(
+        g.detail
+            .starts_with("patch coverage 99.999% (199999/200000"),
+        "{}",
+        g.detail
+    );
+    let s = section((2, 3), None, (2, 3));
+    assert!(!one(&s, "project: {min: 66.67}").passed);
+    assert!(one(&s, "project: {min: 66.66}").passed);
+    assert!(!one(&s, "patch: {min: 66.67}").passed);
+    let s = section((100_000, 100_000), None, (3, 3));
+    assert!(one(&s, "project: {min: 100}").passed && one(&s, "patch: {min: 100}").passed);
+}
+
 #[test]
 fn patch_min_and_no_lines() {
     let s = section((1, 1), None, (7, 10));

@@ -28,8 +28,14 @@ pub fn evaluate(config: &Config, agg: &Aggregate, comparison: Option<&Comparison
         Some(rate) => {
             let ran = totals.passed + totals.failed + totals.errored;
             let ok = totals.passed as f64 * 100.0 >= min.value * ran as f64 - 1e-9;
+            // Below the minimum, never shown rounded up to it.
+            let shown = if ok {
+                format!("{rate:.2}")
+            } else {
+                crate::model::coverage::percent_below(totals.passed, ran, min.value)
+            };
             let detail = format!(
-                "{rate:.2}% of {scope} passed ({} of {ran}); minimum {}%",
+                "{shown}% of {scope} passed ({} of {ran}); minimum {}%",
                 totals.passed,
                 fmt_num(min.value)
             );
@@ -513,6 +519,19 @@ mod unit {
         )[0];
         assert_eq!((g.status, g.passed), (GateStatus::Informational, false));
         assert_eq!(verdict(std::slice::from_ref(g)), Verdict::Pass);
+        // Below the minimum is never shown rounded up to it.
+        let g = &evaluate(
+            &config("tests: {min_pass_rate: 100}"),
+            &agg(99_999, 1, &[]),
+            None,
+        )[0];
+        assert_eq!(
+            (g.status, g.detail.as_str()),
+            (
+                GateStatus::Fail,
+                "99.999% of all tests passed (99999 of 100000); minimum 100%"
+            )
+        );
     }
 
     #[test]

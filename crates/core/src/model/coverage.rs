@@ -185,6 +185,32 @@ impl Percent {
     }
 }
 
+/// `num/den` as a percentage for a detail that says it is below `min`: two decimals as
+/// everywhere, or as many more (rounded down) as it takes not to show the minimum itself —
+/// 99,999 of 100,000 is `99.999`, never a `100.00` that is "below 100".
+pub fn percent_below(num: u64, den: u64, min: f64) -> String {
+    let two = Percent::ratio(num, den).unwrap_or_default();
+    if two.as_f64() < min || den == 0 {
+        return two.to_string();
+    }
+    let mut scale: i128 = 1000;
+    for decimals in 3..=12 {
+        let v = i128::from(num) * 100 * scale / i128::from(den);
+        if (v as f64) < min * scale as f64 {
+            let digits = decimals as usize;
+            return format!("{}.{:0digits$}", v / scale, v % scale, digits = digits);
+        }
+        scale *= 10;
+    }
+    two.to_string()
+}
+
+/// Whether `num/den` is at least `min` hundredths of a percent, exactly (no rounding of the
+/// ratio first: 99,999 of 100,000 is not 100 %).
+pub fn at_least(num: u64, den: u64, min: Percent) -> bool {
+    i128::from(num) * 10_000 >= i128::from(min.0) * i128::from(den)
+}
+
 impl std::fmt::Display for Percent {
     /// `60.30`, `-0.05` (no `%` sign).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -346,6 +372,14 @@ mod tests {
 
     #[test]
     fn percent_rounds_half_away() {
+        assert_eq!(percent_below(99_999, 100_000, 100.0), "99.999");
+        assert_eq!(percent_below(2, 3, 66.67), "66.666");
+        assert_eq!(percent_below(1, 2, 80.0), "50.00");
+        assert_eq!(percent_below(999_999_999, 1_000_000_000, 100.0), "99.999");
+        assert_eq!(percent_below(999_985, 1_000_000, 99.9986), "99.998");
+        assert!(!at_least(99_999, 100_000, Percent(10_000)));
+        assert!(at_least(100_000, 100_000, Percent(10_000)));
+        assert!(!at_least(2, 3, Percent(6667)) && at_least(2, 3, Percent(6666)));
         assert_eq!(Percent::ratio(1, 3), Some(Percent(3333)));
         assert_eq!(Percent::ratio(2, 3), Some(Percent(6667)));
         assert_eq!(Percent::ratio(1, 8), Some(Percent(1250)));

@@ -2,15 +2,16 @@
 //! `coverage.patch.min` and `coverage.patch.when_no_lines` over a [`CoverageSection`].
 
 use crate::config::{CoverageConfig, NoLinesResult};
-use crate::model::coverage::{CoverageSection, Percent};
+use crate::model::coverage::{CoverageSection, Percent, at_least, percent_below};
 use crate::model::gate::{Check, Gate, GatePolicy};
 
 fn pct(p: Option<Percent>) -> String {
     p.map_or_else(|| "n/a".to_string(), |p| format!("{p}%"))
 }
 
-/// Evaluates the configured coverage gates (pure). Values compare at two decimals: a change
-/// that rounds to 0.00 points never fails `max_drop`. `section` is `None` when the run read no
+/// Evaluates the configured coverage gates (pure). The minimums compare the exact ratio (99,999
+/// of 100,000 lines is below 100 %); `max_drop` compares at two decimals: a change that rounds
+/// to 0.00 points never fails it. `section` is `None` when the run read no
 /// coverage report: every configured gate is then not evaluated. Reports that measure no line
 /// at all leave the patch gates not evaluated too (and `project.min`, which has no percentage).
 pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -> Vec<Gate> {
@@ -48,15 +49,22 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
     if let Some(g) = &cfg.project.min {
         let min = Percent::from_f64(g.value);
         let check = match section.head.percent {
-            Some(p) => Check::from_bool(
-                p >= min,
-                format!(
-                    "project coverage {p}% ({}/{} lines) {} minimum {min}%",
-                    section.head.lines_covered,
-                    section.head.lines_measured,
-                    if p >= min { "meets" } else { "is below" }
-                ),
-            ),
+            Some(p) => {
+                let (c, m) = (section.head.lines_covered, section.head.lines_measured);
+                let ok = at_least(c, m, min);
+                let shown = if ok {
+                    p.to_string()
+                } else {
+                    percent_below(c, m, min.as_f64())
+                };
+                Check::from_bool(
+                    ok,
+                    format!(
+                        "project coverage {shown}% ({c}/{m} lines) {} minimum {min}%",
+                        if ok { "meets" } else { "is below" }
+                    ),
+                )
+            }
             None => Check::missing("no measured lines in the coverage reports"),
         };
         out.push(Gate::decide("coverage.project.min", g.policy(), check));
@@ -118,13 +126,19 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
         Some(pp) => {
             if let Some(g) = &cfg.patch.min {
                 let min = Percent::from_f64(g.value);
+                let ok = at_least(p.covered, p.measured, min);
+                let shown = if ok {
+                    pp.to_string()
+                } else {
+                    percent_below(p.covered, p.measured, min.as_f64())
+                };
                 let check = Check::from_bool(
-                    pp >= min,
+                    ok,
                     format!(
-                        "patch coverage {pp}% ({}/{} measured changed lines) {} minimum {min}%",
+                        "patch coverage {shown}% ({}/{} measured changed lines) {} minimum {min}%",
                         p.covered,
                         p.measured,
-                        if pp >= min { "meets" } else { "is below" }
+                        if ok { "meets" } else { "is below" }
                     ),
                 );
                 out.push(Gate::decide("coverage.patch.min", g.policy(), check));
