@@ -1112,6 +1112,26 @@ fn ledger_files_not_named_as_the_writer_names_them_are_stray_files() {
     }
 }
 
+/// A directory where the last entry was, or an empty one anywhere in the store: no writer
+/// leaves one. The last entry's place taken by a directory read as a ledger of two, intact.
+#[test]
+fn an_empty_directory_in_the_store_is_named_not_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(tmp.path());
+    let last = entry_path(tmp.path(), 3);
+    std::fs::remove_file(&last).unwrap();
+    std::fs::create_dir(&last).unwrap();
+    let (kind, _, msg) = problem(&store);
+    assert_eq!(kind, ProblemKind::Foreign, "{msg}");
+    assert!(msg.contains("ledger/0000000003.json/"), "{msg}");
+    std::fs::remove_dir(&last).unwrap();
+    let junk = tmp.path().join("ledger/junk");
+    std::fs::create_dir(&junk).unwrap();
+    let (kind, _, msg) = problem(&store);
+    assert_eq!(kind, ProblemKind::Foreign, "{msg}");
+    assert!(msg.contains("ledger/junk/"), "{msg}");
+}
+
 /// An entry named for the last u64 seq: what follows it and what is missing before it are
 /// counted without wrapping (before: `file_seq + 1` overflowed, a panic in `verify`).
 #[test]

@@ -274,8 +274,35 @@ fn nothing_is_exported_from_evidence_that_does_not_verify() {
     // The first run's bundle is intact and still exports.
     exits(&export(r, &["--format", "in-toto", "--seq", "1"]), 0);
 
-    // An edited ledger entry: nothing at all.
+    // An edited input, or a file added to the bundle: the statement would name inputs by
+    // digests the store no longer holds.
     std::fs::write(&report, &original).unwrap();
+    exits(&export(r, &["--format", "in-toto", "--seq", "2"]), 0);
+    let input = walk_files(&bundle.join("inputs"))
+        .into_iter()
+        .next()
+        .expect("an input in the bundle");
+    let kept = std::fs::read(&input).unwrap();
+    let mut changed = kept.clone();
+    changed.push(b'\n');
+    std::fs::write(&input, &changed).unwrap();
+    let added = bundle.join("extra.txt");
+    for (what, said) in [("edited", "was edited"), ("added", "not in the manifest")] {
+        if what == "added" {
+            std::fs::write(&input, &kept).unwrap();
+            std::fs::write(&added, "x").unwrap();
+        }
+        let o = export(r, &["--format", "in-toto", "--seq", "2"]);
+        exits(&o, 1);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("TAMPERED") && err.contains(said),
+            "{what}: {err}"
+        );
+    }
+    std::fs::remove_file(&added).unwrap();
+
+    // An edited ledger entry: nothing at all.
     let entry = r.join("ev/ledger/0000000001.json");
     let text = std::fs::read_to_string(&entry).unwrap();
     std::fs::write(&entry, text.replace("\"fail\"", "\"pass\"")).unwrap();
@@ -304,4 +331,18 @@ fn export_usage_errors_exit_2() {
         let o = export(r, &args);
         exits(&o, 2);
     }
+}
+
+/// Every file under `dir`, depth first.
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

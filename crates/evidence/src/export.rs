@@ -131,6 +131,14 @@ fn load_run(
     store: &dyn EvidenceStore,
     entry: &Entry,
 ) -> Result<std::result::Result<ExportedRun, String>> {
+    // Every file of the bundle, as `verify` checks it: the statement names the inputs by the
+    // manifest's digests, which an edited input no longer has.
+    let listed = super::verify::group_bundles(store.list(&format!("bundles/{}/", entry.bundle))?);
+    if let Some(problem) =
+        super::verify::check_bundle(store, entry, listed.get(entry.bundle.as_str()))?
+    {
+        return Ok(Err(problem.message));
+    }
     let (report, files) = match verified_report(store, &entry.bundle, &[MANIFEST])? {
         VerifiedReport::Verified { report, files } => (report, files),
         VerifiedReport::Failed(why) => return Ok(Err(why)),

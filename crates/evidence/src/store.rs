@@ -353,7 +353,17 @@ impl EvidenceStore for DirStore {
                 };
                 let ft = item.file_type().map_err(|e| Error::io(item.path(), e))?;
                 if ft.is_dir() {
-                    stack.push((item.path(), key));
+                    // No writer leaves an empty directory: listed (`key/`), it is named where
+                    // it stands (a directory in an entry's place hid the ledger's last entry).
+                    let empty = std::fs::read_dir(item.path())
+                        .map_err(|e| Error::io(item.path(), e))?
+                        .next()
+                        .is_none();
+                    if empty {
+                        out.push(format!("{key}/"));
+                    } else {
+                        stack.push((item.path(), key));
+                    }
                 } else {
                     out.push(key);
                 }

@@ -530,7 +530,7 @@ pub(crate) fn check_link(
 }
 
 /// `bundles/<digest>/<path>` keys grouped by digest.
-fn group_bundles(keys: Vec<String>) -> HashMap<String, Vec<String>> {
+pub(crate) fn group_bundles(keys: Vec<String>) -> HashMap<String, Vec<String>> {
     let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for key in keys {
         if let Some(rest) = key.strip_prefix("bundles/")
@@ -546,7 +546,7 @@ fn group_bundles(keys: Vec<String>) -> HashMap<String, Vec<String>> {
 
 /// The first problem of the entry's bundle; `Err` when the store cannot be read (a store that
 /// cannot be read is unusable input, never "tampered").
-fn check_bundle(
+pub(crate) fn check_bundle(
     store: &dyn EvidenceStore,
     entry: &Entry,
     listed: Option<&Vec<String>>,
