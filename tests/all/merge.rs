@@ -209,6 +209,23 @@ fn a_leg_that_brought_no_tests_fails_the_merge() {
         gate(&json(&o), "expect.legs")["detail"],
         "missing leg(s): bsd; no results from: bsd (merged: linux)"
     );
+    // A manifest that claims tests and lists no result file: what it holds was never read.
+    let manifest = r.join("legs/macos/leg.json");
+    let mut m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    m["results"] = serde_json::json!([]);
+    std::fs::write(&manifest, m.to_string()).unwrap();
+    let o = merge_json(r, &["legs/linux", "legs/macos"], "none.yml");
+    exits(&o, 1);
+    let rep = json(&o);
+    let g = gate(&rep, "legs");
+    assert!(
+        g["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("leg `macos` claims 3 test(s) but brought no result file"),
+        "{g}"
+    );
 }
 
 #[test]

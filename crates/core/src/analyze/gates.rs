@@ -139,6 +139,12 @@ pub fn legs_gate(legs: &[LegSeen]) -> Gate {
     for leg in legs {
         if leg.tests == 0 {
             problems.push(format!("leg `{}` brought no tests", leg.name));
+        } else if leg.results == 0 {
+            // Tests claimed, no file holding them: its results were never read here.
+            problems.push(format!(
+                "leg `{}` claims {} test(s) but brought no result file",
+                leg.name, leg.tests
+            ));
         }
         for s in leg.suites.iter().filter(|s| !s.passed) {
             problems.push(format!(
