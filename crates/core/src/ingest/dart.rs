@@ -36,8 +36,9 @@
 //!
 //! Errors (with the line): a line starting with `{` that is not an event (malformed JSON, no
 //! `type`), a first line that is not an event, a line over the bound, and a stream that ends
-//! while tests are running (a truncated report). Other non-JSON lines (`flutter` chatter) are
-//! ignored.
+//! while tests are running or without its `done` event (a truncated report). A `done` whose
+//! `success` is false or null where no test failed is one errored case more, `(run)`. Other
+//! non-JSON lines (`flutter` chatter) are ignored.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
@@ -87,6 +88,10 @@ struct Event<'a> {
     message_type: Option<String>,
     #[serde(default)]
     message: Option<String>,
+    /// `done`: whether every test passed or was skipped (`null`: the runner could not tell,
+    /// e.g. it was closed).
+    #[serde(default)]
+    success: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +141,8 @@ pub fn parse(
         running: HashMap::new(),
         recent: VecDeque::with_capacity(RECENT),
         events: 0,
+        done: None,
+        failing: 0,
     };
     while lines.advance()? {
         let line = lines.line();
@@ -167,6 +174,35 @@ pub fn parse(
              Dart JSON report is truncated",
             test.name
         )));
+    }
+    // The runner ends every stream with `done`: without it the run was cut short (a crash,
+    // a kill), and the tests it had not started are missing.
+    let Some(success) = state.done else {
+        return Err(lines.error(
+            "the stream has no \"done\" event: the Dart JSON report is truncated (the test \
+             runner did not finish)",
+        ));
+    };
+    // The runner says the run failed (or could not tell) where no test read failed: reading
+    // it green would trust the part that was reported.
+    if success != Some(true) && state.failing == 0 {
+        let why = match success {
+            Some(_) => {
+                "the Dart test runner reported the run failed (\"done\" with success: false), \
+                 but no test in the report failed"
+            }
+            None => {
+                "the Dart test runner could not tell whether the run succeeded (\"done\" with \
+                 success: null): it did not complete"
+            }
+        };
+        state.summary.cases += 1;
+        (state.on_case)(TestCase::outside_any_test(
+            String::new(),
+            "(run)".into(),
+            Message::bounded(why),
+            state.input,
+        ));
     }
     Ok(state.summary)
 }
@@ -204,6 +240,11 @@ struct State<'a> {
     running: HashMap<u64, Running>,
     recent: VecDeque<Ended>,
     events: u64,
+    /// `done`'s `success` (`Some(None)`: null); `None`: no `done` yet. Several streams joined
+    /// into one: any that did not succeed counts.
+    done: Option<Option<bool>>,
+    /// Failed and errored cases handed on.
+    failing: u64,
 }
 
 /// `file:///home/x/test/a_test.dart` → `/home/x/test/a_test.dart` (percent-decoded); other
@@ -274,6 +315,13 @@ impl State<'_> {
                     }
                     None => self.late_error(id, &parts),
                 }
+            }
+            "done" => {
+                self.done = Some(match (self.done, e.success) {
+                    (Some(Some(false)), _) | (_, Some(false)) => Some(false),
+                    (Some(None), _) | (_, None) => None,
+                    _ => Some(true),
+                });
             }
             "testDone" => {
                 let Some(id) = e.test_id else {
@@ -393,7 +441,10 @@ impl State<'_> {
                 .skip_reason
                 .as_deref()
                 .and_then(|r| jsonl::message(&[r])),
-            CaseStatus::Failed | CaseStatus::Errored => test.error,
+            CaseStatus::Failed | CaseStatus::Errored => {
+                self.failing += 1;
+                test.error
+            }
         };
         self.summary.cases += 1;
         let properties = test.properties.kept(&mut self.summary);
@@ -519,6 +570,7 @@ mod tests {
         s += &start(2, "async", 3);
         s += &done(2, "success", false, false, 4);
         s += "{\"testID\":2,\"error\":\"This test failed after it had already completed.\",\"stackTrace\":\"\",\"isFailure\":false,\"type\":\"error\",\"time\":5}\n";
+        s += "{\"success\":false,\"type\":\"done\",\"time\":6}\n";
         let cases = run(&s).unwrap();
         let got: Vec<(&str, CaseStatus)> =
             cases.iter().map(|c| (c.name.as_str(), c.status)).collect();
@@ -543,6 +595,7 @@ mod tests {
         s += &done(1, "failure", false, false, 1);
         s += "{\"test\":{\"id\":2,\"name\":\"rooted\",\"suiteID\":0,\"line\":7,\"url\":\"file:///w/p/test/helpers/shared.dart\",\"root_line\":30,\"root_url\":\"file:///w/p/test/auth_test.dart\"},\"type\":\"testStart\",\"time\":0}\n";
         s += &done(2, "success", false, false, 1);
+        s += "{\"success\":false,\"type\":\"done\",\"time\":2}\n";
         let cases = run(&s).unwrap();
         assert_eq!(cases[0].file.as_deref(), Some("test/auth_test.dart"));
         assert_eq!(cases[0].line, None);
@@ -585,9 +638,28 @@ mod tests {
         assert!(e.message.contains("truncated"), "{e}");
         let e = err(&format!("{s}{{\"testID\":1,\"res"));
         assert_eq!(e.location.line, Some(4));
-        // All tests done but no `done` event: accepted.
-        let cases = run(&format!("{s}{}", done(1, "success", false, false, 1))).unwrap();
+        // All tests done but no `done` event: the runner did not finish.
+        let s = format!("{s}{}", done(1, "success", false, false, 1));
+        let e = err(&s);
+        assert!(e.message.contains("no \"done\" event"), "{e}");
+        let cases = run(&format!(
+            "{s}{{\"success\":true,\"type\":\"done\",\"time\":2}}\n"
+        ))
+        .unwrap();
         assert_eq!(cases.len(), 1);
+        // `done` says the run failed, or could not tell, where nothing failed: one errored case.
+        for success in ["false", "null"] {
+            let cases = run(&format!(
+                "{s}{{\"success\":{success},\"type\":\"done\",\"time\":2}}\n"
+            ))
+            .unwrap();
+            assert_eq!(cases.len(), 2, "{success}");
+            assert_eq!(
+                (cases[1].name.as_str(), cases[1].status),
+                ("(run)", CaseStatus::Errored),
+                "{success}"
+            );
+        }
     }
 
     #[test]
