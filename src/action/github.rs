@@ -24,7 +24,8 @@ pub(super) struct Published {
     pub(super) failed: bool,
 }
 
-const FORK_NOTICE: &str = "The token is read-only (a pull request from a fork, or Dependabot), so \
+const FORK_NOTICE: &str = "The token is read-only (a pull request from a fork, or Dependabot; or \
+the job's `permissions:` grant neither `checks: write` nor `pull-requests: write`), so \
 the PR comment and check run were not published; the verdict is in the job summary and the exit \
 code. To publish them, upload the report directory (it contains event.json) as an artifact and \
 run `controlgate publish --from <dir>` in a second workflow triggered `on: workflow_run` with \
@@ -103,19 +104,19 @@ pub(super) fn publish_to_github(
         }
     };
     let name = &ctx.inputs.check_name;
-    let mut read_only = false;
-    let mut on_error = |e: GhError, out: &mut dyn Write, read_only: &mut bool| match e {
-        GhError::ReadOnly { .. } => {
-            if !*read_only {
-                notice(out, "notice", FORK_NOTICE);
+    // Writes GitHub refused as "not accessible by integration", each with the permission it
+    // needs: all of them refused is a read-only token (a fork's run); some is a workflow whose
+    // `permissions:` lack one, which must not pass quietly.
+    let mut refused: Vec<&str> = Vec::new();
+    let mut on_error =
+        |e: GhError, out: &mut dyn Write, refused: &mut Vec<&str>, needs: &'static str| match e {
+            GhError::ReadOnly { .. } => refused.push(needs),
+            e => {
+                notice(out, "error", &e.to_string());
+                published.failed = true;
             }
-            *read_only = true;
-        }
-        e => {
-            notice(out, "error", &e.to_string());
-            published.failed = true;
-        }
-    };
+        };
+    let mut written = false;
     rt.block_on(async {
         if ctx.inputs.check_run {
             match &p.head_sha {
@@ -148,13 +149,14 @@ pub(super) fn publish_to_github(
                         Ok(url) => {
                             let _ = writeln!(out, "controlgate: check run {}", shown(&url));
                             published.check_run_url = Some(url);
+                            written = true;
                         }
-                        Err(e) => on_error(e, out, &mut read_only),
+                        Err(e) => on_error(e, out, &mut refused, "`checks: write`"),
                     }
                 }
             }
         }
-        if ctx.inputs.comment != CommentMode::Off && !read_only {
+        if ctx.inputs.comment != CommentMode::Off {
             let mut pr_number = p.pr_number;
             if let (true, Some(pr)) = (p.verify_pr_head, pr_number) {
                 let tested = p.head_sha.as_deref().unwrap_or("");
@@ -171,7 +173,7 @@ pub(super) fn publish_to_github(
                         pr_number = None;
                     }
                     Err(e) => {
-                        on_error(e, out, &mut read_only);
+                        on_error(e, out, &mut refused, "`pull-requests: read`");
                         pr_number = None;
                     }
                 }
@@ -235,12 +237,31 @@ pub(super) fn publish_to_github(
                         if !c.html_url.is_empty() {
                             published.comment_url = Some(c.html_url);
                         }
+                        written = true;
                     }
-                    Err(e) => on_error(e, out, &mut read_only),
+                    Err(e) => on_error(e, out, &mut refused, "`pull-requests: write`"),
                 }
             }
         }
     });
+    if !refused.is_empty() {
+        // Only a pull request's run gets a read-only token by GitHub's choice (a fork,
+        // Dependabot); anything else refused is the workflow's own permissions.
+        if written || p.pr_number.is_none() {
+            notice(
+                out,
+                "error",
+                &format!(
+                    "GitHub refused part of the publication (403 \"Resource not accessible by \
+                     integration\"): give the job {} in its `permissions:`",
+                    refused.join(" and ")
+                ),
+            );
+            published.failed = true;
+        } else {
+            notice(out, "notice", FORK_NOTICE);
+        }
+    }
     published
 }
 

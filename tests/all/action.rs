@@ -415,11 +415,13 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
     ws.assert_clean();
     s.with(&repo, |st| {
         assert!(st.comments.is_empty() && st.check_runs.is_empty());
+        // Both writes were tried: a refused check run alone is a missing permission, not a
+        // fork (see the next test).
         assert!(
-            !st.requests
+            st.requests
                 .iter()
                 .any(|r| r.path.contains("/comments") && r.method == "POST"),
-            "no comment attempted after the check run was refused"
+            "the comment is tried after the check run was refused"
         );
     });
 
@@ -835,6 +837,53 @@ fn publishing_errors_fail_closed_with_githubs_message_and_a_hint() {
     ws.assert_clean();
     s.with(&repo, |st| {
         assert!(st.comments.is_empty() && st.check_runs.is_empty())
+    });
+}
+
+/// A workflow whose `permissions:` grant `pull-requests: write` but not `checks: write`: the
+/// check run is refused as "not accessible by integration", as a fork's would be. That was
+/// read as a fork's run: the comment was never tried and the step passed with a notice.
+#[test]
+fn a_check_run_refused_for_a_missing_permission_fails_and_still_comments() {
+    let s = stand();
+    let repo = s.repo("checks-perm", |st| {
+        st.faults = vec![Fault {
+            method: "POST",
+            path_contains: "/check-runs",
+            status: 403,
+            headers: vec![],
+            message: "Resource not accessible by integration",
+            apply: false,
+        }];
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
+    let errors: Vec<&str> = o
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{}", o.stdout);
+    assert!(
+        errors[0].contains("`checks: write`") && !errors[0].contains("pull-requests"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        !o.stdout.contains("::notice"),
+        "not a fork's run: {}",
+        o.stdout
+    );
+    s.with(&repo, |st| {
+        assert!(st.check_runs.is_empty());
+        assert_eq!(st.comments.len(), 1, "the comment needs another permission");
     });
 }
 
