@@ -394,6 +394,21 @@ fn foreign_entry_from_another_repository_is_detected() {
         msg,
         "entry 2 belongs to repository \"evil/other\", not \"acme/app\" (foreign entry inserted)"
     );
+    // Asked for another repository than the ledger's: said as such at entry 1 (still not
+    // intact: the ledger is not the one asked for).
+    let fresh = tempfile::tempdir().unwrap();
+    let (store, _) = three_runs(fresh.path());
+    let out = verify_store(
+        &store,
+        &VerifyOptions {
+            repository: Some("acme/ap".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let p = out.problem.expect("not intact");
+    assert_eq!((p.kind, p.seq), (ProblemKind::Foreign, 1));
+    assert!(p.message.contains("a wrong --repository?"), "{}", p.message);
 }
 
 #[test]
@@ -1020,6 +1035,24 @@ fn an_entry_of_another_repository_is_refused_before_it_is_written() {
     assert!(!entry_path(dir.path(), 4).exists());
     let out = verify_store(&store, &VerifyOptions::default()).unwrap();
     assert!(out.intact && out.entries == 3, "{out:?}");
+    // A local run (no repository) says so, and where to keep it instead.
+    let e = write_evidence(&store, &sample_input("", 4)).unwrap_err();
+    assert!(
+        e.to_string().contains(
+            "This run names no repository (a `controlgate report` outside GitHub Actions)"
+        ),
+        "{e}"
+    );
+    // A ledger started by a local run: not "give each repository a store", which it has.
+    let local = tempfile::tempdir().unwrap();
+    let store = DirStore::new(local.path());
+    write_evidence(&store, &sample_input("", 1)).unwrap();
+    let e = write_evidence(&store, &sample_input("acme/app", 2)).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("That entry was written by a run that names no repository"),
+        "{e}"
+    );
 }
 
 /// Entries of format 2 (written before RFC 8785) keep verifying in their own canonical form,

@@ -179,11 +179,28 @@ impl EntryDraft {
         if let Some(TipOf { repository, time }) = tip.and_then(|t| t.of.as_ref()) {
             let at = tip.map_or(0, |t| t.seq);
             if *repository != self.repository {
+                // A run that names no repository is a `controlgate report` outside GitHub
+                // Actions: the advice differs from two repositories sharing one store.
+                let advice = if repository.is_empty() {
+                    "That entry was written by a run that names no repository (a `controlgate \
+                     report` outside GitHub Actions, retained into this store); a ledger holds \
+                     one repository's runs, and its entries cannot be removed. Start this \
+                     repository's ledger under a store or prefix of its own (the old one stays \
+                     verifiable), and retain local runs in a `dir` store (`--evidence DIR`)"
+                        .to_owned()
+                } else if self.repository.is_empty() {
+                    format!(
+                        "This run names no repository (a `controlgate report` outside GitHub \
+                         Actions): retain it in a `dir` store of its own (`--evidence DIR`); \
+                         this store holds {repository}'s ledger"
+                    )
+                } else {
+                    "Give each repository a store or prefix of its own".to_owned()
+                };
                 return Err(crate::Error::Store(format!(
                     "evidence store: the ledger's last entry ({at}) is of repository \
                      {repository:?}, this run's is {:?}: an entry of another repository would \
-                     fail verification (foreign entry). Give each repository a store or prefix \
-                     of its own",
+                     fail verification (foreign entry). {advice}",
                     self.repository
                 )));
             }

@@ -500,11 +500,19 @@ pub(crate) fn check_link(
     }
     match repository {
         Some(r) if *r != entry.repository => {
+            // The first entry of another repository: the whole ledger is someone else's, or
+            // the repository asked for (`--repository`) is not this ledger's.
+            let why = if file_seq == 1 {
+                "this ledger is of another repository than the one asked for (a wrong \
+                 --repository?), or another repository's ledger was put in its place"
+            } else {
+                "foreign entry inserted"
+            };
             return problem(
                 file_seq,
                 ProblemKind::Foreign,
                 format!(
-                    "entry {file_seq} belongs to repository {:?}, not {r:?} (foreign entry inserted)",
+                    "entry {file_seq} belongs to repository {:?}, not {r:?} ({why})",
                     entry.repository
                 ),
             );
