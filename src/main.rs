@@ -742,6 +742,17 @@ fn audit(args: AuditArgs, log: &mut Log) -> anyhow::Result<ExitCode> {
     if args.from > args.to {
         return Err(Error::Usage(format!("--from {} is after --to {}", args.from, args.to)).into());
     }
+    // A control that does not exist would audit nothing and say "0 runs", as if none ran.
+    if let Some(c) = &args.control
+        && controlgate::model::controls::lookup(c).is_err()
+    {
+        return Err(Error::Usage(format!(
+            "--control `{}`: not a SOC 2 criterion (`controlgate controls` lists them: CC1.1 … \
+             P8.1)",
+            c.escape_debug()
+        ))
+        .into());
+    }
     let format = match args.format {
         AuditFormatArg::Markdown => retain::AuditFormat::Markdown,
         AuditFormatArg::Csv => retain::AuditFormat::Csv,

@@ -177,6 +177,14 @@ fn quickstart_flow_retains_verifies_and_detects_a_flipped_byte() {
     );
     assert_eq!(audit.status.code(), Some(0));
     assert!(stdout(&audit).contains("CC6.1"), "{}", stdout(&audit));
+    // A control that does not exist is a usage error, not an empty audit.
+    let period = ["--from", "2000-01-01", "--to", "2999-12-31"];
+    for (control, code) in [("cc6-1", 0), ("CC99.1", 2), ("login", 2)] {
+        let mut args = vec!["audit", "--store", "ev", "--control", control];
+        args.extend(period);
+        let o = run_in(r, &args);
+        assert_eq!(o.status.code(), Some(code), "{control}: {}", stderr(&o));
+    }
 
     // Flip one byte of the retained JUnit file.
     let bundle = only_bundle(&r.join("ev"));

@@ -384,15 +384,21 @@ fn evidence_loss(config: &Config, comparison: Option<&Comparison>) -> Check {
 /// Why no test in scope ran: nothing was read at all, everything was skipped, or (for the
 /// tagged scope) no test that ran evidences a control.
 fn no_tests_ran(all: &Totals, scoped: &Totals, scope: &str) -> String {
+    // "no all tests ran" is not English: the scope's singular.
+    let none = if scope == "all tests" {
+        "no test"
+    } else {
+        "no control-tagged test"
+    };
     if all.total == 0 {
         "the results hold no tests".to_owned()
     } else if scoped.total == 0 {
         format!(
-            "no {scope} ran ({} test(s) read, none mapped to a control)",
+            "{none} ran ({} test(s) read, none mapped to a control)",
             all.total
         )
     } else {
-        format!("no {scope} ran ({} skipped)", scoped.skipped)
+        format!("{none} ran ({} skipped)", scoped.skipped)
     }
 }
 
@@ -542,6 +548,19 @@ mod unit {
 
     #[test]
     fn no_tests_in_scope_is_not_evaluated_and_fails_closed() {
+        let skipped = Totals {
+            total: 1,
+            skipped: 1,
+            ..Totals::default()
+        };
+        assert_eq!(
+            no_tests_ran(&skipped, &skipped, "all tests"),
+            "no test ran (1 skipped)"
+        );
+        assert_eq!(
+            no_tests_ran(&skipped, &skipped, "control-tagged tests"),
+            "no control-tagged test ran (1 skipped)"
+        );
         use crate::model::gate::GateResult;
         // Nothing ran at all (an empty `<testsuites/>`).
         let g = &evaluate(&config(""), &agg(0, 0, &[]), None)[0];
