@@ -236,7 +236,11 @@ fn run_identity(
 fn api_delta(section: &mut ApiSection, base: ApiBase) {
     match base {
         ApiBase::Found { percent, label } => {
-            section.delta_pp = Some(section.coverage.percent - percent);
+            // Both at two decimals (the ledger keeps the base so): in hundredths, so an
+            // unchanged coverage is 0, not a float's remainder.
+            let hundredths = |p: f64| (p * 100.0).round();
+            section.delta_pp =
+                Some((hundredths(section.coverage.percent) - hundredths(percent)) / 100.0);
             section.delta_base = Some(label);
         }
         ApiBase::Missing(note) => section
@@ -420,6 +424,37 @@ mod tests {
     <failure message="token=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB leaked"/>
   </testcase>
 </testsuite>"#;
+
+    /// An unchanged API coverage of 1 in 3 operations is no change: the ledger keeps the base
+    /// at two decimals (33.33), and the exact head ratio gave -0.0033 pp.
+    #[test]
+    fn an_unchanged_api_coverage_has_no_delta() {
+        let mut section = crate::model::api::ApiSection {
+            coverage: crate::model::api::CoverageCount::new(3, 1),
+            ..Default::default()
+        };
+        api_delta(
+            &mut section,
+            ApiBase::Found {
+                percent: 33.33,
+                label: "ledger entry #1".into(),
+            },
+        );
+        assert_eq!(section.coverage.percent, 33.33);
+        assert_eq!(section.delta_pp, Some(0.0));
+        let mut up = crate::model::api::ApiSection {
+            coverage: crate::model::api::CoverageCount::new(3, 2),
+            ..Default::default()
+        };
+        api_delta(
+            &mut up,
+            ApiBase::Found {
+                percent: 33.33,
+                label: "ledger entry #1".into(),
+            },
+        );
+        assert_eq!(up.delta_pp, Some(33.34));
+    }
 
     /// What gather would have produced for `JUNIT`, built from bytes in memory.
     fn gathered(config: &Config) -> Gathered<'static> {

@@ -47,8 +47,9 @@ pub fn open(root: &Path) -> Result<Repository, Error> {
     owner_check_off();
     Repository::discover(root).map_err(|e| {
         Error::Git(format!(
-            "cannot open a git repository at {}: {}. Run controlgate inside the checkout, or pass \
-             --diff FILE with a unified diff instead of git history",
+            "cannot open a git repository at {}: {}. Run controlgate inside the checkout, or give \
+             what git would have: --diff FILE (a unified diff) for coverage, --api-base-spec \
+             FILE (the base API description) for API drift",
             root.display(),
             e.message()
         ))

@@ -315,7 +315,7 @@ pub fn accepted_patterns(cfg: &TicketsConfig) -> String {
 }
 
 /// The `tickets.required` gate (CC8.1); `None` when not configured. Without a change context
-/// (the offline `report` command) it is informational: "not evaluated".
+/// (the offline `report` command) it is not evaluated, and `when_unavailable` decides.
 pub fn gate(
     cfg: &TicketsConfig,
     ctx: Option<&ChangeContext>,

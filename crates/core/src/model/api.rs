@@ -20,17 +20,15 @@ pub struct ApiInput {
 pub struct CoverageCount {
     pub described: u64,
     pub exercised: u64,
-    /// `exercised / described` in percent; 100 when nothing is described.
+    /// `exercised / described` in percent, rounded to two decimals as every percentage of the
+    /// report (and as the ledger keeps it); 100 when nothing is described.
     pub percent: f64,
 }
 
 impl CoverageCount {
     pub fn new(described: u64, exercised: u64) -> Self {
-        let percent = if described == 0 {
-            100.0
-        } else {
-            exercised as f64 * 100.0 / described as f64
-        };
+        let percent = crate::model::coverage::Percent::ratio(exercised, described)
+            .map_or(100.0, |p| p.as_f64());
         CoverageCount {
             described,
             exercised,
