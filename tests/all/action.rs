@@ -250,7 +250,21 @@ fn rerun_updates_one_sticky_comment_and_a_failing_control_fails_the_check() {
 #[test]
 fn annotations_go_fifty_per_request_and_the_summary_is_cut_to_budget() {
     let s = stand();
-    let repo = s.repo("annotations", |_| {});
+    // The first PATCH reaches GitHub but its answer is lost (a proxy's 502): resent, its 50
+    // annotations would show twice (GitHub appends). The second fails before GitHub: resent.
+    let repo = s.repo("annotations", |st| {
+        st.faults = [true, false]
+            .into_iter()
+            .map(|apply| Fault {
+                method: "PATCH",
+                path_contains: "/check-runs/",
+                status: 502,
+                headers: vec![],
+                message: "Bad Gateway",
+                apply,
+            })
+            .collect();
+    });
     // 200 failing tests with long names: a ~80,000-character summary.
     let cases: Vec<(String, bool, &str)> = (0..200)
         .map(|i| (format!("t{i:03}_{}", "x".repeat(180)), true, "CC7.2"))
@@ -274,9 +288,15 @@ fn annotations_go_fifty_per_request_and_the_summary_is_cut_to_budget() {
         assert_eq!(
             c.batches,
             [50, 50, 20],
-            "create with 50, then PATCH the rest"
+            "create with 50, then PATCH the rest, each once"
         );
         assert_eq!(c.annotations.len(), 120, "capped by max-annotations");
+        assert!(
+            st.requests
+                .iter()
+                .any(|r| r.method == "GET" && r.path.contains("/check-runs/")),
+            "the count was read after the failures"
+        );
         for summary in &c.summaries {
             assert!(summary.chars().count() <= 65_535);
             assert!(

@@ -559,6 +559,13 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
             st.check_runs.push(c.clone());
             (201, vec![], check_json(&repo, &c))
         }
+        ("GET", ["check-runs", id]) => {
+            let id: u64 = id.parse().unwrap_or(0);
+            match st.check_runs.iter().find(|c| c.id == id) {
+                Some(c) => (200, vec![], check_json(&repo, c)),
+                None => not_found(),
+            }
+        }
         ("PATCH", ["check-runs", id]) => {
             let id: u64 = id.parse().unwrap_or(0);
             match st.check_runs.iter_mut().find(|c| c.id == id) {

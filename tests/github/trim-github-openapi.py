@@ -16,7 +16,7 @@ keep = {  # path -> methods
     "/repos/{owner}/{repo}/issues/{issue_number}/comments": ["get", "post"],
     "/repos/{owner}/{repo}/issues/comments/{comment_id}": ["patch"],
     "/repos/{owner}/{repo}/check-runs": ["post"],
-    "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["patch"],
+    "/repos/{owner}/{repo}/check-runs/{check_run_id}": ["get", "patch"],
     "/repos/{owner}/{repo}/commits/{ref}/check-runs": ["get"],
     "/repos/{owner}/{repo}/pulls/{pull_number}": ["get"],
     # The audit's population (`audit --population github`): merged PRs and direct pushes.

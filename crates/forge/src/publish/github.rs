@@ -957,14 +957,44 @@ impl GitHub {
             what: "adding check-run annotations",
             permission: Some("`checks: write`"),
         };
+        let read = Op {
+            what: "reading the check run",
+            permission: None,
+        };
+        // GitHub appends a PATCH's annotations to the run's: a batch resent after a failure
+        // that reached GitHub (a 502 from a proxy, a timeout after the write) would show
+        // twice. So after a failure the run's count says whether the batch is already there.
+        let mut sent = first.len() as u64;
         for chunk in chunks {
-            self.retried(add, || {
-                checks
+            let mut attempt = 1;
+            loop {
+                let request = checks
                     .update_check_run(id.into())
                     .output(run.output(chunk))
-                    .send()
-            })
-            .await?;
+                    .send();
+                match request.await.map_err(|e| failure(e, add)) {
+                    Ok(_) => break,
+                    Err(Failure {
+                        error,
+                        retry_after: Some(wait),
+                    }) => {
+                        (self.log)(&error.to_string());
+                        if !self.backoff(attempt, wait, add.what).await {
+                            return Err(error);
+                        }
+                        attempt += 1;
+                        let current = self
+                            .retried(read, || checks.get_check_run(id.into()).send())
+                            .await?;
+                        if current.output.annotations_count >= sent + chunk.len() as u64 {
+                            (self.log)("the annotations were added before the failure; continuing");
+                            break;
+                        }
+                    }
+                    Err(Failure { error, .. }) => return Err(error),
+                }
+            }
+            sent += chunk.len() as u64;
         }
         Ok(url)
     }
