@@ -80,6 +80,7 @@ pub fn publish_from(
             &report,
             &uncovered_ranges(&report),
             ctx.inputs.max_annotations,
+            Some(&ctx.workspace.to_string_lossy()),
         ),
         pr_number: original.pr_number.or(ctx.event.pr_number),
         head_sha,

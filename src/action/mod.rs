@@ -123,6 +123,7 @@ pub fn run(ctx: &ActionContext, out: &mut dyn Write) -> ExitCode {
                 &o.report,
                 &uncovered_ranges(&o.report),
                 ctx.inputs.max_annotations,
+                Some(&ctx.workspace.to_string_lossy()),
             );
             (
                 Publication {

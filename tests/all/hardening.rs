@@ -625,7 +625,7 @@ fn report_on_stdout_cannot_issue_workflow_commands() {
 #[test]
 fn hostile_text_is_visible_plain_text_in_check_run_annotations() {
     let report = hostile_report();
-    let annotations = controlgate::publish::annotations(&report, &[], 50);
+    let annotations = controlgate::publish::annotations(&report, &[], 50, None);
     assert_eq!(annotations.len(), hostile().len(), "one per failing test");
     let hidden = |c: char| {
         matches!(c as u32, 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)

@@ -182,9 +182,35 @@ pub struct UncoveredRange {
     pub end: u32,
 }
 
-/// Check-run annotations: failing tests first (where the file is known), then uncovered
-/// changed lines, capped at `cap`.
-pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) -> Vec<Annotation> {
+/// A test's file as GitHub places an annotation: relative to the repository root, with `/`.
+/// Reporters write absolute paths (jest, pytest's xunit1: `/home/runner/work/r/r/tests/a.py`)
+/// and Windows ones (`tests\\a.py`); GitHub shows an annotation on a changed file's line only
+/// under the path the repository has.
+pub fn annotation_path(path: &str, workspace: Option<&str>) -> String {
+    let path = path.replace('\\', "/");
+    let mut rel = path.as_str();
+    if let Some(ws) = workspace.map(|w| w.replace('\\', "/")) {
+        let ws = ws.trim_end_matches('/');
+        if !ws.is_empty()
+            && let Some(r) = rel.strip_prefix(ws).and_then(|r| r.strip_prefix('/'))
+        {
+            rel = r;
+        }
+    }
+    while let Some(r) = rel.strip_prefix("./") {
+        rel = r;
+    }
+    rel.to_owned()
+}
+
+/// Check-run annotations: failing tests first (where the file is known, relative to
+/// `workspace`), then uncovered changed lines, capped at `cap`.
+pub fn annotations(
+    report: &Report,
+    uncovered: &[UncoveredRange],
+    cap: usize,
+    workspace: Option<&str>,
+) -> Vec<Annotation> {
     let mut out = Vec::new();
     for c in report.cases.iter().filter(|c| c.status.is_failure()) {
         let Some((path, line)) = c.annotation_location() else {
@@ -214,7 +240,7 @@ pub fn annotations(report: &Report, uncovered: &[UncoveredRange], cap: usize) ->
             title.push_str(&format!(" [{}]", controls.join(", ")));
         }
         out.push(Annotation {
-            path: path.trim_start_matches("./").to_owned(),
+            path: annotation_path(path, workspace),
             start_line: line,
             end_line: line,
             annotation_level: Level::Failure,
@@ -341,6 +367,24 @@ fn append(path: &Path, s: &str) -> Result<(), Error> {
 
 #[cfg(test)]
 mod unit {
+    #[test]
+    fn annotation_paths_are_relative_to_the_repository() {
+        let ws = Some("/home/runner/work/r/r");
+        for (given, shown) in [
+            ("/home/runner/work/r/r/tests/a.py", "tests/a.py"),
+            ("tests\\win\\b.py", "tests/win/b.py"),
+            ("./src/c.rs", "src/c.rs"),
+            ("/elsewhere/d.py", "/elsewhere/d.py"),
+            ("/home/runner/work/r/rx/e.py", "/home/runner/work/r/rx/e.py"),
+        ] {
+            assert_eq!(annotation_path(given, ws), shown, "{given}");
+        }
+        assert_eq!(
+            annotation_path("C:\\a\\r\\t\\x.cs", Some("C:\\a\\r")),
+            "t/x.cs"
+        );
+    }
+
     use super::*;
 
     #[test]
