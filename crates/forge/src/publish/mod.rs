@@ -130,7 +130,8 @@ mod comment_state {
 }
 
 /// Keeps `text` within `max_chars` characters: cut at a line boundary, with a note saying how
-/// much was left out.
+/// much was left out. A cut inside a fenced block or a `<details>` closes them first: the note
+/// would be hidden in them, and what GitHub shows after the text left inside.
 pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
     let total = text.chars().count();
     if total <= max_chars {
@@ -138,11 +139,13 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
     }
     let note_for = |omitted: usize| {
         format!(
-            "\n\n> **Note:** truncated to fit GitHub's {max_chars}-character limit \
-             ({omitted} characters omitted); the full summary is in {where_full}.\n"
+            "\n\n> **Note:** truncated to fit GitHub's size limit ({omitted} characters \
+             omitted); the full summary is in {where_full}.\n"
         )
     };
-    let reserve = note_for(total).chars().count() + 8;
+    // Room for the closers: a fence and a few nested `<details>` (controlgate nests none).
+    const CLOSERS: usize = 4 + 4 * "</details>\n".len();
+    let reserve = note_for(total).chars().count() + 8 + CLOSERS;
     let keep = max_chars.saturating_sub(reserve);
     let mut end = text
         .char_indices()
@@ -154,6 +157,22 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
     }
     let kept = &text[..end];
     let mut out = kept.to_owned();
+    // controlgate writes these tags literally and escapes them in any text it shows, so the
+    // literal ones are its own.
+    let fences = kept
+        .lines()
+        .filter(|l| l.trim_start().starts_with("```"))
+        .count();
+    if fences % 2 == 1 {
+        out.push_str("```\n");
+    }
+    let open = kept
+        .matches("<details>")
+        .count()
+        .saturating_sub(kept.matches("</details>").count());
+    for _ in 0..open.min(4) {
+        out.push_str("</details>\n");
+    }
     out.push_str(&note_for(total - kept.chars().count()));
     out
 }
@@ -398,6 +417,19 @@ mod unit {
         let body = s.split("\n\n> **Note:**").next().unwrap();
         assert!(body.ends_with('\n') && body.lines().all(|l| l.chars().count() == 99));
         assert_eq!(fit("short", 10, "x"), "short");
+        // Cut inside a `<details>` and a fence: both closed before the note.
+        for open in ["<details><summary>Warnings</summary>\n\n", "```mermaid\n"] {
+            let text = format!("## head\n{open}{}", "- a warning\n".repeat(10_000));
+            let s = fit(&text, 1_000, "x");
+            assert!(s.chars().count() <= 1_000, "{}", s.chars().count());
+            let (body, note) = s.split_once("\n\n> **Note:**").unwrap();
+            assert!(
+                body.ends_with("</details>\n") || body.ends_with("```\n"),
+                "{open}: {}",
+                &body[body.len() - 40..]
+            );
+            assert!(note.contains("GitHub's size limit"), "{note}");
+        }
         let b = fit_bytes(&text, 10_000, "x");
         assert!(b.len() <= 10_000 && b.contains("omitted"));
     }
