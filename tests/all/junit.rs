@@ -141,6 +141,18 @@ const DIFFERENCES: &[(&str, Totals, &str)] = &[
          dropped by a conversion): EnricoMi reads it green, we add an errored `(suite)`",
     ),
     (
+        "nunit/nunit3/jenkins/NUnit-simple.junit-xml",
+        [3, 2, 0, 0, 1],
+        "the root <testsuites> says failures=\"1\" over two passing testcases (its NUnit source \
+         says total=\"4\" failures=\"1\" and holds two: the failing test was cut from the \
+         file): EnricoMi reads it green, we add an errored `(testsuites)`",
+    ),
+    (
+        "nunit/nunit3/jenkins/NUnit-multinamespace.junit-xml",
+        [5, 4, 0, 0, 1],
+        "same as NUnit-simple.junit-xml: the root says failures=\"1\", no testcase failed",
+    ),
+    (
         "junit-xml/mocha/latex-utensils.xml",
         [109, 109, 0, 0, 0],
         "8 duplicate classname+name testcases: EnricoMi counts unique tests, we report each element",

@@ -13,7 +13,9 @@
 //!   `<error>`/`<failure>` of its own (an error outside any test) — is one errored test more,
 //!   `(suite)`, its message that element's or the counts. Its testcases were cut from the
 //!   report, or something failed outside them; reading it green would trust the part that
-//!   passed. (EnricoMi counts such a suite's attributes only when it holds no testcase.)
+//!   passed. (EnricoMi counts such a suite's attributes only when it holds no testcase.) The
+//!   root `<testsuites>` likewise: counts above what its suites show are one errored
+//!   `(testsuites)` test.
 //! - Several result elements on one testcase: the most severe wins
 //!   (`error` > `rerunError` > `failure` > `rerunFailure` > `skipped` > `flakyFailure`/`flakyError`).
 //!   Surefire `flakyFailure`/`flakyError` leave the case passed with `flaky = true` (their message
@@ -177,6 +179,24 @@ const SYSTEM_PROPERTY_PREFIXES: &[&str] = &[
     "intellij.",
 ];
 
+/// A `failures=`/`errors=` value: a count that is no count says nothing (the attributes are
+/// not trusted otherwise).
+fn count(raw: &[u8]) -> u64 {
+    text::clean_attr(raw).trim().parse::<u64>().unwrap_or(0)
+}
+
+/// An element's `failures=` plus `errors=`.
+fn declared_failures(e: &Element<'_>) -> Result<u64, String> {
+    let mut declared = 0u64;
+    for attr in checked_attributes(e) {
+        let attr = attr?;
+        if matches!(xml::local(attr.key.as_ref()), b"failures" | b"errors") {
+            declared = declared.saturating_add(count(&attr.value));
+        }
+    }
+    Ok(declared)
+}
+
 struct SuiteFrame {
     name: String,
     /// The suite's `filepath` attribute: the file of its testcases that have no `file`.
@@ -232,6 +252,10 @@ struct State<'a> {
     summary: Summary,
     stack: Vec<Kind>,
     suites: Vec<SuiteFrame>,
+    /// The root `<testsuites>`' `failures=` plus `errors=`, and the failing tests read under
+    /// it: it says it failed where its suites do not, as a suite can (see the module doc).
+    root_declared: u64,
+    root_failing: u64,
     suite_props: SuiteProperties,
     case: Option<CaseBuilder>,
     /// The open testcase's string attributes as written, one after another.
@@ -257,7 +281,12 @@ impl xml::Handler for State<'_> {
         let kind = match parent {
             _ if local == b"testcase" && self.opens_case() => self.open_case(e)?,
             None if local == b"testsuite" => self.open_suite(e)?,
-            None => Kind::Suites,
+            None => {
+                if local == b"testsuites" {
+                    self.root_declared = declared_failures(e)?;
+                }
+                Kind::Suites
+            }
             Some(Kind::Suites | Kind::Suite) => match local {
                 b"testsuite" => self.open_suite(e)?,
                 b"testsuites" => Kind::Suites,
@@ -316,6 +345,7 @@ impl xml::Handler for State<'_> {
                 let markers = self.case.as_mut().map(|c| &mut c.properties);
                 self.texts.end_output(markers);
             }
+            Kind::Suites if self.stack.is_empty() => self.close_root(),
             Kind::Suites | Kind::Properties(_) | Kind::Other => {}
         }
         Ok(())
@@ -375,6 +405,8 @@ impl<'a> State<'a> {
             summary: Summary::default(),
             stack: Vec::with_capacity(16),
             suites: Vec::new(),
+            root_declared: 0,
+            root_failing: 0,
             suite_props: SuiteProperties::default(),
             case: None,
             raw: Vec::new(),
@@ -397,15 +429,7 @@ impl<'a> State<'a> {
                     let path = text::attr_string(&attr.value, MAX_STRING);
                     filepath = (!path.trim().is_empty()).then_some(path);
                 }
-                // A count that is no count says nothing (the attributes are not trusted
-                // otherwise).
-                b"failures" | b"errors" => {
-                    let n = text::clean_attr(&attr.value)
-                        .trim()
-                        .parse::<u64>()
-                        .unwrap_or(0);
-                    declared = declared.saturating_add(n);
-                }
+                b"failures" | b"errors" => declared = declared.saturating_add(count(&attr.value)),
                 _ => {}
             }
         }
@@ -557,9 +581,35 @@ impl<'a> State<'a> {
             self.sink.raw_case(case, &strings);
             suite.failing = suite.failing.max(suite.declared).saturating_add(1);
         }
-        if let Some(outer) = self.suites.last_mut() {
-            outer.failing = outer.failing.saturating_add(suite.failing);
+        match self.suites.last_mut() {
+            Some(outer) => outer.failing = outer.failing.saturating_add(suite.failing),
+            None => self.root_failing = self.root_failing.saturating_add(suite.failing),
         }
+    }
+
+    /// Ends the root `<testsuites>`: one errored `(testsuites)` test when its counts say more
+    /// failed than its suites and testcases show (a report whose failing suites were cut out).
+    fn close_root(&mut self) {
+        if self.root_declared <= self.root_failing {
+            return;
+        }
+        let message = Message::bounded(&format!(
+            "the report's <testsuites> says {} failure(s) and error(s), {} of its tests failed: \
+             failing tests were cut from the report",
+            self.root_declared, self.root_failing
+        ));
+        self.summary.cases += 1;
+        let strings = RawStrings {
+            suite: Field::Absent,
+            suite_file: Field::Absent,
+            classname: Field::Absent,
+            class: Field::Absent,
+            name: Field::Text("(testsuites)"),
+            file: Field::Absent,
+        };
+        let case = TestCase::outside_any_test(String::new(), String::new(), message, self.input);
+        self.sink.raw_case(case, &strings);
+        self.root_failing = self.root_declared;
     }
 
     fn open_property(&mut self, e: &Element<'_>, scope: PropertyScope) -> Result<Kind, String> {
@@ -690,10 +740,12 @@ impl<'a> State<'a> {
             runs: 1,
         };
         self.sink.raw_case(case, &strings);
-        if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
-            && let Some(suite) = self.suites.last_mut()
-        {
-            suite.failing += u64::from(done.failing_results.count_ones().max(1));
+        if matches!(status, CaseStatus::Failed | CaseStatus::Errored) {
+            let n = u64::from(done.failing_results.count_ones().max(1));
+            match self.suites.last_mut() {
+                Some(suite) => suite.failing += n,
+                None => self.root_failing = self.root_failing.saturating_add(n),
+            }
         }
     }
 }
@@ -986,6 +1038,42 @@ mod unit {
                 ("i".into(), "(suite)".into(), Errored)
             ]
         );
+        // The root `<testsuites>` the same: counts above what its suites and testcases show
+        // are one errored `(testsuites)`; counts that agree (a suite's own `(suite)` included,
+        // a testcase directly under it) add nothing.
+        let cases = read(
+            r#"<testsuites tests="5" failures="3"><testsuite name="x"><testcase classname="c" name="a"/></testsuite></testsuites>"#,
+        );
+        assert_eq!(
+            names(&cases),
+            [
+                ("x".into(), "a".into(), Passed),
+                (String::new(), "(testsuites)".into(), Errored)
+            ]
+        );
+        assert!(
+            cases[1]
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("says 3 failure(s)"),
+            "{:?}",
+            cases[1].message
+        );
+        for doc in [
+            r#"<testsuites failures="1" errors="1"><testsuite name="s"><testcase name="t"><failure/></testcase></testsuite><testcase name="u"><error/></testcase></testsuites>"#,
+            r#"<testsuites failures="2"><testsuite name="s" failures="2"><testcase name="t"><failure/></testcase></testsuite></testsuites>"#,
+            r#"<testsuites failures="0"><testsuite name="s"><testcase name="t"/></testsuite></testsuites>"#,
+            r#"<testsuites failures="1"/>"#,
+        ] {
+            let cases = read(doc);
+            assert_eq!(
+                cases.iter().filter(|c| c.name == "(testsuites)").count(),
+                usize::from(doc.ends_with("/>")),
+                "{doc}"
+            );
+        }
         // A testcase wrapped in an unknown element is still read; one inside a testcase's
         // unknown element, or outside any suite, is not a test.
         let cases = read(
