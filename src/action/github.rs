@@ -180,7 +180,7 @@ pub(super) fn publish_to_github(
             }
             if let Some(pr) = pr_number {
                 let author = match &ctx.inputs.comment_author {
-                    Some(a) => a.clone(),
+                    Some(a) => Some(a.clone()),
                     None => gh.identity().await,
                 };
                 let marker = publish::marker(name);
@@ -203,7 +203,7 @@ pub(super) fn publish_to_github(
                 );
                 let sticky = Sticky {
                     marker: &marker,
-                    author: Some(&author),
+                    author: author.as_deref(),
                 };
                 let mode = ctx.inputs.comment;
                 // `failures`: a passing run creates no comment, but updates an existing one so

@@ -146,6 +146,51 @@ fn output<'a>(outputs: &'a str, name: &str) -> Option<&'a str> {
 
 const REQUIRE_CC61: &str = "controls:\n  required: [CC6.1]\n";
 
+/// A GitHub App's installation token cannot read `GET /user`: the comment it wrote (by
+/// `<app>[bot]`) was looked for under `github-actions[bot]`, never found, and every run added
+/// one more. Without the login, a bot's marker comment is ours; a person's never is.
+#[test]
+fn an_app_token_updates_its_own_comment_instead_of_adding_one_per_run() {
+    let s = stand();
+    let repo = s.repo("app-token", |st| {
+        st.comments.push(crate::github_fake::Comment {
+            id: 10,
+            login: "mallory".into(),
+            body: "<!-- controlgate:controlgate --> spoof".into(),
+        });
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env.extend([
+        ("INPUT_JUNIT".into(), "junit.xml".into()),
+        ("INPUT_GITHUB-TOKEN".into(), "ghs_app_acme-gate".into()),
+    ]);
+    for _ in 0..2 {
+        let o = ws.run(&["run"]);
+        assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    }
+    s.with(&repo, |st| {
+        let ours: Vec<_> = st
+            .comments
+            .iter()
+            .filter(|c| c.login == "acme-gate[bot]")
+            .collect();
+        assert_eq!(
+            ours.len(),
+            1,
+            "one comment after two runs: {:?}",
+            st.comments
+        );
+        assert_eq!(
+            st.comments[0].body,
+            "<!-- controlgate:controlgate --> spoof"
+        );
+    });
+}
+
 #[test]
 fn rerun_updates_one_sticky_comment_and_a_failing_control_fails_the_check() {
     let s = stand();

@@ -251,6 +251,8 @@ struct Request {
     method: String,
     target: String,
     body: Vec<u8>,
+    /// The token of `Authorization: token …` / `Bearer …`.
+    token: String,
 }
 
 fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
@@ -263,6 +265,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
     let target = parts.next()?.to_owned();
     let mut len = 0usize;
     let mut chunked = false;
+    let mut token = String::new();
     loop {
         let mut h = String::new();
         r.read_line(&mut h).ok()?;
@@ -276,6 +279,9 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
             }
             if k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked") {
                 chunked = true;
+            }
+            if k.eq_ignore_ascii_case("authorization") {
+                token = v.split_whitespace().last().unwrap_or("").to_owned();
             }
         }
     }
@@ -300,6 +306,7 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Request> {
         method,
         target,
         body,
+        token,
     })
 }
 
@@ -341,6 +348,11 @@ fn comment_json(repo: &str, pr: u64, c: &Comment) -> Value {
     v["id"] = json!(c.id);
     v["body"] = json!(c.body);
     v["user"]["login"] = json!(c.login);
+    v["user"]["type"] = json!(if c.login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    });
     v["html_url"] = json!(format!(
         "https://github.com/{repo}/pull/{pr}#issuecomment-{}",
         c.id
@@ -436,6 +448,20 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
         .collect();
     let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
     let seg: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // A GitHub App's installation token (`ghs_app_<slug>` here): it cannot read `/user`, and
+    // what it writes is by `<slug>[bot]`.
+    let app = req
+        .token
+        .strip_prefix("ghs_app_")
+        .map(|slug| format!("{slug}[bot]"));
+    if seg == ["user"] && req.method == "GET" && app.is_some() {
+        return (
+            403,
+            vec![],
+            json!({"message": "Resource not accessible by integration",
+                   "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"}),
+        );
+    }
     if seg == ["user"] && req.method == "GET" {
         let mut u = example("/user", "get", "200");
         u["login"] = json!(IDENTITY);
@@ -523,7 +549,7 @@ fn handle(world: &Mutex<World>, req: &Request) -> (u16, Vec<(String, String)>, V
         ("POST", ["issues", n, "comments"]) => {
             let c = Comment {
                 id: next_id,
-                login: IDENTITY.into(),
+                login: app.clone().unwrap_or_else(|| IDENTITY.into()),
                 body: body["body"].as_str().unwrap_or("").to_owned(),
             };
             st.comments.push(c.clone());

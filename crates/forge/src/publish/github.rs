@@ -231,16 +231,20 @@ impl Thread {
 pub struct Sticky<'a> {
     /// The hidden marker the comment carries.
     pub marker: &'a str,
-    /// Only comments written by this login (case-insensitively) count; `None`: anyone's.
+    /// Only comments written by this login (case-insensitively) count; `None` (the token's
+    /// login could not be read: a GitHub App's installation token cannot read `GET /user`):
+    /// comments written by a bot account — an App or `github-actions[bot]` — count, never a
+    /// person's.
     pub author: Option<&'a str>,
 }
 
 impl Sticky<'_> {
     fn matches(&self, c: &Comment) -> bool {
         c.body.as_deref().is_some_and(|b| b.contains(self.marker))
-            && self
-                .author
-                .is_none_or(|a| c.user.login.eq_ignore_ascii_case(a))
+            && match self.author {
+                Some(a) => c.user.login.eq_ignore_ascii_case(a),
+                None => c.user.r#type == "Bot",
+            }
     }
 }
 
@@ -494,18 +498,18 @@ impl GitHub {
         }
     }
 
-    /// The login comments are searched under: `GET /user`, else (an Actions token may not read
-    /// it) `github-actions[bot]`.
-    pub async fn identity(&self) -> String {
+    /// The login comments are searched under: `GET /user`; `None` when the token cannot read
+    /// it (an Actions or a GitHub App installation token: see [`Sticky::author`]).
+    pub async fn identity(&self) -> Option<String> {
         let op = Op {
             what: "GET /user",
             permission: None,
         };
         let current = self.crab.current();
-        match self.retried(op, || current.user()).await {
-            Ok(user) => user.login,
-            Err(_) => "github-actions[bot]".into(),
-        }
+        self.retried(op, || current.user())
+            .await
+            .ok()
+            .map(|u| u.login)
     }
 
     /// The head commit of PR `pr` (`GET /repos/{owner}/{repo}/pulls/{pr}`).

@@ -21,8 +21,8 @@ use crate::render::escape::{code_span, inline};
 pub struct Github {
     rt: tokio::runtime::Runtime,
     gh: GitHub,
-    /// Only this login's comments are controlgate's.
-    author: String,
+    /// Only this login's comments are controlgate's (`None`: a bot's; see `Sticky::author`).
+    author: Option<String>,
 }
 
 /// The marker that finds the comment again. The change's name holds a branch name (a push's),
@@ -161,7 +161,7 @@ impl Github {
         }
         .map_err(|e| message(&e))?;
         let author = match &creds.comment_author {
-            Some(a) => a.clone(),
+            Some(a) => Some(a.clone()),
             None => rt.block_on(gh.identity()),
         };
         Ok(Github { rt, gh, author })
@@ -192,7 +192,7 @@ impl Github {
         let marker = marker(ctx);
         let sticky = Sticky {
             marker: &marker,
-            author: Some(&self.author),
+            author: self.author.as_deref(),
         };
         let body = comment_body(ctx, summary);
         let done = self
