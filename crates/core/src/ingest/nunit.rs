@@ -49,6 +49,9 @@
 //!   repeated on each test of the fixture by NUnit; a suite that failed for its tests' failures
 //!   adds nothing, nor one failed for its parent's, `site="Parent"`.) EnricoMi does not count
 //!   suite failures: such a run reads green there.
+//! - The root likewise: a `<test-run result="Failed">` (or with `failed=`, NUnit 2
+//!   `<test-results failures=/errors=>`, above 0) with no failed test or suite read in it is
+//!   one errored `(test-run)` test.
 
 use std::io::BufRead;
 
@@ -82,6 +85,8 @@ pub(crate) fn parse_document(
         summary: Summary::default(),
         stack: Vec::with_capacity(16),
         suites: Vec::new(),
+        run_failed: false,
+        failing_read: false,
         suite_props: SuiteProperties::default(),
         case: None,
         texts: Texts::default(),
@@ -158,6 +163,19 @@ struct State<'a> {
     suite_props: SuiteProperties,
     case: Option<CaseBuilder>,
     texts: Texts,
+    /// The root `<test-run>` says the run failed (`result`, NUnit 3) or counted failures
+    /// (`failures=`/`errors=`, NUnit 2 `<test-results>`).
+    run_failed: bool,
+    /// A failed or errored test was handed on (a suite's own included).
+    failing_read: bool,
+}
+
+/// Whether a `result` value says failed.
+fn failed_result(raw: &[u8]) -> bool {
+    let r = text::clean_attr(raw);
+    ["Failed", "Failure", "Error", "Cancelled"]
+        .iter()
+        .any(|f| r.trim().eq_ignore_ascii_case(f))
 }
 
 impl xml::Handler for State<'_> {
@@ -178,7 +196,21 @@ impl xml::Handler for State<'_> {
                 checked = true;
                 self.open_suite(e)?
             }
-            (None, _) => Kind::Run,
+            (None, _) => {
+                checked = true;
+                for attr in checked_attributes(e) {
+                    let attr = attr?;
+                    self.run_failed |= match xml::local(attr.key.as_ref()) {
+                        b"result" => failed_result(&attr.value),
+                        b"failed" | b"failures" | b"errors" => text::clean_attr(&attr.value)
+                            .trim()
+                            .parse::<u64>()
+                            .is_ok_and(|n| n > 0),
+                        _ => false,
+                    };
+                }
+                Kind::Run
+            }
             (Some(p), b"test-suite") if p.holds_tests() => {
                 checked = true;
                 self.open_suite(e)?
@@ -259,6 +291,7 @@ impl xml::Handler for State<'_> {
             }
             Kind::Case => self.close_case(),
             Kind::Part | Kind::Output => self.texts.end(self.case.as_mut().map(|c| &mut c.parts)),
+            Kind::Run if self.stack.is_empty() => self.close_failed_run(),
             _ => {}
         }
         Ok(())
@@ -311,12 +344,7 @@ impl State<'_> {
                     let t = text::clean_attr(&attr.value);
                     namespace = matches!(t.trim(), "TestSuite" | "Namespace");
                 }
-                b"result" => {
-                    let r = text::clean_attr(&attr.value);
-                    failed = ["Failed", "Failure", "Error", "Cancelled"]
-                        .iter()
-                        .any(|f| r.trim().eq_ignore_ascii_case(f));
-                }
+                b"result" => failed = failed_result(&attr.value),
                 b"site" => site = text::attr_string(&attr.value, MAX_STRING),
                 _ => {}
             }
@@ -418,6 +446,25 @@ impl State<'_> {
 
     /// The errored test of the innermost suite, when it failed with no failing test read in
     /// it (see the module doc).
+    /// Ends the root: a run that says it failed with nothing failing read in it is one errored
+    /// `(test-run)` test (its failing tests were cut from the file, or it failed outside them).
+    fn close_failed_run(&mut self) {
+        if !self.run_failed || self.failing_read {
+            return;
+        }
+        self.failing_read = true;
+        self.summary.cases += 1;
+        (self.on_case)(TestCase::outside_any_test(
+            String::new(),
+            "(test-run)".into(),
+            Message::bounded(
+                "the test run says it failed, but no failed test or suite is in the report: its \
+                 failing tests were cut from it, or the run failed outside them",
+            ),
+            self.input,
+        ));
+    }
+
     fn close_failed_suite(&mut self) {
         let Some(suite) = self.suites.last_mut() else {
             return;
@@ -427,6 +474,7 @@ impl State<'_> {
             return;
         }
         suite.failing_read = true;
+        self.failing_read = true;
         let site = match suite.site.trim() {
             "" => "suite",
             site => site,
@@ -455,6 +503,9 @@ impl State<'_> {
             None => CaseStatus::Passed,
         };
         let status = case.parts.status(reported);
+        if matches!(status, CaseStatus::Failed | CaseStatus::Errored) {
+            self.failing_read = true;
+        }
         if matches!(status, CaseStatus::Failed | CaseStatus::Errored)
             && let Some(suite) = self.suites.last_mut()
         {
@@ -638,6 +689,38 @@ mod tests {
         let (_, summary) = parse_str(NUNIT3).unwrap();
         // `_PID` is NUnit's own: passed over, not counted as lost.
         assert_eq!((summary.suites, summary.suite_properties_dropped), (2, 0));
+    }
+
+    /// A run that says it failed with nothing failing in it: one errored `(test-run)`; a run
+    /// whose failure is read, or that passed, adds nothing.
+    #[test]
+    fn a_failed_run_with_no_failure_in_it_is_an_errored_test() {
+        let case = r#"<test-suite type="TestFixture" name="T" fullname="N.T" result="Passed"><test-case id="1" name="A" fullname="N.T.A" classname="N.T" result="Passed"/></test-suite>"#;
+        for (root, extra) in [
+            (
+                r#"<test-run result="Failed" total="3" passed="1" failed="2">"#,
+                1,
+            ),
+            (r#"<test-run result="Passed" failed="2">"#, 1),
+            (r#"<test-results total="4" failures="1">"#, 1),
+            (r#"<test-run result="Passed" failed="0">"#, 0),
+        ] {
+            let close = if root.starts_with("<test-run") {
+                "</test-run>"
+            } else {
+                "</test-results>"
+            };
+            let cases = ok(&format!("{root}{case}{close}"));
+            assert_eq!(cases.len(), 1 + extra, "{root}");
+            if extra == 1 {
+                assert_eq!(
+                    (cases[1].name.as_str(), cases[1].status),
+                    ("(test-run)", CaseStatus::Errored)
+                );
+            }
+        }
+        let failing = r#"<test-run result="Failed"><test-suite type="TestFixture" name="T" fullname="N.T" result="Failed"><test-case id="1" name="A" fullname="N.T.A" classname="N.T" result="Failed"/></test-suite></test-run>"#;
+        assert_eq!(ok(failing).len(), 1);
     }
 
     /// A suite that failed with no failing test in it (a `OneTimeTearDown`, a fixture that
