@@ -237,7 +237,9 @@ pub(super) fn publish_to_github(
                         if !c.html_url.is_empty() {
                             published.comment_url = Some(c.html_url);
                         }
-                        written = true;
+                        // Left as it is (nothing to create, or unchanged) is no write: a fork's
+                        // read-only token gets that far too.
+                        written |= c.left.is_none();
                     }
                     Err(e) => on_error(e, out, &mut refused, "`pull-requests: write`"),
                 }

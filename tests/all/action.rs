@@ -489,6 +489,16 @@ fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
             "the comment is tried after the check run was refused"
         );
     });
+    // `comment: failures` on a passing run creates nothing: a comment left unwritten is no
+    // write that GitHub allowed, so this is still a fork's run, not a missing permission.
+    let mut quiet = ws.extra_env.clone();
+    quiet.push(("INPUT_COMMENT".into(), "failures".into()));
+    let kept = std::mem::replace(&mut ws.extra_env, quiet);
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    assert!(!o.stdout.contains("::error"), "{}", o.stdout);
+    assert!(o.stdout.contains("::notice"), "{}", o.stdout);
+    ws.extra_env = kept;
 
     // Stage 2: `publish --from` the uploaded report dir, on `workflow_run` with a write token.
     // The artifact is the fork's to write: a line added to its summary must arrive inert.
