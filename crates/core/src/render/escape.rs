@@ -149,11 +149,13 @@ pub fn untrusted_markdown(md: &str) -> String {
     // The last three characters shown so far, newest last.
     let mut shown = ['\n'; 3];
     let mut rest = md;
+    // At the start of a line as written (a `&#10;` shows a line break but starts none).
+    let mut line_start = true;
     while let Some(c) = rest.chars().next() {
         // A data line of controlgate's own trend chart (`    line [97.50, 100.00]`) passes
         // whole: Mermaid reads its brackets, and brackets with nothing but letters, digits,
-        // quotes, dots, commas and spaces in them link nothing.
-        if shown[2] == '\n' {
+        // quotes, dots, commas and spaces in them (and no `www`) link nothing.
+        if line_start {
             let line = &rest[..rest.find('\n').map_or(rest.len(), |i| i + 1)];
             if chart_data_line(line) {
                 out.push_str(line);
@@ -162,6 +164,7 @@ pub fn untrusted_markdown(md: &str) -> String {
                 continue;
             }
         }
+        line_start = c == '\n';
         let after = &rest[c.len_utf8()..];
         let next = after.chars().next();
         let word_before = shown[2].is_alphanumeric() || shown[2] == '_';
@@ -237,6 +240,8 @@ fn chart_data_line(line: &str) -> bool {
             inner
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '"' | '.' | ',' | ' '))
+                // GitHub links `www.x` wherever a word starts.
+                && !inner.to_ascii_lowercase().contains("www")
         })
 }
 
@@ -575,7 +580,10 @@ mod unit {
             "    line [a]: https://evil.example\n",
             "    line [GH-1]\n",
             "    line [@team]\n",
+            "    line [1 www.evil.example ]\n",
+            "    line [1, WWW.evil.example, 2]\n",
             "text    line [1]\n",
+            "foo&#10;    line [1]\n",
         ] {
             assert_ne!(untrusted_markdown(forged), forged, "{forged}");
         }
