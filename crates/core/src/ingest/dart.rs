@@ -316,6 +316,8 @@ impl State<'_> {
                     None => self.late_error(id, &parts),
                 }
             }
+            // A stream joined after another starts again: its own `done` must end it.
+            "start" => self.done = None,
             "done" => {
                 self.done = Some(match (self.done, e.success) {
                     (Some(Some(false)), _) | (_, Some(false)) => Some(false),
@@ -647,6 +649,13 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(cases.len(), 1);
+        // A second stream joined after a complete one, cut off: truncated all the same.
+        let two = format!(
+            "{s}{{\"success\":true,\"type\":\"done\",\"time\":2}}\n{START}{}",
+            start(2, "second", 3)
+        );
+        let e = err(&format!("{two}{}", done(2, "success", false, false, 4)));
+        assert!(e.message.contains("no \"done\" event"), "{e}");
         // `done` says the run failed, or could not tell, where nothing failed: one errored case.
         for success in ["false", "null"] {
             let cases = run(&format!(
