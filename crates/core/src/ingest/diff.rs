@@ -31,6 +31,8 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
     let mut first_text: Option<(u64, bool, bool)> = None;
     // The line of a `---` file header, until the `+++` that must follow it.
     let mut old_header: Option<u64> = None;
+    // The first diffstat total line (` 3 files changed, …`) outside a hunk.
+    let mut diffstat: Option<u64> = None;
     loop {
         buf.clear();
         let n = reader
@@ -54,6 +56,10 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
         }
         if first_text.is_none() && !line.iter().all(u8::is_ascii_whitespace) {
             first_text = Some((line_no, another_report(line), fileless_diff(line)));
+        }
+        // `git show --stat`, `git log --stat`: a change summarised, its lines not given.
+        if diffstat.is_none() && hunk.is_none() && is_diffstat_total(line) {
+            diffstat = Some(line_no);
         }
         if let Some(minus) = old_header.take()
             && !line.starts_with(b"+++ ")
@@ -247,6 +253,14 @@ pub fn parse(mut reader: impl BufRead) -> Result<Vec<ChangedFile>, ParseError> {
              as another report (coverage, XML or JSON) or as a diff in colour",
         ));
     }
+    // A diffstat with no file in the text is a change whose lines were left out.
+    if let (true, Some(line)) = (out.is_empty(), diffstat) {
+        return Err(ParseError::at_line(
+            line,
+            "not a unified diff: a diffstat (`git show --stat`, `git log --stat`) with no \
+             `diff --git` file in it: the changed lines are not in it (use `git diff` or `-p`)",
+        ));
+    }
     // Any other text without a file (git's `fatal: …` captured with `2>&1`, a diffstat, an
     // error page) is not a change of nothing either: the patch gate would pass on it.
     if let (true, Some((line, _, false))) = (out.is_empty(), first_text) {
@@ -278,6 +292,15 @@ fn another_report(line: &[u8]) -> bool {
             .any(|p| line.starts_with(p))
 }
 
+/// ` 3 files changed, 10 insertions(+)`, ` 1 file changed`: a diffstat's total line.
+fn is_diffstat_total(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    let digits = t.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0
+        && line.first() == Some(&b' ')
+        && (t[digits..].starts_with(b" file changed") || t[digits..].starts_with(b" files changed"))
+}
+
 /// Whether a text's first line opens one of the texts without a file in them that git and
 /// `diff` write for a change of nothing: `git show` of a merge or an empty commit, a
 /// `format-patch` of one, a submodule's log, `diff -r` of binary files or one-sided trees.
@@ -289,7 +312,6 @@ fn fileless_diff(line: &[u8]) -> bool {
         b"diff ",
         b"Binary files ",
         b"Only in ",
-        b"Files ",
         b"Common subdirectories: ",
     ]
     .iter()
@@ -511,6 +533,10 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
             "fatal: ambiguous argument 'origin/main...HEAD': unknown revision\n",
             " calc/ops.py | 8 ++++++++\n 1 file changed, 8 insertions(+)\n",
             "garbage",
+            // `git show --stat`: a commit header, then only its diffstat.
+            "commit 1a2b\nAuthor: A <a@x>\n\n    change\n\n calc/ops.py | 8 ++++++++\n 1 file changed, 8 insertions(+)\n",
+            // `diff -rq`: files differ, lines not given.
+            "Files a/x and b/x differ\n",
         ] {
             let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.contains("not a unified diff"), "{text}: {e}");
