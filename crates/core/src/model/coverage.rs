@@ -205,10 +205,10 @@ pub fn percent_below(num: u64, den: u64, min: f64) -> String {
     two.to_string()
 }
 
-/// Whether `num/den` is at least `min` hundredths of a percent, exactly (no rounding of the
-/// ratio first: 99,999 of 100,000 is not 100 %).
-pub fn at_least(num: u64, den: u64, min: Percent) -> bool {
-    i128::from(num) * 10_000 >= i128::from(min.0) * i128::from(den)
+/// Whether `num/den` is at least `min` percent as configured, exactly (no rounding of the
+/// ratio first: 99,999 of 100,000 is not 100 %), as `tests.min_pass_rate` compares.
+pub fn at_least(num: u64, den: u64, min: f64) -> bool {
+    num as f64 * 100.0 >= min * den as f64 - 1e-9
 }
 
 impl std::fmt::Display for Percent {
@@ -377,9 +377,9 @@ mod tests {
         assert_eq!(percent_below(1, 2, 80.0), "50.00");
         assert_eq!(percent_below(999_999_999, 1_000_000_000, 100.0), "99.999");
         assert_eq!(percent_below(999_985, 1_000_000, 99.9986), "99.998");
-        assert!(!at_least(99_999, 100_000, Percent(10_000)));
-        assert!(at_least(100_000, 100_000, Percent(10_000)));
-        assert!(!at_least(2, 3, Percent(6667)) && at_least(2, 3, Percent(6666)));
+        assert!(!at_least(99_999, 100_000, 100.0));
+        assert!(at_least(100_000, 100_000, 100.0));
+        assert!(!at_least(2, 3, 66.67) && at_least(2, 3, 66.66) && at_least(2, 3, 66.666));
         assert_eq!(Percent::ratio(1, 3), Some(Percent(3333)));
         assert_eq!(Percent::ratio(2, 3), Some(Percent(6667)));
         assert_eq!(Percent::ratio(1, 8), Some(Percent(1250)));

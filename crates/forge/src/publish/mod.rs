@@ -157,19 +157,34 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
     }
     let kept = &text[..end];
     let mut out = kept.to_owned();
-    // controlgate writes these tags literally and escapes them in any text it shows, so the
-    // literal ones are its own.
-    let fences = kept
-        .lines()
-        .filter(|l| l.trim_start().starts_with("```"))
-        .count();
-    if fences % 2 == 1 {
-        out.push_str("```\n");
+    // controlgate writes these literally and escapes them in any text it shows, so the literal
+    // ones are its own. A fence (``` or ~~~, three or more) is closed by a line of the same
+    // character at least as long; tags inside a fence are text.
+    let mut fence: Option<(char, usize)> = None;
+    let mut open = 0usize;
+    for line in kept.lines() {
+        let t = line.trim_start();
+        let run = |c: char| t.chars().take_while(|&x| x == c).count();
+        match fence {
+            Some((c, n)) => {
+                if run(c) >= n && t.trim_start_matches(c).trim().is_empty() {
+                    fence = None;
+                }
+            }
+            None => {
+                if let Some(c) = ['`', '~'].into_iter().find(|&c| run(c) >= 3) {
+                    fence = Some((c, run(c)));
+                } else {
+                    open += line.matches("<details>").count();
+                    open = open.saturating_sub(line.matches("</details>").count());
+                }
+            }
+        }
     }
-    let open = kept
-        .matches("<details>")
-        .count()
-        .saturating_sub(kept.matches("</details>").count());
+    if let Some((c, n)) = fence {
+        out.push_str(&c.to_string().repeat(n));
+        out.push('\n');
+    }
     for _ in 0..open.min(4) {
         out.push_str("</details>\n");
     }
@@ -417,10 +432,20 @@ mod unit {
         let body = s.split("\n\n> **Note:**").next().unwrap();
         assert!(body.ends_with('\n') && body.lines().all(|l| l.chars().count() == 99));
         assert_eq!(fit("short", 10, "x"), "short");
+        // A fence of four backticks holding a three-backtick line is closed with four.
+        let fenced = format!("## no verdict\n````text\n```\n{}", "x\n".repeat(2_000));
+        let s = fit(&fenced, 1_000, "x");
+        assert!(
+            s.split_once("\n\n> **Note:**")
+                .unwrap()
+                .0
+                .ends_with("x\n````\n"),
+            "{s}"
+        );
         // Cut inside a `<details>` and a fence: both closed before the note.
         for open in ["<details><summary>Warnings</summary>\n\n", "```mermaid\n"] {
-            let text = format!("## head\n{open}{}", "- a warning\n".repeat(10_000));
-            let s = fit(&text, 1_000, "x");
+            let long = format!("## head\n{open}{}", "- a warning\n".repeat(10_000));
+            let s = fit(&long, 1_000, "x");
             assert!(s.chars().count() <= 1_000, "{}", s.chars().count());
             let (body, note) = s.split_once("\n\n> **Note:**").unwrap();
             assert!(

@@ -51,11 +51,11 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
         let check = match section.head.percent {
             Some(p) => {
                 let (c, m) = (section.head.lines_covered, section.head.lines_measured);
-                let ok = at_least(c, m, min);
+                let ok = at_least(c, m, g.value);
                 let shown = if ok {
                     p.to_string()
                 } else {
-                    percent_below(c, m, min.as_f64())
+                    percent_below(c, m, g.value)
                 };
                 Check::from_bool(
                     ok,
@@ -126,11 +126,11 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
         Some(pp) => {
             if let Some(g) = &cfg.patch.min {
                 let min = Percent::from_f64(g.value);
-                let ok = at_least(p.covered, p.measured, min);
+                let ok = at_least(p.covered, p.measured, g.value);
                 let shown = if ok {
                     pp.to_string()
                 } else {
-                    percent_below(p.covered, p.measured, min.as_f64())
+                    percent_below(p.covered, p.measured, g.value)
                 };
                 let check = Check::from_bool(
                     ok,
