@@ -270,7 +270,22 @@ impl xml::Handler for State<'_> {
                     .iter()
                     .any(|f| f.eq_ignore_ascii_case(outcome.trim()))
                 {
-                    self.run_failed = Some(outcome.trim().to_owned());
+                    self.run_failed = Some(format!("outcome is {}", outcome.trim()));
+                }
+                Kind::Other
+            }
+            // `ResultSummary/Counters`: failures counted where no result failed are a run
+            // whose failing results were cut from the file.
+            (Some(Kind::Other), b"Counters") => {
+                let mut failing = 0u64;
+                for name in [&b"failed"[..], b"error", b"timeout", b"aborted"] {
+                    if let Some(n) = attr(e, name)? {
+                        failing = failing.saturating_add(n.trim().parse::<u64>().unwrap_or(0));
+                    }
+                }
+                if failing > 0 && self.run_failed.is_none() {
+                    self.run_failed =
+                        Some(format!("counters say {failing} result(s) failed or erred"));
                 }
                 Kind::Other
             }
@@ -503,8 +518,8 @@ impl State<'_> {
         };
         self.summary.cases += 1;
         let message = Message::bounded(&format!(
-            "the test run's outcome is {outcome} with no failing test among its results \
-             (aborted, or its test host crashed){said}"
+            "the test run's {outcome} with no failing test among its results (aborted, its \
+             test host crashed, or its failing results cut from the file){said}"
         ));
         (self.on_case)(TestCase::outside_any_test(
             self.run_name.clone(),
@@ -975,7 +990,25 @@ Expected: True</Message><StackTrace>   at A.B.T() in C:\src\A\B.cs:line 67</Stac
                 .as_ref()
                 .unwrap()
                 .text
-                .ends_with("crashed)")
+                .ends_with("cut from the file)")
+        );
+        // Completed, yet its counters say results failed where none did: cut from the file.
+        let cut = run(&passed, &[definition("t1", "A.B", "M", "")]).replace(
+            "</TestRun>",
+            r#"<ResultSummary outcome="Completed"><Counters total="3" executed="3" passed="1" failed="2" error="0"/></ResultSummary></TestRun>"#,
+        );
+        let cases = ok(&cut);
+        assert_eq!(cases.len(), 2);
+        assert_eq!(cases[1].status, CaseStatus::Errored);
+        assert!(
+            cases[1]
+                .message
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("counters say 2 result(s) failed or erred"),
+            "{:?}",
+            cases[1].message
         );
         // Completed, or failed with its failure read: nothing more.
         for (results, outcome) in [

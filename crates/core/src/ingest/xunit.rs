@@ -33,6 +33,8 @@
 //!   fatal error) are errored tests named `(TYPE) NAME` (`(test-class-cleanup) A.BTests`,
 //!   `(assembly-cleanup)`), their message the error's `failure/message`. EnricoMi does not
 //!   count them: a run whose every test passed but whose cleanup failed reads green there.
+//! - An `<assembly>` whose `failed=` plus `errors=` say more than its tests and errors show is
+//!   one errored `(assembly)` test more (failing tests cut from the file).
 
 use std::io::BufRead;
 
@@ -68,6 +70,8 @@ pub(crate) fn parse_document(
         collection: String::new(),
         case: None,
         texts: Texts::default(),
+        assembly_declared: 0,
+        assembly_failing: 0,
     };
     xml::read_document(document, &mut state)?;
     Ok(state.summary)
@@ -110,6 +114,10 @@ struct State<'a> {
     collection: String,
     case: Option<CaseBuilder>,
     texts: Texts,
+    /// The open `<assembly>`'s `failed=` plus `errors=`, and the failed and errored tests (and
+    /// errors outside any test) read in it.
+    assembly_declared: u64,
+    assembly_failing: u64,
 }
 
 impl xml::Handler for State<'_> {
@@ -126,7 +134,20 @@ impl xml::Handler for State<'_> {
         let mut checked = false;
         let kind = match (parent, local) {
             (None, b"assemblies") => Kind::Assemblies,
-            (None | Some(Kind::Assemblies), b"assembly") => Kind::Assembly,
+            (None | Some(Kind::Assemblies), b"assembly") => {
+                checked = true;
+                self.assembly_declared = 0;
+                self.assembly_failing = 0;
+                for attr in checked_attributes(e) {
+                    let attr = attr?;
+                    if matches!(xml::local(attr.key.as_ref()), b"failed" | b"errors") {
+                        let n = text::clean_attr(&attr.value).trim().parse::<u64>();
+                        self.assembly_declared =
+                            self.assembly_declared.saturating_add(n.unwrap_or(0));
+                    }
+                }
+                Kind::Assembly
+            }
             (Some(Kind::Assembly), b"collection" | b"class") => {
                 checked = true;
                 self.summary.suites += 1;
@@ -195,6 +216,7 @@ impl xml::Handler for State<'_> {
         match kind {
             Kind::Test => self.close_test(),
             Kind::Part | Kind::Output => self.texts.end(self.case.as_mut().map(|c| &mut c.parts)),
+            Kind::Assembly => self.close_assembly(),
             _ => {}
         }
         Ok(())
@@ -300,10 +322,34 @@ impl State<'_> {
         Ok(())
     }
 
+    /// Ends an assembly: one errored `(assembly)` test when its counts say more failed than
+    /// its tests and errors show (failing tests cut from the file).
+    fn close_assembly(&mut self) {
+        if self.assembly_declared <= self.assembly_failing {
+            return;
+        }
+        self.summary.cases += 1;
+        let message = Message::bounded(&format!(
+            "the assembly says {} test(s) failed or erred, {} did in the report: failing tests \
+             were cut from it",
+            self.assembly_declared, self.assembly_failing
+        ));
+        (self.on_case)(TestCase::outside_any_test(
+            String::new(),
+            "(assembly)".into(),
+            message,
+            self.input,
+        ));
+        self.assembly_failing = self.assembly_declared;
+    }
+
     fn close_test(&mut self) {
         let Some(case) = self.case.take() else { return };
         self.summary.cases += 1;
         let status = case.parts.status(case.result.unwrap_or(CaseStatus::Passed));
+        if matches!(status, CaseStatus::Failed | CaseStatus::Errored) {
+            self.assembly_failing = self.assembly_failing.saturating_add(1);
+        }
         let (mut message, location) = case.parts.message();
         if case.outside && message.is_none() {
             message = Some(Message::bounded(
@@ -394,6 +440,45 @@ Actual:   4]]></message>
     </collection>
   </assembly>
 </assemblies>"#;
+
+    /// An assembly counting failures it does not hold: one errored `(assembly)` more; counts
+    /// that agree (an `<errors>` entry counted in `errors=`) add nothing.
+    #[test]
+    fn an_assembly_counting_failures_it_does_not_hold_is_an_errored_test() {
+        let doc = |attrs: &str, body: &str| {
+            format!(
+                r#"<assemblies><assembly name="a.dll" {attrs}><collection name="C"><test name="N.T.A" type="N.T" method="A" result="Pass" time="0.1"/>{body}</collection></assembly></assemblies>"#
+            )
+        };
+        let mut got = Vec::new();
+        super::parse(
+            doc(r#"total="3" passed="1" failed="2" errors="1""#, "").as_bytes(),
+            0,
+            &mut |c| got.push(c),
+        )
+        .unwrap();
+        assert_eq!(
+            got.iter()
+                .map(|c| (c.name.as_str(), c.status))
+                .collect::<Vec<_>>(),
+            [
+                ("A", CaseStatus::Passed),
+                ("(assembly)", CaseStatus::Errored)
+            ]
+        );
+        for (attrs, body) in [
+            (
+                r#"failed="1""#,
+                r#"<test name="N.T.B" type="N.T" method="B" result="Fail" time="0"/>"#,
+            ),
+            (r#"failed="0" errors="0""#, ""),
+            ("", ""),
+        ] {
+            let mut got = Vec::new();
+            super::parse(doc(attrs, body).as_bytes(), 0, &mut |c| got.push(c)).unwrap();
+            assert!(got.iter().all(|c| c.name != "(assembly)"), "{attrs}");
+        }
+    }
 
     #[test]
     fn outcomes_names_messages_and_durations() {
