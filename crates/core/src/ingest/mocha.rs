@@ -374,7 +374,12 @@ pub fn parse(
             pending.entry(title).or_default().push(key.file.0);
         }
     }
-    let stated_failures = stats.failures.as_ref().and_then(serde_json::Value::as_u64);
+    // A count written as a string (`"3"`) is a count all the same: read as none, a report
+    // saying it failed would pass.
+    let stated_failures = stats.failures.as_ref().and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<u64>().ok()))
+    });
     // Failures that are no test: failed hooks, errors outside a test. Failures are few and
     // tests many: the failures' keys are indexed, the tests looked up in them. A test listed
     // there takes the failure's error when its own is empty.
@@ -595,8 +600,8 @@ mod tests {
     }
 
     /// A test listed in `failures` with an empty `err` of its own is failed with the failure's
-    /// error; `stats.failures` above the failures read is one errored `(mocha run)` more; a
-    /// count that agrees, or is no number, adds nothing.
+    /// error; `stats.failures` above the failures read (a number, or a string of one) is one
+    /// errored `(mocha run)` more; a count that agrees, or is no number, adds nothing.
     #[test]
     fn failures_the_tests_do_not_show_are_read() {
         let doc = |stats: &str| {
@@ -634,7 +639,8 @@ mod tests {
             run_case.message
         );
         assert_eq!(summary.cases, 3);
-        for stats in ["0", "\"3\"", "null", "1"] {
+        assert_eq!(run(&doc("\" 3\"")).unwrap().0.len(), 3);
+        for stats in ["0", "\"many\"", "null", "1", "\"1\""] {
             assert_eq!(run(&doc(stats)).unwrap().0.len(), 2, "{stats}");
         }
     }
