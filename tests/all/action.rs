@@ -189,6 +189,36 @@ fn an_app_token_updates_its_own_comment_instead_of_adding_one_per_run() {
             "<!-- controlgate:controlgate --> spoof"
         );
     });
+    // The Actions token's login cannot be read either: its own comment is taken before an
+    // older one of another App that quotes the marker.
+    let repo = s.repo("actions-token", |st| {
+        for (id, login) in [(20, "echo-app[bot]"), (21, "github-actions[bot]")] {
+            st.comments.push(crate::github_fake::Comment {
+                id,
+                login: login.into(),
+                body: "<!-- controlgate:controlgate -->\nold".into(),
+            });
+        }
+    });
+    let mut ws = Workspace::new(&repo, "");
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env.extend([
+        ("INPUT_JUNIT".into(), "junit.xml".into()),
+        ("INPUT_GITHUB-TOKEN".into(), "ghs_app_github-actions".into()),
+    ]);
+    let o = ws.run(&["run"]);
+    assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
+    s.with(&repo, |st| {
+        assert_eq!(st.comments.len(), 2, "{:?}", st.comments);
+        assert!(
+            st.comments[0].body.ends_with("\nold"),
+            "the other App's is untouched"
+        );
+        assert!(!st.comments[1].body.ends_with("\nold"), "ours was updated");
+    });
 }
 
 #[test]

@@ -788,12 +788,17 @@ impl GitHub {
         let issues = self.crab.issues(repo.owner, repo.name);
         let mut attempt = 1;
         loop {
-            let ours: Vec<Comment> = self
+            let mut ours: Vec<Comment> = self
                 .list_comments(repo, on)
                 .await?
                 .into_iter()
                 .filter(|c| sticky.matches(c))
                 .collect();
+            // Any bot's (the token's login unknown): the Actions token's own comes first, so
+            // another App quoting the marker is taken only when there is none of ours.
+            if sticky.author.is_none() {
+                ours.sort_by_key(|c| !c.user.login.eq_ignore_ascii_case("github-actions[bot]"));
+            }
             if let Some(c) = ours.first() {
                 if ours.len() > 1 {
                     (self.log)(&format!(
