@@ -83,7 +83,8 @@ pub fn badge_store(
     let entry = last_branch_run(&entries, branch).ok_or_else(|| {
         Error::Usage(format!(
             "the ledger at {} holds no run of branch `{branch}` (ref refs/heads/{branch}, not \
-             a pull request): no badge to draw",
+             a pull request; runs of a local `controlgate report` record no ref): no badge to \
+             draw",
             outcome.location
         ))
     })?;

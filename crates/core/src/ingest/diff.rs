@@ -294,10 +294,12 @@ fn another_report(line: &[u8]) -> bool {
 
 /// ` 3 files changed, 10 insertions(+)`, ` 1 file changed`: a diffstat's total line.
 fn is_diffstat_total(line: &[u8]) -> bool {
+    if line.first() != Some(&b' ') {
+        return false;
+    }
     let t = line.trim_ascii_start();
     let digits = t.iter().take_while(|b| b.is_ascii_digit()).count();
     digits > 0
-        && line.first() == Some(&b' ')
         && (t[digits..].starts_with(b" file changed") || t[digits..].starts_with(b" files changed"))
 }
 
