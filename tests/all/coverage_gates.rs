@@ -182,6 +182,13 @@ fn a_minimum_is_not_met_by_rounding_up_to_it() {
         "{}",
         g.detail
     );
+    // A minimum with more decimals is shown with them: never "66.67% is below 66.67%".
+    let g = one(&section((2, 3), None, (1, 1)), "project: {min: 66.674}");
+    assert!(
+        !g.passed && g.detail.ends_with("is below minimum 66.674%"),
+        "{}",
+        g.detail
+    );
     let s = section((2, 3), None, (2, 3));
     assert!(!one(&s, "project: {min: 66.67}").passed);
     assert!(one(&s, "project: {min: 66.66}").passed);

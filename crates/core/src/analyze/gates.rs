@@ -27,7 +27,7 @@ pub fn evaluate(config: &Config, agg: &Aggregate, comparison: Option<&Comparison
         // Exact: passed/ran >= min/100, without float rounding on the rate.
         Some(rate) => {
             let ran = totals.passed + totals.failed + totals.errored;
-            let ok = totals.passed as f64 * 100.0 >= min.value * ran as f64 - 1e-9;
+            let ok = crate::model::coverage::at_least(totals.passed, ran, min.value);
             // Below the minimum, never shown rounded up to it.
             let shown = if ok {
                 format!("{rate:.2}")
@@ -294,7 +294,7 @@ fn excused_check(
     // Each excused failure is one of the failures counted in `totals`.
     let ran = (totals.passed + totals.failed + totals.errored).saturating_sub(pre + flaky);
     let min = config.min_pass_rate().value;
-    let ok = totals.passed as f64 * 100.0 >= min * ran as f64 - 1e-9;
+    let ok = crate::model::coverage::at_least(totals.passed, ran, min);
     let mut not_counted = Vec::new();
     if regressions {
         not_counted.push(format!("{pre} pre-existing failure(s)"));

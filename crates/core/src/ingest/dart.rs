@@ -142,6 +142,7 @@ pub fn parse(
         recent: VecDeque::with_capacity(RECENT),
         events: 0,
         done: None,
+        stream_done: false,
         failing: 0,
     };
     while lines.advance()? {
@@ -177,7 +178,7 @@ pub fn parse(
     }
     // The runner ends every stream with `done`: without it the run was cut short (a crash,
     // a kill), and the tests it had not started are missing.
-    let Some(success) = state.done else {
+    let (Some(success), true) = (state.done, state.stream_done) else {
         return Err(lines.error(
             "the stream has no \"done\" event: the Dart JSON report is truncated (the test \
              runner did not finish)",
@@ -243,6 +244,8 @@ struct State<'a> {
     /// `done`'s `success` (`Some(None)`: null); `None`: no `done` yet. Several streams joined
     /// into one: any that did not succeed counts.
     done: Option<Option<bool>>,
+    /// The current stream (since its `start`) has ended with its `done`.
+    stream_done: bool,
     /// Failed and errored cases handed on.
     failing: u64,
 }
@@ -317,8 +320,9 @@ impl State<'_> {
                 }
             }
             // A stream joined after another starts again: its own `done` must end it.
-            "start" => self.done = None,
+            "start" => self.stream_done = false,
             "done" => {
+                self.stream_done = true;
                 self.done = Some(match (self.done, e.success) {
                     (Some(Some(false)), _) | (_, Some(false)) => Some(false),
                     (Some(None), _) | (_, None) => None,
@@ -656,6 +660,13 @@ mod tests {
         );
         let e = err(&format!("{two}{}", done(2, "success", false, false, 4)));
         assert!(e.message.contains("no \"done\" event"), "{e}");
+        // A first stream that could not tell, then a complete passing one: still not green.
+        let cases = run(&format!(
+            "{START}{{\"success\":null,\"type\":\"done\",\"time\":1}}\n{two}{}{{\"success\":true,\"type\":\"done\",\"time\":5}}\n",
+            done(2, "success", false, false, 4)
+        ))
+        .unwrap();
+        assert!(cases.iter().any(|c| c.name == "(run)"), "{cases:?}");
         // `done` says the run failed, or could not tell, where nothing failed: one errored case.
         for success in ["false", "null"] {
             let cases = run(&format!(

@@ -294,10 +294,11 @@ fn another_report(line: &[u8]) -> bool {
 
 /// ` 3 files changed, 10 insertions(+)`, ` 1 file changed`: a diffstat's total line.
 fn is_diffstat_total(line: &[u8]) -> bool {
-    if line.first() != Some(&b' ') {
+    // Exactly one space first, as git writes it (a commit message's lines are indented by
+    // four and may say anything).
+    let Some(t) = line.strip_prefix(b" ") else {
         return false;
-    }
-    let t = line.trim_ascii_start();
+    };
     let digits = t.iter().take_while(|b| b.is_ascii_digit()).count();
     digits > 0
         && (t[digits..].starts_with(b" file changed") || t[digits..].starts_with(b" files changed"))
@@ -318,6 +319,8 @@ fn fileless_diff(line: &[u8]) -> bool {
     ]
     .iter()
     .any(|p| line.starts_with(p))
+        // `diff -rs` of identical trees.
+        || (line.starts_with(b"Files ") && line.ends_with(b" are identical"))
 }
 
 /// The error for a hunk header with none of its lines under it (at `line_no`: the next
@@ -551,6 +554,9 @@ diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"\nnew file mode 10
             "diff -ru a/x.png b/x.png\nBinary files a/x.png and b/x.png differ\nOnly in b: y\n",
             // `git show` of a merge or an empty commit; a submodule moved (`--submodule=log`).
             "commit 1a2b\nMerge: 3c 4d\nAuthor: A <a@x>\nDate:   now\n\n    Merge branch 'b'\n",
+            // An empty commit whose message quotes a diffstat; identical trees.
+            "commit 1a2b\nAuthor: A <a@x>\n\n    3 files changed, 10 insertions(+)\n",
+            "Files a/x and b/x are identical\n",
             "Submodule sub 45519e7..2b78eff:\n  > t\n",
             "From 1a2b Mon Sep 17 00:00:00 2001\nSubject: [PATCH] empty\n\n---\n-- \n2.47.3\n",
         ] {

@@ -444,8 +444,6 @@ impl State<'_> {
         Ok(())
     }
 
-    /// The errored test of the innermost suite, when it failed with no failing test read in
-    /// it (see the module doc).
     /// Ends the root: a run that says it failed with nothing failing read in it is one errored
     /// `(test-run)` test (its failing tests were cut from the file, or it failed outside them).
     fn close_failed_run(&mut self) {
@@ -465,6 +463,8 @@ impl State<'_> {
         ));
     }
 
+    /// The errored test of the innermost suite, when it failed with no failing test read in
+    /// it (see the module doc).
     fn close_failed_suite(&mut self) {
         let Some(suite) = self.suites.last_mut() else {
             return;

@@ -205,10 +205,14 @@ pub fn percent_below(num: u64, den: u64, min: f64) -> String {
     two.to_string()
 }
 
-/// Whether `num/den` is at least `min` percent as configured, exactly (no rounding of the
-/// ratio first: 99,999 of 100,000 is not 100 %), as `tests.min_pass_rate` compares.
+/// Whether `num/den` is at least `min` percent as configured, exactly: no rounding of the
+/// ratio first (99,999 of 100,000 is not 100 %), and in integers (a float `min × den` is off by
+/// more than any fixed slack on large counts: 184,851 of 273,125 is exactly 67.68 %). `min` is
+/// taken to the millionth of a percent.
 pub fn at_least(num: u64, den: u64, min: f64) -> bool {
-    num as f64 * 100.0 >= min * den as f64 - 1e-9
+    // `as` saturates (NaN → 0; config values are checked to be 0–100).
+    let min_micro = (min * 1_000_000.0).round() as i128;
+    i128::from(num) * 100_000_000 >= min_micro * i128::from(den)
 }
 
 impl std::fmt::Display for Percent {
@@ -380,6 +384,15 @@ mod tests {
         assert!(!at_least(99_999, 100_000, 100.0));
         assert!(at_least(100_000, 100_000, 100.0));
         assert!(!at_least(2, 3, 66.67) && at_least(2, 3, 66.66) && at_least(2, 3, 66.666));
+        // Equality on large counts, where `min × den` in floats is a hair above.
+        for (num, den, min) in [
+            (184_851, 273_125, 67.68),
+            (3_402_000, 10_000_000, 34.02),
+            (2_554_500, 5_000_000, 51.09),
+        ] {
+            assert!(at_least(num, den, min), "{num}/{den} vs {min}");
+            assert!(!at_least(num - 1, den, min), "{num}/{den} vs {min}");
+        }
         assert_eq!(Percent::ratio(1, 3), Some(Percent(3333)));
         assert_eq!(Percent::ratio(2, 3), Some(Percent(6667)));
         assert_eq!(Percent::ratio(1, 8), Some(Percent(1250)));

@@ -802,7 +802,8 @@ impl GitHub {
             if let Some(c) = ours.first() {
                 if ours.len() > 1 {
                     (self.log)(&format!(
-                        "found {} comments with marker {}; updating the oldest",
+                        "found {} comments with marker {}; updating the first (the oldest, the Actions \
+                         bot's first when the token's login is unknown)",
                         ours.len(),
                         sticky.marker
                     ));

@@ -143,23 +143,36 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
              omitted); the full summary is in {where_full}.\n"
         )
     };
-    // Room for the closers: a fence and a few nested `<details>` (controlgate nests none).
-    const CLOSERS: usize = 4 + 4 * "</details>\n".len();
-    let reserve = note_for(total).chars().count() + 8 + CLOSERS;
-    let keep = max_chars.saturating_sub(reserve);
-    let mut end = text
-        .char_indices()
-        .nth(keep)
-        .map(|(i, _)| i)
-        .unwrap_or(text.len());
-    if let Some(nl) = text[..end].rfind('\n') {
-        end = nl + 1;
+    let reserve = note_for(total).chars().count() + 8;
+    let mut keep = max_chars.saturating_sub(reserve);
+    loop {
+        let mut end = text
+            .char_indices()
+            .nth(keep)
+            .map(|(i, _)| i)
+            .unwrap_or(text.len());
+        if let Some(nl) = text[..end].rfind('\n') {
+            end = nl + 1;
+        }
+        let kept = &text[..end];
+        let mut out = kept.to_owned();
+        out.push_str(&closers(kept));
+        out.push_str(&note_for(total - kept.chars().count()));
+        let over = out.chars().count().saturating_sub(max_chars);
+        // The closers can be long (a fence as long as the text's longest backtick run): cut
+        // that much more and close again.
+        if over == 0 || keep == 0 {
+            return out;
+        }
+        keep = keep.saturating_sub(over);
     }
-    let kept = &text[..end];
-    let mut out = kept.to_owned();
-    // controlgate writes these literally and escapes them in any text it shows, so the literal
-    // ones are its own. A fence (``` or ~~~, three or more) is closed by a line of the same
-    // character at least as long; tags inside a fence are text.
+}
+
+/// What closes the fenced block and the `<details>` left open at the end of `kept`.
+/// controlgate writes these literally and escapes them in any text it shows, so the literal
+/// ones are its own. A fence (``` or ~~~, three or more) is closed by a line of the same
+/// character at least as long; tags inside a fence are text.
+fn closers(kept: &str) -> String {
     let mut fence: Option<(char, usize)> = None;
     let mut open = 0usize;
     for line in kept.lines() {
@@ -181,6 +194,7 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
             }
         }
     }
+    let mut out = String::new();
     if let Some((c, n)) = fence {
         out.push_str(&c.to_string().repeat(n));
         out.push('\n');
@@ -188,7 +202,6 @@ pub fn fit(text: &str, max_chars: usize, where_full: &str) -> String {
     for _ in 0..open.min(4) {
         out.push_str("</details>\n");
     }
-    out.push_str(&note_for(total - kept.chars().count()));
     out
 }
 
@@ -432,6 +445,11 @@ mod unit {
         let body = s.split("\n\n> **Note:**").next().unwrap();
         assert!(body.ends_with('\n') && body.lines().all(|l| l.chars().count() == 99));
         assert_eq!(fit("short", 10, "x"), "short");
+        // A fence as long as the budget's slack is closed within the limit all the same.
+        let wide = format!("{}\n{}", "`".repeat(200), "y\n".repeat(5_000));
+        let s = fit(&wide, 1_000, "x");
+        assert!(s.chars().count() <= 1_000, "{}", s.chars().count());
+        assert!(s.contains(&format!("y\n{}\n", "`".repeat(200))), "{s}");
         // A fence of four backticks holding a three-backtick line is closed with four.
         let fenced = format!("## no verdict\n````text\n```\n{}", "x\n".repeat(2_000));
         let s = fit(&fenced, 1_000, "x");

@@ -28,7 +28,7 @@ pub fn gates(
         let check = if c.described == 0 {
             Check::missing("the API description has no operations")
         } else {
-            let ok = c.exercised as f64 * 100.0 >= min.value * c.described as f64 - 1e-9;
+            let ok = crate::model::coverage::at_least(c.exercised, c.described, min.value);
             // Below the minimum, never shown rounded up to it.
             let shown = if ok {
                 format!("{:.1}", c.percent)

@@ -5,6 +5,18 @@ use crate::config::{CoverageConfig, NoLinesResult};
 use crate::model::coverage::{CoverageSection, Percent, at_least, percent_below};
 use crate::model::gate::{Check, Gate, GatePolicy};
 
+/// The configured minimum as a percentage: two decimals (`80.00`), more when it has them
+/// (`66.674`), so a ratio shown below it never reads as equal to it.
+fn shown_min(v: f64) -> String {
+    let two = Percent::from_f64(v);
+    if (two.as_f64() - v).abs() < 1e-9 {
+        two.to_string()
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').to_owned()
+    }
+}
+
 fn pct(p: Option<Percent>) -> String {
     p.map_or_else(|| "n/a".to_string(), |p| format!("{p}%"))
 }
@@ -47,7 +59,6 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
         return out;
     };
     if let Some(g) = &cfg.project.min {
-        let min = Percent::from_f64(g.value);
         let check = match section.head.percent {
             Some(p) => {
                 let (c, m) = (section.head.lines_covered, section.head.lines_measured);
@@ -60,8 +71,9 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
                 Check::from_bool(
                     ok,
                     format!(
-                        "project coverage {shown}% ({c}/{m} lines) {} minimum {min}%",
-                        if ok { "meets" } else { "is below" }
+                        "project coverage {shown}% ({c}/{m} lines) {} minimum {}%",
+                        if ok { "meets" } else { "is below" },
+                        shown_min(g.value)
                     ),
                 )
             }
@@ -125,7 +137,6 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
     match p.percent {
         Some(pp) => {
             if let Some(g) = &cfg.patch.min {
-                let min = Percent::from_f64(g.value);
                 let ok = at_least(p.covered, p.measured, g.value);
                 let shown = if ok {
                     pp.to_string()
@@ -135,10 +146,11 @@ pub fn evaluate_gates(section: Option<&CoverageSection>, cfg: &CoverageConfig) -
                 let check = Check::from_bool(
                     ok,
                     format!(
-                        "patch coverage {shown}% ({}/{} measured changed lines) {} minimum {min}%",
+                        "patch coverage {shown}% ({}/{} measured changed lines) {} minimum {}%",
                         p.covered,
                         p.measured,
-                        if ok { "meets" } else { "is below" }
+                        if ok { "meets" } else { "is below" },
+                        shown_min(g.value)
                     ),
                 );
                 out.push(Gate::decide("coverage.patch.min", g.policy(), check));
