@@ -39,6 +39,18 @@ fn junit(cases: &[(String, bool, &str)]) -> String {
     s
 }
 
+/// A workspace whose `junit.xml` holds one passing test of CC8.1, read through `INPUT_JUNIT`.
+fn passing(repo: &str, config: &str) -> Workspace {
+    let mut ws = Workspace::new(repo, config);
+    write(
+        &ws.path().join("junit.xml"),
+        &junit(&[("ok".into(), false, "CC8.1")]),
+    );
+    ws.extra_env
+        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    ws
+}
+
 struct Outcome {
     code: i32,
     stdout: String,
@@ -159,15 +171,9 @@ fn an_app_token_updates_its_own_comment_instead_of_adding_one_per_run() {
             body: "<!-- controlgate:controlgate --> spoof".into(),
         });
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env.extend([
-        ("INPUT_JUNIT".into(), "junit.xml".into()),
-        ("INPUT_GITHUB-TOKEN".into(), "ghs_app_acme-gate".into()),
-    ]);
+    let mut ws = passing(&repo, "");
+    ws.extra_env
+        .push(("INPUT_GITHUB-TOKEN".into(), "ghs_app_acme-gate".into()));
     for _ in 0..2 {
         let o = ws.run(&["run"]);
         assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
@@ -200,15 +206,9 @@ fn an_app_token_updates_its_own_comment_instead_of_adding_one_per_run() {
             });
         }
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env.extend([
-        ("INPUT_JUNIT".into(), "junit.xml".into()),
-        ("INPUT_GITHUB-TOKEN".into(), "ghs_app_github-actions".into()),
-    ]);
+    let mut ws = passing(&repo, "");
+    ws.extra_env
+        .push(("INPUT_GITHUB-TOKEN".into(), "ghs_app_github-actions".into()));
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
     s.with(&repo, |st| {
@@ -439,13 +439,7 @@ fn faults_are_retried_and_an_ambiguous_create_is_not_duplicated() {
             ),
         ];
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let ws = passing(&repo, "");
     let first = ws.run(&["run"]);
     assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
     // 429 with retry-after: 3 s; then the create that reached GitHub is found by listing
@@ -488,13 +482,7 @@ fn faults_are_retried_and_an_ambiguous_create_is_not_duplicated() {
 fn read_only_token_writes_the_summary_and_keeps_the_verdict() {
     let s = stand();
     let repo = s.repo("fork", |st| st.read_only = true);
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, "");
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 0, "exit code = verdict\n{}\n{}", o.stdout, o.stderr);
     assert!(o.summary.contains("controlgate: passed"), "{}", o.summary);
@@ -695,13 +683,7 @@ fn publish_refuses_a_report_of_another_schema_version_or_shape() {
     let repo = s.repo("schemaversion", |st| {
         st.pulls.insert(7, HEAD.into());
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, "");
     ws.extra_env
         .push(("INPUT_GITHUB-TOKEN".into(), String::new()));
     assert_eq!(ws.run(&["run"]).code, 0);
@@ -910,13 +892,7 @@ fn publishing_errors_fail_closed_with_githubs_message_and_a_hint() {
             });
         }
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let ws = passing(&repo, "");
     let o = ws.run(&["run"]);
     assert_eq!(
         o.code, 1,
@@ -961,13 +937,7 @@ fn a_check_run_refused_for_a_missing_permission_fails_and_still_comments() {
             apply: false,
         }];
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let ws = passing(&repo, "");
     let o = ws.run(&["run"]);
     assert_eq!(o.code, 1, "{}\n{}", o.stdout, o.stderr);
     let errors: Vec<&str> = o
@@ -996,13 +966,7 @@ fn a_check_run_refused_for_a_missing_permission_fails_and_still_comments() {
 fn push_and_merge_group_check_runs_go_on_the_events_head_commit() {
     let s = stand();
     let repo = s.repo("events", |_| {});
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, "");
     let after = "a".repeat(40);
     let push =
         serde_json::json!({"ref": "refs/heads/main", "before": "b".repeat(40), "after": after});
@@ -1236,13 +1200,7 @@ fn evidence_is_retained_before_publishing_and_survives_a_github_outage() {
             }
         }
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, "");
     ws.extra_env
         .push(("INPUT_EVIDENCE-DIR".into(), "evidence".into()));
     ws.extra_env
@@ -1358,13 +1316,7 @@ const TICKETS_REQUIRED: &str = "tickets:\n  required: true\n  jira:\n    project
 fn tickets_required_passes_with_a_key_in_the_title_and_fails_helpfully_without() {
     let s = stand();
     let repo = s.repo("tickets", |_| {});
-    let mut ws = Workspace::new(&repo, TICKETS_REQUIRED);
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, TICKETS_REQUIRED);
     ws.extra_env
         .push(("INPUT_JIRA-URL".into(), "http://127.0.0.1:9".into()));
 
@@ -1772,13 +1724,7 @@ fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
             HEAD.into(),
         ];
     });
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let mut ws = passing(&repo, "");
     ws.extra_env
         .push(("INPUT_EVIDENCE-DIR".into(), "evidence".into()));
     for _ in 0..5 {
@@ -1899,13 +1845,7 @@ fn check_runs_anchor_the_ledger_and_verify_finds_truncation_and_rewrites() {
 /// A workspace in the stand-in repository `name` whose run reads one passing CC8.1 test.
 fn passing_workspace(name: &str) -> (String, Workspace) {
     let repo = stand().repo(name, |_| {});
-    let mut ws = Workspace::new(&repo, "");
-    write(
-        &ws.path().join("junit.xml"),
-        &junit(&[("ok".into(), false, "CC8.1")]),
-    );
-    ws.extra_env
-        .push(("INPUT_JUNIT".into(), "junit.xml".into()));
+    let ws = passing(&repo, "");
     (repo, ws)
 }
 
