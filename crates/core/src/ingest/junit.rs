@@ -179,24 +179,6 @@ const SYSTEM_PROPERTY_PREFIXES: &[&str] = &[
     "intellij.",
 ];
 
-/// A `failures=`/`errors=` value: a count that is no count says nothing (the attributes are
-/// not trusted otherwise).
-fn count(raw: &[u8]) -> u64 {
-    text::clean_attr(raw).trim().parse::<u64>().unwrap_or(0)
-}
-
-/// An element's `failures=` plus `errors=`.
-fn declared_failures(e: &Element<'_>) -> Result<u64, String> {
-    let mut declared = 0u64;
-    for attr in checked_attributes(e) {
-        let attr = attr?;
-        if matches!(xml::local(attr.key.as_ref()), b"failures" | b"errors") {
-            declared = declared.saturating_add(count(&attr.value));
-        }
-    }
-    Ok(declared)
-}
-
 struct SuiteFrame {
     name: String,
     /// The suite's `filepath` attribute: the file of its testcases that have no `file`.
@@ -283,7 +265,7 @@ impl xml::Handler for State<'_> {
             None if local == b"testsuite" => self.open_suite(e)?,
             None => {
                 if local == b"testsuites" {
-                    self.root_declared = declared_failures(e)?;
+                    self.root_declared = xml::counts(e, &[b"failures", b"errors"])?;
                 }
                 Kind::Suites
             }
@@ -429,7 +411,9 @@ impl<'a> State<'a> {
                     let path = text::attr_string(&attr.value, MAX_STRING);
                     filepath = (!path.trim().is_empty()).then_some(path);
                 }
-                b"failures" | b"errors" => declared = declared.saturating_add(count(&attr.value)),
+                b"failures" | b"errors" => {
+                    declared = declared.saturating_add(text::attr_count(&attr.value));
+                }
                 _ => {}
             }
         }

@@ -200,15 +200,11 @@ impl xml::Handler for State<'_> {
                 checked = true;
                 for attr in checked_attributes(e) {
                     let attr = attr?;
-                    self.run_failed |= match xml::local(attr.key.as_ref()) {
-                        b"result" => failed_result(&attr.value),
-                        b"failed" | b"failures" | b"errors" => text::clean_attr(&attr.value)
-                            .trim()
-                            .parse::<u64>()
-                            .is_ok_and(|n| n > 0),
-                        _ => false,
-                    };
+                    if xml::local(attr.key.as_ref()) == b"result" {
+                        self.run_failed |= failed_result(&attr.value);
+                    }
                 }
+                self.run_failed |= xml::counts(e, &[b"failed", b"failures", b"errors"])? > 0;
                 Kind::Run
             }
             (Some(p), b"test-suite") if p.holds_tests() => {

@@ -126,6 +126,12 @@ pub fn push_entity(acc: &mut Bounded, name: &[u8]) {
     with_entity(name, &mut |s| acc.push_str(s));
 }
 
+/// A count attribute (`failures="2"`): a count that is no count says nothing (0): report
+/// attributes are not trusted otherwise.
+pub fn attr_count(raw: &[u8]) -> u64 {
+    clean_attr(raw).trim().parse::<u64>().unwrap_or(0)
+}
+
 /// Bytes of a literal stretch of an attribute value → UTF-8 (lossy), invalid XML characters
 /// removed, and TAB/LF/CR normalised to spaces (XML 1.0 §3.3.3, see
 /// [`crate::ingest::xml::normalize_attr`]). Borrows when nothing changes.

@@ -202,6 +202,19 @@ pub fn attr_value(raw: &[u8]) -> String {
     out
 }
 
+/// The sum of `e`'s count attributes named `keys` (`failures=` plus `errors=`), each read by
+/// [`text::attr_count`]; every attribute checked as [`checked_attributes`] checks it.
+pub fn counts<'e>(e: impl Into<Element<'e>>, keys: &[&[u8]]) -> Result<u64, String> {
+    let mut sum = 0u64;
+    for attr in checked_attributes(e) {
+        let attr = attr?;
+        if keys.contains(&local(attr.key.as_ref())) {
+            sum = sum.saturating_add(crate::ingest::text::attr_count(&attr.value));
+        }
+    }
+    Ok(sum)
+}
+
 /// An element's attributes with quick-xml's checks on (unquoted values and duplicate names are
 /// errors: a corrupt report, not a result to guess at), and each value checked for what XML
 /// forbids in one (`<`, a bare `&`, an undefined entity; see [`check_attr_value`]).

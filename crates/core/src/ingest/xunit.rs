@@ -136,16 +136,8 @@ impl xml::Handler for State<'_> {
             (None, b"assemblies") => Kind::Assemblies,
             (None | Some(Kind::Assemblies), b"assembly") => {
                 checked = true;
-                self.assembly_declared = 0;
+                self.assembly_declared = xml::counts(e, &[b"failed", b"errors"])?;
                 self.assembly_failing = 0;
-                for attr in checked_attributes(e) {
-                    let attr = attr?;
-                    if matches!(xml::local(attr.key.as_ref()), b"failed" | b"errors") {
-                        let n = text::clean_attr(&attr.value).trim().parse::<u64>();
-                        self.assembly_declared =
-                            self.assembly_declared.saturating_add(n.unwrap_or(0));
-                    }
-                }
                 Kind::Assembly
             }
             (Some(Kind::Assembly), b"collection" | b"class") => {
