@@ -474,10 +474,30 @@ impl GitHub {
     }
 
     /// An idempotent request (GET, PATCH): `send` makes one attempt, retried.
-    async fn retried<T, F, Fut>(&self, op: Op<'_>, mut send: F) -> Result<T, GhError>
+    async fn retried<T, F, Fut>(&self, op: Op<'_>, send: F) -> Result<T, GhError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = octocrab::Result<T>>,
+    {
+        self.retried_write(op, send, || std::future::ready(Ok(None)))
+            .await
+    }
+
+    /// [`Self::retried`] for a write GitHub may have applied before its answer was lost (a
+    /// POST, or a PATCH that appends): after each retryable failure and its back-off, `landed`
+    /// looks for the write's effect, and what it finds ends the retries instead of a second
+    /// write.
+    async fn retried_write<T, F, Fut, L, LFut>(
+        &self,
+        op: Op<'_>,
+        mut send: F,
+        mut landed: L,
+    ) -> Result<T, GhError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = octocrab::Result<T>>,
+        L: FnMut() -> LFut,
+        LFut: Future<Output = Result<Option<T>, GhError>>,
     {
         let mut attempt = 1;
         loop {
@@ -492,6 +512,10 @@ impl GitHub {
                         return Err(error);
                     }
                     attempt += 1;
+                    if let Some(v) = landed().await? {
+                        (self.log)(&format!("{}: done before the failure; continuing", op.what));
+                        return Ok(v);
+                    }
                 }
                 Err(Failure { error, .. }) => return Err(error),
             }
@@ -929,40 +953,33 @@ impl GitHub {
             what: "creating the check run",
             permission: Some("`checks: write`"),
         };
-        let mut attempt = 1;
-        let (id, url) = loop {
-            let mut request = checks
-                .create_check_run(&run.name, &run.head_sha)
-                .status(CheckRunStatus::Completed)
-                .conclusion(if run.success {
-                    CheckRunConclusion::Success
-                } else {
-                    CheckRunConclusion::Failure
-                })
-                .external_id(&run.external_id)
-                .output(run.output(first));
-            if let Some(u) = &run.details_url {
-                request = request.details_url(u);
-            }
-            match request.send().await.map_err(|e| failure(e, create)) {
-                Ok(c) => break (c.id.into_inner(), c.html_url.unwrap_or_default()),
-                Err(Failure {
-                    error,
-                    retry_after: Some(wait),
-                }) => {
-                    (self.log)(&error.to_string());
-                    if !self.backoff(attempt, wait, create.what).await {
-                        return Err(error);
+        let (id, url) = self
+            .retried_write(
+                create,
+                || {
+                    let mut request = checks
+                        .create_check_run(&run.name, &run.head_sha)
+                        .status(CheckRunStatus::Completed)
+                        .conclusion(if run.success {
+                            CheckRunConclusion::Success
+                        } else {
+                            CheckRunConclusion::Failure
+                        })
+                        .external_id(&run.external_id)
+                        .output(run.output(first));
+                    if let Some(u) = &run.details_url {
+                        request = request.details_url(u);
                     }
-                    attempt += 1;
-                    if let Some(found) = self.find_check_run(repo, run).await? {
-                        (self.log)("the check run was created before the failure; continuing");
-                        break found;
+                    async move {
+                        request
+                            .send()
+                            .await
+                            .map(|c| (c.id.into_inner(), c.html_url.unwrap_or_default()))
                     }
-                }
-                Err(Failure { error, .. }) => return Err(error),
-            }
-        };
+                },
+                || self.find_check_run(repo, run),
+            )
+            .await?;
         let add = Op {
             what: "adding check-run annotations",
             permission: Some("`checks: write`"),
@@ -976,35 +993,26 @@ impl GitHub {
         // twice. So after a failure the run's count says whether the batch is already there.
         let mut sent = first.len() as u64;
         for chunk in chunks {
-            let mut attempt = 1;
-            loop {
-                let request = checks
-                    .update_check_run(id.into())
-                    .output(run.output(chunk))
-                    .send();
-                match request.await.map_err(|e| failure(e, add)) {
-                    Ok(_) => break,
-                    Err(Failure {
-                        error,
-                        retry_after: Some(wait),
-                    }) => {
-                        (self.log)(&error.to_string());
-                        if !self.backoff(attempt, wait, add.what).await {
-                            return Err(error);
-                        }
-                        attempt += 1;
-                        let current = self
-                            .retried(read, || checks.get_check_run(id.into()).send())
-                            .await?;
-                        if current.output.annotations_count >= sent + chunk.len() as u64 {
-                            (self.log)("the annotations were added before the failure; continuing");
-                            break;
-                        }
-                    }
-                    Err(Failure { error, .. }) => return Err(error),
-                }
-            }
-            sent += chunk.len() as u64;
+            let with_chunk = sent + chunk.len() as u64;
+            let checks = &checks;
+            self.retried_write(
+                add,
+                || {
+                    let request = checks
+                        .update_check_run(id.into())
+                        .output(run.output(chunk))
+                        .send();
+                    async move { request.await.map(drop) }
+                },
+                || async move {
+                    let current = self
+                        .retried(read, || checks.get_check_run(id.into()).send())
+                        .await?;
+                    Ok((current.output.annotations_count >= with_chunk).then_some(()))
+                },
+            )
+            .await?;
+            sent = with_chunk;
         }
         Ok(url)
     }
